@@ -1,0 +1,69 @@
+/** The CLI's edge: reading workflow files, finding the repository, and the exit codes. */
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { InputFile } from '../spec/index.js';
+
+export const EXIT = {
+  ok: 0,
+  /** The input (specs, or the committed trees with --check) is not acceptable. */
+  invalid: 1,
+  /** The command line itself is wrong. */
+  usage: 2,
+  /** Something outside the input failed: a file could not be read or written. */
+  operational: 3,
+} as const;
+
+export interface Io {
+  readonly stdout: { write(s: string): unknown };
+  readonly stderr: { write(s: string): unknown };
+  readonly cwd: string;
+}
+
+export class UsageError extends Error {
+  readonly code = 'usage';
+}
+
+/** Operational failures: distinct from bad input, so they get their own exit code. */
+export class OperationalError extends Error {
+  readonly code = 'operational';
+}
+
+/** The nearest folder up from `cwd` holding `.git`; `cwd` itself outside a repository. */
+export function repositoryRoot(cwd: string): string {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, '.git'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(cwd);
+  }
+}
+
+/** The workflow files of a folder (`*.yaml`, `*.yml`), sorted. */
+export async function workflowFiles(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`no folder ${dir}: pass the workflows folder with --workflows, or files`);
+    throw err;
+  }
+  return names.filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => path.join(dir, n));
+}
+
+export async function readInputs(files: readonly string[], cwd: string): Promise<InputFile[]> {
+  return Promise.all(
+    files.map(async (file) => {
+      try {
+        return { file: displayPath(file, cwd), text: await fs.readFile(file, 'utf8') };
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'EISDIR') throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : 'it is a folder'}`);
+        throw new OperationalError(`cannot read ${file}: ${(err as Error).message}`);
+      }
+    }),
+  );
+}
+
+/** Paths in messages are relative to where the user stands, as compilers print them. */
+export function displayPath(file: string, cwd: string): string {
+  const rel = path.relative(cwd, path.resolve(cwd, file));
+  return rel.startsWith('..') || path.isAbsolute(rel) ? path.resolve(cwd, file) : rel.split(path.sep).join('/');
+}

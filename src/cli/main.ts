@@ -1,0 +1,54 @@
+/** Entry point of the `custody` command. */
+import { createRequire } from 'node:module';
+import { COMMANDS } from './commands.js';
+import { EXIT, OperationalError, UsageError, type Io } from './io.js';
+
+const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return `Usage: custody COMMAND [OPTIONS]
+
+Custody turns workflow specs (workflows/*.yaml) into the policy every agent's OPA sidecar enforces.
+
+Commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+Run custody COMMAND --help for a command's options. custody --version prints the version.
+`;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    if (name === 'help' && rest[0] && COMMANDS[rest[0]]) {
+      io.stdout.write(COMMANDS[rest[0]]!.help);
+      return EXIT.ok;
+    }
+    (name === undefined ? io.stderr : io.stdout).write(usage());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout.write(`custody ${version}\n`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`custody: unknown command "${name}"\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`custody ${name}: ${err.message}\nRun custody ${name} --help for usage.\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof OperationalError) {
+      io.stderr.write(`custody ${name}: ${err.message}\n`);
+      return EXIT.operational;
+    }
+    io.stderr.write(`custody ${name}: unexpected failure: ${(err as Error).stack ?? String(err)}\n`);
+    return EXIT.operational;
+  }
+}

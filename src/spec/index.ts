@@ -1,0 +1,10 @@
+export { loadWorkflow, loadWorkflows, type InputFile, type LoadResult } from './load.js';
+export {
+  compareDiagnostics, DiagnosticCodes, didYouMean, formatDiagnostic, SpecError,
+  type Diagnostic, type DiagnosticCode, type Severity,
+} from './diagnostic.js';
+export * from './model.js';
+export { compareAttribute, pathProblem, RESERVED_PORTS } from './semantics.js';
+export { isTimezone, parseClock, parseInstant } from './time.js';
+export { workflowSchema } from './schema.js';
+export { fieldName, SourceFile, type FieldPath, type Position } from './source.js';

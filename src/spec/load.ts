@@ -1,0 +1,173 @@
+/** From YAML text to checked workflows: parse, validate (schema, then meaning), then build the typed model. */
+import { compareDiagnostics, DiagnosticCodes, type Diagnostic } from './diagnostic.js';
+import {
+  DAYS, DEFAULTS, spiffeId,
+  type Actor, type Agent, type AttributeValue, type Comparator, type Condition, type Day, type Flow, type Workflow,
+} from './model.js';
+import { schemaDiagnostics } from './schema.js';
+import { semanticDiagnostics } from './semantics.js';
+import { SourceFile } from './source.js';
+
+export interface InputFile {
+  /** As it should appear in messages, e.g. `workflows/movie.yaml`. */
+  readonly file: string;
+  readonly text: string;
+}
+
+export interface LoadResult {
+  /** The workflows of files without errors, sorted by name. */
+  readonly workflows: readonly Workflow[];
+  /** Every error and warning, sorted by file and position. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** The parsed files of the accepted workflows, by file: where later findings are located. */
+  readonly sources: ReadonlyMap<string, SourceFile>;
+}
+
+/** Checks one file on its own. */
+export function loadWorkflow(input: InputFile): { workflow?: Workflow; source?: SourceFile; diagnostics: Diagnostic[] } {
+  const parsed = SourceFile.parse(input.file, input.text);
+  if (!parsed.source) return { diagnostics: parsed.diagnostics };
+  const source = parsed.source;
+  const diagnostics = [...schemaDiagnostics(source), ...semanticDiagnostics(source)].sort(compareDiagnostics);
+  if (diagnostics.some((d) => d.severity === 'error')) return { source, diagnostics };
+  return { workflow: build(source.value as RawWorkflow, input.file), source, diagnostics };
+}
+
+/**
+ * Checks several files together: each on its own, then what must hold across them (workflow
+ * names unique, one cluster described the same way everywhere).
+ */
+export function loadWorkflows(inputs: readonly InputFile[]): LoadResult {
+  const diagnostics: Diagnostic[] = [];
+  const loaded: { workflow: Workflow; source: SourceFile }[] = [];
+  for (const input of inputs) {
+    const r = loadWorkflow(input);
+    diagnostics.push(...r.diagnostics);
+    if (r.workflow && r.source) loaded.push({ workflow: r.workflow, source: r.source });
+  }
+  const byName = new Map<string, string>();
+  const clusters = new Map<string, { server?: string; workflow: string }>();
+  const accepted: Workflow[] = [];
+  for (const { workflow, source } of [...loaded].sort((a, b) => (a.workflow.file < b.workflow.file ? -1 : 1))) {
+    const prior = byName.get(workflow.name);
+    let ok = true;
+    if (prior !== undefined) {
+      const pos = source.position(['metadata', 'name']);
+      diagnostics.push({
+        severity: 'error', code: DiagnosticCodes.duplicateWorkflow, file: workflow.file, line: pos.line, column: pos.column,
+        field: 'metadata.name', message: `workflow "${workflow.name}" is already defined in ${prior}`,
+        hint: 'workflow names are namespaces in shared clusters: give each workflow its own name',
+      });
+      ok = false;
+    }
+    for (const actor of workflow.actors) {
+      const c = clusters.get(actor.cluster.name);
+      if (c && c.server !== undefined && actor.cluster.server !== undefined && c.server !== actor.cluster.server) {
+        const pos = source.position(['spec', 'actors', actor.name, 'cluster', 'server']);
+        diagnostics.push({
+          severity: 'error', code: DiagnosticCodes.clusterConflict, file: workflow.file, line: pos.line, column: pos.column,
+          field: `spec.actors.${actor.name}.cluster.server`,
+          message: `cluster "${actor.cluster.name}" has server ${actor.cluster.server} here but ${c.server} in workflow "${c.workflow}"`,
+          hint: 'a cluster name means one cluster in every workflow: use the same server, or another cluster name',
+        });
+        ok = false;
+      } else if (!c || (c.server === undefined && actor.cluster.server !== undefined)) {
+        clusters.set(actor.cluster.name, { ...(actor.cluster.server !== undefined ? { server: actor.cluster.server } : {}), workflow: workflow.name });
+      }
+    }
+    if (prior === undefined) byName.set(workflow.name, workflow.file);
+    if (ok) accepted.push(workflow);
+  }
+  accepted.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sources = new Map(loaded.filter((l) => accepted.includes(l.workflow)).map((l) => [l.workflow.file, l.source]));
+  return { workflows: accepted, diagnostics: diagnostics.sort(compareDiagnostics), sources };
+}
+
+// The raw document after validation: shapes are guaranteed by the schema and semantic checks.
+interface RawCondition {
+  hours?: { from: string; to: string };
+  days?: Day[];
+  attribute?: string;
+  equals?: AttributeValue;
+  greaterThan?: number;
+  lessThan?: number;
+  atLeast?: number;
+  atMost?: number;
+}
+interface RawWorkflow {
+  metadata: { name: string };
+  spec: {
+    owner: string;
+    timezone?: string;
+    trustDomain?: string;
+    actors: Record<string, {
+      cluster: { name: string; region?: string; server?: string };
+      agents: Record<string, { image: string; port?: number; storage?: string; attributes?: Record<string, AttributeValue> }>;
+    }>;
+    flows: { from: string; to: string; methods: string[]; path: string; when?: RawCondition[]; notBefore?: string; until?: string }[];
+  };
+}
+
+const byKey = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+function build(raw: RawWorkflow, file: string): Workflow {
+  const name = raw.metadata.name;
+  const trustDomain = raw.spec.trustDomain ?? DEFAULTS.trustDomain;
+  const actors: Actor[] = [];
+  const agents: Agent[] = [];
+  for (const [actorName, actor] of Object.entries(raw.spec.actors)) {
+    const { name: clusterName, region, server } = actor.cluster;
+    actors.push({
+      name: actorName,
+      cluster: { name: clusterName, ...(region !== undefined ? { region } : {}), ...(server !== undefined ? { server } : {}) },
+      agents: Object.keys(actor.agents).sort(),
+    });
+    for (const [agentName, agent] of Object.entries(actor.agents)) {
+      agents.push({
+        name: agentName,
+        actor: actorName,
+        image: agent.image,
+        port: agent.port ?? DEFAULTS.port,
+        storage: agent.storage ?? DEFAULTS.storage,
+        attributes: sortKeys(agent.attributes ?? {}),
+        principal: spiffeId(trustDomain, name, agentName),
+      });
+    }
+  }
+  const flows: Flow[] = raw.spec.flows.map((f, index) => ({
+    index,
+    from: f.from,
+    to: f.to,
+    methods: [...new Set(f.methods)].sort(),
+    path: f.path,
+    ...(f.when ? { when: f.when.map(buildCondition) } : {}),
+    ...(f.notBefore !== undefined ? { notBefore: f.notBefore } : {}),
+    ...(f.until !== undefined ? { until: f.until } : {}),
+  }));
+  return {
+    apiVersion: 'custody.dev/v1alpha1',
+    name,
+    file,
+    owner: raw.spec.owner,
+    timezone: raw.spec.timezone ?? DEFAULTS.timezone,
+    trustDomain,
+    actors: actors.sort(byKey),
+    agents: agents.sort(byKey),
+    flows,
+  };
+}
+
+function buildCondition(c: RawCondition): Condition {
+  const comparator = (['equals', 'greaterThan', 'lessThan', 'atLeast', 'atMost'] as const).find((k) => c[k] !== undefined) as Comparator | undefined;
+  return {
+    ...(c.hours ? { hours: { from: c.hours.from, to: c.hours.to } } : {}),
+    ...(c.days ? { days: [...new Set(c.days)].sort((a, b) => DAY_ORDER.indexOf(a) - DAY_ORDER.indexOf(b)) } : {}),
+    ...(c.attribute !== undefined && comparator ? { attribute: { name: c.attribute, comparator, value: c[comparator] as AttributeValue } } : {}),
+  };
+}
+
+const DAY_ORDER: readonly Day[] = DAYS;
+
+function sortKeys<T>(o: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,0 +1,102 @@
+/** The checked, typed workflow: what every generator consumes. Built only from input without errors. */
+
+export type AttributeValue = number | string | boolean;
+
+export const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+export type Day = (typeof DAYS)[number];
+
+export const COMPARATORS = ['equals', 'greaterThan', 'lessThan', 'atLeast', 'atMost'] as const;
+export type Comparator = (typeof COMPARATORS)[number];
+
+export interface HoursWindow {
+  /** `HH:MM`, inclusive, as written. */
+  readonly from: string;
+  /** `HH:MM`, exclusive, as written (`24:00` allowed); before `from` means the window wraps past midnight. */
+  readonly to: string;
+}
+
+export interface AttributeTest {
+  readonly name: string;
+  readonly comparator: Comparator;
+  readonly value: AttributeValue;
+}
+
+/** One alternative of `when`: every present part must hold. */
+export interface Condition {
+  readonly hours?: HoursWindow;
+  readonly days?: readonly Day[];
+  readonly attribute?: AttributeTest;
+}
+
+export interface Flow {
+  /** Position in `spec.flows`, for messages (0-based). */
+  readonly index: number;
+  readonly from: string;
+  readonly to: string;
+  /** Upper case, sorted, unique. */
+  readonly methods: readonly string[];
+  readonly path: string;
+  /** Alternatives; absent means always. */
+  readonly when?: readonly Condition[];
+  /** RFC 3339, inclusive. */
+  readonly notBefore?: string;
+  /** RFC 3339, exclusive. */
+  readonly until?: string;
+}
+
+export interface Cluster {
+  readonly name: string;
+  readonly region?: string;
+  readonly server?: string;
+}
+
+export interface Agent {
+  readonly name: string;
+  readonly actor: string;
+  readonly image: string;
+  readonly port: number;
+  readonly storage: string;
+  readonly attributes: Readonly<Record<string, AttributeValue>>;
+  /** `spiffe://<trustDomain>/ns/<workflow>/sa/<agent>`: the identity the mesh gives the agent. */
+  readonly principal: string;
+}
+
+export interface Actor {
+  readonly name: string;
+  readonly cluster: Cluster;
+  /** Agent names, sorted. */
+  readonly agents: readonly string[];
+}
+
+export interface Workflow {
+  readonly apiVersion: 'custody.dev/v1alpha1';
+  readonly name: string;
+  /** The file it came from, as given to the loader. */
+  readonly file: string;
+  readonly owner: string;
+  readonly timezone: string;
+  readonly trustDomain: string;
+  /** Sorted by name. */
+  readonly actors: readonly Actor[];
+  /** Sorted by name. */
+  readonly agents: readonly Agent[];
+  /** In spec order. */
+  readonly flows: readonly Flow[];
+}
+
+export const DEFAULTS = {
+  timezone: 'UTC',
+  trustDomain: 'cluster.local',
+  port: 8080,
+  storage: '1Gi',
+} as const;
+
+export function spiffeId(trustDomain: string, workflow: string, agent: string): string {
+  return `spiffe://${trustDomain}/ns/${workflow}/sa/${agent}`;
+}
+
+export function agentByName(workflow: Workflow, name: string): Agent {
+  const agent = workflow.agents.find((a) => a.name === name);
+  if (!agent) throw new Error(`internal: workflow ${workflow.name} has no agent ${name}`);
+  return agent;
+}

@@ -1,0 +1,128 @@
+/**
+ * Structural validation against the published JSON Schema (the same file editors use through
+ * `# yaml-language-server: $schema=...`), so the checker and the editors can never disagree.
+ * Ajv's terse errors are turned into diagnostics that name the field and say what to do.
+ */
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import schema from './workflow.schema.json' with { type: 'json' };
+import { DiagnosticCodes, didYouMean, type Diagnostic, type DiagnosticCode } from './diagnostic.js';
+import { fieldName, type FieldPath, type SourceFile } from './source.js';
+
+export const workflowSchema = schema;
+
+const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+const validate = ajv.compile(schema);
+
+const DNS_LABEL_HINT =
+  'use lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters';
+
+export function schemaDiagnostics(source: SourceFile): Diagnostic[] {
+  if (validate(source.value)) return [];
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const err of validate.errors ?? []) {
+    const d = toDiagnostic(source, err);
+    if (!d) continue;
+    const key = `${d.line}:${d.column}:${d.code}:${d.field}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
+  }
+  return out;
+}
+
+function toDiagnostic(source: SourceFile, err: ErrorObject): Diagnostic | undefined {
+  const path = pointerToPath(err.instancePath);
+  const dnsLabel = err.schemaPath.includes('/dnsLabel/');
+  const make = (code: DiagnosticCode, at: FieldPath, message: string, hint?: string, key = false): Diagnostic => {
+    const pos = source.position(at, key);
+    return { severity: 'error', code, file: source.file, line: pos.line, column: pos.column, field: fieldName(at), message, ...(hint ? { hint } : {}) };
+  };
+  // A name that is a map key (actor and agent names, attribute names) is reported at the key.
+  const propertyName = (err as ErrorObject & { propertyName?: string }).propertyName;
+  if (err.keyword === 'propertyNames') return undefined; // its nested error says more
+  if (propertyName !== undefined) {
+    const at = [...path, propertyName];
+    const what = dnsLabel ? DNS_LABEL_HINT : 'start with a letter or "_", then letters, digits or "_", at most 63 characters';
+    return make(DiagnosticCodes.invalidName, at, `name ${JSON.stringify(propertyName)} is not allowed here`, what, true);
+  }
+  switch (err.keyword) {
+    case 'required': {
+      const missing = String(err.params.missingProperty);
+      return make(DiagnosticCodes.missingField, path, `missing required field "${missing}"`, `add "${missing}" to ${fieldName(path) || 'the document'}`);
+    }
+    case 'additionalProperties': {
+      const extra = String(err.params.additionalProperty);
+      const allowed = Object.keys((err.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const guess = didYouMean(extra, allowed);
+      const hint = guess ? `did you mean "${guess}"?` : allowed.length ? `allowed here: ${allowed.join(', ')}` : undefined;
+      return make(DiagnosticCodes.unknownField, [...path, extra], `unknown field "${extra}"`, hint, true);
+    }
+    case 'type': {
+      const want = String(err.params.type).replace(/,/g, ' or ');
+      return make(DiagnosticCodes.invalidType, path, `expected ${want}, found ${describe(err.data)}`);
+    }
+    case 'const':
+      return make(DiagnosticCodes.invalidValue, path, `must be ${JSON.stringify(err.params.allowedValue)}, found ${describe(err.data)}`);
+    case 'enum': {
+      const allowed = (err.params.allowedValues as unknown[]).map(String);
+      const guess = typeof err.data === 'string' ? didYouMean(err.data, allowed) : undefined;
+      return make(DiagnosticCodes.invalidValue, path, `${describe(err.data)} is not one of ${allowed.join(', ')}`, guess ? `did you mean "${guess}"?` : undefined);
+    }
+    case 'pattern':
+    case 'maxLength':
+      if (dnsLabel) return make(DiagnosticCodes.invalidName, path, `${describe(err.data)} is not a DNS-1123 label`, DNS_LABEL_HINT);
+      if (path.at(-1) === 'methods' || path.at(-2) === 'methods')
+        return make(DiagnosticCodes.invalidMethod, path, `${describe(err.data)} is not an HTTP method`, 'write methods in upper case, e.g. GET or POST');
+      return make(DiagnosticCodes.invalidValue, path, `${describe(err.data)} is not valid here`, patternHint(path));
+    case 'minItems':
+    case 'minProperties':
+      return make(DiagnosticCodes.missingField, path, `${fieldName(path) || 'this'} must not be empty`, minHint(path));
+    case 'minimum':
+    case 'maximum':
+      return make(DiagnosticCodes.invalidValue, path, `${describe(err.data)} is out of range (${err.message ?? ''})`);
+    case 'minLength':
+      return make(DiagnosticCodes.invalidValue, path, 'must not be empty');
+    default:
+      return make(DiagnosticCodes.invalidValue, path, err.message ?? 'is not valid');
+  }
+}
+
+function patternHint(path: FieldPath): string | undefined {
+  switch (path.at(-1)) {
+    case 'image': return 'write a container image reference such as registry.example/team/app:1.2.3';
+    case 'storage': return 'write a Kubernetes quantity such as 1Gi or 500Mi';
+    case 'server': return 'write the https:// URL of the cluster API server';
+    case 'trustDomain': return 'use lowercase letters, digits, dots and dashes, e.g. cluster.local';
+    default: return undefined;
+  }
+}
+
+function minHint(path: FieldPath): string | undefined {
+  switch (path.at(-1)) {
+    case 'actors': return 'declare at least the owner as an actor';
+    case 'agents': return 'give the actor at least one agent';
+    case 'flows': return 'declare at least one flow; with none, every request is denied';
+    case 'methods': return 'name at least one HTTP method, e.g. [POST]';
+    case 'when': return 'remove "when" to allow the flow at any time, or add an alternative';
+    case 'days': return 'name at least one day, e.g. [Mon, Tue]';
+    default: return 'write at least one key, e.g. hours, days or attribute';
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value);
+  return `${typeof value} ${String(value)}`;
+}
+
+function pointerToPath(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s));
+}

@@ -1,0 +1,259 @@
+/**
+ * The checks JSON Schema cannot express: names that must refer to something, uniqueness across
+ * actors, timezones, times and instants, paths, and conditions that can never hold. They run on
+ * the raw document even when the schema found problems, skipping values of the wrong type (the
+ * schema has reported those), so that one run reports everything.
+ */
+import { DiagnosticCodes, didYouMean, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostic.js';
+import { COMPARATORS, type AttributeValue, type Comparator } from './model.js';
+import { fieldName, type FieldPath, type SourceFile } from './source.js';
+import { isTimezone, parseClock, parseInstant } from './time.js';
+
+/** Namespaces a workflow must never be deployed into. */
+const RESERVED_NAMESPACES = new Set(['default', 'custody-system', 'istio-system', 'opa-istio']);
+
+/** Ports the pod's sidecars already listen on: Istio's proxy and agent, and the OPA sidecar. */
+export const RESERVED_PORTS: ReadonlyMap<number, string> = new Map([
+  [8181, 'the OPA sidecar API'],
+  [8282, 'the OPA sidecar diagnostics'],
+  [9191, 'the OPA sidecar ext_authz gRPC'],
+  [15000, 'the Envoy admin interface'],
+  [15001, 'Envoy outbound capture'],
+  [15004, 'the Istio agent debug port'],
+  [15006, 'Envoy inbound capture'],
+  [15008, 'Istio HBONE'],
+  [15020, 'Istio merged metrics'],
+  [15021, 'the Istio health check'],
+  [15053, 'Istio DNS proxy'],
+  [15090, 'Envoy Prometheus telemetry'],
+]);
+
+type Raw = Record<string, unknown>;
+const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+
+export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const report = (severity: Severity, code: DiagnosticCode, path: FieldPath, message: string, hint?: string, key = false) => {
+    const pos = source.position(path, key);
+    out.push({ severity, code, file: source.file, line: pos.line, column: pos.column, field: fieldName(path), message, ...(hint ? { hint } : {}) });
+  };
+  const error = (code: DiagnosticCode, path: FieldPath, message: string, hint?: string, key = false) =>
+    report('error', code, path, message, hint, key);
+
+  const doc = source.value;
+  if (!isObj(doc)) {
+    error(DiagnosticCodes.notAMapping, [], 'a workflow file must be a YAML mapping', 'start from workflows/movie-post-production.yaml');
+    return out;
+  }
+  const name = isObj(doc.metadata) ? doc.metadata.name : undefined;
+  if (isStr(name) && (RESERVED_NAMESPACES.has(name) || name.startsWith('kube-'))) {
+    error(DiagnosticCodes.reservedName, ['metadata', 'name'], `"${name}" is a reserved namespace`, 'choose another workflow name; it becomes the namespace in every cluster');
+  }
+  const spec = isObj(doc.spec) ? doc.spec : undefined;
+  if (!spec) return out;
+
+  if (isStr(spec.timezone) && spec.timezone !== '' && !isTimezone(spec.timezone)) {
+    const guess = didYouMean(spec.timezone, Intl.supportedValuesOf('timeZone'));
+    error(DiagnosticCodes.unknownTimezone, ['spec', 'timezone'], `"${spec.timezone}" is not an IANA timezone`, guess ? `did you mean "${guess}"?` : 'use a name such as Europe/Paris or UTC');
+  }
+
+  // Agents: names unique across the whole workflow, since each is a ServiceAccount in the workflow's namespace.
+  const agents = new Map<string, { actor: string; attributes: Record<string, AttributeValue> }>();
+  const clusters = new Map<string, { actor: string; region?: unknown; server?: unknown }>();
+  const actors = isObj(spec.actors) ? spec.actors : {};
+  for (const [actorName, actor] of Object.entries(actors)) {
+    if (!isObj(actor)) continue;
+    const cluster = isObj(actor.cluster) ? actor.cluster : undefined;
+    if (cluster && isStr(cluster.name)) {
+      const prior = clusters.get(cluster.name);
+      if (!prior) clusters.set(cluster.name, { actor: actorName, region: cluster.region, server: cluster.server });
+      else {
+        for (const field of ['server', 'region'] as const) {
+          if (cluster[field] !== undefined && prior[field] !== undefined && cluster[field] !== prior[field]) {
+            error(DiagnosticCodes.clusterConflict, ['spec', 'actors', actorName, 'cluster', field],
+              `cluster "${cluster.name}" has ${field} ${JSON.stringify(cluster[field])} here but ${JSON.stringify(prior[field])} for actor "${prior.actor}"`,
+              `a cluster is one place: give both actors the same ${field}, or different cluster names`);
+          }
+        }
+      }
+    }
+    const actorAgents = isObj(actor.agents) ? actor.agents : {};
+    for (const [agentName, agent] of Object.entries(actorAgents)) {
+      const prior = agents.get(agentName);
+      if (prior) {
+        error(DiagnosticCodes.duplicateName, ['spec', 'actors', actorName, 'agents', agentName],
+          `agent "${agentName}" is already defined by actor "${prior.actor}"`, 'agent names must be unique across the whole workflow; rename one', true);
+        continue;
+      }
+      const attributes = isObj(agent) && isObj(agent.attributes) ? (agent.attributes as Record<string, AttributeValue>) : {};
+      agents.set(agentName, { actor: actorName, attributes });
+      if (isObj(agent) && typeof agent.port === 'number' && RESERVED_PORTS.has(agent.port)) {
+        error(DiagnosticCodes.reservedPort, ['spec', 'actors', actorName, 'agents', agentName, 'port'],
+          `port ${agent.port} is used by ${RESERVED_PORTS.get(agent.port)} in every agent pod`, 'choose another port for the service, e.g. 8080');
+      }
+    }
+  }
+
+  if (isStr(spec.owner) && !(spec.owner in actors)) {
+    const guess = didYouMean(spec.owner, Object.keys(actors));
+    error(DiagnosticCodes.unknownOwner, ['spec', 'owner'], `owner "${spec.owner}" is not one of the actors`,
+      guess ? `did you mean "${guess}"?` : `declare "${spec.owner}" under spec.actors, or name one of: ${Object.keys(actors).join(', ')}`);
+  }
+
+  const flows = Array.isArray(spec.flows) ? spec.flows : [];
+  const seenFlows = new Map<string, number>();
+  flows.forEach((flow, i) => {
+    if (!isObj(flow)) return;
+    const at = (...rest: (string | number)[]) => ['spec', 'flows', i, ...rest];
+    for (const end of ['from', 'to'] as const) {
+      const ref = flow[end];
+      if (isStr(ref) && !agents.has(ref)) {
+        const guess = didYouMean(ref, agents.keys());
+        error(DiagnosticCodes.unknownAgent, at(end), `agent "${ref}" is not defined`, guess ? `did you mean "${guess}"?` : 'declare it under an actor\'s agents, or fix the name');
+      }
+    }
+    if (isStr(flow.from) && flow.from === flow.to) {
+      error(DiagnosticCodes.selfFlow, at('to'), `a flow from agent "${flow.from}" to itself`, 'an agent does not need a flow to reach itself; remove this flow');
+    }
+    if (Array.isArray(flow.methods)) {
+      const seen = new Set<unknown>();
+      flow.methods.forEach((m, j) => {
+        if (seen.has(m)) report('warning', DiagnosticCodes.invalidMethod, at('methods', j), `method ${String(m)} is listed twice`, 'remove the repetition');
+        seen.add(m);
+      });
+    }
+    if (isStr(flow.path)) {
+      const problem = pathProblem(flow.path);
+      if (problem) error(DiagnosticCodes.invalidPath, at('path'), `${JSON.stringify(flow.path)} ${problem}`, 'write an absolute path such as /api/color, or /api/* for everything below /api');
+    }
+    const bounds: { notBefore?: bigint; until?: bigint } = {};
+    for (const field of ['notBefore', 'until'] as const) {
+      const v = flow[field];
+      if (!isStr(v)) continue;
+      const parsed = parseInstant(v);
+      if ('error' in parsed) error(DiagnosticCodes.invalidInstant, at(field), `${JSON.stringify(v)} ${parsed.error}`, 'write an RFC 3339 instant with a timezone, e.g. 2027-03-31T00:00:00Z');
+      else bounds[field] = parsed.ns;
+    }
+    if (bounds.notBefore !== undefined && bounds.until !== undefined && bounds.until <= bounds.notBefore) {
+      error(DiagnosticCodes.neverHolds, at('until'), `until ${String(flow.until)} is not after notBefore ${String(flow.notBefore)}, so the flow can never be taken`, 'until is exclusive: make it later than notBefore');
+    }
+    const source = isStr(flow.from) ? agents.get(flow.from) : undefined;
+    if (Array.isArray(flow.when)) checkWhen(flow.when, source?.attributes, isStr(flow.from) ? flow.from : '?', at, error, report);
+
+    if (isStr(flow.from) && isStr(flow.to) && isStr(flow.path) && Array.isArray(flow.methods)) {
+      for (const m of flow.methods) {
+        const key = JSON.stringify([flow.from, flow.to, m, flow.path, flow.when ?? null, flow.notBefore ?? null, flow.until ?? null]);
+        const prior = seenFlows.get(key);
+        if (prior !== undefined && prior !== i) {
+          report('warning', DiagnosticCodes.duplicateFlow, at(), `flow repeats ${String(m)} ${flow.path} from "${flow.from}" to "${flow.to}" of spec.flows[${prior}]`, 'remove the repetition');
+        }
+        seenFlows.set(key, i);
+      }
+    }
+  });
+  return out;
+}
+
+/** Why `path` is not a flow path the policy can match exactly, or undefined. */
+export function pathProblem(path: string): string | undefined {
+  if (!path.startsWith('/')) return 'is not absolute (it must start with "/")';
+  if (/[?#]/.test(path)) return 'holds a query or fragment, which is not part of the path';
+  const body = path.endsWith('/*') ? path.slice(0, -2) : path;
+  if (body.includes('*')) return 'holds "*" other than a final "/*"';
+  if (body.includes('//')) return 'holds an empty segment "//"';
+  if (body.split('/').some((s) => s === '.' || s === '..')) return 'holds a "." or ".." segment';
+  // RFC 3986 pchar, less percent-escapes: the policy compares raw request paths, and an escaped
+  // character would never match (or, for %2F, would smuggle a "/" past a prefix).
+  if (!/^[A-Za-z0-9\-._~!$&'()+,;=:@/]*$/.test(body)) return 'holds characters that are not allowed in a path (percent-escapes included)';
+  return undefined;
+}
+
+type Report = (severity: Severity, code: DiagnosticCode, path: FieldPath, message: string, hint?: string) => void;
+
+function checkWhen(
+  when: unknown[],
+  attributes: Record<string, AttributeValue> | undefined,
+  sourceName: string,
+  at: (...rest: (string | number)[]) => (string | number)[],
+  error: (code: DiagnosticCode, path: FieldPath, message: string, hint?: string) => void,
+  report: Report,
+): void {
+  const never: { index: number; reason: string }[] = [];
+  let checkable = 0;
+  when.forEach((alt, k) => {
+    if (!isObj(alt)) return;
+    const here = (...rest: (string | number)[]) => at('when', k, ...rest);
+    let reason: string | undefined;
+    let malformed = false;
+    if (isObj(alt.hours)) {
+      const from = isStr(alt.hours.from) ? parseClock(alt.hours.from) : undefined;
+      const to = isStr(alt.hours.to) ? parseClock(alt.hours.to, true) : undefined;
+      if (isStr(alt.hours.from) && from === undefined) {
+        error(DiagnosticCodes.invalidTime, here('hours', 'from'), `${JSON.stringify(alt.hours.from)} is not a time of day`, 'write 24-hour HH:MM, e.g. "08:00" (quote it)');
+        malformed = true;
+      }
+      if (isStr(alt.hours.to) && to === undefined) {
+        error(DiagnosticCodes.invalidTime, here('hours', 'to'), `${JSON.stringify(alt.hours.to)} is not a time of day`, 'write 24-hour HH:MM, e.g. "17:00", or "24:00" for the end of the day');
+        malformed = true;
+      }
+      if (from !== undefined && to !== undefined && from === to) {
+        reason = `the hours window ${String(alt.hours.from)}-${String(alt.hours.to)} is empty`;
+      }
+    }
+    if (Array.isArray(alt.days)) {
+      const seen = new Set<unknown>();
+      alt.days.forEach((d, j) => {
+        if (seen.has(d)) report('warning', DiagnosticCodes.invalidCondition, here('days', j), `day ${String(d)} is listed twice`, 'remove the repetition');
+        seen.add(d);
+      });
+    }
+    const comparators = COMPARATORS.filter((c) => c in alt);
+    if (alt.attribute !== undefined || comparators.length > 0) {
+      if (alt.attribute === undefined) {
+        error(DiagnosticCodes.invalidCondition, here(comparators[0]!), `"${comparators[0]}" needs an "attribute" to compare`, 'add attribute: NAME beside it');
+        malformed = true;
+      } else if (comparators.length !== 1) {
+        error(DiagnosticCodes.invalidCondition, here('attribute'), comparators.length === 0 ? 'an attribute test needs one comparison' : `an attribute test takes one comparison, found ${comparators.join(', ')}`,
+          `use exactly one of ${COMPARATORS.join(', ')}; for a range, write two alternatives or use a separate flow`);
+        malformed = true;
+      } else if (isStr(alt.attribute) && attributes) {
+        const comparator = comparators[0]!;
+        const actual = attributes[alt.attribute];
+        const expected = alt[comparator];
+        if (actual === undefined) reason = `agent "${sourceName}" has no attribute "${alt.attribute}"`;
+        else if (comparator !== 'equals' && typeof actual !== 'number') reason = `${comparator} compares numbers, but attribute "${alt.attribute}" of agent "${sourceName}" is ${typeof actual} ${JSON.stringify(actual)}`;
+        else if (comparator === 'equals' && typeof actual !== typeof expected) reason = `attribute "${alt.attribute}" of agent "${sourceName}" is ${typeof actual} ${JSON.stringify(actual)}, never equal to ${typeof expected} ${JSON.stringify(expected)}`;
+        else if (isAttributeValue(expected) && !compareAttribute(comparator, actual, expected)) reason = `attribute "${alt.attribute}" of agent "${sourceName}" is ${JSON.stringify(actual)}, so "${comparator} ${JSON.stringify(expected)}" is false`;
+      }
+    }
+    if (malformed) return;
+    checkable++;
+    if (reason) never.push({ index: k, reason });
+  });
+  if (never.length === 0) return;
+  if (never.length === checkable && checkable === when.length) {
+    error(DiagnosticCodes.neverHolds, at('when'), `no alternative of "when" can ever hold, so the flow can never be taken: ${never.map((n) => n.reason).join('; ')}`,
+      'fix the condition, or remove the flow if it is not wanted');
+  } else {
+    for (const n of never) {
+      report('warning', DiagnosticCodes.conditionAlternativeNeverHolds, at('when', n.index), `this alternative can never hold: ${n.reason}`, 'remove it or fix it; the other alternatives still apply');
+    }
+  }
+}
+
+function isAttributeValue(v: unknown): v is AttributeValue {
+  return typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean';
+}
+
+/** The comparison semantics OPA's policy applies (Rego's ==, >, <, >=, <= on numbers). */
+export function compareAttribute(comparator: Comparator, actual: AttributeValue, expected: AttributeValue): boolean {
+  switch (comparator) {
+    case 'equals': return actual === expected;
+    case 'greaterThan': return typeof actual === 'number' && typeof expected === 'number' && actual > expected;
+    case 'lessThan': return typeof actual === 'number' && typeof expected === 'number' && actual < expected;
+    case 'atLeast': return typeof actual === 'number' && typeof expected === 'number' && actual >= expected;
+    case 'atMost': return typeof actual === 'number' && typeof expected === 'number' && actual <= expected;
+  }
+}
+

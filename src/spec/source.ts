@@ -1,0 +1,113 @@
+/** A parsed YAML file that can say where any field of it stands (line and column), for diagnostics. */
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { DiagnosticCodes, type Diagnostic } from './diagnostic.js';
+
+export type FieldPath = readonly (string | number)[];
+
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+export class SourceFile {
+  private constructor(
+    readonly file: string,
+    private readonly doc: Document.Parsed,
+    private readonly lines: LineCounter,
+    /** The document as plain JSON-like data. */
+    readonly value: unknown,
+  ) {}
+
+  /** Parses `text`; YAML syntax problems come back as diagnostics, all of them. */
+  static parse(file: string, text: string): { source?: SourceFile; diagnostics: Diagnostic[] } {
+    const lines = new LineCounter();
+    // YAML 1.2 core schema: `08:00` stays a string (YAML 1.1 would read it as the number 480) and
+    // `on`/`yes` stay strings. Duplicate keys are errors, never "last one wins".
+    const parsed = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, version: '1.2', prettyErrors: true });
+    const docs: Document.Parsed[] = Array.isArray(parsed) ? parsed : [];
+    const diagnostics: Diagnostic[] = [];
+    const first = docs[0];
+    for (const doc of docs) {
+      for (const err of [...doc.errors, ...doc.warnings]) {
+        const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
+        diagnostics.push({
+          severity: 'error',
+          code: DiagnosticCodes.yamlSyntax,
+          file,
+          line: pos.line,
+          column: pos.col,
+          field: '',
+          message: err.message.split('\n')[0] ?? err.message,
+          hint: 'fix the YAML syntax at this place',
+        });
+      }
+    }
+    if (docs.length > 1) {
+      const second = docs[1]!;
+      const pos = lines.linePos(second.range[0]);
+      diagnostics.push({
+        severity: 'error', code: DiagnosticCodes.yamlSyntax, file, line: pos.line, column: pos.col, field: '',
+        message: 'a workflow file holds exactly one YAML document',
+        hint: 'move each workflow into a file of its own',
+      });
+    }
+    if (!first) {
+      diagnostics.push({
+        severity: 'error', code: DiagnosticCodes.notAMapping, file, line: 1, column: 1, field: '',
+        message: 'the file is empty', hint: 'write a Workflow (see workflows/movie-post-production.yaml)',
+      });
+    }
+    if (!first || diagnostics.length > 0) return { diagnostics };
+    const value = first.toJS({ maxAliasCount: 100 }) as unknown;
+    return { source: new SourceFile(file, first, lines, value), diagnostics };
+  }
+
+  /**
+   * Where `path` is written. With `key`, the position of the map key naming the last segment
+   * (for "unknown field" and duplicates); otherwise of the value. Falls back to the nearest
+   * enclosing node that exists.
+   */
+  position(path: FieldPath, key = false): Position {
+    let node: unknown = this.doc.contents;
+    let offset = nodeStart(node) ?? 0;
+    for (let i = 0; i < path.length; i++) {
+      const segment = path[i];
+      const last = i === path.length - 1;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+        if (!pair) break;
+        if (last && key) {
+          offset = nodeStart(pair.key) ?? offset;
+          break;
+        }
+        node = pair.value;
+        offset = nodeStart(node) ?? nodeStart(pair.key) ?? offset;
+      } else if (isSeq(node) && typeof segment === 'number') {
+        const item = node.items[segment];
+        if (item === undefined) break;
+        node = item;
+        offset = nodeStart(node) ?? offset;
+      } else {
+        break;
+      }
+    }
+    const pos = this.lines.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  }
+}
+
+function nodeStart(node: unknown): number | undefined {
+  const range = (node as Node | undefined)?.range;
+  return Array.isArray(range) ? range[0] : undefined;
+}
+
+/** `spec.flows[3].to` from `['spec','flows',3,'to']`. */
+export function fieldName(path: FieldPath): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(segment)) out += out ? `.${segment}` : segment;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}
