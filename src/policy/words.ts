@@ -8,11 +8,12 @@ export function attributeInWords(a: AttributeTest): string {
 }
 
 export function conditionInWords(c: Condition, timezone: string): string {
-  const parts: string[] = [];
-  if (c.days) parts.push(daysInWords(c.days));
-  if (c.hours) parts.push(`${c.hours.from}–${c.hours.to} ${timezone}`);
+  const when: string[] = [];
+  if (c.days) when.push(daysInWords(c.days));
+  if (c.hours) when.push(`${c.hours.from}–${c.hours.to} ${timezone}`);
+  const parts = when.length ? [when.join(' ')] : [];
   if (c.attribute) parts.push(attributeInWords(c.attribute));
-  return parts.length ? parts.join(' ') : 'always';
+  return parts.length ? parts.join(' and ') : 'always';
 }
 
 function daysInWords(days: readonly string[]): string {

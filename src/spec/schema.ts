@@ -49,7 +49,8 @@ function toDiagnostic(source: SourceFile, err: ErrorObject): Diagnostic | undefi
   switch (err.keyword) {
     case 'required': {
       const missing = String(err.params.missingProperty);
-      return make(DiagnosticCodes.missingField, path, `missing required field "${missing}"`, `add "${missing}" to ${fieldName(path) || 'the document'}`);
+      // Shown at the key of the mapping that lacks it (where the reader will add it).
+      return make(DiagnosticCodes.missingField, path, `missing required field "${missing}"`, `add "${missing}" to ${fieldName(path) || 'the document'}`, path.length > 0);
     }
     case 'additionalProperties': {
       const extra = String(err.params.additionalProperty);

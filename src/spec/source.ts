@@ -30,15 +30,17 @@ export class SourceFile {
     for (const doc of docs) {
       for (const err of [...doc.errors, ...doc.warnings]) {
         const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
+        // A repeated key is how an actor (or any name) used twice shows in YAML: say so in those words.
+        const duplicate = err.code === 'DUPLICATE_KEY';
         diagnostics.push({
           severity: 'error',
-          code: DiagnosticCodes.yamlSyntax,
+          code: duplicate ? DiagnosticCodes.duplicateName : DiagnosticCodes.yamlSyntax,
           file,
           line: pos.line,
           column: pos.col,
           field: '',
-          message: err.message.split('\n')[0] ?? err.message,
-          hint: 'fix the YAML syntax at this place',
+          message: duplicate ? 'this name is already used as a key of the same mapping' : (err.message.split('\n')[0] ?? err.message),
+          hint: duplicate ? 'each actor, agent and field is named once; rename or merge the two' : 'fix the YAML syntax at this place',
         });
       }
     }

@@ -1,0 +1,151 @@
+/** One row per kind of bad input of the spec format: the code, where it is reported, and that nothing is accepted. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DiagnosticCodes, formatDiagnostic } from '../../src/spec/index.js';
+import { loadOne } from '../helpers/workflows.js';
+
+// Line numbers below refer to this text (line 1 is "apiVersion").
+const BASE = `apiVersion: custody.dev/v1alpha1
+kind: Workflow
+metadata:
+  name: demo
+spec:
+  owner: studio
+  timezone: Europe/Paris
+  actors:
+    studio:
+      cluster: { name: studio-central }
+      agents:
+        owner: { image: registry.example/owner:1.0 }
+    vfx:
+      cluster: { name: vfx-central }
+      agents:
+        vfx-1: { image: registry.example/vfx:2.0, attributes: { tenure: 3, team: comp } }
+        vfx-2: { image: registry.example/vfx:2.0 }
+  flows:
+    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1 }
+    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/* }
+    - { from: vfx-2, to: owner, methods: [POST], path: /api/owner }
+`;
+
+function edit(replacements: [string, string][]): string {
+  let text = BASE;
+  for (const [from, to] of replacements) {
+    assert.ok(text.includes(from), `fixture has ${from}`);
+    text = text.replace(from, to);
+  }
+  return text;
+}
+
+test('the base fixture is valid and has no warnings', () => {
+  const r = loadOne(BASE);
+  assert.equal(r.diagnostics.map(formatDiagnostic), []);
+  assert.is(r.workflows.length, 1);
+});
+
+const flow0 = '    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1 }';
+const withFlow = (text: string) => edit([[flow0, text]]);
+
+const rows: { name: string; text: string; code: string; line: number; column: number; field: string }[] = [
+  { name: 'unknown top-level field', text: edit([['kind: Workflow', 'kind: Workflow\nstatus: new']]), code: DiagnosticCodes.unknownField, line: 3, column: 1, field: 'status' },
+  { name: 'unknown field in a flow, with a suggestion', text: withFlow('    - { from: owner, to: vfx-1, method: [POST], path: /api/vfx-1 }'), code: DiagnosticCodes.unknownField, line: 19, column: 33, field: 'spec.flows[0].method' },
+  { name: 'missing required field', text: edit([['  owner: studio\n', '']]), code: DiagnosticCodes.missingField, line: 5, column: 1, field: 'spec' },
+  { name: 'missing image', text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { port: 8080 }']]), code: DiagnosticCodes.missingField, line: 17, column: 9, field: 'spec.actors.vfx.agents.vfx-2' },
+  { name: 'workflow name not a DNS-1123 label', text: edit([['name: demo', 'name: Demo_Flow']]), code: DiagnosticCodes.invalidName, line: 4, column: 9, field: 'metadata.name' },
+  { name: 'agent name not a DNS-1123 label', text: edit([['        vfx-2: {', '        VFX_2: {']]), code: DiagnosticCodes.invalidName, line: 17, column: 9, field: 'spec.actors.vfx.agents.VFX_2' },
+  { name: 'actor name too long', text: edit([['    vfx:\n', `    ${'v'.repeat(64)}:\n`]]), code: DiagnosticCodes.invalidName, line: 13, column: 5, field: `spec.actors.${'v'.repeat(64)}` },
+  { name: 'agent name used twice across actors', text: edit([['        vfx-2: {', '        owner: {']]), code: DiagnosticCodes.duplicateName, line: 17, column: 9, field: 'spec.actors.vfx.agents.owner' },
+  { name: 'actor name used twice', text: edit([['    vfx:\n', '    studio:\n']]), code: DiagnosticCodes.duplicateName, line: 13, column: 5, field: '' },
+  { name: 'flow naming an unknown agent', text: withFlow('    - { from: ownr, to: vfx-1, methods: [POST], path: /api/vfx-1 }'), code: DiagnosticCodes.unknownAgent, line: 19, column: 15, field: 'spec.flows[0].from' },
+  { name: 'flow from an agent to itself', text: withFlow('    - { from: owner, to: owner, methods: [POST], path: /api/vfx-1 }'), code: DiagnosticCodes.selfFlow, line: 19, column: 26, field: 'spec.flows[0].to' },
+  { name: 'unknown timezone', text: edit([['timezone: Europe/Paris', 'timezone: Europe/Pariss']]), code: DiagnosticCodes.unknownTimezone, line: 7, column: 13, field: 'spec.timezone' },
+  { name: 'malformed time', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ hours: { from: "8:00", to: "17:00" } }] }'), code: DiagnosticCodes.invalidTime, line: 19, column: 92, field: 'spec.flows[0].when[0].hours.from' },
+  { name: 'time past the end of the day', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ hours: { from: "08:00", to: "24:30" } }] }'), code: DiagnosticCodes.invalidTime, line: 19, column: 105, field: 'spec.flows[0].when[0].hours.to' },
+  { name: 'malformed instant', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, until: "2027-02-30T00:00:00Z" }'), code: DiagnosticCodes.invalidInstant, line: 19, column: 75, field: 'spec.flows[0].until' },
+  { name: 'instant without a timezone', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, notBefore: "2027-01-01T00:00:00" }'), code: DiagnosticCodes.invalidInstant, line: 19, column: 79, field: 'spec.flows[0].notBefore' },
+  { name: 'relative path', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: api/vfx-1 }'), code: DiagnosticCodes.invalidPath, line: 19, column: 56, field: 'spec.flows[0].path' },
+  { name: 'wildcard inside a path', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/*/x }'), code: DiagnosticCodes.invalidPath, line: 19, column: 56, field: 'spec.flows[0].path' },
+  { name: 'dot segment in a path', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/../admin }'), code: DiagnosticCodes.invalidPath, line: 19, column: 56, field: 'spec.flows[0].path' },
+  { name: 'percent-escape in a path', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api%2Fadmin }'), code: DiagnosticCodes.invalidPath, line: 19, column: 56, field: 'spec.flows[0].path' },
+  { name: 'lower-case method', text: withFlow('    - { from: owner, to: vfx-1, methods: [post], path: /api/vfx-1 }'), code: DiagnosticCodes.invalidMethod, line: 19, column: 43, field: 'spec.flows[0].methods[0]' },
+  { name: 'empty hours window', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ hours: { from: "08:00", to: "08:00" } }] }'), code: DiagnosticCodes.neverHolds, line: 19, column: 74, field: 'spec.flows[0].when' },
+  { name: 'until before notBefore', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, notBefore: "2027-01-02T00:00:00Z", until: "2027-01-01T00:00:00Z" }'), code: DiagnosticCodes.neverHolds, line: 19, column: 110, field: 'spec.flows[0].until' },
+  { name: 'until equal to notBefore (until is exclusive)', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, notBefore: "2027-01-01T01:00:00+01:00", until: "2027-01-01T00:00:00Z" }'), code: DiagnosticCodes.neverHolds, line: 19, column: 115, field: 'spec.flows[0].until' },
+  { name: 'greaterThan on a string attribute', text: edit([['    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/* }', '    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/*, when: [{ attribute: team, greaterThan: 2 }] }']]), code: DiagnosticCodes.neverHolds, line: 20, column: 70, field: 'spec.flows[1].when' },
+  { name: 'attribute the source does not have', text: edit([['    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/* }', '    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/*, when: [{ attribute: rank, equals: 1 }] }']]), code: DiagnosticCodes.neverHolds, line: 20, column: 70, field: 'spec.flows[1].when' },
+  { name: 'attribute comparison known to be false', text: edit([['    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/* }', '    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/*, when: [{ attribute: tenure, greaterThan: 10 }] }']]), code: DiagnosticCodes.neverHolds, line: 20, column: 70, field: 'spec.flows[1].when' },
+  { name: 'comparison without an attribute', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ greaterThan: 3 }] }'), code: DiagnosticCodes.invalidCondition, line: 19, column: 90, field: 'spec.flows[0].when[0].greaterThan' },
+  { name: 'two comparisons in one test', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ attribute: x, atLeast: 1, atMost: 3 }] }'), code: DiagnosticCodes.invalidCondition, line: 19, column: 88, field: 'spec.flows[0].when[0].attribute' },
+  { name: 'unknown day', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ days: [Mon, Tues] }] }'), code: DiagnosticCodes.invalidValue, line: 19, column: 89, field: 'spec.flows[0].when[0].days[1]' },
+  { name: 'owner that is not an actor', text: edit([['owner: studio', 'owner: studios']]), code: DiagnosticCodes.unknownOwner, line: 6, column: 10, field: 'spec.owner' },
+  { name: 'wrong apiVersion', text: edit([['custody.dev/v1alpha1', 'custody.dev/v1']]), code: DiagnosticCodes.invalidValue, line: 1, column: 13, field: 'apiVersion' },
+  { name: 'wrong type', text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { image: registry.example/vfx:2.0, port: "80" }']]), code: DiagnosticCodes.invalidType, line: 17, column: 57, field: 'spec.actors.vfx.agents.vfx-2.port' },
+  { name: 'port of the OPA sidecar', text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { image: registry.example/vfx:2.0, port: 9191 }']]), code: DiagnosticCodes.reservedPort, line: 17, column: 57, field: 'spec.actors.vfx.agents.vfx-2.port' },
+  { name: 'reserved namespace', text: edit([['name: demo', 'name: kube-system']]), code: DiagnosticCodes.reservedName, line: 4, column: 9, field: 'metadata.name' },
+  { name: 'YAML syntax error', text: edit([['  owner: studio', '  owner: [studio']]), code: DiagnosticCodes.yamlSyntax, line: 7, column: 3, field: '' },
+  { name: 'two documents in one file', text: `${BASE}---\n${BASE}`, code: DiagnosticCodes.yamlSyntax, line: 22, column: 1, field: '' },
+  { name: 'empty file', text: '', code: DiagnosticCodes.notAMapping, line: 1, column: 1, field: '' },
+  { name: 'not a mapping', text: '- just a list\n', code: DiagnosticCodes.invalidType, line: 1, column: 1, field: '' },
+  { name: 'cluster described two ways', text: edit([['cluster: { name: vfx-central }', 'cluster: { name: studio-central, region: eu }'], ['cluster: { name: studio-central }', 'cluster: { name: studio-central, region: us }']]), code: DiagnosticCodes.clusterConflict, line: 14, column: 48, field: 'spec.actors.vfx.cluster.region' },
+];
+
+for (const row of rows) {
+  test(`rejects: ${row.name}`, () => {
+    const r = loadOne(row.text);
+    assert.is(r.workflows.length, 0, 'nothing accepted');
+    const errors = r.diagnostics.filter((d) => d.severity === 'error');
+    const hit = errors.find((d) => d.code === row.code);
+    assert.ok(hit, `expected ${row.code}, got:\n${errors.map(formatDiagnostic).join('\n')}`);
+    assert.equal({ line: hit.line, column: hit.column, field: hit.field }, { line: row.line, column: row.column, field: row.field }, formatDiagnostic(hit));
+    assert.is(hit.file, 'test.yaml');
+    assert.ok(hit.message.length > 10);
+  });
+}
+
+test('all errors of a file are reported at once', () => {
+  const text = edit([
+    ['owner: studio', 'owner: studios'],
+    ['timezone: Europe/Paris', 'timezone: Mars/Olympus'],
+    [flow0, '    - { from: ownr, to: vfx-1, methods: [POST], path: api }'],
+  ]);
+  const codes = loadOne(text).diagnostics.map((d) => d.code).sort();
+  assert.equal(codes, [DiagnosticCodes.invalidPath, DiagnosticCodes.unknownAgent, DiagnosticCodes.unknownOwner, DiagnosticCodes.unknownTimezone].sort());
+});
+
+test('suggestions name the closest valid choice', () => {
+  const r = loadOne(withFlow('    - { from: ownr, to: vfx-1, methods: [POST], path: /api/vfx-1 }'));
+  assert.match(r.diagnostics[0]!.hint ?? '', /did you mean "owner"/);
+  const f = loadOne(withFlow('    - { from: owner, to: vfx-1, method: [POST], path: /api/vfx-1 }'));
+  assert.ok(f.diagnostics.some((d) => /did you mean "methods"/.test(d.hint ?? '')));
+});
+
+test('an alternative that can never hold beside one that can is a warning, not an error', () => {
+  const r = loadOne(edit([['    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/* }', '    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/*, when: [{ attribute: team, equals: color }, { days: [Mon] }] }']]));
+  assert.is(r.workflows.length, 1);
+  assert.equal(r.diagnostics.map((d) => [d.severity, d.code, d.field]), [['warning', DiagnosticCodes.conditionAlternativeNeverHolds, 'spec.flows[1].when[0]']]);
+});
+
+test('names are unique across workflows, clusters consistent across workflows', async () => {
+  const { loadWorkflows } = await import('../../src/spec/index.js');
+  const other = BASE.replace('cluster: { name: studio-central }', 'cluster: { name: studio-central, server: "https://a.example" }');
+  const r = loadWorkflows([{ file: 'a.yaml', text: BASE }, { file: 'b.yaml', text: BASE }]);
+  assert.equal(r.diagnostics.map((d) => [d.file, d.code, d.line]), [['b.yaml', DiagnosticCodes.duplicateWorkflow, 4]]);
+  assert.equal(r.workflows.map((w) => w.file), ['a.yaml']);
+  const c = loadWorkflows([
+    { file: 'a.yaml', text: other },
+    { file: 'b.yaml', text: other.replace('name: demo', 'name: demo-2').replace('https://a.example', 'https://b.example') },
+  ]);
+  assert.equal(c.diagnostics.map((d) => [d.file, d.code]), [['b.yaml', DiagnosticCodes.clusterConflict]]);
+});
+
+test('defaults and normalisation of the checked model', () => {
+  const w = loadOne(BASE.replace('methods: [POST], path: /api/vfx-1', 'methods: [PUT, POST, PUT], path: /api/vfx-1')).workflows[0]!;
+  assert.is(w.trustDomain, 'cluster.local');
+  assert.equal(w.agents.map((a) => [a.name, a.actor, a.port, a.storage]), [
+    ['owner', 'studio', 8080, '1Gi'], ['vfx-1', 'vfx', 8080, '1Gi'], ['vfx-2', 'vfx', 8080, '1Gi'],
+  ]);
+  assert.is(w.agents[1]!.principal, 'spiffe://cluster.local/ns/demo/sa/vfx-1');
+  assert.equal(w.flows[0]!.methods, ['POST', 'PUT']);
+});
+
+test.run();
