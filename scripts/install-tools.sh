@@ -14,7 +14,7 @@ TOOLS=(
 
 for entry in "${TOOLS[@]}"; do
   IFS='|' read -r name pkg version vcmd expect <<<"$entry"
-  if [ -x "$BIN/$name" ] && "$BIN/$name" $vcmd 2>/dev/null | grep -qF "$expect"; then
+  if [ -x "$BIN/$name" ] && [[ "$("$BIN/$name" $vcmd 2>/dev/null || true)" == *"$expect"* ]]; then
     continue
   fi
   if ! command -v go >/dev/null 2>&1; then
@@ -23,5 +23,5 @@ for entry in "${TOOLS[@]}"; do
   fi
   echo "install-tools: building $name $version (first run only, about two minutes)" >&2
   GOBIN="$BIN" GOFLAGS="-trimpath" go install "$pkg@$version"
-  "$BIN/$name" $vcmd | grep -qF "$expect" || { echo "install-tools: $name is not $version after install" >&2; exit 1; }
+  [[ "$("$BIN/$name" $vcmd 2>/dev/null || true)" == *"$expect"* ]] || { echo "install-tools: $name is not $version after install" >&2; exit 1; }
 done

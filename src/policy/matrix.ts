@@ -75,8 +75,9 @@ function matrixRule(workflow: Workflow, flow: Flow): MatrixRule[] {
         if (v === undefined || !compareAttribute(c.attribute.comparator, v, c.attribute.value)) continue;
       }
       if (c.hours && c.hours.from === c.hours.to) continue;
-      const { attribute: _decided, ...rest } = c;
-      when.push(rest);
+      const { attribute: _decided, hours, ...rest } = c;
+      // 00:00–24:00 is the whole day: no condition at all.
+      when.push(hours && !(hours.from === '00:00' && hours.to === '24:00') ? { ...rest, hours } : rest);
     }
     if (when.length === 0) return [];
     if (when.some((c) => !c.hours && !c.days)) when = undefined;

@@ -224,7 +224,7 @@ function checkWhen(
         if (actual === undefined) reason = `agent "${sourceName}" has no attribute "${alt.attribute}"`;
         else if (comparator !== 'equals' && typeof actual !== 'number') reason = `${comparator} compares numbers, but attribute "${alt.attribute}" of agent "${sourceName}" is ${typeof actual} ${JSON.stringify(actual)}`;
         else if (comparator === 'equals' && typeof actual !== typeof expected) reason = `attribute "${alt.attribute}" of agent "${sourceName}" is ${typeof actual} ${JSON.stringify(actual)}, never equal to ${typeof expected} ${JSON.stringify(expected)}`;
-        else if (isAttributeValue(expected) && !compareAttribute(comparator, actual, expected)) reason = `attribute "${alt.attribute}" of agent "${sourceName}" is ${JSON.stringify(actual)}, so "${comparator} ${JSON.stringify(expected)}" is false`;
+        else if (isAttributeValue(expected) && !compareAttribute(comparator, actual, expected)) reason = `attribute "${alt.attribute}" of agent "${sourceName}" is ${JSON.stringify(actual)}, so ${comparator} ${JSON.stringify(expected)} is false`;
       }
     }
     if (malformed) return;

@@ -1,6 +1,6 @@
 /** Runs the real `opa` binary (installed by scripts/install-tools.sh) for the tests. */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -34,7 +34,12 @@ export async function evalCases(bundleDir: string, cases: readonly OpaCase[], qu
   // Binding the clock to a variable first matters: OPA does not see a `with` value that refers
   // to the comprehension's own iteration variable through a ref.
   const q = `[d | some c in input.cases; n := c.now; i := c.input; d := ${query} with input as i with time.now_ns as n]`;
-  const { stdout } = await run(opaBinary(), ['eval', '--fail-defined=false', '-f', 'raw', '-b', bundleDir, '-i', inputFile, q], { maxBuffer: 256 * 1024 * 1024 });
+  let stdout: string;
+  try {
+    ({ stdout } = await run(opaBinary(), ['eval', '-f', 'raw', '-b', bundleDir, '-i', inputFile, q], { maxBuffer: 256 * 1024 * 1024 }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   const result = JSON.parse(stdout) as unknown[];
   if (result.length !== cases.length) throw new Error(`opa answered ${result.length} decisions for ${cases.length} cases`);
   return result;

@@ -5,11 +5,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderBundles, writeTree } from '../../src/generate/index.js';
 import { accessMatrix } from '../../src/policy/index.js';
+import { loadWorkflows } from '../../src/spec/index.js';
 import { sampleInstants } from '../helpers/instants.js';
 import { evalCases, opa } from '../helpers/opa.js';
 import { repoPath } from '../helpers/paths.js';
@@ -46,6 +47,20 @@ for (const workflow of workflows) {
     assert.ok(allowed > 100 && denied > 100, `allowed ${allowed}, denied ${denied}`);
   });
 }
+
+test('real OPA decides as the reference semantics on the conditions fixture (Lord Howe DST, wrapping windows, ns bounds)', async () => {
+  const r = loadWorkflows([{ file: 'conditions.yaml', text: readFileSync(repoPath('test', 'fixtures', 'conditions.yaml'), 'utf8') }]);
+  const workflow = r.workflows[0]!;
+  const out = mkdtempSync(path.join(tmpdir(), 'custody-fixture-'));
+  await writeTree(out, renderBundles([workflow]));
+  const instants = sampleInstants(workflow);
+  for (const agent of workflow.agents) {
+    const probes = probesFor(workflow, agent.name, instants);
+    const decisions = await evalCases(path.join(out, 'bundles', workflow.name, agent.name), probes);
+    const wrong = probes.filter((p, i) => decisions[i] !== p.expected);
+    assert.equal(wrong.slice(0, 5).map((p) => `${p.label}: expected ${p.expected}`), [], `${wrong.length} of ${probes.length} differ for ${agent.name}`);
+  }
+});
 
 test('every committed bundle directory builds with opa build and passes opa check --strict', async () => {
   const out = mkdtempSync(path.join(tmpdir(), 'custody-build-'));

@@ -1,0 +1,119 @@
+/** The `custody` command as a user runs it: the package's bin, in a child process. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readTree } from '../../src/generate/index.js';
+import { REPO, repoPath } from '../helpers/paths.js';
+
+interface Run { code: number; stdout: string; stderr: string }
+
+function custody(args: string[], cwd = REPO): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [repoPath('bin', 'custody.js'), ...args], { cwd }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const workspace = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'custody-cli-'));
+  cpSync(repoPath('workflows'), path.join(dir, 'workflows'), { recursive: true });
+  return dir;
+};
+
+const snapshot = async (dir: string) => Object.fromEntries([...((await readTree(dir)) ?? new Map())].map(([k, v]) => [k, v.toString('base64')]));
+
+test('help for the tool and for each command; usage errors exit 2', async () => {
+  const top = await custody(['--help']);
+  assert.is(top.code, 0);
+  for (const c of ['check', 'matrix', 'generate']) {
+    assert.match(top.stdout, c);
+    const h = await custody([c, '--help']);
+    assert.is(h.code, 0);
+    assert.match(h.stdout, `Usage: custody ${c}`);
+  }
+  assert.is((await custody([])).code, 2);
+  assert.is((await custody(['frobnicate'])).code, 2);
+  const bad = await custody(['check', '--frob']);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /Unknown option '--frob'/);
+  assert.is((await custody(['matrix'])).code, 2);
+  assert.is((await custody(['matrix', 'workflows/movie-post-production.yaml', '--at', 'noon'])).code, 2);
+  assert.match((await custody(['--version'])).stdout, /^custody \d+\.\d+\.\d+\n$/);
+});
+
+test('check accepts the examples with a one-line summary and nothing else', async () => {
+  const r = await custody(['check']);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'ok: 2 workflows, 13 agents, 16 flows, 0 warnings\n');
+  assert.is(r.stderr, '');
+});
+
+test('check rejects bad input with FILE:LINE:COL: error[CODE] lines and exit 1', async () => {
+  const dir = workspace();
+  const file = path.join(dir, 'workflows', 'movie-post-production.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('to: vfx-1, methods', 'to: vfx-9, methods').replace('Europe/Paris', 'Europe/Pariss'));
+  const r = await custody(['check'], dir);
+  assert.is(r.code, 1);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.map((l) => l.replace(/: [^:]*$/, '').split(': ').slice(0, 2).join(': ')), [
+    'workflows/movie-post-production.yaml:10:13: error[unknown-timezone]',
+    'workflows/movie-post-production.yaml:35:26: error[unknown-agent]',
+  ]);
+  assert.match(lines[1]!, /did you mean "vfx-1"\?/);
+  assert.is(r.stdout, '2 errors, 0 warnings in 2 files\n');
+});
+
+test('generate --check passes on the committed tree', async () => {
+  const r = await custody(['generate', '--check']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^up to date: 39 files from 2 workflows\n$/);
+});
+
+test('generate writes byte-identical trees; --check notices a changed spec; errors write nothing', async () => {
+  const a = workspace();
+  const b = workspace();
+  assert.is((await custody(['generate', '--out', '.'], a)).code, 0);
+  assert.is((await custody(['generate', '--workflows', 'workflows', '--out', path.join(b, 'x')], b)).code, 0);
+  const treeA = await snapshot(path.join(a, 'bundles'));
+  assert.equal(treeA, await snapshot(path.join(b, 'x', 'bundles')));
+  assert.equal(treeA, await snapshot(repoPath('bundles')), 'the committed bundles are what generate writes');
+  assert.is((await custody(['generate', '--check', '--out', '.'], a)).code, 0);
+
+  const spec = path.join(a, 'workflows', 'movie-post-production.yaml');
+  const original = readFileSync(spec, 'utf8');
+  writeFileSync(spec, original.replace('path: /api/hdr', 'path: /api/hdr/*'));
+  const stale = await custody(['generate', '--check', '--out', '.'], a);
+  assert.is(stale.code, 1);
+  assert.equal(stale.stdout.split('\n').filter((l) => l.startsWith('stale:')), ['stale: bundles/movie-post-production/hdr/data.json (changed)']);
+  assert.equal(await snapshot(path.join(a, 'bundles')), treeA, '--check writes nothing');
+
+  writeFileSync(spec, original.replace('owner: studio', 'owner: studios'));
+  const bad = await custody(['generate', '--out', '.'], a);
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, /error\[unknown-owner\]/);
+  assert.equal(await snapshot(path.join(a, 'bundles')), treeA, 'nothing written on errors');
+
+  writeFileSync(spec, original.replace('path: /api/hdr', 'path: /api/hdr/*'));
+  const ok = await custody(['generate', '--out', '.'], a);
+  assert.is(ok.code, 0);
+  assert.is(ok.stdout, 'wrote bundles/: 39 files, 1 changed\n');
+  assert.is((await custody(['generate', '--out', '.'], a)).stdout, 'up to date: 39 files from 2 workflows\n');
+});
+
+test('matrix prints the table and JSON; --at resolves time conditions', async () => {
+  const t = await custody(['matrix', 'workflows/movie-post-production.yaml']);
+  assert.is(t.code, 0);
+  assert.match(t.stdout, /84 triples: 7 allow, 1 conditional, 76 deny/);
+  assert.match(t.stdout, /sound\s+owner\s+deny\s+cond\s+POST \/api\/owner: until 2027-03-31T00:00:00Z/);
+  const j = JSON.parse((await custody(['matrix', 'workflows/movie-post-production.yaml', '--json'])).stdout) as { cells: unknown[]; counts: object };
+  assert.is(j.cells.length, 84);
+  assert.equal(j.counts, { allow: 7, conditional: 1, deny: 76 });
+  const later = JSON.parse((await custody(['matrix', 'workflows/movie-post-production.yaml', '--json', '--at', '2027-04-01T00:00:00Z'])).stdout) as { counts: object };
+  assert.equal(later.counts, { allow: 7, conditional: 0, deny: 77 });
+});
+
+test.run();
