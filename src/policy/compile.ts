@@ -42,7 +42,8 @@ export interface AgentData {
 export interface BundleManifest {
   readonly roots: readonly string[];
   readonly rego_version: 1;
-  readonly metadata: { readonly workflow: string; readonly agent: string; readonly principal: string };
+  /** Who the bundle is for; the bundle server checks a sidecar's credentials against `cluster`. */
+  readonly metadata: { readonly workflow: string; readonly agent: string; readonly actor: string; readonly cluster: string; readonly principal: string };
 }
 
 export interface AgentPolicy {
@@ -90,7 +91,13 @@ export function compileAgent(workflow: Workflow, agent: Agent): AgentPolicy {
     manifest: {
       roots: [BUNDLE_ROOT],
       rego_version: 1,
-      metadata: { workflow: workflow.name, agent: agent.name, principal: agent.principal },
+      metadata: {
+        workflow: workflow.name,
+        agent: agent.name,
+        actor: agent.actor,
+        cluster: workflow.actors.find((a) => a.name === agent.actor)!.cluster.name,
+        principal: agent.principal,
+      },
     },
   };
 }
