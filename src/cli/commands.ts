@@ -13,7 +13,7 @@ export interface Command {
   run(args: string[], io: Io): Promise<number>;
 }
 
-function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string }>>(args: string[], options: T, positionals = false) {
+export function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string }>>(args: string[], options: T, positionals = false) {
   try {
     return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: positionals, strict: true });
   } catch (err) {
@@ -185,7 +185,7 @@ Exit codes: 0 written (or up to date), 1 spec errors or stale trees, 2 usage err
   },
 };
 
-function help(io: Io, command: Command): number {
+export function help(io: Io, command: Command): number {
   io.stdout.write(command.help);
   return EXIT.ok;
 }

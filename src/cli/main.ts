@@ -1,7 +1,10 @@
 /** Entry point of the `custody` command. */
 import { createRequire } from 'node:module';
-import { COMMANDS } from './commands.js';
+import { COMMANDS as CORE_COMMANDS } from './commands.js';
+import { SERVER_COMMANDS } from './server-commands.js';
 import { EXIT, OperationalError, UsageError, type Io } from './io.js';
+
+const COMMANDS = { ...CORE_COMMANDS, ...SERVER_COMMANDS };
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 

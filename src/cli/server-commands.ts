@@ -1,0 +1,176 @@
+/** Commands around the bundle server: serve, status, keygen. */
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, DEV_KEY_ID, ensureDevState, loadConfig, startServer, type RolloutView, type ServerConfig } from '../server/index.js';
+import { help, parse, type Command } from './commands.js';
+import { EXIT, OperationalError, repositoryRoot, UsageError, type Io } from './io.js';
+
+const DEFAULT_URL = 'http://127.0.0.1:8800';
+
+const serve: Command = {
+  summary: 'serve signed policy bundles to the OPA sidecars and collect what they enforce',
+  help: `Usage: custody serve [--config FILE] [--host HOST] [--port PORT]
+
+Builds an OPA bundle for every agent from bundles/ at the head of a Git branch, signs it, and
+serves it at /bundles/<workflow>/<agent>.tar.gz (ETag, 304, long polling); receives the sidecars'
+status (/status) and decision logs (/logs); shows the rollout at /api/rollout (custody status).
+
+Without --config (and without CUSTODY_REPOSITORY), it runs the embedded default on this clone:
+it makes a development signing key and a token per agent under .custody/dev/ on first run
+(Git ignores that folder) and says where. With --config FILE (YAML), see the README for every
+setting; CUSTODY_* environment variables override the file (CUSTODY_WEBHOOK_SECRET and
+CUSTODY_GIT_TOKEN are read from the environment only).
+
+Options:
+  --config FILE   server configuration (YAML or JSON)
+  --host HOST     listen address (default 127.0.0.1)
+  --port PORT     listen port (default 8800; 0 picks a free one)
+  -h, --help      this help
+
+Runs until interrupted (SIGINT/SIGTERM). Exit codes: 2 usage or configuration error, 3 failure.
+`,
+  async run(args, io) {
+    const { values } = parse(args, { config: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' } });
+    if (values.help) return help(io, this);
+    const overrides: Partial<Record<keyof ServerConfig, unknown>> = {};
+    if (values.host) overrides.host = values.host;
+    if (values.port !== undefined) {
+      if (!/^\d+$/.test(values.port)) throw new UsageError(`--port ${values.port} is not a port number`);
+      overrides.port = Number(values.port);
+    }
+    const env = process.env;
+    let config: ServerConfig;
+    try {
+      if (values.config || env.CUSTODY_REPOSITORY) {
+        config = loadConfig({ ...(values.config ? { file: values.config } : {}), env, cwd: io.cwd, overrides });
+      } else {
+        const root = repositoryRoot(io.cwd);
+        if (!existsSync(path.join(root, '.git'))) throw new UsageError('the embedded default serves the Git repository you are in; run it inside a clone, or pass --config');
+        const dev = ensureDevState(root);
+        config = loadConfig({
+          env: {},
+          cwd: root,
+          overrides: { repository: root, signingKeys: [{ id: DEV_KEY_ID, file: dev.signingKeyFile }], tokensFile: dev.tokensFile, ...overrides },
+        });
+        const rel = (f: string) => path.relative(io.cwd, f) || '.';
+        io.stdout.write(`embedded default (development only):\n`);
+        io.stdout.write(`  signing key   ${rel(dev.signingKeyFile)} (key id ${DEV_KEY_ID})${dev.created.includes(dev.signingKeyFile) ? ', created now' : ''}\n`);
+        io.stdout.write(`  agent tokens  ${rel(path.join(dev.dir, 'tokens'))}/<workflow>/<agent>.token (${dev.agentTokenFiles.size} agents)\n`);
+        io.stdout.write(`  admin token   ${rel(dev.adminTokenFile)} (for custody status)\n`);
+      }
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UsageError(`configuration: ${err.message}`);
+      throw err;
+    }
+    const logger = {
+      info: (m: string) => io.stdout.write(`${new Date().toISOString()} ${m}\n`),
+      error: (m: string) => io.stderr.write(`${new Date().toISOString()} error: ${m}\n`),
+    };
+    let server;
+    try {
+      server = await startServer(config, { logger, env });
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UsageError(`configuration: ${err.message}`);
+      throw new OperationalError(`cannot start: ${(err as Error).message}`);
+    }
+    const head = server.catalog.status().head;
+    io.stdout.write(`serving ${server.catalog.all().length} bundles of ${config.repository}${head ? ` at ${head.commit.slice(0, 12)}` : ''} on ${server.url}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await server.close();
+    return EXIT.ok;
+  },
+};
+
+const status: Command = {
+  summary: 'show which policy revision every agent\'s sidecar enforces',
+  help: `Usage: custody status [--server URL] [--token-file FILE] [--json]
+
+Reads the bundle server's rollout view: per workflow and agent, the revision served, the
+revision each sidecar reports active and when, build and sidecar errors, and recent denials.
+
+Options:
+  --server URL       the bundle server (default ${DEFAULT_URL}, or CUSTODY_SERVER)
+  --token-file FILE  an admin token (default: the embedded default's .custody/dev/admin.token,
+                     or CUSTODY_ADMIN_TOKEN)
+  --json             the view as JSON
+  -h, --help         this help
+
+Exit codes: 0 every agent in sync, 1 some agent not in sync or in error, 2 usage, 3 unreachable.
+`,
+  async run(args, io) {
+    const { values } = parse(args, { server: { type: 'string' }, 'token-file': { type: 'string' }, json: { type: 'boolean' } });
+    if (values.help) return help(io, this);
+    const server = values.server ?? process.env.CUSTODY_SERVER ?? DEFAULT_URL;
+    let token = process.env.CUSTODY_ADMIN_TOKEN;
+    const tokenFile = values['token-file'] ?? (token ? undefined : path.join(repositoryRoot(io.cwd), '.custody', 'dev', 'admin.token'));
+    if (tokenFile) {
+      if (!existsSync(tokenFile)) throw new UsageError(`no admin token at ${tokenFile}: pass --token-file or set CUSTODY_ADMIN_TOKEN`);
+      token = readFileSync(tokenFile, 'utf8').trim();
+    }
+    let response: Response;
+    try {
+      response = await fetch(new URL('/api/rollout', server), { headers: { authorization: `Bearer ${token}` } });
+    } catch (err) {
+      throw new OperationalError(`cannot reach ${server}: ${(err as Error).message}`);
+    }
+    if (!response.ok) throw new OperationalError(`${server} answered ${response.status}: ${await response.text()}`);
+    const view = (await response.json()) as RolloutView;
+    io.stdout.write(values.json ? `${JSON.stringify(view, null, 2)}\n` : formatRollout(view));
+    return view.agents.every((a) => a.inSync && !a.buildError) ? EXIT.ok : EXIT.invalid;
+  },
+};
+
+export function formatRollout(view: RolloutView): string {
+  const short = (r?: string) => (r ? r.slice(0, 12) : '-');
+  const lines = [`${view.repository}${view.branch ? ` (${view.branch})` : ''} at ${short(view.head?.commit)}${view.repositoryError ? `  ERROR: ${view.repositoryError.message}` : ''}`, ''];
+  const rows: string[][] = [['WORKFLOW', 'AGENT', 'CLUSTER', 'SERVED', 'ENFORCED', 'SINCE', 'STATE', 'DENIED']];
+  for (const a of view.agents) {
+    const active = [...new Set(a.sidecars.map((s) => short(s.activeRevision)))].join(',') || '-';
+    const since = a.sidecars.map((s) => s.lastSuccessfulActivation ?? '').sort().at(-1) || '-';
+    const state = a.buildError ? `build failed at ${short(a.buildError.revision)}` : a.sidecars.length === 0 ? 'no sidecar reported' : a.sidecars.some((s) => s.error) ? `sidecar error: ${a.sidecars.find((s) => s.error)!.error!.message ?? a.sidecars.find((s) => s.error)!.error!.code}` : a.inSync ? 'in sync' : 'rolling out';
+    rows.push([a.workflow, a.agent, a.cluster ?? '-', short(a.served?.revision), active, since, state, String(a.recentDenials.length)]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) lines.push(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  const denials = view.agents.flatMap((a) => a.recentDenials.slice(0, 3).map((d) => `  ${a.workflow}/${a.agent}: denied ${d.method ?? '?'} ${d.path ?? '?'} from ${d.source ?? 'no identity'}${d.timestamp ? ` at ${d.timestamp}` : ''}`));
+  if (denials.length) lines.push('', 'Recent denials:', ...denials);
+  return `${lines.join('\n')}\n`;
+}
+
+const keygen: Command = {
+  summary: 'make a bundle signing key pair: the private key outside Git, the public key in keys/',
+  help: `Usage: custody keygen --id ID [--algorithm RS256|ES256] [--private FILE] [--public-dir DIR]
+
+Creates a signing key pair for the bundle server. The private key goes to FILE (default
+.custody/keys/<ID>.key.pem, mode 0600, ignored by Git; store it as the Kubernetes Secret the
+server's Deployment references). The public key goes to <DIR>/<ID>.pem (default keys/), where
+custody generate reads it into every sidecar's OPA configuration. Refuses to overwrite.
+`,
+  async run(args, io) {
+    const { values } = parse(args, { id: { type: 'string' }, algorithm: { type: 'string' }, private: { type: 'string' }, 'public-dir': { type: 'string' } });
+    if (values.help) return help(io, this);
+    const id = values.id;
+    if (!id || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(id)) throw new UsageError('--id must be a DNS-1123 label, e.g. bundles-2026');
+    const algorithm = values.algorithm ?? 'RS256';
+    if (algorithm !== 'RS256' && algorithm !== 'ES256') throw new UsageError('--algorithm is RS256 or ES256');
+    const root = repositoryRoot(io.cwd);
+    const privateFile = path.resolve(io.cwd, values.private ?? path.join(root, '.custody', 'keys', `${id}.key.pem`));
+    const publicFile = path.join(path.resolve(io.cwd, values['public-dir'] ?? path.join(root, 'keys')), `${id}.pem`);
+    for (const f of [privateFile, publicFile]) if (existsSync(f)) throw new UsageError(`${f} exists; choose another --id`);
+    const pair = algorithm === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 3072 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    mkdirSync(path.dirname(privateFile), { recursive: true, mode: 0o700 });
+    mkdirSync(path.dirname(publicFile), { recursive: true });
+    writeFileSync(privateFile, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    writeFileSync(publicFile, pair.publicKey.export({ type: 'spki', format: 'pem' }));
+    io.stdout.write(`private key ${path.relative(io.cwd, privateFile)} (keep it out of Git)\npublic key  ${path.relative(io.cwd, publicFile)} (commit it)\n`);
+    return EXIT.ok;
+  },
+};
+
+export const SERVER_COMMANDS: Readonly<Record<string, Command>> = { serve, status, keygen };
+export type { Io };

@@ -1,0 +1,124 @@
+/**
+ * The hot path: `GET /bundles/<workflow>/<agent>.tar.gz`, answered straight from memory before
+ * any framework routing, following OPA's download protocol (opa-notes 4): strong ETag and 304 on
+ * If-None-Match; long polling when the request says `Prefer: ...;wait=N` (held until the agent's
+ * bundle changes or the wait ends, then 304); the long-poll content type exactly on those
+ * answers; and never a Content-Encoding (OPA's client would strip the gzip layer and fail).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Authenticator } from './auth.js';
+import type { Catalog, ServedBundle } from './catalog.js';
+import { ServerError } from './errors.js';
+import type { Metrics } from './metrics.js';
+
+export const LONG_POLL_CONTENT_TYPE = 'application/vnd.openpolicyagent.bundles';
+const BUNDLE_PATH = /^\/bundles\/([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\/([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.tar\.gz$/;
+export const KEY_ID_HEADER = 'x-custody-key-id';
+
+export function isBundleRequest(req: IncomingMessage): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && (req.url ?? '').startsWith('/bundles/');
+}
+
+/** `wait=N` of a `Prefer` header (parts joined by `;` or `,`), if any. */
+export function preferredWait(prefer: string | undefined): number | undefined {
+  for (const part of (prefer ?? '').split(/[;,]/)) {
+    const m = /^\s*wait\s*=\s*(\d+)\s*$/i.exec(part);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  const weak = (t: string) => t.trim().replace(/^W\//, '');
+  return ifNoneMatch.split(',').some((t) => t.trim() === '*' || weak(t) === weak(etag));
+}
+
+export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator; metrics: Metrics; activeKeyId: string; longPollMaxSeconds: number }) {
+  const { catalog, auth, metrics } = deps;
+
+  return async function serveBundle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://bundle.invalid');
+    const m = BUNDLE_PATH.exec(url.pathname);
+    if (!m) return fail(res, new ServerError('notFound', 'bundles are at /bundles/<workflow>/<agent>.tar.gz'), '404');
+    const [, workflow, agent] = m as unknown as [string, string, string];
+    let identity;
+    try {
+      identity = await auth.authenticate(req.headers.authorization);
+    } catch (err) {
+      return fail(res, err, '401');
+    }
+    // An agent gets only its own bundle: least privilege across the owner's workflow.
+    if (identity.kind !== 'agent' || identity.workflow !== workflow || identity.agent !== agent) {
+      return fail(res, new ServerError('forbidden', 'a sidecar may fetch only its own agent\'s bundle'), '403');
+    }
+    const entry = catalog.get(workflow, agent);
+    if (!entry) return fail(res, new ServerError('notFound', `no bundle for ${workflow}/${agent} at the branch head`), '404');
+    if (entry.cluster !== undefined && identity.cluster !== undefined && entry.cluster !== identity.cluster) {
+      return fail(res, new ServerError('forbidden', `${workflow}/${agent} runs in cluster ${entry.cluster}, not in the token's cluster`), '403');
+    }
+    const keyId = headerValue(req.headers[KEY_ID_HEADER]) ?? deps.activeKeyId;
+    const current = (): ServedBundle | undefined => catalog.get(workflow, agent)?.bundles.get(keyId);
+    if (!current()) {
+      if (entry.bundles.size === 0) return fail(res, new ServerError('unavailable', 'the bundle has not built yet; see the rollout view'), '503');
+      return fail(res, new ServerError('badRequest', `this server does not sign with key "${keyId}"`), '400');
+    }
+    const wait = preferredWait(headerValue(req.headers.prefer));
+    const contentType = wait !== undefined ? LONG_POLL_CONTENT_TYPE : 'application/gzip';
+    const ifNoneMatch = headerValue(req.headers['if-none-match']);
+    if (!matches(ifNoneMatch, current()!.etag)) return send(res, req, current()!, contentType, '200');
+    if (wait === undefined || wait <= 0) return notModified(res, current()!.etag, contentType, '304');
+
+    const seconds = Math.min(wait, deps.longPollMaxSeconds);
+    await new Promise<void>((resolve) => {
+      const key = `${workflow}/${agent}`;
+      let done = false;
+      const finish = (changed: boolean) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        cancel();
+        res.off('close', onClose);
+        const now = current();
+        if (changed && now && !matches(ifNoneMatch, now.etag)) send(res, req, now, contentType, '200 long poll');
+        else if (!res.destroyed) notModified(res, (now ?? entry.bundles.get(keyId)!).etag, contentType, '304 long poll');
+        resolve();
+      };
+      const cancel = catalog.wait(key, () => finish(true));
+      const timer = setTimeout(() => finish(false), seconds * 1000);
+      const onClose = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        cancel();
+        resolve();
+      };
+      res.on('close', onClose);
+    });
+  };
+
+  function send(res: ServerResponse, req: IncomingMessage, bundle: ServedBundle, contentType: string, outcome: string) {
+    metrics.bundleRequests.inc({ outcome });
+    res.writeHead(200, { 'content-type': contentType, 'content-length': bundle.bytes.length, etag: bundle.etag, 'cache-control': 'no-cache' });
+    res.end(req.method === 'HEAD' ? undefined : bundle.bytes);
+  }
+
+  function notModified(res: ServerResponse, etag: string, contentType: string, outcome: string) {
+    metrics.bundleRequests.inc({ outcome });
+    res.writeHead(304, { etag, 'content-type': contentType, 'cache-control': 'no-cache' });
+    res.end();
+  }
+
+  function fail(res: ServerResponse, err: unknown, outcome: string) {
+    const e = err instanceof ServerError ? err : new ServerError('unavailable', 'internal error');
+    metrics.bundleRequests.inc({ outcome: String(e.status) || outcome });
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (e.status === 401) headers['www-authenticate'] = 'Bearer';
+    res.writeHead(e.status, headers);
+    res.end(JSON.stringify({ code: e.code, message: e.message }));
+  }
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -1,0 +1,26 @@
+/** Prometheus metrics (prom-client), in a registry of the server's own. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics(waiting: () => number) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    bundleRequests: new Counter({
+      name: 'custody_bundle_requests_total',
+      help: 'Bundle downloads by outcome (200, 304 not modified, 304 after a long poll, 401, 403, 404, 503).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    apiRequests: new Counter({ name: 'custody_api_requests_total', help: 'Other requests by route and status.', labelNames: ['route', 'status'] as const, registers: [registry] }),
+    buildSeconds: new Histogram({
+      name: 'custody_bundle_build_seconds',
+      help: 'Time to read, build and sign one agent bundle with every configured key.',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    waitingPolls: new Gauge({ name: 'custody_long_polls_waiting', help: 'Long polls held open now.', registers: [registry], collect() { this.set(waiting()); } }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,108 @@
+/**
+ * What Git holds under `bundles/` at the head of a branch, read with isomorphic-git without a
+ * checkout: a local repository is read in place, a remote one is fetched into a cache folder.
+ * Each agent's folder is identified by its Git tree id, so a new commit tells at once which
+ * bundles changed.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import git from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+
+export interface AgentSource {
+  readonly workflow: string;
+  readonly agent: string;
+  /** The Git tree id of `bundles/<workflow>/<agent>`: equal ids, equal contents. */
+  readonly treeOid: string;
+}
+
+export interface Snapshot {
+  readonly commit: string;
+  /** Committer time, seconds: the signature's `iat`, so a revision always signs the same payload. */
+  readonly commitTime: number;
+  readonly agents: readonly AgentSource[];
+}
+
+export interface GitSourceOptions {
+  readonly repository: string;
+  readonly branch?: string;
+  readonly cacheDir: string;
+  readonly bundlesPath?: string;
+  /** For private remotes; read from the environment, never logged. */
+  readonly token?: string;
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export class GitSource {
+  private readonly dir: string;
+  private readonly remote: boolean;
+  private readonly bundlesPath: string;
+  private branch?: string;
+  private readonly cache = {};
+  private cloned = false;
+
+  constructor(private readonly options: GitSourceOptions) {
+    this.remote = /^https?:\/\//.test(options.repository);
+    this.dir = this.remote ? path.join(options.cacheDir, 'repository') : options.repository;
+    this.bundlesPath = options.bundlesPath ?? 'bundles';
+    if (options.branch !== undefined) this.branch = options.branch;
+  }
+
+  describe(): { repository: string; branch: string | undefined } {
+    // The URL as configured: credentials never go into it (they come from onAuth).
+    return { repository: this.options.repository, branch: this.branch };
+  }
+
+  /** Fetches (remote) and reads the branch head. */
+  async snapshot(): Promise<Snapshot> {
+    if (this.remote) await this.fetch();
+    if (this.branch === undefined) this.branch = (await git.currentBranch({ fs, dir: this.dir, fullname: false })) ?? 'main';
+    const ref = this.remote ? `refs/remotes/origin/${this.branch}` : this.branch;
+    const commit = await git.resolveRef({ fs, dir: this.dir, ref });
+    const { commit: c } = await git.readCommit({ fs, dir: this.dir, oid: commit, cache: this.cache });
+    const agents: AgentSource[] = [];
+    let workflows: Awaited<ReturnType<typeof git.readTree>>['tree'] = [];
+    try {
+      workflows = (await git.readTree({ fs, dir: this.dir, oid: commit, filepath: this.bundlesPath, cache: this.cache })).tree;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'NotFoundError') throw err;
+    }
+    for (const w of workflows) {
+      if (w.type !== 'tree' || !NAME.test(w.path)) continue;
+      const { tree } = await git.readTree({ fs, dir: this.dir, oid: w.oid, cache: this.cache });
+      for (const a of tree) {
+        if (a.type === 'tree' && NAME.test(a.path)) agents.push({ workflow: w.path, agent: a.path, treeOid: a.oid });
+      }
+    }
+    return { commit, commitTime: c.committer.timestamp, agents };
+  }
+
+  /** Every file of an agent's bundle folder, by relative path. */
+  async files(source: AgentSource): Promise<Map<string, Uint8Array>> {
+    const out = new Map<string, Uint8Array>();
+    const walk = async (oid: string, prefix: string): Promise<void> => {
+      const { tree } = await git.readTree({ fs, dir: this.dir, oid, cache: this.cache });
+      for (const e of tree) {
+        const rel = prefix ? `${prefix}/${e.path}` : e.path;
+        if (e.type === 'tree') await walk(e.oid, rel);
+        else if (e.type === 'blob') out.set(rel, (await git.readBlob({ fs, dir: this.dir, oid: e.oid, cache: this.cache })).blob);
+      }
+    };
+    await walk(source.treeOid, '');
+    return out;
+  }
+
+  private async fetch(): Promise<void> {
+    const onAuth = this.options.token ? () => ({ username: 'x-access-token', password: this.options.token! }) : undefined;
+    const common = { fs, http, dir: this.dir, url: this.options.repository, singleBranch: true, depth: 1, ...(onAuth ? { onAuth } : {}) };
+    if (!this.cloned && !fs.existsSync(path.join(this.dir, '.git'))) {
+      await fs.promises.mkdir(this.dir, { recursive: true });
+      await git.clone({ ...common, noCheckout: true, ...(this.branch ? { ref: this.branch } : {}) });
+      if (this.branch === undefined) this.branch = (await git.currentBranch({ fs, dir: this.dir })) ?? 'main';
+    } else {
+      await git.fetch({ ...common, ...(this.branch ? { ref: this.branch } : {}) });
+    }
+    this.cloned = true;
+  }
+}

@@ -1,0 +1,106 @@
+/** A real OPA process configured as an agent's sidecar, pulling its bundle from a bundle server. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { opaBinary } from './opa.js';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface SidecarOptions {
+  readonly serverUrl: string;
+  readonly workflow: string;
+  readonly agent: string;
+  readonly token: string;
+  readonly keyId: string;
+  readonly publicKeyPem: string;
+  readonly algorithm?: string;
+  readonly longPollSeconds?: number;
+}
+
+export interface Sidecar {
+  readonly url: string;
+  readonly logs: () => string;
+  /** The bundle revision OPA has activated, if any. */
+  revision(): Promise<string | undefined>;
+  decide(input: unknown): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/** The configuration the generated sidecars carry (the contract in the README), pointed at a test server. */
+export function sidecarConfig(o: SidecarOptions & { tokenFile: string }) {
+  return {
+    services: { custody: { url: o.serverUrl, credentials: { bearer: { token_path: o.tokenFile } }, headers: { 'X-Custody-Key-Id': o.keyId } } },
+    bundles: {
+      custody: {
+        service: 'custody',
+        resource: `bundles/${o.workflow}/${o.agent}.tar.gz`,
+        signing: { keyid: o.keyId },
+        polling: { long_polling_timeout_seconds: o.longPollSeconds ?? 30, min_delay_seconds: 1, max_delay_seconds: 2 },
+      },
+    },
+    keys: { [o.keyId]: { algorithm: o.algorithm ?? 'RS256', key: o.publicKeyPem } },
+    status: { service: 'custody' },
+    decision_logs: { service: 'custody', reporting: { min_delay_seconds: 1, max_delay_seconds: 1 } },
+    labels: { workflow: o.workflow, agent: o.agent },
+  };
+}
+
+export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'custody-sidecar-'));
+  const tokenFile = path.join(dir, 'token');
+  writeFileSync(tokenFile, `${o.token}\n`, { mode: 0o600 });
+  const configFile = path.join(dir, 'config.json');
+  writeFileSync(configFile, JSON.stringify(sidecarConfig({ ...o, tokenFile })));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(opaBinary(), ['run', '--server', '--addr', `127.0.0.1:${port}`, '--config-file', configFile, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
+  const sidecar: Sidecar = {
+    url,
+    logs: () => logs,
+    async revision() {
+      try {
+        const r = await fetch(`${url}/v1/data/system/bundles/custody/manifest/revision`);
+        const body = (await r.json()) as { result?: string };
+        return body.result;
+      } catch {
+        return undefined;
+      }
+    },
+    async decide(input) {
+      const r = await fetch(`${url}/v1/data/custody/authz/allow`, { method: 'POST', body: JSON.stringify({ input }) });
+      return ((await r.json()) as { result?: boolean }).result === true;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+  return sidecar;
+}
+
+/** Polls `probe` until it returns a value that `done` accepts, or fails after `ms`. */
+export async function eventually<T>(probe: () => Promise<T>, done: (v: T) => boolean, ms: number, what: string): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: T;
+  do {
+    last = await probe();
+    if (done(last)) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  } while (Date.now() < deadline);
+  throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(last)}`);
+}
