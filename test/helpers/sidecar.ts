@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { opaSidecarConfig } from '../../src/policy/index.js';
 import { opaBinary } from './opa.js';
 
 export async function freePort(): Promise<number> {
@@ -37,23 +38,20 @@ export interface Sidecar {
   stop(): Promise<void>;
 }
 
-/** The configuration the generated sidecars carry (the contract in the README), pointed at a test server. */
+/** The configuration the generated sidecars carry (`opaSidecarConfig`), pointed at a test server, with short delays. */
 export function sidecarConfig(o: SidecarOptions & { tokenFile: string }) {
-  return {
-    services: { custody: { url: o.serverUrl, credentials: { bearer: { token_path: o.tokenFile } }, headers: { 'X-Custody-Key-Id': o.keyId } } },
-    bundles: {
-      custody: {
-        service: 'custody',
-        resource: `bundles/${o.workflow}/${o.agent}.tar.gz`,
-        signing: { keyid: o.keyId },
-        polling: { long_polling_timeout_seconds: o.longPollSeconds ?? 30, min_delay_seconds: 1, max_delay_seconds: 2 },
-      },
-    },
-    keys: { [o.keyId]: { algorithm: o.algorithm ?? 'RS256', key: o.publicKeyPem } },
-    status: { service: 'custody' },
-    decision_logs: { service: 'custody', reporting: { min_delay_seconds: 1, max_delay_seconds: 1 } },
-    labels: { workflow: o.workflow, agent: o.agent },
-  };
+  return opaSidecarConfig({
+    bundleServerUrl: o.serverUrl,
+    workflow: o.workflow,
+    agent: o.agent,
+    keyId: o.keyId,
+    keys: [{ id: o.keyId, algorithm: o.algorithm ?? 'RS256', publicKeyPem: o.publicKeyPem }],
+    tokenPath: o.tokenFile,
+    longPollSeconds: o.longPollSeconds ?? 30,
+    fallbackPollSeconds: [1, 2],
+    decisionLogDelaySeconds: 1,
+    envoyPlugin: false,
+  });
 }
 
 export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {

@@ -119,7 +119,7 @@ test('ServiceAccount tokens: issuer keys, audience, expiry, subject and cluster 
     },
   });
   const server = await startServer(config, { logger: { info() {}, error() {} } });
-  const jwt = async (o: { sub?: string; aud?: string; iss?: string; exp?: number; key?: CryptoKey }) =>
+  const jwt = async (o: { sub?: string; aud?: string; iss?: string; exp?: number; key?: Parameters<SignJWT['sign']>[0] }) =>
     new SignJWT({})
       .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
       .setSubject(o.sub ?? 'system:serviceaccount:movie-post-production:color')

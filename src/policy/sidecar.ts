@@ -1,0 +1,76 @@
+/**
+ * The OPA configuration of an agent's sidecar: where it fetches its bundle, which key must have
+ * signed it, and where it reports. One function, used by the manifests of every cluster and by
+ * the local runs (demo, tests), so what is tested is what is deployed.
+ */
+import { DECISION_PATH } from './rego.js';
+
+export interface VerificationKey {
+  readonly id: string;
+  /** RS256, PS256, ES256, ...: OPA verifies with the algorithm of its configuration, not the JWT header's. */
+  readonly algorithm: string;
+  /** SPKI PEM. */
+  readonly publicKeyPem: string;
+}
+
+export interface SidecarConfigOptions {
+  readonly bundleServerUrl: string;
+  readonly workflow: string;
+  readonly agent: string;
+  readonly actor?: string;
+  readonly cluster?: string;
+  /** The key this sidecar requires (signing.keyid) and asks the server to sign with. */
+  readonly keyId: string;
+  readonly keys: readonly VerificationKey[];
+  /** A file OPA re-reads on every request: the projected ServiceAccount token in a cluster. */
+  readonly tokenPath: string;
+  /** Default 60 s. */
+  readonly longPollSeconds?: number;
+  /** Default 10 s; decision logs are uploaded this often at the latest. */
+  readonly decisionLogDelaySeconds?: number;
+  /** Periodic polling delays if the server stops holding requests; default [10, 30] s. */
+  readonly fallbackPollSeconds?: readonly [number, number];
+  /** The Envoy ext_authz gRPC plugin, on ":9191" by default; false for a plain `opa` binary (local runs). */
+  readonly envoyPlugin?: false | { readonly addr: string };
+}
+
+/** Where the projected token for the bundle server is mounted in the OPA container. */
+export const SIDECAR_TOKEN_PATH = '/var/run/secrets/custody/token';
+/** The audience of that token, which the bundle server requires. */
+export const BUNDLE_SERVER_AUDIENCE = 'custody-bundle-server';
+/** The request header naming the key a sidecar trusts, so rotation can be gradual. */
+export const KEY_ID_HEADER = 'X-Custody-Key-Id';
+
+export function opaSidecarConfig(o: SidecarConfigOptions): Record<string, unknown> {
+  if (!o.keys.some((k) => k.id === o.keyId)) throw new Error(`internal: key ${o.keyId} is not among the verification keys`);
+  const longPoll = o.longPollSeconds ?? 60;
+  return {
+    services: {
+      custody: {
+        url: o.bundleServerUrl,
+        credentials: { bearer: { token_path: o.tokenPath } },
+        headers: { [KEY_ID_HEADER]: o.keyId },
+      },
+    },
+    bundles: {
+      custody: {
+        service: 'custody',
+        resource: `bundles/${o.workflow}/${o.agent}.tar.gz`,
+        // Always set: without a key id OPA accepts unsigned bundles (it only verifies those that carry signatures).
+        signing: { keyid: o.keyId },
+        // Long polling; the delays apply only if the server stops holding requests.
+        polling: { long_polling_timeout_seconds: longPoll, min_delay_seconds: o.fallbackPollSeconds?.[0] ?? 10, max_delay_seconds: o.fallbackPollSeconds?.[1] ?? 30 },
+      },
+    },
+    keys: Object.fromEntries(o.keys.map((k) => [k.id, { algorithm: k.algorithm, key: k.publicKeyPem }])),
+    status: { service: 'custody' },
+    decision_logs: { service: 'custody', reporting: { min_delay_seconds: 1, max_delay_seconds: o.decisionLogDelaySeconds ?? 10 } },
+    labels: {
+      workflow: o.workflow,
+      agent: o.agent,
+      ...(o.actor ? { actor: o.actor } : {}),
+      ...(o.cluster ? { cluster: o.cluster } : {}),
+    },
+    ...(o.envoyPlugin === false ? {} : { plugins: { envoy_ext_authz_grpc: { addr: o.envoyPlugin?.addr ?? ':9191', path: DECISION_PATH } } }),
+  };
+}
