@@ -1,10 +1,11 @@
 /** Entry point of the `custody` command. */
 import { createRequire } from 'node:module';
-import { COMMANDS as CORE_COMMANDS } from './commands.js';
+import { COMMANDS as CORE_COMMANDS, type Command } from './commands.js';
+import { demo } from './demo.js';
 import { SERVER_COMMANDS } from './server-commands.js';
 import { EXIT, OperationalError, UsageError, type Io } from './io.js';
 
-const COMMANDS = { ...CORE_COMMANDS, ...SERVER_COMMANDS };
+const COMMANDS: Readonly<Record<string, Command>> = { ...CORE_COMMANDS, ...SERVER_COMMANDS, demo };
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 

@@ -173,4 +173,5 @@ custody generate reads it into every sidecar's OPA configuration. Refuses to ove
 };
 
 export const SERVER_COMMANDS: Readonly<Record<string, Command>> = { serve, status, keygen };
+
 export type { Io };

@@ -1,0 +1,74 @@
+/** serve, status, keygen and demo as a user runs them. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { exampleRepository } from '../helpers/git-repo.js';
+import { repoPath } from '../helpers/paths.js';
+
+function custody(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [repoPath('bin', 'custody.js'), ...args], { cwd, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('serve runs the embedded default with nothing prepared, says where its key and tokens are, and status reads it', async () => {
+  const repo = exampleRepository();
+  const child = spawn(process.execPath, [repoPath('bin', 'custody.js'), 'serve', '--port', '0'], { cwd: repo });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    const deadline = Date.now() + 15_000;
+    while (!/serving \d+ bundles/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.match(out, /signing key +\.custody\/dev\/signing-key\.pem \(key id custody-dev\), created now/);
+    assert.match(out, /agent tokens +\.custody\/dev\/tokens\/<workflow>\/<agent>\.token \(13 agents\)/);
+    const url = /on (http:\/\/[^\s]+)/.exec(out)![1]!;
+    assert.is((statSync(path.join(repo, '.custody', 'dev', 'signing-key.pem')).mode & 0o777), 0o600);
+    const status = await custody(['status', '--server', url], repo);
+    assert.is(status.code, 1, 'no sidecar has reported: not in sync');
+    assert.match(status.stdout, /movie-post-production\s+color\s+color-central\s+[0-9a-f]{12}\s+-\s+-\s+no sidecar reported/);
+    const json = JSON.parse((await custody(['status', '--server', url, '--json'], repo)).stdout) as { agents: unknown[] };
+    assert.is(json.agents.length, 13);
+    assert.is((await custody(['status', '--server', url, '--token-file', path.join(repo, 'workflows', 'movie-post-production.yaml')], repo)).code, 3, 'a wrong admin token is refused');
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+  assert.match(out, /^(?!.*BEGIN).*$/s, 'no key material printed');
+});
+
+test('serve refuses a bad configuration with exit 2', async () => {
+  const repo = exampleRepository();
+  const r = await custody(['serve', '--config', 'missing.yaml'], repo);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /config file .*missing\.yaml does not exist/);
+});
+
+test('keygen writes the private key outside Git (0600) and the public key to keys/, and refuses to overwrite', async () => {
+  const repo = exampleRepository();
+  const r = await custody(['keygen', '--id', 'bundles-2026'], repo);
+  assert.is(r.code, 0, r.stderr);
+  const priv = path.join(repo, '.custody', 'keys', 'bundles-2026.key.pem');
+  assert.is(statSync(priv).mode & 0o777, 0o600);
+  assert.match(readFileSync(path.join(repo, 'keys', 'bundles-2026.pem'), 'utf8'), /^-----BEGIN PUBLIC KEY-----/);
+  assert.is((await custody(['keygen', '--id', 'bundles-2026'], repo)).code, 2);
+  assert.is((await custody(['keygen', '--id', 'Bad_Id'], repo)).code, 2);
+  assert.ok(existsSync(priv));
+});
+
+test('demo: real OPA sidecars for every agent of the movie workflow, all in sync, requests decided, denials reported', async () => {
+  const repo = exampleRepository();
+  const r = await custody(['demo'], repo, { OPA_BIN: repoPath('.tools', 'bin', 'opa') });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /started 7 OPA sidecars/);
+  assert.match(r.stdout, /: allowed by \S+'s sidecar/);
+  assert.match(r.stdout, /: denied by \S+'s sidecar/);
+  assert.is((r.stdout.match(/ in sync /g) ?? []).length, 7);
+  assert.match(r.stdout, /Recent denials:\n  movie-post-production\//);
+});
+
+test.run();
