@@ -15,7 +15,8 @@ export type Identity =
   | { readonly kind: 'admin' };
 
 export interface Authenticator {
-  authenticate(authorization: string | undefined): Promise<Identity>;
+  /** Synchronous for static tokens, a promise for JWTs (whose keys may have to be fetched). */
+  authenticate(authorization: string | undefined): Identity | Promise<Identity>;
 }
 
 const SUBJECT = /^system:serviceaccount:([a-z0-9]([-a-z0-9]*[a-z0-9])?):([a-z0-9]([-a-z0-9]*[a-z0-9])?)$/;
@@ -61,7 +62,7 @@ export function createAuthenticator(options: { tokens?: StaticTokens; clusters: 
   }
 
   return {
-    async authenticate(authorization) {
+    authenticate(authorization) {
       const match = /^Bearer ([\x21-\x7e]+)$/.exec(authorization ?? '');
       if (!match) throw new ServerError('unauthenticated', 'a bearer token is required');
       const token = match[1]!;

@@ -1,0 +1,90 @@
+/** Shared pieces of the benchmarks: the machine they ran on, result files, and SVG charts. */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+export const OUT = path.join(ROOT, 'docs', 'bench');
+
+export function machine(): Record<string, unknown> {
+  const version = (cmd: string, args: string[]) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0];
+    } catch (err) {
+      return ((err as { stderr?: string }).stderr ?? '').trim().split('\n')[0] || 'not found';
+    }
+  };
+  return {
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+}
+
+export function writeResults(name: string, results: unknown): string {
+  mkdirSync(OUT, { recursive: true });
+  const file = path.join(OUT, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  return file;
+}
+
+export interface BarGroup {
+  readonly label: string;
+  readonly bars: readonly { readonly label: string; readonly value: number }[];
+}
+
+/** A grouped horizontal bar chart, self-contained SVG (no fonts or scripts fetched). */
+export function barChart(title: string, unit: string, groups: readonly BarGroup[], subtitle = ''): string {
+  const rowH = 22;
+  const gap = 14;
+  const left = 230;
+  const width = 760;
+  const plotW = width - left - 120;
+  const max = Math.max(...groups.flatMap((g) => g.bars.map((b) => b.value)), 1e-9);
+  const colors = ['#2f6fb0', '#e07b39', '#4a9c5d', '#8e5ea2'];
+  let y = 64;
+  const parts: string[] = [];
+  for (const g of groups) {
+    parts.push(`<text x="10" y="${y + 14}" font-weight="bold">${esc(g.label)}</text>`);
+    y += rowH;
+    g.bars.forEach((b, i) => {
+      const w = Math.max(1, (b.value / max) * plotW);
+      parts.push(`<text x="${left - 8}" y="${y + 15}" text-anchor="end">${esc(b.label)}</text>`);
+      parts.push(`<rect x="${left}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${colors[i % colors.length]}"/>`);
+      parts.push(`<text x="${left + w + 6}" y="${y + 15}">${esc(format(b.value))} ${esc(unit)}</text>`);
+      y += rowH;
+    });
+    y += gap;
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 10}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="10" y="24" font-size="16" font-weight="bold">${esc(title)}</text>
+<text x="10" y="44" fill="#555">${esc(subtitle)}</text>
+${parts.join('\n')}
+</svg>
+`;
+}
+
+export function writeChart(name: string, svg: string): string {
+  mkdirSync(OUT, { recursive: true });
+  const file = path.join(OUT, `${name}.svg`);
+  writeFileSync(file, svg);
+  return file;
+}
+
+function format(v: number): string {
+  return v >= 100 ? Math.round(v).toLocaleString('en-US') : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
