@@ -3,9 +3,10 @@ import { createRequire } from 'node:module';
 import { COMMANDS as CORE_COMMANDS, type Command } from './commands.js';
 import { demo } from './demo.js';
 import { SERVER_COMMANDS } from './server-commands.js';
+import { verify } from './verify-command.js';
 import { EXIT, OperationalError, UsageError, type Io } from './io.js';
 
-const COMMANDS: Readonly<Record<string, Command>> = { ...CORE_COMMANDS, ...SERVER_COMMANDS, demo };
+const COMMANDS: Readonly<Record<string, Command>> = { ...CORE_COMMANDS, ...SERVER_COMMANDS, demo, verify };
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 

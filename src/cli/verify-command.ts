@@ -1,0 +1,131 @@
+/** `custody verify`: every triple of every workflow, asked of real OPA sidecars fed by the bundle server. */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DEV_KEY_ID, ensureDevState, loadConfig, startServer, type RolloutView, type RunningServer } from '../server/index.js';
+import { parseInstant } from '../spec/index.js';
+import { findBinary, formatReport, verifyWorkflows } from '../verify/index.js';
+import { help, parse, type Command } from './commands.js';
+import { EXIT, readInputs, repositoryRoot, UsageError, workflowFiles } from './io.js';
+import { checkInputs, printDiagnostics } from './workflows.js';
+
+export const verify: Command = {
+  summary: 'prove that real OPA sidecars fed by the bundle server enforce exactly the specs',
+  help: `Usage: custody verify [--server URL] [--at INSTANT] [--workflow NAME] [--json]
+                      [--public-key FILE --key-id ID] [--tokens DIR]
+
+For every workflow of workflows/ (or one), starts a real OPA sidecar per agent configured as the
+generated ones, lets each pull its signed bundle from the bundle server, and asks it about every
+(source, destination, method) triple of the access matrix with the source's SPIFFE identity:
+through Envoy's ext_authz gRPC call when opa-envoy-plugin is available, else OPA's API. Prints
+the compliance table (expected from the spec, actual from the sidecar) and exits 1 on any
+mismatch, including a sidecar that did not activate the served revision (e.g. a tampered bundle).
+
+Options:
+  --server URL        a running bundle server (default: start the embedded one on this clone)
+  --at INSTANT        decide at this RFC 3339 instant (time windows), through OPA's query API
+  --workflow NAME     only this workflow
+  --public-key FILE   the server's verification key (default: the embedded default's key)
+  --key-id ID         its key id (default custody-dev)
+  --tokens DIR        agent tokens as DIR/<workflow>/<agent>.token (default .custody/dev/tokens)
+  --wait SECONDS      how long sidecars may take to activate their bundles (default 20)
+  --json              the report as JSON
+  -h, --help          this help
+
+Binaries: OPA_ENVOY_BIN or .tools/bin/opa-envoy-plugin, else OPA_BIN or .tools/bin/opa (npm run tools).
+Exit codes: 0 verified, 1 mismatch or invalid specs, 2 usage error, 3 failure.
+`,
+  async run(args, io) {
+    const { values } = parse(args, {
+      server: { type: 'string' }, at: { type: 'string' }, workflow: { type: 'string' }, json: { type: 'boolean' },
+      'public-key': { type: 'string' }, 'key-id': { type: 'string' }, tokens: { type: 'string' }, wait: { type: 'string' },
+    });
+    if (values.help) return help(io, this);
+    const root = repositoryRoot(io.cwd);
+    let atNs: bigint | undefined;
+    if (values.at !== undefined) {
+      const p = parseInstant(values.at);
+      if ('error' in p) throw new UsageError(`--at ${values.at} ${p.error}`);
+      atNs = p.ns;
+    }
+    const wait = values.wait === undefined ? 20 : Number(values.wait);
+    if (!Number.isFinite(wait) || wait <= 0) throw new UsageError(`--wait ${values.wait} is not a number of seconds`);
+    const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows')), io.cwd));
+    printDiagnostics(checked.diagnostics.filter((d) => d.severity === 'error'), io.stderr);
+    if (checked.errors > 0) return EXIT.invalid;
+    const workflows = values.workflow ? checked.workflows.filter((w) => w.name === values.workflow) : checked.workflows;
+    if (workflows.length === 0) throw new UsageError(`no workflow "${values.workflow}"`);
+
+    const envoyBinary = findBinary('opa-envoy-plugin', [process.env.OPA_ENVOY_BIN, path.join(root, '.tools', 'bin', 'opa-envoy-plugin')]);
+    const binary = envoyBinary ?? findBinary('opa', [process.env.OPA_BIN, path.join(root, '.tools', 'bin', 'opa')]);
+    if (!binary) throw new UsageError('verify runs real OPA: run npm run tools (or set OPA_ENVOY_BIN / OPA_BIN)');
+
+    let server: RunningServer | undefined;
+    let serverUrl = values.server;
+    let keyFile = values['public-key'];
+    const keyId = values['key-id'] ?? DEV_KEY_ID;
+    let tokensDir = values.tokens ? path.resolve(io.cwd, values.tokens) : path.join(root, '.custody', 'dev', 'tokens');
+    let served: ((w: string, a: string) => string | undefined) | undefined;
+    let publicKeyPem: string;
+    try {
+      if (!serverUrl) {
+        const dev = ensureDevState(root);
+        const config = loadConfig({ env: {}, cwd: root, overrides: { repository: root, port: 0, signingKeys: [{ id: DEV_KEY_ID, file: dev.signingKeyFile }], tokensFile: dev.tokensFile } });
+        server = await startServer(config, { logger: { info() {}, error: (m) => io.stderr.write(`server: ${m}\n`) } });
+        serverUrl = server.url;
+        tokensDir = path.join(dev.dir, 'tokens');
+        publicKeyPem = createPublicKey(createPrivateKey(readFileSync(dev.signingKeyFile))).export({ type: 'spki', format: 'pem' }).toString();
+        const catalog = server.catalog;
+        served = (w, a) => catalog.get(w, a)?.revision || undefined;
+      } else {
+        if (keyFile) publicKeyPem = readFileSync(path.resolve(io.cwd, keyFile), 'utf8');
+        else {
+          const devKey = path.join(root, '.custody', 'dev', 'signing-key.pem');
+          if (!existsSync(devKey)) throw new UsageError('pass --public-key FILE (and --key-id) for this server');
+          publicKeyPem = createPublicKey(createPrivateKey(readFileSync(devKey))).export({ type: 'spki', format: 'pem' }).toString();
+        }
+        served = await servedRevisions(serverUrl, root);
+      }
+      const reports = await verifyWorkflows({
+        workflows,
+        serverUrl,
+        tokenPath: (w, a) => {
+          const f = path.join(tokensDir, w, `${a}.token`);
+          return existsSync(f) ? f : undefined;
+        },
+        keyId,
+        keys: [{ id: keyId, algorithm: algorithmOf(publicKeyPem), publicKeyPem }],
+        binary,
+        envoy: binary === envoyBinary,
+        activationTimeoutMs: wait * 1000,
+        ...(atNs !== undefined ? { atNs } : {}),
+        ...(served ? { servedRevision: served } : {}),
+      });
+      io.stdout.write(values.json ? `${JSON.stringify(reports, null, 2)}\n` : formatReport(reports));
+      return reports.every((r) => r.mismatches === 0) ? EXIT.ok : EXIT.invalid;
+    } finally {
+      await server?.close();
+    }
+  },
+};
+
+function algorithmOf(publicKeyPem: string): string {
+  const key = createPublicKey(publicKeyPem);
+  if (key.asymmetricKeyType === 'ec') return { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' }[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? 'ES256';
+  return 'RS256';
+}
+
+/** What the server serves per agent, when an admin token is at hand (the embedded default's). */
+async function servedRevisions(serverUrl: string, root: string): Promise<((w: string, a: string) => string | undefined) | undefined> {
+  const file = path.join(root, '.custody', 'dev', 'admin.token');
+  const token = process.env.CUSTODY_ADMIN_TOKEN ?? (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
+  if (!token) return undefined;
+  try {
+    const r = await fetch(new URL('/api/rollout', serverUrl), { headers: { authorization: `Bearer ${token}` } });
+    if (!r.ok) return undefined;
+    const view = (await r.json()) as RolloutView;
+    return (w, a) => view.agents.find((x) => x.workflow === w && x.agent === a)?.served?.revision;
+  } catch {
+    return undefined;
+  }
+}

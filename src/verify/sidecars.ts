@@ -1,0 +1,89 @@
+/** Real OPA processes configured as an agent's sidecar (the same configuration the manifests carry). */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { opaSidecarConfig, type SidecarConfigOptions } from '../policy/index.js';
+import { ExtAuthzClient } from './ext-authz.js';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The first of the candidates that exists: an explicit path, the project's tool folder, then PATH. */
+export function findBinary(name: string, candidates: readonly (string | undefined)[]): string | undefined {
+  for (const c of candidates) if (c && existsSync(c)) return c;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) if (dir && existsSync(path.join(dir, name))) return path.join(dir, name);
+  return undefined;
+}
+
+export interface LocalSidecar {
+  readonly agent: string;
+  readonly restUrl: string;
+  /** Set when the binary has the Envoy plugin: the gRPC ext_authz address. */
+  readonly grpc?: ExtAuthzClient;
+  logs(): string;
+  /** The revision of the active bundle, or undefined while none is active. */
+  revision(): Promise<string | undefined>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalSidecar(options: {
+  readonly binary: string;
+  /** Whether the binary is OPA with the Envoy plugin (opa-envoy-plugin). */
+  readonly envoy: boolean;
+  readonly config: Omit<SidecarConfigOptions, 'envoyPlugin'>;
+}): Promise<LocalSidecar> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'custody-sidecar-'));
+  const restPort = await freePort();
+  const grpcPort = options.envoy ? await freePort() : undefined;
+  const config = opaSidecarConfig({ ...options.config, envoyPlugin: grpcPort ? { addr: `127.0.0.1:${grpcPort}` } : false });
+  const file = path.join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(config));
+  const child: ChildProcess = spawn(options.binary, ['run', '--server', '--addr', `127.0.0.1:${restPort}`, '--config-file', file, '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  child.stdout!.on('data', (d: Buffer) => (logs = (logs + d.toString()).slice(-20_000)));
+  child.stderr!.on('data', (d: Buffer) => (logs = (logs + d.toString()).slice(-20_000)));
+  const restUrl = `http://127.0.0.1:${restPort}`;
+  const grpc = grpcPort ? new ExtAuthzClient(`127.0.0.1:${grpcPort}`) : undefined;
+  return {
+    agent: options.config.agent,
+    restUrl,
+    ...(grpc ? { grpc } : {}),
+    logs: () => logs,
+    async revision() {
+      try {
+        const r = await fetch(`${restUrl}/v1/data/system/bundles/custody/manifest/revision`);
+        return ((await r.json()) as { result?: string }).result;
+      } catch {
+        return undefined;
+      }
+    },
+    async stop() {
+      grpc?.close();
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A decision through OPA's query API with the clock fixed: how `verify --at` tests a time window. */
+export async function decideAt(sidecar: LocalSidecar, input: unknown, atNs: bigint): Promise<boolean | undefined> {
+  // time.now_ns is replaced for this query only (Rego's `with`); nanoseconds exceed JSON-safe integers, so the literal goes into the query text.
+  const body = `{"query":"x := data.custody.authz.allow with time.now_ns as ${atNs.toString()}","input":${JSON.stringify(input)}}`;
+  const r = await fetch(`${sidecar.restUrl}/v1/query`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  const out = (await r.json()) as { result?: { x?: unknown }[] };
+  const x = out.result?.[0]?.x;
+  return typeof x === 'boolean' ? x : undefined;
+}
