@@ -8,10 +8,10 @@ package custody.authz
 
 default allow := false
 
-agent := data.custody.agent
-
 # The caller is the mesh identity of its mTLS certificate (SPIFFE ID), never a header it could set.
-source := agent.sources[input.attributes.source.principal]
+# Looked up in the data directly: through an intermediate rule, OPA would copy the whole agent
+# document on every decision, and the cost would grow with the number of flows.
+source := data.custody.agent.sources[input.attributes.source.principal]
 
 method := input.attributes.request.http.method
 
@@ -106,14 +106,14 @@ clock_minutes(hhmm) := (to_number(substring(hhmm, 0, 2)) * 60) + to_number(subst
 
 # Local wall-clock time in the workflow's timezone, daylight saving time included (IANA database).
 local_minute := minute if {
-	[h, m, _] := time.clock([time.now_ns(), agent.timezone])
+	[h, m, _] := time.clock([time.now_ns(), data.custody.agent.timezone])
 	minute := (h * 60) + m
 }
 
 days_hold(alternative) if not alternative.days
 
 days_hold(alternative) if {
-	substring(time.weekday([time.now_ns(), agent.timezone]), 0, 3) in alternative.days
+	substring(time.weekday([time.now_ns(), data.custody.agent.timezone]), 0, 3) in alternative.days
 }
 
 attribute_holds(alternative) if not alternative.attribute
