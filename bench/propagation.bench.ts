@@ -1,0 +1,122 @@
+/**
+ * Policy propagation: the time from a commit to every sidecar enforcing it, for 1 … 200 real OPA
+ * processes long-polling one bundle server on this machine, against the same sidecars with OPA's
+ * default periodic polling (60–120 s). "Enforcing" is what the sidecar itself reports to the server
+ * (its active revision in OPA's status update), so the figure includes activation and reporting.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { opaSidecarConfig } from '../src/policy/index.js';
+import { loadConfig, sha256Hex, startServer, type RunningServer } from '../src/server/index.js';
+import { freePort } from '../src/verify/index.js';
+import { barChart, machine, percentile, ROOT, writeChart, writeResults } from './lib.js';
+
+const OPA = process.env.OPA_BIN ?? path.join(ROOT, '.tools', 'bin', 'opa');
+const COUNTS = (process.env.BENCH_SIDECARS ?? '1,10,50,100,200').split(',').map(Number);
+const DEFAULT_POLLING_COUNT = Number(process.env.BENCH_DEFAULT_POLLING_SIDECARS ?? 50);
+const AGENT = 'movie-post-production/color';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function git(dir: string, ...args: string[]) {
+  return execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', ...args], { cwd: dir, encoding: 'utf8' }).trim();
+}
+
+async function run(count: number, polling: 'long' | 'default') {
+  const work = mkdtempSync(path.join(tmpdir(), 'custody-prop-'));
+  const repo = path.join(work, 'repo');
+  mkdirSync(repo);
+  cpSync(path.join(ROOT, 'bundles'), path.join(repo, 'bundles'), { recursive: true });
+  git(repo, 'init', '-q', '-b', 'main');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'start');
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keyFile = path.join(work, 'key.pem');
+  writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  const token = randomBytes(24).toString('base64url');
+  const tokenFile = path.join(work, 'token');
+  writeFileSync(tokenFile, token);
+  writeFileSync(path.join(work, 'tokens.json'), JSON.stringify({ agents: { [AGENT]: sha256Hex(token) }, admins: [] }));
+  const server: RunningServer = await startServer(
+    loadConfig({ env: {}, cwd: work, overrides: { repository: repo, port: 0, pollSeconds: 3600, signingKeys: [{ id: 'k', file: keyFile }], tokensFile: path.join(work, 'tokens.json'), decisionLogFile: path.join(work, 'd.jsonl') } }),
+    { logger: { info() {}, error() {} } },
+  );
+  const config = path.join(work, 'opa.json');
+  writeFileSync(config, JSON.stringify(opaSidecarConfig({
+    bundleServerUrl: server.url, workflow: 'movie-post-production', agent: 'color', keyId: 'k',
+    keys: [{ id: 'k', algorithm: 'RS256', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
+    tokenPath: tokenFile, envoyPlugin: false,
+    ...(polling === 'long' ? { longPollSeconds: 60 } : { longPollSeconds: undefined }),
+  })));
+  if (polling === 'default') {
+    // OPA's defaults: no long polling, a random delay of 60-120 s between polls.
+    const c = JSON.parse(readFileSync(config, 'utf8')) as { bundles: { custody: { polling: unknown } } };
+    c.bundles.custody.polling = {};
+    writeFileSync(config, JSON.stringify(c));
+  }
+  const children: ChildProcess[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const port = await freePort();
+      children.push(spawn(OPA, ['run', '--server', '--addr', `127.0.0.1:${port}`, '--config-file', config, '--log-level', 'error'], { stdio: 'ignore' }));
+      if (i % 20 === 19) await sleep(200);
+    }
+    const first = server.catalog.status().head!.commit;
+    const active = (rev: string) => server.observations.statusOf(AGENT).filter((s) => s.activeRevision === rev).length;
+    let deadline = Date.now() + 120_000;
+    while (active(first) < count && Date.now() < deadline) await sleep(100);
+    if (active(first) < count) throw new Error(`only ${active(first)} of ${count} sidecars activated`);
+    await sleep(polling === 'long' ? 1000 : 0);
+
+    const data = path.join(repo, 'bundles', 'movie-post-production', 'color', 'data.json');
+    writeFileSync(data, readFileSync(data, 'utf8').replace('"/api/color"', '"/api/color/v2"'));
+    const second = (git(repo, 'commit', '-q', '-am', 'change'), git(repo, 'rev-parse', 'HEAD'));
+    const t0 = Date.now();
+    await server.refresh();
+    const arrivals = new Map<string, number>();
+    deadline = Date.now() + (polling === 'long' ? 60_000 : 200_000);
+    while (arrivals.size < count && Date.now() < deadline) {
+      for (const s of server.observations.statusOf(AGENT)) if (s.activeRevision === second && !arrivals.has(s.instance!)) arrivals.set(s.instance!, Date.now() - t0);
+      await sleep(10);
+    }
+    const times = [...arrivals.values()].sort((a, b) => a - b);
+    const rss = Number(execFileSync('ps', ['-o', 'rss=', '-p', children.map((c) => c.pid).join(',')], { encoding: 'utf8' }).trim().split(/\s+/).reduce((n, x) => n + Number(x), 0)) * 1024;
+    return { sidecars: count, polling, reached: times.length, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), allMs: times.at(-1), sidecarRssMiB: Math.round(rss / count / 2 ** 20) };
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
+    await server.close();
+  }
+}
+
+async function main() {
+  const rows = [];
+  for (const n of COUNTS) {
+    const r = await run(n, 'long');
+    console.log(JSON.stringify(r));
+    rows.push(r);
+  }
+  const periodic = DEFAULT_POLLING_COUNT > 0 ? await run(DEFAULT_POLLING_COUNT, 'default') : undefined;
+  if (periodic) console.log(JSON.stringify(periodic));
+  const results = {
+    benchmark: 'policy propagation',
+    machine: machine(),
+    peer: `${execFileSync(OPA, ['version'], { encoding: 'utf8' }).split('\n')[0]}, OPA's default periodic polling (60-120 s), same server, same run`,
+    notes: [
+      'Time from the commit being read by the server (refresh) to each sidecar reporting the new revision as active in its status update.',
+      'All sidecars are real OPA processes on this machine (2 cores), long polling with a 60 s wait.',
+    ],
+    longPolling: rows,
+    ...(periodic ? { defaultPolling: periodic } : {}),
+  };
+  writeResults('propagation', results);
+  const m = results.machine;
+  writeChart('propagation', barChart('Time until every sidecar enforces a new commit', 'ms', [
+    ...rows.map((r) => ({ label: `${r.sidecars} sidecar${r.sidecars === 1 ? '' : 's'}, long polling`, bars: [{ label: 'median', value: r.p50Ms }, { label: 'all of them', value: r.allMs ?? NaN }] })),
+    ...(periodic ? [{ label: `${periodic.sidecars} sidecars, OPA default polling`, bars: [{ label: 'median', value: periodic.p50Ms }, { label: 'all of them', value: periodic.allMs ?? NaN }] }] : []),
+  ], `${String(m.cpu)}, ${m.cores} cores, ${m.memoryGiB} GiB; real OPA processes`));
+}
+
+await main();
