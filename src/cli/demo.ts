@@ -7,31 +7,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPublicKey, createPrivateKey } from 'node:crypto';
 import { existsSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { accessMatrix, matrixAt, opaSidecarConfig, probePath } from '../policy/index.js';
 import { DEV_KEY_ID, ensureDevState, loadConfig, rolloutView, startServer } from '../server/index.js';
+import { findBinary, freePort } from '../verify/index.js';
 import { help, parse, type Command } from './commands.js';
 import { EXIT, readInputs, repositoryRoot, UsageError, workflowFiles } from './io.js';
 import { formatRollout } from './server-commands.js';
 import { checkInputs } from './workflows.js';
 
 function opaBinary(root: string): string {
-  for (const candidate of [process.env.OPA_BIN, path.join(root, '.tools', 'bin', 'opa')]) if (candidate && existsSync(candidate)) return candidate;
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) if (dir && existsSync(path.join(dir, 'opa'))) return path.join(dir, 'opa');
-  throw new UsageError('the demo runs the real opa binary: run npm run tools (or set OPA_BIN)');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+  const found = findBinary('opa', [process.env.OPA_BIN, path.join(root, '.tools', 'bin', 'opa')]);
+  if (!found) throw new UsageError('the demo runs the real opa binary: run npm run tools (or set OPA_BIN)');
+  return found;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

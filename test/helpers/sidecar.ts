@@ -1,22 +1,13 @@
 /** A real OPA process configured as an agent's sidecar, pulling its bundle from a bundle server. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { opaSidecarConfig } from '../../src/policy/index.js';
-import { opaBinary } from './opa.js';
+import { freePort } from '../../src/verify/index.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
+import { opaBinary } from './opa.js';
 
 export interface SidecarOptions {
   readonly serverUrl: string;
