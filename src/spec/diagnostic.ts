@@ -28,6 +28,7 @@ export const DiagnosticCodes = {
   invalidCondition: 'invalid-condition',
   neverHolds: 'never-holds',
   reservedPort: 'reserved-port',
+  unpinnedImage: 'unpinned-image',
   clusterConflict: 'cluster-conflict',
   duplicateFlow: 'duplicate-flow',
   conditionAlternativeNeverHolds: 'alternative-never-holds',

@@ -1,12 +1,12 @@
 /** From YAML text to checked workflows: parse, validate (schema, then meaning), then build the typed model. */
 import { compareDiagnostics, DiagnosticCodes, type Diagnostic } from './diagnostic.js';
 import {
-  DAYS, DEFAULTS, spiffeId,
-  type Actor, type Agent, type AttributeValue, type Comparator, type Condition, type Day, type Flow, type Workflow,
+  CLUSTER_SETTINGS, DAYS, DEFAULTS, spiffeId,
+  type Actor, type Cluster, type ClusterSetting, type Agent, type AttributeValue, type Comparator, type Condition, type Day, type Flow, type Workflow,
 } from './model.js';
 import { schemaDiagnostics } from './schema.js';
 import { semanticDiagnostics } from './semantics.js';
-import { SourceFile } from './source.js';
+import { fieldName, SourceFile } from './source.js';
 
 export interface InputFile {
   /** As it should appear in messages, e.g. `workflows/movie.yaml`. */
@@ -46,7 +46,9 @@ export function loadWorkflows(inputs: readonly InputFile[]): LoadResult {
     if (r.workflow && r.source) loaded.push({ workflow: r.workflow, source: r.source });
   }
   const byName = new Map<string, string>();
-  const clusters = new Map<string, { server?: string; workflow: string }>();
+  // Per cluster: the first explicit value of each setting and the workflow that gave it, and the
+  // trust domain of the first workflow that uses the cluster (one mesh has one trust domain).
+  const clusters = new Map<string, { settings: Map<ClusterSetting, { value: unknown; workflow: string }>; trustDomain: { value: string; workflow: string } }>();
   const accepted: Workflow[] = [];
   for (const { workflow, source } of [...loaded].sort((a, b) => (a.workflow.file < b.workflow.file ? -1 : 1))) {
     const prior = byName.get(workflow.name);
@@ -60,19 +62,39 @@ export function loadWorkflows(inputs: readonly InputFile[]): LoadResult {
       });
       ok = false;
     }
+    const conflict = (at: (string | number)[], message: string, hint: string) => {
+      const pos = source.position(at);
+      diagnostics.push({ severity: 'error', code: DiagnosticCodes.clusterConflict, file: workflow.file, line: pos.line, column: pos.column, field: fieldName(at), message, hint });
+      ok = false;
+    };
+    const reported = new Set<string>();
     for (const actor of workflow.actors) {
-      const c = clusters.get(actor.cluster.name);
-      if (c && c.server !== undefined && actor.cluster.server !== undefined && c.server !== actor.cluster.server) {
-        const pos = source.position(['spec', 'actors', actor.name, 'cluster', 'server']);
-        diagnostics.push({
-          severity: 'error', code: DiagnosticCodes.clusterConflict, file: workflow.file, line: pos.line, column: pos.column,
-          field: `spec.actors.${actor.name}.cluster.server`,
-          message: `cluster "${actor.cluster.name}" has server ${actor.cluster.server} here but ${c.server} in workflow "${c.workflow}"`,
-          hint: 'a cluster name means one cluster in every workflow: use the same server, or another cluster name',
-        });
-        ok = false;
-      } else if (!c || (c.server === undefined && actor.cluster.server !== undefined)) {
-        clusters.set(actor.cluster.name, { ...(actor.cluster.server !== undefined ? { server: actor.cluster.server } : {}), workflow: workflow.name });
+      const name = actor.cluster.name;
+      let known = clusters.get(name);
+      if (!known) {
+        known = { settings: new Map(), trustDomain: { value: workflow.trustDomain, workflow: workflow.name } };
+        clusters.set(name, known);
+      } else if (known.trustDomain.value !== workflow.trustDomain && known.trustDomain.workflow !== workflow.name) {
+        // Reported once: at spec.trustDomain if the workflow gives it, else at each cluster's name.
+        const given = (source.value as RawWorkflow).spec.trustDomain !== undefined;
+        const at = given ? ['spec', 'trustDomain'] : ['spec', 'actors', actor.name, 'cluster', 'name'];
+        if (!reported.has(at.join('.'))) {
+          reported.add(at.join('.'));
+          conflict(at,
+            `cluster "${name}" runs workflow "${known.trustDomain.workflow}" with trust domain ${known.trustDomain.value}, but this workflow's trust domain is ${workflow.trustDomain}`,
+            'the mesh of one cluster has one trust domain: give both workflows the same spec.trustDomain, or use another cluster');
+        }
+      }
+      for (const field of CLUSTER_SETTINGS) {
+        const value = actor.cluster[field];
+        if (value === undefined) continue;
+        const seen = known.settings.get(field);
+        if (!seen) known.settings.set(field, { value, workflow: workflow.name });
+        else if (seen.value !== value && seen.workflow !== workflow.name) {
+          conflict(['spec', 'actors', actor.name, 'cluster', field],
+            `cluster "${name}" has ${field} ${JSON.stringify(value)} here but ${JSON.stringify(seen.value)} in workflow "${seen.workflow}"`,
+            `a cluster name means one cluster in every workflow: use the same ${field}, or another cluster name`);
+        }
       }
     }
     if (prior === undefined) byName.set(workflow.name, workflow.file);
@@ -101,7 +123,7 @@ interface RawWorkflow {
     timezone?: string;
     trustDomain?: string;
     actors: Record<string, {
-      cluster: { name: string; region?: string; server?: string };
+      cluster: Omit<Cluster, 'name'> & { name: string };
       agents: Record<string, { image: string; port?: number; storage?: string; attributes?: Record<string, AttributeValue> }>;
     }>;
     flows: { from: string; to: string; methods: string[]; path: string; when?: RawCondition[]; notBefore?: string; until?: string }[];
@@ -116,10 +138,11 @@ function build(raw: RawWorkflow, file: string): Workflow {
   const actors: Actor[] = [];
   const agents: Agent[] = [];
   for (const [actorName, actor] of Object.entries(raw.spec.actors)) {
-    const { name: clusterName, region, server } = actor.cluster;
+    const cluster: Record<string, unknown> = { name: actor.cluster.name };
+    for (const field of CLUSTER_SETTINGS) if (actor.cluster[field] !== undefined) cluster[field] = actor.cluster[field];
     actors.push({
       name: actorName,
-      cluster: { name: clusterName, ...(region !== undefined ? { region } : {}), ...(server !== undefined ? { server } : {}) },
+      cluster: cluster as unknown as Cluster,
       agents: Object.keys(actor.agents).sort(),
     });
     for (const [agentName, agent] of Object.entries(actor.agents)) {

@@ -48,7 +48,25 @@ export interface Cluster {
   readonly name: string;
   readonly region?: string;
   readonly server?: string;
+  /** StorageClass of the agents' volumes (an encrypted one); default {@link CLUSTER_DEFAULTS.storageClass}. */
+  readonly storageClass?: string;
+  /** Whether the cluster runs the Istio CNI plugin (decides the Pod Security level); default true. */
+  readonly istioCni?: boolean;
+  /** The bundle server URL the cluster's OPA sidecars pull from; default the owner's in-mesh server. */
+  readonly bundleServer?: string;
+  /** The Git repository the cluster's reconciler syncs (and the bundle server reads). */
+  readonly repository?: string;
+  /** The branch of {@link repository}. */
+  readonly branch?: string;
+  /** The issuer (`iss`) of the cluster's ServiceAccount tokens, for the bundle server to verify them. */
+  readonly tokenIssuer?: string;
+  /** Where the bundle server fetches that issuer's public keys (JWKS). */
+  readonly tokenJwksUrl?: string;
 }
+
+/** The per-cluster settings that may be given in the spec, in the order they are documented. */
+export const CLUSTER_SETTINGS = ['server', 'region', 'storageClass', 'istioCni', 'bundleServer', 'repository', 'branch', 'tokenIssuer', 'tokenJwksUrl'] as const;
+export type ClusterSetting = (typeof CLUSTER_SETTINGS)[number];
 
 export interface Agent {
   readonly name: string;
@@ -89,6 +107,22 @@ export const DEFAULTS = {
   trustDomain: 'cluster.local',
   port: 8080,
   storage: '1Gi',
+} as const;
+
+/**
+ * Defaults of the optional per-cluster settings (a cluster named in several workflows takes the
+ * value any of them gives: they must agree). `server` and `region` have none.
+ */
+export const CLUSTER_DEFAULTS = {
+  /** Not created by Custody: the cluster's administrator provides an encrypted class of this name. */
+  storageClass: 'custody-encrypted',
+  /** Secure by default: a cluster without the CNI plugin must say so, and the review sees it. */
+  istioCni: true,
+  /** The owner's bundle server, reached through the mesh (mTLS by the sidecars). */
+  bundleServer: 'http://custody-bundle-server.custody-system.svc.cluster.local:8080',
+  /** The repository of the examples; an owner sets its own. */
+  repository: 'https://github.com/custody-dev/custody.git',
+  branch: 'main',
 } as const;
 
 export function spiffeId(trustDomain: string, workflow: string, agent: string): string {

@@ -84,6 +84,10 @@ function toDiagnostic(source: SourceFile, err: ErrorObject): Diagnostic | undefi
       return make(DiagnosticCodes.invalidValue, path, `${describe(err.data)} is out of range (${err.message ?? ''})`);
     case 'minLength':
       return make(DiagnosticCodes.invalidValue, path, 'must not be empty');
+    case 'dependentRequired': {
+      const missing = String(err.params.missingProperty);
+      return make(DiagnosticCodes.missingField, path, `"${String(err.params.property)}" needs "${missing}" beside it`, `add "${missing}" to ${fieldName(path)}, or remove "${String(err.params.property)}"`, true);
+    }
     default:
       return make(DiagnosticCodes.invalidValue, path, err.message ?? 'is not valid');
   }
@@ -95,6 +99,12 @@ function patternHint(path: FieldPath): string | undefined {
     case 'storage': return 'write a Kubernetes quantity such as 1Gi or 500Mi';
     case 'server': return 'write the https:// URL of the cluster API server';
     case 'trustDomain': return 'use lowercase letters, digits, dots and dashes, e.g. cluster.local';
+    case 'storageClass': return 'write the name of a StorageClass (a DNS-1123 subdomain), e.g. custody-encrypted';
+    case 'bundleServer': return 'write an http:// or https:// URL without query, e.g. https://bundles.studio.example';
+    case 'repository': return 'write the https:// or ssh:// URL of the Git repository';
+    case 'branch': return 'write a branch name such as main';
+    case 'tokenIssuer': return 'write the https:// issuer URL of the cluster\'s ServiceAccount tokens';
+    case 'tokenJwksUrl': return 'write the https:// URL of the issuer\'s JWKS';
     default: return undefined;
   }
 }

@@ -5,7 +5,7 @@
  * schema has reported those), so that one run reports everything.
  */
 import { DiagnosticCodes, didYouMean, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostic.js';
-import { COMPARATORS, type AttributeValue, type Comparator } from './model.js';
+import { CLUSTER_SETTINGS, COMPARATORS, type AttributeValue, type Comparator } from './model.js';
 import { fieldName, type FieldPath, type SourceFile } from './source.js';
 import { isTimezone, parseClock, parseInstant } from './time.js';
 
@@ -60,19 +60,21 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
 
   // Agents: names unique across the whole workflow, since each is a ServiceAccount in the workflow's namespace.
   const agents = new Map<string, { actor: string; attributes: Record<string, AttributeValue> }>();
-  const clusters = new Map<string, { actor: string; region?: unknown; server?: unknown }>();
+  const clusters = new Map<string, { actor: string; fields: Raw }>();
   const actors = isObj(spec.actors) ? spec.actors : {};
   for (const [actorName, actor] of Object.entries(actors)) {
     if (!isObj(actor)) continue;
     const cluster = isObj(actor.cluster) ? actor.cluster : undefined;
     if (cluster && isStr(cluster.name)) {
       const prior = clusters.get(cluster.name);
-      if (!prior) clusters.set(cluster.name, { actor: actorName, region: cluster.region, server: cluster.server });
+      if (!prior) clusters.set(cluster.name, { actor: actorName, fields: cluster });
       else {
-        for (const field of ['server', 'region'] as const) {
-          if (cluster[field] !== undefined && prior[field] !== undefined && cluster[field] !== prior[field]) {
+        for (const field of CLUSTER_SETTINGS) {
+          const mine = cluster[field];
+          const theirs = prior.fields[field];
+          if (mine !== undefined && theirs !== undefined && mine !== theirs) {
             error(DiagnosticCodes.clusterConflict, ['spec', 'actors', actorName, 'cluster', field],
-              `cluster "${cluster.name}" has ${field} ${JSON.stringify(cluster[field])} here but ${JSON.stringify(prior[field])} for actor "${prior.actor}"`,
+              `cluster "${cluster.name}" has ${field} ${JSON.stringify(mine)} here but ${JSON.stringify(theirs)} for actor "${prior.actor}"`,
               `a cluster is one place: give both actors the same ${field}, or different cluster names`);
           }
         }
@@ -88,6 +90,10 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
       }
       const attributes = isObj(agent) && isObj(agent.attributes) ? (agent.attributes as Record<string, AttributeValue>) : {};
       agents.set(agentName, { actor: actorName, attributes });
+      if (isObj(agent) && isStr(agent.image) && !isPinned(agent.image)) {
+        error(DiagnosticCodes.unpinnedImage, ['spec', 'actors', actorName, 'agents', agentName, 'image'],
+          `image ${agent.image} is not pinned: what runs could change without a change to the spec`, 'name a version tag other than latest, or a digest (@sha256:...)');
+      }
       if (isObj(agent) && typeof agent.port === 'number' && RESERVED_PORTS.has(agent.port)) {
         error(DiagnosticCodes.reservedPort, ['spec', 'actors', actorName, 'agents', agentName, 'port'],
           `port ${agent.port} is used by ${RESERVED_PORTS.get(agent.port)} in every agent pod`, 'choose another port for the service, e.g. 8080');
@@ -153,6 +159,14 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
     }
   });
   return out;
+}
+
+/** A digest, or a tag other than `latest`. */
+export function isPinned(image: string): boolean {
+  if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
+  const lastSlash = image.lastIndexOf('/');
+  const colon = image.indexOf(':', lastSlash + 1);
+  return colon > 0 && colon < image.length - 1 && image.slice(colon + 1) !== 'latest';
 }
 
 /** Why `path` is not a flow path the policy can match exactly, or undefined. */

@@ -81,11 +81,19 @@ const rows: { name: string; text: string; code: string; line: number; column: nu
   { name: 'wrong apiVersion', text: edit([['custody.dev/v1alpha1', 'custody.dev/v1']]), code: DiagnosticCodes.invalidValue, line: 1, column: 13, field: 'apiVersion' },
   { name: 'wrong type', text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { image: registry.example/vfx:2.0, port: "80" }']]), code: DiagnosticCodes.invalidType, line: 17, column: 57, field: 'spec.actors.vfx.agents.vfx-2.port' },
   { name: 'port of the OPA sidecar', text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { image: registry.example/vfx:2.0, port: 9191 }']]), code: DiagnosticCodes.reservedPort, line: 17, column: 57, field: 'spec.actors.vfx.agents.vfx-2.port' },
+  { name: 'image without a tag', text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { image: registry.example:5000/vfx }']]), code: DiagnosticCodes.unpinnedImage, line: 17, column: 25, field: 'spec.actors.vfx.agents.vfx-2.image' },
+  { name: 'image tagged latest', text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { image: registry.example/vfx:latest }']]), code: DiagnosticCodes.unpinnedImage, line: 17, column: 25, field: 'spec.actors.vfx.agents.vfx-2.image' },
   { name: 'reserved namespace', text: edit([['name: demo', 'name: kube-system']]), code: DiagnosticCodes.reservedName, line: 4, column: 9, field: 'metadata.name' },
   { name: 'YAML syntax error', text: edit([['  owner: studio', '  owner: [studio']]), code: DiagnosticCodes.yamlSyntax, line: 7, column: 3, field: '' },
   { name: 'two documents in one file', text: `${BASE}---\n${BASE}`, code: DiagnosticCodes.yamlSyntax, line: 22, column: 1, field: '' },
   { name: 'empty file', text: '', code: DiagnosticCodes.notAMapping, line: 1, column: 1, field: '' },
   { name: 'not a mapping', text: '- just a list\n', code: DiagnosticCodes.invalidType, line: 1, column: 1, field: '' },
+  { name: 'storage class not a DNS-1123 subdomain', text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, storageClass: Fast_SSD }']]), code: DiagnosticCodes.invalidValue, line: 10, column: 54, field: 'spec.actors.studio.cluster.storageClass' },
+  { name: 'istioCni not a boolean', text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, istioCni: "yes" }']]), code: DiagnosticCodes.invalidType, line: 10, column: 50, field: 'spec.actors.studio.cluster.istioCni' },
+  { name: 'bundle server not an http(s) URL', text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, bundleServer: "ftp://bundles.example" }']]), code: DiagnosticCodes.invalidValue, line: 10, column: 54, field: 'spec.actors.studio.cluster.bundleServer' },
+  { name: 'repository not an https or ssh URL', text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, repository: "git@github.com:o/r.git" }']]), code: DiagnosticCodes.invalidValue, line: 10, column: 52, field: 'spec.actors.studio.cluster.repository' },
+  { name: 'token issuer without its key set', text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, tokenIssuer: "https://issuer.example" }']]), code: DiagnosticCodes.missingField, line: 10, column: 7, field: 'spec.actors.studio.cluster' },
+  { name: 'cluster settings that disagree', text: edit([['cluster: { name: vfx-central }', 'cluster: { name: studio-central, storageClass: b }'], ['cluster: { name: studio-central }', 'cluster: { name: studio-central, storageClass: a }']]), code: DiagnosticCodes.clusterConflict, line: 14, column: 54, field: 'spec.actors.vfx.cluster.storageClass' },
   { name: 'cluster described two ways', text: edit([['cluster: { name: vfx-central }', 'cluster: { name: studio-central, region: eu }'], ['cluster: { name: studio-central }', 'cluster: { name: studio-central, region: us }']]), code: DiagnosticCodes.clusterConflict, line: 14, column: 48, field: 'spec.actors.vfx.cluster.region' },
 ];
 
@@ -138,6 +146,19 @@ test('names are unique across workflows, clusters consistent across workflows', 
   assert.equal(c.diagnostics.map((d) => [d.file, d.code]), [['b.yaml', DiagnosticCodes.clusterConflict]]);
 });
 
+test('per-cluster settings and trust domains agree across workflows; one workflow may give what another leaves out', async () => {
+  const { loadWorkflows } = await import('../../src/spec/index.js');
+  const set = (extra: string, name = 'demo') => BASE.replace('name: demo', `name: ${name}`).replace('cluster: { name: studio-central }', `cluster: { name: studio-central${extra} }`);
+  const agree = loadWorkflows([{ file: 'a.yaml', text: set(', istioCni: false, storageClass: enc') }, { file: 'b.yaml', text: set(', istioCni: false', 'demo-2') }, { file: 'c.yaml', text: set('', 'demo-3') }]);
+  assert.equal(agree.diagnostics, []);
+  assert.is(agree.workflows.length, 3);
+  const clash = loadWorkflows([{ file: 'a.yaml', text: set(', istioCni: false') }, { file: 'b.yaml', text: set(', istioCni: true', 'demo-2') }]);
+  assert.equal(clash.diagnostics.map((d) => [d.file, d.code, d.field]), [['b.yaml', DiagnosticCodes.clusterConflict, 'spec.actors.studio.cluster.istioCni']]);
+  const domains = loadWorkflows([{ file: 'a.yaml', text: BASE }, { file: 'b.yaml', text: BASE.replace('name: demo', 'name: demo-2').replace('  owner: studio', '  owner: studio\n  trustDomain: other.example') }]);
+  assert.equal(domains.diagnostics.map((d) => [d.file, d.code, d.field, d.line]), [['b.yaml', DiagnosticCodes.clusterConflict, 'spec.trustDomain', 7]]);
+  assert.match(domains.diagnostics[0]!.message, /trust domain cluster.local.*other\.example/);
+});
+
 test('defaults and normalisation of the checked model', () => {
   const w = loadOne(BASE.replace('methods: [POST], path: /api/vfx-1', 'methods: [PUT, POST, PUT], path: /api/vfx-1')).workflows[0]!;
   assert.is(w.trustDomain, 'cluster.local');
@@ -146,6 +167,7 @@ test('defaults and normalisation of the checked model', () => {
   ]);
   assert.is(w.agents[1]!.principal, 'spiffe://cluster.local/ns/demo/sa/vfx-1');
   assert.equal(w.flows[0]!.methods, ['POST', 'PUT']);
+  assert.equal(w.actors[0]!.cluster, { name: 'studio-central' }, 'only the settings given are in the model; defaults are the renderer\'s');
 });
 
 test.run();
