@@ -1,10 +1,11 @@
 /** The commands: argument handling and output; the work is done by the core modules. */
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { renderAll, staleEntries, writeTree } from '../generate/index.js';
+import { KeysError, readKeys, renderAll, staleEntries, writeTree, type KeySet } from '../generate/index.js';
 import { accessMatrix, matrixAt, type AccessMatrix, type MatrixCell } from '../policy/index.js';
 import { parseInstant, type Workflow } from '../spec/index.js';
-import { EXIT, OperationalError, readInputs, repositoryRoot, UsageError, workflowFiles, type Io } from './io.js';
+import { displayPath, EXIT, OperationalError, readInputs, repositoryRoot, UsageError, workflowFiles, type Io } from './io.js';
 import { checkInputs, plural, printDiagnostics } from './workflows.js';
 
 export interface Command {
@@ -122,30 +123,41 @@ export function formatMatrix(workflow: Workflow, m: AccessMatrix, at?: string): 
 }
 
 const generate: Command = {
-  summary: 'write the per-agent policy bundles (bundles/) from the workflows',
-  help: `Usage: custody generate [--workflows DIR] [--out DIR] [--check]
+  summary: 'write the policy bundles (bundles/) and the per-cluster manifests (generated/)',
+  help: `Usage: custody generate [--workflows DIR] [--keys DIR] [--out DIR] [--check]
 
 Checks every workflow in DIR and writes, under the output folder:
   bundles/<workflow>/<agent>/   .manifest, policy.rego, data.json: the OPA bundle the agent's
                                 sidecar enforces (a valid bundle directory: opa build -b DIR);
                                 the bundle server adds the Git revision and the signature.
+  generated/clusters/<cluster>/ everything the cluster runs, one kustomization per workflow
+                                (namespace, mTLS, authorization, egress limits, network policies,
+                                each agent with its OPA sidecar and encrypted volume) and, in the
+                                owner's cluster, custody-system (the bundle server).
+  generated/argocd/<cluster>/   AppProjects and Applications for Argo CD.
+  generated/flux/<cluster>/     GitRepository and Kustomization for Flux.
+Every sidecar verifies its bundle with the public keys in keys/ (<key-id>.pem; the active one is
+the first by name unless keys/active names another); without any key nothing is written.
 Custody owns these folders: each is replaced whole, in one rename, so a failure leaves the
 previous tree as it was. Nothing is written if any workflow has errors. The same workflows
-always give the same bytes.
+and keys always give the same bytes.
 
 Options:
   --workflows DIR   the workflow specs (default: workflows/ of the repository)
+  --keys DIR        the bundle verification keys (default: keys/ of the repository)
   --out DIR         where to write (default: the repository root)
   --check           write nothing; list what is stale and exit 1 if anything is
   -h, --help        this help
 
-Exit codes: 0 written (or up to date), 1 spec errors or stale trees, 2 usage error, 3 write failure.
+Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 usage error,
+3 write failure.
 `,
   async run(args, io) {
-    const { values } = parse(args, { workflows: { type: 'string' }, out: { type: 'string' }, check: { type: 'boolean' } });
+    const { values } = parse(args, { workflows: { type: 'string' }, keys: { type: 'string' }, out: { type: 'string' }, check: { type: 'boolean' } });
     if (values.help) return help(io, this);
     const root = repositoryRoot(io.cwd);
     const dir = values.workflows ? path.resolve(io.cwd, values.workflows) : path.join(root, 'workflows');
+    const keysDir = values.keys ? path.resolve(io.cwd, values.keys) : path.join(root, 'keys');
     const out = values.out ? path.resolve(io.cwd, values.out) : root;
     const files = await workflowFiles(dir);
     const checked = checkInputs(await readInputs(files, io.cwd));
@@ -154,7 +166,16 @@ Exit codes: 0 written (or up to date), 1 spec errors or stale trees, 2 usage err
       io.stdout.write(`${plural(checked.errors, 'error')}: nothing written\n`);
       return EXIT.invalid;
     }
-    const trees = renderAll(checked.workflows);
+    let keys: KeySet;
+    try {
+      keys = await readKeys(keysDir, displayPath(keysDir, io.cwd));
+    } catch (err) {
+      if (!(err instanceof KeysError)) throw new OperationalError(`cannot read ${keysDir}: ${(err as Error).message}`);
+      io.stderr.write(`custody generate: ${err.message}\n`);
+      io.stdout.write('1 error: nothing written\n');
+      return EXIT.invalid;
+    }
+    const trees = renderAll(checked.workflows, { ...keys, version: packageVersion() });
     let staleCount = 0;
     for (const tree of trees) {
       const stale = await staleEntries(out, tree);
@@ -184,6 +205,11 @@ Exit codes: 0 written (or up to date), 1 spec errors or stale trees, 2 usage err
     return EXIT.ok;
   },
 };
+
+/** The image tag of the bundle server in generated/: the version a release of this package publishes. */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
 
 export function help(io: Io, command: Command): number {
   io.stdout.write(command.help);

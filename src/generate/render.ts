@@ -2,7 +2,8 @@
  * Everything `custody generate` writes, as trees of files in memory: pure, so the same
  * workflows always give the same bytes, and nothing touches the disk until all of it rendered.
  */
-import { compileWorkflow } from '../policy/index.js';
+import { renderManifests } from '../manifests/index.js';
+import { compileWorkflow, type VerificationKey } from '../policy/index.js';
 import type { Workflow } from '../spec/index.js';
 import { stableJson } from './json.js';
 
@@ -14,11 +15,20 @@ export interface Tree {
   readonly files: ReadonlyMap<string, string>;
 }
 
+/** What renderers need besides the workflows, read at the edge (the CLI). */
+export interface RenderInputs {
+  /** The verification keys of `keys/`, sorted by id. */
+  readonly keys: readonly VerificationKey[];
+  readonly activeKeyId: string;
+  /** Custody's package version (the bundle server's image tag). */
+  readonly version: string;
+}
+
 /** A renderer contributes one tree from all workflows (a cluster tree spans workflows). */
-export type Renderer = (workflows: readonly Workflow[]) => Tree;
+export type Renderer = (workflows: readonly Workflow[], inputs: RenderInputs) => Tree;
 
 /** `bundles/<workflow>/<agent>/`: each an OPA bundle directory as it is (`opa build -b DIR`). */
-export const renderBundles: Renderer = (workflows) => {
+export function renderBundles(workflows: readonly Workflow[]): Tree {
   const files = new Map<string, string>();
   for (const workflow of workflows) {
     for (const policy of compileWorkflow(workflow)) {
@@ -29,10 +39,13 @@ export const renderBundles: Renderer = (workflows) => {
     }
   }
   return { root: 'bundles', files };
-};
+}
 
-export const RENDERERS: readonly Renderer[] = [renderBundles];
+/** `generated/`: per-cluster manifest trees and the Argo CD and Flux wiring (src/manifests). */
+export const renderGenerated: Renderer = (workflows, inputs) => renderManifests(workflows, inputs);
 
-export function renderAll(workflows: readonly Workflow[], renderers: readonly Renderer[] = RENDERERS): Tree[] {
-  return renderers.map((r) => r(workflows));
+export const RENDERERS: readonly Renderer[] = [renderBundles, renderGenerated];
+
+export function renderAll(workflows: readonly Workflow[], inputs: RenderInputs, renderers: readonly Renderer[] = RENDERERS): Tree[] {
+  return renderers.map((r) => r(workflows, inputs));
 }

@@ -63,11 +63,12 @@ export async function writeTree(outDir: string, tree: Tree, io: TreeFs = fs as u
   await io.mkdir(outDir, { recursive: true });
   try {
     await io.mkdir(staging, { recursive: true });
-    for (const rel of [...tree.files.keys()].sort()) {
-      const file = path.join(staging, ...rel.split('/'));
-      await io.mkdir(path.dirname(file), { recursive: true });
-      await io.writeFile(file, tree.files.get(rel)!);
+    const rels = [...tree.files.keys()].sort();
+    // Each folder once, then the files several at a time (a large workflow writes tens of thousands).
+    for (const dir of [...new Set(rels.map((rel) => path.posix.dirname(rel)))].sort()) {
+      if (dir !== '.') await io.mkdir(path.join(staging, ...dir.split('/')), { recursive: true });
     }
+    await inParallel(rels, 32, (rel) => io.writeFile(path.join(staging, ...rel.split('/')), tree.files.get(rel)!));
   } catch (err) {
     await io.rm(staging, { recursive: true, force: true }).catch(() => undefined);
     throw err;
@@ -87,4 +88,22 @@ export async function writeTree(outDir: string, tree: Tree, io: TreeFs = fs as u
     throw err;
   }
   if (moved) await io.rm(previous, { recursive: true, force: true });
+}
+
+/** Runs `task` on every item, at most `limit` at once; fails with the first error once all have settled. */
+async function inParallel<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !failure) {
+      const item = items[next++]!;
+      try {
+        await task(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
 }

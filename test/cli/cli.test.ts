@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readTree } from '../../src/generate/index.js';
@@ -18,9 +18,10 @@ function custody(args: string[], cwd = REPO): Promise<Run> {
   });
 }
 
-const workspace = () => {
+const workspace = (keys = true) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'custody-cli-'));
   cpSync(repoPath('workflows'), path.join(dir, 'workflows'), { recursive: true });
+  if (keys) cpSync(repoPath('keys'), path.join(dir, 'keys'), { recursive: true });
   return dir;
 };
 
@@ -70,7 +71,7 @@ test('check rejects bad input with FILE:LINE:COL: error[CODE] lines and exit 1',
 test('generate --check passes on the committed tree', async () => {
   const r = await custody(['generate', '--check']);
   assert.is(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /^up to date: 39 files from 2 workflows\n$/);
+  assert.match(r.stdout, /^up to date: 348 files from 2 workflows\n$/);
 });
 
 test('generate writes byte-identical trees; --check notices a changed spec; errors write nothing', async () => {
@@ -81,6 +82,9 @@ test('generate writes byte-identical trees; --check notices a changed spec; erro
   const treeA = await snapshot(path.join(a, 'bundles'));
   assert.equal(treeA, await snapshot(path.join(b, 'x', 'bundles')));
   assert.equal(treeA, await snapshot(repoPath('bundles')), 'the committed bundles are what generate writes');
+  const generatedA = await snapshot(path.join(a, 'generated'));
+  assert.equal(generatedA, await snapshot(path.join(b, 'x', 'generated')));
+  assert.equal(generatedA, await snapshot(repoPath('generated')), 'the committed manifests are what generate writes');
   assert.is((await custody(['generate', '--check', '--out', '.'], a)).code, 0);
 
   const spec = path.join(a, 'workflows', 'movie-post-production.yaml');
@@ -88,20 +92,48 @@ test('generate writes byte-identical trees; --check notices a changed spec; erro
   writeFileSync(spec, original.replace('path: /api/hdr', 'path: /api/hdr/*'));
   const stale = await custody(['generate', '--check', '--out', '.'], a);
   assert.is(stale.code, 1);
-  assert.equal(stale.stdout.split('\n').filter((l) => l.startsWith('stale:')), ['stale: bundles/movie-post-production/hdr/data.json (changed)']);
+  assert.equal(stale.stdout.split('\n').filter((l) => l.startsWith('stale:')), [
+    'stale: bundles/movie-post-production/hdr/data.json (changed)',
+    'stale: generated/clusters/hdr-west/movie-post-production/hdr/authorizationpolicy-allow-color-to-hdr.yaml (changed)',
+  ]);
   assert.equal(await snapshot(path.join(a, 'bundles')), treeA, '--check writes nothing');
+  assert.equal(await snapshot(path.join(a, 'generated')), generatedA, '--check writes nothing');
 
   writeFileSync(spec, original.replace('owner: studio', 'owner: studios'));
   const bad = await custody(['generate', '--out', '.'], a);
   assert.is(bad.code, 1);
   assert.match(bad.stderr, /error\[unknown-owner\]/);
   assert.equal(await snapshot(path.join(a, 'bundles')), treeA, 'nothing written on errors');
+  assert.equal(await snapshot(path.join(a, 'generated')), generatedA, 'nothing written on errors');
 
   writeFileSync(spec, original.replace('path: /api/hdr', 'path: /api/hdr/*'));
   const ok = await custody(['generate', '--out', '.'], a);
   assert.is(ok.code, 0);
-  assert.is(ok.stdout, 'wrote bundles/: 39 files, 1 changed\n');
-  assert.is((await custody(['generate', '--out', '.'], a)).stdout, 'up to date: 39 files from 2 workflows\n');
+  assert.is(ok.stdout, 'wrote bundles/: 39 files, 1 changed\nwrote generated/: 309 files, 1 changed\n');
+  assert.is((await custody(['generate', '--out', '.'], a)).stdout, 'up to date: 348 files from 2 workflows\n');
+
+  // A hand edit of a generated manifest is stale too, and generate puts it back.
+  const deny = path.join(a, 'generated', 'clusters', 'hdr-west', 'movie-post-production', 'authorizationpolicy-deny-all.yaml');
+  const denyText = readFileSync(deny, 'utf8');
+  writeFileSync(deny, denyText.replace('spec: {}', 'spec:\n  rules:\n    - {}'));
+  const edited = await custody(['generate', '--check', '--out', '.'], a);
+  assert.is(edited.code, 1);
+  assert.match(edited.stdout, /^stale: generated\/clusters\/hdr-west\/movie-post-production\/authorizationpolicy-deny-all\.yaml \(changed\)$/m);
+  assert.is((await custody(['generate', '--out', '.'], a)).stdout, 'wrote generated/: 309 files, 1 changed\n');
+  assert.is(readFileSync(deny, 'utf8'), denyText);
+});
+
+test('generate without a verification key fails, says what to do, and writes nothing', async () => {
+  const dir = workspace(false);
+  const r = await custody(['generate', '--out', '.'], dir);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /no bundle verification key in keys\/.*custody keygen --id/);
+  assert.is(r.stdout, '1 error: nothing written\n');
+  assert.not.ok(existsSync(path.join(dir, 'bundles')) || existsSync(path.join(dir, 'generated')), 'nothing written');
+  const check = await custody(['generate', '--check', '--out', '.'], dir);
+  assert.is(check.code, 1);
+  cpSync(repoPath('keys'), path.join(dir, 'other-keys'), { recursive: true });
+  assert.is((await custody(['generate', '--keys', 'other-keys', '--out', '.'], dir)).code, 0, '--keys names another folder');
 });
 
 test('matrix prints the table and JSON; --at resolves time conditions', async () => {

@@ -1,0 +1,75 @@
+/**
+ * The bundle verification keys of the repository (`keys/<key-id>.pem`, public SPKI PEM, committed
+ * and reviewed like policy), read at the edge: parsed with node:crypto, which also tells the
+ * algorithm from the key itself. The active key is the first by id, unless `keys/active` names one.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { VerificationKey } from '../policy/index.js';
+
+export interface KeySet {
+  /** Sorted by id. */
+  readonly keys: readonly VerificationKey[];
+  readonly activeKeyId: string;
+}
+
+/** The keys cannot be used: the message says what to do. */
+export class KeysError extends Error {
+  readonly code = 'keys-invalid';
+}
+
+const KEY_ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const CURVES: Readonly<Record<string, string>> = { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' };
+
+/** RSA → RS256; EC P-256/384/521 → ES256/384/512 (the JWS algorithms OPA verifies). */
+export function algorithmOf(key: KeyObject): string | undefined {
+  if (key.asymmetricKeyType === 'rsa') return 'RS256';
+  if (key.asymmetricKeyType === 'ec') return CURVES[key.asymmetricKeyDetails?.namedCurve ?? ''];
+  return undefined;
+}
+
+export function parseKeys(files: ReadonlyMap<string, string>, active: string | undefined, where = 'keys'): KeySet {
+  const keys: VerificationKey[] = [];
+  for (const [name, text] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const id = name.replace(/\.pem$/, '');
+    if (!KEY_ID.test(id) || id.length > 63) throw new KeysError(`${where}/${name}: the key id "${id}" (the file name without .pem) must be a DNS-1123 label; rename the file`);
+    if (!/^-----BEGIN PUBLIC KEY-----\r?\n/.test(text)) throw new KeysError(`${where}/${name}: not a public key in SPKI PEM ("-----BEGIN PUBLIC KEY-----"); commit only public keys (custody keygen writes one)`);
+    let key: KeyObject;
+    try {
+      key = createPublicKey({ key: text, format: 'pem' });
+    } catch (err) {
+      throw new KeysError(`${where}/${name}: cannot read the public key: ${(err as Error).message}`);
+    }
+    const algorithm = algorithmOf(key);
+    if (!algorithm) throw new KeysError(`${where}/${name}: a ${key.asymmetricKeyType} key; use an RSA key or an EC key on P-256, P-384 or P-521`);
+    keys.push({ id, algorithm, publicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString() });
+  }
+  if (keys.length === 0) {
+    throw new KeysError(`no bundle verification key in ${where}/: every sidecar must verify its bundle's signature. Run custody keygen --id <key-id> (it writes ${where}/<key-id>.pem), or add the public key of your signing key as ${where}/<key-id>.pem, then generate again`);
+  }
+  const activeKeyId = active ?? keys[0]!.id;
+  if (!keys.some((k) => k.id === activeKeyId)) {
+    throw new KeysError(`${where}/active names "${activeKeyId}", but there is no ${where}/${activeKeyId}.pem; name one of: ${keys.map((k) => k.id).join(', ')}`);
+  }
+  return { keys, activeKeyId };
+}
+
+/** Reads `<dir>/*.pem` and `<dir>/active` (other files, such as a README, are left alone). */
+export async function readKeys(dir: string, where = path.basename(dir)): Promise<KeySet> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return parseKeys(new Map(), undefined, where);
+    throw err;
+  }
+  const files = new Map<string, string>();
+  for (const name of names.filter((n) => n.endsWith('.pem')).sort()) files.set(name, await fs.readFile(path.join(dir, name), 'utf8'));
+  let active: string | undefined;
+  if (names.includes('active')) {
+    active = (await fs.readFile(path.join(dir, 'active'), 'utf8')).trim();
+    if (active === '') throw new KeysError(`${where}/active is empty: write the id of the key sidecars should require, or delete the file to use the first key`);
+  }
+  return parseKeys(files, active, where);
+}
