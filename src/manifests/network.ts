@@ -1,0 +1,88 @@
+/**
+ * Kubernetes NetworkPolicies, the layer below the mesh: if a pod bypassed its proxy, these still
+ * hold. Default deny in both directions; then DNS, istiod and the bundle server for every pod; then
+ * per agent exactly the peers its flows need. A peer in another cluster is reached through the
+ * east-west gateways (the multi-network mesh), whose addresses the generator does not know.
+ */
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { INetworkPolicyEgressRule } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule';
+import type { INetworkPolicyIngressRule } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyIngressRule';
+import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer';
+import { EAST_WEST_PORT, ISTIOD_PORT, LABEL, SERVER_NAME, SERVER_PORT, SYSTEM_NAMESPACE, WAVE } from './constants.js';
+import { meta } from './objects.js';
+import type { BundleServerRoute } from './topology.js';
+
+const NAMESPACE_NAME = 'kubernetes.io/metadata.name';
+const tcp = (port: number) => ({ protocol: 'TCP' as const, port });
+const inNamespace = (ns: string, pods: Record<string, string>): INetworkPolicyPeer => ({
+  namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: ns } },
+  podSelector: { matchLabels: pods },
+});
+
+/** Any address: NetworkPolicy cannot name a DNS host or another cluster's gateway. */
+export const ANYWHERE: INetworkPolicyPeer = { ipBlock: { cidr: '0.0.0.0/0' } };
+export const EAST_WEST_GATEWAY = inNamespace('istio-system', { istio: 'eastwestgateway' });
+export const agentPods = (agent: string) => ({ matchLabels: { [LABEL.agent]: agent } });
+
+export function defaultDeny(ns: string, labels: Record<string, string>): INetworkPolicy {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta('default-deny', ns, WAVE.deny, labels),
+    spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+  };
+}
+
+/** The egress no pod of the mesh can start without: DNS and istiod (xDS and certificates). */
+export function meshEgress(): INetworkPolicyEgressRule[] {
+  return [
+    { to: [inNamespace('kube-system', { 'k8s-app': 'kube-dns' })], ports: [{ protocol: 'UDP' as const, port: 53 }, tcp(53)] },
+    { to: [inNamespace('istio-system', { app: 'istiod' })], ports: [tcp(ISTIOD_PORT)] },
+  ];
+}
+
+/** How a sidecar's OPA reaches the bundle server, as seen by the pod's network. */
+export function bundleServerEgress(route: BundleServerRoute): INetworkPolicyEgressRule {
+  if (route.kind === 'mesh' && route.local) return { to: [inNamespace(SYSTEM_NAMESPACE, { [LABEL.name]: SERVER_NAME })], ports: [tcp(SERVER_PORT)] };
+  if (route.kind === 'mesh') return { to: [ANYWHERE], ports: [tcp(EAST_WEST_PORT)] };
+  return { to: [ANYWHERE], ports: [tcp(route.port)] };
+}
+
+/** Needed by every pod of the namespace before it can become ready; lands with the denies. */
+export function infrastructure(ns: string, route: BundleServerRoute, labels: Record<string, string>): INetworkPolicy {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta('allow-mesh-and-bundle-server', ns, WAVE.deny, labels),
+    spec: { podSelector: {}, policyTypes: ['Egress'], egress: [...meshEgress(), bundleServerEgress(route)] },
+  };
+}
+
+export interface Peer {
+  readonly agent: string;
+  /** The port of the receiving agent. */
+  readonly port: number;
+  /** In the same cluster (a pod of this namespace) or behind another cluster's east-west gateway. */
+  readonly local: boolean;
+}
+
+/** What one agent's flows need: from each sender, to each receiver. */
+export function agentPolicy(ns: string, agent: string, port: number, senders: readonly Peer[], receivers: readonly Peer[], labels: Record<string, string>): INetworkPolicy {
+  const ingress: INetworkPolicyIngressRule[] = [];
+  const localSenders = senders.filter((s) => s.local).map((s) => s.agent);
+  if (localSenders.length) ingress.push({ from: localSenders.map((a) => ({ podSelector: agentPods(a) })), ports: [tcp(port)] });
+  if (senders.some((s) => !s.local)) ingress.push({ from: [EAST_WEST_GATEWAY], ports: [tcp(port)] });
+  const egress: INetworkPolicyEgressRule[] = receivers.filter((r) => r.local).map((r) => ({ to: [{ podSelector: agentPods(r.agent) }], ports: [tcp(r.port)] }));
+  if (receivers.some((r) => !r.local)) egress.push({ to: [ANYWHERE], ports: [tcp(EAST_WEST_PORT)] });
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta(agent, ns, WAVE.allow, labels),
+    spec: {
+      podSelector: agentPods(agent),
+      policyTypes: [...(ingress.length ? ['Ingress' as const] : []), ...(egress.length ? ['Egress' as const] : [])],
+      ...(ingress.length ? { ingress } : {}),
+      ...(egress.length ? { egress } : {}),
+    },
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * `generated/`: every object each cluster runs, laid out by cluster (what a reconciler syncs), then
+ * by workflow (one namespace, one Argo CD Application), then by agent; one object per file, each
+ * folder a kustomization. Pure: workflows and keys in, a tree of file contents out.
+ */
+import type { VerificationKey } from '../policy/index.js';
+import type { Workflow } from '../spec/index.js';
+import { EXT_AUTHZ_HOST, LABEL, SERVER_HOST, SYSTEM_NAMESPACE, WAVE, ANNOTATION } from './constants.js';
+import { agentSidecar, defaultSidecar, denyAll, externalServiceEntry, flowAllow, istioPaths, opaExtAuthz, opaServiceEntry, strictMtls } from './mesh.js';
+import { namespace } from './namespace.js';
+import { agentPolicy, defaultDeny, infrastructure, type Peer } from './network.js';
+import { meta, workflowLabels, type KubeObject, type Placed } from './objects.js';
+import { application, fluxKustomization, gitRepository, systemProject, workflowProject } from './reconcilers.js';
+import { serverObjects, serverStub } from './system.js';
+import { boundedName, topology, workflowIndex, type ClusterPlan, type Placement, type Topology } from './topology.js';
+import { agentLabels, dataClaim, deployment, opaConfigMap, opaConfigText, service, serviceAccount, type AgentContext } from './workload.js';
+import { toYaml } from './yaml.js';
+import type { IService } from 'kubernetes-models/v1/Service';
+
+export interface ManifestInputs {
+  /** Every verification key of `keys/`, sorted by id: all are listed in each sidecar's configuration. */
+  readonly keys: readonly VerificationKey[];
+  /** The key sidecars require (`signing.keyid`) and ask the server to sign with. */
+  readonly activeKeyId: string;
+  /** Custody's version: the bundle server's image tag. */
+  readonly version: string;
+}
+
+/** A folder's `kustomization.yaml`: its files and sub-folders, sorted. */
+export interface KustomizationFile {
+  readonly apiVersion: 'kustomize.config.k8s.io/v1beta1';
+  readonly kind: 'Kustomization';
+  readonly resources: readonly string[];
+}
+
+/** Every file of `generated/` (path relative to it) with what it holds. */
+export type ManifestFiles = Map<string, KubeObject | KustomizationFile>;
+
+export function manifestFiles(workflows: readonly Workflow[], inputs: ManifestInputs): ManifestFiles {
+  if (!inputs.keys.some((k) => k.id === inputs.activeKeyId)) throw new Error(`internal: active key ${inputs.activeKeyId} is not among the keys`);
+  const topo = topology(workflows);
+  const files: ManifestFiles = new Map();
+  const systems = new Map(topo.clusters.map((c) => [c.name, systemFolder(topo, c, inputs)]));
+  const withSystem = topo.clusters.filter((c) => systems.get(c.name)!.length > 0);
+  const folder = (dir: string, placed: readonly Placed[]) => {
+    for (const p of placed) files.set(`${dir}/${p.file}`, p.object);
+    files.set(`${dir}/kustomization.yaml`, kustomization(placed.map((p) => p.file)));
+  };
+  for (const cluster of topo.clusters) {
+    const root = `clusters/${cluster.name}`;
+    const folders: string[] = [];
+    for (const placement of cluster.placements) {
+      folder(`${root}/${placement.workflow.name}`, workflowObjects(topo, cluster, placement, inputs));
+      folders.push(placement.workflow.name);
+    }
+    const system = systems.get(cluster.name)!;
+    if (system.length) {
+      folder(`${root}/${SYSTEM_NAMESPACE}`, system);
+      folders.push(SYSTEM_NAMESPACE);
+    }
+    files.set(`${root}/kustomization.yaml`, kustomization(folders));
+
+    const argo: Placed[] = [];
+    for (const placement of cluster.placements) {
+      const w = placement.workflow;
+      const clustersOfWorkflow = topo.clusters.filter((c) => c.placements.some((p) => p.workflow.name === w.name));
+      argo.push({ file: `appproject-${w.name}.yaml`, object: workflowProject(w, clustersOfWorkflow) });
+      argo.push({ file: `application-${w.name}.yaml`, object: application(cluster, w.name, w.name) });
+    }
+    if (system.length) {
+      argo.push({ file: `appproject-${SYSTEM_NAMESPACE}.yaml`, object: systemProject(withSystem) });
+      argo.push({ file: `application-${SYSTEM_NAMESPACE}.yaml`, object: application(cluster, SYSTEM_NAMESPACE, SYSTEM_NAMESPACE) });
+    }
+    folder(`argocd/${cluster.name}`, argo);
+    folder(`flux/${cluster.name}`, [
+      { file: 'gitrepository.yaml', object: gitRepository(cluster) },
+      { file: 'flux-kustomization.yaml', object: fluxKustomization(cluster) },
+    ]);
+  }
+  return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** The tree `custody generate` writes under `generated/`. */
+export function renderManifests(workflows: readonly Workflow[], inputs: ManifestInputs): { root: string; files: Map<string, string> } {
+  const files = new Map<string, string>();
+  for (const [path, value] of manifestFiles(workflows, inputs)) files.set(path, toYaml(value));
+  return { root: 'generated', files };
+}
+
+function kustomization(resources: readonly string[]): KustomizationFile {
+  return { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [...resources].sort() };
+}
+
+function systemFolder(topo: Topology, cluster: ClusterPlan, inputs: ManifestInputs): Placed[] {
+  if (cluster.served.length > 0) return serverObjects({ cluster, topology: topo, activeKeyId: inputs.activeKeyId, version: inputs.version });
+  if (cluster.bundleServer.kind === 'mesh' && cluster.placements.length > 0) {
+    const owners = [...new Set(cluster.placements.map((p) => topo.clusterOf(p.workflow, p.workflow.agents.find((a) => a.actor === p.workflow.owner)!.name)))].sort();
+    return serverStub(cluster, owners);
+  }
+  return [];
+}
+
+function workflowObjects(topo: Topology, cluster: ClusterPlan, placement: Placement, inputs: ManifestInputs): Placed[] {
+  const w = placement.workflow;
+  const ns = w.name;
+  const labels = { ...workflowLabels(w.name), [LABEL.cluster]: cluster.name };
+  const out: Placed[] = [];
+  const put = (file: string, object: KubeObject) => out.push({ file, object });
+  const route = cluster.bundleServer;
+  const bundleHost = route.kind === 'mesh' ? `${SYSTEM_NAMESPACE}/${SERVER_HOST}` : `./${route.host}`;
+
+  put('namespace.yaml', namespace(ns, cluster.settings.istioCni, labels));
+  put('peerauthentication-default.yaml', strictMtls(ns, labels));
+  put('authorizationpolicy-deny-all.yaml', denyAll(ns, labels));
+  put('authorizationpolicy-opa-ext-authz.yaml', opaExtAuthz(ns, labels));
+  put('serviceentry-opa-ext-authz-grpc.yaml', opaServiceEntry(ns, labels));
+  put('sidecar-default.yaml', defaultSidecar(ns, labels));
+  put('networkpolicy-default-deny.yaml', defaultDeny(ns, labels));
+  put('networkpolicy-allow-mesh-and-bundle-server.yaml', infrastructure(ns, route, labels));
+  if (route.kind === 'external') put('serviceentry-custody-bundle-server.yaml', externalServiceEntry('custody-bundle-server', ns, route.host, route.port, route.tls, labels));
+
+  const index = workflowIndex(w);
+  const here = (agent: string) => topo.clusterOf(w, agent) === cluster.name;
+  const port = (agent: string) => index.agent(agent).port;
+  const remote = new Map<string, string>();
+  for (const agent of placement.agents) {
+    const dir = agent.name;
+    const c: AgentContext = {
+      workflow: w, agent, cluster: cluster.name, storageClass: cluster.settings.storageClass,
+      bundleServerUrl: cluster.settings.bundleServer, keys: inputs.keys, activeKeyId: inputs.activeKeyId,
+      labels: agentLabels(w, agent, cluster.name),
+    };
+    const config = opaConfigText(c);
+    put(`${dir}/serviceaccount.yaml`, serviceAccount(c));
+    put(`${dir}/service.yaml`, service(c));
+    put(`${dir}/persistentvolumeclaim.yaml`, dataClaim(c));
+    put(`${dir}/configmap-opa.yaml`, opaConfigMap(c, config));
+    put(`${dir}/deployment.yaml`, deployment(c, config));
+
+    const outbound = index.outbound(agent.name);
+    const targets = [...new Set(outbound.map((f) => f.to))].sort();
+    for (const t of targets) if (!here(t)) remote.set(t, topo.clusterOf(w, t));
+    put(`${dir}/sidecar.yaml`, agentSidecar(ns, agent.name, [...targets.map((t) => `./${t}.${ns}.svc.cluster.local`), bundleHost, `./${EXT_AUTHZ_HOST}`], c.labels));
+
+    const inbound = index.inbound(agent.name);
+    const perSender = new Map<string, number>();
+    for (const flow of inbound) {
+      const n = (perSender.get(flow.from) ?? 0) + 1;
+      perSender.set(flow.from, n);
+      const name = n === 1 ? boundedName('allow', flow.from, 'to', agent.name) : boundedName('allow', flow.from, 'to', agent.name, String(n));
+      put(`${dir}/authorizationpolicy-${name}.yaml`, flowAllow(name, ns, agent.name, agent.port, {
+        principals: [index.principal(flow.from)], methods: flow.methods, paths: istioPaths(flow.path),
+      }, c.labels));
+    }
+    const senders: Peer[] = [...new Set(inbound.map((f) => f.from))].sort().map((s) => ({ agent: s, port: agent.port, local: here(s) }));
+    const receivers: Peer[] = targets.map((t) => ({ agent: t, port: port(t), local: here(t) }));
+    if (senders.length || receivers.length) put(`${dir}/networkpolicy.yaml`, agentPolicy(ns, agent.name, agent.port, senders, receivers, c.labels));
+  }
+  for (const [agent, where] of [...remote.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) put(`remote/service-${agent}.yaml`, remoteService(ns, agent, port(agent), where, labels));
+  return out;
+}
+
+/**
+ * A flow target in another cluster: a Service of the same name without a selector, so the name
+ * resolves in this cluster and the mesh (which merges services by name across its clusters)
+ * routes it to the agent's pods there.
+ */
+function remoteService(ns: string, agent: string, port: number, cluster: string, labels: Record<string, string>): IService {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(agent, ns, WAVE.workload, { ...labels, [LABEL.agent]: agent }, { [ANNOTATION.remoteCluster]: cluster, [ANNOTATION.lintIgnore]: 'service-targets-pod' }),
+    spec: { type: 'ClusterIP', ports: [{ name: 'http', port, protocol: 'TCP', appProtocol: 'http' }] },
+  };
+}

@@ -1,0 +1,216 @@
+/**
+ * `custody-system`: in the owner's cluster, the bundle server itself; in another cluster whose
+ * sidecars reach it through the mesh, only the namespace and a selector-less Service of the same
+ * name, so the name resolves there and the mesh routes it to the owner's cluster.
+ */
+import type { IAuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IService } from 'kubernetes-models/v1/Service';
+import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import {
+  ANNOTATION, custodyImage, GIT_CREDENTIALS_SECRET, LABEL, RUN_AS, SERVER_NAME, SERVER_PORT, SIGNING_KEY_SECRET, SYSTEM_NAMESPACE, TOKEN_AUDIENCE, WAVE, WEBHOOK_SECRET,
+} from './constants.js';
+import { denyAll, defaultSidecar, externalServiceEntry, strictMtls } from './mesh.js';
+import { namespace } from './namespace.js';
+import { ANYWHERE, defaultDeny, EAST_WEST_GATEWAY, meshEgress } from './network.js';
+import { meta, type KubeObject, type Placed } from './objects.js';
+import { principal, type ClusterPlan, type Topology } from './topology.js';
+import { containerSecurity } from './workload.js';
+import { toYamlText } from './yaml.js';
+
+const SIGNING_KEY_DIR = '/etc/custody/signing-key';
+const SIGNING_KEY_FILE = 'private-key.pem';
+const labels = { [LABEL.partOf]: 'custody', [LABEL.name]: SERVER_NAME, [LABEL.component]: 'bundle-server' };
+const selector = { [LABEL.name]: SERVER_NAME };
+
+/** A host the server must reach outside the mesh (its repository, the clusters' token keys). */
+export interface ExternalHost { readonly host: string; readonly port: number; readonly tls: boolean }
+
+export function externalHost(url: string): ExternalHost {
+  const u = new URL(url);
+  const tls = u.protocol !== 'ssh:';
+  return { host: u.hostname, port: u.port ? Number(u.port) : tls ? 443 : 22, tls };
+}
+
+export interface ServerInputs {
+  readonly cluster: ClusterPlan;
+  readonly topology: Topology;
+  readonly activeKeyId: string;
+  readonly version: string;
+}
+
+/** The bundle server's configuration file (the rest comes from the environment; no secret in it). */
+export function serverConfig(s: ServerInputs): Record<string, unknown> {
+  const clusters = new Map<string, { cluster: string; issuer: string; jwksUrl: string }>();
+  for (const workflow of s.cluster.served) {
+    for (const actor of workflow.actors) {
+      const c = s.topology.cluster(actor.cluster.name);
+      if (c.settings.tokenIssuer && c.settings.tokenJwksUrl) clusters.set(c.name, { cluster: c.name, issuer: c.settings.tokenIssuer, jwksUrl: c.settings.tokenJwksUrl });
+    }
+  }
+  return {
+    cacheDir: '/var/cache/custody',
+    decisionLogFile: '/var/lib/custody/decisions.jsonl',
+    clusters: [...clusters.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1)),
+  };
+}
+
+export function serverObjects(s: ServerInputs): Placed[] {
+  const ns = SYSTEM_NAMESPACE;
+  const { settings } = s.cluster;
+  const configText = toYamlText(serverConfig(s));
+  const hosts = new Map<string, ExternalHost>();
+  for (const url of [settings.repository, ...((serverConfig(s).clusters as { jwksUrl: string }[]).map((c) => c.jwksUrl))]) {
+    const h = externalHost(url);
+    hosts.set(`${h.host}:${h.port}`, h);
+  }
+  const external = [...hosts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, h]) => h);
+  // Every agent of the workflows this server serves, wherever it runs: the only callers allowed.
+  const principals = s.cluster.served.flatMap((w) => w.agents.map((a) => principal(w, a.name))).sort();
+  const localNamespaces = s.cluster.placements.map((p) => p.workflow.name);
+
+  const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(SERVER_NAME, ns, WAVE.workload, labels), automountServiceAccountToken: false };
+  const config: IConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(SERVER_NAME, ns, WAVE.workload, labels), data: { 'config.yaml': configText } };
+  const svc: IService = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(SERVER_NAME, ns, WAVE.workload, labels),
+    spec: { type: 'ClusterIP', selector, ports: [{ name: 'http', port: SERVER_PORT, targetPort: 'http', protocol: 'TCP', appProtocol: 'http' }] },
+  };
+  const optionalSecret = (name: string, secret: string) => ({ name, valueFrom: { secretKeyRef: { name: secret, key: 'token', optional: true } } });
+  const deployment: IDeployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(SERVER_NAME, ns, WAVE.workload, labels),
+    spec: {
+      // One replica: the rollout view (status reports) is kept in memory; see docs/gitops.md.
+      replicas: 1,
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: selector },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: SERVER_NAME,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, fsGroup: RUN_AS, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [{
+            name: 'server',
+            image: custodyImage(s.version),
+            imagePullPolicy: 'Always',
+            args: ['serve', '--config', '/etc/custody/config/config.yaml'],
+            env: [
+              { name: 'CUSTODY_HOST', value: '0.0.0.0' },
+              { name: 'CUSTODY_PORT', value: String(SERVER_PORT) },
+              { name: 'CUSTODY_REPOSITORY', value: settings.repository },
+              { name: 'CUSTODY_BRANCH', value: settings.branch },
+              { name: 'CUSTODY_TOKEN_AUDIENCE', value: TOKEN_AUDIENCE },
+              { name: 'CUSTODY_SIGNING_KEY_FILE', value: `${SIGNING_KEY_DIR}/${SIGNING_KEY_FILE}` },
+              { name: 'CUSTODY_SIGNING_KEY_ID', value: s.activeKeyId },
+              optionalSecret('CUSTODY_GIT_TOKEN', GIT_CREDENTIALS_SECRET),
+              optionalSecret('CUSTODY_WEBHOOK_SECRET', WEBHOOK_SECRET),
+            ],
+            ports: [{ name: 'http', containerPort: SERVER_PORT, protocol: 'TCP' }],
+            readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3 },
+            livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
+            volumeMounts: [
+              { name: 'config', mountPath: '/etc/custody/config', readOnly: true },
+              { name: 'signing-key', mountPath: SIGNING_KEY_DIR, readOnly: true },
+              { name: 'cache', mountPath: '/var/cache/custody' },
+              { name: 'decisions', mountPath: '/var/lib/custody' },
+              { name: 'tmp', mountPath: '/tmp' },
+            ],
+            resources: {
+              requests: { cpu: '100m', memory: '256Mi', 'ephemeral-storage': '256Mi' },
+              limits: { cpu: '2', memory: '1Gi', 'ephemeral-storage': '2Gi' },
+            },
+            securityContext: containerSecurity(),
+          }],
+          volumes: [
+            { name: 'config', configMap: { name: SERVER_NAME } },
+            // A reference only: the private key never enters Git (custody keygen writes it outside).
+            { name: 'signing-key', secret: { secretName: SIGNING_KEY_SECRET, defaultMode: 0o440, items: [{ key: SIGNING_KEY_FILE, path: SIGNING_KEY_FILE }] } },
+            { name: 'cache', emptyDir: { sizeLimit: '1Gi' } },
+            { name: 'decisions', emptyDir: { sizeLimit: '512Mi' } },
+            { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
+          ],
+        },
+      },
+    },
+  };
+  const allow: IAuthorizationPolicy = {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: meta('allow-sidecars', ns, WAVE.allow, labels),
+    spec: {
+      selector: { matchLabels: selector },
+      action: 'ALLOW',
+      rules: principals.length === 0 ? [] : [
+        { from: [{ source: { principals } }], to: [{ operation: { methods: ['GET'], paths: ['/bundles/*'], ports: [String(SERVER_PORT)] } }] },
+        { from: [{ source: { principals } }], to: [{ operation: { methods: ['POST'], paths: ['/status', '/logs'], ports: [String(SERVER_PORT)] } }] },
+      ],
+    },
+  };
+  const egress: INetworkPolicy = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta('allow-mesh-and-repository', ns, WAVE.deny, labels),
+    spec: {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [...meshEgress(), ...[...new Set(external.map((h) => h.port))].sort((a, b) => a - b).map((port) => ({ to: [ANYWHERE], ports: [{ protocol: 'TCP' as const, port }] }))],
+    },
+  };
+  const ingress: INetworkPolicy = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta(SERVER_NAME, ns, WAVE.allow, labels),
+    spec: {
+      podSelector: { matchLabels: selector },
+      policyTypes: ['Ingress'],
+      ingress: [{
+        from: [
+          ...localNamespaces.map((wf) => ({
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': wf } },
+            podSelector: { matchExpressions: [{ key: LABEL.agent, operator: 'Exists' }] },
+          })),
+          EAST_WEST_GATEWAY,
+        ],
+        ports: [{ protocol: 'TCP', port: SERVER_PORT }],
+      }],
+    },
+  };
+  const objects: [string, KubeObject][] = [
+    ['namespace.yaml', namespace(ns, settings.istioCni, { [LABEL.partOf]: 'custody' })],
+    ['peerauthentication-default.yaml', strictMtls(ns, labels)],
+    ['authorizationpolicy-deny-all.yaml', denyAll(ns, labels)],
+    ['authorizationpolicy-allow-sidecars.yaml', allow],
+    ['sidecar-default.yaml', defaultSidecar(ns, labels, ['./*'])],
+    ...external.map((h): [string, KubeObject] => [`serviceentry-${h.host}-${h.port}.yaml`, externalServiceEntry(`${h.host.replace(/\./g, '-')}-${h.port}`, ns, h.host, h.port, h.tls, labels)]),
+    ['networkpolicy-default-deny.yaml', defaultDeny(ns, labels)],
+    ['networkpolicy-allow-mesh-and-repository.yaml', egress],
+    ['networkpolicy-custody-bundle-server.yaml', ingress],
+    ['serviceaccount.yaml', account],
+    ['configmap.yaml', config],
+    ['service.yaml', svc],
+    ['deployment.yaml', deployment],
+  ];
+  return objects.map(([file, object]) => ({ file, object }));
+}
+
+/** In a cluster without the server: the name only, resolved here and routed by the mesh to the owner's cluster. */
+export function serverStub(cluster: ClusterPlan, owners: readonly string[]): Placed[] {
+  const ns = SYSTEM_NAMESPACE;
+  const svc: IService = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(SERVER_NAME, ns, WAVE.workload, labels, { [ANNOTATION.remoteCluster]: owners.join(','), [ANNOTATION.lintIgnore]: 'service-targets-pod' }),
+    spec: { type: 'ClusterIP', ports: [{ name: 'http', port: SERVER_PORT, protocol: 'TCP', appProtocol: 'http' }] },
+  };
+  return [
+    { file: 'namespace.yaml', object: namespace(ns, cluster.settings.istioCni, { [LABEL.partOf]: 'custody' }) },
+    { file: 'service.yaml', object: svc },
+  ];
+}

@@ -1,0 +1,178 @@
+/**
+ * Where everything runs: for every cluster named in any workflow, its settings (explicit values
+ * from the specs, which the checker made agree, else the defaults), the agents of each workflow
+ * placed there, and whether it runs the bundle server (it is the owner's cluster of a workflow).
+ */
+import { createHash } from 'node:crypto';
+import { CLUSTER_DEFAULTS, CLUSTER_SETTINGS, type Agent, type Flow, type Workflow } from '../spec/index.js';
+import { SERVER_HOST } from './constants.js';
+
+export interface ClusterSettings {
+  readonly storageClass: string;
+  readonly istioCni: boolean;
+  readonly bundleServer: string;
+  readonly repository: string;
+  readonly branch: string;
+  readonly server?: string;
+  readonly region?: string;
+  readonly tokenIssuer?: string;
+  readonly tokenJwksUrl?: string;
+}
+
+/** How a cluster's sidecars reach their bundle server. */
+export type BundleServerRoute =
+  /** The owner's server through the mesh: in this cluster, or in another through its east-west gateway. */
+  | { readonly kind: 'mesh'; readonly local: boolean; readonly url: string }
+  /** Any other URL: a host outside the mesh. */
+  | { readonly kind: 'external'; readonly url: string; readonly host: string; readonly port: number; readonly tls: boolean };
+
+export interface Placement {
+  readonly workflow: Workflow;
+  readonly cluster: string;
+  /** The workflow's agents in this cluster, by name. */
+  readonly agents: readonly Agent[];
+}
+
+export interface ClusterPlan {
+  readonly name: string;
+  readonly settings: ClusterSettings;
+  readonly bundleServer: BundleServerRoute;
+  /** By workflow name. */
+  readonly placements: readonly Placement[];
+  /** Workflows whose owner deploys here: this cluster runs the bundle server for them. */
+  readonly served: readonly Workflow[];
+}
+
+export interface Topology {
+  /** By name. */
+  readonly clusters: readonly ClusterPlan[];
+  clusterOf(workflow: Workflow, agent: string): string;
+  cluster(name: string): ClusterPlan;
+}
+
+const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+export function topology(workflows: readonly Workflow[]): Topology {
+  const explicit = new Map<string, Record<string, unknown>>();
+  const agentCluster = new Map<string, string>();
+  const placements = new Map<string, Map<string, Agent[]>>();
+  const served = new Map<string, Workflow[]>();
+  for (const workflow of [...workflows].sort(byName)) {
+    for (const actor of workflow.actors) {
+      const c = actor.cluster;
+      const given = explicit.get(c.name) ?? {};
+      for (const field of CLUSTER_SETTINGS) if (given[field] === undefined && c[field] !== undefined) given[field] = c[field];
+      explicit.set(c.name, given);
+      const perWorkflow = placements.get(c.name) ?? new Map<string, Agent[]>();
+      placements.set(c.name, perWorkflow);
+      const list = perWorkflow.get(workflow.name) ?? [];
+      perWorkflow.set(workflow.name, list);
+      for (const name of actor.agents) {
+        agentCluster.set(`${workflow.name}/${name}`, c.name);
+        list.push(workflowIndex(workflow).agent(name));
+      }
+      if (actor.name === workflow.owner) served.set(c.name, [...(served.get(c.name) ?? []), workflow]);
+    }
+  }
+  const byWorkflow = new Map(workflows.map((w) => [w.name, w]));
+  const clusters: ClusterPlan[] = [...explicit.keys()].sort().map((name) => {
+    const given = explicit.get(name)!;
+    const settings: ClusterSettings = {
+      storageClass: (given.storageClass as string | undefined) ?? CLUSTER_DEFAULTS.storageClass,
+      istioCni: (given.istioCni as boolean | undefined) ?? CLUSTER_DEFAULTS.istioCni,
+      bundleServer: (given.bundleServer as string | undefined) ?? CLUSTER_DEFAULTS.bundleServer,
+      repository: (given.repository as string | undefined) ?? CLUSTER_DEFAULTS.repository,
+      branch: (given.branch as string | undefined) ?? CLUSTER_DEFAULTS.branch,
+      ...pick(given, ['server', 'region', 'tokenIssuer', 'tokenJwksUrl']),
+    };
+    const runsServer = served.has(name);
+    return {
+      name,
+      settings,
+      bundleServer: route(settings.bundleServer, runsServer),
+      placements: [...placements.get(name)!.entries()]
+        .filter(([, agents]) => agents.length > 0)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([wf, agents]) => ({ workflow: byWorkflow.get(wf)!, cluster: name, agents: [...agents].sort(byName) })),
+      served: [...(served.get(name) ?? [])].sort(byName),
+    };
+  });
+  const plans = new Map(clusters.map((c) => [c.name, c]));
+  return {
+    clusters,
+    clusterOf(workflow, agent) {
+      const c = agentCluster.get(`${workflow.name}/${agent}`);
+      if (c === undefined) throw new Error(`internal: no cluster for agent ${agent} of ${workflow.name}`);
+      return c;
+    },
+    cluster(name) {
+      const c = plans.get(name);
+      if (!c) throw new Error(`internal: no cluster ${name}`);
+      return c;
+    },
+  };
+}
+
+function pick(o: Record<string, unknown>, keys: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) if (typeof o[k] === 'string') out[k] = o[k] as string;
+  return out;
+}
+
+/** The owner's server in the mesh is recognised by its service name; every other URL is outside the mesh. */
+export function route(url: string, runsServer: boolean): BundleServerRoute {
+  const u = new URL(url);
+  if (u.hostname === SERVER_HOST) return { kind: 'mesh', local: runsServer, url };
+  const tls = u.protocol === 'https:';
+  return { kind: 'external', url, host: u.hostname, port: u.port ? Number(u.port) : tls ? 443 : 80, tls };
+}
+
+/** Lookups by agent name, built once per workflow (a large workflow has thousands of agents and flows). */
+export interface WorkflowIndex {
+  agent(name: string): Agent;
+  /** Flows to the agent, in spec order. */
+  inbound(name: string): readonly Flow[];
+  /** Flows from the agent, in spec order. */
+  outbound(name: string): readonly Flow[];
+  /** `<trust domain>/ns/<namespace>/sa/<name>`: how Istio writes a SPIFFE principal (without `spiffe://`). */
+  principal(name: string): string;
+}
+
+const indexes = new WeakMap<Workflow, WorkflowIndex>();
+
+export function workflowIndex(workflow: Workflow): WorkflowIndex {
+  const known = indexes.get(workflow);
+  if (known) return known;
+  const agents = new Map(workflow.agents.map((a) => [a.name, a]));
+  const inbound = new Map<string, Flow[]>();
+  const outbound = new Map<string, Flow[]>();
+  for (const f of workflow.flows) {
+    (inbound.get(f.to) ?? inbound.set(f.to, []).get(f.to)!).push(f);
+    (outbound.get(f.from) ?? outbound.set(f.from, []).get(f.from)!).push(f);
+  }
+  const index: WorkflowIndex = {
+    agent(name) {
+      const a = agents.get(name);
+      if (!a) throw new Error(`internal: workflow ${workflow.name} has no agent ${name}`);
+      return a;
+    },
+    inbound: (name) => inbound.get(name) ?? [],
+    outbound: (name) => outbound.get(name) ?? [],
+    principal: (name) => index.agent(name).principal.replace(/^spiffe:\/\//, ''),
+  };
+  indexes.set(workflow, index);
+  return index;
+}
+
+/** A Kubernetes name made of parts, at most 63 characters: longer ones keep a readable prefix and a hash. */
+export function boundedName(...parts: string[]): string {
+  const name = parts.join('-');
+  if (name.length <= 63) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${name.slice(0, 54).replace(/-+$/, '')}-${hash}`;
+}
+
+/** `<trust domain>/ns/<namespace>/sa/<name>`: how Istio writes a SPIFFE principal (without `spiffe://`). */
+export function principal(workflow: Workflow, agent: string): string {
+  return workflowIndex(workflow).principal(agent);
+}
