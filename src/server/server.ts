@@ -45,6 +45,9 @@ export function loadSigners(config: ServerConfig): Signer[] {
 export async function startServer(config: ServerConfig, options: { logger: Logger; env?: NodeJS.ProcessEnv; auth?: Authenticator }): Promise<RunningServer> {
   const { logger } = options;
   const signers = loadSigners(config);
+  // Allowed, so that a freshly generated deployment starts and reports ready: it fails closed,
+  // refusing every sidecar (401), until a cluster's token issuer or a tokens file is configured.
+  if (config.clusters.length === 0 && !config.tokensFile) logger.error('no way to authenticate sidecars is configured (clusters or tokensFile): every bundle request will be refused');
   const auth = options.auth ?? createAuthenticator({
     ...(config.tokensFile ? { tokens: readStaticTokens(config.tokensFile) } : {}),
     clusters: config.clusters,

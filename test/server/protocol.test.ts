@@ -229,6 +229,20 @@ test('several signing keys: each sidecar gets the bundle signed with the key it 
   }
 });
 
+test('a server with no way to authenticate sidecars starts, says so, and refuses every bundle request', async () => {
+  const dir = exampleRepository();
+  const key = makeKey(dir, 'k');
+  const logs: string[] = [];
+  const server = await startServer(loadConfig({ env: {}, cwd: dir, overrides: { repository: dir, port: 0, signingKeys: [{ id: 'k', file: key.file }], decisionLogFile: path.join(dir, 'd.jsonl') } }), { logger: { info() {}, error: (m) => logs.push(m) } });
+  try {
+    assert.match(logs.join('\n'), /no way to authenticate sidecars/);
+    assert.is((await fetch(`${server.url}/readyz`)).status, 200);
+    assert.is((await fetch(bundleUrl(server.url), { headers: bearer('anything') })).status, 401);
+  } finally {
+    await server.close();
+  }
+});
+
 test('configuration is checked before anything starts', () => {
   const dir = exampleRepository();
   const key = makeKey(dir, 'k');
@@ -241,7 +255,7 @@ test('configuration is checked before anything starts', () => {
     }
   };
   assert.match(bad({ signingKeys: [] }), /never serves unsigned bundles/);
-  assert.match(bad({ tokensFile: undefined }), /no way to authenticate sidecars/);
+  assert.is(bad({ tokensFile: undefined }), 'accepted', 'no authentication configured: starts, and refuses every sidecar');
   assert.match(bad({ activeKeyId: 'zz' }), /not one of the signing keys/);
   assert.match(bad({ port: 70000 }), /port must be/);
   assert.match(bad({ colour: 1 }), /unknown setting "colour"/);
