@@ -176,7 +176,10 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   // closed once no long poll can still be pending on it.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
+  // Longer than Go's idle-connection timeout (90 s), which OPA's client uses: if the server closed
+  // idle connections first, a status or log POST sent on one as it closes would fail (a POST is
+  // not retried), and the owner would miss that report.
+  server.keepAliveTimeout = 95_000;
   server.setTimeout((config.longPollMaxSeconds + 30) * 1000, (socket) => socket.destroy());
 
   await refresh();
