@@ -37,20 +37,21 @@ export interface BarGroup {
   readonly bars: readonly { readonly label: string; readonly value: number }[];
 }
 
-/** A grouped horizontal bar chart, self-contained SVG (no fonts or scripts fetched). */
+/** A grouped horizontal bar chart, self-contained SVG (no fonts or scripts fetched); each group has its own scale. */
 export function barChart(title: string, unit: string, groups: readonly BarGroup[], subtitle = ''): string {
   const rowH = 22;
   const gap = 14;
   const left = 230;
   const width = 760;
   const plotW = width - left - 120;
-  const max = Math.max(...groups.flatMap((g) => g.bars.map((b) => b.value)), 1e-9);
   const colors = ['#2f6fb0', '#e07b39', '#4a9c5d', '#8e5ea2'];
   let y = 64;
   const parts: string[] = [];
   for (const g of groups) {
     parts.push(`<text x="10" y="${y + 14}" font-weight="bold">${esc(g.label)}</text>`);
     y += rowH;
+    // Each group on its own scale: the groups measure different things in different units.
+    const max = Math.max(...g.bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)), 1e-9);
     g.bars.forEach((b, i) => {
       const w = Math.max(1, (b.value / max) * plotW);
       parts.push(`<text x="${left - 8}" y="${y + 15}" text-anchor="end">${esc(b.label)}</text>`);

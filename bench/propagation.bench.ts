@@ -1,8 +1,9 @@
 /**
  * Policy propagation: the time from a commit to every sidecar enforcing it, for 1 … 200 real OPA
  * processes long-polling one bundle server on this machine, against the same sidecars with OPA's
- * default periodic polling (60–120 s). "Enforcing" is what the sidecar itself reports to the server
- * (its active revision in OPA's status update), so the figure includes activation and reporting.
+ * default periodic polling (60–120 s). The time is taken when each sidecar reports the new revision
+ * as active (OPA's status update, timed on receipt), so it includes download, verification,
+ * activation and the report; at the end each sidecar is also asked which revision it enforces.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -57,9 +58,11 @@ async function run(count: number, polling: 'long' | 'default') {
     writeFileSync(config, JSON.stringify(c));
   }
   const children: ChildProcess[] = [];
+  const ports: number[] = [];
   try {
     for (let i = 0; i < count; i++) {
       const port = await freePort();
+      ports.push(port);
       children.push(spawn(OPA, ['run', '--server', '--addr', `127.0.0.1:${port}`, '--config-file', config, '--log-level', 'error'], { stdio: 'ignore' }));
       if (i % 20 === 19) await sleep(200);
     }
@@ -75,15 +78,25 @@ async function run(count: number, polling: 'long' | 'default') {
     const second = (git(repo, 'commit', '-q', '-am', 'change'), git(repo, 'rev-parse', 'HEAD'));
     const t0 = Date.now();
     await server.refresh();
+    // Arrival: the sidecar's own status report of the new revision (timed on receipt, every 10 ms).
     const arrivals = new Map<string, number>();
-    deadline = Date.now() + (polling === 'long' ? 60_000 : 200_000);
+    deadline = Date.now() + (polling === 'long' ? 30_000 : 200_000);
     while (arrivals.size < count && Date.now() < deadline) {
       for (const s of server.observations.statusOf(AGENT)) if (s.activeRevision === second && !arrivals.has(s.instance!)) arrivals.set(s.instance!, Date.now() - t0);
       await sleep(10);
     }
     const times = [...arrivals.values()].sort((a, b) => a - b);
+    // And whether every sidecar enforces it, asked of each one (a status report can be lost).
+    const revisions = await Promise.all(ports.map(async (port) => {
+      try {
+        return ((await (await fetch(`http://127.0.0.1:${port}/v1/data/system/bundles/custody/manifest/revision`)).json()) as { result?: string }).result;
+      } catch {
+        return undefined;
+      }
+    }));
+    const enforcing = revisions.filter((r) => r === second).length;
     const rss = Number(execFileSync('ps', ['-o', 'rss=', '-p', children.map((c) => c.pid).join(',')], { encoding: 'utf8' }).trim().split(/\s+/).reduce((n, x) => n + Number(x), 0)) * 1024;
-    return { sidecars: count, polling, reached: times.length, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), allMs: times.at(-1), sidecarRssMiB: Math.round(rss / count / 2 ** 20) };
+    return { sidecars: count, polling, reported: times.length, enforcingAtEnd: enforcing, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), allMs: times.at(-1), sidecarRssMiB: Math.round(rss / count / 2 ** 20) };
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
@@ -105,7 +118,7 @@ async function main() {
     machine: machine(),
     peer: `${execFileSync(OPA, ['version'], { encoding: 'utf8' }).split('\n')[0]}, OPA's default periodic polling (60-120 s), same server, same run`,
     notes: [
-      'Time from the commit being read by the server (refresh) to each sidecar reporting the new revision as active in its status update.',
+      'Time from the commit being read by the server (refresh) to each sidecar reporting the new revision as active in its status update (timed on receipt). enforcingAtEnd: sidecars whose own API shows the new revision at the end; OPA occasionally drops a status update (about 1 in 100 here), so reported can be one less.',
       'All sidecars are real OPA processes on this machine (2 cores), long polling with a 60 s wait.',
     ],
     longPolling: rows,
@@ -114,8 +127,8 @@ async function main() {
   writeResults('propagation', results);
   const m = results.machine;
   writeChart('propagation', barChart('Time until every sidecar enforces a new commit', 'ms', [
-    ...rows.map((r) => ({ label: `${r.sidecars} sidecar${r.sidecars === 1 ? '' : 's'}, long polling`, bars: [{ label: 'median', value: r.p50Ms }, { label: 'all of them', value: r.allMs ?? NaN }] })),
-    ...(periodic ? [{ label: `${periodic.sidecars} sidecars, OPA default polling`, bars: [{ label: 'median', value: periodic.p50Ms }, { label: 'all of them', value: periodic.allMs ?? NaN }] }] : []),
+    ...rows.map((r) => ({ label: `${r.sidecars} sidecar${r.sidecars === 1 ? '' : 's'}, long polling`, bars: [{ label: 'median', value: r.p50Ms }, { label: 'last to report', value: r.allMs ?? NaN }] })),
+    ...(periodic ? [{ label: `${periodic.sidecars} sidecars, OPA default polling`, bars: [{ label: 'median', value: periodic.p50Ms }, { label: 'last to report', value: periodic.allMs ?? NaN }] }] : []),
   ], `${String(m.cpu)}, ${m.cores} cores, ${m.memoryGiB} GiB; real OPA processes`));
 }
 
