@@ -43,33 +43,53 @@ export async function startLocalSidecar(options: {
   readonly config: Omit<SidecarConfigOptions, 'envoyPlugin'>;
 }): Promise<LocalSidecar> {
   const dir = mkdtempSync(path.join(tmpdir(), 'custody-sidecar-'));
-  const restPort = await freePort();
-  const grpcPort = options.envoy ? await freePort() : undefined;
-  const config = opaSidecarConfig({ ...options.config, envoyPlugin: grpcPort ? { addr: `127.0.0.1:${grpcPort}` } : false });
-  const file = path.join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify(config));
-  const child: ChildProcess = spawn(options.binary, ['run', '--server', '--addr', `127.0.0.1:${restPort}`, '--config-file', file, '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';
-  child.stdout!.on('data', (d: Buffer) => (logs = (logs + d.toString()).slice(-20_000)));
-  child.stderr!.on('data', (d: Buffer) => (logs = (logs + d.toString()).slice(-20_000)));
-  const restUrl = `http://127.0.0.1:${restPort}`;
-  const grpc = grpcPort ? new ExtAuthzClient(`127.0.0.1:${grpcPort}`) : undefined;
+  let stopped = false;
+  let attempts = 0;
+  let state: { child: ChildProcess; restUrl: string; grpc?: ExtAuthzClient };
+  // A free port can be taken by another process between our check and OPA's bind: if OPA exits
+  // because its address is in use, it is started again on other ports.
+  const launch = async (): Promise<void> => {
+    attempts++;
+    const restPort = await freePort();
+    const grpcPort = options.envoy ? await freePort() : undefined;
+    const config = opaSidecarConfig({ ...options.config, envoyPlugin: grpcPort ? { addr: `127.0.0.1:${grpcPort}` } : false });
+    const file = path.join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify(config));
+    const child: ChildProcess = spawn(options.binary, ['run', '--server', '--addr', `127.0.0.1:${restPort}`, '--config-file', file, '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d: Buffer) => (logs = (logs + d.toString()).slice(-20_000)));
+    child.stderr!.on('data', (d: Buffer) => (logs = (logs + d.toString()).slice(-20_000)));
+    child.once('exit', () => {
+      if (!stopped && attempts < 5 && /address already in use/.test(logs)) {
+        state.grpc?.close();
+        void launch();
+      }
+    });
+    state = { child, restUrl: `http://127.0.0.1:${restPort}`, ...(grpcPort ? { grpc: new ExtAuthzClient(`127.0.0.1:${grpcPort}`) } : {}) };
+  };
+  await launch();
   return {
     agent: options.config.agent,
-    restUrl,
-    ...(grpc ? { grpc } : {}),
+    get restUrl() {
+      return state.restUrl;
+    },
+    get grpc() {
+      return state.grpc;
+    },
     logs: () => logs,
     async revision() {
       try {
-        const r = await fetch(`${restUrl}/v1/data/system/bundles/custody/manifest/revision`);
+        const r = await fetch(`${state.restUrl}/v1/data/system/bundles/custody/manifest/revision`);
         return ((await r.json()) as { result?: string }).result;
       } catch {
         return undefined;
       }
     },
     async stop() {
-      grpc?.close();
-      if (child.exitCode === null) {
+      stopped = true;
+      state.grpc?.close();
+      const { child } = state;
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
       }
