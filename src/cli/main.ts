@@ -6,7 +6,7 @@ import { SERVER_COMMANDS } from './server-commands.js';
 import { verify } from './verify-command.js';
 import { EXIT, OperationalError, UsageError, type Io } from './io.js';
 
-const COMMANDS: Readonly<Record<string, Command>> = { ...CORE_COMMANDS, ...SERVER_COMMANDS, demo, verify };
+const COMMANDS: Readonly<Record<string, Command>> = { ...CORE_COMMANDS, ...SERVER_COMMANDS, ...(await import('./gitops-commands.js')).GITOPS_COMMANDS, demo, verify };
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 

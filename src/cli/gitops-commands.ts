@@ -1,0 +1,311 @@
+/** Commands around Git and pull requests: diff, commit, push, pr, comment. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { KeysError, readKeys, type KeySet, type Tree } from '../generate/index.js';
+import {
+  apiUrlFor, commitRegenerated, desiredTrees, GitopsError, gitHubClient, openRepository, parseRepositoryName, proposeChange, pushBranch, readInputFolders,
+  render, repositoryFromUrl, resolveRemote, summarizeRevisions, tokenFromEnv, TOKEN_VARIABLES, upsertSummaryComment,
+  type InputFolder, type RegenerateResult, type Repository, type RepositoryName, type SummaryFormat,
+} from '../gitops/index.js';
+import type { Workflow } from '../spec/index.js';
+import { help, parse, type Command } from './commands.js';
+import { displayPath, EXIT, OperationalError, UsageError, type Io } from './io.js';
+import { checkInputs, plural, printDiagnostics } from './workflows.js';
+
+/** A GitopsError printed with its stable code and what to do; the exit code follows its kind. */
+function report(io: Io, name: string, err: GitopsError): number {
+  io.stderr.write(`custody ${name}: error[${err.code}]: ${err.message}\n`);
+  if (err.hint) io.stderr.write(`  hint: ${err.hint}\n`);
+  return err.kind === 'usage' ? EXIT.usage : EXIT.operational;
+}
+
+async function guarded(io: Io, name: string, run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof GitopsError) return report(io, name, err);
+    throw err;
+  }
+}
+
+function repository(io: Io): Repository {
+  return openRepository(io.cwd);
+}
+
+/** The specs and keys of the working tree, checked as `generate` checks them, and the trees they give. */
+async function regeneration(io: Io, repo: Repository, command: string): Promise<{ trees: Tree[]; inputs: InputFolder[]; workflows: readonly Workflow[] } | number> {
+  const inputs = await readInputFolders(repo.dir);
+  const specs = inputs.find((i) => i.root === 'workflows')!;
+  if (specs.files.size === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(repo.dir, 'workflows')}`);
+  const checked = checkInputs([...specs.files].map(([n, bytes]) => ({ file: displayPath(path.join(repo.dir, 'workflows', n), io.cwd), text: bytes.toString('utf8') })));
+  printDiagnostics(checked.diagnostics, io.stderr);
+  if (checked.errors > 0) {
+    io.stdout.write(`${plural(checked.errors, 'error')}: nothing written or committed\n`);
+    return EXIT.invalid;
+  }
+  const keysDir = path.join(repo.dir, 'keys');
+  let keys: KeySet;
+  try {
+    keys = await readKeys(keysDir, displayPath(keysDir, io.cwd));
+  } catch (err) {
+    if (!(err instanceof KeysError)) throw new OperationalError(`cannot read ${keysDir}: ${(err as Error).message}`);
+    io.stderr.write(`custody ${command}: ${err.message}\n`);
+    io.stdout.write('1 error: nothing written or committed\n');
+    return EXIT.invalid;
+  }
+  return { trees: desiredTrees(checked.workflows, keys), inputs, workflows: checked.workflows };
+}
+
+function authorOptions(values: { 'author-name'?: string; 'author-email'?: string }) {
+  return { ...(values['author-name'] ? { name: values['author-name'] } : {}), ...(values['author-email'] ? { email: values['author-email'] } : {}) };
+}
+
+function messageFrom(io: Io, file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    return readFileSync(path.resolve(io.cwd, file), 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read --message-file ${file}: ${(err as Error).message}`);
+  }
+}
+
+function describeCommit(r: RegenerateResult): string {
+  if (!r.commit) return `nothing to commit: bundles/ and generated/ match HEAD\n`;
+  const roots = new Map<string, number>();
+  for (const c of r.changes) roots.set(`${c.path.split('/')[0]}/`, (roots.get(`${c.path.split('/')[0]}/`) ?? 0) + 1);
+  const where = r.commit.branch ?? 'a detached HEAD';
+  return `committed ${r.commit.commit.slice(0, 12)} on ${where}: ${plural(r.changes.length, 'file')} (${[...roots].map(([k, n]) => `${k} ${n}`).join(', ')})\n`;
+}
+
+function repoName(text: string | undefined): RepositoryName | undefined {
+  if (text === undefined) return undefined;
+  const parsed = parseRepositoryName(text);
+  if (!parsed) throw new UsageError(`--repo ${text} is not OWNER/NAME`);
+  return parsed;
+}
+
+const diff: Command = {
+  summary: 'summarise what a policy change allows or forbids, between two revisions',
+  help: `Usage: custody diff --base REF [--head REF] [--json | --markdown]
+
+The access-change summary between two revisions of the repository, read from Git without a
+checkout: per workflow, the grants added ("vfx-2 may now POST /api/color to color, Mon–Fri
+08:00–17:00 Europe/Paris"), removed ("may no longer") and changed (path, condition), with renamed
+agents and workflows recognised; agents added, removed, moved and their attributes; per tree of
+generated/ (generated/clusters/<cluster>/, the Argo CD and Flux wiring) the Kubernetes objects
+added, changed and removed; and the policy bundles under bundles/ that changed.
+
+A revision is a branch, tag, remote branch (origin/main), HEAD, or a commit id, each optionally
+followed by ^, ^N or ~N (HEAD^1 is the base of a pull request's merge commit).
+
+Options:
+  --base REF     the revision before the change (required)
+  --head REF     the revision after it (default HEAD)
+  --markdown     Markdown, for a pull request
+  --json         JSON, for programs
+  -h, --help     this help
+
+Exit codes: 0 printed, 1 the head revision has spec errors (its summary leaves those files out),
+2 usage error (e.g. an unknown revision), 3 the repository cannot be read.
+`,
+  async run(args, io) {
+    const { values } = parse(args, { base: { type: 'string' }, head: { type: 'string' }, json: { type: 'boolean' }, markdown: { type: 'boolean' } });
+    if (values.help) return help(io, this);
+    if (!values.base) throw new UsageError('--base REF is required (e.g. --base main)');
+    if (values.json && values.markdown) throw new UsageError('--json and --markdown exclude each other');
+    const format: SummaryFormat = values.json ? 'json' : values.markdown ? 'markdown' : 'text';
+    return guarded(io, 'diff', async () => {
+      const result = await summarizeRevisions(repository(io), values.base!, values.head ?? 'HEAD');
+      io.stdout.write(render(result.summary, format, result));
+      if (result.summary.notCompared.length) io.stderr.write(`custody diff: not compared, the spec has errors in one of the revisions: ${result.summary.notCompared.join(', ')} (custody check says why)\n`);
+      return result.summary.notCompared.length ? EXIT.invalid : EXIT.ok;
+    });
+  },
+};
+
+const commit: Command = {
+  summary: 'regenerate and commit the changed files of bundles/ and generated/, with the summary',
+  help: `Usage: custody commit [--author-name NAME --author-email EMAIL] [--message-file FILE] [--trees-only]
+
+Regenerates exactly as custody generate does (same checks, same renderer, same atomic writes),
+then commits with isomorphic-git the files that changed under bundles/ and generated/, and the
+inputs they were rendered from when those changed too (the workflows/*.yaml specs and the
+keys/*.pem, keys/active files): a commit whose trees were generated from uncommitted specs would
+fail custody generate --check. Nothing else is staged or committed: other changes in the working
+tree and in the index stay as they were, and git status shows no change to the committed paths.
+Nothing changed: no commit.
+
+The message is a headline and the access-change summary (plain text); --message-file replaces
+the headline with your text, the summary follows it.
+
+Options:
+  --author-name NAME     author (default GIT_AUTHOR_NAME, then git config user.name)
+  --author-email EMAIL   author e-mail (default GIT_AUTHOR_EMAIL, then git config user.email)
+  --message-file FILE    the message's own text
+  --trees-only           commit bundles/ and generated/ only, not the specs and keys
+  -h, --help             this help
+
+Exit codes: 0 committed (or nothing to commit), 1 spec or key errors (nothing written),
+2 usage error, 3 the trees or the commit cannot be written.
+`,
+  async run(args, io) {
+    const { values } = parse(args, { 'author-name': { type: 'string' }, 'author-email': { type: 'string' }, 'message-file': { type: 'string' }, 'trees-only': { type: 'boolean' } });
+    if (values.help) return help(io, this);
+    const message = messageFrom(io, values['message-file']);
+    return guarded(io, 'commit', async () => {
+      const repo = repository(io);
+      const regen = await regeneration(io, repo, 'commit');
+      if (typeof regen === 'number') return regen;
+      const result = await commitRegenerated({
+        repo, trees: regen.trees, ...(values['trees-only'] ? {} : { inputs: regen.inputs, workflows: regen.workflows }),
+        ...(message ? { message } : {}), author: authorOptions(values),
+      });
+      if (result.commit) io.stdout.write(render(result.summary, 'text'));
+      io.stdout.write(describeCommit(result));
+      return EXIT.ok;
+    });
+  },
+};
+
+const push: Command = {
+  summary: 'push a branch over HTTPS with a token from the environment',
+  help: `Usage: custody push [--remote URL|NAME] [--branch BRANCH]
+
+Pushes the local branch (default: the current one) to the branch of the same name on the remote,
+over smart HTTP with isomorphic-git. The token comes from ${TOKEN_VARIABLES.join(', ')} (the first set),
+sent only when the server asks for credentials, as the password of HTTP Basic authentication:
+never in a URL, never printed. Remote URLs that carry credentials are refused; SSH remotes are
+not supported (use the https URL).
+
+A refusal is reported with a stable code and what to do, and the local commit is kept:
+auth-failed (401), forbidden (403), remote-not-found, non-fast-forward (the remote branch has
+commits you do not), push-rejected (a protected branch or a server hook), remote-unreachable.
+
+Options:
+  --remote URL|NAME   a remote's name or an https URL (default origin)
+  --branch BRANCH     the local branch to push (default the current branch)
+  -h, --help          this help
+
+Exit codes: 0 pushed (or already there), 2 usage error, 3 the remote refused or failed.
+`,
+  async run(args, io) {
+    const { values } = parse(args, { remote: { type: 'string' }, branch: { type: 'string' } });
+    if (values.help) return help(io, this);
+    return guarded(io, 'push', async () => {
+      const token = tokenFromEnv(process.env);
+      const r = await pushBranch({ repo: repository(io), ...(values.remote ? { remote: values.remote } : {}), ...(values.branch ? { branch: values.branch } : {}), ...(token ? { token } : {}) });
+      io.stdout.write(r.upToDate
+        ? `${r.remoteRef} on ${r.remote.url} is already at ${r.commit.slice(0, 12)}\n`
+        : `pushed ${r.branch} to ${r.remoteRef} on ${r.remote.url}: ${r.previous ? `${r.previous.slice(0, 12)}..${r.commit.slice(0, 12)}` : `new branch at ${r.commit.slice(0, 12)}`}\n`);
+      return EXIT.ok;
+    });
+  },
+};
+
+const pr: Command = {
+  summary: 'commit, push and open or update the pull request with the access-change summary',
+  help: `Usage: custody pr [--base BRANCH] [--branch BRANCH] [--repo OWNER/NAME] [--api-url URL]
+                 [--remote URL|NAME] [--title TITLE] [--author-name NAME --author-email EMAIL]
+                 [--message-file FILE]
+
+Regenerates and commits as custody commit does, on the head branch: the current branch, or when
+you are on the base branch (or a detached HEAD) a new branch custody/<workflow> (the workflow
+whose spec you changed; custody/policy-update for several), which HEAD then moves to. Pushes it
+as custody push does, then opens a pull request into the base branch whose description carries
+the access-change summary (Markdown, between <!-- custody-summary:start/end --> markers), or, if
+one is open for this head branch (GitHub answers 422 "A pull request already exists"), replaces
+the summary in its description and leaves the rest of it alone; and creates or updates one
+summary comment (found by <!-- custody-summary -->). Running it again gives the same pull
+request with the latest summary. The summary compares the head with its merge base with
+<remote>/<base> as last fetched (or the local base branch).
+
+The token (${TOKEN_VARIABLES.join(', ')}, the first set) is used for the push and for the API; it
+needs contents: write and pull-requests: write.
+
+Options:
+  --base BRANCH       the branch to merge into (default main)
+  --branch BRANCH     the head branch (default as above)
+  --repo OWNER/NAME   the GitHub repository (default GITHUB_REPOSITORY, then the remote's URL)
+  --api-url URL       the API root (default GITHUB_API_URL, then https://api.github.com for
+                      github.com remotes and https://HOST/api/v3, GitHub Enterprise Server, for others)
+  --remote URL|NAME   the remote (default origin)
+  --title TITLE       the title of a new pull request (default a headline of the summary)
+  --author-name, --author-email, --message-file   as for custody commit
+  -h, --help          this help
+
+Exit codes: 0 pull request opened or updated, 1 spec or key errors, 2 usage error, 3 the remote or
+GitHub refused (the local commit is kept; run the command again once fixed).
+`,
+  async run(args, io) {
+    const { values } = parse(args, {
+      base: { type: 'string' }, branch: { type: 'string' }, repo: { type: 'string' }, 'api-url': { type: 'string' }, remote: { type: 'string' },
+      title: { type: 'string' }, 'author-name': { type: 'string' }, 'author-email': { type: 'string' }, 'message-file': { type: 'string' },
+    });
+    if (values.help) return help(io, this);
+    const message = messageFrom(io, values['message-file']);
+    const named = repoName(values.repo ?? process.env.GITHUB_REPOSITORY);
+    return guarded(io, 'pr', async () => {
+      const repo = repository(io);
+      const regen = await regeneration(io, repo, 'pr');
+      if (typeof regen === 'number') return regen;
+      const token = tokenFromEnv(process.env);
+      const apiUrl = values['api-url'] ?? process.env.GITHUB_API_URL;
+      const r = await proposeChange({
+        repo, trees: regen.trees, inputs: regen.inputs, workflows: regen.workflows, author: authorOptions(values),
+        ...(message ? { message } : {}), ...(values.base ? { base: values.base } : {}), ...(values.branch ? { branch: values.branch } : {}),
+        ...(values.remote ? { remote: values.remote } : {}), ...(token ? { token } : {}), ...(named ? { repository: named } : {}),
+        ...(apiUrl ? { apiUrl } : { apiUrl: apiUrlFor((await resolveRemote(repo, values.remote)).url) }), ...(values.title ? { title: values.title } : {}),
+      });
+      if (r.branchCreated) io.stdout.write(`created branch ${r.branch} (HEAD is on it now)\n`);
+      io.stdout.write(describeCommit(r.regenerated));
+      io.stdout.write(r.push.upToDate ? `${r.push.remoteRef} on ${r.push.remote.url} is already at ${r.push.commit.slice(0, 12)}\n` : `pushed ${r.branch} to ${r.push.remote.url}\n`);
+      io.stdout.write(render(r.summary, 'text', r));
+      io.stdout.write(`pull request #${r.pullRequest.number} ${r.pullRequest.created ? 'opened' : 'updated'}: ${r.pullRequest.url}\n`);
+      io.stdout.write(`summary comment ${r.comment.created ? 'added' : 'updated'}: ${r.comment.url}\n`);
+      return EXIT.ok;
+    });
+  },
+};
+
+const comment: Command = {
+  summary: 'post or update the access-change summary as a pull request comment (for CI)',
+  help: `Usage: custody comment --pr NUMBER --base REF [--head REF] [--repo OWNER/NAME] [--api-url URL]
+
+Computes the summary as custody diff --markdown does and writes it as one comment on the pull
+request, updated in place on every run (found by <!-- custody-summary -->). For CI: in a
+pull_request job on the merge commit, --base HEAD^1 --head HEAD is exactly what the pull request
+changes. The token comes from ${TOKEN_VARIABLES.join(', ')} (pull-requests: write).
+
+Options:
+  --pr NUMBER         the pull request
+  --base REF          the revision before the change (required)
+  --head REF          the revision after it (default HEAD)
+  --repo OWNER/NAME   default GITHUB_REPOSITORY, then the origin remote's URL
+  --api-url URL       default GITHUB_API_URL, then https://api.github.com
+  -h, --help          this help
+
+Exit codes: 0 written, 2 usage error, 3 GitHub refused or failed.
+`,
+  async run(args, io) {
+    const { values } = parse(args, { pr: { type: 'string' }, base: { type: 'string' }, head: { type: 'string' }, repo: { type: 'string' }, 'api-url': { type: 'string' } });
+    if (values.help) return help(io, this);
+    if (!values.pr || !/^[1-9]\d*$/.test(values.pr)) throw new UsageError('--pr NUMBER is required (the pull request number)');
+    if (!values.base) throw new UsageError('--base REF is required (e.g. --base HEAD^1)');
+    let named = repoName(values.repo ?? process.env.GITHUB_REPOSITORY);
+    return guarded(io, 'comment', async () => {
+      const repo = repository(io);
+      if (!named) {
+        named = repositoryFromUrl((await resolveRemote(repo)).url);
+        if (!named) throw new UsageError('cannot tell the GitHub repository: pass --repo OWNER/NAME');
+      }
+      const result = await summarizeRevisions(repo, values.base!, values.head ?? 'HEAD');
+      const token = tokenFromEnv(process.env);
+      const octokit = gitHubClient({ ...(token ? { token } : {}), apiUrl: values['api-url'] ?? process.env.GITHUB_API_URL ?? 'https://api.github.com' });
+      const c = await upsertSummaryComment(octokit, { ...named, number: Number(values.pr) }, render(result.summary, 'markdown', result));
+      io.stdout.write(`summary comment ${c.created ? 'added' : 'updated'}: ${c.url}\n`);
+      return EXIT.ok;
+    });
+  },
+};
+
+export const GITOPS_COMMANDS: Readonly<Record<string, Command>> = { diff, commit, push, pr, comment };

@@ -1,0 +1,239 @@
+/**
+ * Committing regenerated trees with isomorphic-git, without `add`: the desired trees are hashed
+ * in memory (Git's own ids), compared with HEAD's folder by folder (equal ids are not entered),
+ * and only the blobs and trees that HEAD lacks are written; the new root tree reuses every
+ * other entry of HEAD's. The branch moves to the new commit and the index gets the new ids of
+ * the changed paths with the working files' stat data, so `git status` is clean afterwards and
+ * whatever else the person had staged stays staged (git-index.ts patches only those entries).
+ * Same desired trees as HEAD: no commit.
+ *
+ * (isomorphic-git's `add('.')` + `commit` re-reads and re-hashes every file of the working tree:
+ * 75× native Git for 10 changed files out of 5,000 in the prototype; this path stays near native.)
+ */
+import path from 'node:path';
+import type { BigIntStats } from 'node:fs';
+import git from 'isomorphic-git';
+import type { Tree } from '../generate/index.js';
+import type { Person } from './author.js';
+import type { InputFolder } from './desired.js';
+import { GitopsError } from './errors.js';
+import { GitIndexFile, type IndexUpdate } from './git-index.js';
+import { buildTree, looseObject, makeTree, treeFiles, treeMode, type Entry, type MemoryTree, type ObjectType } from './objects.js';
+import { currentBranch, gitArgs, headCommit, type Repository } from './repository.js';
+import { treeEntries } from './revision.js';
+
+export interface FileChange {
+  /** Repository path. */
+  readonly path: string;
+  readonly status: 'added' | 'modified' | 'deleted';
+  /** Blob id in the new commit (absent when deleted). */
+  readonly oid?: string;
+  /** Blob id in HEAD (absent when added). */
+  readonly previous?: string;
+  /** New content (absent when deleted); text is UTF-8. */
+  readonly content?: Buffer | string;
+}
+
+export interface CommitPlanOptions {
+  readonly repo: Repository;
+  /** Generated trees: each replaces its whole folder (Custody owns `bundles/` and `generated/`). */
+  readonly trees: readonly Tree[];
+  /** Input folders committed with them: their selected files as given, their other files as in HEAD. */
+  readonly inputs?: readonly InputFolder[];
+}
+
+export interface CommitPlan {
+  readonly repo: Repository;
+  /** HEAD's commit; undefined on an unborn branch. */
+  readonly parent?: string;
+  readonly parentTree?: string;
+  /** The new root tree. */
+  readonly tree: MemoryTree;
+  /** Sorted by path; empty when the desired state is HEAD's. */
+  readonly changes: readonly FileChange[];
+  /** Objects HEAD does not have at these paths, to write. */
+  readonly objects: ReadonlyMap<string, { readonly type: ObjectType; readonly content: Buffer | string }>;
+  /** Per folder Custody wrote, every desired path's blob id: what the index must hold. */
+  readonly owned: ReadonlyMap<string, { readonly files: ReadonlyMap<string, string>; readonly select?: (name: string) => boolean }>;
+}
+
+export interface CommitWriteOptions {
+  /** May still be in the making (the summary): objects are written meanwhile. */
+  readonly message: string | Promise<string>;
+  readonly author: Person;
+  readonly committer: Person;
+  /**
+   * Folders whose every file was rewritten on disk (replaced whole by `writeTree`): the index
+   * entries of all their files get fresh stat data, not only the changed ones, so Git does not
+   * re-hash the whole folder on the next `git status`.
+   */
+  readonly rewritten?: readonly string[];
+}
+
+export interface CommitResult {
+  readonly commit: string;
+  readonly parent?: string;
+  /** The branch moved; undefined when HEAD is detached (HEAD itself moved). */
+  readonly branch?: string;
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** What committing the desired trees would change, computed without writing anything. */
+export async function planCommit(options: CommitPlanOptions): Promise<CommitPlan> {
+  const { repo } = options;
+  const parent = await headCommit(repo);
+  const parentTree = parent ? (await git.readCommit({ ...gitArgs(repo), oid: parent })).commit.tree : undefined;
+  const rootEntries = parentTree ? await treeEntries(repo, parentTree) : new Map();
+  const root = new Map<string, Entry>([...rootEntries].map(([name, e]) => [name, { mode: treeMode(e.mode), type: e.type as ObjectType, oid: e.oid }]));
+  const replaced = new Map<string, MemoryTree | undefined>();
+  const owned = new Map<string, { files: Map<string, string>; select?: (name: string) => boolean }>();
+  for (const tree of options.trees) {
+    const desired = buildTree(tree.files);
+    replaced.set(tree.root, desired);
+    owned.set(tree.root, { files: new Map(desired ? [...treeFiles(desired, tree.root)].map(([p, e]) => [p, e.oid]) : []) });
+  }
+  for (const input of options.inputs ?? []) {
+    const existing = root.get(input.root);
+    const kept = new Map<string, Entry>();
+    if (existing?.type === 'tree') {
+      for (const [name, e] of await treeEntries(repo, existing.oid)) {
+        if (!(e.type === 'blob' && input.select(name))) kept.set(name, { mode: treeMode(e.mode), type: e.type as ObjectType, oid: e.oid });
+      }
+    }
+    const desired = buildTree(input.files, kept);
+    replaced.set(input.root, desired);
+    const files = new Map<string, string>();
+    for (const [name, e] of desired?.entries ?? []) if (e.content) files.set(`${input.root}/${name}`, e.oid);
+    owned.set(input.root, { files, select: input.select });
+  }
+  for (const [name, tree] of replaced) {
+    if (tree) root.set(name, { mode: '40000', type: 'tree', oid: tree.oid, tree });
+    else root.delete(name);
+  }
+  const tree = makeTree(root);
+  const changes: FileChange[] = [];
+  const objects = new Map<string, { type: ObjectType; content: Buffer | string }>();
+  if (tree.oid !== parentTree) {
+    objects.set(tree.oid, { type: 'tree', content: tree.bytes });
+    const walk = async (mem: MemoryTree | undefined, head: string | undefined, prefix: string): Promise<void> => {
+      if (mem && mem.oid === head) return;
+      if (mem) objects.set(mem.oid, { type: 'tree', content: mem.bytes });
+      const theirs = head ? await treeEntries(repo, head) : new Map();
+      const below: Promise<void>[] = [];
+      for (const name of new Set([...(mem?.entries.keys() ?? []), ...theirs.keys()])) {
+        const x = mem?.entries.get(name);
+        const y = theirs.get(name);
+        if (x && y && x.oid === y.oid && treeMode(x.mode) === treeMode(y.mode)) continue;
+        const p = `${prefix}/${name}`;
+        const yBlob = y?.type === 'blob' ? (y.oid as string) : undefined;
+        // Sibling folders are read at the same time: the reads overlap.
+        if (x?.type === 'tree' || y?.type === 'tree') below.push(walk(x?.type === 'tree' ? x.tree : undefined, y?.type === 'tree' ? y.oid : undefined, p));
+        if (x?.type === 'blob' && x.content !== undefined) {
+          objects.set(x.oid, { type: 'blob', content: x.content });
+          changes.push({ path: p, status: yBlob ? 'modified' : 'added', oid: x.oid, ...(yBlob ? { previous: yBlob } : {}), content: x.content });
+        } else if (yBlob && x?.type !== 'blob') {
+          changes.push({ path: p, status: 'deleted', previous: yBlob });
+        }
+      }
+      await Promise.all(below);
+    };
+    await Promise.all([...replaced].map(([name, mem]) => {
+      const head = rootEntries.get(name);
+      return walk(mem, head?.type === 'tree' ? head.oid : undefined, name);
+    }));
+  }
+  changes.sort((a, b) => cmp(a.path, b.path));
+  return { repo, ...(parent ? { parent } : {}), ...(parentTree ? { parentTree } : {}), tree, changes, objects, owned };
+}
+
+/** How many object files to write at once: enough to overlap the file system's latency. */
+const WRITE_CONCURRENCY = 32;
+
+async function writeObjects(repo: Repository, objects: CommitPlan['objects']): Promise<void> {
+  const list = [...objects];
+  let next = 0;
+  const worker = async () => {
+    while (next < list.length) {
+      const [oid, o] = list[next++]!;
+      // Deflated here with Node's zlib; isomorphic-git writes the loose object (and skips one it has).
+      await git.writeObject({ fs: repo.fs, dir: repo.dir, gitdir: repo.gitdir, type: o.type, object: looseObject(o.type, o.content), format: 'deflated', oid });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, list.length) }, worker));
+}
+
+/**
+ * Writes the planned commit: objects, commit, branch, index. Returns undefined (and writes
+ * nothing) when the plan changes nothing: no empty commits.
+ */
+export async function writeCommit(plan: CommitPlan, options: CommitWriteOptions): Promise<CommitResult | undefined> {
+  if (plan.changes.length === 0 && plan.tree.oid === plan.parentTree) return undefined;
+  const { repo } = plan;
+  const branch = await currentBranch(repo);
+  // The index is locked and read (a merge in progress refused) before anything is written, and
+  // written once at the end, whatever the number of paths.
+  const index = await GitIndexFile.open(repo.fs, repo.gitdir);
+  let commit: string;
+  try {
+    const [message] = await Promise.all([options.message, writeObjects(repo, plan.objects)]);
+    commit = await git.writeCommit({
+      ...gitArgs(repo),
+      commit: {
+        message: message.endsWith('\n') ? message : `${message}\n`,
+        tree: plan.tree.oid,
+        parent: plan.parent ? [plan.parent] : [],
+        author: options.author,
+        committer: options.committer,
+      },
+    });
+    // Someone else committed meanwhile: moving the branch now would drop their commit.
+    if ((await headCommit(repo)) !== plan.parent) {
+      throw new GitopsError('write-failed', `${branch ?? 'HEAD'} moved while the commit was being made; nothing was committed (the objects written are harmless)`, 'run the command again');
+    }
+    await git.writeRef({ ...gitArgs(repo), ref: branch ? `refs/heads/${branch}` : 'HEAD', value: commit, force: true });
+  } catch (err) {
+    await index.release();
+    throw err;
+  }
+  try {
+    await index.commit(await indexUpdates(repo, index.oids(), plan, new Set(options.rewritten ?? [])));
+  } catch (err) {
+    await index.release();
+    throw err;
+  }
+  return { commit, ...(plan.parent ? { parent: plan.parent } : {}), ...(branch ? { branch } : {}) };
+}
+
+/** What the index needs so every Custody path equals the new commit, with the working files' stat data. */
+async function indexUpdates(repo: Repository, current: ReadonlyMap<string, string>, plan: CommitPlan, rewritten: ReadonlySet<string>): Promise<IndexUpdate[]> {
+  const updates: IndexUpdate[] = [];
+  const refresh: [string, string][] = [];
+  for (const [root, { files, select }] of plan.owned) {
+    const mine = (p: string) => p.startsWith(`${root}/`) && (!select || (!p.slice(root.length + 1).includes('/') && select(p.slice(root.length + 1))));
+    for (const [p, oid] of current) {
+      if (!mine(p)) continue;
+      if (!files.has(p)) updates.push({ path: p });
+      else if (oid !== files.get(p)) refresh.push([p, files.get(p)!]);
+    }
+    for (const [p, oid] of files) {
+      const have = current.get(p);
+      if (have === undefined || (rewritten.has(root) && have === oid)) refresh.push([p, oid]);
+    }
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < refresh.length) {
+      const [p, oid] = refresh[next++]!;
+      let stat: BigIntStats | undefined;
+      try {
+        stat = await repo.fs.promises.lstat(path.join(repo.dir, ...p.split('/')), { bigint: true });
+      } catch {
+        stat = undefined; // not in the working tree: Git will see it missing and say so
+      }
+      updates.push({ path: p, oid, ...(stat ? { stat } : {}) });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, refresh.length) }, worker));
+  return updates;
+}

@@ -1,0 +1,99 @@
+/**
+ * `custody commit` as a function: write the regenerated trees to the working tree as `custody
+ * generate` does, then commit exactly what changed under them (and the inputs they were rendered
+ * from), with the access-change summary in the message.
+ */
+import { staleEntries, writeTree, type Tree } from '../generate/index.js';
+import type { InputFile, Workflow } from '../spec/index.js';
+import type { AuthorOptions } from './author.js';
+import { resolvePeople } from './author.js';
+import { planCommit, writeCommit, type CommitPlan, type CommitResult, type FileChange } from './commit.js';
+import type { InputFolder } from './desired.js';
+import { summarize, type ChangeSummary } from './diff.js';
+import { GitopsError } from './errors.js';
+import { headline, render } from './render.js';
+import type { Repository } from './repository.js';
+import { GENERATED_ROOTS, isWorkflowFile, readText, sideOf, WORKFLOWS_DIR } from './revision.js';
+
+export interface RegenerateOptions {
+  readonly repo: Repository;
+  /** The desired trees (`desiredTrees`). */
+  readonly trees: readonly Tree[];
+  /** Input folders to commit with them (`readInputFolders`); none: only the trees are committed. */
+  readonly inputs?: readonly InputFolder[];
+  /** The checked workflows of `inputs` (the caller checked them already): spares loading them again for the summary. */
+  readonly workflows?: readonly Workflow[];
+  /** The message's own text, before the summary; default: a headline made from the summary. */
+  readonly message?: string;
+  readonly author?: AuthorOptions;
+  /**
+   * Write the trees to the working tree first, as `custody generate` does; default true. False
+   * when they are there already (after `custody generate`): only the commit is made.
+   */
+  readonly write?: boolean;
+}
+
+export interface RegenerateResult {
+  /** Undefined when nothing changed: no commit. */
+  readonly commit?: CommitResult;
+  readonly summary: ChangeSummary;
+  readonly changes: readonly FileChange[];
+  /** Folders rewritten in the working tree. */
+  readonly written: readonly string[];
+  readonly message?: string;
+}
+
+export async function commitRegenerated(options: RegenerateOptions): Promise<RegenerateResult> {
+  const { repo } = options;
+  const written: string[] = [];
+  for (const tree of options.write === false ? [] : options.trees) {
+    if ((await staleEntries(repo.dir, tree)).length === 0) continue;
+    try {
+      await writeTree(repo.dir, tree);
+    } catch (err) {
+      throw new GitopsError('write-failed', `cannot write ${tree.root}/: ${(err as Error).message}; the previous tree is unchanged and nothing was committed`, 'check the folder\'s permissions and free space, then run the command again');
+    }
+    written.push(tree.root);
+  }
+  const plan = await planCommit({ repo, trees: options.trees, ...(options.inputs ? { inputs: options.inputs } : {}) });
+  if (plan.changes.length === 0) return { summary: summarize({ workflows: [], files: new Map() }, { workflows: [], files: new Map() }), changes: [], written };
+  const people = await resolvePeople(repo, options.author);
+  // The summary is worked out while the objects are written.
+  const summary = summarizePlan(plan, options.workflows);
+  const message = summary.then((s) => `${options.message?.trim() || headline(s)}\n\n${render(s, 'text')}`);
+  // Settled either way, so a failed write is the error reported, not an unhandled rejection.
+  message.catch(() => undefined);
+  const commit = await writeCommit(plan, { message, ...people, rewritten: written });
+  return { ...(commit ? { commit } : {}), summary: await summary, changes: plan.changes, written, message: await message };
+}
+
+/**
+ * The summary of a planned commit: HEAD against HEAD with the changes. Only changed files are
+ * read, and only the specs the commit changes are loaded (the others are the same on both
+ * sides); `headWorkflows`, the checked specs of the working tree, spares loading them again.
+ */
+export async function summarizePlan(plan: CommitPlan, headWorkflows?: readonly Workflow[]): Promise<ChangeSummary> {
+  const { repo } = plan;
+  const generated = (p: string) => GENERATED_ROOTS.some((r) => p.startsWith(`${r}/`));
+  const spec = (p: string) => p.startsWith(`${WORKFLOWS_DIR}/`) && isWorkflowFile(p) && p.split('/').length === 2;
+  const base = new Map<string, string>();
+  const head = new Map<string, string>();
+  const baseInputs: InputFile[] = [];
+  const headInputs: InputFile[] = [];
+  for (const c of plan.changes) {
+    if (generated(c.path)) {
+      if (c.previous) base.set(c.path, await readText(repo, c.previous));
+      if (c.content !== undefined) head.set(c.path, c.content.toString());
+    } else if (spec(c.path)) {
+      if (c.previous) baseInputs.push({ file: c.path, text: await readText(repo, c.previous) });
+      if (c.content !== undefined) headInputs.push({ file: c.path, text: c.content.toString() });
+    }
+  }
+  const changed = new Set(headInputs.map((i) => basename(i.file)));
+  const headSide = headWorkflows
+    ? { workflows: headWorkflows.filter((w) => changed.has(basename(w.file))), files: head }
+    : sideOf(headInputs, head);
+  return summarize(sideOf(baseInputs, base), headSide);
+}
+
+const basename = (file: string) => file.slice(file.lastIndexOf('/') + 1);

@@ -1,0 +1,217 @@
+/**
+ * custody commit against native git: the commit holds exactly what `custody generate` changes
+ * (and the edited spec), byte for byte what `git add` would have staged, nothing else; the index
+ * is left so that `git status` is clean for those paths and untouched elsewhere.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fc from 'fast-check';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Tree } from '../../src/generate/index.js';
+import { commitRegenerated, openRepository, planCommit } from '../../src/gitops/index.js';
+import { custody, edit, fixtureRepository, git, MOVIE, tempDir } from './fixture.js';
+
+const AUTHOR = ['--author-name', 'Ada Lovelace', '--author-email', 'ada@example.invalid'];
+const NEW_FLOW = '- { from: hdr, to: owner, methods: [POST], path: /api/owner }\n    - { from: vfx-2, to: hdr, methods: [GET], path: /api/frames/*, when: [{ days: [Mon, Tue, Wed, Thu, Fri], hours: { from: "08:00", to: "17:00" } }] }';
+
+const lines = (s: string) => s.split('\n').filter(Boolean).sort();
+
+test('commits exactly the regenerated files and the edited spec; other changes stay as they were; git status is clean', async () => {
+  const dir = await fixtureRepository();
+  writeFileSync(path.join(dir, 'notes.txt'), 'one\n');
+  writeFileSync(path.join(dir, 'docs.md'), 'one\n');
+  git(dir, 'add', 'notes.txt', 'docs.md');
+  git(dir, 'commit', '-q', '-m', 'notes');
+  const before = git(dir, 'rev-parse', 'HEAD');
+  // A person's other work: modified, staged, untracked.
+  writeFileSync(path.join(dir, 'notes.txt'), 'two\n');
+  writeFileSync(path.join(dir, 'docs.md'), 'two\n');
+  git(dir, 'add', 'docs.md');
+  writeFileSync(path.join(dir, 'scratch.txt'), 'x\n');
+  edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', NEW_FLOW);
+  // What native git would stage for the same change, in a copy: generate, then add those folders.
+  const copy = tempDir('copy');
+  cpSync(dir, copy, { recursive: true });
+  assert.is((await custody(['generate'], copy)).code, 0);
+  git(copy, 'add', '-A', 'bundles', 'generated', 'workflows', 'keys');
+  const expected = lines(git(copy, 'diff', '--cached', '--name-status', '--', 'bundles', 'generated', 'workflows', 'keys'));
+  assert.ok(expected.length > 3 && expected.some((l) => l.startsWith('A\tgenerated/')) && expected.includes(`M\t${MOVIE}`), expected.join('\n'));
+
+  const r = await custody(['commit', ...AUTHOR], dir);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, `committed ${git(dir, 'rev-parse', '--short=12', 'HEAD')} on main: ${expected.length} files`);
+  assert.is(git(dir, 'rev-parse', 'HEAD^'), before);
+  assert.equal(lines(git(dir, 'diff-tree', '--no-commit-id', '--name-status', '-r', 'HEAD')), expected);
+  // Same blobs as native git staged, path for path.
+  const ours = git(dir, 'ls-tree', '-r', 'HEAD', '--', 'bundles', 'generated', 'workflows', 'keys');
+  const theirs = git(copy, 'ls-files', '-s', '--', 'bundles', 'generated', 'workflows', 'keys').replace(/^(\d+) ([0-9a-f]+) 0\t/gm, '$1 blob $2\t');
+  assert.is(ours, theirs);
+  assert.equal(lines(git(dir, 'status', '--porcelain')), ['?? scratch.txt', 'M  docs.md', ' M notes.txt'].sort());
+  const message = git(dir, 'log', '-1', '--format=%B');
+  assert.match(message, /^Policy: movie-post-production: 1 grant added\n\nAccess changes\n  movie-post-production\n/);
+  assert.match(message, '    + vfx-2 may now GET /api/frames/* to hdr, Mon–Fri 08:00–17:00 Europe/Paris\n');
+  assert.match(message, 'Policy bundles (bundles/): 1 changed\n  movie-post-production/hdr: changed (data.json)');
+  assert.is(git(dir, 'log', '-1', '--format=%an <%ae> / %cn <%ce>'), 'Ada Lovelace <ada@example.invalid> / Ada Lovelace <ada@example.invalid>');
+  git(dir, 'fsck', '--strict', '--no-progress');
+
+  // Again: nothing changed, no commit.
+  const again = await custody(['commit', ...AUTHOR], dir);
+  assert.is(again.code, 0, again.stderr);
+  assert.is(again.stdout, 'nothing to commit: bundles/ and generated/ match HEAD\n');
+  assert.is(git(dir, 'rev-parse', 'HEAD^'), before);
+});
+
+test('--trees-only commits bundles/ and generated/ only; --message-file heads the message; a detached HEAD moves', async () => {
+  const dir = await fixtureRepository();
+  git(dir, 'switch', '-q', '--detach');
+  edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', NEW_FLOW);
+  writeFileSync(path.join(dir, 'msg.txt'), 'Frames for HDR review\n\nTicket: PROD-42\n');
+  const r = await custody(['commit', ...AUTHOR, '--trees-only', '--message-file', 'msg.txt'], dir);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, 'on a detached HEAD');
+  const files = lines(git(dir, 'diff-tree', '--no-commit-id', '--name-only', '-r', 'HEAD'));
+  assert.ok(files.length > 0 && files.every((f) => f.startsWith('bundles/') || f.startsWith('generated/')), files.join('\n'));
+  assert.equal(lines(git(dir, 'status', '--porcelain')), [' M workflows/movie-post-production.yaml', '?? msg.txt']);
+  const message = git(dir, 'log', '-1', '--format=%B');
+  // The specs in the commit are the old ones: the summary says what this commit itself changes.
+  assert.match(message, /^Frames for HDR review\n\nTicket: PROD-42\n\nAccess changes: none\nManifests \(generated\/\)/);
+});
+
+test('spec errors: exit 1, nothing written, nothing committed; no author anywhere: exit 2', async () => {
+  const dir = await fixtureRepository();
+  const head = git(dir, 'rev-parse', 'HEAD');
+  const data = readFileSync(path.join(dir, 'bundles/movie-post-production/hdr/data.json'), 'utf8');
+  edit(dir, MOVIE, 'to: vfx-1, methods', 'to: vfx-9, methods');
+  const r = await custody(['commit', ...AUTHOR], dir);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, 'error[unknown-agent]');
+  assert.is(r.stdout, '1 error: nothing written or committed\n');
+  assert.is(git(dir, 'rev-parse', 'HEAD'), head);
+  assert.is(readFileSync(path.join(dir, 'bundles/movie-post-production/hdr/data.json'), 'utf8'), data);
+  edit(dir, MOVIE, 'to: vfx-9, methods', 'to: vfx-1, methods');
+  edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', NEW_FLOW);
+  const anonymous = await custody(['commit'], dir, { HOME: tempDir('home') });
+  assert.is(anonymous.code, 2);
+  assert.match(anonymous.stderr, 'custody commit: error[missing-author]: no author name for the commit\n  hint: pass --author-name and --author-email');
+  assert.is(git(dir, 'rev-parse', 'HEAD'), head);
+  // The author from Git's environment variables, as git commit takes it.
+  const env = await custody(['commit'], dir, { GIT_AUTHOR_NAME: 'Grace', GIT_AUTHOR_EMAIL: 'grace@example.invalid', GIT_COMMITTER_NAME: 'CI', GIT_COMMITTER_EMAIL: 'ci@example.invalid' });
+  assert.is(env.code, 0, env.stderr);
+  assert.is(git(dir, 'log', '-1', '--format=%an <%ae> / %cn <%ce>'), 'Grace <grace@example.invalid> / CI <ci@example.invalid>');
+});
+
+test('a merge in progress or an index isomorphic-git cannot write: exit 3, nothing committed', async () => {
+  const dir = await fixtureRepository();
+  writeFileSync(path.join(dir, 'notes.txt'), 'base\n');
+  git(dir, 'add', 'notes.txt');
+  git(dir, 'commit', '-q', '-m', 'notes');
+  git(dir, 'switch', '-q', '-c', 'other');
+  writeFileSync(path.join(dir, 'notes.txt'), 'other\n');
+  git(dir, 'commit', '-q', '-am', 'other');
+  git(dir, 'switch', '-q', 'main');
+  writeFileSync(path.join(dir, 'notes.txt'), 'main\n');
+  git(dir, 'commit', '-q', '-am', 'main');
+  try {
+    git(dir, 'merge', '-q', 'other');
+  } catch {
+    // the conflict is the point
+  }
+  const head = git(dir, 'rev-parse', 'HEAD');
+  edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', NEW_FLOW);
+  const r = await custody(['commit', ...AUTHOR], dir);
+  assert.is(r.code, 3, r.stdout + r.stderr);
+  assert.match(r.stderr, 'error[unmerged-paths]: a merge is in progress');
+  assert.is(git(dir, 'rev-parse', 'HEAD'), head);
+  git(dir, 'merge', '--abort');
+  git(dir, 'update-index', '--index-version', '4');
+  const v4 = await custody(['commit', ...AUTHOR], dir);
+  assert.is(v4.code, 3, v4.stdout + v4.stderr);
+  assert.match(v4.stderr, /error\[index-unsupported\]: Custody cannot rewrite this repository.s index \(version 4\); nothing was committed\n  hint: rewrite it in version 2/);
+  assert.is(git(dir, 'rev-parse', 'HEAD'), head);
+  git(dir, 'update-index', '--index-version', '2');
+  git(dir, 'update-index', '--split-index');
+  const split = await custody(['commit', ...AUTHOR], dir);
+  assert.is(split.code, 3, split.stdout + split.stderr);
+  assert.match(split.stderr, 'error[index-unsupported]: Custody cannot rewrite this repository\'s index (the "link" extension (a split index))');
+  assert.is(git(dir, 'rev-parse', 'HEAD'), head);
+  assert.ok(!existsSync(path.join(dir, '.git', 'index.lock')), 'the lock is released');
+  git(dir, 'update-index', '--no-split-index');
+  const ok = await custody(['commit', ...AUTHOR], dir);
+  assert.is(ok.code, 0, ok.stderr);
+  assert.is(git(dir, 'status', '--porcelain'), '');
+});
+
+test('the index: other entries are kept as they were (skip-worktree, assume-unchanged); a held index.lock stops the commit', async () => {
+  const dir = await fixtureRepository();
+  writeFileSync(path.join(dir, 'notes.txt'), 'one\n');
+  writeFileSync(path.join(dir, 'local.conf'), 'one\n');
+  git(dir, 'add', 'notes.txt', 'local.conf');
+  git(dir, 'commit', '-q', '-m', 'notes');
+  git(dir, 'update-index', '--skip-worktree', 'local.conf');
+  git(dir, 'update-index', '--assume-unchanged', 'notes.txt');
+  const flags = () => lines(git(dir, 'ls-files', '-v', 'notes.txt', 'local.conf'));
+  assert.equal(flags(), ['S local.conf', 'h notes.txt']);
+  edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', NEW_FLOW);
+  writeFileSync(path.join(dir, '.git', 'index.lock'), '');
+  const locked = await custody(['commit', ...AUTHOR], dir);
+  assert.is(locked.code, 3, locked.stdout + locked.stderr);
+  assert.match(locked.stderr, /error\[index-locked\]: .*index.lock exists: another Git command is running/);
+  assert.is(git(dir, 'log', '-1', '--format=%s'), 'notes');
+  rmSync(path.join(dir, '.git', 'index.lock'));
+  const r = await custody(['commit', ...AUTHOR], dir);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(flags(), ['S local.conf', 'h notes.txt']);
+  assert.is(git(dir, 'status', '--porcelain'), '');
+  assert.ok(!existsSync(path.join(dir, '.git', 'index.lock')));
+});
+
+test('the first commit of a repository (unborn branch) holds every file, and git status is clean', async () => {
+  const dir = await fixtureRepository();
+  const fresh = tempDir('fresh');
+  cpSync(path.join(dir, 'workflows'), path.join(fresh, 'workflows'), { recursive: true });
+  cpSync(path.join(dir, 'keys'), path.join(fresh, 'keys'), { recursive: true });
+  git(fresh, 'init', '-q', '-b', 'main');
+  const r = await custody(['commit', ...AUTHOR], fresh);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(git(fresh, 'rev-list', '--count', 'HEAD'), '1');
+  assert.is(git(fresh, 'status', '--porcelain'), '?? keys/README.md');
+  // Same tree as the fixture, which native git committed from the same files.
+  assert.is(git(fresh, 'rev-parse', 'HEAD:bundles'), git(dir, 'rev-parse', 'HEAD:bundles'));
+  assert.is(git(fresh, 'rev-parse', 'HEAD:generated'), git(dir, 'rev-parse', 'HEAD:generated'));
+  assert.match(git(fresh, 'log', '-1', '--format=%s'), /^Policy: clinical-trial-analysis, movie-post-production: \d+ grants added$/);
+});
+
+test('property: for random trees and random changes, the commit is the tree native git makes, and git status is clean', async () => {
+  const dir = tempDir('prop');
+  git(dir, 'init', '-q', '-b', 'main');
+  writeFileSync(path.join(dir, 'README'), 'not custody\'s\n');
+  git(dir, 'add', 'README');
+  git(dir, 'commit', '-q', '-m', 'start');
+  const repo = openRepository(dir);
+  const name = fc.constantFrom('a', 'b', 'c.yaml', 'd-e', 'f.json', 'a.b', 'z');
+  const file = fc.tuple(fc.array(fc.constantFrom('x', 'y', 'x-y', 'y.z'), { maxLength: 3 }), name).map(([dirs, n]) => [...dirs, n].join('/'));
+  const tree = fc.dictionary(file, fc.string({ maxLength: 40 }), { maxKeys: 25 });
+  const trees = fc.tuple(tree, tree, fc.boolean());
+  let commits = 0;
+  await fc.assert(fc.asyncProperty(trees, async ([generated, bundles, keepBundles]) => {
+    // A path cannot be both a file and a folder.
+    const clean = (t: Record<string, string>) => Object.fromEntries(Object.entries(t).filter(([p]) => !Object.keys(t).some((q) => q.startsWith(`${p}/`))));
+    const desired: Tree[] = [
+      { root: 'generated', files: new Map(Object.entries(clean(generated))) },
+      { root: 'bundles', files: new Map(Object.entries(keepBundles ? clean(bundles) : {})) },
+    ];
+    const plan = await planCommit({ repo, trees: desired });
+    const r = await commitRegenerated({ repo, trees: desired, author: { name: 'P', email: 'p@example.invalid' } });
+    assert.is(r.commit === undefined, plan.changes.length === 0);
+    if (r.commit) commits++;
+    assert.is(git(dir, 'status', '--porcelain'), '');
+    git(dir, 'add', '-A');
+    assert.is(git(dir, 'write-tree'), git(dir, 'rev-parse', 'HEAD^{tree}'));
+    assert.ok(existsSync(path.join(dir, 'README')));
+  }), { numRuns: 25, seed: 20261123 });
+  assert.ok(commits > 10, `only ${commits} commits`);
+  git(dir, 'fsck', '--strict', '--no-progress');
+});
+
+test.run();

@@ -1,0 +1,227 @@
+/**
+ * custody diff: the access-change summary between two revisions of a real Git repository, for
+ * every kind of change (golden files in test/golden/diff/, UPDATE_GOLDEN=1 to regenerate and
+ * review), the same summary whether the reader gives every file or only those that differ, and
+ * the command's own output and exit codes.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { renderBundles } from '../../src/generate/index.js';
+import { openRepository, render, summarize, summarizeRevisions, type ChangeSummary } from '../../src/gitops/index.js';
+import { sideOf } from '../../src/gitops/revision.js';
+import { loadWorkflows, type Workflow } from '../../src/spec/index.js';
+import { repoPath } from '../helpers/paths.js';
+import { custody, git, tempDir } from './fixture.js';
+
+const fixture = (name: string) => readFileSync(repoPath('test', 'gitops', 'fixtures', name), 'utf8');
+const GOLDEN = repoPath('test', 'golden', 'diff');
+
+type Specs = Record<string, string>;
+
+/** Stand-in manifests of a cluster tree, derived from the specs (the real ones are tested elsewhere): stable bytes for golden files. */
+function manifests(workflows: readonly Workflow[]): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const w of workflows) {
+    for (const actor of w.actors) {
+      const dir = `generated/clusters/${actor.cluster.name}/${w.name}`;
+      files.set(`${dir}/namespace.yaml`, `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${w.name}\n  labels: { custody.dev/owner: ${w.owner} }\n`);
+      files.set(`${dir}/kustomization.yaml`, `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${['namespace.yaml', ...actor.agents.map((a) => `${a}/workload.yaml`)].map((r) => `  - ${r}`).join('\n')}\n`);
+      for (const name of actor.agents) {
+        const agent = w.agents.find((a) => a.name === name)!;
+        const peers = w.flows.filter((f) => f.to === name).map((f) => f.from).sort();
+        files.set(`${dir}/${name}/workload.yaml`, [
+          `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ${name}\n  namespace: ${w.name}\n`,
+          `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\n  namespace: ${w.name}\nspec:\n  template:\n    spec:\n      containers:\n        - { name: app, image: "${agent.image}" }\n`,
+          `apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: allow-${name}\n  namespace: ${w.name}\nspec:\n  principals: [${peers.map((p) => `"${w.trustDomain}/ns/${w.name}/sa/${p}"`).join(', ')}]\n`,
+        ].join('---\n'));
+      }
+    }
+  }
+  return files;
+}
+
+/** Every file of a repository state: the specs, their bundles, stand-in manifests. */
+function state(specs: Specs): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const [name, text] of Object.entries(specs)) files.set(`workflows/${name}`, text);
+  const loaded = loadWorkflows(Object.entries(specs).map(([name, text]) => ({ file: `workflows/${name}`, text })));
+  for (const [p, text] of renderBundles(loaded.workflows).files) files.set(`bundles/${p}`, text);
+  for (const [p, text] of manifests(loaded.workflows)) files.set(p, text);
+  return files;
+}
+
+const BASE: Specs = { 'lab.yaml': fixture('lab.yaml'), 'studio.yaml': fixture('studio.yaml') };
+
+function change(specs: Specs, file: string, from: string, to: string): Specs {
+  const text = specs[file]!;
+  if (!text.includes(from)) throw new Error(`${file} lacks ${from}`);
+  return { ...specs, [file]: text.split(from).join(to) };
+}
+
+/** Each kind of change, applied to the base. */
+const SCENARIOS: Record<string, () => Specs> = {
+  'flow-added': () => change(BASE, 'studio.yaml', '    - { from: color, to: owner',
+    '    - { from: vfx-2, to: owner, methods: [GET, POST], path: /api/frames/*, when: [{ days: [Mon, Tue, Wed, Thu, Fri], hours: { from: "08:00", to: "17:00" } }] }\n    - { from: color, to: owner'),
+  'flow-removed': () => change(BASE, 'studio.yaml', '    - { from: color, to: owner, methods: [POST], path: /api/owner }\n', ''),
+  'methods-changed': () => change(BASE, 'studio.yaml', 'to: vfx-1, methods: [POST]', 'to: vfx-1, methods: [POST, PUT]'),
+  'path-changed': () => change(BASE, 'studio.yaml', 'path: /api/vfx-2 }', 'path: /api/vfx-2/* }'),
+  'condition-changed': () => change(change(BASE, 'studio.yaml', '[{ hours: { from: "08:00", to: "17:00" } }]', '[{ days: [Mon, Tue, Wed, Thu, Fri], hours: { from: "07:00", to: "19:00" } }]'),
+    'studio.yaml', 'path: /api/vfx-1 }', 'path: /api/vfx-1, until: "2027-03-31T00:00:00Z" }'),
+  'condition-removed': () => change(BASE, 'studio.yaml', ', when: [{ hours: { from: "08:00", to: "17:00" } }] }', ' }'),
+  'attribute-changed': () => change(BASE, 'studio.yaml', 'attributes: { tenure: 3 }', 'attributes: { tenure: 11 }'),
+  'agent-renamed': () => ({ ...BASE, 'studio.yaml': BASE['studio.yaml']!.replace(/vfx-2\b/g, 'compositor') }),
+  'agent-added-and-image': () => change(change(BASE, 'studio.yaml', 'color: { image: registry.example/color:5 }', 'color: { image: registry.example/color:6 }\n        grade: { image: registry.example/grade:1 }'),
+    'studio.yaml', '    - { from: color, to: owner', '    - { from: color, to: grade, methods: [PUT], path: /frames/* }\n    - { from: color, to: owner'),
+  'agent-moved': () => change(change(BASE, 'studio.yaml', "        vfx-2: { image: registry.example/vfx:2, attributes: { tenure: 12 } }\n", ''),
+    'studio.yaml', '        color: { image: registry.example/color:5 }', '        color: { image: registry.example/color:5 }\n        vfx-2: { image: registry.example/vfx:2, attributes: { tenure: 12 } }'),
+  'workflow-renamed': () => change(BASE, 'studio.yaml', 'name: studio\n', 'name: studio-two\n'),
+  'workflow-added': () => ({ ...BASE, 'archive.yaml': fixture('archive.yaml') }),
+  'workflow-removed': () => ({ 'studio.yaml': BASE['studio.yaml']! }),
+  'timezone-changed': () => change(BASE, 'studio.yaml', 'timezone: Europe/Paris', 'timezone: America/New_York'),
+  'spec-error': () => change(change(BASE, 'studio.yaml', 'to: vfx-1, methods', 'to: vfx-9, methods'), 'lab.yaml', 'path: /results,', 'path: /results/*,'),
+  'comment-only': () => change(BASE, 'studio.yaml', '# The base of', '# Only a comment changes in: the base of'),
+};
+
+function writeState(dir: string, files: ReadonlyMap<string, string>): void {
+  for (const root of ['workflows', 'bundles', 'generated']) rmSync(path.join(dir, root), { recursive: true, force: true });
+  for (const [p, text] of files) {
+    mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
+    writeFileSync(path.join(dir, p), text);
+  }
+}
+
+function golden(name: string, actual: string): void {
+  const file = path.join(GOLDEN, name);
+  if (process.env.UPDATE_GOLDEN) {
+    mkdirSync(GOLDEN, { recursive: true });
+    writeFileSync(file, actual);
+    return;
+  }
+  let expected: string;
+  try {
+    expected = readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`no golden file ${name}: run UPDATE_GOLDEN=1 npm test and review it`);
+  }
+  assert.fixture(actual, expected, name);
+}
+
+/** Summary from the in-memory states, every file given on both sides. */
+function fullSummary(base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>): ChangeSummary {
+  const side = (files: ReadonlyMap<string, string>) => sideOf(
+    [...files].filter(([p]) => p.startsWith('workflows/')).map(([file, text]) => ({ file, text })),
+    new Map([...files].filter(([p]) => !p.startsWith('workflows/'))),
+  );
+  return summarize(side(base), side(head));
+}
+
+interface History { dir: string; base: string; heads: Record<string, string>; states: Record<string, Map<string, string>>; baseState: Map<string, string> }
+let history: History | undefined;
+
+/** One repository holding the base and, on top of one another, every scenario's head. */
+function repository(): History {
+  if (history) return history;
+  const dir = tempDir('diff');
+  git(dir, 'init', '-q', '-b', 'main');
+  const baseState = state(BASE);
+  writeState(dir, baseState);
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'base');
+  const base = git(dir, 'rev-parse', 'HEAD');
+  const heads: Record<string, string> = {};
+  const states: Record<string, Map<string, string>> = {};
+  for (const [name, make] of Object.entries(SCENARIOS)) {
+    const s = state(make());
+    states[name] = s;
+    writeState(dir, s);
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '--allow-empty', '-m', name);
+    heads[name] = git(dir, 'rev-parse', 'HEAD');
+  }
+  return (history = { dir, base, heads, states, baseState });
+}
+
+for (const name of Object.keys(SCENARIOS)) {
+  test(`diff golden: ${name}`, async () => {
+    const h = repository();
+    const { summary } = await summarizeRevisions(openRepository(h.dir), h.base, h.heads[name]!);
+    // The reader reads only what differs; the summary is the one every file gives.
+    assert.equal(summary, fullSummary(h.baseState, h.states[name]!));
+    golden(`${name}.txt`, render(summary, 'text'));
+    golden(`${name}.md`, render(summary, 'markdown'));
+    golden(`${name}.json`, render(summary, 'json'));
+  });
+}
+
+test('what the summaries say, in words (beyond the golden files)', async () => {
+  const h = repository();
+  const words = async (name: string) => {
+    const { summary } = await summarizeRevisions(openRepository(h.dir), h.base, h.heads[name]!);
+    return { summary, text: render(summary, 'text') };
+  };
+  const added = await words('flow-added');
+  assert.match(added.text, '+ vfx-2 may now GET and POST /api/frames/* to owner, Mon–Fri 08:00–17:00 Europe/Paris');
+  assert.equal(added.summary.counts.access, { added: 2, changed: 0, removed: 0 });
+  assert.equal(added.summary.bundles.map((b) => `${b.workflow}/${b.agent}:${b.status}`), ['studio/owner:changed']);
+  assert.equal(added.summary.manifests.map((m) => [m.tree, m.added, m.changed, m.removed]), [['clusters/studio-central', 0, 1, 0]]);
+  assert.match((await words('flow-removed')).text, '- color may no longer POST /api/owner to owner');
+  assert.match((await words('path-changed')).text, '~ vfx-1 may now POST /api/vfx-2/* to vfx-2 instead of /api/vfx-2');
+  const renamed = await words('agent-renamed');
+  assert.match(renamed.text, '* agent vfx-2 renamed compositor: its mesh identity becomes spiffe://cluster.local/ns/studio/sa/compositor');
+  // A rename is not every flow removed and added again: only the path that was renamed with it.
+  assert.equal(renamed.summary.workflows[0]!.access.map((a) => a.text), ['vfx-1 may now POST /api/compositor to compositor instead of /api/vfx-2']);
+  const attribute = await words('attribute-changed');
+  assert.match(attribute.text, 'vfx-1 may now POST /api/color to color at any time (before: Sat) (as written: (tenure > 10 or Sat))');
+  assert.match(attribute.text, 'agent vfx-1 attributes: tenure 3 → 11');
+  const wf = await words('workflow-renamed');
+  assert.equal(wf.summary.workflows.map((w) => [w.status, w.previousName, w.workflow, w.access.length]), [['renamed', 'studio', 'studio-two', 0]]);
+  const broken = await words('spec-error');
+  assert.equal(broken.summary.notCompared, ['workflows/studio.yaml']);
+  assert.match(broken.text, '~ analyzer may now POST /results/* to desk');
+  assert.is((await words('comment-only')).text, 'No change to access, manifests or policy bundles.\n');
+});
+
+test('custody diff: text, Markdown and JSON with the revisions named; exit codes', async () => {
+  const h = repository();
+  const head = h.heads['flow-added']!;
+  const md = await custody(['diff', '--base', h.base, '--head', head, '--markdown'], h.dir);
+  assert.is(md.code, 0, md.stderr);
+  assert.ok(md.stdout.startsWith(readFileSync(path.join(GOLDEN, 'flow-added.md'), 'utf8')), md.stdout);
+  assert.match(md.stdout, `<sub>From \`${h.base.slice(0, 12)}\` (${h.base}) to \`${head.slice(0, 12)}\` (${head}), by custody diff.</sub>`);
+  git(h.dir, 'tag', 'flow-added', head);
+  git(h.dir, 'branch', '-f', 'base', h.base);
+  const text = await custody(['diff', '--base', 'base', '--head', 'flow-added'], h.dir);
+  assert.is(text.code, 0, text.stderr);
+  assert.is(text.stdout, `Changes from base (${h.base.slice(0, 12)}) to flow-added (${head.slice(0, 12)})\n\n${readFileSync(path.join(GOLDEN, 'flow-added.txt'), 'utf8')}`);
+  const json = await custody(['diff', '--base', `${h.heads['flow-removed']!.slice(0, 10)}~1`, '--head', h.heads['flow-removed']!.slice(0, 8), '--json'], h.dir);
+  assert.is(json.code, 0, json.stderr);
+  const parsed = JSON.parse(json.stdout) as { base: { commit: string }; head: { commit: string }; counts: unknown };
+  assert.is(parsed.base.commit, h.heads['flow-added']);
+  assert.is(parsed.head.commit, h.heads['flow-removed']);
+  // HEAD by default; HEAD^1 and HEAD~N as in Git.
+  const last = Object.keys(SCENARIOS).at(-1)!;
+  const previous = Object.keys(SCENARIOS).at(-2)!;
+  const byParent = await custody(['diff', '--base', 'HEAD^1', '--json'], h.dir);
+  assert.is((JSON.parse(byParent.stdout) as { head: { commit: string } }).head.commit, h.heads[last]);
+  assert.is((JSON.parse(byParent.stdout) as { base: { commit: string } }).base.commit, h.heads[previous]);
+  const errors = await custody(['diff', '--base', h.base, '--head', h.heads['spec-error']!], h.dir);
+  assert.is(errors.code, 1);
+  assert.match(errors.stderr, 'not compared, the spec has errors in one of the revisions: workflows/studio.yaml');
+  for (const [args, pattern] of [
+    [['diff'], /--base REF is required/],
+    [['diff', '--base', 'nope'], /error\[unknown-revision\]: "nope" names no commit/],
+    [['diff', '--base', 'HEAD~999'], /error\[unknown-revision\]: HEAD~999: commit [0-9a-f]{12} has no parent/],
+    [['diff', '--base', 'HEAD', '--json', '--markdown'], /exclude each other/],
+  ] as const) {
+    const r = await custody([...args], h.dir);
+    assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+  }
+  const outside = await custody(['diff', '--base', 'HEAD'], tempDir('nogit'));
+  assert.is(outside.code, 2);
+  assert.match(outside.stderr, 'error[not-a-repository]');
+});
+
+test.run();
