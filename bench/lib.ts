@@ -1,7 +1,7 @@
 /** Shared pieces of the benchmarks: the machine they ran on, result files, and SVG charts. */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,13 +9,6 @@ export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const OUT = path.join(ROOT, 'docs', 'bench');
 
 export function machine(): Record<string, unknown> {
-  const version = (cmd: string, args: string[]) => {
-    try {
-      return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0];
-    } catch (err) {
-      return ((err as { stderr?: string }).stderr ?? '').trim().split('\n')[0] || 'not found';
-    }
-  };
   return {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -88,4 +81,20 @@ function esc(s: string): string {
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export function git(dir: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', ...args], { cwd: dir, encoding: 'utf8' }).trim();
+}
+
+/** A temporary work folder with a Git repository holding this clone's bundles/ on branch main. */
+export function bundlesRepository(prefix: string): { work: string; repo: string } {
+  const work = mkdtempSync(path.join(tmpdir(), prefix));
+  const repo = path.join(work, 'repo');
+  mkdirSync(repo);
+  cpSync(path.join(ROOT, 'bundles'), path.join(repo, 'bundles'), { recursive: true });
+  git(repo, 'init', '-q', '-b', 'main');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'bundles');
+  return { work, repo };
 }

@@ -7,13 +7,12 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { opaSidecarConfig } from '../src/policy/index.js';
 import { loadConfig, sha256Hex, startServer, type RunningServer } from '../src/server/index.js';
 import { freePort } from '../src/verify/index.js';
-import { barChart, machine, percentile, ROOT, writeChart, writeResults } from './lib.js';
+import { barChart, bundlesRepository, git, machine, percentile, ROOT, writeChart, writeResults } from './lib.js';
 
 const OPA = process.env.OPA_BIN ?? path.join(ROOT, '.tools', 'bin', 'opa');
 const COUNTS = (process.env.BENCH_SIDECARS ?? '1,10,50,100,200').split(',').map(Number);
@@ -21,18 +20,9 @@ const DEFAULT_POLLING_COUNT = Number(process.env.BENCH_DEFAULT_POLLING_SIDECARS 
 const AGENT = 'movie-post-production/color';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function git(dir: string, ...args: string[]) {
-  return execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', ...args], { cwd: dir, encoding: 'utf8' }).trim();
-}
 
 async function run(count: number, polling: 'long' | 'default') {
-  const work = mkdtempSync(path.join(tmpdir(), 'custody-prop-'));
-  const repo = path.join(work, 'repo');
-  mkdirSync(repo);
-  cpSync(path.join(ROOT, 'bundles'), path.join(repo, 'bundles'), { recursive: true });
-  git(repo, 'init', '-q', '-b', 'main');
-  git(repo, 'add', '-A');
-  git(repo, 'commit', '-q', '-m', 'start');
+  const { work, repo } = bundlesRepository('custody-prop-');
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyFile = path.join(work, 'key.pem');
   writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));

@@ -7,22 +7,18 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildBundle, createSigner } from '../src/bundle/index.js';
 import { sha256Hex } from '../src/server/index.js';
-import { barChart, machine, percentile, ROOT, writeChart, writeResults } from './lib.js';
+import { barChart, bundlesRepository, git, machine, percentile, ROOT, writeChart, writeResults } from './lib.js';
 
 const LONG_POLLS = Number(process.env.BENCH_LONG_POLLS ?? 10_000);
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 8);
 const OPA = process.env.OPA_BIN ?? path.join(ROOT, '.tools', 'bin', 'opa');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function git(dir: string, ...args: string[]) {
-  return execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', ...args], { cwd: dir, encoding: 'utf8' }).trim();
-}
 
 async function waitFor(check: () => Promise<boolean> | boolean, ms: number, what: string) {
   const deadline = Date.now() + ms;
@@ -33,13 +29,7 @@ async function waitFor(check: () => Promise<boolean> | boolean, ms: number, what
 }
 
 async function main() {
-  const work = mkdtempSync(path.join(tmpdir(), 'custody-bench-'));
-  const repo = path.join(work, 'repo');
-  mkdirSync(repo);
-  cpSync(path.join(ROOT, 'bundles'), path.join(repo, 'bundles'), { recursive: true });
-  git(repo, 'init', '-q', '-b', 'main');
-  git(repo, 'add', '-A');
-  git(repo, 'commit', '-q', '-m', 'bench');
+  const { work, repo } = bundlesRepository('custody-bench-');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyFile = path.join(work, 'signing.pem');
   writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
