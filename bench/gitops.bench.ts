@@ -105,9 +105,6 @@ function copy(from: string, to: string): string {
 }
 
 async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
-  // Garbage from the set-up is collected before, not during, the measurement (npm run bench
-  // runs with --expose-gc).
-  (globalThis as { gc?: () => void }).gc?.();
   const start = performance.now();
   await fn();
   return (performance.now() - start) / 1000;

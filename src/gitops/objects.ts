@@ -28,8 +28,6 @@ export interface MemoryTree {
   readonly bytes: Buffer;
 }
 
-export const EMPTY_TREE_OID = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
-
 export function wrap(type: ObjectType, content: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]);
 }
