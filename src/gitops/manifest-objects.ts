@@ -43,12 +43,16 @@ export function manifestObjects(file: string, text: string): ManifestObject[] {
   }
   const list = Array.isArray(docs) ? docs : [docs];
   list.forEach((doc, i) => {
-    if (doc.errors.length) {
-      // Compared by its text: a document that does not parse cannot be stringified.
-      out.push({ key: `(unparsed)/${file}#${i}`, kind: '(unparsed)', file, content: text.slice(doc.range[0], doc.range[2]) });
-      return;
+    // A document that does not parse (or only seems to: an alias with no anchor throws in toJS)
+    // is compared by its text.
+    const unparsed = () => out.push({ key: `(unparsed)/${file}#${i}`, kind: '(unparsed)', file, content: text.slice(doc.range[0], doc.range[2]) });
+    let value: unknown;
+    try {
+      if (doc.errors.length) return void unparsed();
+      value = doc.toJS() as unknown;
+    } catch {
+      return void unparsed();
     }
-    const value = doc.toJS() as unknown;
     if (value === null || value === undefined) return;
     const obj = (typeof value === 'object' && !Array.isArray(value) ? value : {}) as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
     const kind = typeof obj.kind === 'string' ? obj.kind : '(no kind)';

@@ -4,7 +4,7 @@
  * renderer (so the tests never depend on the committed trees being up to date).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readKeys, writeTree } from '../../src/generate/index.js';
@@ -37,7 +37,17 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', HOME: tmpdir(), ...extra };
 }
 
-export const tempDir = (name: string) => mkdtempSync(path.join(tmpdir(), `custody-${name}-`));
+const made: string[] = [];
+// The folders the tests make go when the test process ends.
+process.once('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+export function tempDir(name: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), `custody-${name}-`));
+  made.push(dir);
+  return dir;
+}
 
 /** Writes the trees `custody generate` would write for the folder's workflows and keys. */
 export async function regenerate(dir: string): Promise<void> {
