@@ -60,7 +60,13 @@ export class SourceFile {
       });
     }
     if (!first || diagnostics.length > 0) return { diagnostics };
-    const value = first.toJS({ maxAliasCount: 100 }) as unknown;
+    let value: unknown;
+    try {
+      value = first.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // An alias without its anchor (or too many aliases) only shows when the document is resolved.
+      return { diagnostics: [{ severity: 'error', code: DiagnosticCodes.yamlSyntax, file, line: 1, column: 1, field: '', message: (err as Error).message, hint: 'define the anchor (&name) before its alias (*name), or write the value out' }] };
+    }
     return { source: new SourceFile(file, first, lines, value), diagnostics };
   }
 
