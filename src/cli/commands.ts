@@ -1,8 +1,7 @@
 /** The commands: argument handling and output; the work is done by the core modules. */
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { KeysError, readKeys, renderAll, staleEntries, writeTree, type KeySet } from '../generate/index.js';
+import { desiredTrees, KeysError, readKeys, staleEntries, writeTree, type KeySet } from '../generate/index.js';
 import { accessMatrix, matrixAt, type AccessMatrix, type MatrixCell } from '../policy/index.js';
 import { parseInstant, type Workflow } from '../spec/index.js';
 import { displayPath, EXIT, OperationalError, readInputs, repositoryRoot, UsageError, workflowFiles, type Io } from './io.js';
@@ -175,7 +174,7 @@ Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 us
       io.stdout.write('1 error: nothing written\n');
       return EXIT.invalid;
     }
-    const trees = renderAll(checked.workflows, { ...keys, version: packageVersion() });
+    const trees = desiredTrees(checked.workflows, keys);
     let staleCount = 0;
     for (const tree of trees) {
       const stale = await staleEntries(out, tree);
@@ -205,11 +204,6 @@ Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 us
     return EXIT.ok;
   },
 };
-
-/** The image tag of the bundle server in generated/: the version a release of this package publishes. */
-function packageVersion(): string {
-  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-}
 
 export function help(io: Io, command: Command): number {
   io.stdout.write(command.help);

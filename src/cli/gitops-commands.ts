@@ -1,9 +1,9 @@
 /** Commands around Git and pull requests: diff, commit, push, pr, comment. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { KeysError, readKeys, type KeySet, type Tree } from '../generate/index.js';
+import { desiredTrees, KeysError, readKeys, type KeySet, type Tree } from '../generate/index.js';
 import {
-  apiUrlFor, commitRegenerated, desiredTrees, GitopsError, gitHubClient, openRepository, parseRepositoryName, proposeChange, pushBranch, readInputFolders,
+  apiUrlFor, commitRegenerated, GitopsError, gitHubClient, openRepository, parseRepositoryName, proposeChange, pushBranch, readInputFolders,
   render, repositoryFromUrl, resolveRemote, summarizeRevisions, tokenFromEnv, TOKEN_VARIABLES, upsertSummaryComment,
   type InputFolder, type RegenerateResult, type Repository, type RepositoryName, type SummaryFormat,
 } from '../gitops/index.js';

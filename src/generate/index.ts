@@ -2,3 +2,4 @@ export { renderAll, renderBundles, renderGenerated, RENDERERS, type Renderer, ty
 export { readTree, staleEntries, writeTree, type StaleEntry, type TreeFs } from './tree-io.js';
 export { compareKeys, sortedValue, stableJson } from './json.js';
 export { algorithmOf, KeysError, parseKeys, readKeys, type KeySet } from './keys.js';
+export { desiredTrees, packageVersion } from './desired.js';

@@ -1,14 +1,9 @@
 /**
- * The desired trees of a repository: what `custody generate` would write from the working
- * tree's specs and keys, rendered by the same function (`renderAll`), and the inputs they were
- * rendered from. One place adapts to the renderer's inputs, so `commit` and `pr` always commit
- * exactly what `generate` writes.
+ * The inputs the desired trees (`desiredTrees` of generate/) are rendered from, as they are in
+ * the working tree: what `commit` and `pr` commit beside the trees.
  */
 import { promises as fsp } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { renderAll, type KeySet, type Tree } from '../generate/index.js';
-import type { Workflow } from '../spec/index.js';
 import { isWorkflowFile, WORKFLOWS_DIR } from './revision.js';
 
 /** The top-level files of a folder that are inputs of the generated trees. */
@@ -28,16 +23,6 @@ export const INPUTS: readonly InputSelection[] = [
   { root: WORKFLOWS_DIR, select: isWorkflowFile },
   { root: 'keys', select: (name) => name.endsWith('.pem') || name === 'active' },
 ];
-
-/** Custody's package version: the bundle server's image tag in `generated/`, as `generate` uses it. */
-export function packageVersion(): string {
-  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-}
-
-/** The trees `custody generate` writes for these checked workflows and keys. */
-export function desiredTrees(workflows: readonly Workflow[], keys: KeySet): Tree[] {
-  return renderAll(workflows, { ...keys, version: packageVersion() });
-}
 
 /** The selected files of each input folder of the working tree at `dir` (absent folder: none). */
 export async function readInputFolders(dir: string, selections: readonly InputSelection[] = INPUTS): Promise<InputFolder[]> {

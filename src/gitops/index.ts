@@ -7,9 +7,9 @@ export {
 export { headline, render, SUMMARY_END, SUMMARY_START, type RenderOptions, type RevisionLabel, type SummaryFormat } from './render.js';
 export { openRepository, currentBranch, headCommit, type Fs, type Repository } from './repository.js';
 export { resolveRevision, summarizeCommits, summarizeRevisions, differingFiles, workflowInputsAt, type RevisionSummary } from './revision.js';
-export { desiredTrees, INPUTS, packageVersion, readInputFolders, type InputFolder, type InputSelection } from './desired.js';
+export { INPUTS, readInputFolders, type InputFolder, type InputSelection } from './desired.js';
 export { planCommit, writeCommit, type CommitPlan, type CommitResult, type CommitWriteOptions, type FileChange } from './commit.js';
-export { resolvePeople, type AuthorOptions, type Person } from './author.js';
+export { parseGitDate, resolvePeople, type AuthorOptions, type Person } from './author.js';
 export { commitRegenerated, summarizePlan, type RegenerateOptions, type RegenerateResult } from './regenerate.js';
 export { pushBranch, resolveRemote, tokenFromEnv, TOKEN_VARIABLES, type PushOptions, type PushResult, type Remote, type Token } from './push.js';
 export {

@@ -23,8 +23,8 @@ const recipe = parse(readFileSync(repoPath('.github', 'workflows', 'custody.yml'
 };
 const steps = recipe.jobs.custody.steps;
 
-test('the recipe: on pull requests touching workflows/, minimal permissions, check, generate --check, summary, comment', () => {
-  assert.equal(recipe.on.pull_request.paths, ['workflows/**']);
+test('the recipe: on pull requests touching workflows/ (or the trees and keys, against hand edits), minimal permissions, check, generate --check, summary, comment', () => {
+  assert.equal(recipe.on.pull_request.paths, ['workflows/**', 'bundles/**', 'generated/**', 'keys/**']);
   assert.equal(recipe.permissions, { contents: 'read', 'pull-requests': 'write' });
   const uses = steps.filter((s) => s.uses).map((s) => s.uses!.split('@')[0]);
   assert.equal(uses, ['actions/checkout', 'actions/setup-node']);

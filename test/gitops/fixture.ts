@@ -7,8 +7,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readKeys, writeTree } from '../../src/generate/index.js';
-import { desiredTrees } from '../../src/gitops/index.js';
+import { desiredTrees, readKeys, writeTree } from '../../src/generate/index.js';
 import { loadWorkflows } from '../../src/spec/index.js';
 import { basicAuthHeader, bareRepository, startGitHttp, type GitHttpServer } from '../helpers/git-http.js';
 import { REPO, repoPath } from '../helpers/paths.js';
@@ -33,7 +32,7 @@ export function gitAsync(dir: string, ...args: string[]): Promise<string> {
 /** The environment without credentials or identities of the machine running the tests. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of ['CUSTODY_GIT_TOKEN', 'GITHUB_TOKEN', 'GH_TOKEN', 'GITHUB_REPOSITORY', 'GITHUB_API_URL', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'GIT_DIR', 'GIT_WORK_TREE']) delete env[k];
+  for (const k of ['CUSTODY_GIT_TOKEN', 'GITHUB_TOKEN', 'GH_TOKEN', 'GITHUB_REPOSITORY', 'GITHUB_API_URL', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'GIT_AUTHOR_DATE', 'GIT_COMMITTER_DATE', 'GIT_DIR', 'GIT_WORK_TREE']) delete env[k];
   return { ...env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', HOME: tmpdir(), ...extra };
 }
 

@@ -1,0 +1,18 @@
+/**
+ * The trees `custody generate` writes: one function, so `generate`, `commit` and `pr` always
+ * produce the same bytes from the same specs and keys.
+ */
+import { createRequire } from 'node:module';
+import type { Workflow } from '../spec/index.js';
+import type { KeySet } from './keys.js';
+import { renderAll, type Tree } from './render.js';
+
+/** Custody's package version: the bundle server's image tag in `generated/`. */
+export function packageVersion(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
+
+/** The trees `custody generate` writes for these checked workflows and keys. */
+export function desiredTrees(workflows: readonly Workflow[], keys: KeySet): Tree[] {
+  return renderAll(workflows, { ...keys, version: packageVersion() });
+}
