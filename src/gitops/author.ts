@@ -75,11 +75,39 @@ export async function resolvePeople(repo: Repository, options: AuthorOptions = {
   }
   const now = options.now ?? new Date();
   const when = { timestamp: Math.floor(now.getTime() / 1000), timezoneOffset: now.getTimezoneOffset() };
-  const author = { name, email, ...when };
+  const authorWhen = env.GIT_AUTHOR_DATE ? parseGitDate(env.GIT_AUTHOR_DATE, 'GIT_AUTHOR_DATE') : when;
+  const author = { name, email, ...authorWhen };
   const committer = {
     name: env.GIT_COMMITTER_NAME ?? name,
     email: env.GIT_COMMITTER_EMAIL ?? email,
-    ...when,
+    ...(env.GIT_COMMITTER_DATE ? parseGitDate(env.GIT_COMMITTER_DATE, 'GIT_COMMITTER_DATE') : when),
   };
   return { author, committer };
+}
+
+/**
+ * A date as Git takes it in GIT_AUTHOR_DATE / GIT_COMMITTER_DATE: its own format (`@1700000000
+ * +0100`, the `@` optional) or ISO 8601 with an offset or Z (`2026-11-23T12:00:00+01:00`).
+ * Reproducible commits (tests, CI re-runs) set both. Git's other forms (RFC 2822, "yesterday")
+ * are refused with what to write instead, rather than guessed.
+ */
+export function parseGitDate(text: string, source: string): { timestamp: number; timezoneOffset: number } {
+  const value = text.trim();
+  const internal = /^@?(\d{1,12})(?:\s+([+-])(\d\d)(\d\d))?$/.exec(value);
+  if (internal) {
+    const minutes = internal[2] ? (Number(internal[3]) * 60 + Number(internal[4])) * (internal[2] === '-' ? -1 : 1) : 0;
+    return { timestamp: Number(internal[1]), timezoneOffset: -minutes || 0 };
+  }
+  const iso = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d))?(?:\.\d+)?\s*(Z|([+-])(\d\d):?(\d\d))$/i.exec(value);
+  if (iso) {
+    const [, y, mo, d, h, mi, sec, zone, sign, oh, om] = iso;
+    const minutes = zone!.toUpperCase() === 'Z' ? 0 : (Number(oh) * 60 + Number(om)) * (sign === '-' ? -1 : 1);
+    const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec ?? 0));
+    const check = new Date(utc);
+    if (check.getUTCMonth() === Number(mo) - 1 && check.getUTCDate() === Number(d) && Number(h) < 24 && Number(mi) < 60 && Number(sec ?? 0) < 60) {
+      return { timestamp: Math.floor(utc / 1000) - minutes * 60, timezoneOffset: -minutes || 0 };
+    }
+  }
+  throw new GitopsError('invalid-option', `${source} "${value}" is not a date this command reads`,
+    `write it as Git's internal format (@<seconds since 1970> +hhmm) or ISO 8601 with an offset (2026-11-23T12:00:00+01:00), or unset ${source}`);
 }

@@ -6,11 +6,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Tree } from '../../src/generate/index.js';
-import { commitRegenerated, openRepository, planCommit } from '../../src/gitops/index.js';
-import { custody, edit, fixtureRepository, git, MOVIE, tempDir } from './fixture.js';
+import { commitRegenerated, openRepository, parseGitDate, planCommit } from '../../src/gitops/index.js';
+import { cleanEnv, custody, edit, fixtureRepository, git, MOVIE, tempDir } from './fixture.js';
 
 const AUTHOR = ['--author-name', 'Ada Lovelace', '--author-email', 'ada@example.invalid'];
 const NEW_FLOW = '- { from: hdr, to: owner, methods: [POST], path: /api/owner }\n    - { from: vfx-2, to: hdr, methods: [GET], path: /api/frames/*, when: [{ days: [Mon, Tue, Wed, Thu, Fri], hours: { from: "08:00", to: "17:00" } }] }';
@@ -99,6 +100,30 @@ test('spec errors: exit 1, nothing written, nothing committed; no author anywher
   const env = await custody(['commit'], dir, { GIT_AUTHOR_NAME: 'Grace', GIT_AUTHOR_EMAIL: 'grace@example.invalid', GIT_COMMITTER_NAME: 'CI', GIT_COMMITTER_EMAIL: 'ci@example.invalid' });
   assert.is(env.code, 0, env.stderr);
   assert.is(git(dir, 'log', '-1', '--format=%an <%ae> / %cn <%ce>'), 'Grace <grace@example.invalid> / CI <ci@example.invalid>');
+});
+
+test('GIT_AUTHOR_DATE and GIT_COMMITTER_DATE are read as native git reads them; an unreadable one: exit 2, no commit', async () => {
+  const dir = await fixtureRepository();
+  const dates = ['@1790000000 -0530', '1700000000 +0000', '2026-03-29T01:30:00+01:00', '2026-10-25 02:30:00 -03:30', '2026-11-23T12:00:00Z', '2026-11-23T12:00:00.250+14:00'];
+  const tree = git(dir, 'rev-parse', 'HEAD^{tree}');
+  for (const date of dates) {
+    // Native git's reading of the same text: a commit object made by git commit-tree.
+    const native = execFileSync('git', ['commit-tree', tree, '-m', 'x'], { cwd: dir, encoding: 'utf8', env: { ...cleanEnv(), GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@x', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@x', GIT_AUTHOR_DATE: date } }).trim();
+    const expected = git(dir, 'log', '-1', '--format=%ad', '--date=raw', native);
+    const mine = parseGitDate(date, 'GIT_AUTHOR_DATE');
+    const offset = -mine.timezoneOffset;
+    const zone = `${offset < 0 ? '-' : '+'}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+    assert.is(`${mine.timestamp} ${zone}`, expected, date);
+  }
+  edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', NEW_FLOW);
+  const head = git(dir, 'rev-parse', 'HEAD');
+  const bad = await custody(['commit', ...AUTHOR], dir, { GIT_AUTHOR_DATE: 'last tuesday' });
+  assert.is(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, 'error[invalid-option]: GIT_AUTHOR_DATE "last tuesday" is not a date this command reads');
+  assert.is(git(dir, 'rev-parse', 'HEAD'), head);
+  const r = await custody(['commit', ...AUTHOR], dir, { GIT_AUTHOR_DATE: dates[2]!, GIT_COMMITTER_DATE: dates[0]! });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(git(dir, 'log', '-1', '--format=%ad / %cd', '--date=raw'), `${Date.parse(dates[2]!) / 1000} +0100 / 1790000000 -0530`);
 });
 
 test('a merge in progress or an index isomorphic-git cannot write: exit 3, nothing committed', async () => {
