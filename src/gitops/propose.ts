@@ -99,6 +99,13 @@ async function switchTo(repo: Repository, name: string): Promise<boolean> {
   return !existing;
 }
 
+/** Undoes `switchTo` for a branch it created: HEAD back on `previous` (or detached at `head`), the branch deleted. */
+async function switchBack(repo: Repository, created: string, previous: string | undefined, head: string): Promise<void> {
+  if (previous) await git.writeRef({ ...gitArgs(repo), ref: 'HEAD', value: `refs/heads/${previous}`, symbolic: true, force: true });
+  else await git.writeRef({ ...gitArgs(repo), ref: 'HEAD', value: head, force: true });
+  await git.deleteBranch({ ...gitArgs(repo), ref: created });
+}
+
 async function baseCommit(repo: Repository, remoteName: string | undefined, base: string): Promise<{ oid: string; name: string }> {
   for (const ref of [...(remoteName ? [`refs/remotes/${remoteName}/${base}`] : []), `refs/heads/${base}`]) {
     try {
@@ -138,6 +145,8 @@ export async function proposeChange(options: ProposeOptions): Promise<ProposeRes
     throw new GitopsError('invalid-option', `${branch} and ${baseRef.name} share no history: GitHub cannot open a pull request between them`, 'branch off the base branch (git switch -c NAME origin/main), or name the right base with --base');
   }
   if (mergeBase === head) {
+    // Nothing was committed on a branch made for this run: HEAD goes back, the branch goes away.
+    if (branchCreated && !regenerated.commit) await switchBack(repo, branch, current, head);
     throw new GitopsError('nothing-to-propose', `${branch} has no commit that ${baseRef.name} lacks: there is no change to propose`, 'edit a workflow spec under workflows/ and run the command again');
   }
   const push = await pushBranch({ repo, remote: remote.name ?? remote.url, branch, ...(options.token ? { token: options.token } : {}), ...(options.http ? { http: options.http } : {}) });

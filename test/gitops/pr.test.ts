@@ -126,6 +126,9 @@ test('nothing to propose, or the base as head: usage errors, nothing pushed or o
     const none = await custody(['pr', '--api-url', gh.url, ...AUTHOR], w.clone, { CUSTODY_GIT_TOKEN: TOKEN });
     assert.is(none.code, 2, none.stdout + none.stderr);
     assert.match(none.stderr, 'error[nothing-to-propose]: custody/policy-update has no commit that origin/main lacks');
+    // The branch made for the run is gone again, HEAD is back where it was.
+    assert.is(git(w.clone, 'rev-parse', '--abbrev-ref', 'HEAD'), 'main');
+    assert.is(git(w.clone, 'branch', '--list', 'custody/*'), '');
     const same = await custody(['pr', '--api-url', gh.url, '--branch', 'main', ...AUTHOR], w.clone, { CUSTODY_GIT_TOKEN: TOKEN });
     assert.is(same.code, 2);
     assert.match(same.stderr, 'error[invalid-option]: the head branch and the base branch are both main');
