@@ -34,7 +34,13 @@ export function parseKeys(files: ReadonlyMap<string, string>, active: string | u
   for (const [name, text] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const id = name.replace(/\.pem$/, '');
     if (!KEY_ID.test(id) || id.length > 63) throw new KeysError(`${where}/${name}: the key id "${id}" (the file name without .pem) must be a DNS-1123 label; rename the file`);
+    // Exactly one PEM block, a public key: a private key appended to a public one must not pass
+    // (the file is committed and pushed as it is).
+    if (/PRIVATE KEY/.test(text)) throw new KeysError(`${where}/${name}: holds a private key; remove it from the repository at once (the server reads it from a Secret) and keep only the public key in SPKI PEM`);
     if (!/^-----BEGIN PUBLIC KEY-----\r?\n/.test(text)) throw new KeysError(`${where}/${name}: not a public key in SPKI PEM ("-----BEGIN PUBLIC KEY-----"); commit only public keys (custody keygen writes one)`);
+    if ((text.match(/-----BEGIN /g) ?? []).length !== 1 || !/-----END PUBLIC KEY-----\s*$/.test(text)) {
+      throw new KeysError(`${where}/${name}: must hold exactly one PEM block, the public key, and nothing after it`);
+    }
     let key: KeyObject;
     try {
       key = createPublicKey({ key: text, format: 'pem' });

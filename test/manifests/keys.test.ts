@@ -23,7 +23,11 @@ test('bad key sets are refused with what to do', () => {
   const cases: [string, Map<string, string>, string | undefined, RegExp][] = [
     ['no key at all', new Map(), undefined, /no bundle verification key in keys\/.*custody keygen/],
     ['a key id that is not a DNS-1123 label', new Map([['Prod_Key.pem', rsa]]), undefined, /DNS-1123 label/],
-    ['a private key', new Map([['a.pem', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()]]), undefined, /not a public key in SPKI PEM/],
+    ['a private key', new Map([['a.pem', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()]]), undefined, /holds a private key/],
+    ['a public key with a private key after it', new Map([['a.pem', rsa + generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()]]), undefined, /holds a private key; remove it/],
+    ['a public key with an EC private key after it', new Map([['a.pem', rsa + generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString()]]), undefined, /holds a private key/],
+    ['two public keys in one file', new Map([['a.pem', rsa + rsa]]), undefined, /exactly one PEM block/],
+    ['text after the key', new Map([['a.pem', `${rsa}trailing\n`]]), undefined, /exactly one PEM block/],
     ['garbage', new Map([['a.pem', '-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n']]), undefined, /cannot read the public key/],
     ['an unsupported key type', new Map([['a.pem', spki(generateKeyPairSync('ed25519'))]]), undefined, /use an RSA key or an EC key/],
     ['an active key that does not exist', new Map([['a.pem', rsa]]), 'b', /keys\/active names "b".*one of: a/],
