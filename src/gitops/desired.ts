@@ -4,6 +4,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { GitopsError } from './errors.js';
 import { isWorkflowFile, WORKFLOWS_DIR } from './revision.js';
 
 /** The top-level files of a folder that are inputs of the generated trees. */
@@ -30,7 +31,15 @@ export async function readInputFolders(dir: string, selections: readonly InputSe
     const files = new Map<string, Buffer>();
     let names: string[] = [];
     try {
-      names = (await fsp.readdir(path.join(dir, s.root), { withFileTypes: true })).filter((e) => e.isFile() && s.select(e.name)).map((e) => e.name);
+      const entries = (await fsp.readdir(path.join(dir, s.root), { withFileTypes: true })).filter((e) => s.select(e.name));
+      // A link would be committed as a link (or, left out, as a deleted spec with its whole
+      // policy), while generate reads the file it points to: refused, so both agree.
+      const link = entries.find((e) => !e.isFile() && !e.isDirectory());
+      if (link) {
+        throw new GitopsError('unsupported-input', `${s.root}/${link.name} is ${link.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}: custody commits inputs as files`,
+          `replace it with the file itself (cp --remove-destination "$(readlink -f ${s.root}/${link.name})" ${s.root}/${link.name}), then run the command again`);
+      }
+      names = entries.filter((e) => e.isFile()).map((e) => e.name);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }

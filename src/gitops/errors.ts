@@ -18,6 +18,14 @@ export const GITOPS_ERRORS = {
   'index-locked': 'operational',
   /** The index is in a format Custody cannot rewrite (version 4, split or sparse index). */
   'index-unsupported': 'operational',
+  /** A linked worktree (`git worktree add`): isomorphic-git cannot write to its shared Git folder. */
+  'unsupported-worktree': 'usage',
+  /** A path Custody cannot carry through a commit unchanged (not valid UTF-8). */
+  'unsupported-path': 'usage',
+  /** An input of the trees (a spec, a key) is a symbolic link: commits carry files, not links. */
+  'unsupported-input': 'usage',
+  /** A token would travel over plain HTTP to a host other than this machine. */
+  'insecure-remote': 'usage',
   /** A generated tree could not be written to the working tree (the previous one is unchanged). */
   'write-failed': 'operational',
   /** No author name or e-mail anywhere (flags, environment, Git configuration). */
