@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { desiredTrees, KeysError, readKeys, type KeySet, type Tree } from '../generate/index.js';
 import {
-  apiUrlFor, commitRegenerated, GitopsError, gitHubClient, openRepository, parseRepositoryName, proposeChange, pushBranch, readInputFolders,
+  apiUrlFor, assertSecureTransport, commitRegenerated, GitopsError, gitHubClient, openRepository, parseRepositoryName, proposeChange, pushBranch, readInputFolders,
   render, repositoryFromUrl, resolveRemote, summarizeRevisions, tokenFromEnv, TOKEN_VARIABLES, upsertSummaryComment,
   type InputFolder, type RegenerateResult, type Repository, type RepositoryName, type SummaryFormat,
 } from '../gitops/index.js';
@@ -300,7 +300,9 @@ Exit codes: 0 written, 2 usage error, 3 GitHub refused or failed.
       }
       const result = await summarizeRevisions(repo, values.base!, values.head ?? 'HEAD');
       const token = tokenFromEnv(process.env);
-      const octokit = gitHubClient({ ...(token ? { token } : {}), apiUrl: values['api-url'] ?? process.env.GITHUB_API_URL ?? 'https://api.github.com' });
+      const apiUrl = values['api-url'] ?? process.env.GITHUB_API_URL ?? 'https://api.github.com';
+      assertSecureTransport(apiUrl, token, 'the API root');
+      const octokit = gitHubClient({ ...(token ? { token } : {}), apiUrl });
       const c = await upsertSummaryComment(octokit, { ...named, number: Number(values.pr) }, render(result.summary, 'markdown', result));
       io.stdout.write(`summary comment ${c.created ? 'added' : 'updated'}: ${c.url}\n`);
       return EXIT.ok;

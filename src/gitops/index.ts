@@ -11,7 +11,7 @@ export { INPUTS, readInputFolders, type InputFolder, type InputSelection } from 
 export { planCommit, writeCommit, type CommitPlan, type CommitResult, type CommitWriteOptions, type FileChange } from './commit.js';
 export { parseGitDate, resolvePeople, type AuthorOptions, type Person } from './author.js';
 export { commitRegenerated, summarizePlan, type RegenerateOptions, type RegenerateResult } from './regenerate.js';
-export { pushBranch, resolveRemote, tokenFromEnv, TOKEN_VARIABLES, type PushOptions, type PushResult, type Remote, type Token } from './push.js';
+export { assertSecureTransport, isLoopback, pushBranch, redactUrl, resolveRemote, tokenFromEnv, TOKEN_VARIABLES, type PushOptions, type PushResult, type Remote, type Token } from './push.js';
 export {
   apiUrlFor, COMMENT_MARKER, gitHubClient, parseRepositoryName, repositoryFromUrl, upsertPullRequest, upsertSummaryComment, withSummary,
   type CommentResult, type GitHubOptions, type PullRequestResult, type PullRequestSpec, type RepositoryName,

@@ -12,7 +12,7 @@ import type { AuthorOptions } from './author.js';
 import type { InputFolder } from './desired.js';
 import { GitopsError } from './errors.js';
 import { gitHubClient, repositoryFromUrl, upsertPullRequest, upsertSummaryComment, type CommentResult, type PullRequestResult, type RepositoryName } from './github.js';
-import { pushBranch, resolveRemote, type PushResult, type Token } from './push.js';
+import { assertSecureTransport, pushBranch, resolveRemote, type PushResult, type Token } from './push.js';
 import { commitRegenerated, type RegenerateResult } from './regenerate.js';
 import { headline, render, type RevisionLabel } from './render.js';
 import { currentBranch, gitArgs, headCommit, isNotFound, type Repository } from './repository.js';
@@ -121,6 +121,9 @@ export async function proposeChange(options: ProposeOptions): Promise<ProposeRes
   const { repo } = options;
   const base = options.base ?? 'main';
   const remote = await resolveRemote(repo, options.remote);
+  // Before anything is committed: a token that would cross the network in clear text stops here.
+  assertSecureTransport(remote.url, options.token, 'the remote');
+  if (!options.octokit) assertSecureTransport(options.apiUrl ?? 'https://api.github.com', options.token, 'the API root');
   const repository = options.repository ?? repositoryFromUrl(remote.url);
   if (!repository) throw new GitopsError('invalid-option', `cannot tell the GitHub repository from ${remote.url}`, 'pass --repo OWNER/NAME');
   const current = await currentBranch(repo);
@@ -130,14 +133,22 @@ export async function proposeChange(options: ProposeOptions): Promise<ProposeRes
     if (options.branch === base) throw new GitopsError('invalid-option', `the head branch and the base branch are both ${base}`, 'name another head branch with --branch');
     branch = await defaultBranchName(repo, options.inputs);
   }
+  const start = await headCommit(repo);
   if (branch !== current) branchCreated = await switchTo(repo, branch);
-  const regenerated = await commitRegenerated({
-    repo, trees: options.trees,
-    ...(options.inputs ? { inputs: options.inputs } : {}),
-    ...(options.workflows ? { workflows: options.workflows } : {}),
-    ...(options.author ? { author: options.author } : {}),
-    ...(options.message ? { message: options.message } : {}),
-  });
+  let regenerated: RegenerateResult;
+  try {
+    regenerated = await commitRegenerated({
+      repo, trees: options.trees,
+      ...(options.inputs ? { inputs: options.inputs } : {}),
+      ...(options.workflows ? { workflows: options.workflows } : {}),
+      ...(options.author ? { author: options.author } : {}),
+      ...(options.message ? { message: options.message } : {}),
+    });
+  } catch (err) {
+    // No commit on the branch made for this run (no author, a locked index...): HEAD goes back.
+    if (branchCreated && start && (await headCommit(repo)) === start) await switchBack(repo, branch, current, start);
+    throw err;
+  }
   const head = (await headCommit(repo))!;
   const baseRef = await baseCommit(repo, remote.name, base);
   const [mergeBase] = (await git.findMergeBase({ ...gitArgs(repo), oids: [head, baseRef.oid] })) as (string | undefined)[];

@@ -55,16 +55,41 @@ export async function resolveRemote(repo: Repository, remote = 'origin'): Promis
   } catch {
     parsed = undefined;
   }
+  // Credentials first, whatever the scheme: the URL is quoted in the messages below.
+  if (parsed && (parsed.username || parsed.password) && !/^(?:ssh:\/\/)?git@[^:/@]+[:/]/.test(url)) {
+    const clean = redactUrl(url);
+    throw new GitopsError('credentials-in-url', `the URL of ${name ? `remote "${name}"` : 'the remote'} (${clean}) carries credentials; Custody does not send or print URLs with credentials`,
+      `remove them (git remote set-url ${name ?? 'origin'} ${clean}) and put the token in ${TOKEN_VARIABLES.join(' or ')}`);
+  }
   if (!parsed || !/^https?:$/.test(parsed.protocol)) {
     const ssh = /^(?:ssh:\/\/)?git@([^:/]+)[:/](.+?)$/.exec(url);
-    throw new GitopsError('unsupported-remote', `${url} is not an http(s) remote: isomorphic-git pushes over smart HTTP only`,
+    throw new GitopsError('unsupported-remote', `${redactUrl(url)} is not an http(s) remote: isomorphic-git pushes over smart HTTP only`,
       ssh ? `use https://${ssh[1]}/${ssh[2]} (with --remote, or git remote set-url --push)` : 'use the https URL of the repository');
   }
-  if (parsed.username || parsed.password) {
-    throw new GitopsError('credentials-in-url', `the URL of ${name ? `remote "${name}"` : 'the remote'} carries credentials; Custody does not send or print URLs with credentials`,
-      `remove them (git remote set-url ${name ?? 'origin'} ${parsed.protocol}//${parsed.host}${parsed.pathname}) and put the token in ${TOKEN_VARIABLES.join(' or ')}`);
-  }
   return { url: `${parsed.protocol}//${parsed.host}${parsed.pathname}`, ...(name ? { name } : {}) };
+}
+
+/** A URL as it may be printed: any user name and password taken out (also from forms `new URL` refuses). */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1');
+}
+
+/** Loopback: the only place a token may travel over plain HTTP (a test server, a local proxy). */
+export function isLoopback(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1';
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses to send `token` in clear text: plain http is for loopback only. */
+export function assertSecureTransport(url: string, token: Token | undefined, what: string): void {
+  if (token && url.startsWith('http:') && !isLoopback(url)) {
+    throw new GitopsError('insecure-remote', `${what} ${redactUrl(url)} is plain http: the token from ${token.source} would cross the network in clear text, so nothing was sent`,
+      `use the https URL${what.startsWith('the API') ? ' (--api-url https://…)' : ' (--remote https://…)'}; plain http is accepted only for this machine (localhost)`);
+  }
 }
 
 export interface PushOptions {
@@ -103,6 +128,7 @@ export async function pushBranch(options: PushOptions): Promise<PushResult> {
     throw new GitopsError('no-branch', `there is no local branch "${branch}"`, 'commit on it first (custody commit), or name an existing branch with --branch');
   }
   const remote = await resolveRemote(repo, options.remote);
+  assertSecureTransport(remote.url, token, 'the remote');
   const remoteRef = `refs/heads/${options.remoteBranch ?? branch}`;
   const messages: string[] = [];
   let previous: string | undefined;

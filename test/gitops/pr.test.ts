@@ -132,6 +132,13 @@ test('nothing to propose, or the base as head: usage errors, nothing pushed or o
     const same = await custody(['pr', '--api-url', gh.url, '--branch', 'main', ...AUTHOR], w.clone, { CUSTODY_GIT_TOKEN: TOKEN });
     assert.is(same.code, 2);
     assert.match(same.stderr, 'error[invalid-option]: the head branch and the base branch are both main');
+    // A commit that cannot be made (no author): HEAD back on main, no branch left behind.
+    edit(w.clone, MOVIE, FLOW, `${FLOW}\n    - { from: vfx-1, to: owner, methods: [POST], path: /api/owner }`);
+    const anonymous = await custody(['pr', '--api-url', gh.url], w.clone, { CUSTODY_GIT_TOKEN: TOKEN, HOME: tempDir('home') });
+    assert.is(anonymous.code, 2, anonymous.stdout + anonymous.stderr);
+    assert.match(anonymous.stderr, 'error[missing-author]');
+    assert.is(git(w.clone, 'rev-parse', '--abbrev-ref', 'HEAD'), 'main');
+    assert.is(git(w.clone, 'branch', '--list', 'custody/*'), '');
     const repo = await custody(['pr', '--repo', 'not a repo'], w.clone);
     assert.is(repo.code, 2);
     assert.match(repo.stderr, '--repo not a repo is not OWNER/NAME');

@@ -126,16 +126,23 @@ test('someone else pushed to the branch first: error[non-fast-forward] says how 
   }
 });
 
-test('remotes Custody will not use: SSH, credentials in the URL, no such remote (exit 2); an unreachable one (exit 3)', async () => {
+test('remotes Custody will not use: SSH, credentials in the URL, a token over plain http to another host, no such remote (exit 2); an unreachable one (exit 3)', async () => {
   const dir = await fixtureRepository();
   const cases: [string[], number, RegExp][] = [
     [['push', '--remote', 'git@github.com:acme/custody.git'], 2, /error\[unsupported-remote\].*\n  hint: use https:\/\/github.com\/acme\/custody.git/],
     [['push', '--remote', 'https://x-access-token:secret@github.example/acme/custody.git'], 2, /error\[credentials-in-url\]/],
+    // Any scheme: the credentials check comes before the message that quotes the URL.
+    [['push', '--remote', 'git+https://x-access-token:secret@github.example/acme/custody.git'], 2, /error\[credentials-in-url\].*\(git\+https:\/\/github.example\/acme\/custody.git\)/],
+    [['push', '--remote', 'ssh://deploy:secret@github.example/acme/custody.git'], 2, /error\[credentials-in-url\]/],
     [['push'], 2, /error\[no-remote\]: no remote "origin"/],
     [['push', '--remote', 'http://127.0.0.1:9/acme/custody.git'], 3, /error\[remote-unreachable\]: cannot reach http:\/\/127.0.0.1:9\/acme\/custody.git \(ECONNREFUSED\)/],
+    // A token over plain http to another machine: refused before any connection.
+    [['push', '--remote', 'http://192.0.2.1/acme/custody.git'], 2, /error\[insecure-remote\]: the remote http:\/\/192.0.2.1\/acme\/custody.git is plain http: the token from CUSTODY_GIT_TOKEN would cross the network in clear text, so nothing was sent/],
+    [['pr', '--remote', 'https://github.example/acme/custody.git', '--api-url', 'http://github.example/api/v3'], 2, /error\[insecure-remote\]: the API root http:\/\/github.example\/api\/v3 is plain http/],
+    [['comment', '--pr', '1', '--base', 'HEAD', '--repo', 'acme/custody', '--api-url', 'http://github.example/api/v3'], 2, /error\[insecure-remote\]: the API root/],
   ];
   for (const [args, code, pattern] of cases) {
-    const r = await custody(args, dir);
+    const r = await custody(args, dir, { CUSTODY_GIT_TOKEN: 'secret' });
     assert.is(r.code, code, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, pattern);
     assert.not.match(r.stderr, 'secret');
