@@ -56,12 +56,27 @@ export function apiUrlFor(remoteUrl: string): string {
   return u.hostname === 'github.com' || u.hostname === 'www.github.com' ? 'https://api.github.com' : `${u.protocol}//${u.host}/api/v3`;
 }
 
-/** A pull request body with the summary section put in, or replaced: text outside the markers is the author's and stays. */
+/**
+ * The summary as it goes between the markers: it must never hold a marker (or any HTML comment
+ * opener), or the next update would stop at it. `render` escapes every `<` taken from a spec, so
+ * this only matters for a summary built some other way; there, a `<!--` becomes `&lt;!--`, which
+ * Markdown shows as written.
+ */
+export function neutralizeMarkers(markdown: string): string {
+  return markdown.split('<!--').join('&lt;!--');
+}
+
+/**
+ * A pull request body with the summary section put in, or replaced: text outside the markers is
+ * the author's and stays. The section runs from the first start marker to the last end marker
+ * after it, so a body that gathered several sections (from a summary that carried a marker of
+ * its own, before it was escaped) comes back to one.
+ */
 export function withSummary(body: string | null | undefined, summaryMarkdown: string): string {
-  const section = `${SUMMARY_START}\n${summaryMarkdown.trim()}\n${SUMMARY_END}`;
+  const section = `${SUMMARY_START}\n${neutralizeMarkers(summaryMarkdown.trim())}\n${SUMMARY_END}`;
   const text = body ?? '';
   const start = text.indexOf(SUMMARY_START);
-  const end = text.indexOf(SUMMARY_END, start);
+  const end = start >= 0 ? text.lastIndexOf(SUMMARY_END) : -1;
   if (start >= 0 && end > start) return `${text.slice(0, start)}${section}${text.slice(end + SUMMARY_END.length)}`;
   return text.trim() ? `${text.trimEnd()}\n\n${section}\n` : `${section}\n`;
 }
@@ -125,13 +140,49 @@ export interface CommentResult {
   readonly created: boolean;
 }
 
-/** The one summary comment of a pull request (or issue), created or updated in place. */
-export async function upsertSummaryComment(octokit: Octokit, target: RepositoryName & { readonly number: number }, summaryMarkdown: string): Promise<CommentResult> {
-  const { owner, repo, number } = target;
-  const body = `${COMMENT_MARKER}\n${summaryMarkdown.trim()}\n`;
+/** A comment's author as the API gives it. */
+export interface CommentAuthor {
+  readonly login: string;
+  readonly id: number;
+  readonly type: string;
+}
+
+/** The account GitHub Actions' GITHUB_TOKEN writes as. */
+export const ACTIONS_BOT = 'github-actions[bot]';
+
+/**
+ * Who may have written Custody's summary comment: the account the token belongs to, so that a
+ * comment someone else wrote with the marker is never taken for Custody's (and updated, or left
+ * saying "no change"). A person's token (or a classic one) names its account through GET /user (matched by id, which a rename keeps).
+ * GITHUB_TOKEN and an app's installation token cannot call it (403 "Resource not accessible by
+ * integration"); then, inside GitHub Actions (GITHUB_ACTIONS=true), the author must be
+ * `github-actions[bot]`, and elsewhere any bot account (`type: Bot`, which only a GitHub App or
+ * GitHub itself can be). A person can never pass for either.
+ */
+export async function summaryAuthor(octokit: Octokit, env: NodeJS.ProcessEnv = process.env): Promise<(author: CommentAuthor | null | undefined) => boolean> {
   try {
+    const { data } = await octokit.rest.users.getAuthenticated();
+    return (a) => !!a && a.id === data.id;
+  } catch (err) {
+    const e = err as HttpFailure;
+    if (e.status !== 403 || e.response?.headers?.['x-ratelimit-remaining'] === '0') throw err;
+  }
+  if (env.GITHUB_ACTIONS === 'true') return (a) => !!a && a.type === 'Bot' && a.login === ACTIONS_BOT;
+  return (a) => !!a && a.type === 'Bot';
+}
+
+/**
+ * The one summary comment of a pull request (or issue), created or updated in place. Only a
+ * comment that starts with the marker and was written by the token's own account (see
+ * `summaryAuthor`) is Custody's; one by anyone else is left alone, and a new one created.
+ */
+export async function upsertSummaryComment(octokit: Octokit, target: RepositoryName & { readonly number: number }, summaryMarkdown: string, env: NodeJS.ProcessEnv = process.env): Promise<CommentResult> {
+  const { owner, repo, number } = target;
+  const body = `${COMMENT_MARKER}\n${neutralizeMarkers(summaryMarkdown.trim())}\n`;
+  try {
+    const isMine = await summaryAuthor(octokit, env);
     const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 });
-    const mine = comments.find((c) => (c.body ?? '').startsWith(COMMENT_MARKER));
+    const mine = comments.find((c) => (c.body ?? '').startsWith(COMMENT_MARKER) && isMine(c.user));
     if (mine) {
       const { data } = await octokit.rest.issues.updateComment({ owner, repo, comment_id: mine.id, body });
       return { id: data.id, url: data.html_url, created: false };

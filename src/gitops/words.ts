@@ -1,7 +1,8 @@
 /**
  * The summary in words a reviewer reads: "vfx-2 may now POST /api/color to color, Mon–Fri
  * 08:00–17:00 Europe/Paris". One function per kind of change, with a style so that Markdown can
- * set names and paths as code (a path such as `/jobs/*` would otherwise turn into emphasis).
+ * set names and paths as code (a path such as `/jobs/*` would otherwise turn into emphasis), and
+ * escape every piece of free text a spec carries (attribute names and values, conditions).
  */
 import type { Workflow } from '../spec/index.js';
 import type { AccessChange, AgentChange, SettingChange, WorkflowChange } from './diff.js';
@@ -13,9 +14,40 @@ export interface Style {
   code(s: string): string;
   /** What changed for the caller: "may now", "may no longer". */
   verb(s: string): string;
+  /** Free text: attribute names and values, conditions, anything else a spec's author wrote. */
+  text(s: string): string;
 }
 
-export const PLAIN: Style = { name: (s) => s, code: (s) => s, verb: (s) => s };
+export const PLAIN: Style = { name: (s) => s, code: (s) => s, verb: (s) => s, text: (s) => s };
+
+/**
+ * Text set in Markdown so that it reads as written and never as Markdown or HTML: `<` and `&` as
+ * character references (no tag, no HTML comment, so never a summary marker), the characters of
+ * inline constructs backslash-escaped (code, emphasis, links, strikethrough, math, table cells),
+ * `_` too unless it sits between letters or digits (where it is inert), and control characters
+ * written as escapes (`\n`), so that the text stays on its line.
+ */
+export function markdownText(s: string): string {
+  return s
+    .replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1))
+    .replace(/[\\`*[\]|~$]/g, '\\$&')
+    .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;');
+}
+
+/**
+ * A Markdown code span of any text: fenced with one backtick more than the longest run inside
+ * it. Text that holds `<`, `|` or a control character, which a code span can neither escape nor
+ * keep from an HTML comment or a table row, is set as `<code>` around escaped text instead.
+ */
+export function markdownCode(s: string): string {
+  if (/[<|\u0000-\u001f\u007f]/.test(s)) return `<code>${markdownText(s)}</code>`;
+  const longest = Math.max(0, ...(s.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = /^`|`$/.test(s) || (/^ /.test(s) && / $/.test(s) && s.trim() !== '') ? ' ' : '';
+  return `${fence}${pad}${s}${pad}${fence}`;
+}
 
 export function list(items: readonly string[]): string {
   if (items.length <= 1) return items.join('');
@@ -26,16 +58,17 @@ export function accessWords(c: Omit<AccessChange, 'text'>, s: Style = PLAIN): st
   const who = s.name(c.from);
   const to = s.name(c.to);
   const what = `${list(c.methods.map(s.code))} ${s.code(c.path)}`;
-  const asWritten = c.written ? ` (as written: ${c.written})` : '';
+  const asWritten = c.written ? ` (as written: ${s.text(c.written)})` : '';
+  const when = c.condition ? s.text(c.condition) : undefined;
   switch (c.kind) {
     case 'added':
-      return `${who} ${s.verb('may now')} ${what} to ${to}${c.condition ? `, ${c.condition}` : ''}${asWritten}`;
+      return `${who} ${s.verb('may now')} ${what} to ${to}${when ? `, ${when}` : ''}${asWritten}`;
     case 'removed':
-      return `${who} ${s.verb('may no longer')} ${what} to ${to}${c.condition ? ` (before: ${c.condition})` : ''}`;
+      return `${who} ${s.verb('may no longer')} ${what} to ${to}${when ? ` (before: ${when})` : ''}`;
     case 'path':
-      return `${who} ${s.verb('may now')} ${what} to ${to} instead of ${s.code(c.previousPath ?? '')}${c.condition ? `, ${c.condition}` : ''}${asWritten}`;
+      return `${who} ${s.verb('may now')} ${what} to ${to} instead of ${s.code(c.previousPath ?? '')}${when ? `, ${when}` : ''}${asWritten}`;
     case 'condition':
-      return `${who} ${s.verb('may now')} ${what} to ${to} ${c.condition ? `only ${c.condition}` : 'at any time'} (before: ${c.previousCondition ?? 'at any time'})${asWritten}`;
+      return `${who} ${s.verb('may now')} ${what} to ${to} ${when ? `only ${when}` : 'at any time'} (before: ${c.previousCondition ? s.text(c.previousCondition) : 'at any time'})${asWritten}`;
   }
 }
 
@@ -53,13 +86,13 @@ export function agentWords(c: Omit<AgentChange, 'text'>, s: Style = PLAIN): stri
     case 'renamed':
       return `agent ${s.name(c.previousName ?? '')} renamed ${a}: its mesh identity becomes ${s.code(c.principal ?? '')}`;
     case 'moved':
-      return `agent ${a} moves from ${c.before} to ${c.after}`;
+      return `agent ${a} moves from ${s.text(c.before ?? '')} to ${s.text(c.after ?? '')}`;
     case 'attributes':
-      return `agent ${a} attributes: ${(c.attributes ?? []).map((x) => `${x.name} ${value(x.before)} → ${value(x.after)}`).join(', ')}`;
+      return `agent ${a} attributes: ${(c.attributes ?? []).map((x) => `${s.text(x.name)} ${s.text(value(x.before))} → ${s.text(value(x.after))}`).join(', ')}`;
     case 'image':
       return `agent ${a} image: ${s.code(c.before ?? '')} → ${s.code(c.after ?? '')}`;
     case 'port':
-      return `agent ${a} port: ${c.before} → ${c.after}`;
+      return `agent ${a} port: ${s.text(c.before ?? '')} → ${s.text(c.after ?? '')}`;
   }
 }
 
@@ -68,7 +101,7 @@ export function settingWords(setting: SettingChange['setting'], before: string, 
     case 'owner':
       return `owner: ${s.name(before)} → ${s.name(after)}`;
     case 'timezone':
-      return `timezone: ${before} → ${after} (every hours and days condition is now read in ${after})`;
+      return `timezone: ${s.text(before)} → ${s.text(after)} (every hours and days condition is now read in ${s.text(after)})`;
     case 'trustDomain':
       return `trust domain: ${s.code(before)} → ${s.code(after)} (every agent's mesh identity changes)`;
   }

@@ -5,7 +5,7 @@
  * operation's schemas (ajv), and every response it gives is checked against the operation's
  * response schema for that status. Anything else is a violation, listed in `violations`, which
  * every test asserts empty. Responses start from GitHub's own documented examples, overlaid with
- * the stand-in's state (pull requests, comments).
+ * the stand-in's state (pull requests, comments, and the account the token belongs to).
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -109,6 +109,18 @@ export interface Pull {
   repo: string;
 }
 
+/** A GitHub account: a person (`User`) or an app's or GitHub Actions' bot (`Bot`). */
+export interface Account {
+  readonly login: string;
+  readonly id: number;
+  readonly type: 'User' | 'Bot';
+}
+
+/** The account a person's token belongs to, unless a test names another. */
+export const TOKEN_USER: Account = { login: 'custody-bot', id: 4242, type: 'User' };
+/** The account GITHUB_TOKEN writes as in GitHub Actions. */
+export const ACTIONS_BOT: Account = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' };
+
 export interface Comment {
   id: number;
   issue: number;
@@ -117,6 +129,8 @@ export interface Comment {
   repo: string;
   created: string;
   updated: string;
+  /** Who wrote it; absent: the documented example's author (octocat). */
+  user?: Account;
 }
 
 export interface StandInOptions {
@@ -128,6 +142,14 @@ export interface StandInOptions {
   readonly repositories?: readonly string[];
   /** Whether a branch exists in the repository (GitHub refuses a pull request from a branch it lacks). */
   readonly hasBranch?: (owner: string, repo: string, branch: string) => boolean;
+  /**
+   * What the token is. `user` (default): a person's token, whose account GET /user gives.
+   * `integration`: GITHUB_TOKEN or an app's installation token, for which GET /user answers 403
+   * "Resource not accessible by integration".
+   */
+  readonly tokenKind?: 'user' | 'integration';
+  /** The token's account, which writes the comments it creates: default TOKEN_USER for a user token, ACTIONS_BOT for an integration. */
+  readonly account?: Account;
 }
 
 export interface LoggedCall {
@@ -159,6 +181,8 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
   const pulls: Pull[] = [];
   const comments: Comment[] = [];
   const broken = new Set<string>();
+  const tokenKind = options.tokenKind ?? 'user';
+  const account = options.account ?? (tokenKind === 'user' ? TOKEN_USER : ACTIONS_BOT);
   let nextId = 1000;
   const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -185,13 +209,25 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
       requested_teams: [], requested_reviewers: [],
     };
   };
-  const commentObject = (o: Operation, status: number, c: Comment, template: Json = undefined): Json => ({
-    ...(template ?? example(o, status)),
-    id: c.id, body: c.body, created_at: c.created, updated_at: c.updated,
-    html_url: `${HOST}/${c.owner}/${c.repo}/pull/${c.issue}#issuecomment-${c.id}`,
-    issue_url: `${HOST}/api/v3/repos/${c.owner}/${c.repo}/issues/${c.issue}`,
-    url: `${HOST}/api/v3/repos/${c.owner}/${c.repo}/issues/comments/${c.id}`,
+  /** An account over a documented user object (a simple user in a comment, a private user from GET /user). */
+  const accountObject = (base: Json, a: Account): Json => ({
+    ...base,
+    login: a.login, id: a.id, type: a.type, site_admin: false,
+    node_id: Buffer.from(`04:${a.type}${a.id}`).toString('base64'),
+    url: `${HOST}/api/v3/users/${encodeURIComponent(a.login)}`,
+    html_url: a.type === 'Bot' ? `${HOST}/apps/${a.login.replace(/\[bot\]$/, '')}` : `${HOST}/${a.login}`,
   });
+  const commentObject = (o: Operation, status: number, c: Comment, template: Json = undefined): Json => {
+    const base = template ?? example(o, status);
+    return {
+      ...base,
+      ...(c.user ? { user: accountObject(base.user, c.user) } : {}),
+      id: c.id, body: c.body, created_at: c.created, updated_at: c.updated,
+      html_url: `${HOST}/${c.owner}/${c.repo}/pull/${c.issue}#issuecomment-${c.id}`,
+      issue_url: `${HOST}/api/v3/repos/${c.owner}/${c.repo}/issues/${c.issue}`,
+      url: `${HOST}/api/v3/repos/${c.owner}/${c.repo}/issues/comments/${c.id}`,
+    };
+  };
 
   type Reply = { status: number; body?: Json; headers?: Record<string, string> };
   const handlers: Record<string, (o: Operation, p: Record<string, string>, q: URLSearchParams, body: Json) => Reply> = {
@@ -230,8 +266,12 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
       if (page * perPage < all.length) headers.Link = `<${baseUrl}/repos/${p.owner}/${p.repo}/issues/${p.issue_number}/comments?per_page=${perPage}&page=${page + 1}>; rel="next"`;
       return { status: 200, body: all.slice((page - 1) * perPage, page * perPage).map((c) => commentObject(o, 200, c, structuredClone(template))), headers };
     },
+    'users/get-authenticated': (o) => {
+      if (tokenKind === 'integration') return { status: 403, body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user', status: '403' } };
+      return { status: 200, body: accountObject(example(o, 200), account) };
+    },
     'issues/create-comment': (o, p, _q, body) => {
-      const c: Comment = { id: nextId++, issue: Number(p.issue_number), body: body.body, owner: p.owner!, repo: p.repo!, created: now(), updated: now() };
+      const c: Comment = { id: nextId++, issue: Number(p.issue_number), body: body.body, owner: p.owner!, repo: p.repo!, created: now(), updated: now(), user: account };
       comments.push(c);
       return { status: 201, body: commentObject(o, 201, c) };
     },

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import {
   apiUrlFor, COMMENT_MARKER, gitHubClient, GitopsError, repositoryFromUrl, SUMMARY_END, SUMMARY_START, upsertPullRequest, upsertSummaryComment, withSummary,
 } from '../../src/gitops/index.js';
-import { startGitHubStandIn, type GitHubStandIn } from './github-standin.js';
+import { ACTIONS_BOT, startGitHubStandIn, TOKEN_USER, type Account, type GitHubStandIn } from './github-standin.js';
 
 const TOKEN = 'ghs_standin0123456789';
 const token = { value: TOKEN, source: 'GITHUB_TOKEN' };
@@ -75,6 +75,78 @@ test('one summary comment: created, then updated in place (found by its marker p
     assert.is(s.calls.filter((c) => c.operationId === 'issues/list-comments').length, 4);
     assert.equal(s.violations, []);
   });
+});
+
+test('withSummary: a summary that carries a marker cannot split the section; a body that gathered several sections comes back to one', () => {
+  const hostile = `- note: ${SUMMARY_END} <!--\n- ${SUMMARY_START} ${COMMENT_MARKER}`;
+  const escaped = '- note: &lt;!-- custody-summary:end --> &lt;!--\n- &lt;!-- custody-summary:start --> &lt;!-- custody-summary -->';
+  let body = 'Why: notes.';
+  const lengths: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    body = withSummary(body, hostile);
+    lengths.push(body.length);
+  }
+  assert.is(new Set(lengths).size, 1, String(lengths));
+  assert.is(body, `Why: notes.\n\n${SUMMARY_START}\n${escaped}\n${SUMMARY_END}\n`);
+  // What an earlier version left after a few updates: the section runs to the last end marker.
+  const gathered = `Why: notes.\n\n${SUMMARY_START}\nnew ${SUMMARY_END} <!--\n${SUMMARY_END} <!--\n${SUMMARY_END}\nReviewed-by: someone`;
+  assert.is(withSummary(gathered, 'clean'), `Why: notes.\n\n${SUMMARY_START}\nclean\n${SUMMARY_END}\nReviewed-by: someone`);
+});
+
+const MALLORY: Account = { login: 'mallory', id: 666, type: 'User' };
+const OTHER_APP: Account = { login: 'other-app[bot]', id: 777, type: 'Bot' };
+const planted = (issue: number, id: number, user: Account) => ({ id, issue, body: `${COMMENT_MARKER}\nNo change to access, manifests or policy bundles.\n`, owner: 'acme', repo: 'custody', created: '2026-01-01T00:00:00Z', updated: '2026-01-01T00:00:00Z', user });
+
+test('summary comment: one with the marker written by someone else (mallory) is left alone; Custody writes and then updates its own', async () => {
+  await withStandIn(async (s) => {
+    const octokit = gitHubClient({ token, apiUrl: s.url });
+    const pr = await upsertPullRequest(octokit, spec('s'));
+    s.comments.push(planted(pr.number, 7, MALLORY));
+    const a = await upsertSummaryComment(octokit, { owner: 'acme', repo: 'custody', number: pr.number }, 'summary one');
+    assert.is(a.created, true);
+    assert.is.not(a.id, 7);
+    const b = await upsertSummaryComment(octokit, { owner: 'acme', repo: 'custody', number: pr.number }, 'summary two');
+    assert.is(b.created, false);
+    assert.is(b.id, a.id);
+    assert.equal(s.comments.map((c) => [c.id, c.user?.login, c.body]), [
+      [7, 'mallory', `${COMMENT_MARKER}\nNo change to access, manifests or policy bundles.\n`],
+      [a.id, TOKEN_USER.login, `${COMMENT_MARKER}\nsummary two\n`],
+    ]);
+    assert.equal(s.calls.filter((c) => c.operationId === 'users/get-authenticated').map((c) => c.status), [200, 200]);
+    assert.equal(s.violations, []);
+  });
+});
+
+test('summary comment with GITHUB_TOKEN or an app\'s token (GET /user: 403): in GitHub Actions only github-actions[bot]\'s, elsewhere only a bot\'s', async () => {
+  await withStandIn(async (s) => {
+    const octokit = gitHubClient({ token, apiUrl: s.url });
+    const target = { owner: 'acme', repo: 'custody', number: 1 };
+    s.comments.push(planted(1, 7, MALLORY), planted(1, 8, OTHER_APP));
+    const actions = { GITHUB_ACTIONS: 'true' };
+    const a = await upsertSummaryComment(octokit, target, 'summary one', actions);
+    assert.is(a.created, true);
+    const b = await upsertSummaryComment(octokit, target, 'summary two', actions);
+    assert.equal([b.created, b.id], [false, a.id]);
+    assert.equal(s.comments.map((c) => [c.id, c.user?.login, c.body.split('\n')[1]]), [
+      [7, 'mallory', 'No change to access, manifests or policy bundles.'],
+      [8, 'other-app[bot]', 'No change to access, manifests or policy bundles.'],
+      [a.id, ACTIONS_BOT.login, 'summary two'],
+    ]);
+    assert.equal(s.calls.filter((c) => c.operationId === 'users/get-authenticated').map((c) => c.status), [403, 403]);
+    assert.equal(s.violations, []);
+  }, { tokenKind: 'integration' });
+  // Outside GitHub Actions an installation token's own login is unknown: a bot's comment is taken, a person's never.
+  await withStandIn(async (s) => {
+    const octokit = gitHubClient({ token, apiUrl: s.url });
+    const target = { owner: 'acme', repo: 'custody', number: 1 };
+    s.comments.push(planted(1, 7, MALLORY));
+    const a = await upsertSummaryComment(octokit, target, 'summary one', {});
+    assert.is(a.created, true);
+    const b = await upsertSummaryComment(octokit, target, 'summary two', {});
+    assert.equal([b.created, b.id], [false, a.id]);
+    assert.is(s.comments.find((c) => c.id === 7)!.body.split('\n')[1], 'No change to access, manifests or policy bundles.');
+    assert.equal(s.violations, []);
+  }, { tokenKind: 'integration', account: { login: 'custody-app[bot]', id: 99, type: 'Bot' } });
 });
 
 test('the stand-in fails a request GitHub\'s description does not allow: unknown route, missing field, wrong type, bad response', async () => {
