@@ -105,8 +105,15 @@ Options:
   --json         JSON, for programs
   -h, --help     this help
 
-Exit codes: 0 printed, 1 the head revision has spec errors (its summary leaves those files out),
-2 usage error (e.g. an unknown revision), 3 the repository cannot be read.
+The changed files of bundles/ and generated/ are also checked against what the head's specs and
+keys generate (custody generate --check, limited to them): a hand edit of a bundle or manifest,
+or trees committed without their specs, enforce something the summary does not describe, and
+are listed first. Changes to keys/ (the keys sidecars verify bundles with) are listed with their
+fingerprints.
+
+Exit codes: 0 printed, 1 the head revision has spec errors (its summary leaves those files out)
+or changed generated files that are not what its specs generate, 2 usage error (e.g. an unknown
+revision), 3 the repository cannot be read.
 `,
   async run(args, io) {
     const { values } = parse(args, { base: { type: 'string' }, head: { type: 'string' }, json: { type: 'boolean' }, markdown: { type: 'boolean' } });
@@ -117,8 +124,10 @@ Exit codes: 0 printed, 1 the head revision has spec errors (its summary leaves t
     return guarded(io, 'diff', async () => {
       const result = await summarizeRevisions(repository(io), values.base!, values.head ?? 'HEAD');
       io.stdout.write(render(result.summary, format, result));
-      if (result.summary.notCompared.length) io.stderr.write(`custody diff: not compared, the spec has errors in one of the revisions: ${result.summary.notCompared.join(', ')} (custody check says why)\n`);
-      return result.summary.notCompared.length ? EXIT.invalid : EXIT.ok;
+      const { notCompared, generated } = result.summary;
+      if (notCompared.length) io.stderr.write(`custody diff: not compared, the spec has errors in one of the revisions: ${notCompared.join(', ')} (custody check says why)\n`);
+      if (generated?.files.length) io.stderr.write(`custody diff: ${plural(generated.files.length, 'changed generated file')} not what the head's specs generate: ${generated.files.map((f) => f.path).join(', ')}\n`);
+      return notCompared.length || generated?.files.length ? EXIT.invalid : EXIT.ok;
     });
   },
 };
@@ -142,7 +151,8 @@ Options:
   --author-name NAME     author (default GIT_AUTHOR_NAME, then git config user.name)
   --author-email EMAIL   author e-mail (default GIT_AUTHOR_EMAIL, then git config user.email)
   --message-file FILE    the message's own text
-  --trees-only           commit bundles/ and generated/ only, not the specs and keys
+  --trees-only           commit bundles/ and generated/ only; the specs and keys must be
+                         committed already (else nothing is written, exit 2)
   -h, --help             this help
 
 Exit codes: 0 committed (or nothing to commit), 1 spec or key errors (nothing written),
@@ -157,7 +167,7 @@ Exit codes: 0 committed (or nothing to commit), 1 spec or key errors (nothing wr
       const regen = await regeneration(io, repo, 'commit');
       if (typeof regen === 'number') return regen;
       const result = await commitRegenerated({
-        repo, trees: regen.trees, ...(values['trees-only'] ? {} : { inputs: regen.inputs, workflows: regen.workflows }),
+        repo, trees: regen.trees, inputs: regen.inputs, ...(values['trees-only'] ? { treesOnly: true } : { workflows: regen.workflows }),
         ...(message ? { message } : {}), author: authorOptions(values),
       });
       if (result.commit) io.stdout.write(render(result.summary, 'text'));

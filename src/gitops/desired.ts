@@ -5,7 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { GitopsError } from './errors.js';
-import { isWorkflowFile, WORKFLOWS_DIR } from './revision.js';
+import { isKeyFile, isWorkflowFile, KEYS_DIR, WORKFLOWS_DIR } from './revision.js';
 
 /** The top-level files of a folder that are inputs of the generated trees. */
 export interface InputSelection {
@@ -22,7 +22,7 @@ export interface InputFolder extends InputSelection {
 /** What the trees are rendered from: the specs, and the bundle verification keys (`keys/`). */
 export const INPUTS: readonly InputSelection[] = [
   { root: WORKFLOWS_DIR, select: isWorkflowFile },
-  { root: 'keys', select: (name) => name.endsWith('.pem') || name === 'active' },
+  { root: KEYS_DIR, select: isKeyFile },
 ];
 
 /** The selected files of each input folder of the working tree at `dir` (absent folder: none). */

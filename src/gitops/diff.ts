@@ -9,6 +9,7 @@
 import type { Agent, Workflow } from '../spec/index.js';
 import { agentRenames, grantKey, grants, workflowRenames, type Grant } from './access.js';
 import { isManifestFile, manifestObjects, manifestTree, type ManifestObject } from './manifest-objects.js';
+import { compareKeys, type KeyChanges, type KeyFiles } from './key-changes.js';
 import { accessWords, agentWords, settingWords, workflowWords } from './words.js';
 
 /** One version of the repository, as the summary needs it. */
@@ -22,6 +23,20 @@ export interface DiffSide {
    * be left out (a reader that skips identical Git trees does): they count for nothing.
    */
   readonly files: ReadonlyMap<string, string>;
+  /** The whole of `keys/` (`*.pem`, `active`) when it differs between the versions; else absent on both sides. */
+  readonly keys?: KeyFiles;
+}
+
+/**
+ * Files of the head's generated trees that this change touches and that are not what the head's
+ * specs and keys generate: a hand edit, or trees committed without their specs. The access
+ * summary reads the specs, so these files enforce something it does not describe.
+ */
+export interface GeneratedCheck {
+  /** False when the head's specs or keys have errors: nothing could be compared. */
+  readonly checked: boolean;
+  readonly reason?: string;
+  readonly files: readonly { readonly path: string; readonly problem: 'differs' | 'not-generated' | 'missing' }[];
 }
 
 export type AccessChangeKind = 'added' | 'removed' | 'condition' | 'path';
@@ -119,6 +134,10 @@ export interface ChangeSummary {
   readonly bundles: readonly BundleChange[];
   /** Workflow files with errors in either version, left out of the comparison. */
   readonly notCompared: readonly string[];
+  /** The bundle verification keys, when they changed. */
+  readonly keys?: KeyChanges;
+  /** Whether the changed generated files are what the head's specs generate (when it was checked). */
+  readonly generated?: GeneratedCheck;
   readonly counts: {
     readonly access: { readonly added: number; readonly changed: number; readonly removed: number };
     readonly objects: { readonly added: number; readonly changed: number; readonly removed: number };
@@ -149,11 +168,18 @@ export function summarize(base: DiffSide, head: DiffSide): ChangeSummary {
     objects.changed += m.changed;
     objects.removed += m.removed;
   }
-  return { workflows, manifests, bundles, notCompared, counts: { access, objects, bundles: bundles.length } };
+  const keys = base.keys || head.keys ? compareKeys(base.keys ?? new Map(), head.keys ?? new Map()) : undefined;
+  return { workflows, manifests, bundles, notCompared, ...(keys ? { keys } : {}), counts: { access, objects, bundles: bundles.length } };
 }
 
 export function isEmpty(summary: ChangeSummary): boolean {
-  return summary.workflows.length === 0 && summary.manifests.length === 0 && summary.bundles.length === 0 && summary.notCompared.length === 0;
+  return summary.workflows.length === 0 && summary.manifests.length === 0 && summary.bundles.length === 0 && summary.notCompared.length === 0
+    && !summary.keys && !summary.generated?.files.length;
+}
+
+/** Whether the summary says nothing about who may do what changed: no grant, agent, setting, key, or unexplained tree change. */
+export function accessUnchanged(summary: ChangeSummary): boolean {
+  return summary.workflows.length === 0 && !summary.keys && !summary.generated?.files.length && summary.generated?.checked !== false && summary.notCompared.length === 0;
 }
 
 function compareWorkflows(base: readonly Workflow[], head: readonly Workflow[]): WorkflowChange[] {

@@ -24,6 +24,8 @@ export const GITOPS_ERRORS = {
   'unsupported-path': 'usage',
   /** An input of the trees (a spec, a key) is a symbolic link: commits carry files, not links. */
   'unsupported-input': 'usage',
+  /** `--trees-only` while specs or keys differ from HEAD: the trees would not match the commit's own inputs. */
+  'inputs-uncommitted': 'usage',
   /** A token would travel over plain HTTP to a host other than this machine. */
   'insecure-remote': 'usage',
   /** A generated tree could not be written to the working tree (the previous one is unchanged). */

@@ -161,7 +161,7 @@ export async function proposeChange(options: ProposeOptions): Promise<ProposeRes
     throw new GitopsError('nothing-to-propose', `${branch} has no commit that ${baseRef.name} lacks: there is no change to propose`, 'edit a workflow spec under workflows/ and run the command again');
   }
   const push = await pushBranch({ repo, remote: remote.name ?? remote.url, branch, ...(options.token ? { token: options.token } : {}), ...(options.http ? { http: options.http } : {}) });
-  const summary = await summarizeCommits(repo, mergeBase, head);
+  const summary = await summarizeCommits(repo, mergeBase, head, { checkGenerated: true });
   const labels = { base: { name: baseRef.name, commit: mergeBase }, head: { name: branch, commit: head } };
   const markdown = render(summary, 'markdown', labels);
   const octokit = options.octokit ?? gitHubClient({ ...(options.token ? { token: options.token } : {}), ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}) });

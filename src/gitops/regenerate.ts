@@ -13,7 +13,7 @@ import { summarize, type ChangeSummary } from './diff.js';
 import { GitopsError } from './errors.js';
 import { headline, render } from './render.js';
 import type { Repository } from './repository.js';
-import { GENERATED_ROOTS, isWorkflowFile, readText, sideOf, WORKFLOWS_DIR } from './revision.js';
+import { GENERATED_ROOTS, isKeyFile, isWorkflowFile, keyFilesAt, KEYS_DIR, readText, sideOf, WORKFLOWS_DIR } from './revision.js';
 
 export interface RegenerateOptions {
   readonly repo: Repository;
@@ -21,6 +21,11 @@ export interface RegenerateOptions {
   readonly trees: readonly Tree[];
   /** Input folders to commit with them (`readInputFolders`); none: only the trees are committed. */
   readonly inputs?: readonly InputFolder[];
+  /**
+   * Commit the trees alone: `inputs` must then equal HEAD's (else `inputs-uncommitted`, nothing
+   * written), so the commit's trees are what its own specs and keys generate.
+   */
+  readonly treesOnly?: boolean;
   /** The checked workflows of `inputs` (the caller checked them already): spares loading them again for the summary. */
   readonly workflows?: readonly Workflow[];
   /** The message's own text, before the summary; default: a headline made from the summary. */
@@ -45,6 +50,15 @@ export interface RegenerateResult {
 
 export async function commitRegenerated(options: RegenerateOptions): Promise<RegenerateResult> {
   const { repo } = options;
+  // Planned before anything is written: the plan reads the desired trees and HEAD, not the working tree.
+  const plan = await planCommit({ repo, trees: options.trees, ...(options.inputs ? { inputs: options.inputs } : {}) });
+  if (options.treesOnly) {
+    const inputs = plan.changes.filter((c) => !options.trees.some((t) => c.path.startsWith(`${t.root}/`)));
+    if (inputs.length) {
+      throw new GitopsError('inputs-uncommitted', `the trees would be generated from ${inputs.map((c) => c.path).join(', ')} as in the working tree, which differ${inputs.length === 1 ? 's' : ''} from HEAD: a commit of the trees alone would not match its own specs and keys (custody generate --check would fail on it)`,
+        'commit them first (git commit), or drop --trees-only to commit them with the trees');
+    }
+  }
   const written: string[] = [];
   for (const tree of options.write === false ? [] : options.trees) {
     if ((await staleEntries(repo.dir, tree)).length === 0) continue;
@@ -55,7 +69,6 @@ export async function commitRegenerated(options: RegenerateOptions): Promise<Reg
     }
     written.push(tree.root);
   }
-  const plan = await planCommit({ repo, trees: options.trees, ...(options.inputs ? { inputs: options.inputs } : {}) });
   if (plan.changes.length === 0) return { summary: summarize({ workflows: [], files: new Map() }, { workflows: [], files: new Map() }), changes: [], written };
   const people = await resolvePeople(repo, options.author);
   // The summary is worked out while the objects are written.
@@ -93,7 +106,22 @@ export async function summarizePlan(plan: CommitPlan, headWorkflows?: readonly W
   const headSide = headWorkflows
     ? { workflows: headWorkflows.filter((w) => changed.has(basename(w.file))), files: head }
     : sideOf(headInputs, head);
-  return summarize(sideOf(baseInputs, base), headSide);
+  const keys = await plannedKeys(plan);
+  return summarize({ ...sideOf(baseInputs, base), ...(keys ? { keys: keys.base } : {}) }, { ...headSide, ...(keys ? { keys: keys.head } : {}) });
+}
+
+/** `keys/` in HEAD and in the planned commit, when the plan changes it. */
+async function plannedKeys(plan: CommitPlan): Promise<{ base: Map<string, string>; head: Map<string, string> } | undefined> {
+  const changes = plan.changes.filter((c) => c.path.startsWith(`${KEYS_DIR}/`) && c.path.split('/').length === 2 && isKeyFile(c.path.slice(KEYS_DIR.length + 1)));
+  if (changes.length === 0) return undefined;
+  const base = await keyFilesAt(plan.repo, plan.parentTree);
+  const head = new Map(base);
+  for (const c of changes) {
+    const name = c.path.slice(KEYS_DIR.length + 1);
+    if (c.content === undefined) head.delete(name);
+    else head.set(name, c.content.toString());
+  }
+  return { base, head };
 }
 
 const basename = (file: string) => file.slice(file.lastIndexOf('/') + 1);

@@ -3,7 +3,7 @@
  * commit messages, JSON for programs. Pure; the same summary always gives the same bytes.
  */
 import type { AccessChange, ChangeSummary, WorkflowChange } from './diff.js';
-import { accessWords, agentWords, list, settingWords, type Style } from './words.js';
+import { accessWords, agentWords, list, markdownCode, markdownText, settingWords, type Style } from './words.js';
 
 export type SummaryFormat = 'markdown' | 'text' | 'json';
 
@@ -22,7 +22,13 @@ export interface RenderOptions {
 export const SUMMARY_START = '<!-- custody-summary:start -->';
 export const SUMMARY_END = '<!-- custody-summary:end -->';
 
-const MARKDOWN: Style = { name: (s) => s, code: (s) => `\`${s}\``, verb: (s) => `**${s}**` };
+/**
+ * Every name, path and piece of text from a spec or a repository goes through `name`, `code` or
+ * `text`: escaped, so that the summary never holds HTML or Markdown of a spec author's making
+ * (nor, thus, a summary marker), and a table row stays one row.
+ */
+const MARKDOWN: Style = { name: markdownText, code: markdownCode, verb: (s) => `**${s}**`, text: markdownText };
+const { name: md, code } = MARKDOWN;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const SIGN: Record<AccessChange['kind'], string> = { added: '+', path: '~', condition: '~', removed: '-' };
 const MAX_OBJECTS = 200;
@@ -43,12 +49,26 @@ export function headline(summary: ChangeSummary): string {
   const { added, changed, removed } = summary.counts.access;
   const access = added + changed + removed === 0 ? 'no access change'
     : list([added ? `${added} grant${added === 1 ? '' : 's'} added` : '', changed ? `${changed} changed` : '', removed ? `${removed} removed` : ''].filter(Boolean));
+  const drift = summary.generated?.files.length ?? 0;
+  // What a reviewer must not miss comes first: trees that are not the specs', and the keys.
+  const warnings = [
+    drift ? `${plural(drift, 'generated file')} not from the specs` : '',
+    summary.keys ? 'bundle signing keys changed' : '',
+  ].filter(Boolean);
   if (names.length === 0) {
+    if (warnings.length) return `Policy: ${warnings.join('; ')}`;
     return summary.manifests.length || summary.bundles.length ? 'Regenerate manifests and policy bundles (no access change)' : 'No policy change';
   }
   const subject = names.length <= 2 ? names.join(', ') : `${names[0]} and ${names.length - 1} more workflows`;
-  return `Policy: ${subject}: ${access}`;
+  return `Policy: ${subject}: ${[access, ...warnings].join('; ')}`;
 }
+
+const PROBLEM: Record<NonNullable<ChangeSummary['generated']>['files'][number]['problem'], string> = {
+  differs: 'differs from what the specs generate',
+  'not-generated': 'the specs generate no such file',
+  missing: 'deleted, but the specs generate it',
+};
+const DRIFT_LEAD = 'Not generated from the specs: these changed files are not what the specs and keys of the head generate (a hand edit, or trees committed without their specs); the access described here does not cover them. custody generate --check lists them; run custody generate and commit.';
 
 const label = (r: RevisionLabel) => `${r.name} (${r.commit.slice(0, 12)})`;
 
@@ -58,6 +78,13 @@ function text(summary: ChangeSummary, options: RenderOptions): string {
   if (isNothing(summary)) {
     out.push('No change to access, manifests or policy bundles.');
     return `${out.join('\n')}\n`;
+  }
+  const generated = summary.generated;
+  if (generated?.files.length) {
+    out.push(DRIFT_LEAD);
+    for (const f of generated.files) out.push(`  ! ${f.path}: ${PROBLEM[f.problem]}`);
+  } else if (generated && !generated.checked) {
+    out.push(`Generated files not checked against the specs: ${generated.reason ?? 'unknown reason'}`);
   }
   if (summary.workflows.length) {
     out.push('Access changes');
@@ -70,6 +97,10 @@ function text(summary: ChangeSummary, options: RenderOptions): string {
     }
   } else {
     out.push('Access changes: none');
+  }
+  if (summary.keys) {
+    out.push('Bundle signing keys (keys/)');
+    for (const t of summary.keys.text) out.push(`  ! ${t}`);
   }
   if (summary.manifests.length) {
     const o = summary.counts.objects;
@@ -86,14 +117,15 @@ function text(summary: ChangeSummary, options: RenderOptions): string {
 }
 
 function isNothing(summary: ChangeSummary): boolean {
-  return !summary.workflows.length && !summary.manifests.length && !summary.bundles.length && !summary.notCompared.length;
+  return !summary.workflows.length && !summary.manifests.length && !summary.bundles.length && !summary.notCompared.length
+    && !summary.keys && !summary.generated?.files.length && summary.generated?.checked !== false;
 }
 
 function markdownWorkflow(w: WorkflowChange): string[] {
   const out: string[] = [];
-  const title = w.status === 'renamed' ? `${w.previousName} → ${w.workflow}` : w.workflow;
+  const title = w.status === 'renamed' ? `${md(w.previousName ?? '')} → ${md(w.workflow)}` : md(w.workflow);
   out.push(`#### ${title}${w.status === 'added' ? ' (new)' : w.status === 'removed' ? ' (removed)' : ''}`, '');
-  if (w.text) out.push(`${w.text}.`, '');
+  if (w.text) out.push(`${md(w.text)}.`, '');
   const lines: string[] = [];
   for (const s of w.settings) lines.push(`- **${s.setting === 'trustDomain' ? 'trust domain' : s.setting}**: ${settingWords(s.setting, s.before, s.after, MARKDOWN).replace(/^[^:]*: /, '')}`);
   for (const a of w.agents) lines.push(`- ${agentWords(a, MARKDOWN)}`);
@@ -108,31 +140,44 @@ function markdown(summary: ChangeSummary, options: RenderOptions): string {
   if (isNothing(summary)) {
     out.push('No change to access, manifests or policy bundles.', '');
   } else {
+    const generated = summary.generated;
+    if (generated?.files.length) {
+      out.push(`> [!CAUTION]\n> ${md(DRIFT_LEAD)}`, '');
+      for (const f of generated.files) out.push(`- ${code(f.path)}: ${PROBLEM[f.problem]}`);
+      out.push('');
+    } else if (generated && !generated.checked) {
+      out.push(`> [!WARNING]\n> Generated files not checked against the specs: ${md(generated.reason ?? 'unknown reason')}`, '');
+    }
     const { added, changed, removed } = summary.counts.access;
     out.push(added + changed + removed
       ? `${plural(added, 'grant')} added, ${changed} changed, ${removed} removed (a grant: one caller, method and path to one agent).`
       : 'No grant is added, changed or removed.', '');
     for (const w of summary.workflows) out.push(...markdownWorkflow(w));
+    if (summary.keys) {
+      out.push('#### Bundle signing keys (`keys/`)', '');
+      for (const t of summary.keys.text) out.push(`- ${md(t)}`);
+      out.push('');
+    }
     if (summary.manifests.length) {
       const o = summary.counts.objects;
       out.push(`#### Manifests (\`generated/\`): ${o.added} added, ${o.changed} changed, ${o.removed} removed`, '');
       out.push('| tree | added | changed | removed |', '|---|---:|---:|---:|');
-      for (const m of summary.manifests) out.push(`| \`${m.tree}\` | ${m.added} | ${m.changed} | ${m.removed} |`);
+      for (const m of summary.manifests) out.push(`| ${code(m.tree)} | ${m.added} | ${m.changed} | ${m.removed} |`);
       out.push('');
-      const objects = summary.manifests.flatMap((m) => m.objects.map((o) => `- ${o.change} ${o.kind} \`${[o.namespace, o.name].filter(Boolean).join('/') || o.file}\` in \`${m.tree}\``));
+      const objects = summary.manifests.flatMap((m) => m.objects.map((o) => `- ${o.change} ${md(o.kind)} ${code([o.namespace, o.name].filter(Boolean).join('/') || o.file)} in ${code(m.tree)}`));
       out.push('<details><summary>Objects</summary>', '', ...objects.slice(0, MAX_OBJECTS));
       if (objects.length > MAX_OBJECTS) out.push(`- … and ${objects.length - MAX_OBJECTS} more (custody diff --json lists them all)`);
       out.push('', '</details>', '');
     }
     if (summary.bundles.length) {
       out.push(`#### Policy bundles (\`bundles/\`): ${bundleCounts(summary)}`, '');
-      for (const b of summary.bundles) out.push(`- \`${b.workflow}/${b.agent}\`: ${b.status} (${b.files.map((f) => `\`${f}\``).join(', ')})`);
+      for (const b of summary.bundles) out.push(`- ${code(`${b.workflow}/${b.agent}`)}: ${b.status} (${b.files.map(code).join(', ')})`);
       out.push('');
     }
     if (summary.notCompared.length) {
-      out.push(`**Not compared** (the spec has errors in one of the versions): ${summary.notCompared.map((f) => `\`${f}\``).join(', ')}`, '');
+      out.push(`**Not compared** (the spec has errors in one of the versions): ${summary.notCompared.map(code).join(', ')}`, '');
     }
   }
-  if (options.base && options.head) out.push(`<sub>From \`${options.base.commit.slice(0, 12)}\` (${options.base.name}) to \`${options.head.commit.slice(0, 12)}\` (${options.head.name}), by custody diff.</sub>`, '');
+  if (options.base && options.head) out.push(`<sub>From ${code(options.base.commit.slice(0, 12))} (${md(options.base.name)}) to ${code(options.head.commit.slice(0, 12))} (${md(options.head.name)}), by custody diff.</sub>`, '');
   return out.join('\n');
 }

@@ -5,8 +5,9 @@
  * both sides, so only files that differ are ever read.
  */
 import git from 'isomorphic-git';
+import { desiredTrees, KeysError, parseKeys, type KeySet } from '../generate/index.js';
 import { loadWorkflows, type InputFile } from '../spec/index.js';
-import { summarize, type ChangeSummary, type DiffSide } from './diff.js';
+import { summarize, type ChangeSummary, type DiffSide, type GeneratedCheck } from './diff.js';
 import { GitopsError } from './errors.js';
 import type { RevisionLabel } from './render.js';
 import { gitArgs, isNotFound, type Repository } from './repository.js';
@@ -16,6 +17,9 @@ export const GENERATED_ROOTS = ['bundles', 'generated'] as const;
 /** Where the specs live: top-level `*.yaml`/`*.yml`, as `custody check` reads them. */
 export const WORKFLOWS_DIR = 'workflows';
 export const isWorkflowFile = (name: string) => /\.ya?ml$/.test(name);
+/** The bundle verification keys: `keys/<id>.pem` and `keys/active`. */
+export const KEYS_DIR = 'keys';
+export const isKeyFile = (name: string) => name.endsWith('.pem') || name === 'active';
 
 interface TreeEntry {
   readonly mode: string;
@@ -155,20 +159,79 @@ export interface RevisionSummary {
   readonly head: RevisionLabel;
 }
 
-/** The summary between two revisions of the repository (what `custody diff` prints). */
-export async function summarizeRevisions(repo: Repository, baseRevision: string, headRevision: string): Promise<RevisionSummary> {
+/**
+ * The summary between two revisions of the repository (what `custody diff` prints), with the
+ * check that the changed generated files are what the head's specs generate (unless told not to).
+ */
+export async function summarizeRevisions(repo: Repository, baseRevision: string, headRevision: string, options: { checkGenerated?: boolean } = {}): Promise<RevisionSummary> {
   const base = await resolveRevision(repo, baseRevision);
   const head = await resolveRevision(repo, headRevision);
-  return { summary: await summarizeCommits(repo, base, head), base: { name: baseRevision, commit: base }, head: { name: headRevision, commit: head } };
+  return { summary: await summarizeCommits(repo, base, head, { checkGenerated: options.checkGenerated ?? true }), base: { name: baseRevision, commit: base }, head: { name: headRevision, commit: head } };
 }
 
 /**
  * The summary between two commits. Only the specs that differ are loaded (a spec the same in both
  * has the same grants): loading is the costly part for large workflows.
  */
-export async function summarizeCommits(repo: Repository, base: string | undefined, head: string): Promise<ChangeSummary> {
+export async function summarizeCommits(repo: Repository, base: string | undefined, head: string, options: { checkGenerated?: boolean } = {}): Promise<ChangeSummary> {
   const files = await differingFiles(repo, base, head);
   const specs = await differingFiles(repo, base, head, [WORKFLOWS_DIR]);
   const inputs = (m: Map<string, string>) => [...m].filter(([p]) => p.split('/').length === 2 && isWorkflowFile(p)).map(([file, text]) => ({ file, text }));
-  return summarize(sideOf(inputs(specs.base), files.base), sideOf(inputs(specs.head), files.head));
+  const keys = await keysIfChanged(repo, base, head);
+  const summary = summarize(
+    { ...sideOf(inputs(specs.base), files.base), ...(keys ? { keys: keys.base } : {}) },
+    { ...sideOf(inputs(specs.head), files.head), ...(keys ? { keys: keys.head } : {}) },
+  );
+  if (!options.checkGenerated) return summary;
+  return { ...summary, generated: await checkGenerated(repo, head, files) };
+}
+
+/** `keys/` (its `*.pem` files and `active`) of a commit or tree, by file name. */
+export async function keyFilesAt(repo: Repository, commitOrTree: string | undefined): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (!commitOrTree) return out;
+  const dir = (await treeEntries(repo, commitOrTree)).get(KEYS_DIR);
+  if (dir?.type !== 'tree') return out;
+  for (const [name, e] of [...(await treeEntries(repo, dir.oid))].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (e.type === 'blob' && isKeyFile(name)) out.set(name, await readText(repo, e.oid));
+  }
+  return out;
+}
+
+async function keysIfChanged(repo: Repository, base: string | undefined, head: string): Promise<{ base: Map<string, string>; head: Map<string, string> } | undefined> {
+  const oid = async (commit: string | undefined) => (commit ? (await treeEntries(repo, commit)).get(KEYS_DIR)?.oid : undefined);
+  if ((await oid(base)) === (await oid(head))) return undefined;
+  return { base: await keyFilesAt(repo, base), head: await keyFilesAt(repo, head) };
+}
+
+/**
+ * Are the generated files this change touches what the head's specs and keys generate (with
+ * this version of Custody)? `custody generate --check` on the head, limited to those files, so
+ * a hand edit of a bundle or manifest cannot hide behind a summary read from the specs.
+ */
+export async function checkGenerated(repo: Repository, head: string, files: { base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> }): Promise<GeneratedCheck> {
+  const touched = [...new Set([...files.base.keys(), ...files.head.keys()])].sort();
+  if (touched.length === 0) return { checked: true, files: [] };
+  const loaded = loadWorkflows(await workflowInputsAt(repo, head));
+  const invalid = [...new Set(loaded.diagnostics.filter((d) => d.severity === 'error').map((d) => d.file))];
+  if (invalid.length) return { checked: false, reason: `the specs have errors (${invalid.join(', ')})`, files: [] };
+  let keys: KeySet;
+  try {
+    const keyFiles = await keyFilesAt(repo, head);
+    keys = parseKeys(new Map([...keyFiles].filter(([n]) => n.endsWith('.pem'))), keyFiles.get('active')?.trim() || undefined);
+  } catch (err) {
+    if (!(err instanceof KeysError)) throw err;
+    return { checked: false, reason: err.message, files: [] };
+  }
+  const rendered = new Map<string, string>();
+  for (const tree of desiredTrees(loaded.workflows, keys)) for (const [p, content] of tree.files) rendered.set(`${tree.root}/${p}`, content);
+  const out: { path: string; problem: 'differs' | 'not-generated' | 'missing' }[] = [];
+  for (const p of touched) {
+    const have = files.head.get(p);
+    const want = rendered.get(p);
+    if (have !== undefined && want === undefined) out.push({ path: p, problem: 'not-generated' });
+    else if (have !== undefined && have !== want) out.push({ path: p, problem: 'differs' });
+    else if (have === undefined && want !== undefined) out.push({ path: p, problem: 'missing' });
+  }
+  return { checked: true, files: out };
 }

@@ -6,12 +6,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { renderBundles } from '../../src/generate/index.js';
-import { openRepository, render, summarize, summarizeRevisions, type ChangeSummary } from '../../src/gitops/index.js';
+import { desiredTrees, parseKeys } from '../../src/generate/index.js';
+import { openRepository, render, summarize, summarizeRevisions, SUMMARY_END, SUMMARY_START, withSummary, type ChangeSummary } from '../../src/gitops/index.js';
 import { sideOf } from '../../src/gitops/revision.js';
-import { loadWorkflows, type Workflow } from '../../src/spec/index.js';
+import { loadWorkflows } from '../../src/spec/index.js';
 import { repoPath } from '../helpers/paths.js';
 import { custody, git, tempDir } from './fixture.js';
 
@@ -20,35 +20,15 @@ const GOLDEN = repoPath('test', 'golden', 'diff');
 
 type Specs = Record<string, string>;
 
-/** Stand-in manifests of a cluster tree, derived from the specs (the real ones are tested elsewhere): stable bytes for golden files. */
-function manifests(workflows: readonly Workflow[]): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const w of workflows) {
-    for (const actor of w.actors) {
-      const dir = `generated/clusters/${actor.cluster.name}/${w.name}`;
-      files.set(`${dir}/namespace.yaml`, `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${w.name}\n  labels: { custody.dev/owner: ${w.owner} }\n`);
-      files.set(`${dir}/kustomization.yaml`, `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${['namespace.yaml', ...actor.agents.map((a) => `${a}/workload.yaml`)].map((r) => `  - ${r}`).join('\n')}\n`);
-      for (const name of actor.agents) {
-        const agent = w.agents.find((a) => a.name === name)!;
-        const peers = w.flows.filter((f) => f.to === name).map((f) => f.from).sort();
-        files.set(`${dir}/${name}/workload.yaml`, [
-          `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ${name}\n  namespace: ${w.name}\n`,
-          `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\n  namespace: ${w.name}\nspec:\n  template:\n    spec:\n      containers:\n        - { name: app, image: "${agent.image}" }\n`,
-          `apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: allow-${name}\n  namespace: ${w.name}\nspec:\n  principals: [${peers.map((p) => `"${w.trustDomain}/ns/${w.name}/sa/${p}"`).join(', ')}]\n`,
-        ].join('---\n'));
-      }
-    }
-  }
-  return files;
-}
+const KEYS = new Map([...readdirSync(repoPath('keys'))].filter((n) => n.endsWith('.pem')).map((n) => [`keys/${n}`, readFileSync(repoPath('keys', n), 'utf8')]));
 
-/** Every file of a repository state: the specs, their bundles, stand-in manifests. */
+/** Every file of a repository state: the specs, the keys, and what custody generate writes from them. */
 function state(specs: Specs): Map<string, string> {
-  const files = new Map<string, string>();
+  const files = new Map<string, string>(KEYS);
   for (const [name, text] of Object.entries(specs)) files.set(`workflows/${name}`, text);
   const loaded = loadWorkflows(Object.entries(specs).map(([name, text]) => ({ file: `workflows/${name}`, text })));
-  for (const [p, text] of renderBundles(loaded.workflows).files) files.set(`bundles/${p}`, text);
-  for (const [p, text] of manifests(loaded.workflows)) files.set(p, text);
+  const keys = parseKeys(new Map([...KEYS].map(([p, t]) => [p.slice('keys/'.length), t])), undefined);
+  for (const tree of desiredTrees(loaded.workflows, keys)) for (const [p, text] of tree.files) files.set(`${tree.root}/${p}`, text);
   return files;
 }
 
@@ -85,7 +65,7 @@ const SCENARIOS: Record<string, () => Specs> = {
 };
 
 function writeState(dir: string, files: ReadonlyMap<string, string>): void {
-  for (const root of ['workflows', 'bundles', 'generated']) rmSync(path.join(dir, root), { recursive: true, force: true });
+  for (const root of ['workflows', 'bundles', 'generated', 'keys']) rmSync(path.join(dir, root), { recursive: true, force: true });
   for (const [p, text] of files) {
     mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
     writeFileSync(path.join(dir, p), text);
@@ -112,7 +92,7 @@ function golden(name: string, actual: string): void {
 function fullSummary(base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>): ChangeSummary {
   const side = (files: ReadonlyMap<string, string>) => sideOf(
     [...files].filter(([p]) => p.startsWith('workflows/')).map(([file, text]) => ({ file, text })),
-    new Map([...files].filter(([p]) => !p.startsWith('workflows/'))),
+    new Map([...files].filter(([p]) => p.startsWith('bundles/') || p.startsWith('generated/'))),
   );
   return summarize(side(base), side(head));
 }
@@ -148,7 +128,10 @@ for (const name of Object.keys(SCENARIOS)) {
     const h = repository();
     const { summary } = await summarizeRevisions(openRepository(h.dir), h.base, h.heads[name]!);
     // The reader reads only what differs; the summary is the one every file gives.
-    assert.equal(summary, fullSummary(h.baseState, h.states[name]!));
+    const { generated, ...rest } = summary;
+    assert.equal(rest, fullSummary(h.baseState, h.states[name]!));
+    // Every tree here is what custody generate writes: nothing to flag (nothing checkable with a spec error).
+    assert.equal(generated, name === 'spec-error' ? { checked: false, reason: 'the specs have errors (workflows/studio.yaml)', files: [] } : { checked: true, files: [] });
     golden(`${name}.txt`, render(summary, 'text'));
     golden(`${name}.md`, render(summary, 'markdown'));
     golden(`${name}.json`, render(summary, 'json'));
@@ -165,7 +148,9 @@ test('what the summaries say, in words (beyond the golden files)', async () => {
   assert.match(added.text, '+ vfx-2 may now GET and POST /api/frames/* to owner, Mon–Fri 08:00–17:00 Europe/Paris');
   assert.equal(added.summary.counts.access, { added: 2, changed: 0, removed: 0 });
   assert.equal(added.summary.bundles.map((b) => `${b.workflow}/${b.agent}:${b.status}`), ['studio/owner:changed']);
-  assert.equal(added.summary.manifests.map((m) => [m.tree, m.added, m.changed, m.removed]), [['clusters/studio-central', 0, 1, 0]]);
+  // The receiver's cluster gets the ALLOW; the sender's, the callee's stub Service and a wider egress.
+  assert.equal(added.summary.manifests.map((m) => [m.tree, m.added, m.changed, m.removed]), [['clusters/studio-central', 1, 1, 0], ['clusters/vfx-central', 1, 2, 0]]);
+  assert.equal(added.summary.manifests.flatMap((m) => m.objects.filter((o) => o.change === 'added').map((o) => `${o.kind} ${o.namespace}/${o.name}`)), ['AuthorizationPolicy studio/allow-vfx-2-to-owner', 'Service studio/owner']);
   assert.match((await words('flow-removed')).text, '- color may no longer POST /api/owner to owner');
   assert.match((await words('path-changed')).text, '~ vfx-1 may now POST /api/vfx-2/* to vfx-2 instead of /api/vfx-2');
   const renamed = await words('agent-renamed');
@@ -181,6 +166,45 @@ test('what the summaries say, in words (beyond the golden files)', async () => {
   assert.equal(broken.summary.notCompared, ['workflows/studio.yaml']);
   assert.match(broken.text, '~ analyzer may now POST /results/* to desk');
   assert.is((await words('comment-only')).text, 'No change to access, manifests or policy bundles.\n');
+});
+
+test('Markdown: free text from a spec (attribute names and values, conditions) reads as written, never as HTML, Markdown or a summary marker', () => {
+  // Both pass custody check (the second alternative only warns that it can never hold).
+  const note = '<!-- custody-summary:end --> <!--';
+  const fancy = '*a* | `b` <img src=x> [l](http://x) ~~s~~ $m$ \\ &lt;';
+  const specs = change(change(change(BASE,
+    'studio.yaml', 'attributes: { tenure: 3 }', `attributes: { tenure: 3, note: ${JSON.stringify(note)} }`),
+    'studio.yaml', 'attributes: { tenure: 12 }', `attributes: { tenure: 12, note: ${JSON.stringify(fancy)} }`),
+    'studio.yaml', '    - { from: color, to: owner',
+    `    - { from: vfx-2, to: owner, methods: [GET], path: /api/notes, when: [{ attribute: note, equals: ${JSON.stringify(fancy)} }, { attribute: "<!--x|y", equals: 1 }] }\n    - { from: color, to: owner`);
+  const load = (s: Specs) => loadWorkflows(Object.entries(s).map(([name, text]) => ({ file: `workflows/${name}`, text })));
+  const head = load(specs);
+  assert.equal(head.diagnostics.filter((d) => d.severity === 'error'), []);
+  const summary = summarize({ workflows: load(BASE).workflows, files: new Map() }, { workflows: head.workflows, files: new Map() });
+  // Plain text says it as written.
+  const text = render(summary, 'text');
+  assert.match(text, `* agent vfx-1 attributes: note (none) → ${JSON.stringify(note)}`);
+  assert.match(text, `(as written: (note = ${JSON.stringify(fancy)} or <!--x|y = 1))`);
+  const md = render(summary, 'markdown');
+  assert.not.match(md, '<!--');
+  // No HTML but Custody's own, every `<` from the spec a character reference; Markdown's punctuation escaped.
+  assert.not.match(md.replace(/<\/?(details|summary|sub|code)>/g, ''), '<');
+  assert.match(md, '- agent vfx-1 attributes: note (none) → "&lt;!-- custody-summary:end --> &lt;!--"');
+  assert.match(md, '- agent vfx-2 attributes: note (none) → "\\*a\\* \\| \\`b\\` &lt;img src=x> \\[l\\](http://x) \\~\\~s\\~\\~ \\$m\\$ \\\\\\\\ &amp;lt;"');
+  assert.match(md, '- vfx-2 **may now** `GET` `/api/notes` to owner (as written: (note = "\\*a\\*');
+  assert.match(md, 'or &lt;!--x\\|y = 1))');
+  // The pull request's description, updated three times: one summary section, the same length each time.
+  let body = 'Why: the notes.\n';
+  const lengths: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    body = withSummary(body, md);
+    lengths.push(body.length);
+  }
+  assert.is(new Set(lengths).size, 1, String(lengths));
+  assert.is(body.split(SUMMARY_START).length, 2);
+  assert.is(body.split(SUMMARY_END).length, 2);
+  assert.is(body.split('<!--').length, 3);
+  assert.ok(body.startsWith('Why: the notes.\n\n'), body);
 });
 
 test('custody diff: text, Markdown and JSON with the revisions named; exit codes', async () => {

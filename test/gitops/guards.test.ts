@@ -60,4 +60,22 @@ test('a key file with a private key appended: refused by the key check, nothing 
   assert.not.match(git(dir, 'diff', '--cached', '--name-only'), 'keys/');
 });
 
+test('--trees-only with a spec edited but not committed: refused before anything is written; once the spec is committed, the trees follow', async () => {
+  const dir = await fixtureRepository();
+  edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', NEW_FLOW);
+  const head = git(dir, 'rev-parse', 'HEAD');
+  const r = await custody(['commit', ...AUTHOR, '--trees-only'], dir);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, 'error[inputs-uncommitted]: the trees would be generated from workflows/movie-post-production.yaml as in the working tree, which differs from HEAD');
+  assert.match(r.stderr, 'hint: commit them first (git commit), or drop --trees-only');
+  assert.is(git(dir, 'rev-parse', 'HEAD'), head);
+  assert.equal(git(dir, 'status', '--porcelain'), ' M workflows/movie-post-production.yaml', 'nothing regenerated in the working tree either');
+  git(dir, 'commit', '-q', '-m', 'spec', MOVIE);
+  const ok = await custody(['commit', ...AUTHOR, '--trees-only'], dir);
+  assert.is(ok.code, 0, ok.stdout + ok.stderr);
+  assert.is(git(dir, 'status', '--porcelain'), '');
+  const check = await custody(['generate', '--check'], dir);
+  assert.is(check.code, 0, check.stdout);
+});
+
 test.run();

@@ -1,0 +1,94 @@
+/**
+ * What the summary must not hide: a change that widens access without a spec change saying so.
+ * A bundle or manifest edited by hand (or trees committed without their specs) is listed as not
+ * generated from the specs, first, and custody diff exits 1; a new bundle signing key is named
+ * with its fingerprint, and the headline says keys changed instead of "no access change".
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { custody, edit, fixtureRepository, git } from './fixture.js';
+
+const AUTHOR = ['--author-name', 'Ada Lovelace', '--author-email', 'ada@example.invalid'];
+const DATA = 'bundles/movie-post-production/hdr/data.json';
+
+test('a bundle widened by hand: diff lists it first as not generated from the specs, the headline says so, exit 1', async () => {
+  const dir = await fixtureRepository();
+  const file = path.join(dir, DATA);
+  const data = JSON.parse(readFileSync(file, 'utf8')) as { custody: { agent: { sources: Record<string, unknown> } } };
+  const sources = data.custody.agent.sources;
+  // Any caller the bundle already names may now call everything: the spec says nothing of it.
+  const first = Object.keys(sources)[0]!;
+  sources['spiffe://cluster.local/ns/movie-post-production/sa/vfx-1'] = sources[first];
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  rmSync(path.join(dir, 'generated/flux/hdr-west/kustomization.yaml'));
+  writeFileSync(path.join(dir, 'generated/clusters/hdr-west/extra.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'hand edit');
+  const r = await custody(['diff', '--base', 'HEAD~1'], dir);
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.match(lines[2]!, /^Not generated from the specs: these changed files are not what the specs and keys of the head generate/);
+  assert.equal(lines.slice(3, 6), [
+    `  ! ${DATA}: differs from what the specs generate`,
+    '  ! generated/clusters/hdr-west/extra.yaml: the specs generate no such file',
+    '  ! generated/flux/hdr-west/kustomization.yaml: deleted, but the specs generate it',
+  ]);
+  assert.match(r.stdout, 'Access changes: none');
+  assert.match(r.stderr, `custody diff: 3 changed generated files not what the head's specs generate: ${DATA}`);
+  const md = await custody(['diff', '--base', 'HEAD~1', '--markdown'], dir);
+  assert.match(md.stdout, '> [!CAUTION]\n> Not generated from the specs');
+  assert.match(md.stdout, `- \`${DATA}\`: differs from what the specs generate`);
+  const json = JSON.parse((await custody(['diff', '--base', 'HEAD~1', '--json'], dir)).stdout) as { generated: { checked: boolean; files: { path: string; problem: string }[] } };
+  assert.equal(json.generated.files.map((f) => f.problem), ['differs', 'not-generated', 'missing']);
+  // Regenerating puts the trees back: the next diff has nothing to flag.
+  const fix = await custody(['commit', ...AUTHOR], dir);
+  assert.is(fix.code, 0, fix.stderr);
+  const again = await custody(['diff', '--base', 'HEAD~2'], dir);
+  assert.is(again.code, 0, again.stdout + again.stderr);
+  assert.is(again.stdout.split('\n')[2], 'No change to access, manifests or policy bundles.');
+});
+
+test('a new signing key made active: named with its fingerprint in the commit message and in diff; the headline does not say "no access change"', async () => {
+  const dir = await fixtureRepository();
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  writeFileSync(path.join(dir, 'keys', 'rotation-2026.pem'), pair.publicKey.export({ type: 'spki', format: 'pem' }));
+  writeFileSync(path.join(dir, 'keys', 'active'), 'rotation-2026\n');
+  const fingerprint = `SHA256:${createHash('sha256').update(pair.publicKey.export({ type: 'spki', format: 'der' })).digest('base64').replace(/=+$/, '')}`;
+  const r = await custody(['commit', ...AUTHOR], dir);
+  assert.is(r.code, 0, r.stderr);
+  const message = git(dir, 'log', '-1', '--format=%B');
+  assert.ok(message.startsWith('Policy: bundle signing keys changed\n'), message);
+  assert.match(message, `Bundle signing keys (keys/)\n  ! trusted key added: rotation-2026 (ES256, ${fingerprint})`);
+  assert.match(message, '  ! sidecars now require bundles signed with rotation-2026 (was custody-example)');
+  assert.equal(git(dir, 'diff-tree', '--no-commit-id', '--name-only', '-r', 'HEAD').split('\n').filter((f) => f.startsWith('keys/')), ['keys/active', 'keys/rotation-2026.pem']);
+  const diff = await custody(['diff', '--base', 'HEAD~1', '--markdown'], dir);
+  assert.is(diff.code, 0, diff.stderr);
+  assert.match(diff.stdout, '#### Bundle signing keys (`keys/`)');
+  assert.match(diff.stdout, `trusted key added: rotation-2026 (ES256, ${fingerprint}`);
+  assert.not.match(diff.stdout, '[!CAUTION]');
+  // The same key file edited to hold another key: a replacement, both fingerprints named.
+  const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  writeFileSync(path.join(dir, 'keys', 'rotation-2026.pem'), other.publicKey.export({ type: 'spki', format: 'pem' }));
+  const replaced = await custody(['commit', ...AUTHOR], dir);
+  assert.is(replaced.code, 0, replaced.stderr);
+  assert.match(git(dir, 'log', '-1', '--format=%B'), `trusted key rotation-2026 now holds another key: rotation-2026 (ES256, SHA256:`);
+  assert.match(git(dir, 'log', '-1', '--format=%B'), `, was ${fingerprint}`);
+});
+
+test('a spec edit with a key change: the headline carries both', async () => {
+  const dir = await fixtureRepository();
+  edit(dir, 'workflows/movie-post-production.yaml', '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', '- { from: hdr, to: owner, methods: [POST], path: /api/owner }\n    - { from: vfx-1, to: owner, methods: [POST], path: /api/owner }');
+  rmSync(path.join(dir, 'keys', 'custody-example.pem'));
+  writeFileSync(path.join(dir, 'keys', 'next.pem'), generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }));
+  const r = await custody(['commit', ...AUTHOR], dir);
+  assert.is(r.code, 0, r.stderr);
+  const message = git(dir, 'log', '-1', '--format=%B');
+  assert.ok(message.startsWith('Policy: movie-post-production: 1 grant added; bundle signing keys changed\n'), message);
+  assert.match(message, '  ! trusted key removed: custody-example (');
+  assert.match(message, '  ! sidecars now require bundles signed with next (was custody-example)');
+});
+
+test.run();
