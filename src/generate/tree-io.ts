@@ -10,7 +10,11 @@ import type { Tree } from './render.js';
 
 export interface StaleEntry {
   readonly path: string;
-  readonly kind: 'changed' | 'missing' | 'extra';
+  /**
+   * `mode`: the content is right but the file is executable; the trees are regular files, and
+   * Git would see the mode. (A link or other non-regular file is `changed`.)
+   */
+  readonly kind: 'changed' | 'missing' | 'extra' | 'mode';
 }
 
 /** The file operations the writer uses; tests replace them to inject failures. */
@@ -41,14 +45,61 @@ export async function readTree(dir: string): Promise<Map<string, Buffer> | undef
   return out;
 }
 
-/** What differs between the tree on disk under `outDir` and the desired one, sorted by path. */
+/** A file of a tree on disk: its bytes (none for a link or other non-regular file), and its kind. */
+interface DiskFile {
+  readonly content?: Buffer;
+  readonly kind: 'regular' | 'executable' | 'other';
+}
+
+/** Like `readTree`, with each file's kind; a missing folder (or not a folder): no files. */
+async function readFiles(dir: string): Promise<Map<string, DiskFile>> {
+  const out = new Map<string, DiskFile>();
+  try {
+    if (!(await fs.lstat(dir)).isDirectory()) return out;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
+    throw err;
+  }
+  const walk = async (rel: string) => {
+    for (const entry of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        await walk(child);
+      } else if (!entry.isFile()) {
+        out.set(child, { kind: 'other' });
+      } else {
+        const handle = await fs.open(path.join(dir, child), 'r');
+        try {
+          // Git's test for an executable file: the owner's execute bit.
+          const mode = (await handle.stat()).mode;
+          out.set(child, { content: await handle.readFile(), kind: mode & 0o100 ? 'executable' : 'regular' });
+        } finally {
+          await handle.close();
+        }
+      }
+    }
+  };
+  await walk('');
+  return out;
+}
+
+/**
+ * What differs between the tree on disk under `outDir` and the desired one, sorted by path. A
+ * link (or other non-regular file) where a file belongs is `changed`; a file with the right
+ * content but executable is `mode`: `writeTree` writes regular files without the bit. The bit
+ * counts only when some file of the tree lacks it: on a file system without modes (FAT, a
+ * Windows drive under WSL) every file shows it, a rewrite would not clear it, and Git there
+ * ignores it (`core.fileMode` false).
+ */
 export async function staleEntries(outDir: string, tree: Tree): Promise<StaleEntry[]> {
-  const current = (await readTree(path.join(outDir, tree.root))) ?? new Map<string, Buffer>();
+  const current = await readFiles(path.join(outDir, tree.root));
+  const modes = [...current.values()].some((f) => f.kind === 'regular');
   const out: StaleEntry[] = [];
   for (const [rel, content] of tree.files) {
     const have = current.get(rel);
     if (!have) out.push({ path: `${tree.root}/${rel}`, kind: 'missing' });
-    else if (!have.equals(Buffer.from(content, 'utf8'))) out.push({ path: `${tree.root}/${rel}`, kind: 'changed' });
+    else if (have.kind === 'other' || !have.content!.equals(Buffer.from(content, 'utf8'))) out.push({ path: `${tree.root}/${rel}`, kind: 'changed' });
+    else if (have.kind === 'executable' && modes) out.push({ path: `${tree.root}/${rel}`, kind: 'mode' });
   }
   for (const rel of current.keys()) if (!tree.files.has(rel)) out.push({ path: `${tree.root}/${rel}`, kind: 'extra' });
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

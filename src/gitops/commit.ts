@@ -7,6 +7,12 @@
  * whatever else the person had staged stays staged (git-index.ts patches only those entries).
  * Same desired trees as HEAD: no commit.
  *
+ * Modes: the generated trees are regular files (100644), whatever HEAD had; an input (a spec, a
+ * key) keeps the executable bit HEAD gives it, since Custody commits its content, not its mode.
+ * The index gets the mode committed, not only the id. Names that are not valid UTF-8 are refused
+ * (`unsupported-path`) before anything is written: isomorphic-git reads them as strings with
+ * U+FFFD in place of the bytes, so a tree rebuilt from them would lose or rename files.
+ *
  * (isomorphic-git's `add('.')` + `commit` re-reads and re-hashes every file of the working tree:
  * 75× native Git for 10 changed files out of 5,000 in the prototype; this path stays near native.)
  */
@@ -17,8 +23,8 @@ import type { Tree } from '../generate/index.js';
 import type { Person } from './author.js';
 import type { InputFolder } from './desired.js';
 import { GitopsError } from './errors.js';
-import { GitIndexFile, type IndexUpdate } from './git-index.js';
-import { buildTree, looseObject, makeTree, treeFiles, treeMode, type Entry, type MemoryTree, type ObjectType } from './objects.js';
+import { GitIndexFile, unsupportedPath, type IndexEntry, type IndexUpdate } from './git-index.js';
+import { buildTree, looseObject, makeTree, objectId, treeFiles, treeMode, type Entry, type MemoryTree, type ObjectType } from './objects.js';
 import { currentBranch, gitArgs, headCommit, type Repository } from './repository.js';
 import { treeEntries } from './revision.js';
 
@@ -53,8 +59,8 @@ export interface CommitPlan {
   readonly changes: readonly FileChange[];
   /** Objects HEAD does not have at these paths, to write. */
   readonly objects: ReadonlyMap<string, { readonly type: ObjectType; readonly content: Buffer | string }>;
-  /** Per folder Custody wrote, every desired path's blob id: what the index must hold. */
-  readonly owned: ReadonlyMap<string, { readonly files: ReadonlyMap<string, string>; readonly select?: (name: string) => boolean }>;
+  /** Per folder Custody wrote, every desired path's blob id and mode: what the index must hold. */
+  readonly owned: ReadonlyMap<string, { readonly files: ReadonlyMap<string, IndexEntry>; readonly select?: (name: string) => boolean }>;
 }
 
 export interface CommitWriteOptions {
@@ -78,33 +84,71 @@ export interface CommitResult {
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const REGULAR = 0o100644;
+
+/**
+ * A tree's entries as isomorphic-git reads them (`prefix`: the tree's path, for messages). A name
+ * with U+FFFD may be bytes that are not UTF-8, decoded lossily: the tree object's own bytes tell,
+ * and such a name is refused.
+ */
+async function entriesOf(repo: Repository, oid: string, prefix: string): Promise<Map<string, { mode: string; type: string; oid: string }>> {
+  const entries = await treeEntries(repo, oid);
+  if (![...entries.keys()].some((name) => name.includes('\uFFFD'))) return entries;
+  const { object } = await git.readObject({ ...gitArgs(repo), oid, format: 'content' });
+  const bytes = Buffer.from(object as Uint8Array);
+  for (let at = 0; at < bytes.length;) {
+    const start = bytes.indexOf(0x20, at) + 1;
+    const end = bytes.indexOf(0, start);
+    if (start === 0 || end < 0) break;
+    const name = bytes.subarray(start, end);
+    try {
+      UTF8.decode(name);
+    } catch {
+      throw unsupportedPath(prefix ? Buffer.concat([Buffer.from(`${prefix}/`), name]) : name, 'HEAD');
+    }
+    at = end + 21;
+  }
+  return entries;
+}
+
+/** A tree entry's mode as the index holds it: a number. */
+const indexMode = (mode: string) => parseInt(mode, 8);
 
 /** What committing the desired trees would change, computed without writing anything. */
 export async function planCommit(options: CommitPlanOptions): Promise<CommitPlan> {
   const { repo } = options;
   const parent = await headCommit(repo);
   const parentTree = parent ? (await git.readCommit({ ...gitArgs(repo), oid: parent })).commit.tree : undefined;
-  const rootEntries = parentTree ? await treeEntries(repo, parentTree) : new Map();
+  const rootEntries = parentTree ? await entriesOf(repo, parentTree, '') : new Map();
   const root = new Map<string, Entry>([...rootEntries].map(([name, e]) => [name, { mode: treeMode(e.mode), type: e.type as ObjectType, oid: e.oid }]));
   const replaced = new Map<string, MemoryTree | undefined>();
-  const owned = new Map<string, { files: Map<string, string>; select?: (name: string) => boolean }>();
+  const owned = new Map<string, { files: Map<string, IndexEntry>; select?: (name: string) => boolean }>();
   for (const tree of options.trees) {
+    // Regular files (100644), whatever mode HEAD has at a path (executable, link): the folder is Custody's.
     const desired = buildTree(tree.files);
     replaced.set(tree.root, desired);
-    owned.set(tree.root, { files: new Map(desired ? [...treeFiles(desired, tree.root)].map(([p, e]) => [p, e.oid]) : []) });
+    owned.set(tree.root, { files: new Map(desired ? [...treeFiles(desired, tree.root)].map(([p, e]) => [p, { oid: e.oid, mode: REGULAR }]) : []) });
   }
   for (const input of options.inputs ?? []) {
     const existing = root.get(input.root);
-    const kept = new Map<string, Entry>();
+    const entries = new Map<string, Entry>();
+    const executable = new Set<string>();
     if (existing?.type === 'tree') {
-      for (const [name, e] of await treeEntries(repo, existing.oid)) {
-        if (!(e.type === 'blob' && input.select(name))) kept.set(name, { mode: treeMode(e.mode), type: e.type as ObjectType, oid: e.oid });
+      for (const [name, e] of await entriesOf(repo, existing.oid, input.root)) {
+        if (!(e.type === 'blob' && input.select(name))) entries.set(name, { mode: treeMode(e.mode), type: e.type as ObjectType, oid: e.oid });
+        else if (treeMode(e.mode) === '100755') executable.add(name);
       }
     }
-    const desired = buildTree(input.files, kept);
-    replaced.set(input.root, desired);
-    const files = new Map<string, string>();
-    for (const [name, e] of desired?.entries ?? []) if (e.content) files.set(`${input.root}/${name}`, e.oid);
+    // The inputs are top-level files; each keeps HEAD's executable bit (a new one: 100644).
+    const files = new Map<string, IndexEntry>();
+    for (const [name, content] of input.files) {
+      const mode = executable.has(name) ? '100755' : '100644';
+      const oid = objectId('blob', content);
+      entries.set(name, { mode, type: 'blob', oid, content });
+      files.set(`${input.root}/${name}`, { oid, mode: indexMode(mode) });
+    }
+    replaced.set(input.root, entries.size ? makeTree(entries) : undefined);
     owned.set(input.root, { files, select: input.select });
   }
   for (const [name, tree] of replaced) {
@@ -119,7 +163,7 @@ export async function planCommit(options: CommitPlanOptions): Promise<CommitPlan
     const walk = async (mem: MemoryTree | undefined, head: string | undefined, prefix: string): Promise<void> => {
       if (mem && mem.oid === head) return;
       if (mem) objects.set(mem.oid, { type: 'tree', content: mem.bytes });
-      const theirs = head ? await treeEntries(repo, head) : new Map();
+      const theirs = head ? await entriesOf(repo, head, prefix) : new Map();
       const below: Promise<void>[] = [];
       for (const name of new Set([...(mem?.entries.keys() ?? []), ...theirs.keys()])) {
         const x = mem?.entries.get(name);
@@ -197,7 +241,7 @@ export async function writeCommit(plan: CommitPlan, options: CommitWriteOptions)
     throw err;
   }
   try {
-    await index.commit(await indexUpdates(repo, index.oids(), plan, new Set(options.rewritten ?? [])));
+    await index.commit(await indexUpdates(repo, index.entries(), plan, new Set(options.rewritten ?? [])));
   } catch (err) {
     await index.release();
     throw err;
@@ -205,33 +249,33 @@ export async function writeCommit(plan: CommitPlan, options: CommitWriteOptions)
   return { commit, ...(plan.parent ? { parent: plan.parent } : {}), ...(branch ? { branch } : {}) };
 }
 
-/** What the index needs so every Custody path equals the new commit, with the working files' stat data. */
-async function indexUpdates(repo: Repository, current: ReadonlyMap<string, string>, plan: CommitPlan, rewritten: ReadonlySet<string>): Promise<IndexUpdate[]> {
+/**
+ * What the index needs so every Custody path equals the new commit (id and mode), with the
+ * working files' stat data.
+ */
+async function indexUpdates(repo: Repository, current: ReadonlyMap<string, IndexEntry>, plan: CommitPlan, rewritten: ReadonlySet<string>): Promise<IndexUpdate[]> {
   const updates: IndexUpdate[] = [];
-  const refresh: [string, string][] = [];
+  const refresh: [string, IndexEntry][] = [];
   for (const [root, { files, select }] of plan.owned) {
     const mine = (p: string) => p.startsWith(`${root}/`) && (!select || (!p.slice(root.length + 1).includes('/') && select(p.slice(root.length + 1))));
-    for (const [p, oid] of current) {
-      if (!mine(p)) continue;
-      if (!files.has(p)) updates.push({ path: p });
-      else if (oid !== files.get(p)) refresh.push([p, files.get(p)!]);
-    }
-    for (const [p, oid] of files) {
+    for (const p of current.keys()) if (mine(p) && !files.has(p)) updates.push({ path: p });
+    for (const [p, want] of files) {
       const have = current.get(p);
-      if (have === undefined || (rewritten.has(root) && have === oid)) refresh.push([p, oid]);
+      // An entry whose id already matches still needs the mode committed (e.g. 100755 → 100644).
+      if (!have || have.oid !== want.oid || have.mode !== want.mode || rewritten.has(root)) refresh.push([p, want]);
     }
   }
   let next = 0;
   const worker = async () => {
     while (next < refresh.length) {
-      const [p, oid] = refresh[next++]!;
+      const [p, { oid, mode }] = refresh[next++]!;
       let stat: BigIntStats | undefined;
       try {
         stat = await repo.fs.promises.lstat(path.join(repo.dir, ...p.split('/')), { bigint: true });
       } catch {
         stat = undefined; // not in the working tree: Git will see it missing and say so
       }
-      updates.push({ path: p, oid, ...(stat ? { stat } : {}) });
+      updates.push({ path: p, oid, mode, ...(stat ? { stat } : {}) });
     }
   };
   await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, refresh.length) }, worker));

@@ -10,7 +10,9 @@
  * before. Versions 2 and 3 are written back as they were; version 4 (prefix-compressed paths)
  * and the mandatory extensions `link` (split index) and `sdir` (sparse index) are refused.
  * Optional extensions that cache derived data (TREE, UNTR, FSMN, EOIE, IEOT) are dropped, as
- * Git itself drops invalid caches; REUC (resolve-undo) is kept.
+ * Git itself drops invalid caches; REUC (resolve-undo) is kept. A path that is not valid UTF-8 is
+ * refused (`unsupported-path`): as a JavaScript string it would lose its bytes, and with them its
+ * entry.
  *
  * The new index goes to `index.lock` (created exclusively: Git's own lock, so no Git command
  * runs on the index meanwhile) and is renamed over `index`.
@@ -26,6 +28,8 @@ export interface IndexUpdate {
   readonly path: string;
   /** Blob id; undefined removes the entry. */
   readonly oid?: string;
+  /** The entry's mode (`0o100644` or `0o100755`); default `0o100644`. */
+  readonly mode?: number;
   /** The working file's stat data; undefined leaves it zero (Git will re-check the file). */
   readonly stat?: BigIntStats;
 }
@@ -37,8 +41,16 @@ interface Parsed {
   readonly extensions: Buffer[];
 }
 
+/** What the index holds for a path. */
+export interface IndexEntry {
+  readonly oid: string;
+  /** `0o100644`, `0o100755`, `0o120000` (a link) or `0o160000` (a submodule). */
+  readonly mode: number;
+}
+
 const HEADER = 12;
 const U32 = 2n ** 32n;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export class GitIndexFile {
   private constructor(
@@ -75,10 +87,10 @@ export class GitIndexFile {
     }
   }
 
-  /** The blob id of each path, as the index has it. */
-  oids(): Map<string, string> {
-    const out = new Map<string, string>();
-    for (const [p, raw] of this.parsed.entries) out.set(p, raw.toString('hex', 40, 60));
+  /** The blob id and mode of each path, as the index has them. */
+  entries(): Map<string, IndexEntry> {
+    const out = new Map<string, IndexEntry>();
+    for (const [p, raw] of this.parsed.entries) out.set(p, { oid: raw.toString('hex', 40, 60), mode: raw.readUInt32BE(24) });
     return out;
   }
 
@@ -87,7 +99,7 @@ export class GitIndexFile {
     const entries = this.parsed.entries;
     for (const u of updates) {
       if (u.oid === undefined) entries.delete(u.path);
-      else entries.set(u.path, entry(u.path, u.oid, u.stat));
+      else entries.set(u.path, entry(u.path, u.oid, u.mode ?? 0o100644, u.stat));
     }
     // Git sorts entries by path bytes; for ASCII paths JavaScript's string order is the same.
     const all = [...entries.keys()];
@@ -136,7 +148,12 @@ function parse(bytes: Buffer): Parsed {
     const start = at + 62 + (extended ? 2 : 0);
     const end = bytes.indexOf(0, start);
     if (end < 0) throw unsupported('an entry has no end');
-    const p = bytes.toString('utf8', start, end);
+    let p: string;
+    try {
+      p = UTF8.decode(bytes.subarray(start, end));
+    } catch {
+      throw unsupportedPath(bytes.subarray(start, end), 'the index');
+    }
     if (stage !== 0) {
       throw new GitopsError('unmerged-paths', `a merge is in progress (${p} is unmerged): nothing was committed`, 'finish or abort the merge (git merge --continue or --abort), then run the command again');
     }
@@ -155,7 +172,37 @@ function parse(bytes: Buffer): Parsed {
   return { version, entries, extensions };
 }
 
-function entry(p: string, oid: string, stat: BigIntStats | undefined): Buffer {
+/**
+ * A path as native Git prints it with `core.quotePath` (`"a\350"`): `\a \b \t \n \v \f \r`, `\"`
+ * and `\\` as in C, other control characters and bytes above 0x7e in octal, the whole in double
+ * quotes when anything was escaped.
+ */
+export function quotePath(name: Uint8Array): string {
+  let out = '';
+  for (const b of name) {
+    if (b >= 0x07 && b <= 0x0d) out += `\\${'abtnvfr'[b - 0x07]}`;
+    else if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
+    else if (b < 0x20 || b > 0x7e) out += `\\${b.toString(8).padStart(3, '0')}`;
+    else out += String.fromCharCode(b);
+  }
+  return out.length === name.length ? out : `"${out}"`;
+}
+
+/** The path in Bash's `$'…'` quoting, which takes the same octal escapes: for a command to paste. */
+function shellPath(name: Uint8Array): string {
+  let out = '';
+  for (const b of name) out += b < 0x20 || b > 0x7e || b === 0x27 || b === 0x5c ? `\\${b.toString(8).padStart(3, '0')}` : String.fromCharCode(b);
+  return `$'${out}'`;
+}
+
+/** The refusal of a path that is not valid UTF-8 (`where`: the index, or HEAD). */
+export function unsupportedPath(name: Uint8Array, where: string): GitopsError {
+  const quoted = quotePath(name);
+  return new GitopsError('unsupported-path', `${quoted} is not a valid UTF-8 file name (in ${where}): Custody cannot carry it through a commit unchanged; nothing was committed`,
+    `rename it with native git (git mv ${shellPath(name)} NEW-NAME, then git commit), then run the command again`, { path: quoted });
+}
+
+function entry(p: string, oid: string, mode: number, stat: BigIntStats | undefined): Buffer {
   const name = Buffer.from(p, 'utf8');
   const length = Math.ceil((62 + name.length + 1) / 8) * 8;
   const out = Buffer.alloc(length);
@@ -171,8 +218,7 @@ function entry(p: string, oid: string, stat: BigIntStats | undefined): Buffer {
     out.writeUInt32BE(u32(stat.gid), 32);
     out.writeUInt32BE(u32(stat.size), 36);
   }
-  // The mode Custody commits: a regular, non-executable file.
-  out.writeUInt32BE(0o100644, 24);
+  out.writeUInt32BE(mode, 24);
   out.write(oid, 40, 20, 'hex');
   out.writeUInt16BE(Math.min(name.length, 0xfff), 60);
   name.copy(out, 62);

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Tree } from '../../src/generate/index.js';
 import { commitRegenerated, openRepository, parseGitDate, planCommit } from '../../src/gitops/index.js';
@@ -67,15 +67,17 @@ test('--trees-only commits bundles/ and generated/ only; --message-file heads th
   const dir = await fixtureRepository();
   git(dir, 'switch', '-q', '--detach');
   edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', NEW_FLOW);
+  // The spec committed first (--trees-only refuses uncommitted specs: guards.test.ts).
+  git(dir, 'commit', '-q', '-m', 'spec', '--', MOVIE);
   writeFileSync(path.join(dir, 'msg.txt'), 'Frames for HDR review\n\nTicket: PROD-42\n');
   const r = await custody(['commit', ...AUTHOR, '--trees-only', '--message-file', 'msg.txt'], dir);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, 'on a detached HEAD');
   const files = lines(git(dir, 'diff-tree', '--no-commit-id', '--name-only', '-r', 'HEAD'));
   assert.ok(files.length > 0 && files.every((f) => f.startsWith('bundles/') || f.startsWith('generated/')), files.join('\n'));
-  assert.equal(lines(git(dir, 'status', '--porcelain')), [' M workflows/movie-post-production.yaml', '?? msg.txt']);
+  assert.equal(lines(git(dir, 'status', '--porcelain')), ['?? msg.txt']);
   const message = git(dir, 'log', '-1', '--format=%B');
-  // The specs in the commit are the old ones: the summary says what this commit itself changes.
+  // The specs are HEAD's already: the summary says what this commit itself changes.
   assert.match(message, /^Frames for HDR review\n\nTicket: PROD-42\n\nAccess changes: none\nManifests \(generated\/\)/);
 });
 
@@ -204,7 +206,130 @@ test('the first commit of a repository (unborn branch) holds every file, and git
   // Same tree as the fixture, which native git committed from the same files.
   assert.is(git(fresh, 'rev-parse', 'HEAD:bundles'), git(dir, 'rev-parse', 'HEAD:bundles'));
   assert.is(git(fresh, 'rev-parse', 'HEAD:generated'), git(dir, 'rev-parse', 'HEAD:generated'));
-  assert.match(git(fresh, 'log', '-1', '--format=%s'), /^Policy: clinical-trial-analysis, movie-post-production: \d+ grants added$/);
+  assert.match(git(fresh, 'log', '-1', '--format=%s'), /^Policy: clinical-trial-analysis, movie-post-production: \d+ grants added; bundle signing keys changed$/);
+});
+
+test('a generated file committed executable: committed and indexed as 100644, rewritten without +x, git status clean', async () => {
+  const dir = await fixtureRepository();
+  const rego = 'bundles/movie-post-production/vfx-1/policy.rego';
+  const executable = () => {
+    chmodSync(path.join(dir, rego), 0o755);
+    git(dir, 'add', rego);
+    git(dir, 'commit', '-q', '-m', 'executable');
+    assert.match(git(dir, 'ls-files', '-s', rego), /^100755 /);
+  };
+  const committed = async (r: { code: number; stderr: string }) => {
+    assert.is(r.code, 0, r.stderr);
+    assert.is(git(dir, 'diff-tree', '--no-commit-id', '--raw', '-r', 'HEAD').replace(/ [0-9a-f]{40} [0-9a-f]{40} /, ' … '), `:100755 100644 … M\t${rego}`);
+    assert.match(git(dir, 'ls-files', '-s', rego), /^100644 /);
+    assert.is(statSync(path.join(dir, rego)).mode & 0o111, 0, 'the working file has no +x');
+    assert.is(git(dir, 'status', '--porcelain'), '');
+    git(dir, 'fsck', '--strict', '--no-progress');
+    const again = await custody(['commit', ...AUTHOR], dir);
+    assert.is(again.stdout, 'nothing to commit: bundles/ and generated/ match HEAD\n', again.stderr);
+    assert.is(git(dir, 'status', '--porcelain'), '');
+    assert.is((await custody(['generate', '--check'], dir)).code, 0);
+  };
+  executable();
+  // The content is what the specs generate: only the mode is stale. generate, then commit: the
+  // index entry's id already matches, its mode does not.
+  const check = await custody(['generate', '--check'], dir);
+  assert.is(check.code, 1, check.stdout + check.stderr);
+  assert.match(check.stdout, `stale: ${rego} (mode)\n`);
+  assert.is((await custody(['generate'], dir)).code, 0);
+  assert.is(statSync(path.join(dir, rego)).mode & 0o111, 0);
+  assert.is(git(dir, 'status', '--porcelain'), ` M ${rego}`);
+  await committed(await custody(['commit', ...AUTHOR], dir));
+  // custody commit alone regenerates the file and commits it.
+  executable();
+  await committed(await custody(['commit', ...AUTHOR], dir));
+
+  // Only the working file made executable (HEAD and the index say 100644): generate puts it back.
+  chmodSync(path.join(dir, rego), 0o755);
+  assert.is(git(dir, 'status', '--porcelain'), ` M ${rego}`);
+  const gen = await custody(['generate'], dir);
+  assert.is(gen.code, 0, gen.stderr);
+  assert.match(gen.stdout, 'wrote bundles/');
+  assert.is(statSync(path.join(dir, rego)).mode & 0o111, 0);
+  assert.is(git(dir, 'status', '--porcelain'), '');
+});
+
+test('an input committed executable keeps its mode: no mode-only commit, and the edited spec stays 100755 in commit and index', async () => {
+  const dir = await fixtureRepository();
+  chmodSync(path.join(dir, MOVIE), 0o755);
+  git(dir, 'add', MOVIE);
+  git(dir, 'commit', '-q', '-m', 'executable spec');
+  const head = git(dir, 'rev-parse', 'HEAD');
+  const none = await custody(['commit', ...AUTHOR], dir);
+  assert.is(none.stdout, 'nothing to commit: bundles/ and generated/ match HEAD\n', none.stderr);
+  assert.is(git(dir, 'rev-parse', 'HEAD'), head);
+  edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', NEW_FLOW);
+  const r = await custody(['commit', ...AUTHOR], dir);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(git(dir, 'ls-tree', 'HEAD', MOVIE), /^100755 blob /);
+  assert.match(git(dir, 'ls-files', '-s', MOVIE), /^100755 /);
+  assert.is(git(dir, 'status', '--porcelain'), '');
+  git(dir, 'fsck', '--strict', '--no-progress');
+});
+
+test('file names that are not UTF-8 (in HEAD or only in the index): refused with unsupported-path, nothing committed or changed', async () => {
+  const dir = await fixtureRepository();
+  const bad = (name: string, byte: number) => Buffer.concat([Buffer.from(path.join(dir, name)), Buffer.from([byte])]);
+  writeFileSync(bad('a', 0xe8), 'first\n');
+  writeFileSync(bad('a', 0xe9), 'second\n');
+  git(dir, '-c', 'core.quotePath=true', 'add', '-A');
+  git(dir, '-c', 'core.quotePath=true', 'commit', '-q', '-m', 'latin-1 names');
+  assert.equal(lines(git(dir, '-c', 'core.quotePath=true', 'ls-files')).filter((l) => l.startsWith('"')), ['"a\\350"', '"a\\351"']);
+  const head = git(dir, 'rev-parse', 'HEAD');
+  let index = readFileSync(path.join(dir, '.git', 'index'));
+  const bundle = readFileSync(path.join(dir, 'bundles/movie-post-production/hdr/data.json'));
+  const unchanged = () => {
+    assert.is(git(dir, 'rev-parse', 'HEAD'), head);
+    assert.ok(readFileSync(path.join(dir, '.git', 'index')).equals(index), 'the index is untouched');
+    assert.ok(readFileSync(path.join(dir, 'bundles/movie-post-production/hdr/data.json')).equals(bundle), 'the trees are not rewritten');
+    assert.ok(!existsSync(path.join(dir, '.git', 'index.lock')));
+  };
+  // Without the check, the root tree rebuilt from isomorphic-git's names (both "a\uFFFD") would
+  // be committed with one of the two files gone.
+  edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', NEW_FLOW);
+  const r = await custody(['commit', ...AUTHOR], dir);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, 'error[unsupported-path]: "a\\350" is not a valid UTF-8 file name');
+  assert.match(r.stderr, "git mv $'a\\350'");
+  unchanged();
+  // Refused as well when nothing would change.
+  git(dir, 'checkout', '-q', '--', MOVIE);
+  index = readFileSync(path.join(dir, '.git', 'index')); // native git refreshed its stat data
+  const none = await custody(['commit', ...AUTHOR], dir);
+  assert.is(none.code, 2, none.stdout + none.stderr);
+  assert.match(none.stderr, 'error[unsupported-path]');
+  unchanged();
+  git(dir, 'fsck', '--strict', '--no-progress');
+
+  // Renamed, and the renames committed with native git: custody commit works again.
+  renameSync(bad('a', 0xe8), path.join(dir, 'a-1'));
+  renameSync(bad('a', 0xe9), path.join(dir, 'a-2'));
+  git(dir, 'add', '-A', '.');
+  git(dir, 'commit', '-q', '-m', 'renamed');
+  edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', NEW_FLOW);
+  const ok = await custody(['commit', ...AUTHOR], dir);
+  assert.is(ok.code, 0, ok.stderr);
+  assert.equal(lines(git(dir, 'ls-tree', '--name-only', 'HEAD')).filter((n) => n.startsWith('a')), ['a-1', 'a-2']);
+  assert.is(git(dir, 'status', '--porcelain'), '');
+
+  // Staged only (HEAD's names are valid): refused on reading the index, before any object, ref or index write.
+  mkdirSync(path.join(dir, 'sub'));
+  writeFileSync(bad('sub/b', 0xff), 'staged\n');
+  git(dir, 'add', 'sub');
+  edit(dir, MOVIE, 'to: hdr, methods: [GET], path: /api/frames/*', 'to: hdr, methods: [GET, PUT], path: /api/frames/*');
+  const renamed = git(dir, 'rev-parse', 'HEAD');
+  const staged = await custody(['commit', ...AUTHOR], dir);
+  assert.is(staged.code, 2, staged.stdout + staged.stderr);
+  assert.match(staged.stderr, 'error[unsupported-path]: "sub/b\\377" is not a valid UTF-8 file name');
+  assert.is(git(dir, 'rev-parse', 'HEAD'), renamed);
+  assert.match(git(dir, '-c', 'core.quotePath=true', 'status', '--porcelain'), 'A  "sub/b\\377"');
+  assert.ok(!existsSync(path.join(dir, '.git', 'index.lock')));
+  git(dir, 'fsck', '--strict', '--no-progress');
 });
 
 test('property: for random trees and random changes, the commit is the tree native git makes, and git status is clean', async () => {
