@@ -236,6 +236,7 @@ export async function writeCommit(plan: CommitPlan, options: CommitWriteOptions)
       throw new GitopsError('write-failed', `${branch ?? 'HEAD'} moved while the commit was being made; nothing was committed (the objects written are harmless)`, 'run the command again');
     }
     await git.writeRef({ ...gitArgs(repo), ref: branch ? `refs/heads/${branch}` : 'HEAD', value: commit, force: true });
+    await appendReflog(repo, branch, plan.parent, commit, options.committer, message);
   } catch (err) {
     await index.release();
     throw err;
@@ -247,6 +248,32 @@ export async function writeCommit(plan: CommitPlan, options: CommitWriteOptions)
     throw err;
   }
   return { commit, ...(plan.parent ? { parent: plan.parent } : {}), ...(branch ? { branch } : {}) };
+}
+
+const ZERO = '0'.repeat(40);
+
+/**
+ * The reflog lines `git commit` writes (HEAD's and the branch's), which isomorphic-git's
+ * `writeRef` does not: so `git reflog` shows the commit, and one made on a detached HEAD can be
+ * found again after switching away. Written only where Git keeps reflogs (a `logs/` folder, as
+ * non-bare repositories have by default).
+ */
+async function appendReflog(repo: Repository, branch: string | undefined, previous: string | undefined, commit: string, who: Person, message: string): Promise<void> {
+  const logs = path.join(repo.gitdir, 'logs');
+  try {
+    if (!(await repo.fs.promises.stat(logs)).isDirectory()) return;
+  } catch {
+    return;
+  }
+  const offset = -who.timezoneOffset;
+  const zone = `${offset < 0 ? '-' : '+'}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+  const subject = message.split('\n', 1)[0]!.trim();
+  const line = `${previous ?? ZERO} ${commit} ${who.name} <${who.email}> ${who.timestamp} ${zone}\tcommit${previous ? '' : ' (initial)'}: ${subject}\n`;
+  for (const ref of ['HEAD', ...(branch ? [`refs/heads/${branch}`] : [])]) {
+    const file = path.join(logs, ...ref.split('/'));
+    await repo.fs.promises.mkdir(path.dirname(file), { recursive: true });
+    await repo.fs.promises.appendFile(file, line);
+  }
 }
 
 /**

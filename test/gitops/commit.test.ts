@@ -364,4 +364,23 @@ test('property: for random trees and random changes, the commit is the tree nati
   git(dir, 'fsck', '--strict', '--no-progress');
 });
 
+test('the reflog gets the commit as git commit writes it: on the branch, and on a detached HEAD, found again after switching away', async () => {
+  const dir = await fixtureRepository();
+  edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', NEW_FLOW);
+  const r = await custody(['commit', ...AUTHOR], dir, { GIT_COMMITTER_DATE: '@1790000000 +0200' });
+  assert.is(r.code, 0, r.stderr);
+  const head = git(dir, 'rev-parse', 'HEAD');
+  for (const ref of ['HEAD', 'main']) {
+    assert.is(git(dir, 'reflog', 'show', '-1', '--format=%H %gs', ref), `${head} commit: Policy: movie-post-production: 1 grant added`);
+  }
+  assert.match(readFileSync(path.join(dir, '.git', 'logs', 'refs', 'heads', 'main'), 'utf8'), ` ${head} Ada Lovelace <ada@example.invalid> 1790000000 +0200\tcommit: `);
+  git(dir, 'switch', '-q', '--detach');
+  edit(dir, MOVIE, 'to: hdr, methods: [GET], path: /api/frames/*', 'to: hdr, methods: [GET, POST], path: /api/frames/*');
+  assert.is((await custody(['commit', ...AUTHOR], dir)).code, 0);
+  const detached = git(dir, 'rev-parse', 'HEAD');
+  git(dir, 'switch', '-q', 'main');
+  assert.is(git(dir, 'rev-parse', 'HEAD@{1}'), detached, 'the detached commit is in HEAD\'s reflog');
+  git(dir, 'fsck', '--strict', '--no-progress');
+});
+
 test.run();
