@@ -5,8 +5,8 @@
  * typed error that says what to do; the local commit is never touched, whatever happens.
  */
 import git, { type HttpClient, type PushResult as IsoPushResult } from 'isomorphic-git';
-import nodeHttp from 'isomorphic-git/http/node';
 import { GitopsError } from './errors.js';
+import { gitHttp } from './http.js';
 import { currentBranch, gitArgs, type Repository } from './repository.js';
 
 export interface Token {
@@ -71,7 +71,17 @@ export async function resolveRemote(repo: Repository, remote = 'origin'): Promis
 
 /** A URL as it may be printed: any user name and password taken out (also from forms `new URL` refuses). */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1');
+  try {
+    const u = new URL(url.trim());
+    if (u.username || u.password) {
+      u.username = '';
+      u.password = '';
+    }
+    return u.href;
+  } catch {
+    // Not a URL: everything up to the last "@" could be credentials (a password may hold "/" or "@").
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/i, '$1…@');
+  }
 }
 
 /** Loopback: the only place a token may travel over plain HTTP (a test server, a local proxy). */
@@ -86,7 +96,14 @@ export function isLoopback(url: string): boolean {
 
 /** Refuses to send `token` in clear text: plain http is for loopback only. */
 export function assertSecureTransport(url: string, token: Token | undefined, what: string): void {
-  if (token && url.startsWith('http:') && !isLoopback(url)) {
+  let protocol: string;
+  try {
+    protocol = new URL(url.trim()).protocol;
+  } catch {
+    throw new GitopsError('invalid-option', `${what} ${redactUrl(url)} is not a URL`, 'give an https URL');
+  }
+  if (protocol !== 'https:' && protocol !== 'http:') throw new GitopsError('invalid-option', `${what} ${redactUrl(url)} is not an http(s) URL`, 'give an https URL');
+  if (token && protocol === 'http:' && !isLoopback(url.trim())) {
     throw new GitopsError('insecure-remote', `${what} ${redactUrl(url)} is plain http: the token from ${token.source} would cross the network in clear text, so nothing was sent`,
       `use the https URL${what.startsWith('the API') ? ' (--api-url https://…)' : ' (--remote https://…)'}; plain http is accepted only for this machine (localhost)`);
   }
@@ -137,7 +154,7 @@ export async function pushBranch(options: PushOptions): Promise<PushResult> {
   try {
     result = await git.push({
       ...gitArgs(repo),
-      http: options.http ?? nodeHttp,
+      http: options.http ?? gitHttp,
       url: remote.url,
       ...(remote.name ? { remote: remote.name } : {}),
       ref: `refs/heads/${branch}`,
@@ -216,6 +233,10 @@ export function pushError(err: unknown, c: Context): GitopsError {
       if (status === 403) {
         return new GitopsError('forbidden', `${where} does not let ${c.token ? `the token from ${c.token.source}` : 'anonymous users'} push (HTTP 403). ${kept(c)}`,
           'give the token write access to the repository\'s contents (GitHub: "contents: write" for an app or Actions token, the repo scope for a classic token)', { status });
+      }
+      if (status >= 300 && status < 400) {
+        return new GitopsError('remote-error', `${where} answered with a redirect (HTTP ${status}); Custody follows no redirect with a token, which could send it elsewhere or in clear text. ${kept(c)}`,
+          'use the URL the repository now lives at (git ls-remote shows where the redirect goes), over https', { status });
       }
       if (status === 404) {
         return new GitopsError('remote-not-found', `${where} has no such repository (HTTP 404), or it is private and ${c.token ? 'the token cannot see it' : 'no token is set'}. ${kept(c)}`,

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
+import { gitHttp as http } from '../gitops/http.js';
 
 export interface AgentSource {
   readonly workflow: string;

@@ -5,6 +5,8 @@
  * and leave the local commit where it was.
  */
 import { test } from 'uvu';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as assert from 'uvu/assert';
 import path from 'node:path';
 import { basicAuthHeader, protectBranches } from '../helpers/git-http.js';
@@ -140,12 +142,52 @@ test('remotes Custody will not use: SSH, credentials in the URL, a token over pl
     [['push', '--remote', 'http://192.0.2.1/acme/custody.git'], 2, /error\[insecure-remote\]: the remote http:\/\/192.0.2.1\/acme\/custody.git is plain http: the token from CUSTODY_GIT_TOKEN would cross the network in clear text, so nothing was sent/],
     [['pr', '--remote', 'https://github.example/acme/custody.git', '--api-url', 'http://github.example/api/v3'], 2, /error\[insecure-remote\]: the API root http:\/\/github.example\/api\/v3 is plain http/],
     [['comment', '--pr', '1', '--base', 'HEAD', '--repo', 'acme/custody', '--api-url', 'http://github.example/api/v3'], 2, /error\[insecure-remote\]: the API root/],
+    // The scheme as a URL parser reads it: upper case and leading spaces change nothing.
+    [['comment', '--pr', '1', '--base', 'HEAD', '--repo', 'acme/custody', '--api-url', 'HTTP://192.0.2.2:8089'], 2, /error\[insecure-remote\]: the API root/],
+    [['comment', '--pr', '1', '--base', 'HEAD', '--repo', 'acme/custody', '--api-url', ' http://192.0.2.2:8089'], 2, /error\[insecure-remote\]: the API root/],
+    [['comment', '--pr', '1', '--base', 'HEAD', '--repo', 'acme/custody', '--api-url', 'ftp://192.0.2.2/'], 2, /error\[invalid-option\]: the API root ftp:\/\/192.0.2.2\/ is not an http\(s\) URL/],
+    // Passwords holding "@" or "/": nothing of them is printed.
+    [['push', '--remote', 'https://user:p@secret@github.example/acme/custody.git'], 2, /error\[credentials-in-url\].*\(https:\/\/github.example\/acme\/custody.git\)/],
+    [['push', '--remote', 'https://user:pa/secret@github.example/acme/custody.git'], 2, /error\[unsupported-remote\]: https:\/\/…@github.example\/acme\/custody.git is not/],
   ];
   for (const [args, code, pattern] of cases) {
     const r = await custody(args, dir, { CUSTODY_GIT_TOKEN: 'secret' });
     assert.is(r.code, code, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, pattern);
     assert.not.match(r.stderr, 'secret');
+  }
+});
+
+test('a remote that redirects is not followed with the token: the other server sees nothing, the push reports the redirect, the commit stays', async () => {
+  const dir = await fixtureRepository();
+  const seen: string[] = [];
+  const elsewhere = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
+  const target = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`;
+  const asks: string[] = [];
+  const redirecting = createServer((req, res) => {
+    asks.push(req.headers.authorization ? 'with credentials' : 'without');
+    // As a server that moved would: ask for credentials, then send the client away.
+    if (!req.headers.authorization) res.writeHead(401, { 'www-authenticate': 'Basic realm="git"' }).end();
+    else res.writeHead(302, { location: `${target}${req.url}` }).end();
+  });
+  await new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', r));
+  try {
+    const remote = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/acme/custody.git`;
+    const head = git(dir, 'rev-parse', 'HEAD');
+    const r = await custody(['push', '--remote', remote], dir, { CUSTODY_GIT_TOKEN: 'secret' });
+    assert.is(r.code, 3, r.stdout + r.stderr);
+    assert.match(r.stderr, `error[remote-error]: ${remote} answered with a redirect (HTTP 302); Custody follows no redirect with a token`);
+    assert.match(r.stderr, 'Nothing is lost');
+    assert.equal(seen, [], 'the server redirected to got no request, so no token');
+    assert.ok(asks.length > 0);
+    assert.is(git(dir, 'rev-parse', 'HEAD'), head);
+  } finally {
+    redirecting.close();
+    elsewhere.close();
   }
 });
 
