@@ -112,8 +112,9 @@ are listed first. Changes to keys/ (the keys sidecars verify bundles with) are l
 fingerprints.
 
 Exit codes: 0 printed, 1 the head revision has spec errors (its summary leaves those files out)
-or changed generated files that are not what its specs generate, 2 usage error (e.g. an unknown
-revision), 3 the repository cannot be read.
+or changed generated files that are not what its specs generate (or that cannot be checked,
+its specs or keys having errors), 2 usage error (e.g. an unknown revision), 3 the repository
+cannot be read.
 `,
   async run(args, io) {
     const { values } = parse(args, { base: { type: 'string' }, head: { type: 'string' }, json: { type: 'boolean' }, markdown: { type: 'boolean' } });
@@ -127,7 +128,8 @@ revision), 3 the repository cannot be read.
       const { notCompared, generated } = result.summary;
       if (notCompared.length) io.stderr.write(`custody diff: not compared, the spec has errors in one of the revisions: ${notCompared.join(', ')} (custody check says why)\n`);
       if (generated?.files.length) io.stderr.write(`custody diff: ${plural(generated.files.length, 'changed generated file')} not what the head's specs generate: ${generated.files.map((f) => f.path).join(', ')}\n`);
-      return notCompared.length || generated?.files.length ? EXIT.invalid : EXIT.ok;
+      if (generated?.checked === false) io.stderr.write(`custody diff: the changed generated files could not be checked against the head's specs: ${generated.reason ?? ''}\n`);
+      return notCompared.length || generated?.files.length || generated?.checked === false ? EXIT.invalid : EXIT.ok;
     });
   },
 };

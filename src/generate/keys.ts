@@ -71,7 +71,13 @@ export async function readKeys(dir: string, where = path.basename(dir)): Promise
     throw err;
   }
   const files = new Map<string, string>();
-  for (const name of names.filter((n) => n.endsWith('.pem')).sort()) files.set(name, await fs.readFile(path.join(dir, name), 'utf8'));
+  for (const name of names.filter((n) => n.endsWith('.pem') || n === 'active').sort()) {
+    // A link could change the key without any change under keys/ (and Git commits the link).
+    if ((await fs.lstat(path.join(dir, name))).isSymbolicLink()) {
+      throw new KeysError(`${where}/${name} is a symbolic link: a trusted key must be a file under ${where}/, reviewed where it changes; copy the key in place of the link`);
+    }
+    if (name !== 'active') files.set(name, await fs.readFile(path.join(dir, name), 'utf8'));
+  }
   let active: string | undefined;
   if (names.includes('active')) {
     active = (await fs.readFile(path.join(dir, 'active'), 'utf8')).trim();

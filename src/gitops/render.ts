@@ -53,6 +53,7 @@ export function headline(summary: ChangeSummary): string {
   // What a reviewer must not miss comes first: trees that are not the specs', and the keys.
   const warnings = [
     drift ? `${plural(drift, 'generated file')} not from the specs` : '',
+    summary.generated?.checked === false ? 'generated files not checked' : '',
     summary.keys ? 'bundle signing keys changed' : '',
   ].filter(Boolean);
   if (names.length === 0) {

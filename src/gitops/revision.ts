@@ -193,7 +193,8 @@ export async function keyFilesAt(repo: Repository, commitOrTree: string | undefi
   const dir = (await treeEntries(repo, commitOrTree)).get(KEYS_DIR);
   if (dir?.type !== 'tree') return out;
   for (const [name, e] of [...(await treeEntries(repo, dir.oid))].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (e.type === 'blob' && isKeyFile(name)) out.set(name, await readText(repo, e.oid));
+    // A link's blob is its target's path: not a key, and the key check says so.
+    if (e.type === 'blob' && isKeyFile(name)) out.set(name, e.mode === '120000' ? `(a symbolic link to ${await readText(repo, e.oid)})` : await readText(repo, e.oid));
   }
   return out;
 }

@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { custody, edit, fixtureRepository, git } from './fixture.js';
 
@@ -89,6 +89,31 @@ test('a spec edit with a key change: the headline carries both', async () => {
   assert.ok(message.startsWith('Policy: movie-post-production: 1 grant added; bundle signing keys changed\n'), message);
   assert.match(message, '  ! trusted key removed: custody-example (');
   assert.match(message, '  ! sidecars now require bundles signed with next (was custody-example)');
+});
+
+test('a key that is a symbolic link: generate refuses it; a revision holding one cannot be checked, and diff says so with exit 1', async () => {
+  const dir = await fixtureRepository();
+  mkdirSync(path.join(dir, 'docs'));
+  const team = path.join(dir, 'docs', 'team.pem');
+  writeFileSync(team, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }));
+  symlinkSync('../docs/team.pem', path.join(dir, 'keys', 'zz.pem'));
+  const generate = await custody(['generate'], dir);
+  assert.is(generate.code, 1, generate.stdout + generate.stderr);
+  assert.match(generate.stderr, 'keys/zz.pem is a symbolic link: a trusted key must be a file under keys/');
+  // Committed anyway with native git, then the key behind the link swapped: no change under keys/.
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'linked key');
+  writeFileSync(team, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }));
+  const file = path.join(dir, DATA);
+  writeFileSync(file, readFileSync(file, 'utf8').replace('"sources": {', '"sources": {\n        "spiffe://cluster.local/ns/movie-post-production/sa/intruder": {},'));
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'swap');
+  const r = await custody(['diff', '--base', 'HEAD~1'], dir);
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, 'Generated files not checked against the specs: keys/zz.pem: not a public key in SPKI PEM');
+  assert.match(r.stderr, "custody diff: the changed generated files could not be checked against the head's specs");
+  const md = await custody(['diff', '--base', 'HEAD~1', '--markdown'], dir);
+  assert.match(md.stdout, '> [!WARNING]\n> Generated files not checked against the specs');
 });
 
 test.run();
