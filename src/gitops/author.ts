@@ -73,6 +73,13 @@ export async function resolvePeople(repo: Repository, options: AuthorOptions = {
     throw new GitopsError('missing-author', `no author ${!name ? 'name' : 'e-mail'} for the commit`,
       'pass --author-name and --author-email, set GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL, or git config user.name / user.email');
   }
+  // Git's ident line is `name <email> seconds zone`: a newline or angle bracket would end it early
+  // (git fsck: missingEmail) and split the reflog line. Git strips them silently; refused here.
+  for (const [what, value] of [['author name', name], ['author e-mail', email], ['committer name', env.GIT_COMMITTER_NAME], ['committer e-mail', env.GIT_COMMITTER_EMAIL]] as const) {
+    if (value !== undefined && /[<>\r\n\0]/.test(value)) {
+      throw new GitopsError('invalid-option', `the ${what} ${JSON.stringify(value)} holds a character Git's commit header cannot carry (<, >, a line break or NUL)`, `give it without them (--author-name, --author-email, GIT_AUTHOR_* / GIT_COMMITTER_* or git config user.*)`);
+    }
+  }
   const now = options.now ?? new Date();
   const when = { timestamp: Math.floor(now.getTime() / 1000), timezoneOffset: now.getTimezoneOffset() };
   const authorWhen = env.GIT_AUTHOR_DATE ? parseGitDate(env.GIT_AUTHOR_DATE, 'GIT_AUTHOR_DATE') : when;

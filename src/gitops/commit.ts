@@ -296,9 +296,18 @@ async function indexUpdates(repo: Repository, current: ReadonlyMap<string, Index
   const worker = async () => {
     while (next < refresh.length) {
       const [p, { oid, mode }] = refresh[next++]!;
+      const file = path.join(repo.dir, ...p.split('/'));
       let stat: BigIntStats | undefined;
       try {
-        stat = await repo.fs.promises.lstat(path.join(repo.dir, ...p.split('/')), { bigint: true });
+        stat = await repo.fs.promises.lstat(file, { bigint: true });
+        // A generated file committed as 100644 but executable on disk (left so when writeTree
+        // had no reason to rewrite it): the working file follows the commit, else git status
+        // shows the mode. (Where the file system has no modes, chmod changes nothing and Git
+        // ignores them.)
+        if (mode === 0o100644 && stat.isFile() && (stat.mode & 0o111n) !== 0n && !plan.owned.get(p.split('/')[0]!)?.select) {
+          await repo.fs.promises.chmod(file, Number(stat.mode & 0o666n));
+          stat = await repo.fs.promises.lstat(file, { bigint: true });
+        }
       } catch {
         stat = undefined; // not in the working tree: Git will see it missing and say so
       }

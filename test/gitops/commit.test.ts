@@ -104,7 +104,7 @@ test('spec errors: exit 1, nothing written, nothing committed; no author anywher
   assert.is(git(dir, 'log', '-1', '--format=%an <%ae> / %cn <%ce>'), 'Grace <grace@example.invalid> / CI <ci@example.invalid>');
 });
 
-test('GIT_AUTHOR_DATE and GIT_COMMITTER_DATE are read as native git reads them; an unreadable one: exit 2, no commit', async () => {
+test('GIT_AUTHOR_DATE and GIT_COMMITTER_DATE are read as native git reads them; an unreadable one, or a name or e-mail with <, > or a line break: exit 2, no commit', async () => {
   const dir = await fixtureRepository();
   const dates = ['@1790000000 -0530', '1700000000 +0000', '2026-03-29T01:30:00+01:00', '2026-10-25 02:30:00 -03:30', '2026-11-23T12:00:00Z', '2026-11-23T12:00:00.250+14:00'];
   const tree = git(dir, 'rev-parse', 'HEAD^{tree}');
@@ -119,6 +119,12 @@ test('GIT_AUTHOR_DATE and GIT_COMMITTER_DATE are read as native git reads them; 
   }
   edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', NEW_FLOW);
   const head = git(dir, 'rev-parse', 'HEAD');
+  for (const [args, env] of [[['--author-name', 'Eve\nsigned-off: x', '--author-email', 'e@x.invalid'], {}], [['--author-name', 'Eve', '--author-email', 'e@x>'], {}], [AUTHOR, { GIT_COMMITTER_NAME: 'CI <bot>' }]] as const) {
+    const refused = await custody(['commit', ...args], dir, env);
+    assert.is(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, "error[invalid-option]: the ");
+    assert.match(refused.stderr, "holds a character Git's commit header cannot carry");
+  }
   const bad = await custody(['commit', ...AUTHOR], dir, { GIT_AUTHOR_DATE: 'last tuesday' });
   assert.is(bad.code, 2, bad.stderr);
   assert.match(bad.stderr, 'error[invalid-option]: GIT_AUTHOR_DATE "last tuesday" is not a date this command reads');
@@ -250,6 +256,17 @@ test('a generated file committed executable: committed and indexed as 100644, re
   const gen = await custody(['generate'], dir);
   assert.is(gen.code, 0, gen.stderr);
   assert.match(gen.stdout, 'wrote bundles/');
+  assert.is(statSync(path.join(dir, rego)).mode & 0o111, 0);
+  assert.is(git(dir, 'status', '--porcelain'), '');
+
+  // Every file of bundles/ committed executable (generate then takes the bits for a file system
+  // without modes and leaves them): the commit makes them 100644, and the working files follow.
+  execFileSync('chmod', ['-R', '+x', path.join(dir, 'bundles')]);
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'all executable');
+  const all = await custody(['commit', ...AUTHOR], dir);
+  assert.is(all.code, 0, all.stderr);
+  assert.match(git(dir, 'ls-files', '-s', rego), /^100644 /);
   assert.is(statSync(path.join(dir, rego)).mode & 0o111, 0);
   assert.is(git(dir, 'status', '--porcelain'), '');
 });
