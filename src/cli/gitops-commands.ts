@@ -4,7 +4,7 @@ import path from 'node:path';
 import { desiredTrees, KeysError, readKeys, type KeySet, type Tree } from '../generate/index.js';
 import {
   apiUrlFor, assertSecureTransport, commitRegenerated, GitopsError, gitHubClient, openRepository, parseRepositoryName, proposeChange, pushBranch, readInputFolders,
-  render, repositoryFromUrl, resolveRemote, summarizeRevisions, tokenFromEnv, TOKEN_VARIABLES, upsertSummaryComment,
+  render, repositoryFromUrl, resolveRemote, terminalText, summarizeRevisions, tokenFromEnv, TOKEN_VARIABLES, upsertSummaryComment,
   type InputFolder, type RegenerateResult, type Repository, type RepositoryName, type SummaryFormat,
 } from '../gitops/index.js';
 import type { Workflow } from '../spec/index.js';
@@ -127,8 +127,8 @@ cannot be read.
       io.stdout.write(render(result.summary, format, result));
       const { notCompared, generated } = result.summary;
       if (notCompared.length) io.stderr.write(`custody diff: not compared, the spec has errors in one of the revisions: ${notCompared.join(', ')} (custody check says why)\n`);
-      if (generated?.files.length) io.stderr.write(`custody diff: ${plural(generated.files.length, 'changed generated file')} not what the head's specs generate: ${generated.files.map((f) => f.path).join(', ')}\n`);
-      if (generated?.checked === false) io.stderr.write(`custody diff: the changed generated files could not be checked against the head's specs: ${generated.reason ?? ''}\n`);
+      if (generated?.files.length) io.stderr.write(terminalText(`custody diff: ${plural(generated.files.length, 'changed generated file')} not what the head's specs generate: ${generated.files.map((f) => f.path).join(', ')}\n`));
+      if (generated?.checked === false) io.stderr.write(terminalText(`custody diff: the changed generated files could not be checked against the head's specs: ${generated.reason ?? ''}\n`));
       return notCompared.length || generated?.files.length || generated?.checked === false ? EXIT.invalid : EXIT.ok;
     });
   },

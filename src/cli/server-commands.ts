@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ConfigError, DEV_KEY_ID, ensureDevState, loadConfig, startServer, type RolloutView, type ServerConfig } from '../server/index.js';
 import { help, parse, type Command } from './commands.js';
 import { EXIT, OperationalError, repositoryRoot, UsageError, type Io } from './io.js';
+import { keyInfo } from '../gitops/index.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8800';
 
@@ -167,7 +168,8 @@ custody generate reads it into every sidecar's OPA configuration. Refuses to ove
     mkdirSync(path.dirname(publicFile), { recursive: true });
     writeFileSync(privateFile, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
     writeFileSync(publicFile, pair.publicKey.export({ type: 'spki', format: 'pem' }));
-    io.stdout.write(`private key ${path.relative(io.cwd, privateFile)} (keep it out of Git)\npublic key  ${path.relative(io.cwd, publicFile)} (commit it)\n`);
+    const fingerprint = keyInfo(`${id}.pem`, pair.publicKey.export({ type: 'spki', format: 'pem' }).toString()).fingerprint;
+    io.stdout.write(`private key ${path.relative(io.cwd, privateFile)} (keep it out of Git)\npublic key  ${path.relative(io.cwd, publicFile)} (commit it)\nfingerprint ${fingerprint} (what the pull request's summary will name)\n`);
     return EXIT.ok;
   },
 };

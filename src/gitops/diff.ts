@@ -177,10 +177,6 @@ export function isEmpty(summary: ChangeSummary): boolean {
     && !summary.keys && !summary.generated?.files.length;
 }
 
-/** Whether the summary says nothing about who may do what changed: no grant, agent, setting, key, or unexplained tree change. */
-export function accessUnchanged(summary: ChangeSummary): boolean {
-  return summary.workflows.length === 0 && !summary.keys && !summary.generated?.files.length && summary.generated?.checked !== false && summary.notCompared.length === 0;
-}
 
 function compareWorkflows(base: readonly Workflow[], head: readonly Workflow[]): WorkflowChange[] {
   const renames = workflowRenames(base, head);

@@ -2,11 +2,13 @@ export { GITOPS_ERRORS, GitopsError, type GitopsErrorCode, type GitopsErrorKind 
 export {
   isEmpty, summarize,
   type AccessChange, type AccessChangeKind, type AgentChange, type AgentChangeKind, type BundleChange, type ChangeSummary,
-  type DiffSide, type ManifestTreeChange, type ObjectChange, type SettingChange, type WorkflowChange,
+  type DiffSide, type GeneratedCheck, type ManifestTreeChange, type ObjectChange, type SettingChange, type WorkflowChange,
 } from './diff.js';
+export { markdownText, terminalText } from './words.js';
 export { headline, render, SUMMARY_END, SUMMARY_START, type RenderOptions, type RevisionLabel, type SummaryFormat } from './render.js';
 export { openRepository, currentBranch, headCommit, type Fs, type Repository } from './repository.js';
 export { resolveRevision, summarizeCommits, summarizeRevisions, differingFiles, workflowInputsAt, type RevisionSummary } from './revision.js';
+export { compareKeys as compareKeyFiles, keyInfo, type KeyChanges, type KeyFiles, type KeyInfo } from './key-changes.js';
 export { INPUTS, readInputFolders, type InputFolder, type InputSelection } from './desired.js';
 export { planCommit, writeCommit, type CommitPlan, type CommitResult, type CommitWriteOptions, type FileChange } from './commit.js';
 export { parseGitDate, resolvePeople, type AuthorOptions, type Person } from './author.js';

@@ -11,7 +11,11 @@ export interface KeyInfo {
   readonly id: string;
   /** RS256, ES256, …; undefined when the file is not a usable public key. */
   readonly algorithm?: string;
-  /** `SHA256:` and the base64 SHA-256 of the key's DER SubjectPublicKeyInfo (as ssh-keygen -l prints). */
+  /**
+   * `SHA256:` and the unpadded base64 SHA-256 of the key's DER SubjectPublicKeyInfo, what
+   * `openssl pkey -pubin -in KEY.pem -outform DER | openssl dgst -sha256 -binary | base64` prints
+   * (and `custody keygen`). Not ssh-keygen's: that one hashes the SSH encoding of the key.
+   */
   readonly fingerprint?: string;
 }
 

@@ -3,7 +3,7 @@
  * commit messages, JSON for programs. Pure; the same summary always gives the same bytes.
  */
 import type { AccessChange, ChangeSummary, WorkflowChange } from './diff.js';
-import { accessWords, agentWords, list, markdownCode, markdownText, settingWords, type Style } from './words.js';
+import { accessWords, agentWords, list, markdownCode, markdownText, settingWords, terminalText, type Style } from './words.js';
 
 export type SummaryFormat = 'markdown' | 'text' | 'json';
 
@@ -40,7 +40,7 @@ function bundleCounts(summary: ChangeSummary): string {
 
 export function render(summary: ChangeSummary, format: SummaryFormat, options: RenderOptions = {}): string {
   if (format === 'json') return `${JSON.stringify({ ...(options.base ? { base: options.base } : {}), ...(options.head ? { head: options.head } : {}), ...summary }, null, 2)}\n`;
-  return format === 'markdown' ? markdown(summary, options) : text(summary, options);
+  return format === 'markdown' ? markdown(summary, options) : terminalText(text(summary, options));
 }
 
 /** One line for a commit subject or a pull request title. */

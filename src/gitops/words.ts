@@ -29,11 +29,28 @@ export const PLAIN: Style = { name: (s) => s, code: (s) => s, verb: (s) => s, te
  */
 export function markdownText(s: string): string {
   return s
-    .replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1))
+    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, escapeChar)
     .replace(/[\\`*[\]|~$]/g, '\\$&')
     .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
+    // GitHub turns @name into a notification, #1 into an issue link, and URLs into links, after
+    // Markdown: a zero-width space after @ and # breaks the first two, an escaped ":" or "." the
+    // autolinks (scheme://, mailto:, www.).
+    .replace(/[@#]/g, '$&\u200b')
+    .replace(/:(?=\/\/)|(?<=\b(?:mailto|xmpp))(?=:)/gi, (m) => (m === ':' ? '\\:' : '\\'))
+    .replace(/\b(www)\./gi, '$1\\.')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;');
+}
+
+/** A character no reader should get raw (a control, a bidi override) as an escape: `\n`, `\u202e`. */
+function escapeChar(c: string): string {
+  const json = JSON.stringify(c).slice(1, -1);
+  return json.length > 1 ? json : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/** Plain text for a terminal or a commit message: controls and bidi overrides escaped, lines kept. */
+export function terminalText(s: string): string {
+  return s.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, escapeChar);
 }
 
 /**
@@ -42,7 +59,7 @@ export function markdownText(s: string): string {
  * keep from an HTML comment or a table row, is set as `<code>` around escaped text instead.
  */
 export function markdownCode(s: string): string {
-  if (/[<|\u0000-\u001f\u007f]/.test(s)) return `<code>${markdownText(s)}</code>`;
+  if (/[<|\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(s)) return `<code>${markdownText(s)}</code>`;
   const longest = Math.max(0, ...(s.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(longest + 1);
   const pad = /^`|`$/.test(s) || (/^ /.test(s) && / $/.test(s) && s.trim() !== '') ? ' ' : '';

@@ -1,7 +1,7 @@
 /** serve, status, keygen and demo as a user runs them. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { exampleRepository } from '../helpers/git-repo.js';
@@ -55,6 +55,10 @@ test('keygen writes the private key outside Git (0600) and the public key to key
   const priv = path.join(repo, '.custody', 'keys', 'bundles-2026.key.pem');
   assert.is(statSync(priv).mode & 0o777, 0o600);
   assert.match(readFileSync(path.join(repo, 'keys', 'bundles-2026.pem'), 'utf8'), /^-----BEGIN PUBLIC KEY-----/);
+  // The fingerprint it prints is the one openssl gives for the public key (and the summaries name).
+  const der = execFileSync('openssl', ['pkey', '-pubin', '-in', path.join(repo, 'keys', 'bundles-2026.pem'), '-outform', 'DER']);
+  const digest = execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: der });
+  assert.match(r.stdout, `fingerprint SHA256:${digest.toString('base64').replace(/=+$/, '')} (`);
   assert.is((await custody(['keygen', '--id', 'bundles-2026'], repo)).code, 2);
   assert.is((await custody(['keygen', '--id', 'Bad_Id'], repo)).code, 2);
   assert.ok(existsSync(priv));

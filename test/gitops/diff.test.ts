@@ -190,7 +190,7 @@ test('Markdown: free text from a spec (attribute names and values, conditions) r
   // No HTML but Custody's own, every `<` from the spec a character reference; Markdown's punctuation escaped.
   assert.not.match(md.replace(/<\/?(details|summary|sub|code)>/g, ''), '<');
   assert.match(md, '- agent vfx-1 attributes: note (none) → "&lt;!-- custody-summary:end --> &lt;!--"');
-  assert.match(md, '- agent vfx-2 attributes: note (none) → "\\*a\\* \\| \\`b\\` &lt;img src=x> \\[l\\](http://x) \\~\\~s\\~\\~ \\$m\\$ \\\\\\\\ &amp;lt;"');
+  assert.match(md, '- agent vfx-2 attributes: note (none) → "\\*a\\* \\| \\`b\\` &lt;img src=x> \\[l\\](http\\://x) \\~\\~s\\~\\~ \\$m\\$ \\\\\\\\ &amp;lt;"');
   assert.match(md, '- vfx-2 **may now** `GET` `/api/notes` to owner (as written: (note = "\\*a\\*');
   assert.match(md, 'or &lt;!--x\\|y = 1))');
   // The pull request's description, updated three times: one summary section, the same length each time.
@@ -205,6 +205,28 @@ test('Markdown: free text from a spec (attribute names and values, conditions) r
   assert.is(body.split(SUMMARY_END).length, 2);
   assert.is(body.split('<!--').length, 3);
   assert.ok(body.startsWith('Why: the notes.\n\n'), body);
+});
+
+test('Markdown: spec text mentions nobody, links no issue, makes no link; plain text: no control or bidi character reaches the terminal', () => {
+  const value = 'cc @octocat @github/security-team, see https://evil.example/ok and www.evil.example, mailto:x@y.example #1 \u202egnp.exe \u001b[8m';
+  const specs = change(BASE, 'studio.yaml', 'attributes: { tenure: 3 }', `attributes: { tenure: 3, note: ${JSON.stringify(value)} }`);
+  const load = (s: Specs) => loadWorkflows(Object.entries(s).map(([name, text]) => ({ file: `workflows/${name}`, text })));
+  const summary = summarize({ workflows: load(BASE).workflows, files: new Map() }, { workflows: load(specs).workflows, files: new Map() });
+  const md = render(summary, 'markdown');
+  const line = md.split('\n').find((l) => l.includes('attributes: note'))!;
+  // A mention or an issue reference needs @ or # right before the name; an autolink, "scheme://", "www." or "mailto:".
+  assert.not.match(line, /[@#][A-Za-z0-9]/);
+  assert.not.match(line, /https?:\/\//);
+  assert.not.match(line, /www\./i);
+  assert.not.match(line, /mailto:/);
+  assert.not.match(line, /[\u202a-\u202e\u2066-\u2069\u0000-\u001f]/);
+  assert.match(line, '\\\\u202egnp.exe');
+  // What it shows once rendered, zero-width spaces aside: the value as written (escapes removed).
+  const shown = line.replace(/\u200b/g, '').replace(/\\([\\`*[\]|~$_:.])/g, '$1').replace(/&lt;/g, '<').replace(/&amp;/g, '&');
+  assert.match(shown, 'cc @octocat @github/security-team, see https://evil.example/ok and www.evil.example, mailto:x@y.example #1 \\u202egnp.exe \\u001b[8m');
+  const text = render(summary, 'text');
+  assert.not.match(text, /[\u202a-\u202e\u001b]/);
+  assert.match(text, '\\u202egnp.exe \\u001b[8m');
 });
 
 test('custody diff: text, Markdown and JSON with the revisions named; exit codes', async () => {
