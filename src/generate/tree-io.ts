@@ -4,7 +4,7 @@
  * it was, and a reader never sees half of one.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Dirent } from 'node:fs';
 import path from 'node:path';
 import type { Tree } from './render.js';
 
@@ -25,24 +25,34 @@ export interface TreeFs {
   rm(p: string, o: { recursive: true; force: true }): Promise<void>;
 }
 
-export async function readTree(dir: string): Promise<Map<string, Buffer> | undefined> {
-  const out = new Map<string, Buffer>();
+/**
+ * Calls `visit` for every entry under `dir` that is not a folder (path relative, with `/`);
+ * false when `dir` is missing or not a folder.
+ */
+async function walkTree(dir: string, visit: (rel: string, entry: Dirent) => Promise<void>): Promise<boolean> {
   try {
-    const stat = await fs.lstat(dir);
-    if (!stat.isDirectory()) return undefined;
+    if (!(await fs.lstat(dir)).isDirectory()) return false;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
   }
-  const walk = async (rel: string) => {
+  const walk = async (rel: string): Promise<void> => {
     for (const entry of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
       const child = rel ? `${rel}/${entry.name}` : entry.name;
       if (entry.isDirectory()) await walk(child);
-      else out.set(child, await fs.readFile(path.join(dir, child)));
+      else await visit(child, entry);
     }
   };
   await walk('');
-  return out;
+  return true;
+}
+
+export async function readTree(dir: string): Promise<Map<string, Buffer> | undefined> {
+  const out = new Map<string, Buffer>();
+  const found = await walkTree(dir, async (rel) => {
+    out.set(rel, await fs.readFile(path.join(dir, rel)));
+  });
+  return found ? out : undefined;
 }
 
 /** A file of a tree on disk: its bytes (none for a link or other non-regular file), and its kind. */
@@ -54,32 +64,20 @@ interface DiskFile {
 /** Like `readTree`, with each file's kind; a missing folder (or not a folder): no files. */
 async function readFiles(dir: string): Promise<Map<string, DiskFile>> {
   const out = new Map<string, DiskFile>();
-  try {
-    if (!(await fs.lstat(dir)).isDirectory()) return out;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
-    throw err;
-  }
-  const walk = async (rel: string) => {
-    for (const entry of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
-      const child = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) {
-        await walk(child);
-      } else if (!entry.isFile()) {
-        out.set(child, { kind: 'other' });
-      } else {
-        const handle = await fs.open(path.join(dir, child), 'r');
-        try {
-          // Git's test for an executable file: the owner's execute bit.
-          const mode = (await handle.stat()).mode;
-          out.set(child, { content: await handle.readFile(), kind: mode & 0o100 ? 'executable' : 'regular' });
-        } finally {
-          await handle.close();
-        }
-      }
+  await walkTree(dir, async (rel, entry) => {
+    if (!entry.isFile()) {
+      out.set(rel, { kind: 'other' });
+      return;
     }
-  };
-  await walk('');
+    const handle = await fs.open(path.join(dir, rel), 'r');
+    try {
+      // Git's test for an executable file: the owner's execute bit.
+      const mode = (await handle.stat()).mode;
+      out.set(rel, { content: await handle.readFile(), kind: mode & 0o100 ? 'executable' : 'regular' });
+    } finally {
+      await handle.close();
+    }
+  });
   return out;
 }
 
