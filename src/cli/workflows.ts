@@ -35,4 +35,4 @@ export function printDiagnostics(diagnostics: readonly Diagnostic[], out: { writ
   for (const d of diagnostics) out.write(`${formatDiagnostic(d)}\n`);
 }
 
-export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+export { plural } from '../gitops/words.js';

@@ -61,6 +61,20 @@ export function parseKeys(files: ReadonlyMap<string, string>, active: string | u
   return { keys, activeKeyId };
 }
 
+/**
+ * The key set of a `keys/` folder given as its files by name (`*.pem`, `active`; others are
+ * ignored), wherever they were read from: the working tree (`readKeys`) or a commit.
+ */
+export function parseKeyFiles(files: ReadonlyMap<string, string>, where = 'keys'): KeySet {
+  const pems = new Map([...files].filter(([name]) => name.endsWith('.pem')));
+  let active: string | undefined;
+  if (files.has('active')) {
+    active = files.get('active')!.trim();
+    if (active === '') throw new KeysError(`${where}/active is empty: write the id of the key sidecars should require, or delete the file to use the first key`);
+  }
+  return parseKeys(pems, active, where);
+}
+
 /** Reads `<dir>/*.pem` and `<dir>/active` (other files, such as a README, are left alone). */
 export async function readKeys(dir: string, where = path.basename(dir)): Promise<KeySet> {
   let names: string[];
@@ -76,12 +90,7 @@ export async function readKeys(dir: string, where = path.basename(dir)): Promise
     if ((await fs.lstat(path.join(dir, name))).isSymbolicLink()) {
       throw new KeysError(`${where}/${name} is a symbolic link: a trusted key must be a file under ${where}/, reviewed where it changes; copy the key in place of the link`);
     }
-    if (name !== 'active') files.set(name, await fs.readFile(path.join(dir, name), 'utf8'));
+    files.set(name, await fs.readFile(path.join(dir, name), 'utf8'));
   }
-  let active: string | undefined;
-  if (names.includes('active')) {
-    active = (await fs.readFile(path.join(dir, 'active'), 'utf8')).trim();
-    if (active === '') throw new KeysError(`${where}/active is empty: write the id of the key sidecars should require, or delete the file to use the first key`);
-  }
-  return parseKeys(files, active, where);
+  return parseKeyFiles(files, where);
 }

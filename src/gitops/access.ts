@@ -4,6 +4,7 @@
  * attribute test is already decided from the spec: a reviewer reads what the sidecars will do,
  * with the condition as written alongside when the two differ.
  */
+import path from 'node:path';
 import { accessMatrix } from '../policy/index.js';
 import type { Agent, Flow, Workflow } from '../spec/index.js';
 
@@ -126,7 +127,6 @@ function structure(workflow: Workflow, rename: (n: string) => string = (n) => n)
   return JSON.stringify([agents, flows]);
 }
 
-const basename = (file: string) => file.slice(file.lastIndexOf('/') + 1);
 
 /**
  * Workflows of `base` that reappear in `head` under another name: the same file, or the same
@@ -142,7 +142,7 @@ export function workflowRenames(base: readonly Workflow[], head: readonly Workfl
   for (const byFile of [true, false]) {
     for (const r of removed) {
       if (out.has(r.name)) continue;
-      const match = added.find((a) => !taken.has(a.name) && (byFile ? basename(a.file) === basename(r.file) : structure(a) === structure(r)));
+      const match = added.find((a) => !taken.has(a.name) && (byFile ? path.posix.basename(a.file) === path.posix.basename(r.file) : structure(a) === structure(r)));
       if (match) {
         out.set(r.name, match.name);
         taken.add(match.name);

@@ -92,6 +92,13 @@ export async function resolvePeople(repo: Repository, options: AuthorOptions = {
   return { author, committer };
 }
 
+/** An offset as Git writes it after a timestamp (`+0200`), from isomorphic-git's minutes (UTC+2 is -120). */
+export function gitZone(timezoneOffset: number): string {
+  const minutes = -timezoneOffset;
+  const abs = Math.abs(minutes);
+  return `${minutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}${String(abs % 60).padStart(2, '0')}`;
+}
+
 /**
  * A date as Git takes it in GIT_AUTHOR_DATE / GIT_COMMITTER_DATE: its own format (`@1700000000
  * +0100`, the `@` optional) or ISO 8601 with an offset or Z (`2026-11-23T12:00:00+01:00`).

@@ -20,13 +20,14 @@ import path from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import git from 'isomorphic-git';
 import type { Tree } from '../generate/index.js';
-import type { Person } from './author.js';
+import { gitZone, type Person } from './author.js';
 import type { InputFolder } from './desired.js';
 import { GitopsError } from './errors.js';
 import { GitIndexFile, unsupportedPath, type IndexEntry, type IndexUpdate } from './git-index.js';
 import { buildTree, looseObject, makeTree, objectId, treeFiles, treeMode, type Entry, type MemoryTree, type ObjectType } from './objects.js';
 import { currentBranch, gitArgs, headCommit, type Repository } from './repository.js';
 import { treeEntries } from './revision.js';
+import { cmp } from './order.js';
 
 export interface FileChange {
   /** Repository path. */
@@ -83,7 +84,6 @@ export interface CommitResult {
   readonly branch?: string;
 }
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const REGULAR = 0o100644;
 
@@ -265,10 +265,8 @@ async function appendReflog(repo: Repository, branch: string | undefined, previo
   } catch {
     return;
   }
-  const offset = -who.timezoneOffset;
-  const zone = `${offset < 0 ? '-' : '+'}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}${String(Math.abs(offset) % 60).padStart(2, '0')}`;
   const subject = message.split('\n', 1)[0]!.trim();
-  const line = `${previous ?? ZERO} ${commit} ${who.name} <${who.email}> ${who.timestamp} ${zone}\tcommit${previous ? '' : ' (initial)'}: ${subject}\n`;
+  const line = `${previous ?? ZERO} ${commit} ${who.name} <${who.email}> ${who.timestamp} ${gitZone(who.timezoneOffset)}\tcommit${previous ? '' : ' (initial)'}: ${subject}\n`;
   for (const ref of ['HEAD', ...(branch ? [`refs/heads/${branch}`] : [])]) {
     const file = path.join(logs, ...ref.split('/'));
     await repo.fs.promises.mkdir(path.dirname(file), { recursive: true });
@@ -282,20 +280,21 @@ async function appendReflog(repo: Repository, branch: string | undefined, previo
  */
 async function indexUpdates(repo: Repository, current: ReadonlyMap<string, IndexEntry>, plan: CommitPlan, rewritten: ReadonlySet<string>): Promise<IndexUpdate[]> {
   const updates: IndexUpdate[] = [];
-  const refresh: [string, IndexEntry][] = [];
+  // Each with whether its folder is a generated tree (Custody's whole, so its modes too).
+  const refresh: [string, IndexEntry, boolean][] = [];
   for (const [root, { files, select }] of plan.owned) {
     const mine = (p: string) => p.startsWith(`${root}/`) && (!select || (!p.slice(root.length + 1).includes('/') && select(p.slice(root.length + 1))));
     for (const p of current.keys()) if (mine(p) && !files.has(p)) updates.push({ path: p });
     for (const [p, want] of files) {
       const have = current.get(p);
       // An entry whose id already matches still needs the mode committed (e.g. 100755 → 100644).
-      if (!have || have.oid !== want.oid || have.mode !== want.mode || rewritten.has(root)) refresh.push([p, want]);
+      if (!have || have.oid !== want.oid || have.mode !== want.mode || rewritten.has(root)) refresh.push([p, want, !select]);
     }
   }
   let next = 0;
   const worker = async () => {
     while (next < refresh.length) {
-      const [p, { oid, mode }] = refresh[next++]!;
+      const [p, { oid, mode }, generated] = refresh[next++]!;
       const file = path.join(repo.dir, ...p.split('/'));
       let stat: BigIntStats | undefined;
       try {
@@ -304,7 +303,7 @@ async function indexUpdates(repo: Repository, current: ReadonlyMap<string, Index
         // had no reason to rewrite it): the working file follows the commit, else git status
         // shows the mode. (Where the file system has no modes, chmod changes nothing and Git
         // ignores them.)
-        if (mode === 0o100644 && stat.isFile() && (stat.mode & 0o111n) !== 0n && !plan.owned.get(p.split('/')[0]!)?.select) {
+        if (generated && mode === 0o100644 && stat.isFile() && (stat.mode & 0o111n) !== 0n) {
           await repo.fs.promises.chmod(file, Number(stat.mode & 0o666n));
           stat = await repo.fs.promises.lstat(file, { bigint: true });
         }

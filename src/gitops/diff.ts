@@ -6,11 +6,13 @@
  * and the policy bundles that changed. `render.ts` lays it out for a pull request, a terminal or
  * a program.
  */
+import path from 'node:path';
 import type { Agent, Workflow } from '../spec/index.js';
 import { agentRenames, grantKey, grants, workflowRenames, type Grant } from './access.js';
 import { isManifestFile, manifestObjects, manifestTree, type ManifestObject } from './manifest-objects.js';
-import { compareKeys, type KeyChanges, type KeyFiles } from './key-changes.js';
+import { compareKeyFiles, type KeyChanges, type KeyFiles } from './key-changes.js';
 import { accessWords, agentWords, settingWords, workflowWords } from './words.js';
+import { cmp } from './order.js';
 
 /** One version of the repository, as the summary needs it. */
 export interface DiffSide {
@@ -145,16 +147,14 @@ export interface ChangeSummary {
   };
 }
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-const basename = (file: string) => file.slice(file.lastIndexOf('/') + 1);
 
 export function summarize(base: DiffSide, head: DiffSide): ChangeSummary {
   const notCompared = [...new Set([...(base.invalid ?? []), ...(head.invalid ?? [])])].sort(cmp);
   // A workflow whose file fails in either version is compared in neither: a spec that does not
   // check would otherwise read as every one of its flows removed (or added).
-  const skip = new Set(notCompared.map(basename));
-  const baseWorkflows = base.workflows.filter((w) => !skip.has(basename(w.file)));
-  const headWorkflows = head.workflows.filter((w) => !skip.has(basename(w.file)));
+  const skip = new Set(notCompared.map((f) => path.posix.basename(f)));
+  const baseWorkflows = base.workflows.filter((w) => !skip.has(path.posix.basename(w.file)));
+  const headWorkflows = head.workflows.filter((w) => !skip.has(path.posix.basename(w.file)));
   const workflows = compareWorkflows(baseWorkflows, headWorkflows);
   const manifests = compareManifests(base.files, head.files);
   const bundles = compareBundles(base.files, head.files);
@@ -168,13 +168,14 @@ export function summarize(base: DiffSide, head: DiffSide): ChangeSummary {
     objects.changed += m.changed;
     objects.removed += m.removed;
   }
-  const keys = base.keys || head.keys ? compareKeys(base.keys ?? new Map(), head.keys ?? new Map()) : undefined;
+  const keys = base.keys || head.keys ? compareKeyFiles(base.keys ?? new Map(), head.keys ?? new Map()) : undefined;
   return { workflows, manifests, bundles, notCompared, ...(keys ? { keys } : {}), counts: { access, objects, bundles: bundles.length } };
 }
 
+/** Nothing to say: no access, key, manifest or bundle change, and nothing left unchecked. */
 export function isEmpty(summary: ChangeSummary): boolean {
   return summary.workflows.length === 0 && summary.manifests.length === 0 && summary.bundles.length === 0 && summary.notCompared.length === 0
-    && !summary.keys && !summary.generated?.files.length;
+    && !summary.keys && !summary.generated?.files.length && summary.generated?.checked !== false;
 }
 
 

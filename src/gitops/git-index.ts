@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import path from 'node:path';
+import { sortUtf8 } from '../bundle/json.js';
 import { GitopsError } from './errors.js';
 import type { Fs } from './repository.js';
 
@@ -103,14 +104,12 @@ export class GitIndexFile {
     }
     // Git sorts entries by path bytes; for ASCII paths JavaScript's string order is the same.
     const all = [...entries.keys()];
-    const paths = all.every((p) => /^[\x00-\x7f]*$/.test(p))
-      ? all.sort().map((p) => ({ p }))
-      : all.map((p) => ({ p, key: Buffer.from(p, 'utf8') })).sort((a, b) => Buffer.compare(a.key, b.key));
+    const paths = all.every((p) => /^[\x00-\x7f]*$/.test(p)) ? all.sort() : sortUtf8(all);
     const header = Buffer.alloc(HEADER);
     header.write('DIRC', 0, 'latin1');
     header.writeUInt32BE(this.parsed.version, 4);
     header.writeUInt32BE(paths.length, 8);
-    const body = Buffer.concat([header, ...paths.map(({ p }) => entries.get(p)!), ...this.parsed.extensions]);
+    const body = Buffer.concat([header, ...paths.map((p) => entries.get(p)!), ...this.parsed.extensions]);
     const sum = createHash('sha1').update(body).digest();
     try {
       await this.fs.promises.writeFile(this.lock, Buffer.concat([body, sum]));

@@ -6,6 +6,7 @@
  */
 import { createHash, createPublicKey } from 'node:crypto';
 import { algorithmOf } from '../generate/index.js';
+import { cmp } from './order.js';
 
 export interface KeyInfo {
   readonly id: string;
@@ -32,7 +33,6 @@ export interface KeyChanges {
 /** `keys/` of one version: file name → text (the `*.pem` files and `active`). */
 export type KeyFiles = ReadonlyMap<string, string>;
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export function keyInfo(name: string, text: string): KeyInfo {
   const id = name.replace(/\.pem$/, '');
@@ -55,7 +55,7 @@ function activeOf(files: KeyFiles): string | undefined {
 const describe = (k: KeyInfo) => `${k.id} (${k.algorithm ?? 'not a usable public key'}${k.fingerprint ? `, ${k.fingerprint}` : ''})`;
 
 /** Undefined when the trusted keys and the required one are the same in both versions. */
-export function compareKeys(base: KeyFiles, head: KeyFiles): KeyChanges | undefined {
+export function compareKeyFiles(base: KeyFiles, head: KeyFiles): KeyChanges | undefined {
   const pems = (files: KeyFiles) => new Map([...files].filter(([n]) => n.endsWith('.pem')).sort(([a], [b]) => cmp(a, b)).map(([n, t]) => [n, keyInfo(n, t)]));
   const before = pems(base);
   const after = pems(head);

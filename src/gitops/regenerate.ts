@@ -3,6 +3,7 @@
  * generate` does, then commit exactly what changed under them (and the inputs they were rendered
  * from), with the access-change summary in the message.
  */
+import path from 'node:path';
 import { staleEntries, writeTree, type Tree } from '../generate/index.js';
 import type { InputFile, Workflow } from '../spec/index.js';
 import type { AuthorOptions } from './author.js';
@@ -102,9 +103,9 @@ export async function summarizePlan(plan: CommitPlan, headWorkflows?: readonly W
       if (c.content !== undefined) headInputs.push({ file: c.path, text: c.content.toString() });
     }
   }
-  const changed = new Set(headInputs.map((i) => basename(i.file)));
+  const changed = new Set(headInputs.map((i) => path.posix.basename(i.file)));
   const headSide = headWorkflows
-    ? { workflows: headWorkflows.filter((w) => changed.has(basename(w.file))), files: head }
+    ? { workflows: headWorkflows.filter((w) => changed.has(path.posix.basename(w.file))), files: head }
     : sideOf(headInputs, head);
   const keys = await plannedKeys(plan);
   return summarize({ ...sideOf(baseInputs, base), ...(keys ? { keys: keys.base } : {}) }, { ...headSide, ...(keys ? { keys: keys.head } : {}) });
@@ -124,4 +125,3 @@ async function plannedKeys(plan: CommitPlan): Promise<{ base: Map<string, string
   return { base, head };
 }
 
-const basename = (file: string) => file.slice(file.lastIndexOf('/') + 1);

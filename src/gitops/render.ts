@@ -2,8 +2,8 @@
  * The change summary laid out: Markdown for a pull request, plain text for a terminal and for
  * commit messages, JSON for programs. Pure; the same summary always gives the same bytes.
  */
-import type { AccessChange, ChangeSummary, WorkflowChange } from './diff.js';
-import { accessWords, agentWords, list, markdownCode, markdownText, settingWords, terminalText, type Style } from './words.js';
+import { isEmpty, type AccessChange, type ChangeSummary, type WorkflowChange } from './diff.js';
+import { accessWords, agentWords, list, markdownCode, markdownText, plural, settingWords, terminalText, type Style } from './words.js';
 
 export type SummaryFormat = 'markdown' | 'text' | 'json';
 
@@ -29,7 +29,6 @@ export const SUMMARY_END = '<!-- custody-summary:end -->';
  */
 const MARKDOWN: Style = { name: markdownText, code: markdownCode, verb: (s) => `**${s}**`, text: markdownText };
 const { name: md, code } = MARKDOWN;
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const SIGN: Record<AccessChange['kind'], string> = { added: '+', path: '~', condition: '~', removed: '-' };
 const MAX_OBJECTS = 200;
 
@@ -48,7 +47,7 @@ export function headline(summary: ChangeSummary): string {
   const names = summary.workflows.map((w) => w.workflow);
   const { added, changed, removed } = summary.counts.access;
   const access = added + changed + removed === 0 ? 'no access change'
-    : list([added ? `${added} grant${added === 1 ? '' : 's'} added` : '', changed ? `${changed} changed` : '', removed ? `${removed} removed` : ''].filter(Boolean));
+    : list([added ? `${plural(added, 'grant')} added` : '', changed ? `${changed} changed` : '', removed ? `${removed} removed` : ''].filter(Boolean));
   const drift = summary.generated?.files.length ?? 0;
   // What a reviewer must not miss comes first: trees that are not the specs', and the keys.
   const warnings = [
@@ -76,7 +75,7 @@ const label = (r: RevisionLabel) => `${r.name} (${r.commit.slice(0, 12)})`;
 function text(summary: ChangeSummary, options: RenderOptions): string {
   const out: string[] = [];
   if (options.base && options.head) out.push(`Changes from ${label(options.base)} to ${label(options.head)}`, '');
-  if (isNothing(summary)) {
+  if (isEmpty(summary)) {
     out.push('No change to access, manifests or policy bundles.');
     return `${out.join('\n')}\n`;
   }
@@ -117,11 +116,6 @@ function text(summary: ChangeSummary, options: RenderOptions): string {
   return `${out.join('\n')}\n`;
 }
 
-function isNothing(summary: ChangeSummary): boolean {
-  return !summary.workflows.length && !summary.manifests.length && !summary.bundles.length && !summary.notCompared.length
-    && !summary.keys && !summary.generated?.files.length && summary.generated?.checked !== false;
-}
-
 function markdownWorkflow(w: WorkflowChange): string[] {
   const out: string[] = [];
   const title = w.status === 'renamed' ? `${md(w.previousName ?? '')} → ${md(w.workflow)}` : md(w.workflow);
@@ -138,7 +132,7 @@ function markdownWorkflow(w: WorkflowChange): string[] {
 
 function markdown(summary: ChangeSummary, options: RenderOptions): string {
   const out: string[] = ['### Custody: access changes', ''];
-  if (isNothing(summary)) {
+  if (isEmpty(summary)) {
     out.push('No change to access, manifests or policy bundles.', '');
   } else {
     const generated = summary.generated;

@@ -5,11 +5,12 @@
  * both sides, so only files that differ are ever read.
  */
 import git from 'isomorphic-git';
-import { desiredTrees, KeysError, parseKeys, type KeySet } from '../generate/index.js';
+import { desiredTrees, KeysError, parseKeyFiles, type KeySet } from '../generate/index.js';
 import { loadWorkflows, type InputFile } from '../spec/index.js';
 import { summarize, type ChangeSummary, type DiffSide, type GeneratedCheck } from './diff.js';
 import { GitopsError } from './errors.js';
 import type { RevisionLabel } from './render.js';
+import { cmp } from './order.js';
 import { gitArgs, isNotFound, type Repository } from './repository.js';
 
 /** The folders whose files the summary compares (its generated trees). */
@@ -103,16 +104,18 @@ export async function readText(repo: Repository, oid: string): Promise<string> {
   return Buffer.from(blob).toString('utf8');
 }
 
+/** The top-level blobs of one folder of a commit (or tree) that `select` takes, in name order. */
+async function folderAt(repo: Repository, commitOrTree: string | undefined, folder: string, select: (name: string) => boolean): Promise<[string, TreeEntry][]> {
+  if (!commitOrTree) return [];
+  const dir = (await treeEntries(repo, commitOrTree)).get(folder);
+  if (dir?.type !== 'tree') return [];
+  return [...(await treeEntries(repo, dir.oid))].filter(([name, e]) => e.type === 'blob' && select(name)).sort(([a], [b]) => cmp(a, b));
+}
+
 /** The workflow specs of a commit, as the loader takes them. */
 export async function workflowInputsAt(repo: Repository, commit: string | undefined): Promise<InputFile[]> {
-  if (!commit) return [];
-  const root = await treeEntries(repo, commit);
-  const dir = root.get(WORKFLOWS_DIR);
-  if (!dir || dir.type !== 'tree') return [];
   const out: InputFile[] = [];
-  for (const [name, e] of [...(await treeEntries(repo, dir.oid))].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (e.type === 'blob' && isWorkflowFile(name)) out.push({ file: `${WORKFLOWS_DIR}/${name}`, text: await readText(repo, e.oid) });
-  }
+  for (const [name, e] of await folderAt(repo, commit, WORKFLOWS_DIR, isWorkflowFile)) out.push({ file: `${WORKFLOWS_DIR}/${name}`, text: await readText(repo, e.oid) });
   return out;
 }
 
@@ -174,35 +177,30 @@ export async function summarizeRevisions(repo: Repository, baseRevision: string,
  * has the same grants): loading is the costly part for large workflows.
  */
 export async function summarizeCommits(repo: Repository, base: string | undefined, head: string, options: { checkGenerated?: boolean } = {}): Promise<ChangeSummary> {
-  const files = await differingFiles(repo, base, head);
-  const specs = await differingFiles(repo, base, head, [WORKFLOWS_DIR]);
-  const inputs = (m: Map<string, string>) => [...m].filter(([p]) => p.split('/').length === 2 && isWorkflowFile(p)).map(([file, text]) => ({ file, text }));
-  const keys = await keysIfChanged(repo, base, head);
+  // One walk for every folder the summary reads: folders equal on both sides are not entered.
+  const all = await differingFiles(repo, base, head, [...GENERATED_ROOTS, WORKFLOWS_DIR, KEYS_DIR]);
+  const under = (m: ReadonlyMap<string, string>, roots: readonly string[]) => new Map([...m].filter(([p]) => roots.some((r) => p.startsWith(`${r}/`))));
+  const files = { base: under(all.base, GENERATED_ROOTS), head: under(all.head, GENERATED_ROOTS) };
+  const inputs = (m: ReadonlyMap<string, string>) => [...under(m, [WORKFLOWS_DIR])].filter(([p]) => p.split('/').length === 2 && isWorkflowFile(p)).map(([file, text]) => ({ file, text }));
+  // The whole of keys/ when anything in it differs: which key is required depends on all of them.
+  const keysChanged = [...all.base.keys(), ...all.head.keys()].some((p) => p.startsWith(`${KEYS_DIR}/`));
+  const keys = keysChanged ? { base: await keyFilesAt(repo, base), head: await keyFilesAt(repo, head) } : undefined;
   const summary = summarize(
-    { ...sideOf(inputs(specs.base), files.base), ...(keys ? { keys: keys.base } : {}) },
-    { ...sideOf(inputs(specs.head), files.head), ...(keys ? { keys: keys.head } : {}) },
+    { ...sideOf(inputs(all.base), files.base), ...(keys ? { keys: keys.base } : {}) },
+    { ...sideOf(inputs(all.head), files.head), ...(keys ? { keys: keys.head } : {}) },
   );
   if (!options.checkGenerated) return summary;
-  return { ...summary, generated: await checkGenerated(repo, head, files) };
+  return { ...summary, generated: await checkGenerated(repo, head, files, keys?.head) };
 }
 
 /** `keys/` (its `*.pem` files and `active`) of a commit or tree, by file name. */
 export async function keyFilesAt(repo: Repository, commitOrTree: string | undefined): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  if (!commitOrTree) return out;
-  const dir = (await treeEntries(repo, commitOrTree)).get(KEYS_DIR);
-  if (dir?.type !== 'tree') return out;
-  for (const [name, e] of [...(await treeEntries(repo, dir.oid))].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [name, e] of await folderAt(repo, commitOrTree, KEYS_DIR, isKeyFile)) {
     // A link's blob is its target's path: not a key, and the key check says so.
-    if (e.type === 'blob' && isKeyFile(name)) out.set(name, e.mode === '120000' ? `(a symbolic link to ${await readText(repo, e.oid)})` : await readText(repo, e.oid));
+    out.set(name, e.mode === '120000' ? `(a symbolic link to ${await readText(repo, e.oid)})` : await readText(repo, e.oid));
   }
   return out;
-}
-
-async function keysIfChanged(repo: Repository, base: string | undefined, head: string): Promise<{ base: Map<string, string>; head: Map<string, string> } | undefined> {
-  const oid = async (commit: string | undefined) => (commit ? (await treeEntries(repo, commit)).get(KEYS_DIR)?.oid : undefined);
-  if ((await oid(base)) === (await oid(head))) return undefined;
-  return { base: await keyFilesAt(repo, base), head: await keyFilesAt(repo, head) };
 }
 
 /**
@@ -210,7 +208,9 @@ async function keysIfChanged(repo: Repository, base: string | undefined, head: s
  * this version of Custody)? `custody generate --check` on the head, limited to those files, so
  * a hand edit of a bundle or manifest cannot hide behind a summary read from the specs.
  */
-export async function checkGenerated(repo: Repository, head: string, files: { base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> }): Promise<GeneratedCheck> {
+export async function checkGenerated(
+  repo: Repository, head: string, files: { base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> }, headKeys?: ReadonlyMap<string, string>,
+): Promise<GeneratedCheck> {
   const touched = [...new Set([...files.base.keys(), ...files.head.keys()])].sort();
   if (touched.length === 0) return { checked: true, files: [] };
   const loaded = loadWorkflows(await workflowInputsAt(repo, head));
@@ -218,8 +218,7 @@ export async function checkGenerated(repo: Repository, head: string, files: { ba
   if (invalid.length) return { checked: false, reason: `the specs have errors (${invalid.join(', ')})`, files: [] };
   let keys: KeySet;
   try {
-    const keyFiles = await keyFilesAt(repo, head);
-    keys = parseKeys(new Map([...keyFiles].filter(([n]) => n.endsWith('.pem'))), keyFiles.get('active')?.trim() || undefined);
+    keys = parseKeyFiles(headKeys ?? (await keyFilesAt(repo, head)));
   } catch (err) {
     if (!(err instanceof KeysError)) throw err;
     return { checked: false, reason: err.message, files: [] };

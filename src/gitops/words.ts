@@ -20,6 +20,12 @@ export interface Style {
 
 export const PLAIN: Style = { name: (s) => s, code: (s) => s, verb: (s) => s, text: (s) => s };
 
+/** Controls (C0, DEL, C1) and bidi overrides: no reader should get them raw. */
+const UNSAFE = '\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069';
+const UNSAFE_CHARS = new RegExp(`[${UNSAFE}]`, 'g');
+/** What a code span can neither escape nor keep from an HTML comment or a table row. */
+const NOT_IN_CODE_SPAN = new RegExp(`[<|${UNSAFE}]`);
+
 /**
  * Text set in Markdown so that it reads as written and never as Markdown or HTML: `<` and `&` as
  * character references (no tag, no HTML comment, so never a summary marker), the characters of
@@ -29,7 +35,7 @@ export const PLAIN: Style = { name: (s) => s, code: (s) => s, verb: (s) => s, te
  */
 export function markdownText(s: string): string {
   return s
-    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, escapeChar)
+    .replace(UNSAFE_CHARS, escapeChar)
     .replace(/[\\`*[\]|~$]/g, '\\$&')
     .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
     // GitHub turns @name into a notification, #1 into an issue link, and URLs into links, after
@@ -50,7 +56,7 @@ function escapeChar(c: string): string {
 
 /** Plain text for a terminal or a commit message: controls and bidi overrides escaped, lines kept. */
 export function terminalText(s: string): string {
-  return s.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, escapeChar);
+  return s.replace(UNSAFE_CHARS, (c) => (c === '\n' ? c : escapeChar(c)));
 }
 
 /**
@@ -59,12 +65,14 @@ export function terminalText(s: string): string {
  * keep from an HTML comment or a table row, is set as `<code>` around escaped text instead.
  */
 export function markdownCode(s: string): string {
-  if (/[<|\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(s)) return `<code>${markdownText(s)}</code>`;
+  if (NOT_IN_CODE_SPAN.test(s)) return `<code>${markdownText(s)}</code>`;
   const longest = Math.max(0, ...(s.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(longest + 1);
   const pad = /^`|`$/.test(s) || (/^ /.test(s) && / $/.test(s) && s.trim() !== '') ? ' ' : '';
   return `${fence}${pad}${s}${pad}${fence}`;
 }
+
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function list(items: readonly string[]): string {
   if (items.length <= 1) return items.join('');
@@ -126,12 +134,11 @@ export function settingWords(setting: SettingChange['setting'], before: string, 
 
 /** The workflow as a whole, when it came, went or was renamed; undefined for a change inside it. */
 export function workflowWords(c: Pick<WorkflowChange, 'status' | 'workflow' | 'previousName'>, w: Workflow, s: Style = PLAIN): string | undefined {
-  const n = (k: number, word: string) => `${k} ${word}${k === 1 ? '' : 's'}`;
   switch (c.status) {
     case 'added':
-      return `new workflow ${s.name(c.workflow)}: owner ${s.name(w.owner)}, ${n(w.agents.length, 'agent')}, ${n(w.flows.length, 'flow')}`;
+      return `new workflow ${s.name(c.workflow)}: owner ${s.name(w.owner)}, ${plural(w.agents.length, 'agent')}, ${plural(w.flows.length, 'flow')}`;
     case 'removed':
-      return `workflow ${s.name(c.workflow)} removed: its ${n(w.agents.length, 'agent')} lose every flow`;
+      return `workflow ${s.name(c.workflow)} removed: its ${plural(w.agents.length, 'agent')} lose every flow`;
     case 'renamed':
       return `workflow ${s.name(c.previousName ?? '')} renamed ${s.name(c.workflow)}: its namespace and every agent's mesh identity change`;
     case 'changed':
