@@ -27,7 +27,7 @@ import { performance } from 'node:perf_hooks';
 import git from 'isomorphic-git';
 import { desiredTrees, readKeys, staleEntries, type Tree } from '../src/generate/index.js';
 import { commitRegenerated, openRepository, readInputFolders } from '../src/gitops/index.js';
-import { loadWorkflows, type Workflow } from '../src/spec/index.js';
+import { loadWorkflows, type Workflow } from '../src/workflow/index.js';
 import { syntheticWorkflow } from './generate.bench.js';
 import { barChart, machine, ROOT, writeChart, writeResults } from './lib.js';
 

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderBundles, writeTree } from '../src/generate/index.js';
-import { loadWorkflows, type Workflow } from '../src/spec/index.js';
+import { loadWorkflows, type Workflow } from '../src/workflow/index.js';
 import { barChart, machine, ROOT, writeChart, writeResults } from './lib.js';
 
 const OPA = process.env.OPA_BIN ?? path.join(ROOT, '.tools', 'bin', 'opa');

@@ -1,6 +1,6 @@
 import { BundleError } from './errors.js';
 import { canonicalBytes, digestHex, fileDigest } from './hash.js';
-import { sortUtf8 } from './json.js';
+import { sortUtf8 } from '../core/order.js';
 import { signaturesFile, type FileDigest, type Signer } from './sign.js';
 import { checkData, checkPath, parseManifest, MANIFEST, REQUIRED_FILES, SIGNATURES } from './sources.js';
 import { writeTarball } from './tarball.js';

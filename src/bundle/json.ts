@@ -1,4 +1,5 @@
 import { BundleError } from './errors.js';
+import { sortUtf8 } from '../core/order.js';
 
 /**
  * A JSON tree that keeps what OPA's digest depends on and JSON.parse loses: number literals as
@@ -187,18 +188,6 @@ export function canonicalText(value: JsonValue): string {
     return `{${parts.join(',')}}`;
   }
   return `[${(value as readonly JsonValue[]).map(canonicalText).join(',')}]`;
-}
-
-/**
- * Go sorts strings byte-wise on UTF-8, i.e. by code point. JS's default sort compares UTF-16
- * units and puts astral characters (surrogates, 0xD800..) before U+E000..U+FFFF, so `"😀"` would
- * land before `"！"` (U+FF01) and the digest would differ.
- */
-export function sortUtf8(keys: Iterable<string>): string[] {
-  return [...keys]
-    .map((k) => [k, Buffer.from(k, 'utf8')] as const)
-    .sort((a, b) => Buffer.compare(a[1], b[1]))
-    .map(([k]) => k);
 }
 
 /**

@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { CompactSign } from 'jose';
 import { BundleError } from './errors.js';
 import type { HashAlgorithm } from './hash.js';
-import { sortUtf8 } from './json.js';
+import { sortUtf8 } from '../core/order.js';
 
 /**
  * Asymmetric algorithms from OPA's key configuration (docs/configuration.md, Keys). HS* is left

@@ -2,7 +2,7 @@ import { promisify } from 'node:util';
 import { constants, gunzip, gzip } from 'node:zlib';
 import { extract, pack } from 'tar-stream';
 import { BundleError } from './errors.js';
-import { sortUtf8 } from './json.js';
+import { sortUtf8 } from '../core/order.js';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { desiredTrees, KeysError, readKeys, staleEntries, writeTree, type KeySet } from '../generate/index.js';
 import { accessMatrix, matrixAt, type AccessMatrix, type MatrixCell } from '../policy/index.js';
-import { parseInstant, type Workflow } from '../spec/index.js';
+import { parseInstant, type Workflow } from '../workflow/index.js';
 import { displayPath, EXIT, OperationalError, readInputs, repositoryRoot, UsageError, workflowFiles, type Io } from './io.js';
 import { checkInputs, plural, printDiagnostics } from './workflows.js';
 

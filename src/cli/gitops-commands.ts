@@ -7,7 +7,7 @@ import {
   render, repositoryFromUrl, resolveRemote, terminalText, summarizeRevisions, tokenFromEnv, TOKEN_VARIABLES, upsertSummaryComment,
   type InputFolder, type RegenerateResult, type Repository, type RepositoryName, type SummaryFormat,
 } from '../gitops/index.js';
-import type { Workflow } from '../spec/index.js';
+import type { Workflow } from '../workflow/index.js';
 import { help, parse, type Command } from './commands.js';
 import { displayPath, EXIT, OperationalError, UsageError, type Io } from './io.js';
 import { checkInputs, plural, printDiagnostics } from './workflows.js';

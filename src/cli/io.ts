@@ -1,7 +1,7 @@
 /** The CLI's edge: reading workflow files, finding the repository, and the exit codes. */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { InputFile } from '../spec/index.js';
+import type { InputFile } from '../workflow/index.js';
 
 export const EXIT = {
   ok: 0,

@@ -3,7 +3,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEV_KEY_ID, ensureDevState, loadConfig, startServer, type RolloutView, type RunningServer } from '../server/index.js';
-import { parseInstant } from '../spec/index.js';
+import { parseInstant } from '../workflow/index.js';
 import { findBinary, formatReport, verifyWorkflows } from '../verify/index.js';
 import { help, parse, type Command } from './commands.js';
 import { EXIT, readInputs, repositoryRoot, UsageError, workflowFiles } from './io.js';

@@ -1,6 +1,6 @@
 /** Loading and checking workflows for a command: validation, then the reviewer's warnings. */
 import { analyseWorkflow } from '../policy/index.js';
-import { compareDiagnostics, fieldName, formatDiagnostic, loadWorkflows, type Diagnostic, type InputFile, type Workflow } from '../spec/index.js';
+import { compareDiagnostics, fieldName, formatDiagnostic, loadWorkflows, type Diagnostic, type InputFile, type Workflow } from '../workflow/index.js';
 
 export interface Checked {
   readonly workflows: readonly Workflow[];

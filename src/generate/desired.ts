@@ -3,7 +3,7 @@
  * produce the same bytes from the same specs and keys.
  */
 import { createRequire } from 'node:module';
-import type { Workflow } from '../spec/index.js';
+import type { Workflow } from '../workflow/index.js';
 import type { KeySet } from './keys.js';
 import { renderAll, type Tree } from './render.js';
 

@@ -4,8 +4,8 @@
  */
 import { renderManifests } from '../manifests/index.js';
 import { compileWorkflow, type VerificationKey } from '../policy/index.js';
-import type { Workflow } from '../spec/index.js';
-import { stableJson } from './json.js';
+import type { Workflow } from '../workflow/index.js';
+import { stableJson } from '../core/json.js';
 
 /** A folder Custody owns entirely, under the output directory: written whole or not at all. */
 export interface Tree {

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { accessMatrix } from '../policy/index.js';
-import type { Agent, Flow, Workflow } from '../spec/index.js';
+import type { Agent, Flow, Workflow } from '../workflow/index.js';
 
 export interface Grant {
   readonly from: string;

@@ -27,7 +27,7 @@ import { GitIndexFile, unsupportedPath, type IndexEntry, type IndexUpdate } from
 import { buildTree, looseObject, makeTree, objectId, treeFiles, treeMode, type Entry, type MemoryTree, type ObjectType } from './objects.js';
 import { currentBranch, gitArgs, headCommit, type Repository } from './repository.js';
 import { treeEntries } from './revision.js';
-import { cmp } from './order.js';
+import { cmp } from '../core/order.js';
 
 export interface FileChange {
   /** Repository path. */

@@ -7,12 +7,12 @@
  * a program.
  */
 import path from 'node:path';
-import type { Agent, Workflow } from '../spec/index.js';
+import type { Agent, Workflow } from '../workflow/index.js';
 import { agentRenames, grantKey, grants, workflowRenames, type Grant } from './access.js';
 import { isManifestFile, manifestObjects, manifestTree, type ManifestObject } from './manifest-objects.js';
 import { compareKeyFiles, type KeyChanges, type KeyFiles } from './key-changes.js';
 import { accessWords, agentWords, settingWords, workflowWords } from './words.js';
-import { cmp } from './order.js';
+import { cmp } from '../core/order.js';
 
 /** One version of the repository, as the summary needs it. */
 export interface DiffSide {

@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import path from 'node:path';
-import { sortUtf8 } from '../bundle/json.js';
+import { sortUtf8 } from '../core/order.js';
 import { GitopsError } from './errors.js';
 import type { Fs } from './repository.js';
 

@@ -6,7 +6,7 @@
  */
 import { createHash, createPublicKey } from 'node:crypto';
 import { algorithmOf } from '../generate/index.js';
-import { cmp } from './order.js';
+import { cmp } from '../core/order.js';
 
 export interface KeyInfo {
   readonly id: string;

@@ -7,7 +7,7 @@
 import git, { type HttpClient } from 'isomorphic-git';
 import type { Octokit } from '@octokit/rest';
 import type { Tree } from '../generate/index.js';
-import { loadWorkflows, type Workflow } from '../spec/index.js';
+import { loadWorkflows, type Workflow } from '../workflow/index.js';
 import type { AuthorOptions } from './author.js';
 import type { InputFolder } from './desired.js';
 import { GitopsError } from './errors.js';

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { staleEntries, writeTree, type Tree } from '../generate/index.js';
-import type { InputFile, Workflow } from '../spec/index.js';
+import type { InputFile, Workflow } from '../workflow/index.js';
 import type { AuthorOptions } from './author.js';
 import { resolvePeople } from './author.js';
 import { planCommit, writeCommit, type CommitPlan, type CommitResult, type FileChange } from './commit.js';

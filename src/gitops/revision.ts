@@ -6,11 +6,11 @@
  */
 import git from 'isomorphic-git';
 import { desiredTrees, KeysError, parseKeyFiles, type KeySet } from '../generate/index.js';
-import { loadWorkflows, type InputFile } from '../spec/index.js';
+import { loadWorkflows, type InputFile } from '../workflow/index.js';
 import { summarize, type ChangeSummary, type DiffSide, type GeneratedCheck } from './diff.js';
 import { GitopsError } from './errors.js';
 import type { RevisionLabel } from './render.js';
-import { cmp } from './order.js';
+import { cmp } from '../core/order.js';
 import { gitArgs, isNotFound, type Repository } from './repository.js';
 
 /** The folders whose files the summary compares (its generated trees). */

@@ -4,7 +4,7 @@
  * set names and paths as code (a path such as `/jobs/*` would otherwise turn into emphasis), and
  * escape every piece of free text a spec carries (attribute names and values, conditions).
  */
-import type { Workflow } from '../spec/index.js';
+import type { Workflow } from '../workflow/index.js';
 import type { AccessChange, AgentChange, SettingChange, WorkflowChange } from './diff.js';
 
 export interface Style {

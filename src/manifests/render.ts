@@ -4,7 +4,7 @@
  * folder a kustomization. Pure: workflows and keys in, a tree of file contents out.
  */
 import type { VerificationKey } from '../policy/index.js';
-import type { Workflow } from '../spec/index.js';
+import type { Workflow } from '../workflow/index.js';
 import { EXT_AUTHZ_HOST, LABEL, SERVER_HOST, SYSTEM_NAMESPACE, WAVE, ANNOTATION } from './constants.js';
 import { agentSidecar, defaultSidecar, denyAll, externalServiceEntry, flowAllow, istioPaths, opaExtAuthz, opaServiceEntry, strictMtls } from './mesh.js';
 import { namespace } from './namespace.js';

@@ -4,7 +4,7 @@
  * placed there, and whether it runs the bundle server (it is the owner's cluster of a workflow).
  */
 import { createHash } from 'node:crypto';
-import { CLUSTER_DEFAULTS, CLUSTER_SETTINGS, type Agent, type Flow, type Workflow } from '../spec/index.js';
+import { CLUSTER_DEFAULTS, CLUSTER_SETTINGS, type Agent, type Flow, type Workflow } from '../workflow/index.js';
 import { SERVER_HOST } from './constants.js';
 
 export interface ClusterSettings {

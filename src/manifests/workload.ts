@@ -14,7 +14,7 @@ import type { IService } from 'kubernetes-models/v1/Service';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { opaSidecarConfig, SIDECAR_TOKEN_PATH, type VerificationKey } from '../policy/index.js';
-import type { Agent, Workflow } from '../spec/index.js';
+import type { Agent, Workflow } from '../workflow/index.js';
 import {
   ANNOTATION, EXT_AUTHZ_PORT, LABEL, OPA_API_PORT, OPA_DIAGNOSTIC_PORT, OPA_IMAGE, RUN_AS, TOKEN_AUDIENCE, TOKEN_DIR, TOKEN_FILE, TOKEN_SECONDS, WAVE,
 } from './constants.js';

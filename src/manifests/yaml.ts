@@ -9,7 +9,7 @@
  * string, which is a valid YAML double-quoted scalar. The tests read every file back with the
  * `yaml` package, kustomize (Go, yaml.v3) and OPA (Go, sigs.k8s.io/yaml).
  */
-import { compareKeys } from '../generate/json.js';
+import { compareKeys } from '../core/json.js';
 import { GENERATED_HEADER } from './constants.js';
 
 const FIRST = ['apiVersion', 'kind', 'metadata'];

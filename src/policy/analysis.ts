@@ -2,8 +2,8 @@
  * What a reviewer should look at beyond validity: where the owner's data can and cannot go. The
  * graph has one edge per flow (conditional flows included: they can be taken).
  */
-import type { DiagnosticCode, Workflow } from '../spec/index.js';
-import { DiagnosticCodes } from '../spec/index.js';
+import type { DiagnosticCode, Workflow } from '../workflow/index.js';
+import { DiagnosticCodes } from '../workflow/index.js';
 
 export interface Finding {
   readonly code: DiagnosticCode;

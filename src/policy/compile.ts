@@ -1,5 +1,5 @@
 /** Compiles a checked workflow into what each agent's OPA sidecar enforces for requests to that agent. */
-import type { Agent, AttributeValue, Condition, Flow, Workflow } from '../spec/index.js';
+import type { Agent, AttributeValue, Condition, Flow, Workflow } from '../workflow/index.js';
 import { BUNDLE_ROOT, POLICY_REGO } from './rego.js';
 
 /** A condition alternative as the policy reads it: the spec's own spelling, so data diffs read like the spec. */

@@ -4,7 +4,7 @@
  * purpose (Node's ICU time zones here, Go's time package in OPA), so a test comparing the two
  * checks the compiler, not the compiler against itself.
  */
-import { compareAttribute, parseClock, parseInstant, type Condition, type Day, type Flow, type Workflow } from '../spec/index.js';
+import { compareAttribute, parseClock, parseInstant, type Condition, type Day, type Flow, type Workflow } from '../workflow/index.js';
 
 export interface AccessRequest {
   /** The caller's SPIFFE ID; absent for plaintext traffic. */

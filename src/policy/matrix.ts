@@ -2,7 +2,7 @@
  * The access matrix of the seed paper: every (source agent, destination agent, method) triple,
  * N(N−1)M of them, M being the methods the workflow names plus GET, with its decision.
  */
-import { compareAttribute, type Condition, type Flow, type Workflow } from '../spec/index.js';
+import { compareAttribute, type Condition, type Flow, type Workflow } from '../workflow/index.js';
 import { decide, pathMatches } from './evaluate.js';
 import { flowConditionInWords } from './words.js';
 

@@ -1,5 +1,5 @@
 /** Conditions in words, for matrices, warnings and pull-request summaries. */
-import type { AttributeTest, Condition, Flow } from '../spec/index.js';
+import type { AttributeTest, Condition, Flow } from '../workflow/index.js';
 
 const SYMBOL = { equals: '=', greaterThan: '>', lessThan: '<', atLeast: '≥', atMost: '≤' } as const;
 

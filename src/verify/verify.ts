@@ -6,7 +6,7 @@
  * answer must equal the matrix's decision at that instant.
  */
 import { accessMatrix, matrixAt, probePath, type MatrixCell, type VerificationKey } from '../policy/index.js';
-import type { Workflow } from '../spec/index.js';
+import type { Workflow } from '../workflow/index.js';
 import { decideAt, startLocalSidecar, type LocalSidecar } from './sidecars.js';
 
 export interface VerifyOptions {

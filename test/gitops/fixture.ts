@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { desiredTrees, readKeys, writeTree } from '../../src/generate/index.js';
-import { loadWorkflows } from '../../src/spec/index.js';
+import { loadWorkflows } from '../../src/workflow/index.js';
 import { basicAuthHeader, bareRepository, startGitHttp, type GitHttpServer } from '../helpers/git-http.js';
 import { REPO, repoPath } from '../helpers/paths.js';
 

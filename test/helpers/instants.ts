@@ -1,5 +1,5 @@
 /** Instants worth testing a workflow at: both sides of every window edge, DST changes, and validity bounds. */
-import { parseClock, parseInstant, type Workflow } from '../../src/spec/index.js';
+import { parseClock, parseInstant, type Workflow } from '../../src/workflow/index.js';
 import { localClock } from '../../src/policy/index.js';
 
 const NS_PER_MS = 1_000_000n;

@@ -1,6 +1,6 @@
 /** Requests to send a destination's sidecar: every triple of the matrix, on paths inside and just outside each flow. */
 import { accessMatrix, decide, matrixAt, probePath } from '../../src/policy/index.js';
-import type { Workflow } from '../../src/spec/index.js';
+import type { Workflow } from '../../src/workflow/index.js';
 import { envoyInput, type OpaCase } from './opa.js';
 
 export interface Probe extends OpaCase {

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { loadWorkflows, type Workflow } from '../../src/spec/index.js';
+import { loadWorkflows, type Workflow } from '../../src/workflow/index.js';
 import { repoPath } from './paths.js';
 
 /** The example workflows committed under workflows/, checked. */

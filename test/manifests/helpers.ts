@@ -15,7 +15,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { readKeys, writeTree } from '../../src/generate/index.js';
 import { manifestFiles, renderManifests, type KubeObject, type ManifestInputs } from '../../src/manifests/index.js';
-import type { Workflow } from '../../src/spec/index.js';
+import type { Workflow } from '../../src/workflow/index.js';
 import { repoPath } from '../helpers/paths.js';
 
 const run = promisify(execFile);

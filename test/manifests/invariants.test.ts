@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { manifestFiles, names, istioPaths, podSecurityLevel, topology, type KubeObject, type ManifestInputs } from '../../src/manifests/index.js';
 import { DECISION_PATH } from '../../src/policy/index.js';
 import { parse } from 'yaml';
-import type { Workflow } from '../../src/spec/index.js';
+import type { Workflow } from '../../src/workflow/index.js';
 import { exampleWorkflows, loadOne } from '../helpers/workflows.js';
 import { exampleInputs, isKustomization } from './helpers.js';
 import { VARIANT } from './variant.js';

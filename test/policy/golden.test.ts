@@ -9,7 +9,7 @@ import path from 'node:path';
 import { formatMatrix } from '../../src/cli/commands.js';
 import { renderBundles, stableJson } from '../../src/generate/index.js';
 import { accessMatrix } from '../../src/policy/index.js';
-import { formatDiagnostic } from '../../src/spec/index.js';
+import { formatDiagnostic } from '../../src/workflow/index.js';
 import { repoPath } from '../helpers/paths.js';
 import { loadOne } from '../helpers/workflows.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { accessMatrix, analyseWorkflow, matrixAt } from '../../src/policy/index.js';
-import { parseInstant } from '../../src/spec/index.js';
+import { parseInstant } from '../../src/workflow/index.js';
 import { exampleWorkflows, loadOne } from '../helpers/workflows.js';
 
 const movie = exampleWorkflows().find((w) => w.name === 'movie-post-production')!;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { renderBundles, writeTree } from '../../src/generate/index.js';
-import { loadWorkflows } from '../../src/spec/index.js';
+import { loadWorkflows } from '../../src/workflow/index.js';
 import { workflowDoc } from '../helpers/arbitrary.js';
 import { sampleInstants } from '../helpers/instants.js';
 import { evalCases } from '../helpers/opa.js';

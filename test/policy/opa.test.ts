@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderBundles, writeTree } from '../../src/generate/index.js';
 import { accessMatrix } from '../../src/policy/index.js';
-import { loadWorkflows } from '../../src/spec/index.js';
+import { loadWorkflows } from '../../src/workflow/index.js';
 import { sampleInstants } from '../helpers/instants.js';
 import { evalCases, opa } from '../helpers/opa.js';
 import { repoPath } from '../helpers/paths.js';

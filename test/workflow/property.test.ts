@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { renderBundles } from '../../src/generate/index.js';
 import { accessMatrix } from '../../src/policy/index.js';
-import { DiagnosticCodes, loadWorkflows } from '../../src/spec/index.js';
+import { DiagnosticCodes, loadWorkflows } from '../../src/workflow/index.js';
 import { workflowDoc, type WorkflowDoc } from '../helpers/arbitrary.js';
 
 const CODES = new Set<string>(Object.values(DiagnosticCodes));

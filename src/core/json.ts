@@ -1,9 +1,8 @@
 /** JSON as reviewers read it in diffs: keys sorted, two-space indent, final newline, same bytes every time. */
+import { compareUtf8 } from './order.js';
 
 /** Keys in UTF-8 byte order, the order OPA's canonical form uses too (not JavaScript's UTF-16 order). */
-export function compareKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
+export const compareKeys = compareUtf8;
 
 export function sortedValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedValue);

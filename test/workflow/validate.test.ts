@@ -1,7 +1,7 @@
 /** One row per kind of bad input of the spec format: the code, where it is reported, and that nothing is accepted. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DiagnosticCodes, formatDiagnostic } from '../../src/spec/index.js';
+import { DiagnosticCodes, formatDiagnostic } from '../../src/workflow/index.js';
 import { loadOne } from '../helpers/workflows.js';
 
 // Line numbers below refer to this text (line 1 is "apiVersion").
@@ -134,7 +134,7 @@ test('an alternative that can never hold beside one that can is a warning, not a
 });
 
 test('names are unique across workflows, clusters consistent across workflows', async () => {
-  const { loadWorkflows } = await import('../../src/spec/index.js');
+  const { loadWorkflows } = await import('../../src/workflow/index.js');
   const other = BASE.replace('cluster: { name: studio-central }', 'cluster: { name: studio-central, server: "https://a.example" }');
   const r = loadWorkflows([{ file: 'a.yaml', text: BASE }, { file: 'b.yaml', text: BASE }]);
   assert.equal(r.diagnostics.map((d) => [d.file, d.code, d.line]), [['b.yaml', DiagnosticCodes.duplicateWorkflow, 4]]);
@@ -147,7 +147,7 @@ test('names are unique across workflows, clusters consistent across workflows', 
 });
 
 test('per-cluster settings and trust domains agree across workflows; one workflow may give what another leaves out', async () => {
-  const { loadWorkflows } = await import('../../src/spec/index.js');
+  const { loadWorkflows } = await import('../../src/workflow/index.js');
   const set = (extra: string, name = 'demo') => BASE.replace('name: demo', `name: ${name}`).replace('cluster: { name: studio-central }', `cluster: { name: studio-central${extra} }`);
   const agree = loadWorkflows([{ file: 'a.yaml', text: set(', istioCni: false, storageClass: enc') }, { file: 'b.yaml', text: set(', istioCni: false', 'demo-2') }, { file: 'c.yaml', text: set('', 'demo-3') }]);
   assert.equal(agree.diagnostics, []);
