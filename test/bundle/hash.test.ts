@@ -7,7 +7,7 @@ import { utf8, VECTORS } from './fixtures.js';
 
 function vector(file: string): Buffer {
   const path = join(VECTORS, file);
-  if (!existsSync(path)) throw new Error(`OPA test vector ${path} is missing (expected beside the repo in shared/opa-testvectors)`);
+  if (!existsSync(path)) throw new Error(`OPA test vector ${path} is missing (expected in test/fixtures/opa-testvectors)`);
   return readFileSync(path);
 }
 
@@ -22,7 +22,7 @@ function bundleError(fn: () => unknown, code: string): void {
   assert.unreachable(`expected BundleError ${code}`);
 }
 
-// opa-notes.md 2.6: [file in opa-testvectors, name it is hashed as, SHA-256, canonical form].
+// test/fixtures/opa-testvectors/README.md: [file, name it is hashed as, SHA-256, canonical form].
 const KNOWN_ANSWERS: ReadonlyArray<readonly [string, string, string, string | null]> = [
   ['empty.json', 'data.json', '44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', '{}'],
   ['m2.json', '.manifest', 'd20a1852c1958a44198fa6c902c9c9f3a5bf16c56625ed5f7a2044888637b816', '{"revision":"","roots":[""]}'],

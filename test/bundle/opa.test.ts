@@ -113,7 +113,7 @@ for (const [alg, signer] of Object.entries(signers)) {
   });
 }
 
-test('the opa-notes 2.6 vectors, signed with their known digests, verify in real OPA', async () => {
+test('the OPA digest vectors (test/fixtures/opa-testvectors), signed with their known digests, verify in real OPA', async () => {
   const vector = (name: string): Buffer => readFileSync(join(VECTORS, name));
   const files = new Map<string, Uint8Array>([
     ['.manifest', utf8('{"roots":[""]}')],
