@@ -19,7 +19,23 @@ import { test } from 'uvu';
 import { cmp } from '../../src/core/order.js';
 import { repoPath } from '../helpers/paths.js';
 
-const LAYERS = ['core', 'contract', 'keys', 'workflow', 'policy', 'manifests', 'generate', 'bundle', 'git', 'summary', 'github', 'server', 'gitops', 'verify', 'cli'];
+const LAYERS = [
+  'core',
+  'contract',
+  'keys',
+  'workflow',
+  'policy',
+  'manifests',
+  'generate',
+  'bundle',
+  'git',
+  'summary',
+  'github',
+  'server',
+  'gitops',
+  'verify',
+  'cli',
+];
 const MAX_LINES = 300;
 const LONG_FILE_MARKER = /\bone cohesive\b/i;
 
@@ -143,8 +159,11 @@ function report(title: string, problems: readonly string[]): void {
 test('every folder of src/ is a layer', () => {
   const problems: string[] = [];
   for (const folder of [...new Set(files.map(folderOf))]) {
-    if (folder === '.') problems.push(`src/ holds files outside any layer folder: ${files.filter((f) => folderOf(f) === '.').join(', ')}`);
-    else if (!LAYERS.includes(folder)) problems.push(`src/${folder}/ is not in LAYERS (test/architecture/layers.test.ts): add it at its place in the data flow`);
+    if (folder === '.') {
+      problems.push(`src/ holds files outside any layer folder: ${files.filter((f) => folderOf(f) === '.').join(', ')}`);
+    } else if (!LAYERS.includes(folder)) {
+      problems.push(`src/${folder}/ is not in LAYERS (test/architecture/layers.test.ts): add it at its place in the data flow`);
+    }
   }
   report('folders that are no layer', problems);
 });
