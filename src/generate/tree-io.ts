@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs, type Dirent } from 'node:fs';
 import path from 'node:path';
+import { inParallel } from '../core/parallel.js';
 import type { Tree } from './render.js';
 
 export interface StaleEntry {
@@ -105,54 +106,125 @@ export async function staleEntries(outDir: string, tree: Tree): Promise<StaleEnt
 
 /** Replaces `outDir/<root>` by the tree, atomically. */
 export async function writeTree(outDir: string, tree: Tree, io: TreeFs = fs as unknown as TreeFs): Promise<void> {
-  const suffix = randomBytes(6).toString('hex');
-  const target = path.join(outDir, tree.root);
-  const staging = path.join(outDir, `.${tree.root}.custody-new-${suffix}`);
-  const previous = path.join(outDir, `.${tree.root}.custody-old-${suffix}`);
-  await io.mkdir(outDir, { recursive: true });
-  try {
-    await io.mkdir(staging, { recursive: true });
-    const rels = [...tree.files.keys()].sort();
-    // Each folder once, then the files several at a time (a large workflow writes tens of thousands).
-    for (const dir of [...new Set(rels.map((rel) => path.posix.dirname(rel)))].sort()) {
-      if (dir !== '.') await io.mkdir(path.join(staging, ...dir.split('/')), { recursive: true });
-    }
-    await inParallel(rels, 32, (rel) => io.writeFile(path.join(staging, ...rel.split('/')), tree.files.get(rel)!));
-  } catch (err) {
-    await io.rm(staging, { recursive: true, force: true }).catch(() => undefined);
-    throw err;
-  }
-  let moved = false;
-  try {
-    try {
-      await io.rename(target, previous);
-      moved = true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    await io.rename(staging, target);
-  } catch (err) {
-    if (moved) await io.rename(previous, target).catch(() => undefined);
-    await io.rm(staging, { recursive: true, force: true }).catch(() => undefined);
-    throw err;
-  }
-  if (moved) await io.rm(previous, { recursive: true, force: true });
+  await writeTrees(outDir, [tree], io);
 }
 
-/** Runs `task` on every item, at most `limit` at once; fails with the first error once all have settled. */
-async function inParallel<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (next < items.length && !failure) {
-      const item = items[next++]!;
+// Staging folders beside the trees. `new` is being written; its rename to `ready` is the commit
+// point (a folder rename is atomic); `old` holds the trees being replaced until the swap is over.
+const STAGING = /^\.custody-(new|ready|old)-[0-9a-f]+$/;
+// The names an earlier version of this writer used, one pair per tree.
+const LEGACY = /^\.(.+)\.custody-(new|old)-[0-9a-f]+$/;
+
+/**
+ * Replaces several trees together (`bundles/` and `generated/` must never end at different
+ * revisions). All are written to one staging folder first; renaming it to `ready` commits the
+ * change; then each tree is swapped by two renames. A failure reported to this process puts every
+ * tree back as it was; a process killed after the commit point leaves a `ready` folder that the
+ * next run (or `recoverTrees`) completes, so the trees end either all old or all new, and nothing
+ * half-written is ever left in place.
+ */
+export async function writeTrees(outDir: string, trees: readonly Tree[], io: TreeFs = fs as unknown as TreeFs): Promise<void> {
+  await io.mkdir(outDir, { recursive: true });
+  await recoverTrees(outDir, io);
+  if (trees.length === 0) return;
+  const suffix = randomBytes(6).toString('hex');
+  const staging = path.join(outDir, `.custody-new-${suffix}`);
+  const ready = path.join(outDir, `.custody-ready-${suffix}`);
+  const previous = path.join(outDir, `.custody-old-${suffix}`);
+  try {
+    for (const tree of trees) await stage(path.join(staging, tree.root), tree, io);
+    await io.rename(staging, ready);
+  } catch (err) {
+    await io.rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    throw err;
+  }
+  const swapped: { root: string; hadPrevious: boolean; placed: boolean }[] = [];
+  try {
+    await io.mkdir(previous, { recursive: true });
+    for (const tree of trees) {
+      const step = { root: tree.root, hadPrevious: false, placed: false };
+      swapped.push(step);
       try {
-        await task(item);
-      } catch (error) {
-        failure ??= { error };
+        await io.rename(path.join(outDir, tree.root), path.join(previous, tree.root));
+        step.hadPrevious = true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
+      await io.rename(path.join(ready, tree.root), path.join(outDir, tree.root));
+      step.placed = true;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
+  } catch (err) {
+    // Undo in reverse: the new tree goes back to staging, the previous one to its place.
+    for (const step of swapped.reverse()) {
+      if (step.placed) await io.rename(path.join(outDir, step.root), path.join(ready, step.root)).catch(() => undefined);
+      if (step.hadPrevious) await io.rename(path.join(previous, step.root), path.join(outDir, step.root)).catch(() => undefined);
+    }
+    await io.rm(ready, { recursive: true, force: true }).catch(() => undefined);
+    await io.rm(previous, { recursive: true, force: true }).catch(() => undefined);
+    throw err;
+  }
+  await io.rm(ready, { recursive: true, force: true });
+  await io.rm(previous, { recursive: true, force: true });
+}
+
+async function stage(dir: string, tree: Tree, io: TreeFs): Promise<void> {
+  await io.mkdir(dir, { recursive: true });
+  const rels = [...tree.files.keys()].sort();
+  // Each folder once, then the files several at a time (a large workflow writes tens of thousands).
+  for (const sub of [...new Set(rels.map((rel) => path.posix.dirname(rel)))].sort()) {
+    if (sub !== '.') await io.mkdir(path.join(dir, ...sub.split('/')), { recursive: true });
+  }
+  await inParallel(rels, 32, (rel) => io.writeFile(path.join(dir, ...rel.split('/')), tree.files.get(rel)!));
+}
+
+/**
+ * Finishes what a killed writer left in `outDir`: a `ready` folder (committed) is swapped in;
+ * unfinished staging and replaced trees are removed. Returns the names it removed or completed.
+ */
+export async function recoverTrees(outDir: string, io: TreeFs = fs as unknown as TreeFs): Promise<string[]> {
+  let names: string[];
+  try {
+    names = (await fs.readdir(outDir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const done: string[] = [];
+  for (const name of names.filter((n) => n.startsWith('.custody-ready-') && STAGING.test(n))) {
+    const ready = path.join(outDir, name);
+    const previous = path.join(outDir, name.replace('-ready-', '-old-'));
+    await io.mkdir(previous, { recursive: true });
+    for (const root of (await fs.readdir(ready)).sort()) {
+      const target = path.join(outDir, root);
+      if (await exists(target)) await io.rename(target, path.join(previous, root));
+      await io.rename(path.join(ready, root), target);
+    }
+    await io.rm(ready, { recursive: true, force: true });
+    await io.rm(previous, { recursive: true, force: true });
+    done.push(name);
+  }
+  for (const name of names) {
+    const legacy = LEGACY.exec(name);
+    // An earlier writer killed between its two renames left the tree only in its `old` folder.
+    if (legacy && legacy[2] === 'old' && !(await exists(path.join(outDir, legacy[1]!)))) {
+      await io.rename(path.join(outDir, name), path.join(outDir, legacy[1]!));
+      done.push(name);
+      continue;
+    }
+    if (STAGING.test(name) || legacy) {
+      await io.rm(path.join(outDir, name), { recursive: true, force: true });
+      if (!done.includes(name)) done.push(name);
+    }
+  }
+  return done;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
 }

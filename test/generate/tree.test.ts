@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, promises as fs, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readTree, staleEntries, writeTree, type TreeFs, type Tree } from '../../src/generate/index.js';
+import { readTree, recoverTrees, staleEntries, writeTree, writeTrees, type TreeFs, type Tree } from '../../src/generate/index.js';
 import { stableJson } from '../../src/generate/index.js';
 
 const tree = (files: Record<string, string>): Tree => ({ root: 'bundles', files: new Map(Object.entries(files)) });
@@ -35,6 +35,49 @@ test('a failure while writing or renaming leaves the previous tree untouched', a
     assert.equal(Object.fromEntries([...t!].map(([k, v]) => [k, v.toString()])), { 'a/x.json': 'old' }, failAt);
     assert.equal(readdirSync(out), ['bundles'], `${failAt}: no temporary folders left`);
   }
+});
+
+const named = (root: string, files: Record<string, string>): Tree => ({ root, files: new Map(Object.entries(files)) });
+const contents = async (dir: string) => {
+  const t = await readTree(dir);
+  return t && Object.fromEntries([...t].map(([k, v]) => [k, v.toString()]));
+};
+
+test('a writer killed at any step leaves bundles/ and generated/ both old or, after recovery, both new; never missing', async () => {
+  // A rename that never returns freezes the writer where a kill -9 would stop it.
+  for (let stopAt = 1; stopAt <= 5; stopAt++) {
+    const out = fresh();
+    await writeTrees(out, [named('bundles', { 'b.json': 'old' }), named('generated', { 'g.yaml': 'old' })]);
+    let renames = 0;
+    const io: TreeFs = {
+      mkdir: (p, o) => fs.mkdir(p, o),
+      writeFile: (p, d) => fs.writeFile(p, d),
+      rename: (a, b) => (++renames === stopAt ? new Promise<void>(() => undefined) : fs.rename(a, b)),
+      rm: (p, o) => fs.rm(p, o),
+    };
+    void writeTrees(out, [named('bundles', { 'b.json': 'new' }), named('generated', { 'g.yaml': 'new' })], io);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(renames >= stopAt, `stop ${stopAt}: the writer reached the frozen rename`);
+    await recoverTrees(out);
+    const bundles = await contents(path.join(out, 'bundles'));
+    const generated = await contents(path.join(out, 'generated'));
+    // Before the staging folder is committed (rename 1) the old trees stay; after it, the new ones.
+    const expected = stopAt === 1 ? 'old' : 'new';
+    assert.equal(bundles, { 'b.json': expected }, `stop ${stopAt}: bundles`);
+    assert.equal(generated, { 'g.yaml': expected }, `stop ${stopAt}: generated`);
+    assert.equal(readdirSync(out).sort(), ['bundles', 'generated'], `stop ${stopAt}: no staging folder left`);
+  }
+});
+
+test('recovery puts back a tree that an earlier writer left only in its old folder, and removes its staging', async () => {
+  const out = fresh();
+  await fs.mkdir(path.join(out, '.bundles.custody-old-0a1b2c', 'w'), { recursive: true });
+  await fs.writeFile(path.join(out, '.bundles.custody-old-0a1b2c', 'w', 'x.json'), 'kept');
+  await fs.mkdir(path.join(out, '.generated.custody-new-0a1b2c', 'half'), { recursive: true });
+  await fs.mkdir(path.join(out, 'generated'));
+  await recoverTrees(out);
+  assert.equal(await contents(path.join(out, 'bundles')), { 'w/x.json': 'kept' });
+  assert.equal(readdirSync(out).sort(), ['bundles', 'generated']);
 });
 
 test('stale entries: changed, missing and extra files', async () => {
