@@ -9,8 +9,9 @@ import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { BUNDLES_URL_PREFIX, TOKEN_AUDIENCE } from '../contract/index.js';
 import {
-  ANNOTATION, custodyImage, GIT_CREDENTIALS_SECRET, LABEL, RUN_AS, SERVER_NAME, SERVER_PORT, SIGNING_KEY_SECRET, SYSTEM_NAMESPACE, TOKEN_AUDIENCE, WAVE, WEBHOOK_SECRET,
+  ANNOTATION, custodyImage, GIT_CREDENTIALS_SECRET, LABEL, RUN_AS, SERVER_NAME, SERVER_PORT, SIGNING_KEY_SECRET, SYSTEM_NAMESPACE, WAVE, WEBHOOK_SECRET,
 } from './constants.js';
 import { denyAll, defaultSidecar, externalServiceEntry, strictMtls } from './mesh.js';
 import { namespace } from './namespace.js';
@@ -148,7 +149,7 @@ export function serverObjects(s: ServerInputs): Placed[] {
       selector: { matchLabels: selector },
       action: 'ALLOW',
       rules: principals.length === 0 ? [] : [
-        { from: [{ source: { principals } }], to: [{ operation: { methods: ['GET'], paths: ['/bundles/*'], ports: [String(SERVER_PORT)] } }] },
+        { from: [{ source: { principals } }], to: [{ operation: { methods: ['GET'], paths: [`${BUNDLES_URL_PREFIX}*`], ports: [String(SERVER_PORT)] } }] },
         { from: [{ source: { principals } }], to: [{ operation: { methods: ['POST'], paths: ['/status', '/logs'], ports: [String(SERVER_PORT)] } }] },
       ],
     },

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { isKeyId, KEY_ID_RULE, TOKEN_AUDIENCE } from '../contract/index.js';
 import { ConfigError } from './errors.js';
 
 export interface SigningKeyConfig {
@@ -59,13 +60,11 @@ const DEFAULTS = {
   host: '127.0.0.1',
   port: 8800,
   pollSeconds: 1,
-  tokenAudience: 'custody-bundle-server',
+  tokenAudience: TOKEN_AUDIENCE,
   decisionLogMaxBytes: 64 * 1024 * 1024,
   longPollMaxSeconds: 120,
   maxBodyBytes: 8 * 1024 * 1024,
 } as const;
-
-const KEY_ID = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /** Reads the file (if any) and the environment, and returns a checked configuration. */
 export function loadConfig(options: { file?: string; env: NodeJS.ProcessEnv; cwd: string; overrides?: Partial<Record<keyof ServerConfig, unknown>> }): ServerConfig {
@@ -113,7 +112,7 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
   const signingKeys = (Array.isArray(c.signingKeys) ? c.signingKeys : []).map((k: unknown, i) => {
     const o = k as Record<string, unknown>;
     const id = str(`signingKeys[${i}].id`, o?.id);
-    if (!KEY_ID.test(id)) throw new ConfigError(`signingKeys[${i}].id "${id}" must be a DNS-1123 name`);
+    if (!isKeyId(id)) throw new ConfigError(`signingKeys[${i}].id "${id}" must be ${KEY_ID_RULE}`);
     return { id, file: file(`signingKeys[${i}].file`, o?.file) };
   });
   if (signingKeys.length === 0) throw new ConfigError('signingKeys: at least one signing key is needed: the server never serves unsigned bundles');

@@ -1,5 +1,5 @@
 export { createAuthenticator, readStaticTokens, sha256Hex, type Authenticator, type Identity, type StaticTokens } from './auth.js';
-export { LONG_POLL_CONTENT_TYPE, KEY_ID_HEADER, preferredWait } from './bundles-route.js';
+export { LONG_POLL_CONTENT_TYPE, preferredWait } from './bundles-route.js';
 export { Catalog, type CatalogEntry } from './catalog.js';
 export { loadConfig, type ClusterIssuer, type ServerConfig, type SigningKeyConfig } from './config.js';
 export { ConfigError, ServerError } from './errors.js';
