@@ -2,3 +2,4 @@ export { BUNDLES_DIR, GENERATED_DIR, GENERATED_ROOTS, isKeyFile, isWorkflowFile,
 export { DECISION_PATH, DECISION_REF } from './decision.js';
 export { isKeyId, KEY_ID_RULE } from './key-id.js';
 export { bundleResource, BUNDLES_URL_PREFIX, KEY_ID_HEADER, parseBundlePath, TOKEN_AUDIENCE } from './bundle-server.js';
+export { SERVER_CONFIG_FIELDS, SERVER_ENV, type ClusterIssuer, type ServerConfigFile, type SigningKeyConfig } from './server-config.js';
