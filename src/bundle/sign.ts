@@ -1,5 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { CompactSign } from 'jose';
+import { isKeyId, KEY_ID_RULE } from '../contract/index.js';
+import { ecAlgorithm } from '../keys/index.js';
 import { BundleError } from './errors.js';
 import type { HashAlgorithm } from './hash.js';
 import { sortUtf8 } from '../core/order.js';
@@ -48,13 +50,6 @@ export interface SignatureClaims {
   readonly scope?: string;
 }
 
-const EC_ALGORITHM: Readonly<Record<string, SigningAlgorithm>> = {
-  prime256v1: 'ES256',
-  secp384r1: 'ES384',
-  secp521r1: 'ES512',
-};
-const KEY_ID = /^[A-Za-z0-9._-]{1,128}$/;
-
 /**
  * RS* signatures (PKCS#1 v1.5) are deterministic, so a fixed `iat` gives byte-identical bundles.
  * PS* and ES* signatures are randomised: every build of the same revision differs in its
@@ -64,9 +59,7 @@ const KEY_ID = /^[A-Za-z0-9._-]{1,128}$/;
  */
 export function createSigner(options: SignerOptions): Signer {
   const { keyId } = options;
-  if (!KEY_ID.test(keyId)) {
-    throw new BundleError('bad-key', `key id ${JSON.stringify(keyId)} must be 1-128 of [A-Za-z0-9._-]`);
-  }
+  if (!isKeyId(keyId)) throw new BundleError('bad-key', `key id ${JSON.stringify(keyId)} must be ${KEY_ID_RULE}`);
   let key: KeyObject;
   try {
     key = createPrivateKey({
@@ -97,7 +90,7 @@ function checkAlgorithm(key: KeyObject, wanted: SigningAlgorithm | undefined): S
     return alg;
   }
   if (key.asymmetricKeyType === 'ec') {
-    const alg = EC_ALGORITHM[details.namedCurve ?? ''];
+    const alg = ecAlgorithm(details.namedCurve);
     if (alg === undefined) throw new BundleError('bad-key', `unsupported EC curve ${details.namedCurve ?? '?'} (P-256, P-384 or P-521)`);
     if (wanted !== undefined && wanted !== alg) {
       throw new BundleError('bad-key', `a ${details.namedCurve ?? ''} key signs ${alg}, not ${wanted}`);

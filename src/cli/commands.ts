@@ -1,7 +1,9 @@
 /** The commands: argument handling and output; the work is done by the core modules. */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { desiredTrees, KeysError, readKeys, staleEntries, writeTree, type KeySet } from '../generate/index.js';
+import { KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
+import { desiredTrees, staleEntries, writeTree } from '../generate/index.js';
+import { KeysError, readKeys, type KeySet } from '../keys/index.js';
 import { accessMatrix, matrixAt, type AccessMatrix, type MatrixCell } from '../policy/index.js';
 import { parseInstant, type Workflow } from '../workflow/index.js';
 import { displayPath, EXIT, OperationalError, readInputs, repositoryRoot, UsageError, workflowFiles, type Io } from './io.js';
@@ -39,8 +41,8 @@ Exit codes: 0 no errors (warnings allowed), 1 errors in the specs, 2 usage error
     const { values, positionals } = parse(args, {}, true);
     if (values.help) return help(io, this);
     const root = repositoryRoot(io.cwd);
-    const files = positionals.length ? positionals.map((f) => path.resolve(io.cwd, f)) : await workflowFiles(path.join(root, 'workflows'));
-    if (files.length === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(root, 'workflows')}`);
+    const files = positionals.length ? positionals.map((f) => path.resolve(io.cwd, f)) : await workflowFiles(path.join(root, WORKFLOWS_DIR));
+    if (files.length === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(root, WORKFLOWS_DIR)}`);
     const checked = checkInputs(await readInputs(files, io.cwd));
     printDiagnostics(checked.diagnostics, io.stderr);
     const agents = checked.workflows.reduce((n, w) => n + w.agents.length, 0);
@@ -155,8 +157,8 @@ Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 us
     const { values } = parse(args, { workflows: { type: 'string' }, keys: { type: 'string' }, out: { type: 'string' }, check: { type: 'boolean' } });
     if (values.help) return help(io, this);
     const root = repositoryRoot(io.cwd);
-    const dir = values.workflows ? path.resolve(io.cwd, values.workflows) : path.join(root, 'workflows');
-    const keysDir = values.keys ? path.resolve(io.cwd, values.keys) : path.join(root, 'keys');
+    const dir = values.workflows ? path.resolve(io.cwd, values.workflows) : path.join(root, WORKFLOWS_DIR);
+    const keysDir = values.keys ? path.resolve(io.cwd, values.keys) : path.join(root, KEYS_DIR);
     const out = values.out ? path.resolve(io.cwd, values.out) : root;
     const files = await workflowFiles(dir);
     const checked = checkInputs(await readInputs(files, io.cwd));

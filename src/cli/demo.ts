@@ -9,6 +9,7 @@ import { createPublicKey, createPrivateKey } from 'node:crypto';
 import { existsSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DECISION_PATH, WORKFLOWS_DIR } from '../contract/index.js';
 import { accessMatrix, matrixAt, opaSidecarConfig, probePath } from '../policy/index.js';
 import { DEV_KEY_ID, ensureDevState, loadConfig, rolloutView, startServer } from '../server/index.js';
 import { findBinary, freePort } from '../verify/index.js';
@@ -41,7 +42,7 @@ rollout view, and stops everything. Needs the opa binary (npm run tools builds i
     const root = repositoryRoot(io.cwd);
     if (!existsSync(path.join(root, '.git'))) throw new UsageError('run the demo inside a clone of the repository');
     const opa = opaBinary(root);
-    const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows')), io.cwd));
+    const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, WORKFLOWS_DIR)), io.cwd));
     const name = values.workflow ?? 'movie-post-production';
     const workflow = checked.workflows.find((w) => w.name === name);
     if (!workflow) throw new UsageError(`no valid workflow "${name}" in workflows/ (run custody check)`);
@@ -89,7 +90,7 @@ rollout view, and stops everything. Needs the opa binary (npm run tools builds i
         const sidecar = sidecars.find((s) => s.agent === e.to)!;
         const principal = workflow.agents.find((a) => a.name === e.from)!.principal;
         const input = { attributes: { source: { principal }, request: { http: { method: e.method, path: e.path } } } };
-        const r = await fetch(`${sidecar.url}/v1/data/custody/authz/allow`, { method: 'POST', body: JSON.stringify({ input }) }).then((x) => x.json() as Promise<{ result?: boolean }>, () => ({ result: undefined }));
+        const r = await fetch(`${sidecar.url}/v1/data/${DECISION_PATH}`, { method: 'POST', body: JSON.stringify({ input }) }).then((x) => x.json() as Promise<{ result?: boolean }>, () => ({ result: undefined }));
         if (r.result !== true) deniedCount++;
         io.stdout.write(`  ${e.from} -> ${e.to}  ${e.method} ${e.path}: ${r.result === true ? 'allowed' : 'denied'} by ${e.to}'s sidecar\n`);
       }

@@ -1,7 +1,9 @@
 /** Commands around Git and pull requests: diff, commit, push, pr, comment. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { desiredTrees, KeysError, readKeys, type KeySet, type Tree } from '../generate/index.js';
+import { KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
+import { desiredTrees, type Tree } from '../generate/index.js';
+import { KeysError, readKeys, type KeySet } from '../keys/index.js';
 import {
   apiUrlFor, assertSecureTransport, commitRegenerated, GitopsError, gitHubClient, openRepository, parseRepositoryName, proposeChange, pushBranch, readInputFolders,
   render, repositoryFromUrl, resolveRemote, terminalText, summarizeRevisions, tokenFromEnv, TOKEN_VARIABLES, upsertSummaryComment,
@@ -35,15 +37,15 @@ function repository(io: Io): Repository {
 /** The specs and keys of the working tree, checked as `generate` checks them, and the trees they give. */
 async function regeneration(io: Io, repo: Repository, command: string): Promise<{ trees: Tree[]; inputs: InputFolder[]; workflows: readonly Workflow[] } | number> {
   const inputs = await readInputFolders(repo.dir);
-  const specs = inputs.find((i) => i.root === 'workflows')!;
-  if (specs.files.size === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(repo.dir, 'workflows')}`);
-  const checked = checkInputs([...specs.files].map(([n, bytes]) => ({ file: displayPath(path.join(repo.dir, 'workflows', n), io.cwd), text: bytes.toString('utf8') })));
+  const specs = inputs.find((i) => i.root === WORKFLOWS_DIR)!;
+  if (specs.files.size === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(repo.dir, WORKFLOWS_DIR)}`);
+  const checked = checkInputs([...specs.files].map(([n, bytes]) => ({ file: displayPath(path.join(repo.dir, WORKFLOWS_DIR, n), io.cwd), text: bytes.toString('utf8') })));
   printDiagnostics(checked.diagnostics, io.stderr);
   if (checked.errors > 0) {
     io.stdout.write(`${plural(checked.errors, 'error')}: nothing written or committed\n`);
     return EXIT.invalid;
   }
-  const keysDir = path.join(repo.dir, 'keys');
+  const keysDir = path.join(repo.dir, KEYS_DIR);
   let keys: KeySet;
   try {
     keys = await readKeys(keysDir, displayPath(keysDir, io.cwd));

@@ -1,11 +1,11 @@
 /** Commands around the bundle server: serve, status, keygen. */
-import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, DEV_KEY_ID, ensureDevState, loadConfig, startServer, type RolloutView, type ServerConfig } from '../server/index.js';
 import { help, parse, type Command } from './commands.js';
 import { EXIT, OperationalError, repositoryRoot, UsageError, type Io } from './io.js';
-import { keyInfo } from '../gitops/key-changes.js';
+import { isKeyId, KEYS_DIR } from '../contract/index.js';
+import { generateSigningKey } from '../keys/index.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8800';
 
@@ -156,20 +156,19 @@ custody generate reads it into every sidecar's OPA configuration. Refuses to ove
     const { values } = parse(args, { id: { type: 'string' }, algorithm: { type: 'string' }, private: { type: 'string' }, 'public-dir': { type: 'string' } });
     if (values.help) return help(io, this);
     const id = values.id;
-    if (!id || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(id)) throw new UsageError('--id must be a DNS-1123 label, e.g. bundles-2026');
+    if (!id || !isKeyId(id)) throw new UsageError('--id must be a DNS-1123 label, e.g. bundles-2026');
     const algorithm = values.algorithm ?? 'RS256';
     if (algorithm !== 'RS256' && algorithm !== 'ES256') throw new UsageError('--algorithm is RS256 or ES256');
     const root = repositoryRoot(io.cwd);
     const privateFile = path.resolve(io.cwd, values.private ?? path.join(root, '.custody', 'keys', `${id}.key.pem`));
-    const publicFile = path.join(path.resolve(io.cwd, values['public-dir'] ?? path.join(root, 'keys')), `${id}.pem`);
+    const publicFile = path.join(path.resolve(io.cwd, values['public-dir'] ?? path.join(root, KEYS_DIR)), `${id}.pem`);
     for (const f of [privateFile, publicFile]) if (existsSync(f)) throw new UsageError(`${f} exists; choose another --id`);
-    const pair = algorithm === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 3072 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pair = generateSigningKey(algorithm);
     mkdirSync(path.dirname(privateFile), { recursive: true, mode: 0o700 });
     mkdirSync(path.dirname(publicFile), { recursive: true });
-    writeFileSync(privateFile, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    writeFileSync(publicFile, pair.publicKey.export({ type: 'spki', format: 'pem' }));
-    const fingerprint = keyInfo(`${id}.pem`, pair.publicKey.export({ type: 'spki', format: 'pem' }).toString()).fingerprint;
-    io.stdout.write(`private key ${path.relative(io.cwd, privateFile)} (keep it out of Git)\npublic key  ${path.relative(io.cwd, publicFile)} (commit it)\nfingerprint ${fingerprint} (what the pull request's summary will name)\n`);
+    writeFileSync(privateFile, pair.privateKeyPem, { mode: 0o600 });
+    writeFileSync(publicFile, pair.publicKeyPem);
+    io.stdout.write(`private key ${path.relative(io.cwd, privateFile)} (keep it out of Git)\npublic key  ${path.relative(io.cwd, publicFile)} (commit it)\nfingerprint ${pair.fingerprint} (what the pull request's summary will name)\n`);
     return EXIT.ok;
   },
 };

@@ -2,6 +2,8 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { WORKFLOWS_DIR } from '../contract/index.js';
+import { algorithmOf } from '../keys/index.js';
 import { DEV_KEY_ID, ensureDevState, loadConfig, startServer, type RolloutView, type RunningServer } from '../server/index.js';
 import { parseInstant } from '../workflow/index.js';
 import { findBinary, formatReport, verifyWorkflows } from '../verify/index.js';
@@ -50,7 +52,7 @@ Exit codes: 0 verified, 1 mismatch or invalid specs, 2 usage error, 3 failure.
     }
     const wait = values.wait === undefined ? 20 : Number(values.wait);
     if (!Number.isFinite(wait) || wait <= 0) throw new UsageError(`--wait ${values.wait} is not a number of seconds`);
-    const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows')), io.cwd));
+    const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, WORKFLOWS_DIR)), io.cwd));
     printDiagnostics(checked.diagnostics.filter((d) => d.severity === 'error'), io.stderr);
     if (checked.errors > 0) return EXIT.invalid;
     const workflows = values.workflow ? checked.workflows.filter((w) => w.name === values.workflow) : checked.workflows;
@@ -94,7 +96,8 @@ Exit codes: 0 verified, 1 mismatch or invalid specs, 2 usage error, 3 failure.
           return existsSync(f) ? f : undefined;
         },
         keyId,
-        keys: [{ id: keyId, algorithm: algorithmOf(publicKeyPem), publicKeyPem }],
+        // A key OPA cannot verify with fails the sidecars' activation, which the report shows.
+        keys: [{ id: keyId, algorithm: algorithmOf(createPublicKey(publicKeyPem)) ?? 'RS256', publicKeyPem }],
         binary,
         envoy: binary === envoyBinary,
         activationTimeoutMs: wait * 1000,
@@ -108,12 +111,6 @@ Exit codes: 0 verified, 1 mismatch or invalid specs, 2 usage error, 3 failure.
     }
   },
 };
-
-function algorithmOf(publicKeyPem: string): string {
-  const key = createPublicKey(publicKeyPem);
-  if (key.asymmetricKeyType === 'ec') return { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' }[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? 'ES256';
-  return 'RS256';
-}
 
 /** What the server serves per agent, when an admin token is at hand (the embedded default's). */
 async function servedRevisions(serverUrl: string, root: string): Promise<((w: string, a: string) => string | undefined) | undefined> {

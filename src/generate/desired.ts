@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Workflow } from '../workflow/index.js';
-import type { KeySet } from './keys.js';
+import type { KeySet } from '../keys/index.js';
 import { renderAll, type Tree } from './render.js';
 
 /** Custody's package version: the bundle server's image tag in `generated/`. */

@@ -3,7 +3,9 @@
  * workflows always give the same bytes, and nothing touches the disk until all of it rendered.
  */
 import { renderManifests } from '../manifests/index.js';
-import { compileWorkflow, type VerificationKey } from '../policy/index.js';
+import { BUNDLES_DIR } from '../contract/index.js';
+import type { VerificationKey } from '../keys/index.js';
+import { compileWorkflow } from '../policy/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { stableJson } from '../core/json.js';
 
@@ -38,7 +40,7 @@ export function renderBundles(workflows: readonly Workflow[]): Tree {
       files.set(`${dir}/policy.rego`, policy.rego);
     }
   }
-  return { root: 'bundles', files };
+  return { root: BUNDLES_DIR, files };
 }
 
 /** `generated/`: per-cluster manifest trees and the Argo CD and Flux wiring (src/manifests). */

@@ -5,7 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { GitopsError } from './errors.js';
-import { isKeyFile, isWorkflowFile, KEYS_DIR, WORKFLOWS_DIR } from './revision.js';
+import { isKeyFile, isWorkflowFile, KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
 
 /** The top-level files of a folder that are inputs of the generated trees. */
 export interface InputSelection {

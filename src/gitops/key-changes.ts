@@ -4,8 +4,8 @@
  * its private half can sign any policy), so the summary names it with its fingerprint, the way
  * a reviewer can compare it with the key the owner meant to add.
  */
-import { createHash, createPublicKey } from 'node:crypto';
-import { algorithmOf } from '../generate/index.js';
+import { createPublicKey } from 'node:crypto';
+import { algorithmOf, fingerprint } from '../keys/index.js';
 import { cmp } from '../core/order.js';
 
 export interface KeyInfo {
@@ -38,9 +38,8 @@ export function keyInfo(name: string, text: string): KeyInfo {
   const id = name.replace(/\.pem$/, '');
   try {
     const key = createPublicKey({ key: text, format: 'pem' });
-    const der = key.export({ type: 'spki', format: 'der' });
     const algorithm = algorithmOf(key);
-    return { id, ...(algorithm ? { algorithm } : {}), fingerprint: `SHA256:${createHash('sha256').update(der).digest('base64').replace(/=+$/, '')}` };
+    return { id, ...(algorithm ? { algorithm } : {}), fingerprint: fingerprint(key) };
   } catch {
     return { id };
   }

@@ -5,6 +5,7 @@
  * reordering that changes nothing applied is not a change.
  */
 import { parseAllDocuments } from 'yaml';
+import { GENERATED_DIR } from '../contract/index.js';
 import { sortedValue } from '../generate/index.js';
 
 export interface ManifestObject {
@@ -28,7 +29,7 @@ export const isManifestFile = (path: string) => /\.ya?ml$/.test(path);
  */
 export function manifestTree(path: string): { tree: string; cluster?: string } | undefined {
   const parts = path.split('/');
-  if (parts[0] !== 'generated' || parts.length < 2) return undefined;
+  if (parts[0] !== GENERATED_DIR || parts.length < 2) return undefined;
   if (parts.length >= 4) return { tree: `${parts[1]}/${parts[2]}`, cluster: parts[2]! };
   return { tree: parts.length === 3 ? parts[1]! : '.' };
 }

@@ -16,7 +16,8 @@ import { assertSecureTransport, pushBranch, resolveRemote, type PushResult, type
 import { commitRegenerated, type RegenerateResult } from './regenerate.js';
 import { headline, render, type RevisionLabel } from './render.js';
 import { currentBranch, gitArgs, headCommit, isNotFound, type Repository } from './repository.js';
-import { summarizeCommits, WORKFLOWS_DIR, workflowInputsAt } from './revision.js';
+import { WORKFLOWS_DIR } from '../contract/index.js';
+import { summarizeCommits, workflowInputsAt } from './revision.js';
 import type { ChangeSummary } from './diff.js';
 
 export interface ProposeOptions {

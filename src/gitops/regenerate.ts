@@ -14,7 +14,8 @@ import { summarize, type ChangeSummary } from './diff.js';
 import { GitopsError } from './errors.js';
 import { headline, render } from './render.js';
 import type { Repository } from './repository.js';
-import { GENERATED_ROOTS, isKeyFile, isWorkflowFile, keyFilesAt, KEYS_DIR, readText, sideOf, WORKFLOWS_DIR } from './revision.js';
+import { GENERATED_ROOTS, isKeyFile, isWorkflowFile, KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
+import { keyFilesAt, readText, sideOf } from './revision.js';
 
 export interface RegenerateOptions {
   readonly repo: Repository;

@@ -5,22 +5,15 @@
  * both sides, so only files that differ are ever read.
  */
 import git from 'isomorphic-git';
-import { desiredTrees, KeysError, parseKeyFiles, type KeySet } from '../generate/index.js';
+import { GENERATED_ROOTS, isKeyFile, isWorkflowFile, KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
+import { desiredTrees } from '../generate/index.js';
+import { KeysError, parseKeyFiles, type KeySet } from '../keys/index.js';
 import { loadWorkflows, type InputFile } from '../workflow/index.js';
 import { summarize, type ChangeSummary, type DiffSide, type GeneratedCheck } from './diff.js';
 import { GitopsError } from './errors.js';
 import type { RevisionLabel } from './render.js';
 import { cmp } from '../core/order.js';
 import { gitArgs, isNotFound, type Repository } from './repository.js';
-
-/** The folders whose files the summary compares (its generated trees). */
-export const GENERATED_ROOTS = ['bundles', 'generated'] as const;
-/** Where the specs live: top-level `*.yaml`/`*.yml`, as `custody check` reads them. */
-export const WORKFLOWS_DIR = 'workflows';
-export const isWorkflowFile = (name: string) => /\.ya?ml$/.test(name);
-/** The bundle verification keys: `keys/<id>.pem` and `keys/active`. */
-export const KEYS_DIR = 'keys';
-export const isKeyFile = (name: string) => name.endsWith('.pem') || name === 'active';
 
 interface TreeEntry {
   readonly mode: string;

@@ -2,7 +2,7 @@
  * Names, images and ports every rendered object agrees on. Changing one changes the contract with
  * the clusters (mesh configuration, the bundle server), so each is documented in docs/gitops.md.
  */
-import { BUNDLE_SERVER_AUDIENCE, SIDECAR_TOKEN_PATH } from '../policy/index.js';
+import { SIDECAR_TOKEN_PATH } from '../policy/index.js';
 
 /** The OPA image with the Envoy ext_authz plugin, the OPA version the tests run; a tag, see docs/gitops.md. */
 export const OPA_IMAGE = 'openpolicyagent/opa:1.22.2-envoy';
@@ -21,7 +21,6 @@ export const SIGNING_KEY_SECRET = 'custody-bundle-signing-key';
 export const GIT_CREDENTIALS_SECRET = 'custody-git-credentials';
 export const WEBHOOK_SECRET = 'custody-webhook';
 
-export const TOKEN_AUDIENCE = BUNDLE_SERVER_AUDIENCE;
 export const TOKEN_DIR = SIDECAR_TOKEN_PATH.slice(0, SIDECAR_TOKEN_PATH.lastIndexOf('/'));
 export const TOKEN_FILE = SIDECAR_TOKEN_PATH.slice(SIDECAR_TOKEN_PATH.lastIndexOf('/') + 1);
 export const TOKEN_SECONDS = 3600;

@@ -8,15 +8,14 @@ import type { IAppProject } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha
 import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import type { IGitRepository } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1/GitRepository';
 import type { IKustomization } from '@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1/Kustomization';
+import { GENERATED_DIR } from '../contract/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { LABEL, SYSTEM_NAMESPACE } from './constants.js';
 import { boundedName, type ClusterPlan } from './topology.js';
 
 export const ARGOCD_NAMESPACE = 'argocd';
 export const FLUX_NAMESPACE = 'flux-system';
-/** Where the trees live in the repository. */
-export const GENERATED = 'generated';
-export const clusterPath = (cluster: string) => `${GENERATED}/clusters/${cluster}`;
+export const clusterPath = (cluster: string) => `${GENERATED_DIR}/clusters/${cluster}`;
 
 const labels = (extra: Record<string, string>) => ({ [LABEL.managedBy]: 'custody', ...extra });
 

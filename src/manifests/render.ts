@@ -3,7 +3,8 @@
  * by workflow (one namespace, one Argo CD Application), then by agent; one object per file, each
  * folder a kustomization. Pure: workflows and keys in, a tree of file contents out.
  */
-import type { VerificationKey } from '../policy/index.js';
+import { GENERATED_DIR } from '../contract/index.js';
+import type { VerificationKey } from '../keys/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { EXT_AUTHZ_HOST, LABEL, SERVER_HOST, SYSTEM_NAMESPACE, WAVE, ANNOTATION } from './constants.js';
 import { agentSidecar, defaultSidecar, denyAll, externalServiceEntry, flowAllow, istioPaths, opaExtAuthz, opaServiceEntry, strictMtls } from './mesh.js';
@@ -84,7 +85,7 @@ export function manifestFiles(workflows: readonly Workflow[], inputs: ManifestIn
 export function renderManifests(workflows: readonly Workflow[], inputs: ManifestInputs): { root: string; files: Map<string, string> } {
   const files = new Map<string, string>();
   for (const [path, value] of manifestFiles(workflows, inputs)) files.set(path, toYaml(value));
-  return { root: 'generated', files };
+  return { root: GENERATED_DIR, files };
 }
 
 function kustomization(resources: readonly string[]): KustomizationFile {

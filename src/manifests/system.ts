@@ -9,8 +9,9 @@ import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { BUNDLES_URL_PREFIX, SERVER_ENV, TOKEN_AUDIENCE, type ClusterIssuer, type ServerConfigFile } from '../contract/index.js';
 import {
-  ANNOTATION, custodyImage, GIT_CREDENTIALS_SECRET, LABEL, RUN_AS, SERVER_NAME, SERVER_PORT, SIGNING_KEY_SECRET, SYSTEM_NAMESPACE, TOKEN_AUDIENCE, WAVE, WEBHOOK_SECRET,
+  ANNOTATION, custodyImage, GIT_CREDENTIALS_SECRET, LABEL, RUN_AS, SERVER_NAME, SERVER_PORT, SIGNING_KEY_SECRET, SYSTEM_NAMESPACE, WAVE, WEBHOOK_SECRET,
 } from './constants.js';
 import { denyAll, defaultSidecar, externalServiceEntry, strictMtls } from './mesh.js';
 import { namespace } from './namespace.js';
@@ -41,9 +42,9 @@ export interface ServerInputs {
   readonly version: string;
 }
 
-/** The bundle server's configuration file (the rest comes from the environment; no secret in it). */
-export function serverConfig(s: ServerInputs): Record<string, unknown> {
-  const clusters = new Map<string, { cluster: string; issuer: string; jwksUrl: string }>();
+/** The bundle server's configuration file (the rest comes from the Deployment's environment; no secret in it). */
+export function serverConfig(s: ServerInputs): ServerConfigFile {
+  const clusters = new Map<string, ClusterIssuer>();
   for (const workflow of s.cluster.served) {
     for (const actor of workflow.actors) {
       const c = s.topology.cluster(actor.cluster.name);
@@ -62,7 +63,7 @@ export function serverObjects(s: ServerInputs): Placed[] {
   const { settings } = s.cluster;
   const configText = toYamlText(serverConfig(s));
   const hosts = new Map<string, ExternalHost>();
-  for (const url of [settings.repository, ...((serverConfig(s).clusters as { jwksUrl: string }[]).map((c) => c.jwksUrl))]) {
+  for (const url of [settings.repository, ...(serverConfig(s).clusters ?? []).flatMap((c) => c.jwksUrl ?? [])]) {
     const h = externalHost(url);
     hosts.set(`${h.host}:${h.port}`, h);
   }
@@ -102,15 +103,15 @@ export function serverObjects(s: ServerInputs): Placed[] {
             imagePullPolicy: 'Always',
             args: ['serve', '--config', '/etc/custody/config/config.yaml'],
             env: [
-              { name: 'CUSTODY_HOST', value: '0.0.0.0' },
-              { name: 'CUSTODY_PORT', value: String(SERVER_PORT) },
-              { name: 'CUSTODY_REPOSITORY', value: settings.repository },
-              { name: 'CUSTODY_BRANCH', value: settings.branch },
-              { name: 'CUSTODY_TOKEN_AUDIENCE', value: TOKEN_AUDIENCE },
-              { name: 'CUSTODY_SIGNING_KEY_FILE', value: `${SIGNING_KEY_DIR}/${SIGNING_KEY_FILE}` },
-              { name: 'CUSTODY_SIGNING_KEY_ID', value: s.activeKeyId },
-              optionalSecret('CUSTODY_GIT_TOKEN', GIT_CREDENTIALS_SECRET),
-              optionalSecret('CUSTODY_WEBHOOK_SECRET', WEBHOOK_SECRET),
+              { name: SERVER_ENV.host, value: '0.0.0.0' },
+              { name: SERVER_ENV.port, value: String(SERVER_PORT) },
+              { name: SERVER_ENV.repository, value: settings.repository },
+              { name: SERVER_ENV.branch, value: settings.branch },
+              { name: SERVER_ENV.tokenAudience, value: TOKEN_AUDIENCE },
+              { name: SERVER_ENV.signingKeyFile, value: `${SIGNING_KEY_DIR}/${SIGNING_KEY_FILE}` },
+              { name: SERVER_ENV.signingKeyId, value: s.activeKeyId },
+              optionalSecret(SERVER_ENV.gitToken, GIT_CREDENTIALS_SECRET),
+              optionalSecret(SERVER_ENV.webhookSecret, WEBHOOK_SECRET),
             ],
             ports: [{ name: 'http', containerPort: SERVER_PORT, protocol: 'TCP' }],
             readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3 },
@@ -148,7 +149,7 @@ export function serverObjects(s: ServerInputs): Placed[] {
       selector: { matchLabels: selector },
       action: 'ALLOW',
       rules: principals.length === 0 ? [] : [
-        { from: [{ source: { principals } }], to: [{ operation: { methods: ['GET'], paths: ['/bundles/*'], ports: [String(SERVER_PORT)] } }] },
+        { from: [{ source: { principals } }], to: [{ operation: { methods: ['GET'], paths: [`${BUNDLES_URL_PREFIX}*`], ports: [String(SERVER_PORT)] } }] },
         { from: [{ source: { principals } }], to: [{ operation: { methods: ['POST'], paths: ['/status', '/logs'], ports: [String(SERVER_PORT)] } }] },
       ],
     },

@@ -13,10 +13,12 @@ import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
-import { opaSidecarConfig, SIDECAR_TOKEN_PATH, type VerificationKey } from '../policy/index.js';
+import { TOKEN_AUDIENCE } from '../contract/index.js';
+import type { VerificationKey } from '../keys/index.js';
+import { opaSidecarConfig, SIDECAR_TOKEN_PATH } from '../policy/index.js';
 import type { Agent, Workflow } from '../workflow/index.js';
 import {
-  ANNOTATION, EXT_AUTHZ_PORT, LABEL, OPA_API_PORT, OPA_DIAGNOSTIC_PORT, OPA_IMAGE, RUN_AS, TOKEN_AUDIENCE, TOKEN_DIR, TOKEN_FILE, TOKEN_SECONDS, WAVE,
+  ANNOTATION, EXT_AUTHZ_PORT, LABEL, OPA_API_PORT, OPA_DIAGNOSTIC_PORT, OPA_IMAGE, RUN_AS, TOKEN_DIR, TOKEN_FILE, TOKEN_SECONDS, WAVE,
 } from './constants.js';
 import { meta } from './objects.js';
 import { toYamlText } from './yaml.js';

@@ -3,5 +3,5 @@ export { accessMatrix, matrixAt, matrixMethods, probePath, type AccessMatrix, ty
 export { analyseWorkflow, type Finding } from './analysis.js';
 export { decide, inWindow, isPlainPath, localClock, pathMatches, type AccessRequest } from './evaluate.js';
 export { conditionInWords, flowConditionInWords } from './words.js';
-export { BUNDLE_ROOT, DECISION_PATH, PACKAGE, POLICY_REGO } from './rego.js';
-export { BUNDLE_SERVER_AUDIENCE, KEY_ID_HEADER as SIDECAR_KEY_ID_HEADER, opaSidecarConfig, SIDECAR_TOKEN_PATH, type SidecarConfigOptions, type VerificationKey } from './sidecar.js';
+export { BUNDLE_ROOT, PACKAGE, POLICY_REGO } from './rego.js';
+export { opaSidecarConfig, SIDECAR_TOKEN_PATH, type SidecarConfigOptions } from './sidecar.js';

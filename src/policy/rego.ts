@@ -4,9 +4,7 @@
  * of a decision is one lookup by the caller's identity whatever the number of flows.
  */
 
-/** The decision path, as OPA's Envoy plugin takes it (`plugins.envoy_ext_authz_grpc.path`). */
-export const DECISION_PATH = 'custody/authz/allow';
-/** The package of the module, and the bundle root that owns it and its data. */
+/** The package of the module (its `allow` is contract/'s DECISION_PATH), and the bundle root that owns it and its data. */
 export const PACKAGE = 'custody.authz';
 export const BUNDLE_ROOT = 'custody';
 

@@ -3,15 +3,8 @@
  * signed it, and where it reports. One function, used by the manifests of every cluster and by
  * the local runs (demo, tests), so what is tested is what is deployed.
  */
-import { DECISION_PATH } from './rego.js';
-
-export interface VerificationKey {
-  readonly id: string;
-  /** RS256, PS256, ES256, ...: OPA verifies with the algorithm of its configuration, not the JWT header's. */
-  readonly algorithm: string;
-  /** SPKI PEM. */
-  readonly publicKeyPem: string;
-}
+import { bundleResource, DECISION_PATH, KEY_ID_HEADER } from '../contract/index.js';
+import type { VerificationKey } from '../keys/index.js';
 
 export interface SidecarConfigOptions {
   readonly bundleServerUrl: string;
@@ -36,10 +29,6 @@ export interface SidecarConfigOptions {
 
 /** Where the projected token for the bundle server is mounted in the OPA container. */
 export const SIDECAR_TOKEN_PATH = '/var/run/secrets/custody/token';
-/** The audience of that token, which the bundle server requires. */
-export const BUNDLE_SERVER_AUDIENCE = 'custody-bundle-server';
-/** The request header naming the key a sidecar trusts, so rotation can be gradual. */
-export const KEY_ID_HEADER = 'X-Custody-Key-Id';
 
 export function opaSidecarConfig(o: SidecarConfigOptions): Record<string, unknown> {
   if (!o.keys.some((k) => k.id === o.keyId)) throw new Error(`internal: key ${o.keyId} is not among the verification keys`);
@@ -55,7 +44,7 @@ export function opaSidecarConfig(o: SidecarConfigOptions): Record<string, unknow
     bundles: {
       custody: {
         service: 'custody',
-        resource: `bundles/${o.workflow}/${o.agent}.tar.gz`,
+        resource: bundleResource(o.workflow, o.agent),
         // Always set: without a key id OPA accepts unsigned bundles (it only verifies those that carry signatures).
         signing: { keyid: o.keyId },
         // Long polling; the delays apply only if the server stops holding requests.

@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import type { ClusterIssuer } from './config.js';
+import type { ClusterIssuer } from '../contract/index.js';
 import { ConfigError, ServerError } from './errors.js';
 
 export type Identity =

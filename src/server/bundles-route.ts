@@ -6,17 +6,18 @@
  * answers; and never a Content-Encoding (OPA's client would strip the gzip layer and fail).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BUNDLES_URL_PREFIX, KEY_ID_HEADER, parseBundlePath } from '../contract/index.js';
 import type { Authenticator } from './auth.js';
 import type { Catalog, ServedBundle } from './catalog.js';
 import { ServerError } from './errors.js';
 import type { Metrics } from './metrics.js';
 
 export const LONG_POLL_CONTENT_TYPE = 'application/vnd.openpolicyagent.bundles';
-const BUNDLE_PATH = /^\/bundles\/([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\/([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.tar\.gz$/;
-export const KEY_ID_HEADER = 'x-custody-key-id';
+// Node gives header names in lowercase.
+const KEY_ID = KEY_ID_HEADER.toLowerCase();
 
 export function isBundleRequest(req: IncomingMessage): boolean {
-  return (req.method === 'GET' || req.method === 'HEAD') && (req.url ?? '').startsWith('/bundles/');
+  return (req.method === 'GET' || req.method === 'HEAD') && (req.url ?? '').startsWith(BUNDLES_URL_PREFIX);
 }
 
 /** `wait=N` of a `Prefer` header (parts joined by `;` or `,`), if any. */
@@ -46,9 +47,9 @@ export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator;
   return async function serveBundle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
-    const m = BUNDLE_PATH.exec(q < 0 ? raw : raw.slice(0, q));
-    if (!m) return fail(res, new ServerError('notFound', 'bundles are at /bundles/<workflow>/<agent>.tar.gz'), '404');
-    const [, workflow, agent] = m as unknown as [string, string, string];
+    const named = parseBundlePath(q < 0 ? raw : raw.slice(0, q));
+    if (!named) return fail(res, new ServerError('notFound', `bundles are at ${BUNDLES_URL_PREFIX}<workflow>/<agent>.tar.gz`), '404');
+    const { workflow, agent } = named;
     let identity;
     try {
       // Static tokens are checked synchronously: no extra turn of the event loop on the hot path.
@@ -66,7 +67,7 @@ export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator;
     if (entry.cluster !== undefined && identity.cluster !== undefined && entry.cluster !== identity.cluster) {
       return fail(res, new ServerError('forbidden', `${workflow}/${agent} runs in cluster ${entry.cluster}, not in the token's cluster`), '403');
     }
-    const keyId = headerValue(req.headers[KEY_ID_HEADER]) ?? deps.activeKeyId;
+    const keyId = headerValue(req.headers[KEY_ID]) ?? deps.activeKeyId;
     const current = (): ServedBundle | undefined => catalog.get(workflow, agent)?.bundles.get(keyId);
     if (!current()) {
       if (entry.bundles.size === 0) return fail(res, new ServerError('unavailable', 'the bundle has not built yet; see the rollout view'), '503');

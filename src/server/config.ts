@@ -6,66 +6,27 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { isKeyId, KEY_ID_RULE, SERVER_CONFIG_FIELDS, SERVER_ENV, TOKEN_AUDIENCE, type ServerConfigFile } from '../contract/index.js';
 import { ConfigError } from './errors.js';
 
-export interface SigningKeyConfig {
-  /** The key id sidecars are configured with (`keys.<id>`, `signing.keyid`). */
-  readonly id: string;
-  /** PEM private key file. */
-  readonly file: string;
-}
-
-export interface ClusterIssuer {
-  /** The cluster name used in workflow specs; a token from this issuer may fetch only bundles of agents in it. */
-  readonly cluster: string;
-  /** The ServiceAccount token issuer (`iss`) of that cluster. */
-  readonly issuer: string;
-  /** The cluster's issuer keys: a JWKS file, or an URL (e.g. the cluster's /openid/v1/jwks). */
-  readonly jwksFile?: string;
-  readonly jwksUrl?: string;
-}
-
-export interface ServerConfig {
-  readonly host: string;
-  readonly port: number;
-  /** A local repository path, or an http(s) URL cloned into `cacheDir`. */
-  readonly repository: string;
-  /** Default: the local repository's current branch; `main` for a URL. */
-  readonly branch?: string;
-  /** How often to look for a new commit (a local path is cheap to poll; a URL is fetched). */
-  readonly pollSeconds: number;
-  readonly cacheDir: string;
-  /** Several keys serve rotation: each sidecar asks for the key it trusts (X-Custody-Key-Id). */
-  readonly signingKeys: readonly SigningKeyConfig[];
-  /** The key used when a sidecar names none. */
-  readonly activeKeyId: string;
-  /** Audience expected in projected ServiceAccount tokens. */
-  readonly tokenAudience: string;
-  readonly clusters: readonly ClusterIssuer[];
-  /** Static tokens (JSON: `{"agents": {"<workflow>/<agent>": "<sha256 hex of token>"}, "admins": ["<sha256 hex>"]}`). */
-  readonly tokensFile?: string;
+/**
+ * The file's settings checked and resolved: defaults applied, paths absolute, the secret from the
+ * environment added. Built on the file's type, so a setting renamed there cannot be left behind here.
+ */
+export interface ServerConfig extends Required<Omit<ServerConfigFile, 'branch' | 'tokensFile'>>, Pick<ServerConfigFile, 'branch' | 'tokensFile'> {
   /** GitHub push webhook secret, from the environment only. */
   readonly webhookSecret?: string;
-  readonly decisionLogFile: string;
-  /** The decision log file is rotated (one previous file kept) past this size. */
-  readonly decisionLogMaxBytes: number;
-  /** Upper bound on a long poll, whatever `wait=` a client asks for. */
-  readonly longPollMaxSeconds: number;
-  /** Bodies of /status and /logs (decompressed) above this are refused. */
-  readonly maxBodyBytes: number;
 }
 
 const DEFAULTS = {
   host: '127.0.0.1',
   port: 8800,
   pollSeconds: 1,
-  tokenAudience: 'custody-bundle-server',
+  tokenAudience: TOKEN_AUDIENCE,
   decisionLogMaxBytes: 64 * 1024 * 1024,
   longPollMaxSeconds: 120,
   maxBodyBytes: 8 * 1024 * 1024,
 } as const;
-
-const KEY_ID = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /** Reads the file (if any) and the environment, and returns a checked configuration. */
 export function loadConfig(options: { file?: string; env: NodeJS.ProcessEnv; cwd: string; overrides?: Partial<Record<keyof ServerConfig, unknown>> }): ServerConfig {
@@ -80,23 +41,24 @@ export function loadConfig(options: { file?: string; env: NodeJS.ProcessEnv; cwd
     raw = parsed as Record<string, unknown>;
     base = path.dirname(file);
   }
-  const fromEnv: Record<string, unknown> = {};
-  if (env.CUSTODY_HOST) fromEnv.host = env.CUSTODY_HOST;
-  if (env.CUSTODY_PORT) fromEnv.port = Number(env.CUSTODY_PORT);
-  if (env.CUSTODY_REPOSITORY) fromEnv.repository = env.CUSTODY_REPOSITORY;
-  if (env.CUSTODY_BRANCH) fromEnv.branch = env.CUSTODY_BRANCH;
-  if (env.CUSTODY_TOKEN_AUDIENCE) fromEnv.tokenAudience = env.CUSTODY_TOKEN_AUDIENCE;
-  if (env.CUSTODY_TOKENS_FILE) fromEnv.tokensFile = env.CUSTODY_TOKENS_FILE;
-  if (env.CUSTODY_SIGNING_KEY_FILE) fromEnv.signingKeys = [{ id: env.CUSTODY_SIGNING_KEY_ID ?? 'custody', file: env.CUSTODY_SIGNING_KEY_FILE }];
-  if (env.CUSTODY_SIGNING_KEY_ID) fromEnv.activeKeyId = env.CUSTODY_SIGNING_KEY_ID;
+  const fromEnv: { -readonly [K in keyof ServerConfigFile]?: unknown } = {};
+  const variable = (name: keyof typeof SERVER_ENV) => env[SERVER_ENV[name]];
+  if (variable('host')) fromEnv.host = variable('host');
+  if (variable('port')) fromEnv.port = Number(variable('port'));
+  if (variable('repository')) fromEnv.repository = variable('repository');
+  if (variable('branch')) fromEnv.branch = variable('branch');
+  if (variable('tokenAudience')) fromEnv.tokenAudience = variable('tokenAudience');
+  if (variable('tokensFile')) fromEnv.tokensFile = variable('tokensFile');
+  if (variable('signingKeyFile')) fromEnv.signingKeys = [{ id: variable('signingKeyId') ?? 'custody', file: variable('signingKeyFile') }];
+  if (variable('signingKeyId')) fromEnv.activeKeyId = variable('signingKeyId');
   const merged: Record<string, unknown> = { ...raw, ...fromEnv, ...(options.overrides ?? {}) };
-  if (env.CUSTODY_WEBHOOK_SECRET) merged.webhookSecret = env.CUSTODY_WEBHOOK_SECRET;
-  else if ('webhookSecret' in raw) throw new ConfigError('webhookSecret may not be written in the config file: set CUSTODY_WEBHOOK_SECRET');
+  if (variable('webhookSecret')) merged.webhookSecret = variable('webhookSecret');
+  else if ('webhookSecret' in raw) throw new ConfigError(`webhookSecret may not be written in the config file: set ${SERVER_ENV.webhookSecret}`);
   return validate(merged, base);
 }
 
 function validate(c: Record<string, unknown>, base: string): ServerConfig {
-  const known = new Set(['host', 'port', 'repository', 'branch', 'pollSeconds', 'cacheDir', 'signingKeys', 'activeKeyId', 'tokenAudience', 'clusters', 'tokensFile', 'webhookSecret', 'decisionLogFile', 'decisionLogMaxBytes', 'longPollMaxSeconds', 'maxBodyBytes']);
+  const known = new Set([...Object.keys(SERVER_CONFIG_FIELDS), 'webhookSecret']);
   for (const k of Object.keys(c)) if (!known.has(k)) throw new ConfigError(`unknown setting "${k}"`);
   const str = (k: string, v: unknown = c[k]): string => {
     if (typeof v !== 'string' || v === '') throw new ConfigError(`${k} must be a non-empty string`);
@@ -113,7 +75,7 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
   const signingKeys = (Array.isArray(c.signingKeys) ? c.signingKeys : []).map((k: unknown, i) => {
     const o = k as Record<string, unknown>;
     const id = str(`signingKeys[${i}].id`, o?.id);
-    if (!KEY_ID.test(id)) throw new ConfigError(`signingKeys[${i}].id "${id}" must be a DNS-1123 name`);
+    if (!isKeyId(id)) throw new ConfigError(`signingKeys[${i}].id "${id}" must be ${KEY_ID_RULE}`);
     return { id, file: file(`signingKeys[${i}].file`, o?.file) };
   });
   if (signingKeys.length === 0) throw new ConfigError('signingKeys: at least one signing key is needed: the server never serves unsigned bundles');
@@ -121,7 +83,7 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
   if (!signingKeys.some((k) => k.id === activeKeyId)) throw new ConfigError(`activeKeyId "${activeKeyId}" is not one of the signing keys`);
   const clusters = (Array.isArray(c.clusters) ? c.clusters : []).map((x: unknown, i) => {
     const o = x as Record<string, unknown>;
-    const entry: ClusterIssuer = {
+    const entry: ServerConfig['clusters'][number] = {
       cluster: str(`clusters[${i}].cluster`, o?.cluster),
       issuer: str(`clusters[${i}].issuer`, o?.issuer),
       ...(o?.jwksFile !== undefined ? { jwksFile: file(`clusters[${i}].jwksFile`, o.jwksFile) } : {}),

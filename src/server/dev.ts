@@ -4,9 +4,11 @@
  * rollout view) under `.custody/dev/` of the repository, which Git ignores, and says where.
  * Never for production: the key and tokens live beside the checkout.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { BUNDLES_DIR } from '../contract/index.js';
+import { generateSigningKey } from '../keys/index.js';
 import { sha256Hex, type StaticTokens } from './auth.js';
 
 export const DEV_KEY_ID = 'custody-dev';
@@ -28,8 +30,7 @@ export function ensureDevState(repository: string): DevState {
   const created: string[] = [];
   const signingKeyFile = path.join(dir, 'signing-key.pem');
   if (!existsSync(signingKeyFile)) {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
-    writeFileSync(signingKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    writeFileSync(signingKeyFile, generateSigningKey('RS256').privateKeyPem, { mode: 0o600 });
     created.push(signingKeyFile);
   }
   const token = (file: string): string => {
@@ -43,7 +44,7 @@ export function ensureDevState(repository: string): DevState {
   const adminTokenFile = path.join(dir, 'admin.token');
   const tokens: { agents: Record<string, string>; admins: string[] } = { agents: {}, admins: [sha256Hex(token(adminTokenFile))] };
   const agentTokenFiles = new Map<string, string>();
-  for (const key of bundleAgents(path.join(repository, 'bundles'))) {
+  for (const key of bundleAgents(path.join(repository, BUNDLES_DIR))) {
     const file = path.join(dir, 'tokens', ...key.split('/')) + '.token';
     tokens.agents[key] = sha256Hex(token(file));
     agentTokenFiles.set(key, file);

@@ -1,3 +1,5 @@
+import { CustodyError } from '../core/errors.js';
+
 /** Operational errors of the server, one catalog mapped to HTTP statuses in one place. */
 export const ServerErrors = {
   unauthenticated: { status: 401, message: 'credentials missing or not valid' },
@@ -19,6 +21,9 @@ export class ServerError extends Error {
 }
 
 /** Bad server configuration: the process should not start. */
-export class ConfigError extends Error {
-  readonly code = 'config-invalid';
+export class ConfigError extends CustodyError {
+  override name = 'ConfigError';
+  constructor(message: string) {
+    super('config-invalid', 'usage', message);
+  }
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { SERVER_ENV } from '../contract/index.js';
 import { createSigner, type Signer } from '../bundle/index.js';
 import { createAuthenticator, readStaticTokens, type Authenticator, type Identity } from './auth.js';
 import { createBundleRoute, isBundleRequest } from './bundles-route.js';
@@ -57,7 +58,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     repository: config.repository,
     ...(config.branch ? { branch: config.branch } : {}),
     cacheDir: config.cacheDir,
-    ...(options.env?.CUSTODY_GIT_TOKEN ? { token: options.env.CUSTODY_GIT_TOKEN } : {}),
+    ...(options.env?.[SERVER_ENV.gitToken] ? { token: options.env[SERVER_ENV.gitToken] } : {}),
   });
   let catalog!: Catalog;
   const metrics = createMetrics(() => catalog.waiting());

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
+import { BUNDLES_DIR } from '../contract/index.js';
 import { gitHttp as http } from '../gitops/http.js';
 
 export interface AgentSource {
@@ -45,7 +46,7 @@ export class GitSource {
   constructor(private readonly options: GitSourceOptions) {
     this.remote = /^https?:\/\//.test(options.repository);
     this.dir = this.remote ? path.join(options.cacheDir, 'repository') : options.repository;
-    this.bundlesPath = options.bundlesPath ?? 'bundles';
+    this.bundlesPath = options.bundlesPath ?? BUNDLES_DIR;
     if (options.branch !== undefined) this.branch = options.branch;
   }
 

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DECISION_REF } from '../contract/index.js';
 import { opaSidecarConfig, type SidecarConfigOptions } from '../policy/index.js';
 import { ExtAuthzClient } from './ext-authz.js';
 
@@ -101,7 +102,7 @@ export async function startLocalSidecar(options: {
 /** A decision through OPA's query API with the clock fixed: how `verify --at` tests a time window. */
 export async function decideAt(sidecar: LocalSidecar, input: unknown, atNs: bigint): Promise<boolean | undefined> {
   // time.now_ns is replaced for this query only (Rego's `with`); nanoseconds exceed JSON-safe integers, so the literal goes into the query text.
-  const body = `{"query":"x := data.custody.authz.allow with time.now_ns as ${atNs.toString()}","input":${JSON.stringify(input)}}`;
+  const body = `{"query":"x := ${DECISION_REF} with time.now_ns as ${atNs.toString()}","input":${JSON.stringify(input)}}`;
   const r = await fetch(`${sidecar.restUrl}/v1/query`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
   const out = (await r.json()) as { result?: { x?: unknown }[] };
   const x = out.result?.[0]?.x;

@@ -5,7 +5,9 @@
  * SPIFFE identity, through Envoy's ext_authz gRPC call when the binary has the Envoy plugin. Each
  * answer must equal the matrix's decision at that instant.
  */
-import { accessMatrix, matrixAt, probePath, type MatrixCell, type VerificationKey } from '../policy/index.js';
+import { DECISION_PATH } from '../contract/index.js';
+import type { VerificationKey } from '../keys/index.js';
+import { accessMatrix, matrixAt, probePath, type MatrixCell } from '../policy/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { decideAt, startLocalSidecar, type LocalSidecar } from './sidecars.js';
 
@@ -120,7 +122,7 @@ async function verifyWorkflow(o: VerifyOptions, workflow: Workflow): Promise<Wor
           } else if (sidecar.grpc) {
             actual = await sidecar.grpc.check({ sourcePrincipal: src, destinationPrincipal: principal.get(cell.to)!, method: cell.method, path });
           } else {
-            const r = await fetch(`${sidecar.restUrl}/v1/data/custody/authz/allow`, { method: 'POST', body: JSON.stringify({ input: { attributes: { source: { principal: src }, request: { http: { method: cell.method, path } } } } }) });
+            const r = await fetch(`${sidecar.restUrl}/v1/data/${DECISION_PATH}`, { method: 'POST', body: JSON.stringify({ input: { attributes: { source: { principal: src }, request: { http: { method: cell.method, path } } } } }) });
             const v = ((await r.json()) as { result?: unknown }).result;
             actual = typeof v === 'boolean' ? v : undefined;
           }

@@ -13,7 +13,8 @@ import { PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-models/v1';
-import { readKeys, writeTree } from '../../src/generate/index.js';
+import { writeTree } from '../../src/generate/index.js';
+import { readKeys } from '../../src/keys/index.js';
 import { manifestFiles, renderManifests, type KubeObject, type ManifestInputs } from '../../src/manifests/index.js';
 import type { Workflow } from '../../src/workflow/index.js';
 import { repoPath } from '../helpers/paths.js';

@@ -6,7 +6,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { manifestFiles, names, istioPaths, podSecurityLevel, topology, type KubeObject, type ManifestInputs } from '../../src/manifests/index.js';
-import { DECISION_PATH } from '../../src/policy/index.js';
 import { parse } from 'yaml';
 import type { Workflow } from '../../src/workflow/index.js';
 import { exampleWorkflows, loadOne } from '../helpers/workflows.js';
@@ -107,7 +106,7 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
         assert.is(config.services.custody.url, cluster.settings.bundleServer);
         assert.is(config.services.custody.headers['X-Custody-Key-Id'], inputs.activeKeyId);
         assert.is(config.bundles.custody.polling.long_polling_timeout_seconds, 60);
-        assert.equal(config.plugins.envoy_ext_authz_grpc, { addr: ':9191', path: DECISION_PATH });
+        assert.equal(config.plugins.envoy_ext_authz_grpc, { addr: ':9191', path: 'custody/authz/allow' });
         assert.equal([config.status.service, config.decision_logs.service], ['custody', 'custody']);
         assert.equal(config.labels, { workflow: w.name, agent: agent.name, actor: agent.actor, cluster: cluster.name });
         // The volume on the cluster's StorageClass.

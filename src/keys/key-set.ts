@@ -6,7 +6,19 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { VerificationKey } from '../policy/index.js';
+import { isKeyFile, isKeyId, KEY_ID_RULE, KEYS_DIR } from '../contract/index.js';
+import { cmp } from '../core/order.js';
+import { algorithmOf } from './algorithm.js';
+import { KeysError } from './errors.js';
+
+/** A key sidecars verify their bundle with, as their OPA configuration names it. */
+export interface VerificationKey {
+  readonly id: string;
+  /** RS256, PS256, ES256, ...: OPA verifies with the algorithm of its configuration, not the JWT header's. */
+  readonly algorithm: string;
+  /** SPKI PEM. */
+  readonly publicKeyPem: string;
+}
 
 export interface KeySet {
   /** Sorted by id. */
@@ -14,26 +26,11 @@ export interface KeySet {
   readonly activeKeyId: string;
 }
 
-/** The keys cannot be used: the message says what to do. */
-export class KeysError extends Error {
-  readonly code = 'keys-invalid';
-}
-
-const KEY_ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const CURVES: Readonly<Record<string, string>> = { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' };
-
-/** RSA → RS256; EC P-256/384/521 → ES256/384/512 (the JWS algorithms OPA verifies). */
-export function algorithmOf(key: KeyObject): string | undefined {
-  if (key.asymmetricKeyType === 'rsa') return 'RS256';
-  if (key.asymmetricKeyType === 'ec') return CURVES[key.asymmetricKeyDetails?.namedCurve ?? ''];
-  return undefined;
-}
-
-export function parseKeys(files: ReadonlyMap<string, string>, active: string | undefined, where = 'keys'): KeySet {
+export function parseKeys(files: ReadonlyMap<string, string>, active: string | undefined, where: string = KEYS_DIR): KeySet {
   const keys: VerificationKey[] = [];
-  for (const [name, text] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [name, text] of [...files.entries()].sort(([a], [b]) => cmp(a, b))) {
     const id = name.replace(/\.pem$/, '');
-    if (!KEY_ID.test(id) || id.length > 63) throw new KeysError(`${where}/${name}: the key id "${id}" (the file name without .pem) must be a DNS-1123 label; rename the file`);
+    if (!isKeyId(id)) throw new KeysError(`${where}/${name}: the key id "${id}" (the file name without .pem) must be ${KEY_ID_RULE}; rename the file`);
     // Exactly one PEM block, a public key: a private key appended to a public one must not pass
     // (the file is committed and pushed as it is).
     if (/PRIVATE KEY/.test(text)) throw new KeysError(`${where}/${name}: holds a private key; remove it from the repository at once (the server reads it from a Secret) and keep only the public key in SPKI PEM`);
@@ -65,7 +62,7 @@ export function parseKeys(files: ReadonlyMap<string, string>, active: string | u
  * The key set of a `keys/` folder given as its files by name (`*.pem`, `active`; others are
  * ignored), wherever they were read from: the working tree (`readKeys`) or a commit.
  */
-export function parseKeyFiles(files: ReadonlyMap<string, string>, where = 'keys'): KeySet {
+export function parseKeyFiles(files: ReadonlyMap<string, string>, where: string = KEYS_DIR): KeySet {
   const pems = new Map([...files].filter(([name]) => name.endsWith('.pem')));
   let active: string | undefined;
   if (files.has('active')) {
@@ -85,7 +82,7 @@ export async function readKeys(dir: string, where = path.basename(dir)): Promise
     throw err;
   }
   const files = new Map<string, string>();
-  for (const name of names.filter((n) => n.endsWith('.pem') || n === 'active').sort()) {
+  for (const name of names.filter(isKeyFile).sort()) {
     // A link could change the key without any change under keys/ (and Git commits the link).
     if ((await fs.lstat(path.join(dir, name))).isSymbolicLink()) {
       throw new KeysError(`${where}/${name} is a symbolic link: a trusted key must be a file under ${where}/, reviewed where it changes; copy the key in place of the link`);

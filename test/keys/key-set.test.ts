@@ -5,7 +5,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { KeysError, parseKeys, readKeys } from '../../src/generate/index.js';
+import { KeysError, parseKeys, readKeys } from '../../src/keys/index.js';
 import { repoPath } from '../helpers/paths.js';
 
 const spki = (k: { publicKey: { export(o: object): string | Buffer } }) => k.publicKey.export({ type: 'spki', format: 'pem' }).toString();

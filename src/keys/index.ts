@@ -1,0 +1,5 @@
+export { algorithmOf, ecAlgorithm } from './algorithm.js';
+export { KeysError } from './errors.js';
+export { fingerprint } from './fingerprint.js';
+export { generateSigningKey, type KeygenAlgorithm, type SigningKeyPair } from './generate.js';
+export { parseKeyFiles, parseKeys, readKeys, type KeySet, type VerificationKey } from './key-set.js';
