@@ -6,15 +6,13 @@
 import path from 'node:path';
 import { staleEntries, writeTree, type Tree } from '../generate/index.js';
 import type { InputFile, Workflow } from '../workflow/index.js';
-import type { AuthorOptions } from './author.js';
-import { resolvePeople } from './author.js';
-import { planCommit, writeCommit, type CommitPlan, type CommitResult, type FileChange } from './commit.js';
-import type { InputFolder } from './desired.js';
+import {
+  GENERATED_ROOTS, GitopsError, isKeyFile, isWorkflowFile, keyFilesAt, KEYS_DIR, planCommit, readText, resolvePeople, writeCommit, WORKFLOWS_DIR,
+  type AuthorOptions, type CommitPlan, type CommitResult, type FileChange, type InputFolder, type Repository,
+} from '../git/index.js';
 import { summarize, type ChangeSummary } from './diff.js';
-import { GitopsError } from './errors.js';
 import { headline, render } from './render.js';
-import type { Repository } from './repository.js';
-import { GENERATED_ROOTS, isKeyFile, isWorkflowFile, keyFilesAt, KEYS_DIR, readText, sideOf, WORKFLOWS_DIR } from './revision.js';
+import { sideOf } from './revision-summary.js';
 
 export interface RegenerateOptions {
   readonly repo: Repository;

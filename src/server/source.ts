@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
-import { gitHttp as http } from '../gitops/http.js';
+import { gitHttp as http } from '../git/index.js';
 
 export interface AgentSource {
   readonly workflow: string;

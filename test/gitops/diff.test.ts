@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { desiredTrees, parseKeys } from '../../src/generate/index.js';
 import { openRepository, render, summarize, summarizeRevisions, SUMMARY_END, SUMMARY_START, withSummary, type ChangeSummary } from '../../src/gitops/index.js';
-import { sideOf } from '../../src/gitops/revision.js';
+import { sideOf } from '../../src/gitops/revision-summary.js';
 import { loadWorkflows } from '../../src/workflow/index.js';
 import { repoPath } from '../helpers/paths.js';
 import { custody, git, tempDir } from './fixture.js';
