@@ -5,7 +5,7 @@
 import { desiredTrees, KeysError, parseKeyFiles, type KeySet } from '../generate/index.js';
 import { loadWorkflows } from '../workflow/index.js';
 import { keyFilesAt, workflowInputsAt, type Repository } from '../git/index.js';
-import type { GeneratedCheck } from './diff.js';
+import type { GeneratedCheck } from '../summary/index.js';
 
 /**
  * Are the generated files this change touches what the head's specs and keys generate (with

@@ -5,7 +5,7 @@
  */
 import { Octokit } from '@octokit/rest';
 import { GitopsError, TOKEN_VARIABLES, type Token } from '../git/index.js';
-import { SUMMARY_END, SUMMARY_START } from './render.js';
+import { SUMMARY_END, SUMMARY_START } from '../summary/index.js';
 
 /** The first line of the summary comment: how a later run finds it again. */
 export const COMMENT_MARKER = '<!-- custody-summary -->';

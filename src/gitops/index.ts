@@ -3,13 +3,13 @@ export {
   isEmpty, summarize,
   type AccessChange, type AccessChangeKind, type AgentChange, type AgentChangeKind, type BundleChange, type ChangeSummary,
   type DiffSide, type GeneratedCheck, type ManifestTreeChange, type ObjectChange, type SettingChange, type WorkflowChange,
-} from './diff.js';
-export { terminalText } from './words.js';
-export { headline, render, SUMMARY_END, SUMMARY_START, type RenderOptions, type RevisionLabel, type SummaryFormat } from './render.js';
+} from '../summary/index.js';
+export { terminalText } from '../core/text.js';
+export { headline, render, SUMMARY_END, SUMMARY_START, type RenderOptions, type RevisionLabel, type SummaryFormat } from '../summary/index.js';
 export { openRepository, currentBranch, headCommit, type Fs, type Repository } from '../git/index.js';
 export { resolveRevision, differingFiles, workflowInputsAt } from '../git/index.js';
 export { summarizeCommits, summarizeRevisions, type RevisionSummary } from './revision-summary.js';
-export { compareKeyFiles, keyInfo, type KeyChanges, type KeyFiles, type KeyInfo } from './key-changes.js';
+export { compareKeyFiles, keyInfo, type KeyChanges, type KeyFiles, type KeyInfo } from '../summary/index.js';
 export { INPUTS, readInputFolders, type InputFolder, type InputSelection } from '../git/index.js';
 export { planCommit, writeCommit, type CommitPlan, type CommitResult, type CommitWriteOptions, type FileChange } from '../git/index.js';
 export { parseGitDate, resolvePeople, type AuthorOptions, type Person } from '../git/index.js';

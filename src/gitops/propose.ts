@@ -14,9 +14,8 @@ import {
 } from '../git/index.js';
 import { gitHubClient, repositoryFromUrl, upsertPullRequest, upsertSummaryComment, type CommentResult, type PullRequestResult, type RepositoryName } from './github.js';
 import { commitRegenerated, type RegenerateResult } from './regenerate.js';
-import { headline, render, type RevisionLabel } from './render.js';
 import { summarizeCommits } from './revision-summary.js';
-import type { ChangeSummary } from './diff.js';
+import { headline, render, type ChangeSummary, type RevisionLabel } from '../summary/index.js';
 
 export interface ProposeOptions {
   readonly repo: Repository;

@@ -10,8 +10,7 @@ import {
   GENERATED_ROOTS, GitopsError, isKeyFile, isWorkflowFile, keyFilesAt, KEYS_DIR, planCommit, readText, resolvePeople, writeCommit, WORKFLOWS_DIR,
   type AuthorOptions, type CommitPlan, type CommitResult, type FileChange, type InputFolder, type Repository,
 } from '../git/index.js';
-import { summarize, type ChangeSummary } from './diff.js';
-import { headline, render } from './render.js';
+import { headline, render, summarize, type ChangeSummary } from '../summary/index.js';
 import { sideOf } from './revision-summary.js';
 
 export interface RegenerateOptions {

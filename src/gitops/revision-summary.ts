@@ -5,8 +5,7 @@
  */
 import { loadWorkflows, type InputFile } from '../workflow/index.js';
 import { differingFiles, GENERATED_ROOTS, isWorkflowFile, keyFilesAt, KEYS_DIR, resolveRevision, WORKFLOWS_DIR, type Repository } from '../git/index.js';
-import { summarize, type ChangeSummary, type DiffSide } from './diff.js';
-import type { RevisionLabel } from './render.js';
+import { summarize, type ChangeSummary, type DiffSide, type RevisionLabel } from '../summary/index.js';
 import { checkGenerated } from './generated-check.js';
 
 /** A side of the summary: the specs checked (files with errors set aside) and the given files. */

@@ -5,7 +5,7 @@
  * reordering that changes nothing applied is not a change.
  */
 import { parseAllDocuments } from 'yaml';
-import { sortedValue } from '../generate/index.js';
+import { sortedValue } from '../core/json.js';
 
 export interface ManifestObject {
   /** Identity within its tree: `kind/namespace/name`; objects without a name are known by file and position. */
