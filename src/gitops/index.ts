@@ -18,5 +18,5 @@ export { assertSecureTransport, pushBranch, resolveRemote, tokenFromEnv, TOKEN_V
 export {
   apiUrlFor, COMMENT_MARKER, gitHubClient, parseRepositoryName, repositoryFromUrl, upsertPullRequest, upsertSummaryComment, withSummary,
   type CommentResult, type PullRequestResult, type PullRequestSpec, type RepositoryName, type GitHubOptions,
-} from './github.js';
+} from '../github/index.js';
 export { defaultBranchName, proposeChange, type ProposeOptions, type ProposeResult } from './propose.js';

@@ -12,7 +12,7 @@ import {
   assertSecureTransport, baseCommit, currentBranch, GitopsError, headCommit, mergeBaseOf, pushBranch, resolveRemote, switchBack, switchTo, WORKFLOWS_DIR, workflowInputsAt,
   type AuthorOptions, type InputFolder, type PushResult, type Repository, type Token,
 } from '../git/index.js';
-import { gitHubClient, repositoryFromUrl, upsertPullRequest, upsertSummaryComment, type CommentResult, type PullRequestResult, type RepositoryName } from './github.js';
+import { gitHubClient, repositoryFromUrl, upsertPullRequest, upsertSummaryComment, type CommentResult, type PullRequestResult, type RepositoryName } from '../github/index.js';
 import { commitRegenerated, type RegenerateResult } from './regenerate.js';
 import { summarizeCommits } from './revision-summary.js';
 import { headline, render, type ChangeSummary, type RevisionLabel } from '../summary/index.js';
