@@ -4,4 +4,4 @@ export type {
 } from './model.js';
 export { isEmpty, summarize } from './summarize.js';
 export { headline, render, SUMMARY_END, SUMMARY_START, type RenderOptions, type RevisionLabel, type SummaryFormat } from './render.js';
-export { compareKeyFiles, keyInfo, type KeyChanges, type KeyFiles, type KeyInfo } from './key-changes.js';
+export { keyInfo, type KeyChanges, type KeyFiles, type KeyInfo } from './key-changes.js';
