@@ -4,11 +4,14 @@ import path from 'node:path';
 import { KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
 import { desiredTrees, type Tree } from '../generate/index.js';
 import { KeysError, readKeys, type KeySet } from '../keys/index.js';
+import { terminalText } from '../core/text.js';
 import {
-  apiUrlFor, assertSecureTransport, commitRegenerated, GitopsError, gitHubClient, openRepository, parseRepositoryName, proposeChange, pushBranch, readInputFolders,
-  render, repositoryFromUrl, resolveRemote, terminalText, summarizeRevisions, tokenFromEnv, TOKEN_VARIABLES, upsertSummaryComment,
-  type InputFolder, type RegenerateResult, type Repository, type RepositoryName, type SummaryFormat,
-} from '../gitops/index.js';
+  assertSecureTransport, GitopsError, openRepository, pushBranch, readInputFolders, resolveRemote, tokenFromEnv, TOKEN_VARIABLES,
+  type InputFolder, type Repository,
+} from '../git/index.js';
+import { apiUrlFor, gitHubClient, parseRepositoryName, repositoryFromUrl, upsertSummaryComment, type RepositoryName } from '../github/index.js';
+import { commitRegenerated, proposeChange, summarizeRevisions, type RegenerateResult } from '../gitops/index.js';
+import { render, type SummaryFormat } from '../summary/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { help, parse, type Command } from './commands.js';
 import { displayPath, EXIT, OperationalError, UsageError, type Io } from './io.js';

@@ -35,4 +35,4 @@ export function printDiagnostics(diagnostics: readonly Diagnostic[], out: { writ
   for (const d of diagnostics) out.write(`${formatDiagnostic(d)}\n`);
 }
 
-export { plural } from '../gitops/words.js';
+export { plural } from '../core/text.js';

@@ -1,21 +1,4 @@
-export { GITOPS_ERRORS, GitopsError, type GitopsErrorCode, type GitopsErrorKind } from './errors.js';
-export {
-  isEmpty, summarize,
-  type AccessChange, type AccessChangeKind, type AgentChange, type AgentChangeKind, type BundleChange, type ChangeSummary,
-  type DiffSide, type GeneratedCheck, type ManifestTreeChange, type ObjectChange, type SettingChange, type WorkflowChange,
-} from './diff.js';
-export { terminalText } from './words.js';
-export { headline, render, SUMMARY_END, SUMMARY_START, type RenderOptions, type RevisionLabel, type SummaryFormat } from './render.js';
-export { openRepository, currentBranch, headCommit, type Fs, type Repository } from './repository.js';
-export { resolveRevision, summarizeCommits, summarizeRevisions, differingFiles, workflowInputsAt, type RevisionSummary } from './revision.js';
-export { compareKeyFiles, keyInfo, type KeyChanges, type KeyFiles, type KeyInfo } from './key-changes.js';
-export { INPUTS, readInputFolders, type InputFolder, type InputSelection } from './desired.js';
-export { planCommit, writeCommit, type CommitPlan, type CommitResult, type CommitWriteOptions, type FileChange } from './commit.js';
-export { parseGitDate, resolvePeople, type AuthorOptions, type Person } from './author.js';
 export { commitRegenerated, summarizePlan, type RegenerateOptions, type RegenerateResult } from './regenerate.js';
-export { assertSecureTransport, pushBranch, resolveRemote, tokenFromEnv, TOKEN_VARIABLES, type PushOptions, type PushResult, type Remote, type Token } from './push.js';
-export {
-  apiUrlFor, COMMENT_MARKER, gitHubClient, parseRepositoryName, repositoryFromUrl, upsertPullRequest, upsertSummaryComment, withSummary,
-  type CommentResult, type GitHubOptions, type PullRequestResult, type PullRequestSpec, type RepositoryName,
-} from './github.js';
 export { defaultBranchName, proposeChange, type ProposeOptions, type ProposeResult } from './propose.js';
+export { sideOf, summarizeCommits, summarizeRevisions, type RevisionSummary } from './revision-summary.js';
+export { checkGenerated } from './generated-check.js';

@@ -4,21 +4,19 @@
  * summary comment). Each step keeps what the previous ones did: a refused push or API call
  * leaves the commit on the local branch, and running again picks up from there.
  */
-import git, { type HttpClient } from 'isomorphic-git';
+import type { HttpClient } from 'isomorphic-git';
 import type { Octokit } from '@octokit/rest';
+import { WORKFLOWS_DIR } from '../contract/index.js';
 import type { Tree } from '../generate/index.js';
 import { loadWorkflows, type Workflow } from '../workflow/index.js';
-import type { AuthorOptions } from './author.js';
-import type { InputFolder } from './desired.js';
-import { GitopsError } from './errors.js';
-import { gitHubClient, repositoryFromUrl, upsertPullRequest, upsertSummaryComment, type CommentResult, type PullRequestResult, type RepositoryName } from './github.js';
-import { assertSecureTransport, pushBranch, resolveRemote, type PushResult, type Token } from './push.js';
+import {
+  assertSecureTransport, baseCommit, currentBranch, GitopsError, headCommit, mergeBaseOf, pushBranch, resolveRemote, switchBack, switchTo, workflowInputsAt,
+  type AuthorOptions, type InputFolder, type PushResult, type Repository, type Token,
+} from '../git/index.js';
+import { gitHubClient, repositoryFromUrl, upsertPullRequest, upsertSummaryComment, type CommentResult, type PullRequestResult, type RepositoryName } from '../github/index.js';
 import { commitRegenerated, type RegenerateResult } from './regenerate.js';
-import { headline, render, type RevisionLabel } from './render.js';
-import { currentBranch, gitArgs, headCommit, isNotFound, type Repository } from './repository.js';
-import { WORKFLOWS_DIR } from '../contract/index.js';
-import { summarizeCommits, workflowInputsAt } from './revision.js';
-import type { ChangeSummary } from './diff.js';
+import { summarizeCommits } from './revision-summary.js';
+import { headline, render, type ChangeSummary, type RevisionLabel } from '../summary/index.js';
 
 export interface ProposeOptions {
   readonly repo: Repository;
@@ -70,54 +68,6 @@ export async function defaultBranchName(repo: Repository, inputs: readonly Input
   return `${BRANCH_PREFIX}${names.length === 1 ? names[0] : 'policy-update'}`;
 }
 
-async function localBranch(repo: Repository, name: string): Promise<string | undefined> {
-  try {
-    return await git.resolveRef({ ...gitArgs(repo), ref: `refs/heads/${name}` });
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
-/** Puts HEAD on `name`: created at HEAD if new; an existing branch must point at HEAD already. */
-async function switchTo(repo: Repository, name: string): Promise<boolean> {
-  const head = await headCommit(repo);
-  if (!head) throw new GitopsError('no-branch', 'the repository has no commit yet: there is nothing to branch from', 'commit the specs on the base branch first');
-  const existing = await localBranch(repo, name);
-  if (existing && existing !== head) {
-    throw new GitopsError('branch-exists', `branch ${name} exists and points elsewhere (${existing.slice(0, 12)})`, `switch to it (git switch ${name}) and run the command again, or name another branch with --branch`);
-  }
-  if (!existing) {
-    try {
-      await git.branch({ ...gitArgs(repo), ref: name, object: head, checkout: false });
-    } catch (err) {
-      if ((err as { code?: string }).code === 'InvalidRefNameError') throw new GitopsError('invalid-option', `"${name}" is not a valid branch name`, 'use letters, digits, "-", "_", "." and "/"');
-      throw err;
-    }
-  }
-  // The working tree and the index already are HEAD's: only HEAD moves, as `git switch` would.
-  await git.writeRef({ ...gitArgs(repo), ref: 'HEAD', value: `refs/heads/${name}`, symbolic: true, force: true });
-  return !existing;
-}
-
-/** Undoes `switchTo` for a branch it created: HEAD back on `previous` (or detached at `head`), the branch deleted. */
-async function switchBack(repo: Repository, created: string, previous: string | undefined, head: string): Promise<void> {
-  if (previous) await git.writeRef({ ...gitArgs(repo), ref: 'HEAD', value: `refs/heads/${previous}`, symbolic: true, force: true });
-  else await git.writeRef({ ...gitArgs(repo), ref: 'HEAD', value: head, force: true });
-  await git.deleteBranch({ ...gitArgs(repo), ref: created });
-}
-
-async function baseCommit(repo: Repository, remoteName: string | undefined, base: string): Promise<{ oid: string; name: string }> {
-  for (const ref of [...(remoteName ? [`refs/remotes/${remoteName}/${base}`] : []), `refs/heads/${base}`]) {
-    try {
-      return { oid: await git.resolveRef({ ...gitArgs(repo), ref }), name: ref.replace(/^refs\/(remotes|heads)\//, '') };
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  }
-  throw new GitopsError('unknown-revision', `the base branch ${base} is not in this clone${remoteName ? ` (neither ${remoteName}/${base} nor ${base})` : ''}`, `fetch it (git fetch ${remoteName ?? 'origin'} ${base}), or name the base with --base`);
-}
-
 export async function proposeChange(options: ProposeOptions): Promise<ProposeResult> {
   const { repo } = options;
   const base = options.base ?? 'main';
@@ -152,7 +102,7 @@ export async function proposeChange(options: ProposeOptions): Promise<ProposeRes
   }
   const head = (await headCommit(repo))!;
   const baseRef = await baseCommit(repo, remote.name, base);
-  const [mergeBase] = (await git.findMergeBase({ ...gitArgs(repo), oids: [head, baseRef.oid] })) as (string | undefined)[];
+  const mergeBase = await mergeBaseOf(repo, head, baseRef.oid);
   if (!mergeBase) {
     throw new GitopsError('invalid-option', `${branch} and ${baseRef.name} share no history: GitHub cannot open a pull request between them`, 'branch off the base branch (git switch -c NAME origin/main), or name the right base with --base');
   }

@@ -6,16 +6,13 @@
 import path from 'node:path';
 import { staleEntries, writeTree, type Tree } from '../generate/index.js';
 import type { InputFile, Workflow } from '../workflow/index.js';
-import type { AuthorOptions } from './author.js';
-import { resolvePeople } from './author.js';
-import { planCommit, writeCommit, type CommitPlan, type CommitResult, type FileChange } from './commit.js';
-import type { InputFolder } from './desired.js';
-import { summarize, type ChangeSummary } from './diff.js';
-import { GitopsError } from './errors.js';
-import { headline, render } from './render.js';
-import type { Repository } from './repository.js';
 import { GENERATED_ROOTS, isKeyFile, isWorkflowFile, KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
-import { keyFilesAt, readText, sideOf } from './revision.js';
+import {
+  GitopsError, keyFilesAt, planCommit, readText, resolvePeople, writeCommit,
+  type AuthorOptions, type CommitPlan, type CommitResult, type FileChange, type InputFolder, type Repository,
+} from '../git/index.js';
+import { headline, render, summarize, type ChangeSummary } from '../summary/index.js';
+import { sideOf } from './revision-summary.js';
 
 export interface RegenerateOptions {
   readonly repo: Repository;

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
 import { BUNDLES_DIR } from '../contract/index.js';
-import { gitHttp as http } from '../gitops/http.js';
+import { gitHttp as http } from '../git/index.js';
 
 export interface AgentSource {
   readonly workflow: string;

@@ -10,10 +10,10 @@ import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { COMMENT_MARKER } from '../../src/gitops/index.js';
+import { COMMENT_MARKER } from '../../src/github/index.js';
 import { REPO, repoPath } from '../helpers/paths.js';
-import { startGitHubStandIn } from './github-standin.js';
-import { cleanEnv, custody, edit, fixtureRepository, git, MOVIE, tempDir, TOKEN } from './fixture.js';
+import { startGitHubStandIn } from '../helpers/github-standin.js';
+import { cleanEnv, custody, edit, fixtureRepository, git, MOVIE, tempDir, TOKEN } from '../helpers/fixture-repository.js';
 
 interface Step { name?: string; uses?: string; run?: string; if?: string; env?: Record<string, string>; with?: Record<string, unknown> }
 const recipe = parse(readFileSync(repoPath('.github', 'workflows', 'custody.yml'), 'utf8')) as {

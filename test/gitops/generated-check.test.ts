@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { custody, edit, fixtureRepository, git } from './fixture.js';
+import { custody, edit, fixtureRepository, git } from '../helpers/fixture-repository.js';
 
 const AUTHOR = ['--author-name', 'Ada Lovelace', '--author-email', 'ada@example.invalid'];
 const DATA = 'bundles/movie-post-production/hdr/data.json';

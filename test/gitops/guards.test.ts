@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { generateKeyPairSync } from 'node:crypto';
 import { appendFileSync, readFileSync, renameSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { custody, edit, fixtureRepository, git, MOVIE, tempDir } from './fixture.js';
+import { custody, edit, fixtureRepository, git, MOVIE, tempDir } from '../helpers/fixture-repository.js';
 
 const AUTHOR = ['--author-name', 'Ada Lovelace', '--author-email', 'ada@example.invalid'];
 const NEW_FLOW = '- { from: hdr, to: owner, methods: [POST], path: /api/owner }\n    - { from: vfx-1, to: owner, methods: [POST], path: /api/owner }';

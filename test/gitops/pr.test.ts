@@ -9,10 +9,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { COMMENT_MARKER, SUMMARY_END, SUMMARY_START } from '../../src/gitops/index.js';
+import { COMMENT_MARKER } from '../../src/github/index.js';
+import { SUMMARY_END, SUMMARY_START } from '../../src/summary/index.js';
 import { basicAuthHeader } from '../helpers/git-http.js';
-import { startGitHubStandIn, type GitHubStandIn } from './github-standin.js';
-import { custody, edit, git, gitAsync, MOVIE, remoteWorld, tempDir, TOKEN, type World } from './fixture.js';
+import { startGitHubStandIn, type GitHubStandIn } from '../helpers/github-standin.js';
+import { custody, edit, git, gitAsync, MOVIE, remoteWorld, tempDir, TOKEN, type World } from '../helpers/fixture-repository.js';
 
 const FLOW = '- { from: hdr, to: owner, methods: [POST], path: /api/owner }';
 const AUTHOR = ['--author-name', 'Ada Lovelace', '--author-email', 'ada@example.invalid'];

@@ -5,6 +5,7 @@
  * with the condition as written alongside when the two differ.
  */
 import path from 'node:path';
+import { cmp } from '../core/order.js';
 import { accessMatrix } from '../policy/index.js';
 import type { Agent, Flow, Workflow } from '../workflow/index.js';
 
@@ -70,7 +71,7 @@ function sameDefinition(a: Agent, b: Agent, wa: Workflow, wb: Workflow): boolean
     cluster(wa, a) === cluster(wb, b) && JSON.stringify(sortedEntries(a.attributes)) === JSON.stringify(sortedEntries(b.attributes));
 }
 
-const sortedEntries = (o: Readonly<Record<string, unknown>>) => Object.entries(o).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+const sortedEntries = (o: Readonly<Record<string, unknown>>) => Object.entries(o).sort(([x], [y]) => cmp(x, y));
 
 function overlap(a: readonly string[], b: readonly string[]): number {
   if (a.length === 0 && b.length === 0) return 1;
@@ -109,7 +110,7 @@ export function agentRenames(base: Workflow, head: Workflow): Map<string, string
       if (sameFlows || sameDef) candidates.push({ from: r.name, to: a.name, score: (sameFlows ? 2 : 0) + (sameDef ? 1 : 0) + similarity });
     }
   }
-  candidates.sort((x, y) => y.score - x.score || (x.from < y.from ? -1 : x.from > y.from ? 1 : x.to < y.to ? -1 : x.to > y.to ? 1 : 0));
+  candidates.sort((x, y) => y.score - x.score || cmp(x.from, y.from) || cmp(x.to, y.to));
   const out = new Map<string, string>();
   const taken = new Set<string>();
   for (const c of candidates) {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
+import { cmp } from '../core/order.js';
 
 export type ObjectType = 'blob' | 'tree' | 'commit';
 
@@ -55,7 +56,7 @@ export function treeBytes(entries: ReadonlyMap<string, Entry>): Buffer {
   // string order is the same; other names are compared as UTF-8 bytes.
   const keyed = [...entries].map(([name, e]) => ({ name, e, key: e.type === 'tree' ? `${name}/` : name }));
   const ascii = keyed.every((k) => /^[\x00-\x7f]*$/.test(k.key));
-  keyed.sort(ascii ? (a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : (a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
+  keyed.sort(ascii ? (a, b) => cmp(a.key, b.key) : (a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
   const heads = keyed.map(({ name, e }) => `${treeMode(e.mode)} ${name}\0`);
   const out = Buffer.allocUnsafe(heads.reduce((n, h) => n + Buffer.byteLength(h, 'utf8') + 20, 0));
   let at = 0;

@@ -2,8 +2,10 @@
  * The change summary laid out: Markdown for a pull request, plain text for a terminal and for
  * commit messages, JSON for programs. Pure; the same summary always gives the same bytes.
  */
-import { isEmpty, type AccessChange, type ChangeSummary, type WorkflowChange } from './diff.js';
-import { accessWords, agentWords, list, markdownCode, markdownText, plural, settingWords, terminalText, type Style } from './words.js';
+import { markdownCode, markdownText, plural, terminalText } from '../core/text.js';
+import type { AccessChange, ChangeSummary, WorkflowChange } from './model.js';
+import { isEmpty } from './summarize.js';
+import { accessWords, agentWords, list, settingWords, type Style } from './words.js';
 
 export type SummaryFormat = 'markdown' | 'text' | 'json';
 

@@ -2,8 +2,10 @@
  * The operational errors of commits, pushes and pull requests: one catalog, each code stable
  * (tools match on it, never on the text), each message saying what happened and what to do.
  * `kind` tells the CLI which exit code to use: a wrong command line is a usage error (2), a
- * remote or repository that refuses is an operational failure (3).
+ * remote or repository that refuses is an operational failure (3). GitHub's refusals are in the
+ * same catalog: the commands that meet them report every code the same way.
  */
+import { CustodyError } from '../core/errors.js';
 
 export const GITOPS_ERRORS = {
   /** The folder is not inside a Git working tree. */
@@ -73,20 +75,20 @@ export const GITOPS_ERRORS = {
 export type GitopsErrorCode = keyof typeof GITOPS_ERRORS;
 export type GitopsErrorKind = (typeof GITOPS_ERRORS)[GitopsErrorCode];
 
-export class GitopsError extends Error {
-  override readonly name = 'GitopsError';
+/** A CustodyError whose kind follows from its code (the catalog above), never given apart from it. */
+export class GitopsError extends CustodyError {
+  override name = 'GitopsError';
+  declare readonly code: GitopsErrorCode;
+  declare readonly kind: GitopsErrorKind;
+
   constructor(
-    readonly code: GitopsErrorCode,
+    code: GitopsErrorCode,
     message: string,
     /** What to do about it, one sentence. */
-    readonly hint?: string,
+    hint?: string,
     /** Structured details (status codes, refs, the remote's own words); never a credential. */
-    readonly data: Readonly<Record<string, unknown>> = {},
+    data: Readonly<Record<string, unknown>> = {},
   ) {
-    super(message);
-  }
-
-  get kind(): GitopsErrorKind {
-    return GITOPS_ERRORS[this.code];
+    super(code, GITOPS_ERRORS[code], message, { ...(hint !== undefined ? { hint } : {}), data });
   }
 }

@@ -1,13 +1,13 @@
 /**
  * Pull requests and the summary comment through @octokit/rest, against a stand-in that checks
- * every request and response with GitHub's OpenAPI description (see github-standin.ts).
+ * every request and response with GitHub's OpenAPI description (see test/helpers/github-standin.ts).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  apiUrlFor, COMMENT_MARKER, gitHubClient, GitopsError, repositoryFromUrl, SUMMARY_END, SUMMARY_START, upsertPullRequest, upsertSummaryComment, withSummary,
-} from '../../src/gitops/index.js';
-import { ACTIONS_BOT, startGitHubStandIn, TOKEN_USER, type Account, type GitHubStandIn } from './github-standin.js';
+import { GitopsError } from '../../src/git/index.js';
+import { apiUrlFor, COMMENT_MARKER, gitHubClient, repositoryFromUrl, upsertPullRequest, upsertSummaryComment, withSummary } from '../../src/github/index.js';
+import { SUMMARY_END, SUMMARY_START } from '../../src/summary/index.js';
+import { ACTIONS_BOT, startGitHubStandIn, TOKEN_USER, type Account, type GitHubStandIn } from '../helpers/github-standin.js';
 
 const TOKEN = 'ghs_standin0123456789';
 const token = { value: TOKEN, source: 'GITHUB_TOKEN' };

@@ -4,9 +4,8 @@
  * and updated on every run. `baseUrl` reaches GitHub Enterprise Server (`https://HOST/api/v3`).
  */
 import { Octokit } from '@octokit/rest';
-import { GitopsError } from './errors.js';
-import { SUMMARY_END, SUMMARY_START } from './render.js';
-import { TOKEN_VARIABLES, type Token } from './push.js';
+import { GitopsError, TOKEN_VARIABLES, type Token } from '../git/index.js';
+import { SUMMARY_END, SUMMARY_START } from '../summary/index.js';
 
 /** The first line of the summary comment: how a later run finds it again. */
 export const COMMENT_MARKER = '<!-- custody-summary -->';

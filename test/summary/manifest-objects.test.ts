@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { manifestObjects, manifestTree } from '../../src/gitops/manifest-objects.js';
+import { manifestObjects, manifestTree } from '../../src/summary/manifest-objects.js';
 
 const TWO = 'apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: a, namespace: w }\n---\napiVersion: v1\nkind: Service\nmetadata:\n  namespace: w\n  name: a\nspec: { ports: [{ port: 80 }] }\n';
 

@@ -10,13 +10,15 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { desiredTrees } from '../../src/generate/index.js';
 import { parseKeys } from '../../src/keys/index.js';
-import { openRepository, render, summarize, summarizeRevisions, SUMMARY_END, SUMMARY_START, withSummary, type ChangeSummary } from '../../src/gitops/index.js';
-import { sideOf } from '../../src/gitops/revision.js';
+import { openRepository } from '../../src/git/index.js';
+import { withSummary } from '../../src/github/index.js';
+import { sideOf, summarizeRevisions } from '../../src/gitops/index.js';
+import { render, summarize, SUMMARY_END, SUMMARY_START, type ChangeSummary } from '../../src/summary/index.js';
 import { loadWorkflows } from '../../src/workflow/index.js';
 import { repoPath } from '../helpers/paths.js';
-import { custody, git, tempDir } from './fixture.js';
+import { custody, git, tempDir } from '../helpers/fixture-repository.js';
 
-const fixture = (name: string) => readFileSync(repoPath('test', 'gitops', 'fixtures', name), 'utf8');
+const fixture = (name: string) => readFileSync(repoPath('test', 'summary', 'fixtures', name), 'utf8');
 const GOLDEN = repoPath('test', 'golden', 'diff');
 
 type Specs = Record<string, string>;

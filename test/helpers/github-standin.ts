@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { repoPath } from '../helpers/paths.js';
+import { repoPath } from './paths.js';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -1,29 +1,17 @@
 /**
  * The inputs the desired trees (`desiredTrees` of generate/) are rendered from, as they are in
- * the working tree: what `commit` and `pr` commit beside the trees.
+ * the working tree: what `commit` and `pr` commit beside the trees. Read as bytes, and a link
+ * refused, because the commit carries them exactly as read.
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { GitopsError } from './errors.js';
-import { isKeyFile, isWorkflowFile, KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
-
-/** The top-level files of a folder that are inputs of the generated trees. */
-export interface InputSelection {
-  readonly root: string;
-  /** Which names in the folder are inputs (others, such as a README, are not Custody's). */
-  readonly select: (name: string) => boolean;
-}
+import { INPUTS, type InputSelection } from './layout.js';
 
 /** An input folder as it is in the working tree: the selected files' bytes by name. */
 export interface InputFolder extends InputSelection {
   readonly files: ReadonlyMap<string, Buffer>;
 }
-
-/** What the trees are rendered from: the specs, and the bundle verification keys (`keys/`). */
-export const INPUTS: readonly InputSelection[] = [
-  { root: WORKFLOWS_DIR, select: isWorkflowFile },
-  { root: KEYS_DIR, select: isKeyFile },
-];
 
 /** The selected files of each input folder of the working tree at `dir` (absent folder: none). */
 export async function readInputFolders(dir: string, selections: readonly InputSelection[] = INPUTS): Promise<InputFolder[]> {

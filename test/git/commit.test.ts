@@ -10,8 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Tree } from '../../src/generate/index.js';
-import { commitRegenerated, openRepository, parseGitDate, planCommit } from '../../src/gitops/index.js';
-import { cleanEnv, custody, edit, fixtureRepository, git, MOVIE, tempDir } from './fixture.js';
+import { openRepository, parseGitDate, planCommit } from '../../src/git/index.js';
+import { commitRegenerated } from '../../src/gitops/index.js';
+import { cleanEnv, custody, edit, fixtureRepository, git, MOVIE, tempDir } from '../helpers/fixture-repository.js';
 
 const AUTHOR = ['--author-name', 'Ada Lovelace', '--author-email', 'ada@example.invalid'];
 const NEW_FLOW = '- { from: hdr, to: owner, methods: [POST], path: /api/owner }\n    - { from: vfx-2, to: hdr, methods: [GET], path: /api/frames/*, when: [{ days: [Mon, Tue, Wed, Thu, Fri], hours: { from: "08:00", to: "17:00" } }] }';

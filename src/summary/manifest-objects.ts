@@ -6,7 +6,7 @@
  */
 import { parseAllDocuments } from 'yaml';
 import { GENERATED_DIR } from '../contract/index.js';
-import { sortedValue } from '../generate/index.js';
+import { sortedValue } from '../core/json.js';
 
 export interface ManifestObject {
   /** Identity within its tree: `kind/namespace/name`; objects without a name are known by file and position. */

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import * as assert from 'uvu/assert';
 import path from 'node:path';
 import { basicAuthHeader, protectBranches } from '../helpers/git-http.js';
-import { custody, edit, fixtureRepository, git, gitAsync, MOVIE, remoteWorld as world, tempDir, TOKEN, type World } from './fixture.js';
+import { custody, edit, fixtureRepository, git, gitAsync, MOVIE, remoteWorld as world, tempDir, TOKEN, type World } from '../helpers/fixture-repository.js';
 
 /** A person's change, committed by custody commit on a new branch. */
 async function changeOnBranch(w: World, branch: string): Promise<string> {

@@ -1,0 +1,109 @@
+/**
+ * Where a push goes and with what credentials: a remote by name or URL, http(s) only and never
+ * with credentials in it, and a token from the environment that crosses the network in clear
+ * text to nowhere but this machine. Checked before anything is committed or sent, by the push
+ * and by the pull request's API calls alike.
+ */
+import git from 'isomorphic-git';
+import { GitopsError } from './errors.js';
+import type { Repository } from './repository.js';
+
+export interface Token {
+  readonly value: string;
+  /** The environment variable it came from, for messages (never the value). */
+  readonly source: string;
+}
+
+/** The variables a token is read from, first found wins. */
+export const TOKEN_VARIABLES = ['CUSTODY_GIT_TOKEN', 'GITHUB_TOKEN', 'GH_TOKEN'] as const;
+
+export function tokenFromEnv(env: NodeJS.ProcessEnv = process.env): Token | undefined {
+  for (const source of TOKEN_VARIABLES) {
+    const value = env[source]?.trim();
+    if (value) return { value, source };
+  }
+  return undefined;
+}
+
+export interface Remote {
+  /** The URL, without credentials. */
+  readonly url: string;
+  /** The remote's name when it was given by name. */
+  readonly name?: string;
+}
+
+/** A remote by name (`origin`) or URL; only http(s), and never with credentials in it. */
+export async function resolveRemote(repo: Repository, remote = 'origin'): Promise<Remote> {
+  let url: string | undefined;
+  let name: string | undefined;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(remote) || /^[^/\s]+@[^:\s]+:/.test(remote)) {
+    url = remote;
+  } else {
+    name = remote;
+    const config = (key: string) => git.getConfig({ fs: repo.fs, dir: repo.dir, gitdir: repo.gitdir, path: key }) as Promise<string | undefined>;
+    url = (await config(`remote.${remote}.pushurl`)) ?? (await config(`remote.${remote}.url`));
+    if (!url) {
+      const names = await git.listRemotes({ fs: repo.fs, dir: repo.dir, gitdir: repo.gitdir });
+      throw new GitopsError('no-remote', `no remote "${remote}" in this repository${names.length ? ` (remotes: ${names.map((r) => r.remote).join(', ')})` : ''}`,
+        'pass --remote with a remote name or an https URL, or add one: git remote add origin https://github.com/OWNER/REPO.git');
+    }
+  }
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  // Credentials first, whatever the scheme: the URL is quoted in the messages below.
+  if (parsed && (parsed.username || parsed.password) && !/^(?:ssh:\/\/)?git@[^:/@]+[:/]/.test(url)) {
+    const clean = redactUrl(url);
+    throw new GitopsError('credentials-in-url', `the URL of ${name ? `remote "${name}"` : 'the remote'} (${clean}) carries credentials; Custody does not send or print URLs with credentials`,
+      `remove them (git remote set-url ${name ?? 'origin'} ${clean}) and put the token in ${TOKEN_VARIABLES.join(' or ')}`);
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol)) {
+    const ssh = /^(?:ssh:\/\/)?git@([^:/]+)[:/](.+?)$/.exec(url);
+    throw new GitopsError('unsupported-remote', `${redactUrl(url)} is not an http(s) remote: isomorphic-git pushes over smart HTTP only`,
+      ssh ? `use https://${ssh[1]}/${ssh[2]} (with --remote, or git remote set-url --push)` : 'use the https URL of the repository');
+  }
+  return { url: `${parsed.protocol}//${parsed.host}${parsed.pathname}`, ...(name ? { name } : {}) };
+}
+
+/** A URL as it may be printed: any user name and password taken out (also from forms `new URL` refuses). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url.trim());
+    if (u.username || u.password) {
+      u.username = '';
+      u.password = '';
+    }
+    return u.href;
+  } catch {
+    // Not a URL: everything up to the last "@" could be credentials (a password may hold "/" or "@").
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/i, '$1…@');
+  }
+}
+
+/** Loopback: the only place a token may travel over plain HTTP (a test server, a local proxy). */
+export function isLoopback(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1';
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses to send `token` in clear text: plain http is for loopback only. */
+export function assertSecureTransport(url: string, token: Token | undefined, what: string): void {
+  let protocol: string;
+  try {
+    protocol = new URL(url.trim()).protocol;
+  } catch {
+    throw new GitopsError('invalid-option', `${what} ${redactUrl(url)} is not a URL`, 'give an https URL');
+  }
+  if (protocol !== 'https:' && protocol !== 'http:') throw new GitopsError('invalid-option', `${what} ${redactUrl(url)} is not an http(s) URL`, 'give an https URL');
+  if (token && protocol === 'http:' && !isLoopback(url.trim())) {
+    throw new GitopsError('insecure-remote', `${what} ${redactUrl(url)} is plain http: the token from ${token.source} would cross the network in clear text, so nothing was sent`,
+      `use the https URL${what.startsWith('the API') ? ' (--api-url https://…)' : ' (--remote https://…)'}; plain http is accepted only for this machine (localhost)`);
+  }
+}
