@@ -4,7 +4,7 @@
  * purpose (Node's ICU time zones here, Go's time package in OPA), so a test comparing the two
  * checks the compiler, not the compiler against itself.
  */
-import { compareAttribute, parseClock, parseInstant, type Condition, type Day, type Flow, type Workflow } from '../workflow/index.js';
+import { compareAttribute, isPlainPath, matches, parseClock, parseInstant, parsePathPattern, type Condition, type Day, type Flow, type Workflow } from '../workflow/index.js';
 
 export interface AccessRequest {
   /** The caller's SPIFFE ID; absent for plaintext traffic. */
@@ -26,21 +26,10 @@ export function decide(workflow: Workflow, request: AccessRequest, atNs: bigint)
       f.from === source.name &&
       f.to === request.to &&
       f.methods.includes(request.method) &&
-      pathMatches(f.path, path) &&
+      matches(parsePathPattern(f.path), path) &&
       inValidity(f, atNs) &&
       conditionsHold(workflow, f, atNs),
   );
-}
-
-export function isPlainPath(path: string): boolean {
-  return path.startsWith('/') && !/%2f|%5c|%2e|\\/i.test(path) && !path.split('/').some((s) => s === '.' || s === '..');
-}
-
-export function pathMatches(pattern: string, path: string): boolean {
-  if (pattern === path) return true;
-  if (!pattern.endsWith('/*')) return false;
-  const base = pattern.slice(0, -2);
-  return path === base || path.startsWith(`${base}/`);
 }
 
 export function inValidity(flow: Flow, atNs: bigint): boolean {

@@ -2,8 +2,8 @@
  * The access matrix of the seed paper: every (source agent, destination agent, method) triple,
  * N(N−1)M of them, M being the methods the workflow names plus GET, with its decision.
  */
-import { compareAttribute, type Condition, type Flow, type Workflow } from '../workflow/index.js';
-import { decide, pathMatches } from './evaluate.js';
+import { compareAttribute, parsePathPattern, shortestMatch, type Condition, type Flow, type Workflow } from '../workflow/index.js';
+import { decide } from './evaluate.js';
 import { flowConditionInWords } from './words.js';
 
 export type Decision = 'allow' | 'conditional' | 'deny';
@@ -103,9 +103,7 @@ export function matrixAt(workflow: Workflow, matrix: AccessMatrix, atNs: bigint)
   });
 }
 
-/** A concrete request path that a flow path pattern matches. */
+/** A concrete request path that a flow path pattern (as a matrix rule holds it) matches. */
 export function probePath(pattern: string): string {
-  const path = pattern.endsWith('/*') ? pattern.slice(0, -2) || '/' : pattern;
-  if (!pathMatches(pattern, path)) throw new Error(`internal: probe ${path} does not match ${pattern}`);
-  return path;
+  return shortestMatch(parsePathPattern(pattern));
 }
