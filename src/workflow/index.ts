@@ -4,7 +4,8 @@ export {
   type Diagnostic, type DiagnosticCode, type Severity,
 } from './diagnostic.js';
 export * from './model.js';
-export { compareAttribute, RESERVED_PORTS } from './semantics.js';
+export * from './condition.js';
+export { RESERVED_PORTS } from './semantics.js';
 export {
   AMBIGUOUS_ESCAPES, isPlainPath, matches, parsePathPattern, pathPatternText, pathProblem, PREFIX_MARK, shortestMatch,
   type PathPattern,

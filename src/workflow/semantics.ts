@@ -5,7 +5,8 @@
  * schema has reported those), so that one run reports everything.
  */
 import { DiagnosticCodes, didYouMean, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostic.js';
-import { CLUSTER_SETTINGS, COMPARATORS, type AttributeValue, type Comparator } from './model.js';
+import { compareAttribute, COMPARATORS, type AttributeValue } from './condition.js';
+import { CLUSTER_SETTINGS } from './model.js';
 import { pathProblem } from './paths.js';
 import { fieldName, type FieldPath, type SourceFile } from './source.js';
 import { isTimezone, parseClock, parseInstant } from './time.js';
@@ -246,15 +247,3 @@ function checkWhen(
 function isAttributeValue(v: unknown): v is AttributeValue {
   return typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean';
 }
-
-/** The comparison semantics OPA's policy applies (Rego's ==, >, <, >=, <= on numbers). */
-export function compareAttribute(comparator: Comparator, actual: AttributeValue, expected: AttributeValue): boolean {
-  switch (comparator) {
-    case 'equals': return actual === expected;
-    case 'greaterThan': return typeof actual === 'number' && typeof expected === 'number' && actual > expected;
-    case 'lessThan': return typeof actual === 'number' && typeof expected === 'number' && actual < expected;
-    case 'atLeast': return typeof actual === 'number' && typeof expected === 'number' && actual >= expected;
-    case 'atMost': return typeof actual === 'number' && typeof expected === 'number' && actual <= expected;
-  }
-}
-
