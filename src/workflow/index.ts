@@ -7,7 +7,7 @@ export * from './model.js';
 export * from './condition.js';
 export { RESERVED_PORTS } from './semantics.js';
 export {
-  AMBIGUOUS_ESCAPES, isPlainPath, matches, parsePathPattern, pathPatternText, pathProblem, PREFIX_MARK, shortestMatch,
+  AMBIGUOUS_ESCAPES, isPlainPath, matches, parsePathPattern, pathProblem, PREFIX_MARK, shortestMatch,
   type PathPattern,
 } from './paths.js';
 export { isTimezone, parseClock, parseInstant } from './time.js';

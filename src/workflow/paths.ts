@@ -1,11 +1,11 @@
 /**
  * Flow path patterns, the one definition of what a flow's `path` means. A pattern is exact
  * (`/a/b`: that path only) or a prefix (`/a/*`: `/a` itself and everything below it, never `/ab`;
- * `/*`: every path). Every layer takes its meaning from here: the checker (`pathProblem`), the
- * reference evaluator (`matches`), the Rego module (it reads the pattern text and spells the
- * prefix mark with `PREFIX_MARK`), and the Istio ALLOW rules (they translate a `PathPattern`).
- * The JSON schema repeats the validity rule as a regular expression for editors; a test keeps
- * the two the same.
+ * `/*`: every path). The checker takes validity from here (`pathProblem`), the reference evaluator
+ * and the matrix the meaning (`matches`, `shortestMatch`), the Istio ALLOW rules translate a
+ * `PathPattern`. The Rego module has to say the meaning again in Rego: it takes the prefix mark and
+ * the refused escapes from here, and real OPA is tested against `matches`. The JSON schema repeats
+ * the validity rule as a regular expression for editors; a test keeps the two the same.
  */
 
 /** How a prefix pattern ends. */
@@ -35,11 +35,6 @@ export function parsePathPattern(text: string): PathPattern {
   const problem = pathProblem(text);
   if (problem) throw new Error(`internal: unchecked flow path ${JSON.stringify(text)} ${problem}`);
   return text.endsWith(PREFIX_MARK) ? { kind: 'prefix', base: text.slice(0, -PREFIX_MARK.length) } : { kind: 'exact', path: text };
-}
-
-/** The pattern as the spec and the policy data spell it. */
-export function pathPatternText(pattern: PathPattern): string {
-  return pattern.kind === 'exact' ? pattern.path : `${pattern.base}${PREFIX_MARK}`;
 }
 
 /**

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { formatDiagnostic, matches, parsePathPattern, pathPatternText, pathProblem, shortestMatch, workflowSchema } from '../../src/workflow/index.js';
+import { formatDiagnostic, matches, parsePathPattern, pathProblem, shortestMatch, workflowSchema } from '../../src/workflow/index.js';
 import { loadOne } from '../helpers/workflows.js';
 
 const VALID = ['/', '/*', '/api/color', '/api/*', '/a/b/c/*', '/a/', '/a//*', '//*', '/.well-known/x', '/a/...', "/a-b_c~d.e!$&'()+,;=:@"];
@@ -31,13 +31,12 @@ test('the validity rule, on valid and invalid paths with the reason', () => {
   for (const [p, reason] of INVALID) assert.match(pathProblem(p) ?? '', reason, JSON.stringify(p));
 });
 
-test('patterns parse into their kind, and print back as written', () => {
+test('patterns parse into their kind', () => {
   assert.equal(parsePathPattern('/api/color'), { kind: 'exact', path: '/api/color' });
   assert.equal(parsePathPattern('/'), { kind: 'exact', path: '/' });
   assert.equal(parsePathPattern('/api/*'), { kind: 'prefix', base: '/api' });
   assert.equal(parsePathPattern('/*'), { kind: 'prefix', base: '' });
   assert.equal(parsePathPattern('/a//*'), { kind: 'prefix', base: '/a/' });
-  for (const p of VALID) assert.is(pathPatternText(parsePathPattern(p)), p);
   assert.throws(() => parsePathPattern('/a/*/b'), /internal: unchecked flow path/);
 });
 
