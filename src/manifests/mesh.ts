@@ -10,6 +10,7 @@ import type { IAuthorizationPolicy } from '@kubernetes-models/istio/security.ist
 import type { IPeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication';
 import type { IServiceEntry } from '@kubernetes-models/istio/networking.istio.io/v1beta1/ServiceEntry';
 import type { ISidecar } from '@kubernetes-models/istio/networking.istio.io/v1beta1/Sidecar';
+import type { PathPattern } from '../workflow/index.js';
 import { EXT_AUTHZ_HOST, EXT_AUTHZ_PORT, EXT_AUTHZ_PROVIDER, LABEL, WAVE } from './constants.js';
 import { meta } from './objects.js';
 
@@ -101,11 +102,15 @@ export function agentSidecar(ns: string, agent: string, hosts: readonly string[]
   };
 }
 
-/** Istio matches `abc*` as a prefix; a flow's `/a/*` covers `/a` itself and everything below it. */
-export function istioPaths(path: string): string[] {
-  if (!path.endsWith('/*')) return [path];
-  const body = path.slice(0, -2);
-  return body === '' ? ['/*'] : [body, `${body}/*`];
+/**
+ * A flow's path pattern as the values of an Istio rule's `paths`, which match the request path
+ * without its query: `abc` exactly, `abc*` as a prefix (and `*abc` as a suffix, never produced:
+ * flow paths start with "/"). A prefix `/a/*` names `/a` itself too, so it takes two values;
+ * `/*` is every path, Istio's prefix "/".
+ */
+export function istioPaths(pattern: PathPattern): string[] {
+  if (pattern.kind === 'exact') return [pattern.path];
+  return pattern.base === '' ? ['/*'] : [pattern.base, `${pattern.base}/*`];
 }
 
 export interface AllowRule {

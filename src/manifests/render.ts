@@ -5,7 +5,7 @@
  */
 import { GENERATED_DIR } from '../contract/index.js';
 import type { VerificationKey } from '../keys/index.js';
-import type { Workflow } from '../workflow/index.js';
+import { parsePathPattern, type Workflow } from '../workflow/index.js';
 import { EXT_AUTHZ_HOST, LABEL, SERVER_HOST, SYSTEM_NAMESPACE, WAVE, ANNOTATION } from './constants.js';
 import { agentSidecar, defaultSidecar, denyAll, externalServiceEntry, flowAllow, istioPaths, opaExtAuthz, opaServiceEntry, strictMtls } from './mesh.js';
 import { namespace } from './namespace.js';
@@ -150,7 +150,7 @@ function workflowObjects(topo: Topology, cluster: ClusterPlan, placement: Placem
       perSender.set(flow.from, n);
       const name = n === 1 ? boundedName('allow', flow.from, 'to', agent.name) : boundedName('allow', flow.from, 'to', agent.name, String(n));
       put(`${dir}/authorizationpolicy-${name}.yaml`, flowAllow(name, ns, agent.name, agent.port, {
-        principals: [index.principal(flow.from)], methods: flow.methods, paths: istioPaths(flow.path),
+        principals: [index.principal(flow.from)], methods: flow.methods, paths: istioPaths(parsePathPattern(flow.path)),
       }, c.labels));
     }
     const senders: Peer[] = [...new Set(inbound.map((f) => f.from))].sort().map((s) => ({ agent: s, port: agent.port, local: here(s) }));

@@ -2,22 +2,12 @@
 import type { Agent, AttributeValue, Condition, Flow, Workflow } from '../workflow/index.js';
 import { BUNDLE_ROOT, POLICY_REGO } from './rego.js';
 
-/** A condition alternative as the policy reads it: the spec's own spelling, so data diffs read like the spec. */
-export interface ConditionData {
-  readonly hours?: { readonly from: string; readonly to: string };
-  readonly days?: readonly string[];
-  readonly attribute?: string;
-  readonly equals?: AttributeValue;
-  readonly greaterThan?: number;
-  readonly lessThan?: number;
-  readonly atLeast?: number;
-  readonly atMost?: number;
-}
-
 export interface FlowRuleData {
   readonly methods: readonly string[];
+  /** The pattern as written: the Rego reads it with the path module's spelling. */
   readonly path: string;
-  readonly when?: readonly ConditionData[];
+  /** The model's own alternatives: the spec's spelling, so data diffs read like the spec. */
+  readonly when?: readonly Condition[];
   readonly notBefore?: string;
   readonly until?: string;
 }
@@ -71,7 +61,7 @@ export function compileAgent(workflow: Workflow, agent: Agent): AgentPolicy {
   for (const caller of workflow.agents) {
     const flows = bySource.get(caller.name);
     if (!flows) continue;
-    const read = new Set(flows.flatMap((f) => (f.when ?? []).flatMap((c) => (c.attribute ? [c.attribute.name] : []))));
+    const read = new Set(flows.flatMap((f) => (f.when ?? []).flatMap((c) => (c.attribute !== undefined ? [c.attribute] : []))));
     const attributes: Record<string, AttributeValue> = {};
     for (const name of [...read].sort()) {
       const value = caller.attributes[name];
@@ -106,16 +96,8 @@ function flowRule(flow: Flow): FlowRuleData {
   return {
     methods: flow.methods,
     path: flow.path,
-    ...(flow.when ? { when: flow.when.map(conditionData) } : {}),
+    ...(flow.when ? { when: flow.when } : {}),
     ...(flow.notBefore !== undefined ? { notBefore: flow.notBefore } : {}),
     ...(flow.until !== undefined ? { until: flow.until } : {}),
-  };
-}
-
-function conditionData(c: Condition): ConditionData {
-  return {
-    ...(c.hours ? { hours: { from: c.hours.from, to: c.hours.to } } : {}),
-    ...(c.days ? { days: c.days } : {}),
-    ...(c.attribute ? { attribute: c.attribute.name, [c.attribute.comparator]: c.attribute.value } : {}),
   };
 }

@@ -4,7 +4,7 @@
  * purpose (Node's ICU time zones here, Go's time package in OPA), so a test comparing the two
  * checks the compiler, not the compiler against itself.
  */
-import { compareAttribute, parseClock, parseInstant, type Condition, type Day, type Flow, type Workflow } from '../workflow/index.js';
+import { attributeHolds, isPlainPath, matches, parseClock, parseInstant, parsePathPattern, type Condition, type Day, type Flow, type Workflow } from '../workflow/index.js';
 
 export interface AccessRequest {
   /** The caller's SPIFFE ID; absent for plaintext traffic. */
@@ -26,21 +26,10 @@ export function decide(workflow: Workflow, request: AccessRequest, atNs: bigint)
       f.from === source.name &&
       f.to === request.to &&
       f.methods.includes(request.method) &&
-      pathMatches(f.path, path) &&
+      matches(parsePathPattern(f.path), path) &&
       inValidity(f, atNs) &&
       conditionsHold(workflow, f, atNs),
   );
-}
-
-export function isPlainPath(path: string): boolean {
-  return path.startsWith('/') && !/%2f|%5c|%2e|\\/i.test(path) && !path.split('/').some((s) => s === '.' || s === '..');
-}
-
-export function pathMatches(pattern: string, path: string): boolean {
-  if (pattern === path) return true;
-  if (!pattern.endsWith('/*')) return false;
-  const base = pattern.slice(0, -2);
-  return path === base || path.startsWith(`${base}/`);
 }
 
 export function inValidity(flow: Flow, atNs: bigint): boolean {
@@ -66,11 +55,7 @@ export function alternativeHolds(
     if (c.hours && !inWindow(local.minute, parseClock(c.hours.from)!, parseClock(c.hours.to, true)!)) return false;
     if (c.days && !c.days.includes(local.day)) return false;
   }
-  if (c.attribute) {
-    const value = attributes[c.attribute.name];
-    if (value === undefined || !compareAttribute(c.attribute.comparator, value, c.attribute.value)) return false;
-  }
-  return true;
+  return attributeHolds(c, attributes);
 }
 
 /** `from` inclusive, `to` exclusive; `to` before `from` wraps past midnight. */

@@ -2,8 +2,8 @@
  * The access matrix of the seed paper: every (source agent, destination agent, method) triple,
  * N(N−1)M of them, M being the methods the workflow names plus GET, with its decision.
  */
-import { compareAttribute, type Condition, type Flow, type Workflow } from '../workflow/index.js';
-import { decide, pathMatches } from './evaluate.js';
+import { attributeHolds, parsePathPattern, shortestMatch, type Condition, type Flow, type Workflow } from '../workflow/index.js';
+import { decide } from './evaluate.js';
 import { flowConditionInWords } from './words.js';
 
 export type Decision = 'allow' | 'conditional' | 'deny';
@@ -70,14 +70,11 @@ function matrixRule(workflow: Workflow, flow: Flow): MatrixRule[] {
   if (flow.when) {
     when = [];
     for (const c of flow.when) {
-      if (c.attribute) {
-        const v = attributes[c.attribute.name];
-        if (v === undefined || !compareAttribute(c.attribute.comparator, v, c.attribute.value)) continue;
-      }
+      if (!attributeHolds(c, attributes)) continue;
       if (c.hours && c.hours.from === c.hours.to) continue;
-      const { attribute: _decided, hours, ...rest } = c;
-      // 00:00–24:00 is the whole day: no condition at all.
-      when.push(hours && !(hours.from === '00:00' && hours.to === '24:00') ? { ...rest, hours } : rest);
+      // The attribute test is decided; only time is left. 00:00–24:00 is the whole day: no condition at all.
+      const hours = c.hours && !(c.hours.from === '00:00' && c.hours.to === '24:00') ? c.hours : undefined;
+      when.push({ ...(c.days ? { days: c.days } : {}), ...(hours ? { hours } : {}) });
     }
     if (when.length === 0) return [];
     if (when.some((c) => !c.hours && !c.days)) when = undefined;
@@ -103,9 +100,7 @@ export function matrixAt(workflow: Workflow, matrix: AccessMatrix, atNs: bigint)
   });
 }
 
-/** A concrete request path that a flow path pattern matches. */
+/** A concrete request path that a flow path pattern (as a matrix rule holds it) matches. */
 export function probePath(pattern: string): string {
-  const path = pattern.endsWith('/*') ? pattern.slice(0, -2) || '/' : pattern;
-  if (!pathMatches(pattern, path)) throw new Error(`internal: probe ${path} does not match ${pattern}`);
-  return path;
+  return shortestMatch(parsePathPattern(pattern));
 }

@@ -3,6 +3,11 @@
  * the data (`data.custody.agent`), so a reviewer reads policy changes as data diffs, and the cost
  * of a decision is one lookup by the caller's identity whatever the number of flows.
  */
+import { AMBIGUOUS_ESCAPES, PREFIX_MARK } from '../workflow/index.js';
+
+// The flow path spelling and the refused escapes come from the path module, so the Rego cannot
+// drift from it; what the Rego does with them is checked against the reference by real OPA.
+const PREFIX = JSON.stringify(PREFIX_MARK);
 
 /** The package of the module (its `allow` is contract/'s DECISION_PATH), and the bundle root that owns it and its data. */
 export const PACKAGE = 'custody.authz';
@@ -41,7 +46,7 @@ allow if {
 # slashes, backslashes or dots, and dot segments, which could step out of a "/*" prefix.
 path_is_plain if {
 	startswith(path, "/")
-	not regex.match(\`(?i)%2f|%5c|%2e|\\\\\`, path)
+	not regex.match(\`(?i)${AMBIGUOUS_ESCAPES.source}\`, path)
 	not has_dot_segment
 }
 
@@ -54,13 +59,13 @@ path_matches(pattern) if pattern == path
 
 # "/a/*" matches "/a" and everything below it, never "/ab".
 path_matches(pattern) if {
-	endswith(pattern, "/*")
-	path == trim_suffix(pattern, "/*")
+	endswith(pattern, ${PREFIX})
+	path == trim_suffix(pattern, ${PREFIX})
 }
 
 path_matches(pattern) if {
-	endswith(pattern, "/*")
-	startswith(path, concat("", [trim_suffix(pattern, "/*"), "/"]))
+	endswith(pattern, ${PREFIX})
+	startswith(path, concat("", [trim_suffix(pattern, ${PREFIX}), "/"]))
 }
 
 # notBefore is inclusive, until exclusive.

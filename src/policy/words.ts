@@ -1,5 +1,5 @@
 /** Conditions in words, for matrices, warnings and pull-request summaries. */
-import type { AttributeTest, Condition, Flow } from '../workflow/index.js';
+import { attributeTest, type AttributeTest, type Condition, type Flow } from '../workflow/index.js';
 
 const SYMBOL = { equals: '=', greaterThan: '>', lessThan: '<', atLeast: '≥', atMost: '≤' } as const;
 
@@ -12,7 +12,8 @@ export function conditionInWords(c: Condition, timezone: string): string {
   if (c.days) when.push(daysInWords(c.days));
   if (c.hours) when.push(`${c.hours.from}–${c.hours.to} ${timezone}`);
   const parts = when.length ? [when.join(' ')] : [];
-  if (c.attribute) parts.push(attributeInWords(c.attribute));
+  const test = attributeTest(c);
+  if (test) parts.push(attributeInWords(test));
   return parts.length ? parts.join(' and ') : 'always';
 }
 

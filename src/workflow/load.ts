@@ -1,8 +1,9 @@
 /** From YAML text to checked workflows: parse, validate (schema, then meaning), then build the typed model. */
 import { compareDiagnostics, DiagnosticCodes, type Diagnostic } from './diagnostic.js';
+import { normalCondition, type AttributeValue, type Condition } from './condition.js';
 import {
-  CLUSTER_SETTINGS, DAYS, DEFAULTS, spiffeId,
-  type Actor, type Cluster, type ClusterSetting, type Agent, type AttributeValue, type Comparator, type Condition, type Day, type Flow, type Workflow,
+  CLUSTER_SETTINGS, DEFAULTS, spiffeId,
+  type Actor, type Cluster, type ClusterSetting, type Agent, type Flow, type Workflow,
 } from './model.js';
 import { schemaDiagnostics } from './schema.js';
 import { semanticDiagnostics } from './semantics.js';
@@ -106,16 +107,6 @@ export function loadWorkflows(inputs: readonly InputFile[]): LoadResult {
 }
 
 // The raw document after validation: shapes are guaranteed by the schema and semantic checks.
-interface RawCondition {
-  hours?: { from: string; to: string };
-  days?: Day[];
-  attribute?: string;
-  equals?: AttributeValue;
-  greaterThan?: number;
-  lessThan?: number;
-  atLeast?: number;
-  atMost?: number;
-}
 interface RawWorkflow {
   metadata: { name: string };
   spec: {
@@ -126,7 +117,7 @@ interface RawWorkflow {
       cluster: Omit<Cluster, 'name'> & { name: string };
       agents: Record<string, { image: string; port?: number; storage?: string; attributes?: Record<string, AttributeValue> }>;
     }>;
-    flows: { from: string; to: string; methods: string[]; path: string; when?: RawCondition[]; notBefore?: string; until?: string }[];
+    flows: { from: string; to: string; methods: string[]; path: string; when?: Condition[]; notBefore?: string; until?: string }[];
   };
 }
 
@@ -163,7 +154,7 @@ function build(raw: RawWorkflow, file: string): Workflow {
     to: f.to,
     methods: [...new Set(f.methods)].sort(),
     path: f.path,
-    ...(f.when ? { when: f.when.map(buildCondition) } : {}),
+    ...(f.when ? { when: f.when.map(normalCondition) } : {}),
     ...(f.notBefore !== undefined ? { notBefore: f.notBefore } : {}),
     ...(f.until !== undefined ? { until: f.until } : {}),
   }));
@@ -179,17 +170,6 @@ function build(raw: RawWorkflow, file: string): Workflow {
     flows,
   };
 }
-
-function buildCondition(c: RawCondition): Condition {
-  const comparator = (['equals', 'greaterThan', 'lessThan', 'atLeast', 'atMost'] as const).find((k) => c[k] !== undefined) as Comparator | undefined;
-  return {
-    ...(c.hours ? { hours: { from: c.hours.from, to: c.hours.to } } : {}),
-    ...(c.days ? { days: [...new Set(c.days)].sort((a, b) => DAY_ORDER.indexOf(a) - DAY_ORDER.indexOf(b)) } : {}),
-    ...(c.attribute !== undefined && comparator ? { attribute: { name: c.attribute, comparator, value: c[comparator] as AttributeValue } } : {}),
-  };
-}
-
-const DAY_ORDER: readonly Day[] = DAYS;
 
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -1,32 +1,5 @@
 /** The checked, typed workflow: what every generator consumes. Built only from input without errors. */
-
-export type AttributeValue = number | string | boolean;
-
-export const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
-export type Day = (typeof DAYS)[number];
-
-export const COMPARATORS = ['equals', 'greaterThan', 'lessThan', 'atLeast', 'atMost'] as const;
-export type Comparator = (typeof COMPARATORS)[number];
-
-export interface HoursWindow {
-  /** `HH:MM`, inclusive, as written. */
-  readonly from: string;
-  /** `HH:MM`, exclusive, as written (`24:00` allowed); before `from` means the window wraps past midnight. */
-  readonly to: string;
-}
-
-export interface AttributeTest {
-  readonly name: string;
-  readonly comparator: Comparator;
-  readonly value: AttributeValue;
-}
-
-/** One alternative of `when`: every present part must hold. */
-export interface Condition {
-  readonly hours?: HoursWindow;
-  readonly days?: readonly Day[];
-  readonly attribute?: AttributeTest;
-}
+import type { AttributeValue, Condition } from './condition.js';
 
 export interface Flow {
   /** Position in `spec.flows`, for messages (0-based). */
@@ -35,6 +8,7 @@ export interface Flow {
   readonly to: string;
   /** Upper case, sorted, unique. */
   readonly methods: readonly string[];
+  /** A path pattern as written; what it means is `parsePathPattern`'s (paths.ts). */
   readonly path: string;
   /** Alternatives; absent means always. */
   readonly when?: readonly Condition[];

@@ -46,6 +46,9 @@ function toDiagnostic(source: SourceFile, err: ErrorObject): Diagnostic | undefi
     const what = dnsLabel ? DNS_LABEL_HINT : 'start with a letter or "_", then letters, digits or "_", at most 63 characters';
     return make(DiagnosticCodes.invalidName, at, `name ${JSON.stringify(propertyName)} is not allowed here`, what, true);
   }
+  // A flow path is checked again by the path module, which says what is wrong with it: the
+  // schema's pattern (the same rule, for editors) would only repeat it less precisely.
+  if (err.keyword === 'pattern' && path.length === 4 && path[0] === 'spec' && path[1] === 'flows' && path[3] === 'path') return undefined;
   switch (err.keyword) {
     case 'required': {
       const missing = String(err.params.missingProperty);

@@ -5,7 +5,9 @@
  * schema has reported those), so that one run reports everything.
  */
 import { DiagnosticCodes, didYouMean, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostic.js';
-import { CLUSTER_SETTINGS, COMPARATORS, type AttributeValue, type Comparator } from './model.js';
+import { compareAttribute, COMPARATORS, type AttributeValue } from './condition.js';
+import { CLUSTER_SETTINGS } from './model.js';
+import { pathProblem } from './paths.js';
 import { fieldName, type FieldPath, type SourceFile } from './source.js';
 import { isTimezone, parseClock, parseInstant } from './time.js';
 
@@ -169,20 +171,6 @@ export function isPinned(image: string): boolean {
   return colon > 0 && colon < image.length - 1 && image.slice(colon + 1) !== 'latest';
 }
 
-/** Why `path` is not a flow path the policy can match exactly, or undefined. */
-export function pathProblem(path: string): string | undefined {
-  if (!path.startsWith('/')) return 'is not absolute (it must start with "/")';
-  if (/[?#]/.test(path)) return 'holds a query or fragment, which is not part of the path';
-  const body = path.endsWith('/*') ? path.slice(0, -2) : path;
-  if (body.includes('*')) return 'holds "*" other than a final "/*"';
-  if (body.includes('//')) return 'holds an empty segment "//"';
-  if (body.split('/').some((s) => s === '.' || s === '..')) return 'holds a "." or ".." segment';
-  // RFC 3986 pchar, less percent-escapes: the policy compares raw request paths, and an escaped
-  // character would never match (or, for %2F, would smuggle a "/" past a prefix).
-  if (!/^[A-Za-z0-9\-._~!$&'()+,;=:@/]*$/.test(body)) return 'holds characters that are not allowed in a path (percent-escapes included)';
-  return undefined;
-}
-
 type Report = (severity: Severity, code: DiagnosticCode, path: FieldPath, message: string, hint?: string) => void;
 
 function checkWhen(
@@ -259,15 +247,3 @@ function checkWhen(
 function isAttributeValue(v: unknown): v is AttributeValue {
   return typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean';
 }
-
-/** The comparison semantics OPA's policy applies (Rego's ==, >, <, >=, <= on numbers). */
-export function compareAttribute(comparator: Comparator, actual: AttributeValue, expected: AttributeValue): boolean {
-  switch (comparator) {
-    case 'equals': return actual === expected;
-    case 'greaterThan': return typeof actual === 'number' && typeof expected === 'number' && actual > expected;
-    case 'lessThan': return typeof actual === 'number' && typeof expected === 'number' && actual < expected;
-    case 'atLeast': return typeof actual === 'number' && typeof expected === 'number' && actual >= expected;
-    case 'atMost': return typeof actual === 'number' && typeof expected === 'number' && actual <= expected;
-  }
-}
-

@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatMatrix } from '../../src/cli/commands.js';
 import { renderBundles, stableJson } from '../../src/generate/index.js';
@@ -26,6 +26,25 @@ function golden(rel: string, actual: string): void {
   assert.fixture(actual, readFileSync(file, 'utf8'), `${rel} differs from its golden file`);
 }
 
+/** Every file under a golden folder (relative to test/golden), sorted. */
+function goldenFiles(folder: string, rel = ''): string[] {
+  const dir = repoPath('test', 'golden', folder, rel);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? goldenFiles(folder, `${rel}${e.name}/`) : [`${folder}/${rel}${e.name}`]))
+    .sort();
+}
+
+/** A golden file nothing produces any more would pass unnoticed: name it (or, when updating, remove it). */
+function noStale(folder: string, produced: readonly string[]): void {
+  const stale = goldenFiles(folder).filter((f) => !produced.includes(f));
+  if (update) {
+    for (const f of stale) rmSync(repoPath('test', 'golden', f));
+    return;
+  }
+  assert.equal(stale, [], `golden files no longer produced: ${stale.join(', ')} (run UPDATE_GOLDEN=1 npm test to remove them)`);
+}
+
 const r = loadOne(readFileSync(repoPath('test', 'fixtures', 'conditions.yaml'), 'utf8'), 'test/fixtures/conditions.yaml');
 
 test('the fixture checks, with the two warnings it is meant to raise', () => {
@@ -39,6 +58,7 @@ test('bundle sources match their golden files', () => {
   const tree = renderBundles(r.workflows);
   assert.equal([...tree.files.keys()].sort(), [...tree.files.keys()]);
   for (const [rel, content] of tree.files) golden(`bundles/${rel}`, content);
+  noStale('bundles', [...tree.files.keys()].map((rel) => `bundles/${rel}`));
 });
 
 test('the matrix, as a table and as JSON, matches its golden files', () => {
@@ -46,6 +66,7 @@ test('the matrix, as a table and as JSON, matches its golden files', () => {
   const m = accessMatrix(w);
   golden('matrix/conditions.txt', formatMatrix(w, m));
   golden('matrix/conditions.json', stableJson(m));
+  noStale('matrix', ['matrix/conditions.txt', 'matrix/conditions.json']);
 });
 
 test.run();
