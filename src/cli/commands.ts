@@ -4,8 +4,9 @@ import { parseArgs } from 'node:util';
 import { desiredTrees, KeysError, readKeys, staleEntries, writeTree, type KeySet } from '../generate/index.js';
 import { accessMatrix, matrixAt, type AccessMatrix, type MatrixCell } from '../policy/index.js';
 import { parseInstant, type Workflow } from '../workflow/index.js';
-import { displayPath, EXIT, OperationalError, readInputs, repositoryRoot, UsageError, workflowFiles, type Io } from './io.js';
-import { checkInputs, plural, printDiagnostics } from './workflows.js';
+import { asCustodyError, OperationalError, printDiagnostics, printError, UsageError } from './errors.js';
+import { displayPath, EXIT, readInputs, repositoryRoot, workflowFiles, type Io } from './io.js';
+import { checkInputs, plural } from './workflows.js';
 
 export interface Command {
   readonly summary: string;
@@ -30,7 +31,8 @@ custody.dev/v1alpha1 format and its rules, and reports the analysis warnings (ag
 data cannot reach or that never return it, cycles among contractors, business-intelligence
 exposure). Several files are checked together: workflow names must be unique across them.
 
-Problems are printed one per line as FILE:LINE:COL: severity[CODE]: field: message (hint).
+Problems are printed one per line, as every error of custody is:
+  custody check: severity[CODE]: FILE:LINE:COL: field: message (hint)
 On success only a one-line summary is printed.
 
 Exit codes: 0 no errors (warnings allowed), 1 errors in the specs, 2 usage error.
@@ -42,7 +44,7 @@ Exit codes: 0 no errors (warnings allowed), 1 errors in the specs, 2 usage error
     const files = positionals.length ? positionals.map((f) => path.resolve(io.cwd, f)) : await workflowFiles(path.join(root, 'workflows'));
     if (files.length === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(root, 'workflows')}`);
     const checked = checkInputs(await readInputs(files, io.cwd));
-    printDiagnostics(checked.diagnostics, io.stderr);
+    printDiagnostics(io.stderr, 'check', checked.diagnostics);
     const agents = checked.workflows.reduce((n, w) => n + w.agents.length, 0);
     const flows = checked.workflows.reduce((n, w) => n + w.flows.length, 0);
     if (checked.errors > 0) {
@@ -81,7 +83,7 @@ Exit codes: 0 printed, 1 the spec has errors, 2 usage error.
       atNs = parsed.ns;
     }
     const checked = checkInputs(await readInputs([path.resolve(io.cwd, positionals[0]!)], io.cwd));
-    printDiagnostics(checked.diagnostics, io.stderr);
+    printDiagnostics(io.stderr, 'matrix', checked.diagnostics);
     const workflow = checked.workflows[0];
     if (checked.errors > 0 || !workflow) return EXIT.invalid;
     const full = accessMatrix(workflow);
@@ -160,7 +162,7 @@ Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 us
     const out = values.out ? path.resolve(io.cwd, values.out) : root;
     const files = await workflowFiles(dir);
     const checked = checkInputs(await readInputs(files, io.cwd));
-    printDiagnostics(checked.diagnostics, io.stderr);
+    printDiagnostics(io.stderr, 'generate', checked.diagnostics);
     if (checked.errors > 0) {
       io.stdout.write(`${plural(checked.errors, 'error')}: nothing written\n`);
       return EXIT.invalid;
@@ -170,7 +172,7 @@ Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 us
       keys = await readKeys(keysDir, displayPath(keysDir, io.cwd));
     } catch (err) {
       if (!(err instanceof KeysError)) throw new OperationalError(`cannot read ${keysDir}: ${(err as Error).message}`);
-      io.stderr.write(`custody generate: ${err.message}\n`);
+      printError(io.stderr, 'generate', asCustodyError(err)!);
       io.stdout.write('1 error: nothing written\n');
       return EXIT.invalid;
     }

@@ -13,7 +13,8 @@ import { accessMatrix, matrixAt, opaSidecarConfig, probePath } from '../policy/i
 import { DEV_KEY_ID, ensureDevState, loadConfig, rolloutView, startServer } from '../server/index.js';
 import { findBinary, freePort } from '../verify/index.js';
 import { help, parse, type Command } from './commands.js';
-import { EXIT, readInputs, repositoryRoot, UsageError, workflowFiles } from './io.js';
+import { UsageError } from './errors.js';
+import { EXIT, readInputs, repositoryRoot, workflowFiles } from './io.js';
 import { formatRollout } from './server-commands.js';
 import { checkInputs } from './workflows.js';
 

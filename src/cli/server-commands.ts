@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, DEV_KEY_ID, ensureDevState, loadConfig, startServer, type RolloutView, type ServerConfig } from '../server/index.js';
 import { help, parse, type Command } from './commands.js';
-import { EXIT, OperationalError, repositoryRoot, UsageError, type Io } from './io.js';
+import { OperationalError, UsageError } from './errors.js';
+import { EXIT, repositoryRoot, type Io } from './io.js';
 import { keyInfo } from '../gitops/key-changes.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8800';

@@ -6,8 +6,9 @@ import { DEV_KEY_ID, ensureDevState, loadConfig, startServer, type RolloutView, 
 import { parseInstant } from '../workflow/index.js';
 import { findBinary, formatReport, verifyWorkflows } from '../verify/index.js';
 import { help, parse, type Command } from './commands.js';
-import { EXIT, readInputs, repositoryRoot, UsageError, workflowFiles } from './io.js';
-import { checkInputs, printDiagnostics } from './workflows.js';
+import { printDiagnostics, UsageError } from './errors.js';
+import { EXIT, readInputs, repositoryRoot, workflowFiles } from './io.js';
+import { checkInputs } from './workflows.js';
 
 export const verify: Command = {
   summary: 'prove that real OPA sidecars fed by the bundle server enforce exactly the specs',
@@ -51,7 +52,7 @@ Exit codes: 0 verified, 1 mismatch or invalid specs, 2 usage error, 3 failure.
     const wait = values.wait === undefined ? 20 : Number(values.wait);
     if (!Number.isFinite(wait) || wait <= 0) throw new UsageError(`--wait ${values.wait} is not a number of seconds`);
     const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows')), io.cwd));
-    printDiagnostics(checked.diagnostics.filter((d) => d.severity === 'error'), io.stderr);
+    printDiagnostics(io.stderr, 'verify', checked.diagnostics.filter((d) => d.severity === 'error'));
     if (checked.errors > 0) return EXIT.invalid;
     const workflows = values.workflow ? checked.workflows.filter((w) => w.name === values.workflow) : checked.workflows;
     if (workflows.length === 0) throw new UsageError(`no workflow "${values.workflow}"`);

@@ -30,8 +30,8 @@ const r = loadOne(readFileSync(repoPath('test', 'fixtures', 'conditions.yaml'), 
 
 test('the fixture checks, with the two warnings it is meant to raise', () => {
   assert.equal(r.diagnostics.map(formatDiagnostic), [
-    'test/fixtures/conditions.yaml:34:11: warning[alternative-never-holds]: spec.flows[1].when[1]: this alternative can never hold: attribute "role" of agent "worker" is "assistant", so equals "lead" is false (remove it or fix it; the other alternatives still apply)',
-    'test/fixtures/conditions.yaml:37:101: warning[alternative-never-holds]: spec.flows[2].when[1]: this alternative can never hold: attribute "level" of agent "worker" is 2, so greaterThan 3 is false (remove it or fix it; the other alternatives still apply)',
+    'warning[alternative-never-holds]: test/fixtures/conditions.yaml:34:11: spec.flows[1].when[1]: this alternative can never hold: attribute "role" of agent "worker" is "assistant", so equals "lead" is false (remove it or fix it; the other alternatives still apply)',
+    'warning[alternative-never-holds]: test/fixtures/conditions.yaml:37:101: spec.flows[2].when[1]: this alternative can never hold: attribute "level" of agent "worker" is 2, so greaterThan 3 is false (remove it or fix it; the other alternatives still apply)',
   ]);
 });
 
