@@ -2,8 +2,8 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { desiredTrees, KeysError, readKeys, staleEntries, writeTree, type KeySet } from '../generate/index.js';
-import { accessMatrix, matrixAt, type AccessMatrix, type MatrixCell } from '../policy/index.js';
-import { parseInstant, type Workflow } from '../workflow/index.js';
+import { accessMatrix, formatMatrix, matrixAt, type AccessMatrix, type MatrixCell } from '../policy/index.js';
+import { parseInstant } from '../workflow/index.js';
 import { asCustodyError, OperationalError, printDiagnostics, printError, UsageError } from './errors.js';
 import { displayPath, EXIT, readInputs, repositoryRoot, workflowFiles, type Io } from './io.js';
 import { checkInputs, plural } from './workflows.js';
@@ -97,30 +97,6 @@ function withCells(m: AccessMatrix, cells: MatrixCell[]): AccessMatrix {
   const counts = { allow: 0, conditional: 0, deny: 0 };
   for (const c of cells) counts[c.decision]++;
   return { ...m, cells, counts };
-}
-
-export function formatMatrix(workflow: Workflow, m: AccessMatrix, at?: string): string {
-  const n = m.agents.length;
-  const lines: string[] = [];
-  lines.push(
-    `${m.workflow}: ${n} agents × ${n - 1} peers × ${m.methods.length} methods (${m.methods.join(', ')}) = ${m.cells.length} triples` +
-      `${at ? ` at ${at}` : ''}: ${m.counts.allow} allow, ${m.counts.conditional} conditional, ${m.counts.deny} deny`,
-  );
-  lines.push('');
-  const rows: string[][] = [['FROM', 'TO', ...m.methods, 'ALLOWED']];
-  for (const from of m.agents) {
-    for (const to of m.agents) {
-      if (from === to) continue;
-      const cells = m.methods.map((method) => m.cells.find((c) => c.from === from && c.to === to && c.method === method)!);
-      const allowed = cells.flatMap((c) => c.rules.map((r) => `${c.method} ${r.path}${r.condition ? `: ${r.condition}` : ''}${r.written ? ` [as written: ${r.written}]` : ''}`));
-      rows.push([from, to, ...cells.map((c) => (c.decision === 'conditional' ? 'cond' : c.decision)), allowed.join('; ')]);
-    }
-  }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) lines.push(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
-  lines.push('');
-  lines.push(`Everything else is denied: other methods, other paths, and callers without the mesh identity of ${workflow.trustDomain}.`);
-  return `${lines.join('\n')}\n`;
 }
 
 const generate: Command = {

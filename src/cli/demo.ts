@@ -10,12 +10,11 @@ import { existsSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { accessMatrix, matrixAt, opaSidecarConfig, probePath } from '../policy/index.js';
-import { DEV_KEY_ID, ensureDevState, loadConfig, rolloutView, startServer } from '../server/index.js';
+import { DEV_KEY_ID, ensureDevState, formatRollout, loadConfig, rolloutView, startServer } from '../server/index.js';
 import { findBinary, freePort } from '../verify/index.js';
 import { help, parse, type Command } from './commands.js';
 import { UsageError } from './errors.js';
 import { EXIT, readInputs, repositoryRoot, workflowFiles } from './io.js';
-import { formatRollout } from './server-commands.js';
 import { checkInputs } from './workflows.js';
 
 function opaBinary(root: string): string {

@@ -7,3 +7,4 @@ export { rolloutView, type RolloutAgent, type RolloutView } from './rollout.js';
 export { GitSource, type Snapshot } from './source.js';
 export { startServer, type Logger, type RunningServer } from './server.js';
 export { DEV_KEY_ID, ensureDevState, type DevState } from './dev.js';
+export { formatRollout } from './rollout-format.js';
