@@ -2,7 +2,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, DEV_KEY_ID, ensureDevState, formatRollout, loadConfig, startServer, type RolloutView, type ServerConfig } from '../server/index.js';
+import { ConfigError, DEV_KEY_ID, devPaths, embeddedDefault, formatRollout, loadConfig, startServer, type RolloutView, type ServerConfig } from '../server/index.js';
 import { help, parse, type Command } from './commands.js';
 import { OperationalError, UsageError } from './errors.js';
 import { EXIT, repositoryRoot, type Io } from './io.js';
@@ -49,16 +49,13 @@ Runs until interrupted (SIGINT/SIGTERM). Exit codes: 2 usage or configuration er
       } else {
         const root = repositoryRoot(io.cwd);
         if (!existsSync(path.join(root, '.git'))) throw new UsageError('the embedded default serves the Git repository you are in; run it inside a clone, or pass --config');
-        const dev = ensureDevState(root);
-        config = loadConfig({
-          env: {},
-          cwd: root,
-          overrides: { repository: root, signingKeys: [{ id: DEV_KEY_ID, file: dev.signingKeyFile }], tokensFile: dev.tokensFile, ...overrides },
-        });
+        const embedded = embeddedDefault(root, overrides);
+        const { dev } = embedded;
+        config = embedded.config;
         const rel = (f: string) => path.relative(io.cwd, f) || '.';
         io.stdout.write(`embedded default (development only):\n`);
         io.stdout.write(`  signing key   ${rel(dev.signingKeyFile)} (key id ${DEV_KEY_ID})${dev.created.includes(dev.signingKeyFile) ? ', created now' : ''}\n`);
-        io.stdout.write(`  agent tokens  ${rel(path.join(dev.dir, 'tokens'))}/<workflow>/<agent>.token (${dev.agentTokenFiles.size} agents)\n`);
+        io.stdout.write(`  agent tokens  ${rel(dev.agentTokensDir)}/<workflow>/<agent>.token (${dev.agentTokenFiles.size} agents)\n`);
         io.stdout.write(`  admin token   ${rel(dev.adminTokenFile)} (for custody status)\n`);
       }
     } catch (err) {
@@ -109,7 +106,7 @@ Exit codes: 0 every agent in sync, 1 some agent not in sync or in error, 2 usage
     if (values.help) return help(io, this);
     const server = values.server ?? process.env.CUSTODY_SERVER ?? DEFAULT_URL;
     let token = process.env.CUSTODY_ADMIN_TOKEN;
-    const tokenFile = values['token-file'] ?? (token ? undefined : path.join(repositoryRoot(io.cwd), '.custody', 'dev', 'admin.token'));
+    const tokenFile = values['token-file'] ?? (token ? undefined : devPaths(repositoryRoot(io.cwd)).adminTokenFile);
     if (tokenFile) {
       if (!existsSync(tokenFile)) throw new UsageError(`no admin token at ${tokenFile}: pass --token-file or set CUSTODY_ADMIN_TOKEN`);
       token = readFileSync(tokenFile, 'utf8').trim();

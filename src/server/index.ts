@@ -6,5 +6,6 @@ export { ConfigError, ServerError, ServerErrors, type ServerErrorCode } from './
 export { rolloutView, type RolloutAgent, type RolloutView } from './rollout.js';
 export { GitSource, type Snapshot } from './source.js';
 export { startServer, type Logger, type RunningServer } from './server.js';
-export { DEV_KEY_ID, ensureDevState, type DevState } from './dev.js';
+export { DEV_KEY_ID, devPaths, ensureDevState, publicKeyPemOf, type DevPaths, type DevState } from './dev.js';
+export { embeddedDefault, startEmbeddedServer, type EmbeddedDefault, type EmbeddedServer } from './embedded.js';
 export { formatRollout } from './rollout-format.js';
