@@ -10,7 +10,7 @@ import { main } from '../../src/cli/main.js';
 import { CustodyError, formatError } from '../../src/core/errors.js';
 import { KeysError } from '../../src/generate/index.js';
 import { GitopsError } from '../../src/gitops/index.js';
-import { ServerError } from '../../src/server/index.js';
+import { ServerError, type ServerErrorCode } from '../../src/server/index.js';
 import { formatDiagnostic } from '../../src/workflow/index.js';
 
 function capture() {
@@ -77,7 +77,7 @@ test('BundleError: a CustodyError of kind invalid, its code kept, the file leadi
 });
 
 test('ServerError: status and kind from the one table', () => {
-  const cases: [ConstructorParameters<typeof ServerError>[0], number, string][] = [
+  const cases: [ServerErrorCode, number, string][] = [
     ['unauthenticated', 401, 'usage'], ['forbidden', 403, 'usage'], ['notFound', 404, 'invalid'],
     ['badRequest', 400, 'invalid'], ['tooLarge', 413, 'invalid'], ['unavailable', 503, 'operational'],
   ];
