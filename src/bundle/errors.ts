@@ -2,6 +2,8 @@
  * Stable codes for everything the bundle module rejects. Callers (CLI exit codes, server status
  * mapping, tests) switch on `code`; the message is for people and may change.
  */
+import { CustodyError } from '../core/errors.js';
+
 export type BundleErrorCode =
   | 'missing-file' // a required bundle source (.manifest, policy.rego, data.json) is absent
   | 'bad-path' // a source name OPA would misread, ignore or leave unverified
@@ -13,15 +15,19 @@ export type BundleErrorCode =
   | 'bad-key' // a signing key OPA cannot verify with the requested algorithm
   | 'bad-tarball'; // an archive this module cannot read back
 
-export class BundleError extends Error {
-  override readonly name = 'BundleError';
+/** Every bundle error is about its input (sources, a key, an archive): kind `invalid`. */
+export class BundleError extends CustodyError {
+  override name = 'BundleError';
+  declare readonly code: BundleErrorCode;
 
   constructor(
-    readonly code: BundleErrorCode,
+    code: BundleErrorCode,
     message: string,
     /** The bundle file the problem is in, when there is one. */
     readonly file?: string,
   ) {
-    super(file === undefined ? message : `${file}: ${message}`);
+    // The file leads the message rather than going into `location`: the server shows the bare
+    // message as a build failure in the rollout view, where it must still name the file.
+    super(code, 'invalid', file === undefined ? message : `${file}: ${message}`, file === undefined ? {} : { data: { file } });
   }
 }

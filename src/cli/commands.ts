@@ -4,10 +4,11 @@ import { parseArgs } from 'node:util';
 import { KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
 import { desiredTrees, staleEntries, writeTree } from '../generate/index.js';
 import { KeysError, readKeys, type KeySet } from '../keys/index.js';
-import { accessMatrix, matrixAt, type AccessMatrix, type MatrixCell } from '../policy/index.js';
-import { parseInstant, type Workflow } from '../workflow/index.js';
-import { displayPath, EXIT, OperationalError, readInputs, repositoryRoot, UsageError, workflowFiles, type Io } from './io.js';
-import { checkInputs, plural, printDiagnostics } from './workflows.js';
+import { accessMatrix, formatMatrix, matrixAt, type AccessMatrix, type MatrixCell } from '../policy/index.js';
+import { parseInstant } from '../workflow/index.js';
+import { asCustodyError, OperationalError, printDiagnostics, printError, UsageError } from './errors.js';
+import { displayPath, EXIT, readInputs, repositoryRoot, workflowFiles, type Io } from './io.js';
+import { checkInputs, plural } from './workflows.js';
 
 export interface Command {
   readonly summary: string;
@@ -32,7 +33,8 @@ custody.dev/v1alpha1 format and its rules, and reports the analysis warnings (ag
 data cannot reach or that never return it, cycles among contractors, business-intelligence
 exposure). Several files are checked together: workflow names must be unique across them.
 
-Problems are printed one per line as FILE:LINE:COL: severity[CODE]: field: message (hint).
+Problems are printed one per line, as every error of custody is:
+  custody check: severity[CODE]: FILE:LINE:COL: field: message (hint)
 On success only a one-line summary is printed.
 
 Exit codes: 0 no errors (warnings allowed), 1 errors in the specs, 2 usage error.
@@ -44,7 +46,7 @@ Exit codes: 0 no errors (warnings allowed), 1 errors in the specs, 2 usage error
     const files = positionals.length ? positionals.map((f) => path.resolve(io.cwd, f)) : await workflowFiles(path.join(root, WORKFLOWS_DIR));
     if (files.length === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(root, WORKFLOWS_DIR)}`);
     const checked = checkInputs(await readInputs(files, io.cwd));
-    printDiagnostics(checked.diagnostics, io.stderr);
+    printDiagnostics(io.stderr, 'check', checked.diagnostics);
     const agents = checked.workflows.reduce((n, w) => n + w.agents.length, 0);
     const flows = checked.workflows.reduce((n, w) => n + w.flows.length, 0);
     if (checked.errors > 0) {
@@ -83,7 +85,7 @@ Exit codes: 0 printed, 1 the spec has errors, 2 usage error.
       atNs = parsed.ns;
     }
     const checked = checkInputs(await readInputs([path.resolve(io.cwd, positionals[0]!)], io.cwd));
-    printDiagnostics(checked.diagnostics, io.stderr);
+    printDiagnostics(io.stderr, 'matrix', checked.diagnostics);
     const workflow = checked.workflows[0];
     if (checked.errors > 0 || !workflow) return EXIT.invalid;
     const full = accessMatrix(workflow);
@@ -97,30 +99,6 @@ function withCells(m: AccessMatrix, cells: MatrixCell[]): AccessMatrix {
   const counts = { allow: 0, conditional: 0, deny: 0 };
   for (const c of cells) counts[c.decision]++;
   return { ...m, cells, counts };
-}
-
-export function formatMatrix(workflow: Workflow, m: AccessMatrix, at?: string): string {
-  const n = m.agents.length;
-  const lines: string[] = [];
-  lines.push(
-    `${m.workflow}: ${n} agents × ${n - 1} peers × ${m.methods.length} methods (${m.methods.join(', ')}) = ${m.cells.length} triples` +
-      `${at ? ` at ${at}` : ''}: ${m.counts.allow} allow, ${m.counts.conditional} conditional, ${m.counts.deny} deny`,
-  );
-  lines.push('');
-  const rows: string[][] = [['FROM', 'TO', ...m.methods, 'ALLOWED']];
-  for (const from of m.agents) {
-    for (const to of m.agents) {
-      if (from === to) continue;
-      const cells = m.methods.map((method) => m.cells.find((c) => c.from === from && c.to === to && c.method === method)!);
-      const allowed = cells.flatMap((c) => c.rules.map((r) => `${c.method} ${r.path}${r.condition ? `: ${r.condition}` : ''}${r.written ? ` [as written: ${r.written}]` : ''}`));
-      rows.push([from, to, ...cells.map((c) => (c.decision === 'conditional' ? 'cond' : c.decision)), allowed.join('; ')]);
-    }
-  }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) lines.push(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
-  lines.push('');
-  lines.push(`Everything else is denied: other methods, other paths, and callers without the mesh identity of ${workflow.trustDomain}.`);
-  return `${lines.join('\n')}\n`;
 }
 
 const generate: Command = {
@@ -162,7 +140,7 @@ Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 us
     const out = values.out ? path.resolve(io.cwd, values.out) : root;
     const files = await workflowFiles(dir);
     const checked = checkInputs(await readInputs(files, io.cwd));
-    printDiagnostics(checked.diagnostics, io.stderr);
+    printDiagnostics(io.stderr, 'generate', checked.diagnostics);
     if (checked.errors > 0) {
       io.stdout.write(`${plural(checked.errors, 'error')}: nothing written\n`);
       return EXIT.invalid;
@@ -172,7 +150,7 @@ Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 us
       keys = await readKeys(keysDir, displayPath(keysDir, io.cwd));
     } catch (err) {
       if (!(err instanceof KeysError)) throw new OperationalError(`cannot read ${keysDir}: ${(err as Error).message}`);
-      io.stderr.write(`custody generate: ${err.message}\n`);
+      printError(io.stderr, 'generate', asCustodyError(err)!);
       io.stdout.write('1 error: nothing written\n');
       return EXIT.invalid;
     }

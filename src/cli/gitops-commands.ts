@@ -14,24 +14,10 @@ import { commitRegenerated, proposeChange, summarizeRevisions, type RegenerateRe
 import { render, type SummaryFormat } from '../summary/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { help, parse, type Command } from './commands.js';
-import { displayPath, EXIT, OperationalError, UsageError, type Io } from './io.js';
-import { checkInputs, plural, printDiagnostics } from './workflows.js';
-
-/** A GitopsError printed with its stable code and what to do; the exit code follows its kind. */
-function report(io: Io, name: string, err: GitopsError): number {
-  io.stderr.write(`custody ${name}: error[${err.code}]: ${err.message}\n`);
-  if (err.hint) io.stderr.write(`  hint: ${err.hint}\n`);
-  return err.kind === 'usage' ? EXIT.usage : EXIT.operational;
-}
-
-async function guarded(io: Io, name: string, run: () => Promise<number>): Promise<number> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof GitopsError) return report(io, name, err);
-    throw err;
-  }
-}
+import { CustodyError } from '../core/errors.js';
+import { asCustodyError, OperationalError, printDiagnostics, printError, UsageError } from './errors.js';
+import { displayPath, EXIT, type Io } from './io.js';
+import { checkInputs, plural } from './workflows.js';
 
 function repository(io: Io): Repository {
   return openRepository(io.cwd);
@@ -43,7 +29,7 @@ async function regeneration(io: Io, repo: Repository, command: string): Promise<
   const specs = inputs.find((i) => i.root === WORKFLOWS_DIR)!;
   if (specs.files.size === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(repo.dir, WORKFLOWS_DIR)}`);
   const checked = checkInputs([...specs.files].map(([n, bytes]) => ({ file: displayPath(path.join(repo.dir, WORKFLOWS_DIR, n), io.cwd), text: bytes.toString('utf8') })));
-  printDiagnostics(checked.diagnostics, io.stderr);
+  printDiagnostics(io.stderr, command, checked.diagnostics);
   if (checked.errors > 0) {
     io.stdout.write(`${plural(checked.errors, 'error')}: nothing written or committed\n`);
     return EXIT.invalid;
@@ -54,7 +40,7 @@ async function regeneration(io: Io, repo: Repository, command: string): Promise<
     keys = await readKeys(keysDir, displayPath(keysDir, io.cwd));
   } catch (err) {
     if (!(err instanceof KeysError)) throw new OperationalError(`cannot read ${keysDir}: ${(err as Error).message}`);
-    io.stderr.write(`custody ${command}: ${err.message}\n`);
+    printError(io.stderr, command, asCustodyError(err)!);
     io.stdout.write('1 error: nothing written or committed\n');
     return EXIT.invalid;
   }
@@ -127,15 +113,17 @@ cannot be read.
     if (!values.base) throw new UsageError('--base REF is required (e.g. --base main)');
     if (values.json && values.markdown) throw new UsageError('--json and --markdown exclude each other');
     const format: SummaryFormat = values.json ? 'json' : values.markdown ? 'markdown' : 'text';
-    return guarded(io, 'diff', async () => {
-      const result = await summarizeRevisions(repository(io), values.base!, values.head ?? 'HEAD');
-      io.stdout.write(render(result.summary, format, result));
-      const { notCompared, generated } = result.summary;
-      if (notCompared.length) io.stderr.write(`custody diff: not compared, the spec has errors in one of the revisions: ${notCompared.join(', ')} (custody check says why)\n`);
-      if (generated?.files.length) io.stderr.write(terminalText(`custody diff: ${plural(generated.files.length, 'changed generated file')} not what the head's specs generate: ${generated.files.map((f) => f.path).join(', ')}\n`));
-      if (generated?.checked === false) io.stderr.write(terminalText(`custody diff: the changed generated files could not be checked against the head's specs: ${generated.reason ?? ''}\n`));
-      return notCompared.length || generated?.files.length || generated?.checked === false ? EXIT.invalid : EXIT.ok;
-    });
+    const result = await summarizeRevisions(repository(io), values.base!, values.head ?? 'HEAD');
+    io.stdout.write(render(result.summary, format, result));
+    const { notCompared, generated } = result.summary;
+    // Findings rather than failures: the summary is printed, and the exit code says the head is not clean.
+    const findings: CustodyError[] = [];
+    if (notCompared.length) findings.push(new CustodyError('not-compared', 'invalid', `not compared, the spec has errors in one of the revisions: ${notCompared.join(', ')}`, { hint: 'custody check says why' }));
+    if (generated?.files.length) findings.push(new CustodyError('generated-differs', 'invalid', `${plural(generated.files.length, 'changed generated file')} not what the head's specs generate: ${generated.files.map((f) => f.path).join(', ')}`));
+    if (generated?.checked === false) findings.push(new CustodyError('generated-unchecked', 'invalid', `the changed generated files could not be checked against the head's specs: ${generated.reason ?? ''}`));
+    const stderr = { write: (line: string) => io.stderr.write(terminalText(line)) };
+    for (const f of findings) printError(stderr, 'diff', f);
+    return notCompared.length || generated?.files.length || generated?.checked === false ? EXIT.invalid : EXIT.ok;
   },
 };
 
@@ -169,18 +157,16 @@ Exit codes: 0 committed (or nothing to commit), 1 spec or key errors (nothing wr
     const { values } = parse(args, { 'author-name': { type: 'string' }, 'author-email': { type: 'string' }, 'message-file': { type: 'string' }, 'trees-only': { type: 'boolean' } });
     if (values.help) return help(io, this);
     const message = messageFrom(io, values['message-file']);
-    return guarded(io, 'commit', async () => {
-      const repo = repository(io);
-      const regen = await regeneration(io, repo, 'commit');
-      if (typeof regen === 'number') return regen;
-      const result = await commitRegenerated({
-        repo, trees: regen.trees, inputs: regen.inputs, ...(values['trees-only'] ? { treesOnly: true } : { workflows: regen.workflows }),
-        ...(message ? { message } : {}), author: authorOptions(values),
-      });
-      if (result.commit) io.stdout.write(render(result.summary, 'text'));
-      io.stdout.write(describeCommit(result));
-      return EXIT.ok;
+    const repo = repository(io);
+    const regen = await regeneration(io, repo, 'commit');
+    if (typeof regen === 'number') return regen;
+    const result = await commitRegenerated({
+      repo, trees: regen.trees, inputs: regen.inputs, ...(values['trees-only'] ? { treesOnly: true } : { workflows: regen.workflows }),
+      ...(message ? { message } : {}), author: authorOptions(values),
     });
+    if (result.commit) io.stdout.write(render(result.summary, 'text'));
+    io.stdout.write(describeCommit(result));
+    return EXIT.ok;
   },
 };
 
@@ -208,14 +194,12 @@ Exit codes: 0 pushed (or already there), 2 usage error, 3 the remote refused or 
   async run(args, io) {
     const { values } = parse(args, { remote: { type: 'string' }, branch: { type: 'string' } });
     if (values.help) return help(io, this);
-    return guarded(io, 'push', async () => {
-      const token = tokenFromEnv(process.env);
-      const r = await pushBranch({ repo: repository(io), ...(values.remote ? { remote: values.remote } : {}), ...(values.branch ? { branch: values.branch } : {}), ...(token ? { token } : {}) });
-      io.stdout.write(r.upToDate
-        ? `${r.remoteRef} on ${r.remote.url} is already at ${r.commit.slice(0, 12)}\n`
-        : `pushed ${r.branch} to ${r.remoteRef} on ${r.remote.url}: ${r.previous ? `${r.previous.slice(0, 12)}..${r.commit.slice(0, 12)}` : `new branch at ${r.commit.slice(0, 12)}`}\n`);
-      return EXIT.ok;
-    });
+    const token = tokenFromEnv(process.env);
+    const r = await pushBranch({ repo: repository(io), ...(values.remote ? { remote: values.remote } : {}), ...(values.branch ? { branch: values.branch } : {}), ...(token ? { token } : {}) });
+    io.stdout.write(r.upToDate
+      ? `${r.remoteRef} on ${r.remote.url} is already at ${r.commit.slice(0, 12)}\n`
+      : `pushed ${r.branch} to ${r.remoteRef} on ${r.remote.url}: ${r.previous ? `${r.previous.slice(0, 12)}..${r.commit.slice(0, 12)}` : `new branch at ${r.commit.slice(0, 12)}`}\n`);
+    return EXIT.ok;
   },
 };
 
@@ -261,26 +245,24 @@ GitHub refused (the local commit is kept; run the command again once fixed).
     if (values.help) return help(io, this);
     const message = messageFrom(io, values['message-file']);
     const named = repoName(values.repo ?? process.env.GITHUB_REPOSITORY);
-    return guarded(io, 'pr', async () => {
-      const repo = repository(io);
-      const regen = await regeneration(io, repo, 'pr');
-      if (typeof regen === 'number') return regen;
-      const token = tokenFromEnv(process.env);
-      const apiUrl = values['api-url'] ?? process.env.GITHUB_API_URL;
-      const r = await proposeChange({
-        repo, trees: regen.trees, inputs: regen.inputs, workflows: regen.workflows, author: authorOptions(values),
-        ...(message ? { message } : {}), ...(values.base ? { base: values.base } : {}), ...(values.branch ? { branch: values.branch } : {}),
-        ...(values.remote ? { remote: values.remote } : {}), ...(token ? { token } : {}), ...(named ? { repository: named } : {}),
-        ...(apiUrl ? { apiUrl } : { apiUrl: apiUrlFor((await resolveRemote(repo, values.remote)).url) }), ...(values.title ? { title: values.title } : {}),
-      });
-      if (r.branchCreated) io.stdout.write(`created branch ${r.branch} (HEAD is on it now)\n`);
-      io.stdout.write(describeCommit(r.regenerated));
-      io.stdout.write(r.push.upToDate ? `${r.push.remoteRef} on ${r.push.remote.url} is already at ${r.push.commit.slice(0, 12)}\n` : `pushed ${r.branch} to ${r.push.remote.url}\n`);
-      io.stdout.write(render(r.summary, 'text', r));
-      io.stdout.write(`pull request #${r.pullRequest.number} ${r.pullRequest.created ? 'opened' : 'updated'}: ${r.pullRequest.url}\n`);
-      io.stdout.write(`summary comment ${r.comment.created ? 'added' : 'updated'}: ${r.comment.url}\n`);
-      return EXIT.ok;
+    const repo = repository(io);
+    const regen = await regeneration(io, repo, 'pr');
+    if (typeof regen === 'number') return regen;
+    const token = tokenFromEnv(process.env);
+    const apiUrl = values['api-url'] ?? process.env.GITHUB_API_URL;
+    const r = await proposeChange({
+      repo, trees: regen.trees, inputs: regen.inputs, workflows: regen.workflows, author: authorOptions(values),
+      ...(message ? { message } : {}), ...(values.base ? { base: values.base } : {}), ...(values.branch ? { branch: values.branch } : {}),
+      ...(values.remote ? { remote: values.remote } : {}), ...(token ? { token } : {}), ...(named ? { repository: named } : {}),
+      ...(apiUrl ? { apiUrl } : { apiUrl: apiUrlFor((await resolveRemote(repo, values.remote)).url) }), ...(values.title ? { title: values.title } : {}),
     });
+    if (r.branchCreated) io.stdout.write(`created branch ${r.branch} (HEAD is on it now)\n`);
+    io.stdout.write(describeCommit(r.regenerated));
+    io.stdout.write(r.push.upToDate ? `${r.push.remoteRef} on ${r.push.remote.url} is already at ${r.push.commit.slice(0, 12)}\n` : `pushed ${r.branch} to ${r.push.remote.url}\n`);
+    io.stdout.write(render(r.summary, 'text', r));
+    io.stdout.write(`pull request #${r.pullRequest.number} ${r.pullRequest.created ? 'opened' : 'updated'}: ${r.pullRequest.url}\n`);
+    io.stdout.write(`summary comment ${r.comment.created ? 'added' : 'updated'}: ${r.comment.url}\n`);
+    return EXIT.ok;
   },
 };
 
@@ -309,21 +291,19 @@ Exit codes: 0 written, 2 usage error, 3 GitHub refused or failed.
     if (!values.pr || !/^[1-9]\d*$/.test(values.pr)) throw new UsageError('--pr NUMBER is required (the pull request number)');
     if (!values.base) throw new UsageError('--base REF is required (e.g. --base HEAD^1)');
     let named = repoName(values.repo ?? process.env.GITHUB_REPOSITORY);
-    return guarded(io, 'comment', async () => {
-      const repo = repository(io);
-      if (!named) {
-        named = repositoryFromUrl((await resolveRemote(repo)).url);
-        if (!named) throw new UsageError('cannot tell the GitHub repository: pass --repo OWNER/NAME');
-      }
-      const result = await summarizeRevisions(repo, values.base!, values.head ?? 'HEAD');
-      const token = tokenFromEnv(process.env);
-      const apiUrl = values['api-url'] ?? process.env.GITHUB_API_URL ?? 'https://api.github.com';
-      assertSecureTransport(apiUrl, token, 'the API root');
-      const octokit = gitHubClient({ ...(token ? { token } : {}), apiUrl });
-      const c = await upsertSummaryComment(octokit, { ...named, number: Number(values.pr) }, render(result.summary, 'markdown', result));
-      io.stdout.write(`summary comment ${c.created ? 'added' : 'updated'}: ${c.url}\n`);
-      return EXIT.ok;
-    });
+    const repo = repository(io);
+    if (!named) {
+      named = repositoryFromUrl((await resolveRemote(repo)).url);
+      if (!named) throw new UsageError('cannot tell the GitHub repository: pass --repo OWNER/NAME');
+    }
+    const result = await summarizeRevisions(repo, values.base!, values.head ?? 'HEAD');
+    const token = tokenFromEnv(process.env);
+    const apiUrl = values['api-url'] ?? process.env.GITHUB_API_URL ?? 'https://api.github.com';
+    assertSecureTransport(apiUrl, token, 'the API root');
+    const octokit = gitHubClient({ ...(token ? { token } : {}), apiUrl });
+    const c = await upsertSummaryComment(octokit, { ...named, number: Number(values.pr) }, render(result.summary, 'markdown', result));
+    io.stdout.write(`summary comment ${c.created ? 'added' : 'updated'}: ${c.url}\n`);
+    return EXIT.ok;
   },
 };
 

@@ -1,31 +1,17 @@
 /** The CLI's edge: reading workflow files, finding the repository, and the exit codes. */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { EXIT_CODES } from '../core/errors.js';
 import type { InputFile } from '../workflow/index.js';
+import { OperationalError, UsageError } from './errors.js';
 
-export const EXIT = {
-  ok: 0,
-  /** The input (specs, or the committed trees with --check) is not acceptable. */
-  invalid: 1,
-  /** The command line itself is wrong. */
-  usage: 2,
-  /** Something outside the input failed: a file could not be read or written. */
-  operational: 3,
-} as const;
+/** 0 for success; a failure's code follows its kind, as for every CustodyError. */
+export const EXIT = { ok: 0, ...EXIT_CODES } as const;
 
 export interface Io {
   readonly stdout: { write(s: string): unknown };
   readonly stderr: { write(s: string): unknown };
   readonly cwd: string;
-}
-
-export class UsageError extends Error {
-  readonly code = 'usage';
-}
-
-/** Operational failures: distinct from bad input, so they get their own exit code. */
-export class OperationalError extends Error {
-  readonly code = 'operational';
 }
 
 /** The nearest folder up from `cwd` holding `.git`; `cwd` itself outside a repository. */

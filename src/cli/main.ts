@@ -5,7 +5,9 @@ import { demo } from './demo.js';
 import { GITOPS_COMMANDS } from './gitops-commands.js';
 import { SERVER_COMMANDS } from './server-commands.js';
 import { verify } from './verify-command.js';
-import { EXIT, OperationalError, UsageError, type Io } from './io.js';
+import { CustodyError, EXIT_CODES } from '../core/errors.js';
+import { asCustodyError, printError, UsageError } from './errors.js';
+import { EXIT, type Io } from './io.js';
 
 const COMMANDS: Readonly<Record<string, Command>> = { ...CORE_COMMANDS, ...SERVER_COMMANDS, ...GITOPS_COMMANDS, demo, verify };
 
@@ -40,21 +42,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    io.stderr.write(`custody: unknown command "${name}"\n\n${usage()}`);
+    printError(io.stderr, undefined, new UsageError(`unknown command "${name}"`, { hint: 'the commands are below' }));
+    io.stderr.write(`\n${usage()}`);
     return EXIT.usage;
   }
   try {
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr.write(`custody ${name}: ${err.message}\nRun custody ${name} --help for usage.\n`);
-      return EXIT.usage;
-    }
-    if (err instanceof OperationalError) {
-      io.stderr.write(`custody ${name}: ${err.message}\n`);
-      return EXIT.operational;
-    }
-    io.stderr.write(`custody ${name}: unexpected failure: ${(err as Error).stack ?? String(err)}\n`);
-    return EXIT.operational;
+    // The exit code follows the kind alone, whichever module the error comes from.
+    const known = asCustodyError(err) ?? new CustodyError('unexpected', 'operational', err instanceof Error ? (err.stack ?? err.message) : String(err));
+    printError(io.stderr, name, known);
+    return EXIT_CODES[known.kind];
   }
 }

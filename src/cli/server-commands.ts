@@ -1,9 +1,10 @@
 /** Commands around the bundle server: serve, status, keygen. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, DEV_KEY_ID, ensureDevState, loadConfig, startServer, type RolloutView, type ServerConfig } from '../server/index.js';
+import { ConfigError, DEV_KEY_ID, devPaths, embeddedDefault, formatRollout, loadConfig, startServer, type RolloutView, type ServerConfig } from '../server/index.js';
 import { help, parse, type Command } from './commands.js';
-import { EXIT, OperationalError, repositoryRoot, UsageError, type Io } from './io.js';
+import { OperationalError, UsageError } from './errors.js';
+import { EXIT, repositoryRoot, type Io } from './io.js';
 import { isKeyId, KEYS_DIR } from '../contract/index.js';
 import { generateSigningKey } from '../keys/index.js';
 
@@ -48,16 +49,13 @@ Runs until interrupted (SIGINT/SIGTERM). Exit codes: 2 usage or configuration er
       } else {
         const root = repositoryRoot(io.cwd);
         if (!existsSync(path.join(root, '.git'))) throw new UsageError('the embedded default serves the Git repository you are in; run it inside a clone, or pass --config');
-        const dev = ensureDevState(root);
-        config = loadConfig({
-          env: {},
-          cwd: root,
-          overrides: { repository: root, signingKeys: [{ id: DEV_KEY_ID, file: dev.signingKeyFile }], tokensFile: dev.tokensFile, ...overrides },
-        });
+        const embedded = embeddedDefault(root, overrides);
+        const { dev } = embedded;
+        config = embedded.config;
         const rel = (f: string) => path.relative(io.cwd, f) || '.';
         io.stdout.write(`embedded default (development only):\n`);
         io.stdout.write(`  signing key   ${rel(dev.signingKeyFile)} (key id ${DEV_KEY_ID})${dev.created.includes(dev.signingKeyFile) ? ', created now' : ''}\n`);
-        io.stdout.write(`  agent tokens  ${rel(path.join(dev.dir, 'tokens'))}/<workflow>/<agent>.token (${dev.agentTokenFiles.size} agents)\n`);
+        io.stdout.write(`  agent tokens  ${rel(dev.agentTokensDir)}/<workflow>/<agent>.token (${dev.agentTokenFiles.size} agents)\n`);
         io.stdout.write(`  admin token   ${rel(dev.adminTokenFile)} (for custody status)\n`);
       }
     } catch (err) {
@@ -108,7 +106,7 @@ Exit codes: 0 every agent in sync, 1 some agent not in sync or in error, 2 usage
     if (values.help) return help(io, this);
     const server = values.server ?? process.env.CUSTODY_SERVER ?? DEFAULT_URL;
     let token = process.env.CUSTODY_ADMIN_TOKEN;
-    const tokenFile = values['token-file'] ?? (token ? undefined : path.join(repositoryRoot(io.cwd), '.custody', 'dev', 'admin.token'));
+    const tokenFile = values['token-file'] ?? (token ? undefined : devPaths(repositoryRoot(io.cwd)).adminTokenFile);
     if (tokenFile) {
       if (!existsSync(tokenFile)) throw new UsageError(`no admin token at ${tokenFile}: pass --token-file or set CUSTODY_ADMIN_TOKEN`);
       token = readFileSync(tokenFile, 'utf8').trim();
@@ -125,23 +123,6 @@ Exit codes: 0 every agent in sync, 1 some agent not in sync or in error, 2 usage
     return view.agents.every((a) => a.inSync && !a.buildError) ? EXIT.ok : EXIT.invalid;
   },
 };
-
-export function formatRollout(view: RolloutView): string {
-  const short = (r?: string) => (r ? r.slice(0, 12) : '-');
-  const lines = [`${view.repository}${view.branch ? ` (${view.branch})` : ''} at ${short(view.head?.commit)}${view.repositoryError ? `  ERROR: ${view.repositoryError.message}` : ''}`, ''];
-  const rows: string[][] = [['WORKFLOW', 'AGENT', 'CLUSTER', 'SERVED', 'ENFORCED', 'SINCE', 'STATE', 'DENIED']];
-  for (const a of view.agents) {
-    const active = [...new Set(a.sidecars.map((s) => short(s.activeRevision)))].join(',') || '-';
-    const since = a.sidecars.map((s) => s.lastSuccessfulActivation ?? '').sort().at(-1) || '-';
-    const state = a.buildError ? `build failed at ${short(a.buildError.revision)}` : a.sidecars.length === 0 ? 'no sidecar reported' : a.sidecars.some((s) => s.error) ? `sidecar error: ${a.sidecars.find((s) => s.error)!.error!.message ?? a.sidecars.find((s) => s.error)!.error!.code}` : a.inSync ? 'in sync' : 'rolling out';
-    rows.push([a.workflow, a.agent, a.cluster ?? '-', short(a.served?.revision), active, since, state, String(a.recentDenials.length)]);
-  }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) lines.push(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
-  const denials = view.agents.flatMap((a) => a.recentDenials.slice(0, 3).map((d) => `  ${a.workflow}/${a.agent}: denied ${d.method ?? '?'} ${d.path ?? '?'} from ${d.source ?? 'no identity'}${d.timestamp ? ` at ${d.timestamp}` : ''}`));
-  if (denials.length) lines.push('', 'Recent denials:', ...denials);
-  return `${lines.join('\n')}\n`;
-}
 
 const keygen: Command = {
   summary: 'make a bundle signing key pair: the private key outside Git, the public key in keys/',

@@ -1,15 +1,16 @@
 /** `custody verify`: every triple of every workflow, asked of real OPA sidecars fed by the bundle server. */
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { WORKFLOWS_DIR } from '../contract/index.js';
 import { algorithmOf } from '../keys/index.js';
-import { DEV_KEY_ID, ensureDevState, loadConfig, startServer, type RolloutView, type RunningServer } from '../server/index.js';
+import { DEV_KEY_ID, devPaths, publicKeyPemOf, startEmbeddedServer, type EmbeddedServer, type RolloutView } from '../server/index.js';
 import { parseInstant } from '../workflow/index.js';
 import { findBinary, formatReport, verifyWorkflows } from '../verify/index.js';
 import { help, parse, type Command } from './commands.js';
-import { EXIT, readInputs, repositoryRoot, UsageError, workflowFiles } from './io.js';
-import { checkInputs, printDiagnostics } from './workflows.js';
+import { printDiagnostics, UsageError } from './errors.js';
+import { EXIT, readInputs, repositoryRoot, workflowFiles } from './io.js';
+import { checkInputs } from './workflows.js';
 
 export const verify: Command = {
   summary: 'prove that real OPA sidecars fed by the bundle server enforce exactly the specs',
@@ -53,7 +54,7 @@ Exit codes: 0 verified, 1 mismatch or invalid specs, 2 usage error, 3 failure.
     const wait = values.wait === undefined ? 20 : Number(values.wait);
     if (!Number.isFinite(wait) || wait <= 0) throw new UsageError(`--wait ${values.wait} is not a number of seconds`);
     const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, WORKFLOWS_DIR)), io.cwd));
-    printDiagnostics(checked.diagnostics.filter((d) => d.severity === 'error'), io.stderr);
+    printDiagnostics(io.stderr, 'verify', checked.diagnostics.filter((d) => d.severity === 'error'));
     if (checked.errors > 0) return EXIT.invalid;
     const workflows = values.workflow ? checked.workflows.filter((w) => w.name === values.workflow) : checked.workflows;
     if (workflows.length === 0) throw new UsageError(`no workflow "${values.workflow}"`);
@@ -62,29 +63,27 @@ Exit codes: 0 verified, 1 mismatch or invalid specs, 2 usage error, 3 failure.
     const binary = envoyBinary ?? findBinary('opa', [process.env.OPA_BIN, path.join(root, '.tools', 'bin', 'opa')]);
     if (!binary) throw new UsageError('verify runs real OPA: run npm run tools (or set OPA_ENVOY_BIN / OPA_BIN)');
 
-    let server: RunningServer | undefined;
+    let embedded: EmbeddedServer | undefined;
     let serverUrl = values.server;
     let keyFile = values['public-key'];
     const keyId = values['key-id'] ?? DEV_KEY_ID;
-    let tokensDir = values.tokens ? path.resolve(io.cwd, values.tokens) : path.join(root, '.custody', 'dev', 'tokens');
+    let tokensDir = values.tokens ? path.resolve(io.cwd, values.tokens) : devPaths(root).agentTokensDir;
     let served: ((w: string, a: string) => string | undefined) | undefined;
     let publicKeyPem: string;
     try {
       if (!serverUrl) {
-        const dev = ensureDevState(root);
-        const config = loadConfig({ env: {}, cwd: root, overrides: { repository: root, port: 0, signingKeys: [{ id: DEV_KEY_ID, file: dev.signingKeyFile }], tokensFile: dev.tokensFile } });
-        server = await startServer(config, { logger: { info() {}, error: (m) => io.stderr.write(`server: ${m}\n`) } });
-        serverUrl = server.url;
-        tokensDir = path.join(dev.dir, 'tokens');
-        publicKeyPem = createPublicKey(createPrivateKey(readFileSync(dev.signingKeyFile))).export({ type: 'spki', format: 'pem' }).toString();
-        const catalog = server.catalog;
+        embedded = await startEmbeddedServer(root, { info() {}, error: (m) => io.stderr.write(`server: ${m}\n`) });
+        serverUrl = embedded.server.url;
+        tokensDir = embedded.dev.agentTokensDir;
+        publicKeyPem = embedded.publicKeyPem;
+        const catalog = embedded.server.catalog;
         served = (w, a) => catalog.get(w, a)?.revision || undefined;
       } else {
         if (keyFile) publicKeyPem = readFileSync(path.resolve(io.cwd, keyFile), 'utf8');
         else {
-          const devKey = path.join(root, '.custody', 'dev', 'signing-key.pem');
+          const devKey = devPaths(root).signingKeyFile;
           if (!existsSync(devKey)) throw new UsageError('pass --public-key FILE (and --key-id) for this server');
-          publicKeyPem = createPublicKey(createPrivateKey(readFileSync(devKey))).export({ type: 'spki', format: 'pem' }).toString();
+          publicKeyPem = publicKeyPemOf(devKey);
         }
         served = await servedRevisions(serverUrl, root);
       }
@@ -107,14 +106,14 @@ Exit codes: 0 verified, 1 mismatch or invalid specs, 2 usage error, 3 failure.
       io.stdout.write(values.json ? `${JSON.stringify(reports, null, 2)}\n` : formatReport(reports));
       return reports.every((r) => r.mismatches === 0) ? EXIT.ok : EXIT.invalid;
     } finally {
-      await server?.close();
+      await embedded?.server.close();
     }
   },
 };
 
 /** What the server serves per agent, when an admin token is at hand (the embedded default's). */
 async function servedRevisions(serverUrl: string, root: string): Promise<((w: string, a: string) => string | undefined) | undefined> {
-  const file = path.join(root, '.custody', 'dev', 'admin.token');
+  const file = devPaths(root).adminTokenFile;
   const token = process.env.CUSTODY_ADMIN_TOKEN ?? (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
   if (!token) return undefined;
   try {

@@ -1,6 +1,6 @@
 /** Loading and checking workflows for a command: validation, then the reviewer's warnings. */
 import { analyseWorkflow } from '../policy/index.js';
-import { compareDiagnostics, fieldName, formatDiagnostic, loadWorkflows, type Diagnostic, type InputFile, type Workflow } from '../workflow/index.js';
+import { compareDiagnostics, fieldName, loadWorkflows, type Diagnostic, type InputFile, type Workflow } from '../workflow/index.js';
 
 export interface Checked {
   readonly workflows: readonly Workflow[];
@@ -29,10 +29,6 @@ export function checkInputs(inputs: readonly InputFile[]): Checked {
     errors: diagnostics.filter((d) => d.severity === 'error').length,
     warnings: diagnostics.filter((d) => d.severity === 'warning').length,
   };
-}
-
-export function printDiagnostics(diagnostics: readonly Diagnostic[], out: { write(s: string): unknown }): void {
-  for (const d of diagnostics) out.write(`${formatDiagnostic(d)}\n`);
 }
 
 export { plural } from '../core/text.js';

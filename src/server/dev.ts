@@ -4,7 +4,7 @@
  * rollout view) under `.custody/dev/` of the repository, which Git ignores, and says where.
  * Never for production: the key and tokens live beside the checkout.
  */
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BUNDLES_DIR } from '../contract/index.js';
@@ -13,11 +13,33 @@ import { sha256Hex, type StaticTokens } from './auth.js';
 
 export const DEV_KEY_ID = 'custody-dev';
 
-export interface DevState {
+/** Where the embedded default keeps its files; commands that talk to it find them here too. */
+export interface DevPaths {
   readonly dir: string;
   readonly signingKeyFile: string;
   readonly tokensFile: string;
   readonly adminTokenFile: string;
+  /** `<workflow>/<agent>.token` under it. */
+  readonly agentTokensDir: string;
+}
+
+export function devPaths(repository: string): DevPaths {
+  const dir = path.join(repository, '.custody', 'dev');
+  return {
+    dir,
+    signingKeyFile: path.join(dir, 'signing-key.pem'),
+    tokensFile: path.join(dir, 'tokens.json'),
+    adminTokenFile: path.join(dir, 'admin.token'),
+    agentTokensDir: path.join(dir, 'tokens'),
+  };
+}
+
+/** The public half of a PEM private key, as sidecars are configured with it. */
+export function publicKeyPemOf(privateKeyFile: string): string {
+  return createPublicKey(createPrivateKey(readFileSync(privateKeyFile))).export({ type: 'spki', format: 'pem' }).toString();
+}
+
+export interface DevState extends DevPaths {
   /** `<workflow>/<agent>` → its token file (plain token, mode 0600). */
   readonly agentTokenFiles: ReadonlyMap<string, string>;
   readonly created: readonly string[];
@@ -25,10 +47,10 @@ export interface DevState {
 
 /** Creates what is missing; keeps what exists (so tokens handed to sidecars stay valid). */
 export function ensureDevState(repository: string): DevState {
-  const dir = path.join(repository, '.custody', 'dev');
-  mkdirSync(path.join(dir, 'tokens'), { recursive: true, mode: 0o700 });
+  const paths = devPaths(repository);
+  const { signingKeyFile, adminTokenFile, tokensFile, agentTokensDir } = paths;
+  mkdirSync(agentTokensDir, { recursive: true, mode: 0o700 });
   const created: string[] = [];
-  const signingKeyFile = path.join(dir, 'signing-key.pem');
   if (!existsSync(signingKeyFile)) {
     writeFileSync(signingKeyFile, generateSigningKey('RS256').privateKeyPem, { mode: 0o600 });
     created.push(signingKeyFile);
@@ -41,17 +63,15 @@ export function ensureDevState(repository: string): DevState {
     }
     return readFileSync(file, 'utf8').trim();
   };
-  const adminTokenFile = path.join(dir, 'admin.token');
   const tokens: { agents: Record<string, string>; admins: string[] } = { agents: {}, admins: [sha256Hex(token(adminTokenFile))] };
   const agentTokenFiles = new Map<string, string>();
   for (const key of bundleAgents(path.join(repository, BUNDLES_DIR))) {
-    const file = path.join(dir, 'tokens', ...key.split('/')) + '.token';
+    const file = path.join(agentTokensDir, ...key.split('/')) + '.token';
     tokens.agents[key] = sha256Hex(token(file));
     agentTokenFiles.set(key, file);
   }
-  const tokensFile = path.join(dir, 'tokens.json');
   writeFileSync(tokensFile, `${JSON.stringify(tokens satisfies StaticTokens, null, 2)}\n`, { mode: 0o600 });
-  return { dir, signingKeyFile, tokensFile, adminTokenFile, agentTokenFiles, created };
+  return { ...paths, agentTokenFiles, created };
 }
 
 function bundleAgents(bundles: string): string[] {

@@ -1,22 +1,30 @@
-import { CustodyError } from '../core/errors.js';
+/**
+ * The errors the server answers requests with: one table giving each stable code its HTTP status,
+ * its kind (the status class: the caller's credentials or request, or the server itself) and the
+ * message used when the thrower has nothing more precise to say.
+ */
+import { CustodyError, type ErrorKind } from '../core/errors.js';
 
-/** Operational errors of the server, one catalog mapped to HTTP statuses in one place. */
 export const ServerErrors = {
-  unauthenticated: { status: 401, message: 'credentials missing or not valid' },
-  forbidden: { status: 403, message: 'these credentials do not allow this' },
-  notFound: { status: 404, message: 'no such resource' },
-  badRequest: { status: 400, message: 'the request is not valid' },
-  tooLarge: { status: 413, message: 'the request body is too large' },
-  unavailable: { status: 503, message: 'not ready' },
-} as const;
+  unauthenticated: { status: 401, kind: 'usage', message: 'credentials missing or not valid' },
+  forbidden: { status: 403, kind: 'usage', message: 'these credentials do not allow this' },
+  notFound: { status: 404, kind: 'invalid', message: 'no such resource' },
+  badRequest: { status: 400, kind: 'invalid', message: 'the request is not valid' },
+  tooLarge: { status: 413, kind: 'invalid', message: 'the request body is too large' },
+  unavailable: { status: 503, kind: 'operational', message: 'not ready' },
+} as const satisfies Readonly<Record<string, { status: number; kind: ErrorKind; message: string }>>;
 
 export type ServerErrorCode = keyof typeof ServerErrors;
 
-export class ServerError extends Error {
+export class ServerError extends CustodyError {
+  override name = 'ServerError';
+  declare readonly code: ServerErrorCode;
   readonly status: number;
-  constructor(readonly code: ServerErrorCode, detail?: string) {
-    super(detail ?? ServerErrors[code].message);
-    this.status = ServerErrors[code].status;
+
+  constructor(code: ServerErrorCode, detail?: string) {
+    const entry = ServerErrors[code];
+    super(code, entry.kind, detail ?? entry.message, { data: { status: entry.status } });
+    this.status = entry.status;
   }
 }
 

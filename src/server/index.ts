@@ -2,8 +2,10 @@ export { createAuthenticator, readStaticTokens, sha256Hex, type Authenticator, t
 export { LONG_POLL_CONTENT_TYPE, preferredWait } from './bundles-route.js';
 export { Catalog, type CatalogEntry } from './catalog.js';
 export { loadConfig, type ServerConfig } from './config.js';
-export { ConfigError, ServerError } from './errors.js';
+export { ConfigError, ServerError, type ServerErrorCode } from './errors.js';
 export { rolloutView, type RolloutAgent, type RolloutView } from './rollout.js';
 export { GitSource, type Snapshot } from './source.js';
 export { startServer, type Logger, type RunningServer } from './server.js';
-export { DEV_KEY_ID, ensureDevState, type DevState } from './dev.js';
+export { DEV_KEY_ID, devPaths, ensureDevState, publicKeyPemOf, type DevPaths, type DevState } from './dev.js';
+export { embeddedDefault, startEmbeddedServer, type EmbeddedDefault, type EmbeddedServer } from './embedded.js';
+export { formatRollout } from './rollout-format.js';

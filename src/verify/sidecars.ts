@@ -37,6 +37,13 @@ export interface LocalSidecar {
   stop(): Promise<void>;
 }
 
+/**
+ * Timings for a sidecar on this machine: a short long-poll and quick decision-log uploads, so a
+ * run sees a new revision and its denials within seconds rather than a cluster's minutes.
+ */
+const LOCAL_TIMINGS = { longPollSeconds: 30, decisionLogDelaySeconds: 1, fallbackPollSeconds: [1, 2] } as const satisfies Partial<SidecarConfigOptions>;
+
+/** One OPA process configured as the agent's sidecar (local timings unless given), on free ports. */
 export async function startLocalSidecar(options: {
   readonly binary: string;
   /** Whether the binary is OPA with the Envoy plugin (opa-envoy-plugin). */
@@ -54,7 +61,7 @@ export async function startLocalSidecar(options: {
     attempts++;
     const restPort = await freePort();
     const grpcPort = options.envoy ? await freePort() : undefined;
-    const config = opaSidecarConfig({ ...options.config, envoyPlugin: grpcPort ? { addr: `127.0.0.1:${grpcPort}` } : false });
+    const config = opaSidecarConfig({ ...LOCAL_TIMINGS, ...options.config, envoyPlugin: grpcPort ? { addr: `127.0.0.1:${grpcPort}` } : false });
     const file = path.join(dir, 'config.json');
     writeFileSync(file, JSON.stringify(config));
     const child: ChildProcess = spawn(options.binary, ['run', '--server', '--addr', `127.0.0.1:${restPort}`, '--config-file', file, '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'pipe'] });

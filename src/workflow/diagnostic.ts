@@ -1,8 +1,12 @@
 /**
  * Problems found in user input. Every diagnostic points at a file, line and column, names the
  * field in the spec's own terms and says what to do; all of a file's problems are collected and
- * reported together rather than stopping at the first.
+ * reported together rather than stopping at the first. They are a list, not thrown one by one,
+ * but each is printed exactly as an error is (`formatError`), so a reader meets one shape.
  */
+import { CustodyError, formatError } from '../core/errors.js';
+import { cmp } from '../core/order.js';
+
 export type Severity = 'error' | 'warning';
 
 /** Stable codes: tests and tools match on these, never on message text. */
@@ -56,9 +60,12 @@ export interface Diagnostic {
   readonly hint?: string;
 }
 
+/** `severity[code]: file:line:col: field: message (hint)`: the layout of `formatError`, severity first. */
 export function formatDiagnostic(d: Diagnostic): string {
-  const hint = d.hint ? ` (${d.hint})` : '';
-  return `${d.file}:${d.line}:${d.column}: ${d.severity}[${d.code}]: ${d.field ? `${d.field}: ` : ''}${d.message}${hint}`;
+  const location = { file: d.file, line: d.line, column: d.column, ...(d.field ? { field: d.field } : {}) };
+  const asError = new CustodyError(d.code, 'invalid', d.message, { location, ...(d.hint ? { hint: d.hint } : {}) });
+  // formatError owns the layout; a warning differs only in the word it starts with.
+  return `${d.severity}${formatError(asError).slice('error'.length)}`;
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
@@ -70,19 +77,6 @@ export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
     cmp(a.code, b.code) ||
     cmp(a.message, b.message)
   );
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Thrown when input cannot be used; carries every problem found, not only the first. */
-export class SpecError extends Error {
-  readonly code = 'spec-invalid';
-  constructor(readonly diagnostics: readonly Diagnostic[]) {
-    super(`${diagnostics.filter((d) => d.severity === 'error').length} error(s) in workflow specs`);
-    this.name = 'SpecError';
-  }
 }
 
 /** Suggests the closest candidate for a misspelt name (OPA does the same for unknown refs). */

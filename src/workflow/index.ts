@@ -1,6 +1,6 @@
 export { loadWorkflow, loadWorkflows, type InputFile, type LoadResult } from './load.js';
 export {
-  compareDiagnostics, DiagnosticCodes, didYouMean, formatDiagnostic, SpecError,
+  compareDiagnostics, DiagnosticCodes, didYouMean, formatDiagnostic,
   type Diagnostic, type DiagnosticCode, type Severity,
 } from './diagnostic.js';
 export * from './model.js';

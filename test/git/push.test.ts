@@ -69,8 +69,8 @@ test('a refused or missing token: exit 3, error[auth-failed] with what to do, an
   try {
     const commit = await changeOnBranch(w, 'custody/x');
     for (const [env, words, hint] of [
-      [{ GITHUB_TOKEN: 'wrong-token' }, 'refused the token from GITHUB_TOKEN (HTTP 401)', /hint: check that the token in GITHUB_TOKEN is valid/],
-      [{}, 'asks for credentials (HTTP 401) and no token is set', /hint: set CUSTODY_GIT_TOKEN or GITHUB_TOKEN or GH_TOKEN/],
+      [{ GITHUB_TOKEN: 'wrong-token' }, 'refused the token from GITHUB_TOKEN (HTTP 401)', /\(check that the token in GITHUB_TOKEN is valid/],
+      [{}, 'asks for credentials (HTTP 401) and no token is set', /\(set CUSTODY_GIT_TOKEN or GITHUB_TOKEN or GH_TOKEN/],
     ] as const) {
       const r = await custody(['push'], w.clone, env);
       assert.is(r.code, 3, r.stdout + r.stderr);
@@ -99,7 +99,7 @@ test('a protected branch: the server hook refuses, exit 3, error[push-rejected] 
     assert.is(r.code, 3, r.stdout + r.stderr);
     assert.match(r.stderr, `custody push: error[push-rejected]: ${w.remote} refused to update refs/heads/main: pre-receive hook declined.`);
     assert.match(r.stderr, 'GH006: Protected branch update failed for refs/heads/main.');
-    assert.match(r.stderr, /hint: .*pull request \(custody pr\)/);
+    assert.match(r.stderr, / \(.*pull request \(custody pr\)/);
     assert.is(git(w.bare, 'rev-parse', 'main'), before);
     assert.is(git(w.clone, 'rev-parse', 'main'), commit);
     assert.is(git(w.clone, 'status', '--porcelain'), '');
@@ -121,7 +121,7 @@ test('someone else pushed to the branch first: error[non-fast-forward] says how 
     const r = await custody(['push'], w.clone, { CUSTODY_GIT_TOKEN: TOKEN });
     assert.is(r.code, 3, r.stdout + r.stderr);
     assert.match(r.stderr, `error[non-fast-forward]: refs/heads/main on ${w.remote} has commits that your main does not.`);
-    assert.match(r.stderr, 'hint: bring them in first (git pull --rebase origin main)');
+    assert.match(r.stderr, '(bring them in first (git pull --rebase origin main)');
     assert.is(git(w.clone, 'rev-parse', 'HEAD'), commit);
   } finally {
     await w.server.close();
@@ -131,7 +131,7 @@ test('someone else pushed to the branch first: error[non-fast-forward] says how 
 test('remotes Custody will not use: SSH, credentials in the URL, a token over plain http to another host, no such remote (exit 2); an unreachable one (exit 3)', async () => {
   const dir = await fixtureRepository();
   const cases: [string[], number, RegExp][] = [
-    [['push', '--remote', 'git@github.com:acme/custody.git'], 2, /error\[unsupported-remote\].*\n  hint: use https:\/\/github.com\/acme\/custody.git/],
+    [['push', '--remote', 'git@github.com:acme/custody.git'], 2, /error\[unsupported-remote\].* \(use https:\/\/github.com\/acme\/custody.git/],
     [['push', '--remote', 'https://x-access-token:secret@github.example/acme/custody.git'], 2, /error\[credentials-in-url\]/],
     // Any scheme: the credentials check comes before the message that quotes the URL.
     [['push', '--remote', 'git+https://x-access-token:secret@github.example/acme/custody.git'], 2, /error\[credentials-in-url\].*\(git\+https:\/\/github.example\/acme\/custody.git\)/],

@@ -37,7 +37,7 @@ test('a bundle widened by hand: diff lists it first as not generated from the sp
     '  ! generated/flux/hdr-west/kustomization.yaml: deleted, but the specs generate it',
   ]);
   assert.match(r.stdout, 'Access changes: none');
-  assert.match(r.stderr, `custody diff: 3 changed generated files not what the head's specs generate: ${DATA}`);
+  assert.match(r.stderr, `custody diff: error[generated-differs]: 3 changed generated files not what the head's specs generate: ${DATA}`);
   const md = await custody(['diff', '--base', 'HEAD~1', '--markdown'], dir);
   assert.match(md.stdout, '> [!CAUTION]\n> Not generated from the specs');
   assert.match(md.stdout, `- \`${DATA}\`: differs from what the specs generate`);
@@ -111,7 +111,7 @@ test('a key that is a symbolic link: generate refuses it; a revision holding one
   const r = await custody(['diff', '--base', 'HEAD~1'], dir);
   assert.is(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, 'Generated files not checked against the specs: keys/zz.pem: not a public key in SPKI PEM');
-  assert.match(r.stderr, "custody diff: the changed generated files could not be checked against the head's specs");
+  assert.match(r.stderr, "custody diff: error[generated-unchecked]: the changed generated files could not be checked against the head's specs");
   const md = await custody(['diff', '--base', 'HEAD~1', '--markdown'], dir);
   assert.match(md.stdout, '> [!WARNING]\n> Generated files not checked against the specs');
 });

@@ -23,7 +23,7 @@ test('a linked worktree: refused, nothing written to either Git folder; git fsck
   const r = await custody(['commit', ...AUTHOR], wt);
   assert.is(r.code, 2, r.stdout + r.stderr);
   assert.match(r.stderr, 'error[unsupported-worktree]');
-  assert.match(r.stderr, 'hint: run the command in the main working tree of the repository, or in a separate clone');
+  assert.match(r.stderr, '(run the command in the main working tree of the repository, or in a separate clone');
   assert.is(git(dir, 'rev-parse', 'feature'), git(dir, 'rev-parse', 'main'));
   assert.is(git(dir, 'count-objects', '-v'), objects);
   git(dir, 'fsck', '--strict', '--no-progress');
@@ -67,7 +67,7 @@ test('--trees-only with a spec edited but not committed: refused before anything
   const r = await custody(['commit', ...AUTHOR, '--trees-only'], dir);
   assert.is(r.code, 2, r.stdout + r.stderr);
   assert.match(r.stderr, 'error[inputs-uncommitted]: the trees would be generated from workflows/movie-post-production.yaml as in the working tree, which differs from HEAD');
-  assert.match(r.stderr, 'hint: commit them first (git commit), or drop --trees-only');
+  assert.match(r.stderr, '(commit them first (git commit), or drop --trees-only');
   assert.is(git(dir, 'rev-parse', 'HEAD'), head);
   assert.equal(git(dir, 'status', '--porcelain'), ' M workflows/movie-post-production.yaml', 'nothing regenerated in the working tree either');
   git(dir, 'commit', '-q', '-m', 'spec', MOVIE);

@@ -6,9 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { formatMatrix } from '../../src/cli/commands.js';
 import { renderBundles, stableJson } from '../../src/generate/index.js';
-import { accessMatrix } from '../../src/policy/index.js';
+import { accessMatrix, formatMatrix } from '../../src/policy/index.js';
 import { formatDiagnostic } from '../../src/workflow/index.js';
 import { repoPath } from '../helpers/paths.js';
 import { loadOne } from '../helpers/workflows.js';
@@ -49,8 +48,8 @@ const r = loadOne(readFileSync(repoPath('test', 'fixtures', 'conditions.yaml'), 
 
 test('the fixture checks, with the two warnings it is meant to raise', () => {
   assert.equal(r.diagnostics.map(formatDiagnostic), [
-    'test/fixtures/conditions.yaml:34:11: warning[alternative-never-holds]: spec.flows[1].when[1]: this alternative can never hold: attribute "role" of agent "worker" is "assistant", so equals "lead" is false (remove it or fix it; the other alternatives still apply)',
-    'test/fixtures/conditions.yaml:37:101: warning[alternative-never-holds]: spec.flows[2].when[1]: this alternative can never hold: attribute "level" of agent "worker" is 2, so greaterThan 3 is false (remove it or fix it; the other alternatives still apply)',
+    'warning[alternative-never-holds]: test/fixtures/conditions.yaml:34:11: spec.flows[1].when[1]: this alternative can never hold: attribute "role" of agent "worker" is "assistant", so equals "lead" is false (remove it or fix it; the other alternatives still apply)',
+    'warning[alternative-never-holds]: test/fixtures/conditions.yaml:37:101: spec.flows[2].when[1]: this alternative can never hold: attribute "level" of agent "worker" is 2, so greaterThan 3 is false (remove it or fix it; the other alternatives still apply)',
   ]);
 });
 

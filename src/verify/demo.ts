@@ -1,0 +1,89 @@
+/**
+ * The whole loop on this machine, with nothing prepared by hand: the embedded bundle server
+ * serves the clone's bundles; one real OPA process per agent of a workflow, configured as the
+ * generated sidecars are, pulls and verifies its signed bundle and reports back; a few requests
+ * show the policy at work; the rollout view says what every sidecar enforces.
+ */
+import path from 'node:path';
+import { DECISION_PATH } from '../contract/index.js';
+import { CustodyError } from '../core/errors.js';
+import { accessMatrix, matrixAt, probePath } from '../policy/index.js';
+import { rolloutView, startEmbeddedServer, type Logger, type RolloutView } from '../server/index.js';
+import type { Workflow } from '../workflow/index.js';
+import { startLocalSidecar, type LocalSidecar } from './sidecars.js';
+
+export interface DemoOptions {
+  readonly repository: string;
+  readonly workflow: Workflow;
+  /** A plain `opa` binary. */
+  readonly binary: string;
+  readonly logger: Logger;
+  /** Told as the demo goes, so that a terminal shows it live. */
+  readonly progress: (step: DemoStep) => void;
+}
+
+export type DemoStep =
+  | { readonly kind: 'serving'; readonly url: string; readonly bundles: number; readonly commit: string | undefined }
+  | { readonly kind: 'sidecars'; readonly count: number }
+  | { readonly kind: 'requests' }
+  | { readonly kind: 'request'; readonly from: string; readonly to: string; readonly method: string; readonly path: string; readonly allowed: boolean };
+
+export interface DemoResult {
+  /** The rollout view of the workflow's agents. */
+  readonly view: RolloutView;
+  /** Whether every sidecar enforced the served revision in time. */
+  readonly inSync: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  const { workflow, repository } = o;
+  const { server, dev, keyId, publicKeyPem } = await startEmbeddedServer(repository, o.logger);
+  const sidecars: LocalSidecar[] = [];
+  try {
+    o.progress({ kind: 'serving', url: server.url, bundles: server.catalog.all().length, commit: server.catalog.status().head?.commit.slice(0, 12) });
+    for (const agent of workflow.agents) {
+      const tokenPath = dev.agentTokenFiles.get(`${workflow.name}/${agent.name}`);
+      if (!tokenPath) throw new CustodyError('no-bundle', 'usage', `no bundle for ${workflow.name}/${agent.name}`, { hint: 'run custody generate and commit' });
+      sidecars.push(await startLocalSidecar({
+        binary: o.binary,
+        envoy: false,
+        config: { bundleServerUrl: server.url, workflow: workflow.name, agent: agent.name, actor: agent.actor, keyId, keys: [{ id: keyId, algorithm: 'RS256', publicKeyPem }], tokenPath },
+      }));
+    }
+    o.progress({ kind: 'sidecars', count: sidecars.length });
+    const agents = () => rolloutView(server.catalog, server.observations, { repository, branch: undefined }).agents.filter((a) => a.workflow === workflow.name);
+    const deadline = Date.now() + 30_000;
+    while (!agents().every((a) => a.inSync) && Date.now() < deadline) await sleep(100);
+
+    // A few requests through the sidecars, as the mesh would send them (Envoy's ext_authz input).
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const allowed = matrixAt(workflow, accessMatrix(workflow), now).find((c) => c.decision === 'allow' && c.method !== 'GET');
+    const examples = allowed
+      ? [
+          { from: allowed.from, to: allowed.to, method: allowed.method, path: probePath(allowed.rules[0]!.path) },
+          { from: allowed.to, to: allowed.from, method: 'GET', path: '/' },
+          { from: allowed.from, to: allowed.to, method: 'DELETE', path: probePath(allowed.rules[0]!.path) },
+        ]
+      : [];
+    o.progress({ kind: 'requests' });
+    let deniedCount = 0;
+    for (const e of examples) {
+      const sidecar = sidecars.find((s) => s.agent === e.to)!;
+      const principal = workflow.agents.find((a) => a.name === e.from)!.principal;
+      const input = { attributes: { source: { principal }, request: { http: { method: e.method, path: e.path } } } };
+      const r = await fetch(`${sidecar.restUrl}/v1/data/${DECISION_PATH}`, { method: 'POST', body: JSON.stringify({ input }) }).then((x) => x.json() as Promise<{ result?: boolean }>, () => ({ result: undefined }));
+      if (r.result !== true) deniedCount++;
+      o.progress({ kind: 'request', ...e, allowed: r.result === true });
+    }
+    // Decision logs are uploaded every second or so: wait until the denials have arrived.
+    const denialsDeadline = Date.now() + 5_000;
+    while (agents().reduce((n, a) => n + a.recentDenials.length, 0) < deniedCount && Date.now() < denialsDeadline) await sleep(100);
+    const view = rolloutView(server.catalog, server.observations, { repository: path.basename(repository), branch: undefined });
+    return { view: { ...view, agents: view.agents.filter((a) => a.workflow === workflow.name) }, inSync: agents().every((a) => a.inSync) };
+  } finally {
+    await Promise.all(sidecars.map((s) => s.stop()));
+    await server.close();
+  }
+}
