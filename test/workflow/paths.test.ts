@@ -106,7 +106,7 @@ spec:
   flows: [{ from: a, to: b, methods: [GET], path: /a/../b }]
 `;
   assert.equal(loadOne(text).diagnostics.map(formatDiagnostic), [
-    'test.yaml:7:51: error[invalid-path]: spec.flows[0].path: "/a/../b" holds a "." or ".." segment (write an absolute path such as /api/color, or /api/* for everything below /api)',
+    'error[invalid-path]: test.yaml:7:51: spec.flows[0].path: "/a/../b" holds a "." or ".." segment (write an absolute path such as /api/color, or /api/* for everything below /api)',
   ]);
 });
 
