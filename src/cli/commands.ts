@@ -4,8 +4,9 @@ import { parseArgs } from 'node:util';
 import { KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
 import { desiredTrees, staleEntries, writeTree } from '../generate/index.js';
 import { KeysError, readKeys, type KeySet } from '../keys/index.js';
-import { accessMatrix, formatMatrix, matrixAt, type AccessMatrix, type MatrixCell } from '../policy/index.js';
+import { accessMatrix, formatMatrix, matrixAt, matrixSize, type AccessMatrix, type MatrixCell } from '../policy/index.js';
 import { parseInstant } from '../workflow/index.js';
+import { CustodyError } from '../core/errors.js';
 import { asCustodyError, OperationalError, printDiagnostics, printError, UsageError } from './errors.js';
 import { displayPath, EXIT, readInputs, repositoryRoot, workflowFiles, type Io } from './io.js';
 import { checkInputs, plural } from './workflows.js';
@@ -58,6 +59,9 @@ Exit codes: 0 no errors (warnings allowed), 1 errors in the specs, 2 usage error
   },
 };
 
+/** Above this a printed matrix is unreadable and slow to build (10,000 agents: 10^8 triples). */
+export const MATRIX_LIMIT = 1_000_000;
+
 const matrix: Command = {
   summary: 'print the access matrix of a workflow',
   help: `Usage: custody matrix FILE [--json] [--at INSTANT]
@@ -72,7 +76,7 @@ Options:
   --at INSTANT      resolve time conditions at an RFC 3339 instant (e.g. 2026-11-23T09:00:00Z)
   -h, --help        this help
 
-Exit codes: 0 printed, 1 the spec has errors, 2 usage error.
+Exit codes: 0 printed, 1 the spec has errors or its matrix has more than 1,000,000 triples, 2 usage error.
 `,
   async run(args, io) {
     const { values, positionals } = parse(args, { json: { type: 'boolean' }, at: { type: 'string' } }, true);
@@ -88,6 +92,12 @@ Exit codes: 0 printed, 1 the spec has errors, 2 usage error.
     printDiagnostics(io.stderr, 'matrix', checked.diagnostics);
     const workflow = checked.workflows[0];
     if (checked.errors > 0 || !workflow) return EXIT.invalid;
+    const size = matrixSize(workflow);
+    if (size > MATRIX_LIMIT) {
+      throw new CustodyError('matrix-too-large', 'invalid', `${workflow.name} has ${workflow.agents.length} agents: its matrix would list ${size.toLocaleString('en')} triples, more than the ${MATRIX_LIMIT.toLocaleString('en')} this command prints`, {
+        hint: 'custody verify checks every triple without printing them; custody check and the pull-request summary describe the flows themselves',
+      });
+    }
     const full = accessMatrix(workflow);
     const m: AccessMatrix = atNs === undefined ? full : withCells(full, matrixAt(workflow, full, atNs));
     io.stdout.write(values.json ? `${JSON.stringify({ ...m, ...(values.at ? { at: values.at } : {}) }, null, 2)}\n` : formatMatrix(workflow, m, values.at));

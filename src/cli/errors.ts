@@ -2,6 +2,7 @@
  * How the CLI reports a failure: every error is a CustodyError, printed on one line as
  * `custody <command>: error[<code>]: <message> (<hint>)`, its exit code following its kind.
  */
+import { terminalText } from '../core/text.js';
 import { CustodyError, formatError, type CustodyErrorOptions } from '../core/errors.js';
 import { formatDiagnostic, type Diagnostic } from '../workflow/index.js';
 
@@ -30,10 +31,10 @@ export function asCustodyError(err: unknown): CustodyError | undefined {
 export function printError(out: { write(s: string): unknown }, command: string | undefined, err: CustodyError): void {
   const helpHint = command !== undefined && err.kind === 'usage' && !err.hint;
   const shown = helpHint ? new CustodyError(err.code, err.kind, err.message, { hint: `run custody ${command} --help for usage`, ...(err.location ? { location: err.location } : {}) }) : err;
-  out.write(`custody${command === undefined ? '' : ` ${command}`}: ${formatError(shown)}\n`);
+  out.write(`custody${command === undefined ? '' : ` ${command}`}: ${terminalText(formatError(shown)).replace(/\n/g, ' ')}\n`);
 }
 
 /** Spec problems, each as an error is printed, with its own severity. */
 export function printDiagnostics(out: { write(s: string): unknown }, command: string, diagnostics: readonly Diagnostic[]): void {
-  for (const d of diagnostics) out.write(`custody ${command}: ${formatDiagnostic(d)}\n`);
+  for (const d of diagnostics) out.write(`custody ${command}: ${terminalText(formatDiagnostic(d)).replace(/\n/g, ' ')}\n`);
 }

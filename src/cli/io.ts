@@ -1,8 +1,8 @@
 /** The CLI's edge: reading workflow files, finding the repository, and the exit codes. */
-import { existsSync, promises as fs } from 'node:fs';
+import { constants, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { EXIT_CODES } from '../core/errors.js';
-import type { InputFile } from '../workflow/index.js';
+import { CustodyError, EXIT_CODES } from '../core/errors.js';
+import { MAX_SPEC_BYTES, type InputFile } from '../workflow/index.js';
 import { OperationalError, UsageError } from './errors.js';
 
 /** 0 for success; a failure's code follows its kind, as for every CustodyError. */
@@ -34,18 +34,47 @@ export async function workflowFiles(dir: string): Promise<string[]> {
   return names.filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => path.join(dir, n));
 }
 
+/**
+ * Reads the spec files. A symbolic link is refused, never followed: the CI recipe runs this on
+ * pull-request checkouts, where a link could point at any file of the runner (`/proc/self/environ`)
+ * and its content would be echoed in error messages. A file over the size limit is refused
+ * before it is read.
+ */
 export async function readInputs(files: readonly string[], cwd: string): Promise<InputFile[]> {
-  return Promise.all(
-    files.map(async (file) => {
-      try {
-        return { file: displayPath(file, cwd), text: await fs.readFile(file, 'utf8') };
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'EISDIR') throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : 'it is a folder'}`);
-        throw new OperationalError(`cannot read ${file}: ${(err as Error).message}`);
-      }
-    }),
-  );
+  return Promise.all(files.map((file) => readInput(file, cwd)));
+}
+
+async function readInput(file: string, cwd: string): Promise<InputFile> {
+  const shown = displayPath(file, cwd);
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`cannot read ${shown}: no such file`);
+    if (code === 'ELOOP') {
+      throw new CustodyError('unsupported-input', 'usage', `${shown} is a symbolic link: a workflow spec must be a regular file in the repository`, {
+        hint: 'replace the link by the file itself',
+      });
+    }
+    throw new OperationalError(`cannot read ${shown}: ${(err as Error).message}`);
+  }
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) throw new UsageError(`cannot read ${shown}: it is a folder`);
+    if (!stat.isFile()) throw new CustodyError('unsupported-input', 'usage', `${shown} is not a regular file`, { hint: 'a workflow spec is a YAML file in the repository' });
+    if (stat.size > MAX_SPEC_BYTES) {
+      throw new CustodyError('input-too-large', 'invalid', `${shown} is ${stat.size.toLocaleString('en')} bytes, more than the ${MAX_SPEC_BYTES.toLocaleString('en')} a workflow spec may have`, {
+        hint: 'split the workflow into several workflows, each in a file of its own',
+      });
+    }
+    return { file: shown, text: await handle.readFile('utf8') };
+  } catch (err) {
+    if (err instanceof CustodyError) throw err;
+    throw new OperationalError(`cannot read ${shown}: ${(err as Error).message}`);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Paths in messages are relative to where the user stands, as compilers print them. */

@@ -58,3 +58,13 @@ export function markdownCode(s: string): string {
 
 /** "1 file", "2 files": the count and its noun, for nouns with a regular plural. */
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * A short, single-line, escaped piece of input for a message: controls, line breaks and bidi
+ * overrides escaped, at most `max` characters. Error messages never carry more of a file than
+ * this (a spec could be a link to a file of secrets, or a binary).
+ */
+export function excerpt(s: string, max = 60): string {
+  const escaped = terminalText(s).replace(/\n/g, '\\n');
+  return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
+}

@@ -1,5 +1,5 @@
 export { compileAgent, compileWorkflow, type AgentData, type AgentPolicy, type BundleManifest, type FlowRuleData, type SourceData } from './compile.js';
-export { accessMatrix, matrixAt, matrixMethods, probePath, type AccessMatrix, type Decision, type MatrixCell, type MatrixRule } from './matrix.js';
+export { accessMatrix, matrixAt, matrixMethods, matrixSize, probePath, type AccessMatrix, type Decision, type MatrixCell, type MatrixRule } from './matrix.js';
 export { formatMatrix } from './matrix-format.js';
 export { analyseWorkflow, type Finding } from './analysis.js';
 export { decide, inWindow, localClock, type AccessRequest } from './evaluate.js';

@@ -38,18 +38,31 @@ export function matrixMethods(workflow: Workflow): string[] {
   return [...new Set(['GET', ...workflow.flows.flatMap((f) => f.methods)])].sort();
 }
 
+/** How many triples the matrix of a workflow has: N(N-1)M. */
+export function matrixSize(workflow: Workflow): number {
+  const n = workflow.agents.length;
+  return n * (n - 1) * matrixMethods(workflow).length;
+}
+
 export function accessMatrix(workflow: Workflow): AccessMatrix {
   const agents = workflow.agents.map((a) => a.name);
   const methods = matrixMethods(workflow);
   const cells: MatrixCell[] = [];
   const counts = { allow: 0, conditional: 0, deny: 0 };
+  // Flows by pair, once: scanning every flow for every cell made large workflows quadratic twice over.
+  const byPair = new Map<string, Flow[]>();
+  for (const f of workflow.flows) {
+    const key = `${f.from}\n${f.to}`;
+    const list = byPair.get(key);
+    if (list) list.push(f);
+    else byPair.set(key, [f]);
+  }
   for (const from of agents) {
     for (const to of agents) {
       if (from === to) continue;
+      const pair = byPair.get(`${from}\n${to}`) ?? [];
       for (const method of methods) {
-        const rules = workflow.flows
-          .filter((f) => f.from === from && f.to === to && f.methods.includes(method))
-          .flatMap((f) => matrixRule(workflow, f));
+        const rules = pair.filter((f) => f.methods.includes(method)).flatMap((f) => matrixRule(workflow, f));
         const decision: Decision = rules.length === 0 ? 'deny' : rules.some((r) => r.condition === undefined) ? 'allow' : 'conditional';
         counts[decision]++;
         cells.push({ from, to, method, decision, rules });

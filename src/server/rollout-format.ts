@@ -1,4 +1,5 @@
 /** The rollout view as the table `custody status` and `custody demo` print. */
+import { terminalText } from '../core/text.js';
 import type { RolloutView } from './rollout.js';
 
 export function formatRollout(view: RolloutView): string {
@@ -15,5 +16,6 @@ export function formatRollout(view: RolloutView): string {
   for (const r of rows) lines.push(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
   const denials = view.agents.flatMap((a) => a.recentDenials.slice(0, 3).map((d) => `  ${a.workflow}/${a.agent}: denied ${d.method ?? '?'} ${d.path ?? '?'} from ${d.source ?? 'no identity'}${d.timestamp ? ` at ${d.timestamp}` : ''}`));
   if (denials.length) lines.push('', 'Recent denials:', ...denials);
-  return `${lines.join('\n')}\n`;
+  // Agents write status messages and request paths: nothing of theirs reaches a terminal raw.
+  return `${terminalText(lines.join('\n'))}\n`;
 }

@@ -12,6 +12,8 @@ export type Severity = 'error' | 'warning';
 /** Stable codes: tests and tools match on these, never on message text. */
 export const DiagnosticCodes = {
   yamlSyntax: 'yaml-syntax',
+  inputTooLarge: 'input-too-large',
+  unsupportedInput: 'unsupported-input',
   notAMapping: 'not-a-mapping',
   unknownField: 'unknown-field',
   missingField: 'missing-field',

@@ -1,4 +1,4 @@
-export { loadWorkflow, loadWorkflows, type InputFile, type LoadResult } from './load.js';
+export { loadWorkflow, loadWorkflows, MAX_SPEC_BYTES, type InputFile, type LoadResult } from './load.js';
 export {
   compareDiagnostics, DiagnosticCodes, didYouMean, formatDiagnostic,
   type Diagnostic, type DiagnosticCode, type Severity,

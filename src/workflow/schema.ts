@@ -3,6 +3,7 @@
  * `# yaml-language-server: $schema=...`), so the checker and the editors can never disagree.
  * Ajv's terse errors are turned into diagnostics that name the field and say what to do.
  */
+import { excerpt } from '../core/text.js';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import schema from './workflow.schema.json' with { type: 'json' };
 import { DiagnosticCodes, didYouMean, type Diagnostic, type DiagnosticCode } from './diagnostic.js';
@@ -128,7 +129,7 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return `"${excerpt(value)}"`;
   return `${typeof value} ${String(value)}`;
 }
 

@@ -1,5 +1,6 @@
 /** A parsed YAML file that can say where any field of it stands (line and column), for diagnostics. */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { excerpt } from '../core/text.js';
 import { DiagnosticCodes, type Diagnostic } from './diagnostic.js';
 
 export type FieldPath = readonly (string | number)[];
@@ -39,7 +40,7 @@ export class SourceFile {
           line: pos.line,
           column: pos.col,
           field: '',
-          message: duplicate ? 'this name is already used as a key of the same mapping' : (err.message.split('\n')[0] ?? err.message),
+          message: duplicate ? 'this name is already used as a key of the same mapping' : excerpt(err.message.split('\n')[0] ?? err.message, 200),
           hint: duplicate ? 'each actor, agent and field is named once; rename or merge the two' : 'fix the YAML syntax at this place',
         });
       }
@@ -65,7 +66,7 @@ export class SourceFile {
       value = first.toJS({ maxAliasCount: 100 });
     } catch (err) {
       // An alias without its anchor (or too many aliases) only shows when the document is resolved.
-      return { diagnostics: [{ severity: 'error', code: DiagnosticCodes.yamlSyntax, file, line: 1, column: 1, field: '', message: (err as Error).message, hint: 'define the anchor (&name) before its alias (*name), or write the value out' }] };
+      return { diagnostics: [{ severity: 'error', code: DiagnosticCodes.yamlSyntax, file, line: 1, column: 1, field: '', message: excerpt((err as Error).message, 200), hint: 'define the anchor (&name) before its alias (*name), or write the value out' }] };
     }
     return { source: new SourceFile(file, first, lines, value), diagnostics };
   }
