@@ -23,11 +23,16 @@ export const COLOURS = {
 
 const SAFE = /[A-Za-z0-9 .,:/_=()-]/;
 
-/** Text as a Mermaid label body: safe characters kept, every other one a numeric entity. */
+/**
+ * Text as a Mermaid label body: safe characters kept, every other one a numeric entity. Mermaid
+ * drops the last `;` of any source line where `style` or `classDef` is followed by `:` and `#`
+ * (its pre-pass for colour values), which would spoil an entity of the label: their first letter
+ * is written as an entity too, so the words never appear.
+ */
 export function mermaidText(text: string): string {
   let out = '';
   for (const ch of text) out += SAFE.test(ch) ? ch : `#${ch.codePointAt(0)};`;
-  return out;
+  return out.replace(/style/g, '#115;tyle').replace(/classDef/g, '#99;lassDef');
 }
 
 /** Lines as one quoted label, `<br>` between them (the only markup, never from data). */

@@ -7,7 +7,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { dotToSvg, toDot, toMermaid, workflowGraph, type GraphBox, type WorkflowGraph } from '../../src/graph/index.js';
+import { dotToSvg, mermaidText, toDot, toMermaid, workflowGraph, type GraphBox, type WorkflowGraph } from '../../src/graph/index.js';
 import { hostile, movie } from './hostile.js';
 
 const graph = workflowGraph(hostile());
@@ -45,6 +45,12 @@ test('Mermaid: every line is one of the statements the renderer writes, whatever
   for (const line of lines) assert.ok(MERMAID_LINE.test(line), `unexpected Mermaid line: ${line}`);
   assert.is(lines.filter((l) => / -(?:-|\.-)>\|/.test(l)).length, movie.flows.length);
   assert.is(lines.filter((l) => /^ *subgraph /.test(l)).length, lines.filter((l) => /^ *end$/.test(l)).length);
+});
+
+test('Mermaid: the words its colour pre-pass looks for never appear in a label', () => {
+  assert.is(mermaidText('style a0 fill:red;#1'), '#115;tyle a0 fill:red#59;#35;1');
+  assert.is(mermaidText('classDef x fill:#f00;'), '#99;lassDef x fill:#35;f00#59;');
+  assert.not.match(toMermaid(graph).split('\n').filter((l) => !l.startsWith('  style ')).join('\n'), /style|classDef/);
 });
 
 test('Mermaid: decoding the labels gives back exactly the model text', () => {
