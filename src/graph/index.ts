@@ -3,3 +3,4 @@ export { toMermaid, mermaidText } from './mermaid.js';
 export { toDot, dotText } from './dot.js';
 export { dotToSvg } from './svg.js';
 export { GRAPH_FORMATS, pictures, renderGraph, type GraphFormat } from './render.js';
+export { changeDiagram, type FlowChange } from './change.js';
