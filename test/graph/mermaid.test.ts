@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { toMermaid, workflowGraph, type GraphBox, type WorkflowGraph } from '../../src/graph/index.js';
+import { changeDiagram, toMermaid, workflowGraph, type GraphBox, type WorkflowGraph } from '../../src/graph/index.js';
 import { parseInstant } from '../../src/workflow/index.js';
 import { dumpDom } from '../helpers/chromium.js';
 import { repoPath } from '../helpers/paths.js';
@@ -88,6 +88,20 @@ test('Mermaid parses and renders every diagram, shows exactly the model text, an
     assert.equal([...elements].filter((e) => !ELEMENTS.has(e)), [], `${name}: unexpected elements`);
     const labels = [...svg!.matchAll(/<p>([\s\S]*?)<\/p>/g)].map((m) => m[1]!.split(/<br ?\/?>/).map(decodeHtml).join('\n'));
     assert.equal(labels.sort(), modelLabels(g), `${name}: the labels Mermaid shows`);
+  }
+});
+
+test('Mermaid parses and renders the change diagrams of pull requests, hostile names included', async () => {
+  const movie = exampleWorkflows()[1]!;
+  const base = hostile();
+  const diagrams: [string, string][] = [
+    ['movie', changeDiagram(movie, { ...movie, flows: [...movie.flows.slice(1), { ...movie.flows[0]!, path: '/api/v1' }] })!],
+    ['hostile', changeDiagram(base, { ...base, flows: base.flows.slice(2), agents: base.agents.slice(0, -1) })!],
+  ];
+  const rendered = await renderInBrowser(diagrams);
+  for (const r of rendered) {
+    assert.is(r.error, undefined, `${r.name}: ${r.error}`);
+    assert.ok(r.svg!.includes('<p>'), `${r.name}: no labels`);
   }
 });
 
