@@ -107,7 +107,11 @@ async function writePictures(io: Io, check: boolean): Promise<number> {
     io.stdout.write(`${plural(changed, 'stale picture')}: run custody graph --pictures and commit the result\n`);
     return EXIT.invalid;
   }
-  io.stdout.write(check || changed === 0 ? `up to date: ${plural(wanted.size, 'picture')} in ${PICTURES_DIR}/\n` : `wrote ${PICTURES_DIR}/: ${plural(changed, 'picture')} changed\n`);
+  io.stdout.write(
+    check || changed === 0
+      ? `up to date: ${plural(wanted.size, 'picture')} in ${PICTURES_DIR}/\n`
+      : `wrote ${PICTURES_DIR}/: ${plural(changed, 'picture')} changed\n`,
+  );
   return EXIT.ok;
 }
 

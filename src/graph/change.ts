@@ -41,7 +41,15 @@ function pairFlows(base: readonly Flow[], head: readonly Flow[]): Edge[] {
     ...head.map((h) => {
       const b = paired.get(h);
       if (!b) return edge(h, 'added');
-      return same(b, h) ? edge(h, 'context') : edge(h, 'changed', lines(b).filter((l) => !lines(h).includes(l)).map((l) => `was: ${l}`));
+      return same(b, h)
+        ? edge(h, 'context')
+        : edge(
+            h,
+            'changed',
+            lines(b)
+              .filter((l) => !lines(h).includes(l))
+              .map((l) => `was: ${l}`),
+          );
     }),
     ...left.map((b) => edge(b, 'removed')),
   ];
@@ -70,16 +78,18 @@ export function changeDiagram(base: Workflow, head: Workflow): string | undefine
   }
   const out = ['flowchart LR'];
   const styles: string[] = [];
-  [...byActor].sort(([a], [b]) => cmp(a, b)).forEach(([actor, agents], i) => {
-    const owner = actor === head.owner ? ' ★ owner' : '';
-    out.push(`  subgraph b${i}[${mermaidLabel([visible(`${actor}${owner}`)])}]`);
-    for (const n of agents) {
-      const state = !baseAgents.has(n) ? 'added' : !headAgents.has(n) ? 'removed' : undefined;
-      out.push(`    ${id.get(n)}[${mermaidLabel([visible(n), ...(state ? [state] : [])])}]`);
-      if (state) styles.push(`  style ${id.get(n)} stroke:${COLOUR[state]},stroke-width:2px`);
-    }
-    out.push('  end');
-  });
+  [...byActor]
+    .sort(([a], [b]) => cmp(a, b))
+    .forEach(([actor, agents], i) => {
+      const owner = actor === head.owner ? ' ★ owner' : '';
+      out.push(`  subgraph b${i}[${mermaidLabel([visible(`${actor}${owner}`)])}]`);
+      for (const n of agents) {
+        const state = !baseAgents.has(n) ? 'added' : !headAgents.has(n) ? 'removed' : undefined;
+        out.push(`    ${id.get(n)}[${mermaidLabel([visible(n), ...(state ? [state] : [])])}]`);
+        if (state) styles.push(`  style ${id.get(n)} stroke:${COLOUR[state]},stroke-width:2px`);
+      }
+      out.push('  end');
+    });
   const links = new Map<FlowChange, number[]>();
   edges.forEach((e, i) => {
     out.push(`  ${id.get(e.from)} ${e.change === 'removed' || e.change === 'context' ? '-.->' : '-->'}|${mermaidLabel(e.lines.map(visible))}| ${id.get(e.to)}`);

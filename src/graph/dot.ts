@@ -29,7 +29,9 @@ export function toDot(graph: WorkflowGraph): string {
     const stroke = b.warning ? COLOURS.warning : b.owner ? COLOURS.ownerStroke : COLOURS.boxStroke;
     const fill = b.owner && b.kind === 'actor' ? COLOURS.ownerFill : COLOURS.boxFill;
     out.push(`${indent}subgraph cluster_${b.id} {`);
-    out.push(`${indent}  label=${label(b.lines, true)}; style="rounded,filled"; color="${stroke}"; fillcolor="${fill}"; penwidth=${b.owner || b.warning ? 2 : 1};`);
+    out.push(
+      `${indent}  label=${label(b.lines, true)}; style="rounded,filled"; color="${stroke}"; fillcolor="${fill}"; penwidth=${b.owner || b.warning ? 2 : 1};`,
+    );
     for (const inner of b.boxes) box(inner, `${indent}  `);
     for (const a of b.agents) {
       const warn = a.warnings.length ? `, color="${COLOURS.warning}", fillcolor="${COLOURS.warningFill}", penwidth=2` : '';
@@ -42,7 +44,9 @@ export function toDot(graph: WorkflowGraph): string {
     const grey = f.state === 'never' || f.state === 'closed';
     const colour = grey ? COLOURS.grey : f.warning ? COLOURS.warning : COLOURS.ink;
     const style = f.state === 'always' || f.state === 'open' ? 'solid' : f.state === 'conditional' ? 'dashed' : 'dotted';
-    out.push(`  ${f.source} -> ${f.target} [id="${f.id}", label=${label(f.lines)}, style=${style}${f.toOwner ? ', constraint=false' : ''}, color="${colour}", fontcolor="${colour}"];`);
+    out.push(
+      `  ${f.source} -> ${f.target} [id="${f.id}", label=${label(f.lines)}, style=${style}${f.toOwner ? ', constraint=false' : ''}, color="${colour}", fontcolor="${colour}"];`,
+    );
   }
   out.push('}');
   return `${out.join('\n')}\n`;

@@ -56,7 +56,9 @@ export function toMermaid(graph: WorkflowGraph): string {
     }
     out.push(`${indent}end`);
     const stroke = b.warning ? COLOURS.warning : b.owner ? COLOURS.ownerStroke : COLOURS.boxStroke;
-    styles.push(`  style ${b.id} fill:${b.owner && b.kind === 'actor' ? COLOURS.ownerFill : COLOURS.boxFill},stroke:${stroke},stroke-width:${b.owner || b.warning ? 2 : 1}px`);
+    styles.push(
+      `  style ${b.id} fill:${b.owner && b.kind === 'actor' ? COLOURS.ownerFill : COLOURS.boxFill},stroke:${stroke},stroke-width:${b.owner || b.warning ? 2 : 1}px`,
+    );
   };
   for (const b of graph.boxes) box(b, '  ');
   const links = new Map<string, number[]>();

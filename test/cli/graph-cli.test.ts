@@ -7,7 +7,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO, repoPath } from '../helpers/paths.js';
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 function custody(args: string[], cwd = REPO): Promise<Run> {
   return new Promise((resolve) => {
@@ -50,7 +54,14 @@ test('--output writes the file, its format from the extension unless --format sa
 });
 
 test('usage errors exit 2; a spec with errors exits 1 and draws nothing', async () => {
-  for (const args of [['graph'], ['graph', MOVIE, '--format', 'png'], ['graph', MOVIE, '--at', 'noon'], ['graph', MOVIE, '--check'], ['graph', '--pictures', MOVIE], ['graph', 'no-such.yaml']]) {
+  for (const args of [
+    ['graph'],
+    ['graph', MOVIE, '--format', 'png'],
+    ['graph', MOVIE, '--at', 'noon'],
+    ['graph', MOVIE, '--check'],
+    ['graph', '--pictures', MOVIE],
+    ['graph', 'no-such.yaml'],
+  ]) {
     const r = await custody(args);
     assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.is(r.stdout, '');
@@ -75,12 +86,15 @@ test('graph --pictures --check passes on the committed pictures, fails on a stal
   writeFileSync(path.join(dir, 'docs', 'pictures', 'gone.svg'), '<svg/>');
   const stale = await custody(['graph', '--pictures', '--check'], dir);
   assert.is(stale.code, 1);
-  assert.is(stale.stdout, [
-    'stale: docs/pictures/movie-post-production.svg (changed)',
-    'stale: docs/pictures/gone.svg (no such workflow)',
-    '2 stale pictures: run custody graph --pictures and commit the result',
-    '',
-  ].join('\n'));
+  assert.is(
+    stale.stdout,
+    [
+      'stale: docs/pictures/movie-post-production.svg (changed)',
+      'stale: docs/pictures/gone.svg (no such workflow)',
+      '2 stale pictures: run custody graph --pictures and commit the result',
+      '',
+    ].join('\n'),
+  );
   const written = await custody(['graph', '--pictures'], dir);
   assert.is(written.code, 0, written.stderr);
   assert.is(written.stdout, 'wrote docs/pictures/: 2 pictures changed\n');

@@ -16,15 +16,25 @@ import { repoPath } from '../helpers/paths.js';
 import { exampleWorkflows } from '../helpers/workflows.js';
 import { hostile } from './hostile.js';
 
-const decodeXml = (s: string) => s.replace(/&#([0-9]+);|&#x([0-9a-f]+);|&(lt|gt|amp|quot|apos|nbsp);/gi, (_, d?: string, h?: string, n?: string) =>
-  d ? String.fromCodePoint(Number(d)) : h ? String.fromCodePoint(parseInt(h, 16)) : ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'", nbsp: '\u00a0' } as Record<string, string>)[n!]!);
+const decodeXml = (s: string) =>
+  s.replace(/&#([0-9]+);|&#x([0-9a-f]+);|&(lt|gt|amp|quot|apos|nbsp);/gi, (_, d?: string, h?: string, n?: string) =>
+    d
+      ? String.fromCodePoint(Number(d))
+      : h
+        ? String.fromCodePoint(parseInt(h, 16))
+        : ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'", nbsp: '\u00a0' } as Record<string, string>)[n!]!,
+  );
 
 async function checkInBrowser(file: string, workflow: Workflow): Promise<void> {
   const dom = await dumpDom(pathToFileURL(file).href);
   assert.not.match(dom, /parsererror/i, `${file} does not parse`);
   assert.match(dom, /^(?:<!DOCTYPE svg[^>]*>\s*)?<svg /, `${file}: the document is not the drawing`);
   const elements = new Set([...dom.matchAll(/<([a-zA-Z][a-zA-Z0-9:-]*)/g)].map((m) => m[1]!.toLowerCase()));
-  assert.equal([...elements].filter((e) => !['svg', 'g', 'title', 'polygon', 'path', 'text', 'ellipse'].includes(e)), [], `${file}: unexpected elements`);
+  assert.equal(
+    [...elements].filter((e) => !['svg', 'g', 'title', 'polygon', 'path', 'text', 'ellipse'].includes(e)),
+    [],
+    `${file}: unexpected elements`,
+  );
   const texts = new Set([...dom.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => decodeXml(m[1]!)));
   for (const agent of workflow.agents) assert.ok(texts.has(visible(agent.name)), `${file}: agent ${JSON.stringify(agent.name)} is not shown`);
 }

@@ -50,12 +50,22 @@ test('Mermaid: every line is one of the statements the renderer writes, whatever
 test('Mermaid: the words its colour pre-pass looks for never appear in a label', () => {
   assert.is(mermaidText('style a0 fill:red;#1'), '#115;tyle a0 fill:red#59;#35;1');
   assert.is(mermaidText('classDef x fill:#f00;'), '#99;lassDef x fill:#35;f00#59;');
-  assert.not.match(toMermaid(graph).split('\n').filter((l) => !l.startsWith('  style ')).join('\n'), /style|classDef/);
+  assert.not.match(
+    toMermaid(graph)
+      .split('\n')
+      .filter((l) => !l.startsWith('  style '))
+      .join('\n'),
+    /style|classDef/,
+  );
 });
 
 test('Mermaid: decoding the labels gives back exactly the model text', () => {
   const labels = [...toMermaid(graph).matchAll(new RegExp(LABEL, 'g'))].map((m) =>
-    m[0].slice(1, -1).split('<br>').map((l) => l.replace(/#([0-9]+);/g, (_, n: string) => String.fromCodePoint(Number(n)))).join('\n'),
+    m[0]
+      .slice(1, -1)
+      .split('<br>')
+      .map((l) => l.replace(/#([0-9]+);/g, (_, n: string) => String.fromCodePoint(Number(n))))
+      .join('\n'),
   );
   assert.equal(labels, expectedLines(graph));
 });
@@ -81,12 +91,23 @@ test('DOT: every line is one of the statements the renderer writes, whatever the
   assert.is(lines.filter((l) => / -> /.test(l)).length, movie.flows.length);
 });
 
-const decodeXml = (s: string) => s.replace(/&#([0-9]+);|&#x([0-9a-f]+);|&(lt|gt|amp|quot|apos);/gi, (_, d?: string, h?: string, n?: string) =>
-  d ? String.fromCodePoint(Number(d)) : h ? String.fromCodePoint(parseInt(h, 16)) : ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" } as Record<string, string>)[n!]!);
+const decodeXml = (s: string) =>
+  s.replace(/&#([0-9]+);|&#x([0-9a-f]+);|&(lt|gt|amp|quot|apos);/gi, (_, d?: string, h?: string, n?: string) =>
+    d
+      ? String.fromCodePoint(Number(d))
+      : h
+        ? String.fromCodePoint(parseInt(h, 16))
+        : ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" } as Record<string, string>)[n!]!,
+  );
 
 test('DOT: decoding the labels gives back exactly the model text', () => {
   const labels = [...toDot(graph).matchAll(new RegExp(`label=(${DOT_LABEL})`, 'g'))].map((m) =>
-    m[1]!.slice(1, -1).replace(/<\/?B>/g, '').split('<BR/>').map(decodeXml).join('\n'),
+    m[1]!
+      .slice(1, -1)
+      .replace(/<\/?B>/g, '')
+      .split('<BR/>')
+      .map(decodeXml)
+      .join('\n'),
   );
   assert.equal(labels, [graph.title, ...expectedLines(graph)]);
 });

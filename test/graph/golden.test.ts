@@ -40,7 +40,13 @@ test('the clinical workflow on a Saturday: the closed flow greyed, in both forma
   golden('clinical-trial-analysis.at-saturday.dot', dot);
   // What the golden file must show, said independently of it: only the samples (flow 1) are grey.
   assert.match(mermaid, /\n  linkStyle 1 stroke:#9ca3af,color:#9ca3af\n/);
-  assert.equal(dot.split('\n').filter((l) => l.includes('color="#9ca3af"')).map((l) => /id="(f\d+)"/.exec(l)?.[1]), ['f1']);
+  assert.equal(
+    dot
+      .split('\n')
+      .filter((l) => l.includes('color="#9ca3af"'))
+      .map((l) => /id="(f\d+)"/.exec(l)?.[1]),
+    ['f1'],
+  );
 });
 
 test('the same spec gives the same bytes, SVG included', async () => {

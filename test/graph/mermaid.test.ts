@@ -35,14 +35,20 @@ const graphs: [string, WorkflowGraph][] = [
 ];
 const BROKEN = 'flowchart LR\n  a["x"] --> |"y| b\n';
 
-interface Rendered { readonly name: string; readonly svg?: string; readonly error?: string }
+interface Rendered {
+  readonly name: string;
+  readonly svg?: string;
+  readonly error?: string;
+}
 
 async function renderInBrowser(diagrams: readonly [string, string][]): Promise<Rendered[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'custody-mermaid-'));
   copyFileSync(mermaidBundle(), path.join(dir, 'mermaid.min.js'));
   // The diagrams go in as JSON with `<` escaped, so no diagram text can end the script.
   const data = JSON.stringify(diagrams).replace(/</g, '\\u003c');
-  writeFileSync(path.join(dir, 'index.html'), `<!doctype html><meta charset="utf-8"><body><pre id="result"></pre>
+  writeFileSync(
+    path.join(dir, 'index.html'),
+    `<!doctype html><meta charset="utf-8"><body><pre id="result"></pre>
 <script src="mermaid.min.js"></script>
 <script>
 const DIAGRAMS = ${data};
@@ -59,34 +65,73 @@ mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' });
   }
   document.getElementById('result').textContent = JSON.stringify(out);
 })();
-</script>`);
+</script>`,
+  );
   const dom = await dumpDom(pathToFileURL(path.join(dir, 'index.html')).href, [], 30_000);
   const result = /<pre id="result">([\s\S]*?)<\/pre>/.exec(dom)?.[1];
   assert.ok(result, 'the page produced no result');
   return JSON.parse(decodeHtml(result)) as Rendered[];
 }
 
-const decodeHtml = (s: string) => s.replace(/&#([0-9]+);|&#x([0-9a-f]+);|&(lt|gt|amp|quot|apos|nbsp);/gi, (_, d?: string, h?: string, n?: string) =>
-  d ? String.fromCodePoint(Number(d)) : h ? String.fromCodePoint(parseInt(h, 16)) : ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'", nbsp: '\u00a0' } as Record<string, string>)[n!]!);
+const decodeHtml = (s: string) =>
+  s.replace(/&#([0-9]+);|&#x([0-9a-f]+);|&(lt|gt|amp|quot|apos|nbsp);/gi, (_, d?: string, h?: string, n?: string) =>
+    d
+      ? String.fromCodePoint(Number(d))
+      : h
+        ? String.fromCodePoint(parseInt(h, 16))
+        : ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'", nbsp: '\u00a0' } as Record<string, string>)[n!]!,
+  );
 
 function modelLabels(g: WorkflowGraph): string[] {
   const box = (b: GraphBox): string[][] => [[...b.lines], ...b.boxes.flatMap(box), ...b.agents.map((a) => [a.name, ...a.warnings])];
   return [...g.boxes.flatMap(box), ...g.flows.map((f) => [...f.lines])].map((l) => l.join('\n')).sort();
 }
 
-const ELEMENTS = new Set(['svg', 'style', 'g', 'marker', 'path', 'polygon', 'circle', 'rect', 'foreignobject', 'div', 'span', 'p', 'br', 'defs', 'filter', 'fedropshadow', 'line', 'text', 'tspan']);
+const ELEMENTS = new Set([
+  'svg',
+  'style',
+  'g',
+  'marker',
+  'path',
+  'polygon',
+  'circle',
+  'rect',
+  'foreignobject',
+  'div',
+  'span',
+  'p',
+  'br',
+  'defs',
+  'filter',
+  'fedropshadow',
+  'line',
+  'text',
+  'tspan',
+]);
 
 test('Mermaid parses and renders every diagram, shows exactly the model text, and makes no markup of it', async () => {
   const rendered = await renderInBrowser([...graphs.map(([name, g]): [string, string] => [name, toMermaid(g)]), ['broken', BROKEN]]);
-  assert.equal(rendered.map((r) => r.name), [...graphs.map(([n]) => n), 'broken']);
+  assert.equal(
+    rendered.map((r) => r.name),
+    [...graphs.map(([n]) => n), 'broken'],
+  );
   // The harness can tell a diagram Mermaid rejects.
   assert.match(rendered.at(-1)!.error ?? '', /Parse error/);
   for (const [i, [name, g]] of graphs.entries()) {
     const { svg, error } = rendered[i]!;
     assert.is(error, undefined, `${name}: ${error}`);
     const elements = new Set([...svg!.matchAll(/<([a-zA-Z][\w:-]*)/g)].map((m) => m[1]!.toLowerCase()));
-    assert.equal([...elements].filter((e) => !ELEMENTS.has(e)), [], `${name}: unexpected elements`);
-    const labels = [...svg!.matchAll(/<p>([\s\S]*?)<\/p>/g)].map((m) => m[1]!.split(/<br ?\/?>/).map(decodeHtml).join('\n'));
+    assert.equal(
+      [...elements].filter((e) => !ELEMENTS.has(e)),
+      [],
+      `${name}: unexpected elements`,
+    );
+    const labels = [...svg!.matchAll(/<p>([\s\S]*?)<\/p>/g)].map((m) =>
+      m[1]!
+        .split(/<br ?\/?>/)
+        .map(decodeHtml)
+        .join('\n'),
+    );
     assert.equal(labels.sort(), modelLabels(g), `${name}: the labels Mermaid shows`);
   }
 });

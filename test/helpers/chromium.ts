@@ -8,8 +8,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /** The DOM of `url` once loaded (and, with `settleMs`, after its scripts ran that long in virtual time), as chromium serializes it. */
@@ -19,7 +25,7 @@ export function dumpDom(url: string, extra: readonly string[] = [], settleMs?: n
   return new Promise((resolve, reject) => {
     execFile('chromium', args, { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       rmSync(profile, { recursive: true, force: true });
-      if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') reject(new Error('chromium is not installed: apt-get install chromium (Debian\'s package)'));
+      if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') reject(new Error("chromium is not installed: apt-get install chromium (Debian's package)"));
       else if (err) reject(new Error(`chromium failed: ${err.message}\n${stderr}`));
       else resolve(stdout);
     });
