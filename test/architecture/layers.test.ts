@@ -26,6 +26,7 @@ const LAYERS = [
   'workflow',
   'policy',
   'manifests',
+  'graph',
   'generate',
   'bundle',
   'git',
