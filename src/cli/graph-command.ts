@@ -4,8 +4,9 @@ import path from 'node:path';
 import { GRAPH_FORMATS, pictures, renderGraph, type GraphFormat } from '../graph/index.js';
 import { parseInstant } from '../workflow/index.js';
 import { help, parse, type Command } from './commands.js';
-import { EXIT, OperationalError, readInputs, repositoryRoot, UsageError, workflowFiles, type Io } from './io.js';
-import { checkInputs, plural, printDiagnostics } from './workflows.js';
+import { OperationalError, printDiagnostics, UsageError } from './errors.js';
+import { EXIT, readInputs, repositoryRoot, workflowFiles, type Io } from './io.js';
+import { checkInputs, plural } from './workflows.js';
 
 /** Where the documentation's pictures live, relative to the repository root. */
 export const PICTURES_DIR = 'docs/pictures';
@@ -60,7 +61,7 @@ Exit codes: 0 drawn (or up to date), 1 the spec has errors or pictures are stale
       at = { text: values.at, ns: parsed.ns };
     }
     const checked = checkInputs(await readInputs([path.resolve(io.cwd, positionals[0]!)], io.cwd));
-    printDiagnostics(checked.diagnostics, io.stderr);
+    printDiagnostics(io.stderr, 'graph', checked.diagnostics);
     const workflow = checked.workflows[0];
     if (checked.errors > 0 || !workflow) return EXIT.invalid;
     const text = await renderGraph(workflow, format, at ? { at } : {});
@@ -81,7 +82,7 @@ function formatOf(given: string | undefined, output: string | undefined): GraphF
 async function writePictures(io: Io, check: boolean): Promise<number> {
   const root = repositoryRoot(io.cwd);
   const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows')), io.cwd));
-  printDiagnostics(checked.diagnostics, io.stderr);
+  printDiagnostics(io.stderr, 'graph', checked.diagnostics);
   if (checked.errors > 0) {
     io.stdout.write(`${plural(checked.errors, 'error')}: nothing written\n`);
     return EXIT.invalid;

@@ -3,7 +3,7 @@
  * scanning the arrows tells a time window from an attribute test from an end date without reading.
  * Times are the workflow's local time; the picture's title names the timezone once.
  */
-import type { AttributeTest, Condition, Day, Flow } from '../workflow/index.js';
+import { attributeTest, type AttributeTest, type Condition, type Day, type Flow } from '../workflow/index.js';
 
 // Symbols with a text presentation that common fonts carry (DejaVu, the system fonts of the big
 // platforms): emoji-only ones (an alarm clock, an hourglass) draw as empty boxes without an emoji font.
@@ -27,7 +27,8 @@ export function alternative(c: Condition): string {
   const parts: string[] = [];
   const time = [c.days ? days(c.days) : undefined, c.hours ? `${c.hours.from}–${c.hours.to}` : undefined].filter((p) => p !== undefined);
   if (time.length) parts.push(`${SYMBOLS.clock} ${time.join(' ')}`);
-  if (c.attribute) parts.push(attributeBadge(c.attribute));
+  const test = attributeTest(c);
+  if (test) parts.push(attributeBadge(test));
   return parts.join(' ');
 }
 

@@ -54,7 +54,7 @@ export function hostile(): Workflow {
       to: r(f.to),
       path: `/${paths[i % paths.length]}`,
       ...(f.when
-        ? { when: [{ attribute: { name: HOSTILE[0]!, comparator: 'equals' as const, value: HOSTILE[6]! } }, { hours: { from: '08:00', to: '17:00' } }] }
+        ? { when: [{ attribute: HOSTILE[0]!, equals: HOSTILE[6]! }, { hours: { from: '08:00', to: '17:00' } }] }
         : {}),
     })),
   };

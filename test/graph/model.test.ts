@@ -177,7 +177,7 @@ test('reviewer warnings are drawn on what they are about', () => {
 
 test('a flow whose source never meets its attribute test is drawn as never holding', () => {
   // The validator rejects such a spec; the model must still say what it is if handed one.
-  const flow = { ...movie.flows[3]!, when: [{ attribute: { name: 'tenure', comparator: 'greaterThan' as const, value: 100 } }] };
+  const flow = { ...movie.flows[3]!, when: [{ attribute: 'tenure', greaterThan: 100 }] };
   const g = workflowGraph({ ...movie, flows: [flow] });
   assert.equal(arrows(g), ['vfx-2->color never warning']);
   assert.equal(g.flows[0]!.lines, ['POST /api/color', '◆ tenure > 100', '⚠ never holds for vfx-2']);
