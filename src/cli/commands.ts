@@ -117,7 +117,8 @@ export function formatMatrix(workflow: Workflow, m: AccessMatrix, at?: string): 
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) lines.push(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
   lines.push('');
-  lines.push(`Everything else is denied: other methods, other paths, and callers without the mesh identity of ${workflow.trustDomain}.`);
+  const domains = [...new Set(workflow.actors.map((a) => a.cluster.trustDomain))].sort();
+  lines.push(`Everything else is denied: other methods, other paths, and callers without an agent's exact mesh identity, spiffe://<trust domain of its cluster>/ns/${workflow.name}/sa/<agent> (trust domains: ${domains.join(', ')}).`);
   return `${lines.join('\n')}\n`;
 }
 

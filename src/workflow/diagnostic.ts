@@ -30,6 +30,8 @@ export const DiagnosticCodes = {
   reservedPort: 'reserved-port',
   unpinnedImage: 'unpinned-image',
   clusterConflict: 'cluster-conflict',
+  sharedTrustDomain: 'shared-trust-domain',
+  sharedCluster: 'shared-cluster',
   duplicateFlow: 'duplicate-flow',
   conditionAlternativeNeverHolds: 'alternative-never-holds',
   unreachableAgent: 'unreachable-agent',

@@ -46,11 +46,12 @@ test('help for the tool and for each command; usage errors exit 2', async () => 
   assert.match((await custody(['--version'])).stdout, /^custody \d+\.\d+\.\d+\n$/);
 });
 
-test('check accepts the examples with a one-line summary and nothing else', async () => {
+test('check accepts the examples with a one-line summary and the one warning they are meant to raise', async () => {
   const r = await custody(['check']);
   assert.is(r.code, 0, r.stderr);
-  assert.is(r.stdout, 'ok: 2 workflows, 13 agents, 16 flows, 0 warnings\n');
-  assert.is(r.stderr, '');
+  assert.is(r.stdout, 'ok: 2 workflows, 13 agents, 16 flows, 1 warning\n');
+  // The clinical example's lab and statistics contractor share one cluster, knowingly.
+  assert.match(r.stderr, /^workflows\/clinical-trial-analysis\.yaml:\d+:\d+: warning\[shared-cluster\]: [^\n]*actors "lab" and "biostat" share cluster "shared-eu"[^\n]*\n$/);
 });
 
 test('check rejects bad input with FILE:LINE:COL: error[CODE] lines and exit 1', async () => {
@@ -61,11 +62,12 @@ test('check rejects bad input with FILE:LINE:COL: error[CODE] lines and exit 1',
   assert.is(r.code, 1);
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.map((l) => l.replace(/: [^:]*$/, '').split(': ').slice(0, 2).join(': ')), [
+    'workflows/clinical-trial-analysis.yaml:31:24: warning[shared-cluster]',
     'workflows/movie-post-production.yaml:10:13: error[unknown-timezone]',
     'workflows/movie-post-production.yaml:35:26: error[unknown-agent]',
   ]);
-  assert.match(lines[1]!, /did you mean "vfx-1"\?/);
-  assert.is(r.stdout, '2 errors, 0 warnings in 2 files\n');
+  assert.match(lines[2]!, /did you mean "vfx-1"\?/);
+  assert.is(r.stdout, '2 errors, 1 warning in 2 files\n');
 });
 
 test('generate --check passes on the committed tree', async () => {
