@@ -1,7 +1,7 @@
 /** The commands: argument handling and output; the work is done by the core modules. */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { desiredTrees, KeysError, readKeys, staleEntries, writeTree, type KeySet } from '../generate/index.js';
+import { desiredTrees, KeysError, readKeys, rootClusters, staleEntries, writeTree, type KeySet } from '../generate/index.js';
 import { accessMatrix, matrixAt, type AccessMatrix, type MatrixCell } from '../policy/index.js';
 import { parseInstant, type Workflow } from '../workflow/index.js';
 import { displayPath, EXIT, OperationalError, readInputs, repositoryRoot, UsageError, workflowFiles, type Io } from './io.js';
@@ -41,7 +41,7 @@ Exit codes: 0 no errors (warnings allowed), 1 errors in the specs, 2 usage error
     const root = repositoryRoot(io.cwd);
     const files = positionals.length ? positionals.map((f) => path.resolve(io.cwd, f)) : await workflowFiles(path.join(root, 'workflows'));
     if (files.length === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(root, 'workflows')}`);
-    const checked = checkInputs(await readInputs(files, io.cwd));
+    const checked = checkInputs(await readInputs(files, io.cwd), await rootClusters(path.join(root, 'keys')));
     printDiagnostics(checked.diagnostics, io.stderr);
     const agents = checked.workflows.reduce((n, w) => n + w.agents.length, 0);
     const flows = checked.workflows.reduce((n, w) => n + w.flows.length, 0);
@@ -160,7 +160,7 @@ Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 us
     const keysDir = values.keys ? path.resolve(io.cwd, values.keys) : path.join(root, 'keys');
     const out = values.out ? path.resolve(io.cwd, values.out) : root;
     const files = await workflowFiles(dir);
-    const checked = checkInputs(await readInputs(files, io.cwd));
+    const checked = checkInputs(await readInputs(files, io.cwd), await rootClusters(keysDir));
     printDiagnostics(checked.diagnostics, io.stderr);
     if (checked.errors > 0) {
       io.stdout.write(`${plural(checked.errors, 'error')}: nothing written\n`);

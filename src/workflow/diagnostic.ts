@@ -32,6 +32,7 @@ export const DiagnosticCodes = {
   clusterConflict: 'cluster-conflict',
   sharedTrustDomain: 'shared-trust-domain',
   sharedCluster: 'shared-cluster',
+  missingPeerRoot: 'missing-peer-root',
   duplicateFlow: 'duplicate-flow',
   conditionAlternativeNeverHolds: 'alternative-never-holds',
   unreachableAgent: 'unreachable-agent',
