@@ -1,6 +1,7 @@
 /** Loading and checking workflows for a command: validation, then the reviewer's warnings. */
+import { missingPeerRoots, topology } from '../manifests/index.js';
 import { analyseWorkflow } from '../policy/index.js';
-import { compareDiagnostics, fieldName, loadWorkflows, type Diagnostic, type InputFile, type Workflow } from '../workflow/index.js';
+import { compareDiagnostics, DiagnosticCodes, fieldName, loadWorkflows, type Diagnostic, type InputFile, type Workflow } from '../workflow/index.js';
 
 export interface Checked {
   readonly workflows: readonly Workflow[];
@@ -9,9 +10,24 @@ export interface Checked {
   readonly warnings: number;
 }
 
-export function checkInputs(inputs: readonly InputFile[]): Checked {
+/** `roots`: the clusters whose mesh root is committed under keys/roots/ (absent: not checked). */
+export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<string>): Checked {
   const result = loadWorkflows(inputs);
   const diagnostics = [...result.diagnostics];
+  if (roots && result.workflows.length) {
+    const byName = new Map(result.workflows.map((w) => [w.name, w]));
+    for (const gap of missingPeerRoots(topology(result.workflows), roots)) {
+      const workflow = byName.get(gap.workflow)!;
+      const actor = workflow.actors.find((a) => a.cluster.name === gap.cluster)!;
+      const at = ['spec', 'actors', actor.name, 'cluster', 'name'];
+      const pos = result.sources.get(workflow.file)?.position(at) ?? { line: 1, column: 1 };
+      diagnostics.push({
+        severity: 'warning', code: DiagnosticCodes.missingPeerRoot, file: workflow.file, line: pos.line, column: pos.column, field: fieldName(at),
+        message: `no root certificate for cluster "${gap.cluster}" (keys/roots/${gap.cluster}.pem): ${gap.trustedBy.map((c) => `"${c}"`).join(', ')} cannot verify its agents' certificates, so requests between them fail until its organisation publishes the root`,
+        hint: `commit the public root certificate of ${gap.cluster}'s mesh as keys/roots/${gap.cluster}.pem, then generate again`,
+      });
+    }
+  }
   for (const workflow of result.workflows) {
     const source = result.sources.get(workflow.file);
     for (const f of analyseWorkflow(workflow)) {

@@ -24,6 +24,8 @@ export interface RenderInputs {
   readonly activeKeyId: string;
   /** Custody's package version (the bundle server's image tag). */
   readonly version: string;
+  /** The mesh root certificates of `keys/roots/`, by cluster. */
+  readonly roots?: ReadonlyMap<string, { readonly pem: string; readonly fingerprint: string }>;
 }
 
 /** A renderer contributes one tree from all workflows (a cluster tree spans workflows). */

@@ -2,4 +2,4 @@ export { algorithmOf, ecAlgorithm } from './algorithm.js';
 export { KeysError } from './errors.js';
 export { fingerprint } from './fingerprint.js';
 export { generateSigningKey, type KeygenAlgorithm, type SigningKeyPair } from './generate.js';
-export { parseKeyFiles, parseKeys, readKeys, type KeySet, type VerificationKey } from './key-set.js';
+export { parseKeyFiles, parseKeys, parseRoots, readKeys, rootClusters, type KeySet, type RootCertificate, type VerificationKey } from './key-set.js';

@@ -2,8 +2,9 @@
  * The bundle verification keys of the repository (`keys/<key-id>.pem`, public SPKI PEM, committed
  * and reviewed like policy), read at the edge: parsed with node:crypto, which also tells the
  * algorithm from the key itself. The active key is the first by id, unless `keys/active` names one.
+ * Also the mesh root certificates of `keys/roots/`: public trust material reviewed the same way.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isKeyFile, isKeyId, KEY_ID_RULE, KEYS_DIR } from '../contract/index.js';
@@ -24,6 +25,8 @@ export interface KeySet {
   /** Sorted by id. */
   readonly keys: readonly VerificationKey[];
   readonly activeKeyId: string;
+  /** The mesh root certificates of `keys/roots/`, by cluster (absent: none committed). */
+  readonly roots?: ReadonlyMap<string, RootCertificate>;
 }
 
 export function parseKeys(files: ReadonlyMap<string, string>, active: string | undefined, where: string = KEYS_DIR): KeySet {
@@ -59,17 +62,19 @@ export function parseKeys(files: ReadonlyMap<string, string>, active: string | u
 }
 
 /**
- * The key set of a `keys/` folder given as its files by name (`*.pem`, `active`; others are
- * ignored), wherever they were read from: the working tree (`readKeys`) or a commit.
+ * The key set of a `keys/` folder given as its files by name (`*.pem`, `active`, `roots/*`;
+ * others are ignored), wherever they were read from: the working tree (`readKeys`) or a commit.
  */
 export function parseKeyFiles(files: ReadonlyMap<string, string>, where: string = KEYS_DIR): KeySet {
-  const pems = new Map([...files].filter(([name]) => name.endsWith('.pem')));
+  const pems = new Map([...files].filter(([name]) => name.endsWith('.pem') && !name.includes('/')));
+  const roots = new Map([...files].filter(([name]) => name.startsWith('roots/')).map(([name, text]) => [name.slice('roots/'.length), text]));
   let active: string | undefined;
   if (files.has('active')) {
     active = files.get('active')!.trim();
     if (active === '') throw new KeysError(`${where}/active is empty: write the id of the key sidecars should require, or delete the file to use the first key`);
   }
-  return parseKeys(pems, active, where);
+  const set = parseKeys(pems, active, where);
+  return roots.size ? { ...set, roots: parseRoots(roots, `${where}/roots`) } : set;
 }
 
 /** Reads `<dir>/*.pem` and `<dir>/active` (other files, such as a README, are left alone). */
@@ -89,5 +94,83 @@ export async function readKeys(dir: string, where = path.basename(dir)): Promise
     }
     files.set(name, await fs.readFile(path.join(dir, name), 'utf8'));
   }
+  let roots: string[] = [];
+  try {
+    roots = (await fs.readdir(path.join(dir, 'roots'))).filter((n) => n !== 'README.md').sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  for (const name of roots) {
+    const file = path.join(dir, 'roots', name);
+    if (!(await fs.lstat(file)).isFile()) throw new KeysError(`${where}/roots/${name} is not a file: a trusted root must be a file under ${where}/roots/, reviewed where it changes`);
+    files.set(`roots/${name}`, await fs.readFile(file, 'utf8'));
+  }
   return parseKeyFiles(files, where);
+}
+
+/*
+ * The root certificates the organisations publish (`keys/roots/<cluster>.pem`): the certificate
+ * authority of each cluster's mesh, which every peer cluster trusts for that cluster's trust
+ * domain. Refused when a file could leak a secret or would not be trusted by Istio.
+ */
+
+export interface RootCertificate {
+  /** The cluster whose mesh the certificate authority signs for (the file name without `.pem`). */
+  readonly cluster: string;
+  /** The certificates as committed, normalised to PEM blocks separated by newlines. */
+  readonly pem: string;
+  /** SHA-256 of the (first) certificate, colon-separated hex, as `openssl x509 -fingerprint -sha256` prints it. */
+  readonly fingerprint: string;
+  readonly subject: string;
+  /** ISO 8601. */
+  readonly notAfter: string;
+}
+
+const CLUSTER = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const BLOCK = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----/g;
+
+/** `files`: by name relative to `keys/roots/` (`<cluster>.pem`); other names are refused. */
+export function parseRoots(files: ReadonlyMap<string, string>, where = 'keys/roots'): Map<string, RootCertificate> {
+  const out = new Map<string, RootCertificate>();
+  for (const [name, text] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const cluster = name.replace(/\.pem$/, '');
+    if (!name.endsWith('.pem') || !CLUSTER.test(cluster) || cluster.length > 63) {
+      throw new KeysError(`${where}/${name}: a root certificate's file is named after its cluster, <cluster>.pem (a DNS-1123 label); rename it`);
+    }
+    // The private key of a mesh's certificate authority signs every identity of its organisation:
+    // committed, it would let anyone with read access impersonate every agent there.
+    if (/PRIVATE KEY/.test(text)) throw new KeysError(`${where}/${name}: holds a private key; remove it from the repository at once, rotate that certificate authority, and commit only its certificate`);
+    const blocks = text.match(BLOCK) ?? [];
+    const rest = text.replace(BLOCK, '').trim();
+    if (blocks.length === 0 || rest !== '') throw new KeysError(`${where}/${name}: must hold only PEM certificates ("-----BEGIN CERTIFICATE-----"), the root of the cluster's mesh, and nothing else`);
+    const certs = blocks.map((b) => {
+      try {
+        return new X509Certificate(b);
+      } catch (err) {
+        throw new KeysError(`${where}/${name}: cannot read a certificate: ${(err as Error).message}`);
+      }
+    });
+    for (const c of certs) {
+      if (!c.ca) throw new KeysError(`${where}/${name}: ${c.subject.replace(/\n/g, ', ')} is not a certificate authority (basicConstraints CA:TRUE): commit the mesh's root, not a workload's certificate`);
+    }
+    const first = certs[0]!;
+    out.set(cluster, {
+      cluster,
+      pem: `${blocks.map((b) => b.replace(/\r\n/g, '\n')).join('\n')}\n`,
+      fingerprint: first.fingerprint256,
+      subject: first.subject.replace(/\n/g, ', '),
+      notAfter: new Date(first.validTo).toISOString(),
+    });
+  }
+  return out;
+}
+
+/** The clusters with a committed root (`<dir>/roots/<cluster>.pem`), without reading them: for `check`. */
+export async function rootClusters(dir: string): Promise<Set<string>> {
+  try {
+    return new Set((await fs.readdir(path.join(dir, 'roots'))).filter((n) => n.endsWith('.pem')).map((n) => n.slice(0, -'.pem'.length)));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
+    throw err;
+  }
 }

@@ -6,3 +6,4 @@ export { serverConfig } from './system.js';
 export * as names from './constants.js';
 export type { KubeObject } from './objects.js';
 export { toYaml } from './yaml.js';
+export { istiodValues, meshPeers, missingPeerRoots, type MeshPeer, type PeerRoot } from './mesh-config.js';

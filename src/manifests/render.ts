@@ -8,7 +8,9 @@ import type { VerificationKey } from '../keys/index.js';
 import { parsePathPattern, type Workflow } from '../workflow/index.js';
 import { EXT_AUTHZ_HOST, LABEL, SERVER_HOST, SYSTEM_NAMESPACE, WAVE, ANNOTATION } from './constants.js';
 import { agentSidecar, defaultSidecar, denyAll, externalServiceEntry, flowAllow, istioPaths, opaExtAuthz, opaServiceEntry, strictMtls } from './mesh.js';
+import { istiodValues, type PeerRoot } from './mesh-config.js';
 import { namespace } from './namespace.js';
+import { ISTIOD_VALUES_FILE } from './constants.js';
 import { agentPolicy, defaultDeny, infrastructure, type Peer } from './network.js';
 import { meta, workflowLabels, type KubeObject, type Placed } from './objects.js';
 import { application, fluxKustomization, gitRepository, systemProject, workflowProject } from './reconcilers.js';
@@ -25,6 +27,8 @@ export interface ManifestInputs {
   readonly activeKeyId: string;
   /** Custody's version: the bundle server's image tag. */
   readonly version: string;
+  /** The mesh root certificates of `keys/roots/`, by cluster. */
+  readonly roots?: ReadonlyMap<string, PeerRoot>;
 }
 
 /** A folder's `kustomization.yaml`: its files and sub-folders, sorted. */
@@ -85,7 +89,10 @@ export function manifestFiles(workflows: readonly Workflow[], inputs: ManifestIn
 export function renderManifests(workflows: readonly Workflow[], inputs: ManifestInputs): { root: string; files: Map<string, string> } {
   const files = new Map<string, string>();
   for (const [path, value] of manifestFiles(workflows, inputs)) files.set(path, toYaml(value));
-  return { root: GENERATED_DIR, files };
+  // Beside each cluster's tree, not in its kustomization: what the administrator installs first.
+  const topo = topology(workflows);
+  for (const cluster of topo.clusters) files.set(`clusters/${cluster.name}/${ISTIOD_VALUES_FILE}`, istiodValues(topo, cluster, inputs.roots ?? new Map()));
+  return { root: GENERATED_DIR, files: new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
 }
 
 function kustomization(resources: readonly string[]): KustomizationFile {

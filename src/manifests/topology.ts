@@ -8,6 +8,8 @@ import { CLUSTER_DEFAULTS, CLUSTER_SETTINGS, type Agent, type Flow, type Workflo
 import { SERVER_HOST } from './constants.js';
 
 export interface ClusterSettings {
+  /** The SPIFFE trust domain of the cluster's mesh (every loaded workflow gives one, and they agree). */
+  readonly trustDomain: string;
   readonly storageClass: string;
   readonly istioCni: boolean;
   readonly bundleServer: string;
@@ -78,6 +80,7 @@ export function topology(workflows: readonly Workflow[]): Topology {
   const clusters: ClusterPlan[] = [...explicit.keys()].sort().map((name) => {
     const given = explicit.get(name)!;
     const settings: ClusterSettings = {
+      trustDomain: given.trustDomain as string,
       storageClass: (given.storageClass as string | undefined) ?? CLUSTER_DEFAULTS.storageClass,
       istioCni: (given.istioCni as boolean | undefined) ?? CLUSTER_DEFAULTS.istioCni,
       bundleServer: (given.bundleServer as string | undefined) ?? CLUSTER_DEFAULTS.bundleServer,

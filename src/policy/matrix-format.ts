@@ -11,10 +11,12 @@ export function formatMatrix(workflow: Workflow, m: AccessMatrix, at?: string): 
   );
   lines.push('');
   const rows: string[][] = [['FROM', 'TO', ...m.methods, 'ALLOWED']];
+  // Cells by triple, once: a search per cell made printing quadratic in the matrix's size.
+  const byTriple = new Map(m.cells.map((c) => [`${c.from}\n${c.to}\n${c.method}`, c]));
   for (const from of m.agents) {
     for (const to of m.agents) {
       if (from === to) continue;
-      const cells = m.methods.map((method) => m.cells.find((c) => c.from === from && c.to === to && c.method === method)!);
+      const cells = m.methods.map((method) => byTriple.get(`${from}\n${to}\n${method}`)!);
       const allowed = cells.flatMap((c) => c.rules.map((r) => `${c.method} ${r.path}${r.condition ? `: ${r.condition}` : ''}${r.written ? ` [as written: ${r.written}]` : ''}`));
       rows.push([from, to, ...cells.map((c) => (c.decision === 'conditional' ? 'cond' : c.decision)), allowed.join('; ')]);
     }
@@ -22,6 +24,7 @@ export function formatMatrix(workflow: Workflow, m: AccessMatrix, at?: string): 
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) lines.push(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
   lines.push('');
-  lines.push(`Everything else is denied: other methods, other paths, and callers without the mesh identity of ${workflow.trustDomain}.`);
+  const domains = [...new Set(workflow.actors.map((a) => a.cluster.trustDomain))].sort();
+  lines.push(`Everything else is denied: other methods, other paths, and callers without an agent's exact mesh identity, spiffe://<trust domain of its cluster>/ns/${workflow.name}/sa/<agent> (trust domains: ${domains.join(', ')}).`);
   return `${lines.join('\n')}\n`;
 }

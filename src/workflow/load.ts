@@ -63,9 +63,9 @@ export function loadWorkflows(inputs: readonly InputFile[]): LoadResult {
     if (r.workflow && r.source) loaded.push({ workflow: r.workflow, source: r.source });
   }
   const byName = new Map<string, string>();
-  // Per cluster: the first explicit value of each setting and the workflow that gave it, and the
-  // trust domain of the first workflow that uses the cluster (one mesh has one trust domain).
-  const clusters = new Map<string, { settings: Map<ClusterSetting, { value: unknown; workflow: string }>; trustDomain: { value: string; workflow: string } }>();
+  // Per cluster: the first value of each setting and the workflow that gave it. A loaded
+  // workflow's clusters always carry their trust domain (one mesh has one), given or defaulted.
+  const clusters = new Map<string, Map<ClusterSetting, { value: unknown; workflow: string }>>();
   const accepted: Workflow[] = [];
   for (const { workflow, source } of [...loaded].sort((a, b) => (a.workflow.file < b.workflow.file ? -1 : 1))) {
     const prior = byName.get(workflow.name);
@@ -84,33 +84,30 @@ export function loadWorkflows(inputs: readonly InputFile[]): LoadResult {
       diagnostics.push({ severity: 'error', code: DiagnosticCodes.clusterConflict, file: workflow.file, line: pos.line, column: pos.column, field: fieldName(at), message, hint });
       ok = false;
     };
+    const raw = source.value as RawWorkflow;
     const reported = new Set<string>();
     for (const actor of workflow.actors) {
       const name = actor.cluster.name;
-      let known = clusters.get(name);
-      if (!known) {
-        known = { settings: new Map(), trustDomain: { value: workflow.trustDomain, workflow: workflow.name } };
-        clusters.set(name, known);
-      } else if (known.trustDomain.value !== workflow.trustDomain && known.trustDomain.workflow !== workflow.name) {
-        // Reported once: at spec.trustDomain if the workflow gives it, else at each cluster's name.
-        const given = (source.value as RawWorkflow).spec.trustDomain !== undefined;
-        const at = given ? ['spec', 'trustDomain'] : ['spec', 'actors', actor.name, 'cluster', 'name'];
-        if (!reported.has(at.join('.'))) {
-          reported.add(at.join('.'));
-          conflict(at,
-            `cluster "${name}" runs workflow "${known.trustDomain.workflow}" with trust domain ${known.trustDomain.value}, but this workflow's trust domain is ${workflow.trustDomain}`,
-            'the mesh of one cluster has one trust domain: give both workflows the same spec.trustDomain, or use another cluster');
-        }
-      }
+      const known = clusters.get(name) ?? new Map<ClusterSetting, { value: unknown; workflow: string }>();
+      clusters.set(name, known);
       for (const field of CLUSTER_SETTINGS) {
         const value = actor.cluster[field];
         if (value === undefined) continue;
-        const seen = known.settings.get(field);
-        if (!seen) known.settings.set(field, { value, workflow: workflow.name });
+        const seen = known.get(field);
+        if (!seen) known.set(field, { value, workflow: workflow.name });
         else if (seen.value !== value && seen.workflow !== workflow.name) {
-          conflict(['spec', 'actors', actor.name, 'cluster', field],
-            `cluster "${name}" has ${field} ${JSON.stringify(value)} here but ${JSON.stringify(seen.value)} in workflow "${seen.workflow}"`,
-            `a cluster name means one cluster in every workflow: use the same ${field}, or another cluster name`);
+          // A defaulted trust domain is reported where it comes from, once per place.
+          const at = field !== 'trustDomain' || raw.spec.actors[actor.name]?.cluster.trustDomain !== undefined ? ['spec', 'actors', actor.name, 'cluster', field]
+            : raw.spec.trustDomain !== undefined ? ['spec', 'trustDomain'] : ['spec', 'actors', actor.name, 'cluster', 'name'];
+          if (reported.has(at.join('.'))) continue;
+          reported.add(at.join('.'));
+          conflict(at,
+            field === 'trustDomain'
+              ? `cluster "${name}" runs workflow "${seen.workflow}" with trust domain ${String(seen.value)}, but here its trust domain is ${String(value)}`
+              : `cluster "${name}" has ${field} ${JSON.stringify(value)} here but ${JSON.stringify(seen.value)} in workflow "${seen.workflow}"`,
+            field === 'trustDomain'
+              ? 'the mesh of one cluster has one trust domain: give the cluster the same trustDomain in both workflows, or use another cluster'
+              : `a cluster name means one cluster in every workflow: use the same ${field}, or another cluster name`);
         }
       }
     }
@@ -130,7 +127,7 @@ interface RawWorkflow {
     timezone?: string;
     trustDomain?: string;
     actors: Record<string, {
-      cluster: Omit<Cluster, 'name'> & { name: string };
+      cluster: Partial<Omit<Cluster, 'name'>> & { name: string };
       agents: Record<string, { image: string; port?: number; storage?: string; attributes?: Record<string, AttributeValue> }>;
     }>;
     flows: { from: string; to: string; methods: string[]; path: string; when?: Condition[]; notBefore?: string; until?: string }[];
@@ -142,11 +139,19 @@ const byKey = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 
 function build(raw: RawWorkflow, file: string): Workflow {
   const name = raw.metadata.name;
   const trustDomain = raw.spec.trustDomain ?? DEFAULTS.trustDomain;
+  // A cluster's trust domain is the one any of its actors gives (the checker made them agree),
+  // else the workflow's: every agent there gets an identity of that domain.
+  const clusterDomain = new Map<string, string>();
+  for (const actor of Object.values(raw.spec.actors)) {
+    if (actor.cluster.trustDomain !== undefined && !clusterDomain.has(actor.cluster.name)) clusterDomain.set(actor.cluster.name, actor.cluster.trustDomain);
+  }
   const actors: Actor[] = [];
   const agents: Agent[] = [];
   for (const [actorName, actor] of Object.entries(raw.spec.actors)) {
     const cluster: Record<string, unknown> = { name: actor.cluster.name };
     for (const field of CLUSTER_SETTINGS) if (actor.cluster[field] !== undefined) cluster[field] = actor.cluster[field];
+    const domain = clusterDomain.get(actor.cluster.name) ?? trustDomain;
+    cluster.trustDomain = domain;
     actors.push({
       name: actorName,
       cluster: cluster as unknown as Cluster,
@@ -160,7 +165,7 @@ function build(raw: RawWorkflow, file: string): Workflow {
         port: agent.port ?? DEFAULTS.port,
         storage: agent.storage ?? DEFAULTS.storage,
         attributes: sortKeys(agent.attributes ?? {}),
-        principal: spiffeId(trustDomain, name, agentName),
+        principal: spiffeId(domain, name, agentName),
       });
     }
   }

@@ -36,10 +36,16 @@ export interface Cluster {
   readonly tokenIssuer?: string;
   /** Where the bundle server fetches that issuer's public keys (JWKS). */
   readonly tokenJwksUrl?: string;
+  /**
+   * The SPIFFE trust domain of the cluster's mesh: the one the spec gives for the cluster, else the
+   * workflow's `trustDomain`. Always set in a loaded workflow (the loader resolves it), so that
+   * every principal names the organisation whose certificate authority issues it.
+   */
+  readonly trustDomain: string;
 }
 
 /** The per-cluster settings that may be given in the spec, in the order they are documented. */
-export const CLUSTER_SETTINGS = ['server', 'region', 'storageClass', 'istioCni', 'bundleServer', 'repository', 'branch', 'tokenIssuer', 'tokenJwksUrl'] as const;
+export const CLUSTER_SETTINGS = ['server', 'region', 'trustDomain', 'storageClass', 'istioCni', 'bundleServer', 'repository', 'branch', 'tokenIssuer', 'tokenJwksUrl'] as const;
 export type ClusterSetting = (typeof CLUSTER_SETTINGS)[number];
 
 export interface Agent {
@@ -49,7 +55,10 @@ export interface Agent {
   readonly port: number;
   readonly storage: string;
   readonly attributes: Readonly<Record<string, AttributeValue>>;
-  /** `spiffe://<trustDomain>/ns/<workflow>/sa/<agent>`: the identity the mesh gives the agent. */
+  /**
+   * `spiffe://<trust domain of the agent's cluster>/ns/<workflow>/sa/<agent>`: the identity the
+   * mesh of the agent's own organisation gives it, and the only one its policies accept.
+   */
   readonly principal: string;
 }
 
@@ -67,6 +76,7 @@ export interface Workflow {
   readonly file: string;
   readonly owner: string;
   readonly timezone: string;
+  /** The default trust domain of the workflow's clusters that name none. */
   readonly trustDomain: string;
   /** Sorted by name. */
   readonly actors: readonly Actor[];

@@ -6,7 +6,7 @@
  */
 import { DiagnosticCodes, didYouMean, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostic.js';
 import { compareAttribute, COMPARATORS, type AttributeValue } from './condition.js';
-import { CLUSTER_SETTINGS } from './model.js';
+import { CLUSTER_SETTINGS, DEFAULTS } from './model.js';
 import { pathProblem } from './paths.js';
 import { fieldName, type FieldPath, type SourceFile } from './source.js';
 import { isTimezone, parseClock, parseInstant } from './time.js';
@@ -103,6 +103,8 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
     }
   }
 
+  sharedIdentityWarnings(isStr(spec.trustDomain) ? spec.trustDomain : DEFAULTS.trustDomain, actors, report);
+
   if (isStr(spec.owner) && !(spec.owner in actors)) {
     const guess = didYouMean(spec.owner, Object.keys(actors));
     error(DiagnosticCodes.unknownOwner, ['spec', 'owner'], `owner "${spec.owner}" is not one of the actors`,
@@ -161,6 +163,49 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
     }
   });
   return out;
+}
+
+/**
+ * Whoever administers a cluster can create the workflow's namespace and a ServiceAccount of any
+ * name in it, and their mesh's certificate authority then issues that name's identity in the
+ * cluster's trust domain. So two actors on one cluster, or two organisations' clusters with one
+ * trust domain, are not told apart by the policies: warned, since a reviewer may accept it
+ * knowingly (e.g. two teams of one company), but never silently.
+ */
+function sharedIdentityWarnings(
+  defaultDomain: string,
+  actors: Raw,
+  report: (severity: Severity, code: DiagnosticCode, path: FieldPath, message: string, hint?: string) => void,
+): void {
+  const clusterActors = new Map<string, string[]>();
+  const clusterDomain = new Map<string, string>();
+  for (const [actorName, actor] of Object.entries(actors)) {
+    const cluster = isObj(actor) && isObj(actor.cluster) ? actor.cluster : undefined;
+    if (!cluster || !isStr(cluster.name)) continue;
+    clusterActors.set(cluster.name, [...(clusterActors.get(cluster.name) ?? []), actorName]);
+    if (isStr(cluster.trustDomain) && !clusterDomain.has(cluster.name)) clusterDomain.set(cluster.name, cluster.trustDomain);
+  }
+  const domainClusters = new Map<string, string[]>();
+  for (const [cluster, names] of clusterActors) {
+    const domain = clusterDomain.get(cluster) ?? defaultDomain;
+    domainClusters.set(domain, [...(domainClusters.get(domain) ?? []), cluster]);
+    const [first, ...others] = names as [string, ...string[]];
+    for (const other of others) {
+      report('warning', DiagnosticCodes.sharedCluster, ['spec', 'actors', other, 'cluster', 'name'],
+        `actors "${first}" and "${other}" share cluster "${cluster}": its administrator can run a workload as any agent of either actor, and the policies cannot tell which organisation sent a request`,
+        'give each organisation its own cluster, unless both actors trust that cluster\'s administrator');
+    }
+  }
+  for (const [domain, clusters] of domainClusters) {
+    const [first, ...others] = clusters as [string, ...string[]];
+    for (const other of others) {
+      const actor = clusterActors.get(other)![0]!;
+      const given = isObj(actors[actor]) && isObj((actors[actor] as Raw).cluster) && isStr(((actors[actor] as Raw).cluster as Raw).trustDomain);
+      report('warning', DiagnosticCodes.sharedTrustDomain, ['spec', 'actors', actor, 'cluster', given ? 'trustDomain' : 'name'],
+        `clusters "${first}" (actor "${clusterActors.get(first)![0]}") and "${other}" (actor "${actor}") share trust domain ${domain}: the administrator of either cluster can create this workflow's namespace and a ServiceAccount named after an agent of the other, get a valid certificate for it from their own mesh, and be accepted as that agent`,
+        'give each organisation\'s cluster its own trust domain: spec.actors.<actor>.cluster.trustDomain, e.g. mesh.<organisation domain>');
+    }
+  }
 }
 
 /** A digest, or a tag other than `latest`. */

@@ -48,10 +48,15 @@ export function probesFor(workflow: Workflow, to: string, instants: readonly big
           probes.push({ label: `path ${flow.from} -> ${to} ${method} ${path} @${nowNs}`, input: envoyInput(request.principal, method, path), nowNs, expected: decide(workflow, request, nowNs) });
         }
       }
-      // Forged or missing identities: the owner's identity in a header, another trust domain, another namespace.
+      // Forged or missing identities: the owner's identity in a header, another trust domain (an
+      // unknown one, and every other cluster's: what another organisation's administrator can mint
+      // by creating a ServiceAccount of the sender's name), another namespace.
+      const sender = principal.get(flow.from)!;
+      const domains = [...new Set(workflow.actors.map((a) => a.cluster.trustDomain))];
       const forged = [
         undefined,
-        principal.get(flow.from)!.replace(`spiffe://${workflow.trustDomain}/`, 'spiffe://evil.example/'),
+        sender.replace(/^spiffe:\/\/[^/]+\//, 'spiffe://evil.example/'),
+        ...domains.map((d) => sender.replace(/^spiffe:\/\/[^/]+\//, `spiffe://${d}/`)).filter((p) => p !== sender),
         principal.get(flow.from)!.replace(`/ns/${workflow.name}/`, '/ns/other-workflow/'),
         `${principal.get(flow.from)!}/`,
       ];

@@ -41,8 +41,8 @@ test('ext_authz over gRPC: OPA with the Envoy plugin decides from the CheckReque
   const child = spawn(ENVOY_OPA, ['run', '--server', '--addr', `127.0.0.1:${port}`, '--config-file', config, '-b', repoPath('bundles', 'movie-post-production', 'color')], { stdio: 'ignore' });
   const client = new ExtAuthzClient(`127.0.0.1:${grpcPort}`);
   try {
-    const vfx2 = 'spiffe://cluster.local/ns/movie-post-production/sa/vfx-2';
-    const check = (sourcePrincipal: string | undefined, method: string, p: string) => client.check({ ...(sourcePrincipal ? { sourcePrincipal } : {}), destinationPrincipal: 'spiffe://cluster.local/ns/movie-post-production/sa/color', method, path: p });
+    const vfx2 = 'spiffe://mesh.vfx.example/ns/movie-post-production/sa/vfx-2';
+    const check = (sourcePrincipal: string | undefined, method: string, p: string) => client.check({ ...(sourcePrincipal ? { sourcePrincipal } : {}), destinationPrincipal: 'spiffe://mesh.color.example/ns/movie-post-production/sa/color', method, path: p });
     const deadline = Date.now() + 15_000;
     for (;;) {
       try {
@@ -58,7 +58,11 @@ test('ext_authz over gRPC: OPA with the Envoy plugin decides from the CheckReque
     assert.is(await check(vfx2, 'GET', '/api/color'), false);
     assert.is(await check(vfx2, 'POST', '/api/colorx'), false);
     assert.is(await check(undefined, 'POST', '/api/color'), false, 'no peer identity (plaintext)');
-    assert.is(await check('spiffe://cluster.local/ns/movie-post-production/sa/vfx-1', 'POST', '/api/color'), false);
+    assert.is(await check('spiffe://mesh.vfx.example/ns/movie-post-production/sa/vfx-1', 'POST', '/api/color'), false);
+    // What the colour house's own administrator could mint (namespace and ServiceAccount "vfx-2"
+    // in their cluster), and the old shared default domain: neither is the visual-effects house's agent.
+    assert.is(await check('spiffe://mesh.color.example/ns/movie-post-production/sa/vfx-2', 'POST', '/api/color'), false, 'vfx-2 minted in the receiver\'s trust domain');
+    assert.is(await check('spiffe://cluster.local/ns/movie-post-production/sa/vfx-2', 'POST', '/api/color'), false, 'vfx-2 in the default trust domain');
   } finally {
     client.close();
     child.kill('SIGTERM');
@@ -90,7 +94,7 @@ test('verify fails with a readable table when a flow is edited in bundles/ by ha
   const data = path.join(repo, 'bundles', 'movie-post-production', 'hdr', 'data.json');
   // Someone gives owner a flow to hdr without changing the spec: the server signs what Git holds.
   const edited = JSON.parse(readFileSync(data, 'utf8')) as { custody: { agent: { sources: Record<string, unknown> } } };
-  edited.custody.agent.sources['spiffe://cluster.local/ns/movie-post-production/sa/owner'] = { agent: 'owner', attributes: {}, flows: [{ methods: ['GET'], path: '/api/hdr' }] };
+  edited.custody.agent.sources['spiffe://mesh.studio.example/ns/movie-post-production/sa/owner'] = { agent: 'owner', attributes: {}, flows: [{ methods: ['GET'], path: '/api/hdr' }] };
   writeFileSync(data, JSON.stringify(edited, null, 2));
   commitAll(repo, 'hand edit');
   const r = await custody(['verify', '--workflow', 'movie-post-production'], repo);

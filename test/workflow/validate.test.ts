@@ -18,7 +18,7 @@ spec:
       agents:
         owner: { image: registry.example/owner:1.0 }
     vfx:
-      cluster: { name: vfx-central }
+      cluster: { name: vfx-central, trustDomain: vfx.example }
       agents:
         vfx-1: { image: registry.example/vfx:2.0, attributes: { tenure: 3, team: comp } }
         vfx-2: { image: registry.example/vfx:2.0 }
@@ -93,8 +93,8 @@ const rows: { name: string; text: string; code: string; line: number; column: nu
   { name: 'bundle server not an http(s) URL', text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, bundleServer: "ftp://bundles.example" }']]), code: DiagnosticCodes.invalidValue, line: 10, column: 54, field: 'spec.actors.studio.cluster.bundleServer' },
   { name: 'repository not an https or ssh URL', text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, repository: "git@github.com:o/r.git" }']]), code: DiagnosticCodes.invalidValue, line: 10, column: 52, field: 'spec.actors.studio.cluster.repository' },
   { name: 'token issuer without its key set', text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, tokenIssuer: "https://issuer.example" }']]), code: DiagnosticCodes.missingField, line: 10, column: 7, field: 'spec.actors.studio.cluster' },
-  { name: 'cluster settings that disagree', text: edit([['cluster: { name: vfx-central }', 'cluster: { name: studio-central, storageClass: b }'], ['cluster: { name: studio-central }', 'cluster: { name: studio-central, storageClass: a }']]), code: DiagnosticCodes.clusterConflict, line: 14, column: 54, field: 'spec.actors.vfx.cluster.storageClass' },
-  { name: 'cluster described two ways', text: edit([['cluster: { name: vfx-central }', 'cluster: { name: studio-central, region: eu }'], ['cluster: { name: studio-central }', 'cluster: { name: studio-central, region: us }']]), code: DiagnosticCodes.clusterConflict, line: 14, column: 48, field: 'spec.actors.vfx.cluster.region' },
+  { name: 'cluster settings that disagree', text: edit([['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: studio-central, storageClass: b }'], ['cluster: { name: studio-central }', 'cluster: { name: studio-central, storageClass: a }']]), code: DiagnosticCodes.clusterConflict, line: 14, column: 54, field: 'spec.actors.vfx.cluster.storageClass' },
+  { name: 'cluster described two ways', text: edit([['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: studio-central, region: eu }'], ['cluster: { name: studio-central }', 'cluster: { name: studio-central, region: us }']]), code: DiagnosticCodes.clusterConflict, line: 14, column: 48, field: 'spec.actors.vfx.cluster.region' },
 ];
 
 for (const row of rows) {
@@ -165,9 +165,44 @@ test('defaults and normalisation of the checked model', () => {
   assert.equal(w.agents.map((a) => [a.name, a.actor, a.port, a.storage]), [
     ['owner', 'studio', 8080, '1Gi'], ['vfx-1', 'vfx', 8080, '1Gi'], ['vfx-2', 'vfx', 8080, '1Gi'],
   ]);
-  assert.is(w.agents[1]!.principal, 'spiffe://cluster.local/ns/demo/sa/vfx-1');
+  assert.is(w.agents[0]!.principal, 'spiffe://cluster.local/ns/demo/sa/owner', 'a cluster without a trust domain takes the workflow\'s default');
+  assert.is(w.agents[1]!.principal, 'spiffe://vfx.example/ns/demo/sa/vfx-1', 'an agent is named in its own cluster\'s trust domain');
   assert.equal(w.flows[0]!.methods, ['POST', 'PUT']);
-  assert.equal(w.actors[0]!.cluster, { name: 'studio-central' }, 'only the settings given are in the model; defaults are the renderer\'s');
+  assert.equal(w.actors[0]!.cluster, { name: 'studio-central', trustDomain: 'cluster.local' }, 'only the settings given, and the resolved trust domain, are in the model; other defaults are the renderer\'s');
+  assert.equal(w.actors[1]!.cluster, { name: 'vfx-central', trustDomain: 'vfx.example' });
+});
+
+test('clusters of different actors sharing a trust domain, or one cluster, are warned about in words', () => {
+  const shared = loadOne(edit([['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: vfx-central }']]));
+  assert.is(shared.workflows.length, 1, 'a warning: the workflow is still accepted');
+  assert.equal(shared.diagnostics.map((d) => [d.severity, d.code, d.field, d.line]), [['warning', DiagnosticCodes.sharedTrustDomain, 'spec.actors.vfx.cluster.name', 14]]);
+  const [d] = shared.diagnostics;
+  assert.match(d!.message, /clusters "studio-central" \(actor "studio"\) and "vfx-central" \(actor "vfx"\) share trust domain cluster\.local/);
+  assert.match(d!.message, /administrator of either cluster can create this workflow's namespace and a ServiceAccount named after an agent of the other/);
+  assert.match(d!.hint ?? '', /cluster\.trustDomain/);
+  const explicit = loadOne(edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, trustDomain: vfx.example }']]));
+  assert.equal(explicit.diagnostics.map((d) => [d.code, d.field]), [[DiagnosticCodes.sharedTrustDomain, 'spec.actors.vfx.cluster.trustDomain']]);
+
+  const oneCluster = loadOne(edit([['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: studio-central }']]));
+  assert.equal(oneCluster.diagnostics.map((d) => [d.severity, d.code, d.field]), [['warning', DiagnosticCodes.sharedCluster, 'spec.actors.vfx.cluster.name']],
+    'two actors on one cluster share its trust domain too, but that is said once, as the shared cluster');
+  assert.match(oneCluster.diagnostics[0]!.message, /actors "studio" and "vfx" share cluster "studio-central": its administrator can run a workload as any agent of either actor/);
+  const w = oneCluster.workflows[0]!;
+  assert.equal(w.agents.map((a) => a.principal), ['spiffe://cluster.local/ns/demo/sa/owner', 'spiffe://cluster.local/ns/demo/sa/vfx-1', 'spiffe://cluster.local/ns/demo/sa/vfx-2']);
+});
+
+test('a trust domain given for a cluster by one of its actors holds for all of them; two different ones conflict', () => {
+  const one = loadOne(edit([['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: studio-central }'], ['cluster: { name: studio-central }', 'cluster: { name: studio-central, trustDomain: studio.example }']]));
+  assert.equal(one.workflows[0]!.agents.map((a) => a.principal), ['spiffe://studio.example/ns/demo/sa/owner', 'spiffe://studio.example/ns/demo/sa/vfx-1', 'spiffe://studio.example/ns/demo/sa/vfx-2']);
+  const two = loadOne(edit([['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: studio-central, trustDomain: vfx.example }'], ['cluster: { name: studio-central }', 'cluster: { name: studio-central, trustDomain: studio.example }']]));
+  assert.is(two.workflows.length, 0);
+  assert.equal(two.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.field]), [[DiagnosticCodes.clusterConflict, 'spec.actors.vfx.cluster.trustDomain']]);
+});
+
+test('a cluster trust domain that is not a DNS name is rejected', () => {
+  const r = loadOne(edit([['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: vfx-central, trustDomain: "Vfx.Example/x" }']]));
+  assert.is(r.workflows.length, 0);
+  assert.equal(r.diagnostics.map((d) => [d.code, d.field]), [[DiagnosticCodes.invalidValue, 'spec.actors.vfx.cluster.trustDomain']]);
 });
 
 test.run();
