@@ -46,6 +46,8 @@ export interface ServerConfig {
   readonly tokensFile?: string;
   /** GitHub push webhook secret, from the environment only. */
   readonly webhookSecret?: string;
+  /** Raw webhook bodies above this are refused (GitHub's push payloads are far smaller; polling covers a refused one). */
+  readonly webhookMaxBodyBytes: number;
   readonly decisionLogFile: string;
   /** The decision log file is rotated (one previous file kept) past this size. */
   readonly decisionLogMaxBytes: number;
@@ -63,6 +65,7 @@ const DEFAULTS = {
   decisionLogMaxBytes: 64 * 1024 * 1024,
   longPollMaxSeconds: 120,
   maxBodyBytes: 8 * 1024 * 1024,
+  webhookMaxBodyBytes: 1024 * 1024,
 } as const;
 
 const KEY_ID = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -96,7 +99,7 @@ export function loadConfig(options: { file?: string; env: NodeJS.ProcessEnv; cwd
 }
 
 function validate(c: Record<string, unknown>, base: string): ServerConfig {
-  const known = new Set(['host', 'port', 'repository', 'branch', 'pollSeconds', 'cacheDir', 'signingKeys', 'activeKeyId', 'tokenAudience', 'clusters', 'tokensFile', 'webhookSecret', 'decisionLogFile', 'decisionLogMaxBytes', 'longPollMaxSeconds', 'maxBodyBytes']);
+  const known = new Set(['host', 'port', 'repository', 'branch', 'pollSeconds', 'cacheDir', 'signingKeys', 'activeKeyId', 'tokenAudience', 'clusters', 'tokensFile', 'webhookSecret', 'webhookMaxBodyBytes', 'decisionLogFile', 'decisionLogMaxBytes', 'longPollMaxSeconds', 'maxBodyBytes']);
   for (const k of Object.keys(c)) if (!known.has(k)) throw new ConfigError(`unknown setting "${k}"`);
   const str = (k: string, v: unknown = c[k]): string => {
     if (typeof v !== 'string' || v === '') throw new ConfigError(`${k} must be a non-empty string`);
@@ -143,6 +146,7 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
     clusters,
     ...(c.tokensFile !== undefined ? { tokensFile: file('tokensFile', c.tokensFile) } : {}),
     ...(c.webhookSecret !== undefined ? { webhookSecret: str('webhookSecret') } : {}),
+    webhookMaxBodyBytes: num('webhookMaxBodyBytes', 1024, 2 ** 30, DEFAULTS.webhookMaxBodyBytes),
     decisionLogFile: c.decisionLogFile === undefined ? path.resolve(base, '.custody', 'decisions.jsonl') : file('decisionLogFile', c.decisionLogFile),
     decisionLogMaxBytes: num('decisionLogMaxBytes', 1024, 2 ** 40, DEFAULTS.decisionLogMaxBytes),
     longPollMaxSeconds: num('longPollMaxSeconds', 1, 3600, DEFAULTS.longPollMaxSeconds),

@@ -4,7 +4,9 @@ export const ServerErrors = {
   forbidden: { status: 403, message: 'these credentials do not allow this' },
   notFound: { status: 404, message: 'no such resource' },
   badRequest: { status: 400, message: 'the request is not valid' },
+  conflict: { status: 409, message: 'already received' },
   tooLarge: { status: 413, message: 'the request body is too large' },
+  unsupportedMediaType: { status: 415, message: 'this content encoding or character set is not accepted' },
   unavailable: { status: 503, message: 'not ready' },
 } as const;
 

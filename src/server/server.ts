@@ -2,7 +2,6 @@
  * The bundle server: the bundle hot path on node:http, and express for everything else (status,
  * decision logs, the rollout view, the GitHub webhook, health and metrics).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +15,9 @@ import { ConfigError, ServerError } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { Observations } from './observe.js';
 import { rolloutView } from './rollout.js';
+import { RateLimitedLog } from './server-log.js';
 import { GitSource } from './source.js';
+import { createWebhook } from './webhook.js';
 
 export interface Logger {
   info(message: string): void;
@@ -44,6 +45,7 @@ export function loadSigners(config: ServerConfig): Signer[] {
 
 export async function startServer(config: ServerConfig, options: { logger: Logger; env?: NodeJS.ProcessEnv; auth?: Authenticator }): Promise<RunningServer> {
   const { logger } = options;
+  const refusals = new RateLimitedLog((m) => logger.info(m));
   const signers = loadSigners(config);
   // Allowed, so that a freshly generated deployment starts and reports ready: it fails closed,
   // refusing every sidecar (401), until a cluster's token issuer or a tokens file is configured.
@@ -141,17 +143,13 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   app.post('/api/refresh', count('refresh'), requireIdentity('admin'), async (_req, res) => {
     res.json({ rebuilt: await refresh() });
   });
-  app.post('/hooks/github', count('github'), express.raw({ type: () => true, limit: config.maxBodyBytes }), (req, res, next) => {
+  // No body parser: the webhook reads its body itself, after what the headers can refuse.
+  const webhook = createWebhook({ secret: config.webhookSecret, maxBodyBytes: config.webhookMaxBodyBytes, branch: () => source.describe().branch, onPush: () => void refresh() });
+  app.post('/hooks/github', count('github'), async (req, res, next) => {
     try {
-      if (!config.webhookSecret) throw new ServerError('notFound', 'no webhook secret is configured');
-      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const expected = `sha256=${createHmac('sha256', config.webhookSecret).update(body).digest('hex')}`;
-      const given = String(req.headers['x-hub-signature-256'] ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) throw new ServerError('unauthenticated', 'bad webhook signature');
-      const event = String(req.headers['x-github-event'] ?? '');
-      if (event === 'push') void refresh();
-      res.status(202).json({ event });
+      res.status(202).json(await webhook(req));
     } catch (err) {
+      if (err instanceof ServerError) refusals.note(`webhook refused (${err.status}): ${err.message}`);
       next(err);
     }
   });
@@ -159,6 +157,8 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err instanceof ServerError ? err : bodyError(err);
     if (e.status === 401) res.setHeader('www-authenticate', 'Bearer');
+    // A refused caller keeps no connection, and an unread body is never read.
+    if (e.status >= 400 && e.status < 500) res.setHeader('connection', 'close');
     res.status(e.status).json({ code: e.code, message: e.message });
   });
 
