@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticator } from './auth.js';
 import type { Catalog, ServedBundle } from './catalog.js';
+import { closeAfter, type ConnectionBudget } from './connections.js';
 import { ServerError } from './errors.js';
 import type { Metrics } from './metrics.js';
 
@@ -34,8 +35,8 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   return ifNoneMatch.split(',').some((t) => t.trim() === '*' || weak(t) === weak(etag));
 }
 
-export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator; metrics: Metrics; activeKeyId: string; longPollMaxSeconds: number }) {
-  const { catalog, auth, metrics } = deps;
+export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator; metrics: Metrics; connections: ConnectionBudget; activeKeyId: string; longPollMaxSeconds: number }) {
+  const { catalog, auth, metrics, connections } = deps;
   const outcomes = new Map<string, { inc(): void }>();
   const count = (outcome: string) => {
     let c = outcomes.get(outcome);
@@ -47,7 +48,7 @@ export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator;
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const m = BUNDLE_PATH.exec(q < 0 ? raw : raw.slice(0, q));
-    if (!m) return fail(res, new ServerError('notFound', 'bundles are at /bundles/<workflow>/<agent>.tar.gz'), '404');
+    if (!m) return fail(req, res, new ServerError('notFound', 'bundles are at /bundles/<workflow>/<agent>.tar.gz'), '404');
     const [, workflow, agent] = m as unknown as [string, string, string];
     let identity;
     try {
@@ -55,23 +56,25 @@ export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator;
       const checked = auth.authenticate(req.headers.authorization);
       identity = checked instanceof Promise ? await checked : checked;
     } catch (err) {
-      return fail(res, err, '401');
+      return fail(req, res, err, '401');
     }
     // An agent gets only its own bundle: least privilege across the owner's workflow.
     if (identity.kind !== 'agent' || identity.workflow !== workflow || identity.agent !== agent) {
-      return fail(res, new ServerError('forbidden', 'a sidecar may fetch only its own agent\'s bundle'), '403');
+      return fail(req, res, new ServerError('forbidden', 'a sidecar may fetch only its own agent\'s bundle'), '403');
     }
     const entry = catalog.get(workflow, agent);
-    if (!entry) return fail(res, new ServerError('notFound', `no bundle for ${workflow}/${agent} at the branch head`), '404');
+    if (!entry) return fail(req, res, new ServerError('notFound', `no bundle for ${workflow}/${agent} at the branch head`), '404');
     if (entry.cluster !== undefined && identity.cluster !== undefined && entry.cluster !== identity.cluster) {
-      return fail(res, new ServerError('forbidden', `${workflow}/${agent} runs in cluster ${entry.cluster}, not in the token's cluster`), '403');
+      return fail(req, res, new ServerError('forbidden', `${workflow}/${agent} runs in cluster ${entry.cluster}, not in the token's cluster`), '403');
     }
     const keyId = headerValue(req.headers[KEY_ID_HEADER]) ?? deps.activeKeyId;
     const current = (): ServedBundle | undefined => catalog.get(workflow, agent)?.bundles.get(keyId);
     if (!current()) {
-      if (entry.bundles.size === 0) return fail(res, new ServerError('unavailable', 'the bundle has not built yet; see the rollout view'), '503');
-      return fail(res, new ServerError('badRequest', `this server does not sign with key "${keyId}"`), '400');
+      connections.trust(req.socket);
+      if (entry.bundles.size === 0) return fail(req, res, new ServerError('unavailable', 'the bundle has not built yet; see the rollout view'), '503');
+      return fail(req, res, new ServerError('badRequest', `this server does not sign with key "${keyId}"`), '400');
     }
+    connections.trust(req.socket);
     const wait = preferredWait(headerValue(req.headers.prefer));
     const contentType = wait !== undefined ? LONG_POLL_CONTENT_TYPE : 'application/gzip';
     const ifNoneMatch = headerValue(req.headers['if-none-match']);
@@ -118,11 +121,13 @@ export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator;
     res.end();
   }
 
-  function fail(res: ServerResponse, err: unknown, outcome: string) {
+  function fail(req: IncomingMessage, res: ServerResponse, err: unknown, outcome: string) {
     const e = err instanceof ServerError ? err : new ServerError('unavailable', 'internal error');
     count(String(e.status) || outcome);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (e.status === 401) headers['www-authenticate'] = 'Bearer';
+    // A refused caller keeps no connection (nor its place in the budget of connections).
+    if (e.status >= 400 && e.status < 500) closeAfter(req, res);
     res.writeHead(e.status, headers);
     res.end(JSON.stringify({ code: e.code, message: e.message }));
   }

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { descriptorLimit, RESERVED_DESCRIPTORS } from './connections.js';
 import { ConfigError } from './errors.js';
 
 export interface SigningKeyConfig {
@@ -55,6 +56,10 @@ export interface ServerConfig {
   readonly longPollMaxSeconds: number;
   /** Bodies of /status and /logs (decompressed) above this are refused. */
   readonly maxBodyBytes: number;
+  /** All open connections; beyond it new ones are dropped. Default: the descriptor limit less a reserve. */
+  readonly maxConnections: number;
+  /** Connections whose caller has not authenticated yet; the oldest is closed to admit a new one. */
+  readonly maxUnauthenticatedConnections: number;
 }
 
 const DEFAULTS = {
@@ -99,7 +104,7 @@ export function loadConfig(options: { file?: string; env: NodeJS.ProcessEnv; cwd
 }
 
 function validate(c: Record<string, unknown>, base: string): ServerConfig {
-  const known = new Set(['host', 'port', 'repository', 'branch', 'pollSeconds', 'cacheDir', 'signingKeys', 'activeKeyId', 'tokenAudience', 'clusters', 'tokensFile', 'webhookSecret', 'webhookMaxBodyBytes', 'decisionLogFile', 'decisionLogMaxBytes', 'longPollMaxSeconds', 'maxBodyBytes']);
+  const known = new Set(['host', 'port', 'repository', 'branch', 'pollSeconds', 'cacheDir', 'signingKeys', 'activeKeyId', 'tokenAudience', 'clusters', 'tokensFile', 'webhookSecret', 'webhookMaxBodyBytes', 'decisionLogFile', 'decisionLogMaxBytes', 'longPollMaxSeconds', 'maxBodyBytes', 'maxConnections', 'maxUnauthenticatedConnections']);
   for (const k of Object.keys(c)) if (!known.has(k)) throw new ConfigError(`unknown setting "${k}"`);
   const str = (k: string, v: unknown = c[k]): string => {
     if (typeof v !== 'string' || v === '') throw new ConfigError(`${k} must be a non-empty string`);
@@ -133,6 +138,9 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
     if ((entry.jwksFile === undefined) === (entry.jwksUrl === undefined)) throw new ConfigError(`clusters[${i}]: give exactly one of jwksFile and jwksUrl`);
     return entry;
   });
+  const maxConnections = num('maxConnections', 16, 10_000_000, Math.max(64, (descriptorLimit() ?? 1024) - RESERVED_DESCRIPTORS));
+  const maxUnauthenticatedConnections = num('maxUnauthenticatedConnections', 1, 10_000_000, Math.min(1024, Math.floor(maxConnections / 4)));
+  if (maxUnauthenticatedConnections >= maxConnections) throw new ConfigError('maxUnauthenticatedConnections must be below maxConnections: the rest is kept for authenticated sidecars');
   return {
     host: c.host === undefined ? DEFAULTS.host : str('host'),
     port: num('port', 0, 65535, DEFAULTS.port),
@@ -151,5 +159,7 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
     decisionLogMaxBytes: num('decisionLogMaxBytes', 1024, 2 ** 40, DEFAULTS.decisionLogMaxBytes),
     longPollMaxSeconds: num('longPollMaxSeconds', 1, 3600, DEFAULTS.longPollMaxSeconds),
     maxBodyBytes: num('maxBodyBytes', 1024, 2 ** 30, DEFAULTS.maxBodyBytes),
+    maxConnections,
+    maxUnauthenticatedConnections,
   };
 }

@@ -1,7 +1,7 @@
 /** Prometheus metrics (prom-client), in a registry of the server's own. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export function createMetrics(waiting: () => number) {
+export function createMetrics(waiting: () => number, connections: () => { open: number; unauthenticated: number }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return {
@@ -20,6 +20,23 @@ export function createMetrics(waiting: () => number) {
       registers: [registry],
     }),
     waitingPolls: new Gauge({ name: 'custody_long_polls_waiting', help: 'Long polls held open now.', registers: [registry], collect() { this.set(waiting()); } }),
+    connections: new Gauge({
+      name: 'custody_connections',
+      help: 'Open connections, by whether a request on them has authenticated.',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect() {
+        const c = connections();
+        this.set({ state: 'authenticated' }, c.open - c.unauthenticated);
+        this.set({ state: 'unauthenticated' }, c.unauthenticated);
+      },
+    }),
+    connectionsShed: new Counter({
+      name: 'custody_connections_shed_total',
+      help: 'Connections closed or dropped to keep a bound: the oldest unauthenticated one for a new one, or a new one beyond maxConnections.',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
   };
 }
 

@@ -11,6 +11,7 @@ import { createAuthenticator, readStaticTokens, type Authenticator, type Identit
 import { createBundleRoute, isBundleRequest } from './bundles-route.js';
 import { Catalog } from './catalog.js';
 import type { ServerConfig } from './config.js';
+import { closeAfter, ConnectionBudget } from './connections.js';
 import { ConfigError, ServerError } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { Observations } from './observe.js';
@@ -30,6 +31,8 @@ export interface RunningServer {
   readonly observations: Observations;
   /** Reads the branch head now (as a webhook does). */
   refresh(): Promise<string[]>;
+  /** Connections open on the server side now, as node:http counts them. */
+  openConnections(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -62,10 +65,12 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     ...(options.env?.CUSTODY_GIT_TOKEN ? { token: options.env.CUSTODY_GIT_TOKEN } : {}),
   });
   let catalog!: Catalog;
-  const metrics = createMetrics(() => catalog.waiting());
+  let connections!: ConnectionBudget;
+  const metrics = createMetrics(() => catalog.waiting(), () => connections.counts());
+  connections = new ConnectionBudget(config.maxUnauthenticatedConnections, () => metrics.connectionsShed.inc({ reason: 'unauthenticated budget' }));
   catalog = new Catalog(source, signers, metrics.buildSeconds);
   const observations = new Observations(config.decisionLogFile, config.decisionLogMaxBytes);
-  const serveBundle = createBundleRoute({ catalog, auth, metrics, activeKeyId: config.activeKeyId, longPollMaxSeconds: config.longPollMaxSeconds });
+  const serveBundle = createBundleRoute({ catalog, auth, metrics, connections, activeKeyId: config.activeKeyId, longPollMaxSeconds: config.longPollMaxSeconds });
 
   let refreshing: Promise<string[]> | undefined;
   let again = false;
@@ -101,6 +106,8 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
       const identity = await auth.authenticate(req.headers.authorization);
       if (identity.kind !== kind) throw new ServerError('forbidden');
       res.locals.identity = identity;
+      connections.trust(req.socket);
+      res.removeHeader('connection');
       next();
     } catch (err) {
       next(err);
@@ -154,32 +161,42 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     }
   });
   app.use((_req, _res, next) => next(new ServerError('notFound')));
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = err instanceof ServerError ? err : bodyError(err);
     if (e.status === 401) res.setHeader('www-authenticate', 'Bearer');
     // A refused caller keeps no connection, and an unread body is never read.
-    if (e.status >= 400 && e.status < 500) res.setHeader('connection', 'close');
+    if (e.status >= 400 && e.status < 500) closeAfter(req, res);
     res.status(e.status).json({ code: e.code, message: e.message });
   });
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({
+    // Slow clients cannot pin connections: the headers must arrive within 10 s and the whole
+    // request within 30 s. node:http checks these only every connectionsCheckingInterval
+    // (30 s by default, which let idle connections live 20 to 40 s): checked every second.
+    headersTimeout: 10_000,
+    requestTimeout: 30_000,
+    connectionsCheckingInterval: 1_000,
+    // Longer than Go's idle-connection timeout (90 s), which OPA's client uses: if the server closed
+    // idle connections first, a status or log POST sent on one as it closes would fail (a POST is
+    // not retried), and the owner would miss that report. Only authenticated connections stay
+    // open between requests: the others are closed after their response.
+    keepAliveTimeout: 95_000,
+  }, (req, res) => {
     if (isBundleRequest(req)) {
       serveBundle(req, res).catch((err: unknown) => {
         logger.error(`bundle request failed: ${(err as Error).message}`);
         if (!res.headersSent) res.writeHead(500).end();
       });
     } else {
+      // Until the route authenticates the caller (requireIdentity), the answer ends the connection.
+      if (!connections.trusted(req.socket)) res.setHeader('connection', 'close');
       app(req, res);
     }
   });
-  // Slow clients cannot pin connections: the request must arrive in time, and an idle socket is
-  // closed once no long poll can still be pending on it.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  // Longer than Go's idle-connection timeout (90 s), which OPA's client uses: if the server closed
-  // idle connections first, a status or log POST sent on one as it closes would fail (a POST is
-  // not retried), and the owner would miss that report.
-  server.keepAliveTimeout = 95_000;
+  server.maxConnections = config.maxConnections;
+  server.on('connection', (socket) => connections.accept(socket));
+  server.on('drop', () => metrics.connectionsShed.inc({ reason: 'connection limit' }));
+  // An idle socket is closed once no long poll can still be pending on it.
   server.setTimeout((config.longPollMaxSeconds + 30) * 1000, (socket) => socket.destroy());
 
   await refresh();
@@ -196,6 +213,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     catalog,
     observations,
     refresh,
+    openConnections: () => new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n)))),
     async close() {
       clearInterval(timer);
       await new Promise<void>((resolve) => {
