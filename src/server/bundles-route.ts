@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticator } from './auth.js';
+import type { SidecarAuthorizer } from './authorize.js';
 import type { Catalog, ServedBundle } from './catalog.js';
 import { closeAfter, type ConnectionBudget } from './connections.js';
 import { ServerError } from './errors.js';
@@ -35,8 +36,8 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   return ifNoneMatch.split(',').some((t) => t.trim() === '*' || weak(t) === weak(etag));
 }
 
-export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator; metrics: Metrics; connections: ConnectionBudget; activeKeyId: string; longPollMaxSeconds: number }) {
-  const { catalog, auth, metrics, connections } = deps;
+export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator; authorizeSidecar: SidecarAuthorizer; metrics: Metrics; connections: ConnectionBudget; activeKeyId: string; longPollMaxSeconds: number }) {
+  const { catalog, auth, authorizeSidecar, metrics, connections } = deps;
   const outcomes = new Map<string, { inc(): void }>();
   const count = (outcome: string) => {
     let c = outcomes.get(outcome);
@@ -50,22 +51,15 @@ export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator;
     const m = BUNDLE_PATH.exec(q < 0 ? raw : raw.slice(0, q));
     if (!m) return fail(req, res, new ServerError('notFound', 'bundles are at /bundles/<workflow>/<agent>.tar.gz'), '404');
     const [, workflow, agent] = m as unknown as [string, string, string];
-    let identity;
+    let entry;
     try {
       // Static tokens are checked synchronously: no extra turn of the event loop on the hot path.
       const checked = auth.authenticate(req.headers.authorization);
-      identity = checked instanceof Promise ? await checked : checked;
+      const identity = checked instanceof Promise ? await checked : checked;
+      // An agent gets only its own bundle: least privilege across the owner's workflow.
+      entry = authorizeSidecar(identity, { workflow, agent }).entry;
     } catch (err) {
       return fail(req, res, err, '401');
-    }
-    // An agent gets only its own bundle: least privilege across the owner's workflow.
-    if (identity.kind !== 'agent' || identity.workflow !== workflow || identity.agent !== agent) {
-      return fail(req, res, new ServerError('forbidden', 'a sidecar may fetch only its own agent\'s bundle'), '403');
-    }
-    const entry = catalog.get(workflow, agent);
-    if (!entry) return fail(req, res, new ServerError('notFound', `no bundle for ${workflow}/${agent} at the branch head`), '404');
-    if (entry.cluster !== undefined && identity.cluster !== undefined && entry.cluster !== identity.cluster) {
-      return fail(req, res, new ServerError('forbidden', `${workflow}/${agent} runs in cluster ${entry.cluster}, not in the token's cluster`), '403');
     }
     const keyId = headerValue(req.headers[KEY_ID_HEADER]) ?? deps.activeKeyId;
     const current = (): ServedBundle | undefined => catalog.get(workflow, agent)?.bundles.get(keyId);

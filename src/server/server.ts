@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createSigner, type Signer } from '../bundle/index.js';
 import { createAuthenticator, readStaticTokens, type Authenticator, type Identity } from './auth.js';
+import { checkLabels, createSidecarAuthorizer, type SidecarCaller } from './authorize.js';
+import { parseJson, readBody } from './body.js';
 import { createBundleRoute, isBundleRequest } from './bundles-route.js';
 import { Catalog } from './catalog.js';
 import type { ServerConfig } from './config.js';
@@ -70,7 +72,8 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   connections = new ConnectionBudget(config.maxUnauthenticatedConnections, () => metrics.connectionsShed.inc({ reason: 'unauthenticated budget' }));
   catalog = new Catalog(source, signers, metrics.buildSeconds);
   const observations = new Observations(config.decisionLogFile, config.decisionLogMaxBytes);
-  const serveBundle = createBundleRoute({ catalog, auth, metrics, connections, activeKeyId: config.activeKeyId, longPollMaxSeconds: config.longPollMaxSeconds });
+  const authorizeSidecar = createSidecarAuthorizer(catalog);
+  const serveBundle = createBundleRoute({ catalog, auth, authorizeSidecar, metrics, connections, activeKeyId: config.activeKeyId, longPollMaxSeconds: config.longPollMaxSeconds });
 
   let refreshing: Promise<string[]> | undefined;
   let again = false;
@@ -113,10 +116,19 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
       next(err);
     }
   };
-  const agentKey = (res: Response) => {
-    const id = res.locals.identity as Extract<Identity, { kind: 'agent' }>;
-    return { key: `${id.workflow}/${id.agent}`, ...id };
+  // The sidecar routes share the bundle route's rule (authorize.ts); the body is read only after it.
+  const requireSidecar = async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const caller = authorizeSidecar(await auth.authenticate(req.headers.authorization));
+      res.locals.caller = caller;
+      connections.trust(req.socket);
+      res.removeHeader('connection');
+      next();
+    } catch (err) {
+      next(err);
+    }
   };
+  const callerOf = (res: Response) => res.locals.caller as SidecarCaller;
   const count = (route: string) => (req: Request, res: Response, next: NextFunction) => {
     res.on('finish', () => metrics.apiRequests.inc({ route, status: String(res.statusCode) }));
     next();
@@ -128,17 +140,26 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     else res.status(503).type('text/plain').send('not ready: the repository has not been read yet\n');
   });
   app.get('/metrics', count('metrics'), async (_req, res) => { res.type(metrics.registry.contentType).send(await metrics.registry.metrics()); });
-  // OPA's status plugin: JSON, not compressed (opa-notes 5.1).
-  app.post('/status', count('status'), requireIdentity('agent'), express.json({ limit: config.maxBodyBytes, type: () => true }), (req, res) => {
-    observations.recordStatus(agentKey(res).key, req.body);
-    res.json({});
+  // OPA's status plugin: JSON, not compressed (opa-notes 5.1); gzip accepted all the same.
+  app.post('/status', count('status'), requireSidecar, async (req, res, next) => {
+    try {
+      const caller = callerOf(res);
+      const body = parseJson(await readBody(req, { limit: config.maxBodyBytes, gzip: true })) as { labels?: unknown } | null;
+      checkLabels(caller, body?.labels);
+      observations.recordStatus(caller.key, body);
+      res.json({});
+    } catch (err) {
+      next(err);
+    }
   });
   // OPA's decision logs: a gzip-compressed JSON array (opa-notes 5.2); inflated with the size bound applied.
-  app.post('/logs', count('logs'), requireIdentity('agent'), express.json({ limit: config.maxBodyBytes, inflate: true, type: () => true }), async (req, res, next) => {
+  app.post('/logs', count('logs'), requireSidecar, async (req, res, next) => {
     try {
-      if (!Array.isArray(req.body)) throw new ServerError('badRequest', 'decision logs are a JSON array of events');
-      const { key, workflow, agent } = agentKey(res);
-      const written = await observations.recordDecisions(key, workflow, agent, req.body as unknown[]);
+      const caller = callerOf(res);
+      const body = parseJson(await readBody(req, { limit: config.maxBodyBytes, gzip: true }));
+      if (!Array.isArray(body)) throw new ServerError('badRequest', 'decision logs are a JSON array of events');
+      for (const event of body) checkLabels(caller, (event as { labels?: unknown } | null)?.labels);
+      const written = await observations.recordDecisions(caller.key, caller.identity.workflow, caller.identity.agent, body as unknown[]);
       res.json({ written });
     } catch (err) {
       next(err);
