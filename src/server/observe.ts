@@ -5,16 +5,10 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { cmp } from '../core/order.js';
+import { sidecarStatus, type SidecarStatus } from './sidecar-status.js';
 
-export interface SidecarStatus {
-  readonly instance?: string;
-  readonly opaVersion?: string;
-  readonly activeRevision?: string;
-  readonly lastSuccessfulActivation?: string;
-  readonly lastRequest?: string;
-  readonly error?: { code?: string; message?: string; httpCode?: number; errors?: unknown[] };
-  readonly receivedAt: string;
-}
+export type { SidecarStatus } from './sidecar-status.js';
 
 export interface DeniedDecision {
   readonly decisionId?: string;
@@ -27,44 +21,62 @@ export interface DeniedDecision {
 
 const RECENT_DENIALS = 20;
 const SEEN_IDS = 10_000;
+/** OPA reports after every bundle request (at least once per long poll): an instance silent this long is gone. */
+const INSTANCE_TTL_MS = 3600 * 1000;
+/** Replicas of one agent; beyond, the one heard from least recently is dropped. */
+const INSTANCES_PER_AGENT = 64;
+
+export interface ObservationsOptions {
+  readonly logFile: string;
+  readonly maxBytes: number;
+  readonly clock?: () => Date;
+}
 
 export class Observations {
+  /** Per agent, instances in the order last heard from (the first is the least recent). */
   private readonly status = new Map<string, Map<string, SidecarStatus>>();
   private readonly denials = new Map<string, DeniedDecision[]>();
   private readonly seen = new Set<string>();
   private writing: Promise<void> = Promise.resolve();
+  private readonly logFile: string;
+  private readonly maxBytes: number;
+  private readonly clock: () => Date;
 
-  constructor(
-    private readonly logFile: string,
-    private readonly maxBytes: number,
-    private readonly clock: () => Date = () => new Date(),
-  ) {}
+  constructor(options: ObservationsOptions) {
+    this.logFile = options.logFile;
+    this.maxBytes = options.maxBytes;
+    this.clock = options.clock ?? (() => new Date());
+  }
 
-  /** OPA's status plugin body (UpdateRequestV1). One agent may run several instances (replicas). */
+  /** OPA's status plugin body (UpdateRequestV1), reduced to what the view shows. One agent may run several instances (replicas). */
   recordStatus(key: string, body: unknown): void {
-    const b = (body ?? {}) as { labels?: Record<string, unknown>; bundles?: Record<string, Record<string, unknown>> };
-    const bundle = b.bundles?.custody ?? Object.values(b.bundles ?? {})[0] ?? {};
-    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    const instance = str(b.labels?.id) ?? 'unknown';
-    const errorCode = str(bundle.code);
-    const status: SidecarStatus = {
-      instance,
-      ...(str(b.labels?.version) ? { opaVersion: str(b.labels?.version)! } : {}),
-      ...(str(bundle.active_revision) ? { activeRevision: str(bundle.active_revision)! } : {}),
-      ...(str(bundle.last_successful_activation) ? { lastSuccessfulActivation: str(bundle.last_successful_activation)! } : {}),
-      ...(str(bundle.last_request) ? { lastRequest: str(bundle.last_request)! } : {}),
-      ...(errorCode || bundle.message
-        ? { error: { ...(errorCode ? { code: errorCode } : {}), ...(str(bundle.message) ? { message: str(bundle.message)! } : {}), ...(typeof bundle.http_code === 'number' ? { httpCode: bundle.http_code } : {}), ...(Array.isArray(bundle.errors) ? { errors: bundle.errors.slice(0, 5) } : {}) } }
-        : {}),
-      receivedAt: this.clock().toISOString(),
-    };
+    const status = sidecarStatus(body, this.clock().toISOString());
     let byInstance = this.status.get(key);
     if (!byInstance) this.status.set(key, (byInstance = new Map()));
-    byInstance.set(instance, status);
+    byInstance.delete(status.instance);
+    byInstance.set(status.instance, status);
+    this.expire(byInstance);
+    if (byInstance.size > INSTANCES_PER_AGENT) byInstance.delete(byInstance.keys().next().value!);
   }
 
   statusOf(key: string): SidecarStatus[] {
-    return [...(this.status.get(key)?.values() ?? [])].sort((a, b) => ((a.instance ?? '') < (b.instance ?? '') ? -1 : 1));
+    const byInstance = this.status.get(key);
+    if (!byInstance) return [];
+    this.expire(byInstance);
+    return [...byInstance.values()].sort((a, b) => cmp(a.instance, b.instance));
+  }
+
+  /** Forgets what agents no longer served reported. */
+  keepOnly(keys: ReadonlySet<string>): void {
+    for (const map of [this.status, this.denials]) for (const key of [...map.keys()]) if (!keys.has(key)) map.delete(key);
+  }
+
+  private expire(byInstance: Map<string, SidecarStatus>): void {
+    const oldest = this.clock().getTime() - INSTANCE_TTL_MS;
+    for (const [instance, s] of byInstance) {
+      if (Date.parse(s.receivedAt) >= oldest) break;
+      byInstance.delete(instance);
+    }
   }
 
   deniedOf(key: string): DeniedDecision[] {

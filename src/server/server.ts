@@ -71,7 +71,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   const metrics = createMetrics(() => catalog.waiting(), () => connections.counts());
   connections = new ConnectionBudget(config.maxUnauthenticatedConnections, () => metrics.connectionsShed.inc({ reason: 'unauthenticated budget' }));
   catalog = new Catalog(source, signers, metrics.buildSeconds);
-  const observations = new Observations(config.decisionLogFile, config.decisionLogMaxBytes);
+  const observations = new Observations({ logFile: config.decisionLogFile, maxBytes: config.decisionLogMaxBytes });
   const authorizeSidecar = createSidecarAuthorizer(catalog);
   const serveBundle = createBundleRoute({ catalog, auth, authorizeSidecar, metrics, connections, activeKeyId: config.activeKeyId, longPollMaxSeconds: config.longPollMaxSeconds });
 
@@ -92,6 +92,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     })();
     try {
       const changed = await refreshing;
+      observations.keepOnly(new Set(catalog.all().map((e) => Catalog.key(e.workflow, e.agent))));
       const s = catalog.status();
       if (s.lastError) logger.error(s.lastError.message);
       for (const e of catalog.all()) if (e.failure && e.failure.revision === s.head?.commit) logger.error(`${e.workflow}/${e.agent}: build failed at ${e.failure.revision.slice(0, 12)}: ${e.failure.message}; still serving ${e.revision ? e.revision.slice(0, 12) : 'nothing'}`);
