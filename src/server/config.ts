@@ -49,8 +49,9 @@ export interface ServerConfig {
   readonly webhookSecret?: string;
   /** Raw webhook bodies above this are refused (GitHub's push payloads are far smaller; polling covers a refused one). */
   readonly webhookMaxBodyBytes: number;
+  /** Names the decision logs: each agent's file is `<name>.<workflow>.<agent>.<ext>` beside it. */
   readonly decisionLogFile: string;
-  /** The decision log file is rotated (one previous file kept) past this size. */
+  /** Each agent's decision log is rotated (one previous file kept) past this size. */
   readonly decisionLogMaxBytes: number;
   /** Upper bound on a long poll, whatever `wait=` a client asks for. */
   readonly longPollMaxSeconds: number;

@@ -18,7 +18,7 @@ import { ConfigError, ServerError } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { Observations } from './observe.js';
 import { rolloutView } from './rollout.js';
-import { RateLimitedLog } from './server-log.js';
+import { ChangeLog, RateLimitedLog } from './server-log.js';
 import { GitSource } from './source.js';
 import { createWebhook } from './webhook.js';
 
@@ -68,10 +68,19 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   });
   let catalog!: Catalog;
   let connections!: ConnectionBudget;
-  const metrics = createMetrics(() => catalog.waiting(), () => connections.counts());
+  const metrics = createMetrics({ waiting: () => catalog.waiting(), connections: () => connections.counts(), unwritableDecisionLogs: () => observations.unwritable() });
   connections = new ConnectionBudget(config.maxUnauthenticatedConnections, () => metrics.connectionsShed.inc({ reason: 'unauthenticated budget' }));
   catalog = new Catalog(source, signers, metrics.buildSeconds);
-  const observations = new Observations({ logFile: config.decisionLogFile, maxBytes: config.decisionLogMaxBytes });
+  const changes = new ChangeLog((m) => logger.error(m));
+  const observations = new Observations({
+    logFile: config.decisionLogFile,
+    maxBytes: config.decisionLogMaxBytes,
+    onWrite(key, error) {
+      if (error) metrics.decisionLogFailures.inc();
+      const [workflow = '', agent = ''] = key.split('/');
+      changes.set(`decision log ${key}`, error ? `cannot write the decision log of ${key} (${observations.decisionLogFile(workflow, agent)}): ${error.message}; its uploads are refused (503) until it can, and OPA retries them` : undefined, `the decision log of ${key} is written again`);
+    },
+  });
   const authorizeSidecar = createSidecarAuthorizer(catalog);
   const serveBundle = createBundleRoute({ catalog, auth, authorizeSidecar, metrics, connections, activeKeyId: config.activeKeyId, longPollMaxSeconds: config.longPollMaxSeconds });
 
@@ -160,7 +169,9 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
       const body = parseJson(await readBody(req, { limit: config.maxBodyBytes, gzip: true }));
       if (!Array.isArray(body)) throw new ServerError('badRequest', 'decision logs are a JSON array of events');
       for (const event of body) checkLabels(caller, (event as { labels?: unknown } | null)?.labels);
-      const written = await observations.recordDecisions(caller.key, caller.identity.workflow, caller.identity.agent, body as unknown[]);
+      const written = await observations.recordDecisions(caller.key, caller.identity.workflow, caller.identity.agent, body as unknown[]).catch(() => {
+        throw new ServerError('unavailable', 'the decision log cannot be written now; retry later');
+      });
       res.json({ written });
     } catch (err) {
       next(err);

@@ -176,7 +176,7 @@ test('decision logs: gzip JSON arrays, de-duplicated by decision id, size-bounde
     assert.equal(await r.json(), { written: 10 });
     assert.equal(await (await post(events)).json(), { written: 0 }, 'retried uploads are not written twice');
     for (let i = 0; i < 20; i++) await post(Array.from({ length: 5 }, (_, j) => ({ decision_id: `x${i}-${j}`, result: true, padding: 'x'.repeat(100) })));
-    const file = path.join(t.dir, 'decisions.jsonl');
+    const file = path.join(t.dir, 'decisions.movie-post-production.color.jsonl');
     assert.ok(statSync(file).size <= 4096, `the log stays under its bound (${statSync(file).size})`);
     assert.ok(statSync(`${file}.1`).size > 0, 'one rotated file kept');
     assert.is((await post({ not: 'an array' })).status, 400);
