@@ -81,7 +81,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
       changes.set(`decision log ${key}`, error ? `cannot write the decision log of ${key} (${observations.decisionLogFile(workflow, agent)}): ${error.message}; its uploads are refused (503) until it can, and OPA retries them` : undefined, `the decision log of ${key} is written again`);
     },
   });
-  const authorizeSidecar = createSidecarAuthorizer(catalog);
+  const authorizeSidecar = createSidecarAuthorizer(catalog, (m) => logger.error(m));
   const serveBundle = createBundleRoute({ catalog, auth, authorizeSidecar, metrics, connections, activeKeyId: config.activeKeyId, longPollMaxSeconds: config.longPollMaxSeconds });
 
   let refreshing: Promise<string[]> | undefined;

@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { commitAll, exampleRepository } from '../helpers/git-repo.js';
@@ -57,6 +57,30 @@ test('bundle, status and logs refuse alike: another cluster\'s token, a foreign 
     assert.equal(view.agents.find((a) => a.agent === 'color')!.sidecars.map((s) => s.instance), ['i-color'], 'only color\'s own report');
     assert.equal(view.agents.find((a) => a.agent === 'hdr')!.sidecars.map((s) => s.instance), ['i-hdr']);
     assert.is(t.server.observations.statusOf('kube-system/default').length, 0);
+  } finally {
+    await t.server.close();
+  }
+});
+
+test('an agent whose bundle names no cluster is refused to every ServiceAccount token, and that is logged once', async () => {
+  const repo = exampleRepository();
+  const manifest = path.join(repo, 'bundles', W, 'color', '.manifest');
+  const m = JSON.parse(readFileSync(manifest, 'utf8')) as { metadata: Record<string, string> };
+  delete m.metadata.cluster;
+  writeFileSync(manifest, `${JSON.stringify(m, null, 2)}\n`);
+  commitAll(repo, 'color without its cluster');
+  const issuers = await clusterIssuers(repo, ['color-central', 'hdr-west']);
+  const t = await startTestServer({ clusters: issuers.clusters }, repo);
+  try {
+    const bundle = async (token: string) => (await fetch(`${t.server.url}/bundles/${W}/color.tar.gz`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const fromHdr = await issuers.token({ cluster: 'hdr-west', account: `${W}:color` });
+    const fromColor = await issuers.token({ cluster: 'color-central', account: `${W}:color` });
+    assert.is(await bundle(fromHdr), 403, 'another cluster\'s token');
+    assert.is(await bundle(fromColor), 403, 'no binding, no cluster to trust');
+    assert.is(await bundle(fromHdr), 403);
+    assert.is((await fetch(`${t.server.url}/status`, { method: 'POST', body: '{}', headers: { authorization: `Bearer ${fromColor}` } })).status, 403);
+    assert.is(t.logs.filter((l) => /color.*names no cluster/.test(l)).length, 1, t.logs.join('\n'));
+    assert.is(await bundle(t.tokens[`${W}/color`]!), 200, 'a static token is the agent\'s own secret, bound to no cluster');
   } finally {
     await t.server.close();
   }
