@@ -9,9 +9,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticator } from './auth.js';
 import type { SidecarAuthorizer } from './authorize.js';
 import type { Catalog, ServedBundle } from './catalog.js';
-import { closeAfter, type ConnectionBudget } from './connections.js';
+import type { ConnectionBudget } from './connections.js';
 import { ServerError } from './errors.js';
 import type { Metrics } from './metrics.js';
+import { sendError } from './refusal.js';
+import type { RateLimitedLog } from './server-log.js';
 
 export const LONG_POLL_CONTENT_TYPE = 'application/vnd.openpolicyagent.bundles';
 const BUNDLE_PATH = /^\/bundles\/([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\/([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.tar\.gz$/;
@@ -36,7 +38,7 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   return ifNoneMatch.split(',').some((t) => t.trim() === '*' || weak(t) === weak(etag));
 }
 
-export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator; authorizeSidecar: SidecarAuthorizer; metrics: Metrics; connections: ConnectionBudget; activeKeyId: string; longPollMaxSeconds: number }) {
+export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator; authorizeSidecar: SidecarAuthorizer; metrics: Metrics; connections: ConnectionBudget; log: { refusals: RateLimitedLog; error(message: string): void }; activeKeyId: string; longPollMaxSeconds: number }) {
   const { catalog, auth, authorizeSidecar, metrics, connections } = deps;
   const outcomes = new Map<string, { inc(): void }>();
   const count = (outcome: string) => {
@@ -49,7 +51,7 @@ export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator;
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const m = BUNDLE_PATH.exec(q < 0 ? raw : raw.slice(0, q));
-    if (!m) return fail(req, res, new ServerError('notFound', 'bundles are at /bundles/<workflow>/<agent>.tar.gz'), '404');
+    if (!m) return fail(req, res, new ServerError('notFound', 'bundles are at /bundles/<workflow>/<agent>.tar.gz'));
     const [, workflow, agent] = m as unknown as [string, string, string];
     let entry;
     try {
@@ -59,14 +61,14 @@ export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator;
       // An agent gets only its own bundle: least privilege across the owner's workflow.
       entry = authorizeSidecar(identity, { workflow, agent }).entry;
     } catch (err) {
-      return fail(req, res, err, '401');
+      return fail(req, res, err);
     }
     const keyId = headerValue(req.headers[KEY_ID_HEADER]) ?? deps.activeKeyId;
     const current = (): ServedBundle | undefined => catalog.get(workflow, agent)?.bundles.get(keyId);
     if (!current()) {
       connections.trust(req.socket);
-      if (entry.bundles.size === 0) return fail(req, res, new ServerError('unavailable', 'the bundle has not built yet; see the rollout view'), '503');
-      return fail(req, res, new ServerError('badRequest', `this server does not sign with key "${keyId}"`), '400');
+      if (entry.bundles.size === 0) return fail(req, res, new ServerError('unavailable', 'the bundle has not built yet; see the rollout view'));
+      return fail(req, res, new ServerError('badRequest', `this server does not sign with key "${keyId}"`));
     }
     connections.trust(req.socket);
     const wait = preferredWait(headerValue(req.headers.prefer));
@@ -115,15 +117,9 @@ export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator;
     res.end();
   }
 
-  function fail(req: IncomingMessage, res: ServerResponse, err: unknown, outcome: string) {
-    const e = err instanceof ServerError ? err : new ServerError('unavailable', 'internal error');
-    count(String(e.status) || outcome);
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (e.status === 401) headers['www-authenticate'] = 'Bearer';
+  function fail(req: IncomingMessage, res: ServerResponse, err: unknown) {
     // A refused caller keeps no connection (nor its place in the budget of connections).
-    if (e.status >= 400 && e.status < 500) closeAfter(req, res);
-    res.writeHead(e.status, headers);
-    res.end(JSON.stringify({ code: e.code, message: e.message }));
+    count(String(sendError(req, res, err, deps.log).status));
   }
 }
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { descriptorLimit, RESERVED_DESCRIPTORS } from './connections.js';
 import { ConfigError } from './errors.js';
+import { METRICS_ACCESS, type MetricsAccess } from './metrics-access.js';
 
 export interface SigningKeyConfig {
   /** The key id sidecars are configured with (`keys.<id>`, `signing.keyid`). */
@@ -42,6 +43,8 @@ export interface ServerConfig {
   readonly activeKeyId: string;
   /** Audience expected in projected ServiceAccount tokens. */
   readonly tokenAudience: string;
+  /** ServiceAccount tokens living longer than this (exp − iat, and exp − now) are refused. */
+  readonly maxTokenLifetimeSeconds: number;
   readonly clusters: readonly ClusterIssuer[];
   /** Static tokens (JSON: `{"agents": {"<workflow>/<agent>": "<sha256 hex of token>"}, "admins": ["<sha256 hex>"]}`). */
   readonly tokensFile?: string;
@@ -61,6 +64,10 @@ export interface ServerConfig {
   readonly maxConnections: number;
   /** Connections whose caller has not authenticated yet; the oldest is closed to admit a new one. */
   readonly maxUnauthenticatedConnections: number;
+  /** Who may read /metrics (metrics-access.ts). */
+  readonly metricsAccess: MetricsAccess;
+  /** A built bundle above this is not served (the last good one stays). */
+  readonly maxBundleBytes: number;
 }
 
 const DEFAULTS = {
@@ -72,6 +79,9 @@ const DEFAULTS = {
   longPollMaxSeconds: 120,
   maxBodyBytes: 8 * 1024 * 1024,
   webhookMaxBodyBytes: 1024 * 1024,
+  // What Kubernetes allows projected ServiceAccount tokens by default (the generated sidecars ask for 1 h).
+  maxTokenLifetimeSeconds: 48 * 3600,
+  maxBundleBytes: 64 * 1024 * 1024,
 } as const;
 
 const KEY_ID = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -105,7 +115,7 @@ export function loadConfig(options: { file?: string; env: NodeJS.ProcessEnv; cwd
 }
 
 function validate(c: Record<string, unknown>, base: string): ServerConfig {
-  const known = new Set(['host', 'port', 'repository', 'branch', 'pollSeconds', 'cacheDir', 'signingKeys', 'activeKeyId', 'tokenAudience', 'clusters', 'tokensFile', 'webhookSecret', 'webhookMaxBodyBytes', 'decisionLogFile', 'decisionLogMaxBytes', 'longPollMaxSeconds', 'maxBodyBytes', 'maxConnections', 'maxUnauthenticatedConnections']);
+  const known = new Set(['host', 'port', 'repository', 'branch', 'pollSeconds', 'cacheDir', 'signingKeys', 'activeKeyId', 'tokenAudience', 'clusters', 'tokensFile', 'webhookSecret', 'webhookMaxBodyBytes', 'decisionLogFile', 'decisionLogMaxBytes', 'longPollMaxSeconds', 'maxBodyBytes', 'maxConnections', 'maxUnauthenticatedConnections', 'maxTokenLifetimeSeconds', 'metricsAccess', 'maxBundleBytes']);
   for (const k of Object.keys(c)) if (!known.has(k)) throw new ConfigError(`unknown setting "${k}"`);
   const str = (k: string, v: unknown = c[k]): string => {
     if (typeof v !== 'string' || v === '') throw new ConfigError(`${k} must be a non-empty string`);
@@ -117,8 +127,14 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
     return v;
   };
   const file = (k: string, v: unknown) => path.resolve(base, str(k, v));
+  const oneOf = <T extends string>(k: string, allowed: readonly T[], dflt: T): T => {
+    const v = c[k] ?? dflt;
+    if (!allowed.includes(v as T)) throw new ConfigError(`${k} must be one of ${allowed.join(', ')}`);
+    return v as T;
+  };
   const repository = str('repository');
   const isUrl = /^https?:\/\//.test(repository);
+  if (isUrl) refuseCredentials(repository);
   const signingKeys = (Array.isArray(c.signingKeys) ? c.signingKeys : []).map((k: unknown, i) => {
     const o = k as Record<string, unknown>;
     const id = str(`signingKeys[${i}].id`, o?.id);
@@ -152,6 +168,7 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
     signingKeys,
     activeKeyId,
     tokenAudience: c.tokenAudience === undefined ? DEFAULTS.tokenAudience : str('tokenAudience'),
+    maxTokenLifetimeSeconds: num('maxTokenLifetimeSeconds', 60, 2 ** 32, DEFAULTS.maxTokenLifetimeSeconds),
     clusters,
     ...(c.tokensFile !== undefined ? { tokensFile: file('tokensFile', c.tokensFile) } : {}),
     ...(c.webhookSecret !== undefined ? { webhookSecret: str('webhookSecret') } : {}),
@@ -162,5 +179,28 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
     maxBodyBytes: num('maxBodyBytes', 1024, 2 ** 30, DEFAULTS.maxBodyBytes),
     maxConnections,
     maxUnauthenticatedConnections,
+    metricsAccess: oneOf('metricsAccess', METRICS_ACCESS, 'local'),
+    maxBundleBytes: num('maxBundleBytes', 1024, 2 ** 32, DEFAULTS.maxBundleBytes),
   };
+}
+
+/** As `custody push` does: a token belongs in CUSTODY_GIT_TOKEN, where it is never printed or stored in the clone's config. */
+function refuseCredentials(url: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed ? !parsed.username && !parsed.password : !url.includes('@')) return;
+  let shown: string;
+  if (parsed) {
+    parsed.username = '';
+    parsed.password = '';
+    shown = parsed.href;
+  } else {
+    // Not a URL: everything up to the last "@" could be credentials (a password may hold "/" or "@").
+    shown = `${/^https?:\/\//.exec(url)![0]}${url.slice(url.lastIndexOf('@') + 1)}`;
+  }
+  throw new ConfigError(`the repository URL ${shown} carries credentials (removed here): give the URL without them and the token in CUSTODY_GIT_TOKEN`);
 }

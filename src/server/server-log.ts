@@ -50,7 +50,10 @@ export class RateLimitedLog {
 export class ChangeLog {
   private readonly current = new Map<string, string>();
 
-  constructor(private readonly write: (message: string) => void) {}
+  constructor(
+    private readonly write: (message: string) => void,
+    private readonly writeCleared: (message: string) => void = write,
+  ) {}
 
   /** `message` undefined: the condition cleared (logged as `cleared`, if given). */
   set(subject: string, message: string | undefined, cleared?: string): void {
@@ -58,7 +61,7 @@ export class ChangeLog {
     if (message === undefined) {
       if (before === undefined) return;
       this.current.delete(subject);
-      if (cleared) this.write(cleared);
+      if (cleared) this.writeCleared(cleared);
       return;
     }
     if (before === message) return;

@@ -13,10 +13,13 @@ import { parseJson, readBody } from './body.js';
 import { createBundleRoute, isBundleRequest } from './bundles-route.js';
 import { Catalog } from './catalog.js';
 import type { ServerConfig } from './config.js';
-import { closeAfter, ConnectionBudget } from './connections.js';
+import { ConnectionBudget } from './connections.js';
 import { ConfigError, ServerError } from './errors.js';
 import { createMetrics } from './metrics.js';
+import { isLoopback } from './metrics-access.js';
 import { Observations } from './observe.js';
+import { createRefresher } from './refresher.js';
+import { sendError } from './refusal.js';
 import { rolloutView } from './rollout.js';
 import { ChangeLog, RateLimitedLog } from './server-log.js';
 import { GitSource } from './source.js';
@@ -59,6 +62,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     ...(config.tokensFile ? { tokens: readStaticTokens(config.tokensFile) } : {}),
     clusters: config.clusters,
     audience: config.tokenAudience,
+    maxLifetimeSeconds: config.maxTokenLifetimeSeconds,
   });
   const source = new GitSource({
     repository: config.repository,
@@ -70,7 +74,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   let connections!: ConnectionBudget;
   const metrics = createMetrics({ waiting: () => catalog.waiting(), connections: () => connections.counts(), unwritableDecisionLogs: () => observations.unwritable() });
   connections = new ConnectionBudget(config.maxUnauthenticatedConnections, () => metrics.connectionsShed.inc({ reason: 'unauthenticated budget' }));
-  catalog = new Catalog(source, signers, metrics.buildSeconds);
+  catalog = new Catalog(source, signers, metrics.buildSeconds, undefined, config.maxBundleBytes);
   const changes = new ChangeLog((m) => logger.error(m));
   const observations = new Observations({
     logFile: config.decisionLogFile,
@@ -82,35 +86,10 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     },
   });
   const authorizeSidecar = createSidecarAuthorizer(catalog, (m) => logger.error(m));
-  const serveBundle = createBundleRoute({ catalog, auth, authorizeSidecar, metrics, connections, activeKeyId: config.activeKeyId, longPollMaxSeconds: config.longPollMaxSeconds });
+  const log = { refusals, error: (m: string) => logger.error(m) };
+  const serveBundle = createBundleRoute({ catalog, auth, authorizeSidecar, metrics, connections, log, activeKeyId: config.activeKeyId, longPollMaxSeconds: config.longPollMaxSeconds });
 
-  let refreshing: Promise<string[]> | undefined;
-  let again = false;
-  const refresh = async (): Promise<string[]> => {
-    if (refreshing) {
-      again = true;
-      return refreshing;
-    }
-    refreshing = (async () => {
-      const changed: string[] = [];
-      do {
-        again = false;
-        changed.push(...(await catalog.refresh()));
-      } while (again);
-      return changed;
-    })();
-    try {
-      const changed = await refreshing;
-      observations.keepOnly(new Set(catalog.all().map((e) => Catalog.key(e.workflow, e.agent))));
-      const s = catalog.status();
-      if (s.lastError) logger.error(s.lastError.message);
-      for (const e of catalog.all()) if (e.failure && e.failure.revision === s.head?.commit) logger.error(`${e.workflow}/${e.agent}: build failed at ${e.failure.revision.slice(0, 12)}: ${e.failure.message}; still serving ${e.revision ? e.revision.slice(0, 12) : 'nothing'}`);
-      if (changed.length) logger.info(`revision ${s.head?.commit.slice(0, 12)}: rebuilt ${changed.length} bundle(s): ${changed.join(', ')}`);
-      return changed;
-    } finally {
-      refreshing = undefined;
-    }
-  };
+  const refresh = createRefresher({ catalog, observations, logger });
 
   const app = express();
   app.disable('x-powered-by');
@@ -149,7 +128,10 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     if (catalog.ready()) res.type('text/plain').send('ready\n');
     else res.status(503).type('text/plain').send('not ready: the repository has not been read yet\n');
   });
-  app.get('/metrics', count('metrics'), async (_req, res) => { res.type(metrics.registry.contentType).send(await metrics.registry.metrics()); });
+  // Loopback callers need no token under `local` (metrics-access.ts); everyone else an admin token.
+  const metricsGate = (req: Request, res: Response, next: NextFunction) =>
+    config.metricsAccess === 'open' || (config.metricsAccess === 'local' && isLoopback(req.socket.remoteAddress)) ? next() : requireIdentity('admin')(req, res, next);
+  app.get('/metrics', count('metrics'), metricsGate, async (_req, res) => { res.type(metrics.registry.contentType).send(await metrics.registry.metrics()); });
   // OPA's status plugin: JSON, not compressed (opa-notes 5.1); gzip accepted all the same.
   app.post('/status', count('status'), requireSidecar, async (req, res, next) => {
     try {
@@ -189,18 +171,12 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     try {
       res.status(202).json(await webhook(req));
     } catch (err) {
-      if (err instanceof ServerError) refusals.note(`webhook refused (${err.status}): ${err.message}`);
-      next(err);
+      next(err instanceof ServerError ? new ServerError(err.code, `webhook refused: ${err.message}`) : err);
     }
   });
   app.use((_req, _res, next) => next(new ServerError('notFound')));
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const e = err instanceof ServerError ? err : bodyError(err);
-    if (e.status === 401) res.setHeader('www-authenticate', 'Bearer');
-    // A refused caller keeps no connection, and an unread body is never read.
-    if (e.status >= 400 && e.status < 500) closeAfter(req, res);
-    res.status(e.status).json({ code: e.code, message: e.message });
-  });
+  // A refused caller keeps no connection, and an unread body is never read (refusal.ts).
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => void sendError(req, res, err, log));
 
   const server = http.createServer({
     // Slow clients cannot pin connections: the headers must arrive within 10 s and the whole
@@ -255,11 +231,4 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
       });
     },
   };
-}
-
-function bodyError(err: unknown): ServerError {
-  const type = (err as { type?: string }).type;
-  if (type === 'entity.too.large') return new ServerError('tooLarge');
-  if (type === 'entity.parse.failed' || type === 'encoding.unsupported') return new ServerError('badRequest', 'the body is not valid JSON (gzip allowed)');
-  return new ServerError('unavailable', 'internal error');
 }

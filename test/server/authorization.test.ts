@@ -79,7 +79,7 @@ test('an agent whose bundle names no cluster is refused to every ServiceAccount 
     assert.is(await bundle(fromColor), 403, 'no binding, no cluster to trust');
     assert.is(await bundle(fromHdr), 403);
     assert.is((await fetch(`${t.server.url}/status`, { method: 'POST', body: '{}', headers: { authorization: `Bearer ${fromColor}` } })).status, 403);
-    assert.is(t.logs.filter((l) => /color.*names no cluster/.test(l)).length, 1, t.logs.join('\n'));
+    assert.is(t.logs.filter((l) => /^error: .*color.*names no cluster/.test(l)).length, 1, t.logs.join('\n'));
     assert.is(await bundle(t.tokens[`${W}/color`]!), 200, 'a static token is the agent\'s own secret, bound to no cluster');
   } finally {
     await t.server.close();
