@@ -156,7 +156,7 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
     return entry;
   });
   const maxConnections = num('maxConnections', 16, 10_000_000, Math.max(64, (descriptorLimit() ?? 1024) - RESERVED_DESCRIPTORS));
-  const maxUnauthenticatedConnections = num('maxUnauthenticatedConnections', 1, 10_000_000, Math.min(1024, Math.floor(maxConnections / 4)));
+  const maxUnauthenticatedConnections = num('maxUnauthenticatedConnections', 1, 10_000_000, Math.min(4096, Math.floor(maxConnections / 4)));
   if (maxUnauthenticatedConnections >= maxConnections) throw new ConfigError('maxUnauthenticatedConnections must be below maxConnections: the rest is kept for authenticated sidecars');
   return {
     host: c.host === undefined ? DEFAULTS.host : str('host'),

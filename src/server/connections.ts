@@ -37,6 +37,9 @@ export class ConnectionBudget {
 
   /** For the server's `connection` event. */
   accept(socket: Socket): void {
+    // Shedding the oldest, not refusing the newcomer: to crowd out a sidecar that connects, a
+    // flood must fill the whole budget in the moment the sidecar takes to send its request;
+    // refusing newcomers would let a budget's worth of silent sockets, renewed every 10 s, do it.
     if (this.unauthenticated.size >= this.maxUnauthenticated) {
       const oldest = this.unauthenticated.values().next().value as Socket;
       this.unauthenticated.delete(oldest);

@@ -143,7 +143,7 @@ test('the bound on all connections: beyond it new connections are dropped, held 
   }
 });
 
-test('defaults: every descriptor but a reserve for connections, a quarter of them (at most 1024) for callers without credentials', () => {
+test('defaults: every descriptor but a reserve for connections, a quarter of them (at most 4096) for callers without credentials', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'custody-limits-'));
   const limits = path.join(dir, 'limits');
   writeFileSync(limits, 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            20000                524288               files\n');
@@ -157,7 +157,7 @@ test('defaults: every descriptor but a reserve for connections, a quarter of the
   const load = (overrides: Record<string, unknown>) => loadConfig({ env: {}, cwd: repo, overrides: { repository: repo, signingKeys: [{ id: 'k', file: key.file }], ...overrides } });
   const d = load({});
   assert.ok(d.maxConnections >= 64);
-  assert.is(d.maxUnauthenticatedConnections, Math.min(1024, Math.floor(d.maxConnections / 4)));
+  assert.is(d.maxUnauthenticatedConnections, Math.min(4096, Math.floor(d.maxConnections / 4)));
   assert.is(load({ maxConnections: 1000 }).maxUnauthenticatedConnections, 250);
   assert.throws(() => load({ maxConnections: 100, maxUnauthenticatedConnections: 100 }), /below maxConnections/);
 });
