@@ -49,14 +49,20 @@ export class Catalog {
 
   private skippedFolders: readonly SkippedFolder[] = [];
 
+  private readonly timings: BuildTimings | undefined;
+  private readonly clock: () => Date;
+  /** A bundle above this is not served; sources above it are not even built. */
+  private readonly maxBundleBytes: number;
+
   constructor(
     private readonly source: GitSource,
     private readonly signers: readonly Signer[],
-    private readonly timings?: BuildTimings,
-    private readonly clock: () => Date = () => new Date(),
-    /** A bundle above this is not served; its sources above it are not even built. */
-    private readonly maxBundleBytes = Infinity,
-  ) {}
+    options: { timings?: BuildTimings; clock?: () => Date; maxBundleBytes?: number } = {},
+  ) {
+    this.timings = options.timings;
+    this.clock = options.clock ?? (() => new Date());
+    this.maxBundleBytes = options.maxBundleBytes ?? Infinity;
+  }
 
   /** Folders under bundles/ at the head that are not served, and why. */
   skipped(): readonly SkippedFolder[] {

@@ -33,7 +33,7 @@ export interface ObservationsOptions {
   readonly maxBytes: number;
   readonly clock?: () => Date;
   /** Called when an agent's decision log cannot be written (with the error), and when it is written again (without). */
-  readonly onWrite?: (key: string, error?: Error) => void;
+  readonly onWrite?: (key: string, file: string, error?: Error) => void;
 }
 
 export class Observations {
@@ -55,9 +55,6 @@ export class Observations {
     this.onWrite = options.onWrite;
   }
 
-  decisionLogFile(workflow: string, agent: string): string {
-    return this.log.fileOf(workflow, agent);
-  }
 
   /** OPA's status plugin body (UpdateRequestV1), reduced to what the view shows. One agent may run several instances (replicas). */
   recordStatus(key: string, body: unknown): void {
@@ -125,7 +122,7 @@ export class Observations {
         if (seen.has(id) || ids.has(id)) continue;
         ids.add(id);
       }
-      lines.push(JSON.stringify({ custody: { workflow, agent, receivedAt }, event: ev }));
+      lines.push(logLine({ workflow, agent, receivedAt }, ev));
       if (ev.result === false || (typeof ev.result === 'object' && ev.result !== null && (ev.result as { allowed?: unknown }).allowed === false)) denied.push(denial(ev, id));
     }
     if (lines.length) {
@@ -133,10 +130,10 @@ export class Observations {
         await this.log.append(workflow, agent, `${lines.join('\n')}\n`);
       } catch (err) {
         this.failing.add(key);
-        this.onWrite?.(key, err as Error);
+        this.onWrite?.(key, this.log.fileOf(workflow, agent), err as Error);
         throw err;
       }
-      if (this.failing.delete(key)) this.onWrite?.(key);
+      if (this.failing.delete(key)) this.onWrite?.(key, this.log.fileOf(workflow, agent));
     }
     for (const id of ids) {
       seen.add(id);
@@ -150,6 +147,19 @@ export class Observations {
   /** Agents whose last decision-log write failed. */
   unwritable(): number {
     return this.failing.size;
+  }
+}
+
+/**
+ * One JSON line. An event too deep to serialize (its input can hold a request body an outsider
+ * sent through Envoy) is kept by its top-level scalar fields, so its upload is not refused forever.
+ */
+function logLine(custody: { workflow: string; agent: string; receivedAt: string }, ev: Record<string, unknown>): string {
+  try {
+    return JSON.stringify({ custody, event: ev });
+  } catch {
+    const scalars = Object.fromEntries(Object.entries(ev).filter(([, v]) => v === null || typeof v !== 'object'));
+    return JSON.stringify({ custody: { ...custody, truncated: 'the event nests too deeply to be stored whole: its top-level scalar fields are kept' }, event: scalars });
   }
 }
 

@@ -9,7 +9,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { createSigner, type Signer } from '../bundle/index.js';
 import { createAuthenticator, readStaticTokens, type Authenticator, type Identity } from './auth.js';
 import { checkLabels, createSidecarAuthorizer, type SidecarCaller } from './authorize.js';
-import { parseJson, readBody } from './body.js';
+import { checkDepth, parseJson, readBody } from './body.js';
 import { createBundleRoute, isBundleRequest } from './bundles-route.js';
 import { Catalog } from './catalog.js';
 import type { ServerConfig } from './config.js';
@@ -24,6 +24,10 @@ import { rolloutView } from './rollout.js';
 import { ChangeLog, RateLimitedLog } from './server-log.js';
 import { GitSource } from './source.js';
 import { createWebhook } from './webhook.js';
+
+/** OPA's status reports are a few KiB and nest a few levels. */
+const STATUS_MAX_BYTES = 1024 * 1024;
+const STATUS_MAX_DEPTH = 32;
 
 export interface Logger {
   info(message: string): void;
@@ -74,15 +78,14 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   let connections!: ConnectionBudget;
   const metrics = createMetrics({ waiting: () => catalog.waiting(), connections: () => connections.counts(), unwritableDecisionLogs: () => observations.unwritable() });
   connections = new ConnectionBudget(config.maxUnauthenticatedConnections, () => metrics.connectionsShed.inc({ reason: 'unauthenticated budget' }));
-  catalog = new Catalog(source, signers, metrics.buildSeconds, undefined, config.maxBundleBytes);
+  catalog = new Catalog(source, signers, { timings: metrics.buildSeconds, maxBundleBytes: config.maxBundleBytes });
   const changes = new ChangeLog((m) => logger.error(m));
   const observations = new Observations({
     logFile: config.decisionLogFile,
     maxBytes: config.decisionLogMaxBytes,
-    onWrite(key, error) {
+    onWrite(key, file, error) {
       if (error) metrics.decisionLogFailures.inc();
-      const [workflow = '', agent = ''] = key.split('/');
-      changes.set(`decision log ${key}`, error ? `cannot write the decision log of ${key} (${observations.decisionLogFile(workflow, agent)}): ${error.message}; its uploads are refused (503) until it can, and OPA retries them` : undefined, `the decision log of ${key} is written again`);
+      changes.set(`decision log ${key}`, error ? `cannot write the decision log of ${key} (${file}): ${error.message}; its uploads are refused (503) until it can, and OPA retries them` : undefined, `the decision log of ${key} is written again`);
     },
   });
   const authorizeSidecar = createSidecarAuthorizer(catalog, (m) => logger.error(m));
@@ -136,7 +139,9 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   app.post('/status', count('status'), requireSidecar, async (req, res, next) => {
     try {
       const caller = callerOf(res);
-      const body = parseJson(await readBody(req, { limit: config.maxBodyBytes, gzip: true })) as { labels?: unknown } | null;
+      const bytes = await readBody(req, { limit: Math.min(config.maxBodyBytes, STATUS_MAX_BYTES), gzip: true });
+      checkDepth(bytes, STATUS_MAX_DEPTH);
+      const body = parseJson(bytes) as { labels?: unknown } | null;
       checkLabels(caller, body?.labels);
       observations.recordStatus(caller.key, body);
       res.json({});

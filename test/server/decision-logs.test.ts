@@ -72,4 +72,22 @@ test('each agent has its own file, bound and de-duplication', async () => {
   }
 });
 
+test('an event nesting too deeply to serialize is stored by its top-level fields; its upload is not refused forever', async () => {
+  const t = await startTestServer();
+  try {
+    const color = uploader(t.server.url, t.tokens[`${W}/color`]!);
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const body = gzipSync(`[{"decision_id":"deep","result":false,"input":{"parsed_body":${deep}}},{"decision_id":"plain","result":true}]`);
+    const r = await fetch(`${t.server.url}/logs`, { method: 'POST', body, headers: { authorization: `Bearer ${t.tokens[`${W}/color`]}`, 'content-encoding': 'gzip' } });
+    assert.equal([r.status, await r.json()], [200, { written: 2 }]);
+    const lines = readFileSync(path.join(t.dir, `decisions.${W}.color.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { custody: { truncated?: string }; event: Record<string, unknown> });
+    assert.equal(lines.map((l) => l.event.decision_id), ['deep', 'plain']);
+    assert.equal(lines[0]!.event, { decision_id: 'deep', result: false });
+    assert.match(lines[0]!.custody.truncated!, /too deeply/);
+    assert.equal((await color([event('deep')])).body, { written: 0 });
+  } finally {
+    await t.server.close();
+  }
+});
+
 test.run();
