@@ -50,12 +50,25 @@ export interface ServerConfigFile {
   readonly longPollMaxSeconds?: number;
   /** Bodies of /status and /logs (decompressed) above this are refused. */
   readonly maxBodyBytes?: number;
+  /** Raw webhook bodies above this are refused (GitHub's push payloads are far smaller; polling covers a refused one). */
+  readonly webhookMaxBodyBytes?: number;
+  /** ServiceAccount tokens living longer than this (exp − iat, and exp − now) are refused; default 48 h. */
+  readonly maxTokenLifetimeSeconds?: number;
+  /** All open connections; beyond it new ones are dropped. Default: the descriptor limit less a reserve. */
+  readonly maxConnections?: number;
+  /** Connections whose caller has not authenticated yet; the oldest is closed to admit a new one. */
+  readonly maxUnauthenticatedConnections?: number;
+  /** Who may read /metrics: `local` (loopback, or an admin token; default), `admin`, or `open`. */
+  readonly metricsAccess?: 'local' | 'admin' | 'open';
+  /** A built bundle above this is not served (the last good one stays). */
+  readonly maxBundleBytes?: number;
 }
 
 /** Every setting of the file, once: the loader refuses any other. */
 export const SERVER_CONFIG_FIELDS: Readonly<Record<keyof ServerConfigFile, true>> = {
   host: true, port: true, repository: true, branch: true, pollSeconds: true, cacheDir: true, signingKeys: true, activeKeyId: true,
   tokenAudience: true, clusters: true, tokensFile: true, decisionLogFile: true, decisionLogMaxBytes: true, longPollMaxSeconds: true, maxBodyBytes: true,
+  webhookMaxBodyBytes: true, maxTokenLifetimeSeconds: true, maxConnections: true, maxUnauthenticatedConnections: true, metricsAccess: true, maxBundleBytes: true,
 };
 
 /** The environment variables the server reads; they override the file. */

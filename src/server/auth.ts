@@ -47,7 +47,7 @@ export function readStaticTokens(file: string): StaticTokens {
   return { agents: o.agents!, admins: o.admins };
 }
 
-export function createAuthenticator(options: { tokens?: StaticTokens; clusters: readonly ClusterIssuer[]; audience: string; clock?: () => Date }): Authenticator {
+export function createAuthenticator(options: { tokens?: StaticTokens; clusters: readonly ClusterIssuer[]; audience: string; maxLifetimeSeconds: number; clock?: () => Date }): Authenticator {
   const byHash = new Map<string, Identity>();
   for (const [name, hash] of Object.entries(options.tokens?.agents ?? {})) {
     const [workflow, agent] = name.split('/');
@@ -86,20 +86,25 @@ export function createAuthenticator(options: { tokens?: StaticTokens; clusters: 
       throw new ServerError('unauthenticated', 'the token is not a JWT');
     }
     const trusted = issuer ? issuers.get(issuer) : undefined;
-    if (!trusted) throw new ServerError('unauthenticated', 'the token issuer is not a configured cluster');
+    if (!trusted) throw new ServerError('unauthenticated', `the token issuer ${JSON.stringify(issuer ?? null).slice(0, 200)} is not a configured cluster`);
     let payload;
     try {
       ({ payload } = await jwtVerify(token, trusted.keys, {
         issuer,
         audience: options.audience,
-        requiredClaims: ['exp', 'sub'],
+        requiredClaims: ['exp', 'iat', 'sub'],
         ...(options.clock ? { currentDate: options.clock() } : {}),
       }));
     } catch (err) {
-      throw new ServerError('unauthenticated', `token rejected: ${(err as { code?: string }).code ?? 'invalid'}`);
+      throw new ServerError('unauthenticated', `token from ${issuer} rejected: ${(err as { code?: string }).code ?? 'invalid'}`);
     }
+    // A stolen token is good until it expires: as Kubernetes bounds projected tokens, so does the
+    // server, both from issuance and from now (a token issued in the future lasts from now too).
+    const now = Math.floor((options.clock?.() ?? new Date()).getTime() / 1000);
+    const lifetime = Math.max(payload.exp! - payload.iat!, payload.exp! - now);
+    if (lifetime > options.maxLifetimeSeconds) throw new ServerError('unauthenticated', `token from ${issuer} rejected: its lifetime (${lifetime} s) exceeds maxTokenLifetimeSeconds (${options.maxLifetimeSeconds})`);
     const m = SUBJECT.exec(payload.sub ?? '');
-    if (!m) throw new ServerError('forbidden', 'the token is not a ServiceAccount token');
+    if (!m) throw new ServerError('forbidden', `the token of ${issuer} is not a ServiceAccount token`);
     return { kind: 'agent', workflow: m[1]!, agent: m[3]!, cluster: trusted.cluster };
   }
 }

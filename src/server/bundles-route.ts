@@ -8,9 +8,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BUNDLES_URL_PREFIX, KEY_ID_HEADER, parseBundlePath } from '../contract/index.js';
 import type { Authenticator } from './auth.js';
+import type { SidecarAuthorizer } from './authorize.js';
 import type { Catalog, ServedBundle } from './catalog.js';
+import type { ConnectionBudget } from './connections.js';
 import { ServerError } from './errors.js';
 import type { Metrics } from './metrics.js';
+import { sendError } from './refusal.js';
+import type { RateLimitedLog } from './server-log.js';
 
 export const LONG_POLL_CONTENT_TYPE = 'application/vnd.openpolicyagent.bundles';
 // Node gives header names in lowercase.
@@ -35,8 +39,8 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   return ifNoneMatch.split(',').some((t) => t.trim() === '*' || weak(t) === weak(etag));
 }
 
-export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator; metrics: Metrics; activeKeyId: string; longPollMaxSeconds: number }) {
-  const { catalog, auth, metrics } = deps;
+export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator; authorizeSidecar: SidecarAuthorizer; metrics: Metrics; connections: ConnectionBudget; log: { refusals: RateLimitedLog; error(message: string): void }; activeKeyId: string; longPollMaxSeconds: number }) {
+  const { catalog, auth, authorizeSidecar, metrics, connections } = deps;
   const outcomes = new Map<string, { inc(): void }>();
   const count = (outcome: string) => {
     let c = outcomes.get(outcome);
@@ -48,31 +52,26 @@ export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator;
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const named = parseBundlePath(q < 0 ? raw : raw.slice(0, q));
-    if (!named) return fail(res, new ServerError('notFound', `bundles are at ${BUNDLES_URL_PREFIX}<workflow>/<agent>.tar.gz`), '404');
+    if (!named) return fail(req, res, new ServerError('notFound', `bundles are at ${BUNDLES_URL_PREFIX}<workflow>/<agent>.tar.gz`));
     const { workflow, agent } = named;
-    let identity;
+    let entry;
     try {
       // Static tokens are checked synchronously: no extra turn of the event loop on the hot path.
       const checked = auth.authenticate(req.headers.authorization);
-      identity = checked instanceof Promise ? await checked : checked;
+      const identity = checked instanceof Promise ? await checked : checked;
+      // An agent gets only its own bundle: least privilege across the owner's workflow.
+      entry = authorizeSidecar(identity, { workflow, agent }).entry;
     } catch (err) {
-      return fail(res, err, '401');
-    }
-    // An agent gets only its own bundle: least privilege across the owner's workflow.
-    if (identity.kind !== 'agent' || identity.workflow !== workflow || identity.agent !== agent) {
-      return fail(res, new ServerError('forbidden', 'a sidecar may fetch only its own agent\'s bundle'), '403');
-    }
-    const entry = catalog.get(workflow, agent);
-    if (!entry) return fail(res, new ServerError('notFound', `no bundle for ${workflow}/${agent} at the branch head`), '404');
-    if (entry.cluster !== undefined && identity.cluster !== undefined && entry.cluster !== identity.cluster) {
-      return fail(res, new ServerError('forbidden', `${workflow}/${agent} runs in cluster ${entry.cluster}, not in the token's cluster`), '403');
+      return fail(req, res, err);
     }
     const keyId = headerValue(req.headers[KEY_ID]) ?? deps.activeKeyId;
     const current = (): ServedBundle | undefined => catalog.get(workflow, agent)?.bundles.get(keyId);
     if (!current()) {
-      if (entry.bundles.size === 0) return fail(res, new ServerError('unavailable', 'the bundle has not built yet; see the rollout view'), '503');
-      return fail(res, new ServerError('badRequest', `this server does not sign with key "${keyId}"`), '400');
+      connections.trust(req.socket);
+      if (entry.bundles.size === 0) return fail(req, res, new ServerError('unavailable', 'the bundle has not built yet; see the rollout view'));
+      return fail(req, res, new ServerError('badRequest', `this server does not sign with key "${keyId}"`));
     }
+    connections.trust(req.socket);
     const wait = preferredWait(headerValue(req.headers.prefer));
     const contentType = wait !== undefined ? LONG_POLL_CONTENT_TYPE : 'application/gzip';
     const ifNoneMatch = headerValue(req.headers['if-none-match']);
@@ -119,13 +118,9 @@ export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator;
     res.end();
   }
 
-  function fail(res: ServerResponse, err: unknown, outcome: string) {
-    const e = err instanceof ServerError ? err : new ServerError('unavailable', 'internal error');
-    count(String(e.status) || outcome);
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (e.status === 401) headers['www-authenticate'] = 'Bearer';
-    res.writeHead(e.status, headers);
-    res.end(JSON.stringify({ code: e.code, message: e.message }));
+  function fail(req: IncomingMessage, res: ServerResponse, err: unknown) {
+    // A refused caller keeps no connection (nor its place in the budget of connections).
+    count(String(sendError(req, res, err, deps.log).status));
   }
 }
 

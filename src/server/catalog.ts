@@ -5,7 +5,7 @@
  * agent's bundle changes.
  */
 import { buildBundle, type Signer } from '../bundle/index.js';
-import type { AgentSource, GitSource, Snapshot } from './source.js';
+import type { AgentSource, GitSource, SkippedFolder, Snapshot } from './source.js';
 
 export interface ServedBundle {
   readonly bytes: Buffer;
@@ -47,12 +47,27 @@ export class Catalog {
   private head?: { commit: string; commitTime: number; at: string };
   private lastError?: { message: string; at: string };
 
+  private skippedFolders: readonly SkippedFolder[] = [];
+
+  private readonly timings: BuildTimings | undefined;
+  private readonly clock: () => Date;
+  /** A bundle above this is not served; sources above it are not even built. */
+  private readonly maxBundleBytes: number;
+
   constructor(
     private readonly source: GitSource,
     private readonly signers: readonly Signer[],
-    private readonly timings?: BuildTimings,
-    private readonly clock: () => Date = () => new Date(),
-  ) {}
+    options: { timings?: BuildTimings; clock?: () => Date; maxBundleBytes?: number } = {},
+  ) {
+    this.timings = options.timings;
+    this.clock = options.clock ?? (() => new Date());
+    this.maxBundleBytes = options.maxBundleBytes ?? Infinity;
+  }
+
+  /** Folders under bundles/ at the head that are not served, and why. */
+  skipped(): readonly SkippedFolder[] {
+    return this.skippedFolders;
+  }
 
   static key(workflow: string, agent: string): string {
     return `${workflow}/${agent}`;
@@ -113,6 +128,7 @@ export class Catalog {
     // An agent removed from Git is no longer served: its sidecar keeps its last bundle, and the
     // owner sees the agent disappear from the rollout view.
     for (const key of [...this.entries.keys()]) if (!present.has(key)) this.entries.delete(key);
+    this.skippedFolders = snapshot.skipped;
     this.head = { commit: snapshot.commit, commitTime: snapshot.commitTime, at: this.clock().toISOString() };
     for (const key of changed) this.wake(key);
     return changed;
@@ -121,9 +137,13 @@ export class Catalog {
   private async build(source: AgentSource, snapshot: Snapshot): Promise<CatalogEntry> {
     const started = process.hrtime.bigint();
     const files = await this.source.files(source);
+    let size = 0;
+    for (const f of files.values()) size += f.length;
+    if (size > this.maxBundleBytes) throw new Error(`its files hold ${size} bytes, above maxBundleBytes (${this.maxBundleBytes}): not built`);
     const bundles = new Map<string, ServedBundle>();
     for (const signer of this.signers) {
       const built = await buildBundle({ files, revision: snapshot.commit, signer, iat: snapshot.commitTime });
+      if (built.bytes.length > this.maxBundleBytes) throw new Error(`the bundle is ${built.bytes.length} bytes, above maxBundleBytes (${this.maxBundleBytes}): not served`);
       bundles.set(signer.keyId, { bytes: built.bytes, etag: built.etag });
     }
     const cluster = clusterOf(files.get('.manifest'));

@@ -7,7 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { isKeyId, KEY_ID_RULE, SERVER_CONFIG_FIELDS, SERVER_ENV, TOKEN_AUDIENCE, type ServerConfigFile } from '../contract/index.js';
+import { descriptorLimit, RESERVED_DESCRIPTORS } from './connections.js';
 import { ConfigError } from './errors.js';
+import { METRICS_ACCESS, type MetricsAccess } from './metrics-access.js';
 
 /**
  * The file's settings checked and resolved: defaults applied, paths absolute, the secret from the
@@ -26,6 +28,10 @@ const DEFAULTS = {
   decisionLogMaxBytes: 64 * 1024 * 1024,
   longPollMaxSeconds: 120,
   maxBodyBytes: 8 * 1024 * 1024,
+  webhookMaxBodyBytes: 1024 * 1024,
+  // What Kubernetes allows projected ServiceAccount tokens by default (the generated sidecars ask for 1 h).
+  maxTokenLifetimeSeconds: 48 * 3600,
+  maxBundleBytes: 64 * 1024 * 1024,
 } as const;
 
 /** Reads the file (if any) and the environment, and returns a checked configuration. */
@@ -70,8 +76,14 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
     return v;
   };
   const file = (k: string, v: unknown) => path.resolve(base, str(k, v));
+  const oneOf = <T extends string>(k: string, allowed: readonly T[], dflt: T): T => {
+    const v = c[k] ?? dflt;
+    if (!allowed.includes(v as T)) throw new ConfigError(`${k} must be one of ${allowed.join(', ')}`);
+    return v as T;
+  };
   const repository = str('repository');
   const isUrl = /^https?:\/\//.test(repository);
+  if (isUrl) refuseCredentials(repository);
   const signingKeys = (Array.isArray(c.signingKeys) ? c.signingKeys : []).map((k: unknown, i) => {
     const o = k as Record<string, unknown>;
     const id = str(`signingKeys[${i}].id`, o?.id);
@@ -92,6 +104,9 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
     if ((entry.jwksFile === undefined) === (entry.jwksUrl === undefined)) throw new ConfigError(`clusters[${i}]: give exactly one of jwksFile and jwksUrl`);
     return entry;
   });
+  const maxConnections = num('maxConnections', 16, 10_000_000, Math.max(64, (descriptorLimit() ?? 1024) - RESERVED_DESCRIPTORS));
+  const maxUnauthenticatedConnections = num('maxUnauthenticatedConnections', 1, 10_000_000, Math.min(4096, Math.floor(maxConnections / 4)));
+  if (maxUnauthenticatedConnections >= maxConnections) throw new ConfigError('maxUnauthenticatedConnections must be below maxConnections: the rest is kept for authenticated sidecars');
   return {
     host: c.host === undefined ? DEFAULTS.host : str('host'),
     port: num('port', 0, 65535, DEFAULTS.port),
@@ -102,12 +117,39 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
     signingKeys,
     activeKeyId,
     tokenAudience: c.tokenAudience === undefined ? DEFAULTS.tokenAudience : str('tokenAudience'),
+    maxTokenLifetimeSeconds: num('maxTokenLifetimeSeconds', 60, 2 ** 32, DEFAULTS.maxTokenLifetimeSeconds),
     clusters,
     ...(c.tokensFile !== undefined ? { tokensFile: file('tokensFile', c.tokensFile) } : {}),
     ...(c.webhookSecret !== undefined ? { webhookSecret: str('webhookSecret') } : {}),
+    webhookMaxBodyBytes: num('webhookMaxBodyBytes', 1024, 2 ** 30, DEFAULTS.webhookMaxBodyBytes),
     decisionLogFile: c.decisionLogFile === undefined ? path.resolve(base, '.custody', 'decisions.jsonl') : file('decisionLogFile', c.decisionLogFile),
     decisionLogMaxBytes: num('decisionLogMaxBytes', 1024, 2 ** 40, DEFAULTS.decisionLogMaxBytes),
     longPollMaxSeconds: num('longPollMaxSeconds', 1, 3600, DEFAULTS.longPollMaxSeconds),
     maxBodyBytes: num('maxBodyBytes', 1024, 2 ** 30, DEFAULTS.maxBodyBytes),
+    maxConnections,
+    maxUnauthenticatedConnections,
+    metricsAccess: oneOf('metricsAccess', METRICS_ACCESS, 'local'),
+    maxBundleBytes: num('maxBundleBytes', 1024, 2 ** 32, DEFAULTS.maxBundleBytes),
   };
+}
+
+/** As `custody push` does: a token belongs in CUSTODY_GIT_TOKEN, where it is never printed or stored in the clone's config. */
+function refuseCredentials(url: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed ? !parsed.username && !parsed.password : !url.includes('@')) return;
+  let shown: string;
+  if (parsed) {
+    parsed.username = '';
+    parsed.password = '';
+    shown = parsed.href;
+  } else {
+    // Not a URL: everything up to the last "@" could be credentials (a password may hold "/" or "@").
+    shown = `${/^https?:\/\//.exec(url)![0]}${url.slice(url.lastIndexOf('@') + 1)}`;
+  }
+  throw new ConfigError(`the repository URL ${shown} carries credentials (removed here): give the URL without them and the token in CUSTODY_GIT_TOKEN`);
 }

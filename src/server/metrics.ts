@@ -1,7 +1,8 @@
 /** Prometheus metrics (prom-client), in a registry of the server's own. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export function createMetrics(waiting: () => number) {
+export function createMetrics(now: { waiting: () => number; connections: () => { open: number; unauthenticated: number }; unwritableDecisionLogs: () => number }) {
+  const { waiting, connections } = now;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return {
@@ -20,6 +21,25 @@ export function createMetrics(waiting: () => number) {
       registers: [registry],
     }),
     waitingPolls: new Gauge({ name: 'custody_long_polls_waiting', help: 'Long polls held open now.', registers: [registry], collect() { this.set(waiting()); } }),
+    connections: new Gauge({
+      name: 'custody_connections',
+      help: 'Open connections, by whether a request on them has authenticated.',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect() {
+        const c = connections();
+        this.set({ state: 'authenticated' }, c.open - c.unauthenticated);
+        this.set({ state: 'unauthenticated' }, c.unauthenticated);
+      },
+    }),
+    decisionLogFailures: new Counter({ name: 'custody_decision_log_write_failures_total', help: 'Decision-log uploads that could not be written (refused with 503; OPA retries them).', registers: [registry] }),
+    unwritableDecisionLogs: new Gauge({ name: 'custody_decision_logs_unwritable', help: 'Agents whose last decision-log write failed.', registers: [registry], collect() { this.set(now.unwritableDecisionLogs()); } }),
+    connectionsShed: new Counter({
+      name: 'custody_connections_shed_total',
+      help: 'Connections closed or dropped to keep a bound: the oldest unauthenticated one for a new one, or a new one beyond maxConnections.',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
   };
 }
 

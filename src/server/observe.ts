@@ -1,20 +1,14 @@
 /**
  * What the sidecars report: OPA's status updates (kept per agent: which revision each enforces)
- * and decision logs (appended to a JSON-lines file with a size bound; recent denials kept in
- * memory for the rollout view). The agent is the authenticated caller, never a label it sends.
+ * and decision logs (appended to each agent's JSON-lines file with a size bound, once per decision
+ * id; recent denials kept in memory for the rollout view). The agent is the authenticated caller,
+ * never a label it sends.
  */
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
+import { cmp } from '../core/order.js';
+import { DecisionLog } from './decision-log.js';
+import { sidecarStatus, type SidecarStatus } from './sidecar-status.js';
 
-export interface SidecarStatus {
-  readonly instance?: string;
-  readonly opaVersion?: string;
-  readonly activeRevision?: string;
-  readonly lastSuccessfulActivation?: string;
-  readonly lastRequest?: string;
-  readonly error?: { code?: string; message?: string; httpCode?: number; errors?: unknown[] };
-  readonly receivedAt: string;
-}
+export type { SidecarStatus } from './sidecar-status.js';
 
 export interface DeniedDecision {
   readonly decisionId?: string;
@@ -27,90 +21,162 @@ export interface DeniedDecision {
 
 const RECENT_DENIALS = 20;
 const SEEN_IDS = 10_000;
+/** OPA reports after every bundle request (at least once per long poll): an instance silent this long is gone. */
+const INSTANCE_TTL_MS = 3600 * 1000;
+/** Replicas of one agent; beyond, the one heard from least recently is dropped. */
+const INSTANCES_PER_AGENT = 64;
+
+export interface ObservationsOptions {
+  /** The decision log's name: each agent's file is named after it (decision-log.ts). */
+  readonly logFile: string;
+  /** Per agent. */
+  readonly maxBytes: number;
+  readonly clock?: () => Date;
+  /** Called when an agent's decision log cannot be written (with the error), and when it is written again (without). */
+  readonly onWrite?: (key: string, file: string, error?: Error) => void;
+}
 
 export class Observations {
+  /** Per agent, instances in the order last heard from (the first is the least recent). */
   private readonly status = new Map<string, Map<string, SidecarStatus>>();
   private readonly denials = new Map<string, DeniedDecision[]>();
-  private readonly seen = new Set<string>();
-  private writing: Promise<void> = Promise.resolve();
+  /** Per agent: decision ids stored (the most recent SEEN_IDS). */
+  private readonly seen = new Map<string, Set<string>>();
+  /** Per agent: the uploads being written, one after the other. */
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly failing = new Set<string>();
+  private readonly log: DecisionLog;
+  private readonly clock: () => Date;
+  private readonly onWrite: ObservationsOptions['onWrite'];
 
-  constructor(
-    private readonly logFile: string,
-    private readonly maxBytes: number,
-    private readonly clock: () => Date = () => new Date(),
-  ) {}
+  constructor(options: ObservationsOptions) {
+    this.log = new DecisionLog(options.logFile, options.maxBytes);
+    this.clock = options.clock ?? (() => new Date());
+    this.onWrite = options.onWrite;
+  }
 
-  /** OPA's status plugin body (UpdateRequestV1). One agent may run several instances (replicas). */
+
+  /** OPA's status plugin body (UpdateRequestV1), reduced to what the view shows. One agent may run several instances (replicas). */
   recordStatus(key: string, body: unknown): void {
-    const b = (body ?? {}) as { labels?: Record<string, unknown>; bundles?: Record<string, Record<string, unknown>> };
-    const bundle = b.bundles?.custody ?? Object.values(b.bundles ?? {})[0] ?? {};
-    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    const instance = str(b.labels?.id) ?? 'unknown';
-    const errorCode = str(bundle.code);
-    const status: SidecarStatus = {
-      instance,
-      ...(str(b.labels?.version) ? { opaVersion: str(b.labels?.version)! } : {}),
-      ...(str(bundle.active_revision) ? { activeRevision: str(bundle.active_revision)! } : {}),
-      ...(str(bundle.last_successful_activation) ? { lastSuccessfulActivation: str(bundle.last_successful_activation)! } : {}),
-      ...(str(bundle.last_request) ? { lastRequest: str(bundle.last_request)! } : {}),
-      ...(errorCode || bundle.message
-        ? { error: { ...(errorCode ? { code: errorCode } : {}), ...(str(bundle.message) ? { message: str(bundle.message)! } : {}), ...(typeof bundle.http_code === 'number' ? { httpCode: bundle.http_code } : {}), ...(Array.isArray(bundle.errors) ? { errors: bundle.errors.slice(0, 5) } : {}) } }
-        : {}),
-      receivedAt: this.clock().toISOString(),
-    };
+    const status = sidecarStatus(body, this.clock().toISOString());
     let byInstance = this.status.get(key);
     if (!byInstance) this.status.set(key, (byInstance = new Map()));
-    byInstance.set(instance, status);
+    byInstance.delete(status.instance);
+    byInstance.set(status.instance, status);
+    this.expire(byInstance);
+    if (byInstance.size > INSTANCES_PER_AGENT) byInstance.delete(byInstance.keys().next().value!);
   }
 
   statusOf(key: string): SidecarStatus[] {
-    return [...(this.status.get(key)?.values() ?? [])].sort((a, b) => ((a.instance ?? '') < (b.instance ?? '') ? -1 : 1));
+    const byInstance = this.status.get(key);
+    if (!byInstance) return [];
+    this.expire(byInstance);
+    return [...byInstance.values()].sort((a, b) => cmp(a.instance, b.instance));
+  }
+
+  /** Forgets what agents no longer served reported. */
+  keepOnly(keys: ReadonlySet<string>): void {
+    for (const map of [this.status, this.denials, this.seen]) for (const key of [...map.keys()]) if (!keys.has(key)) map.delete(key);
+    for (const key of [...this.failing]) if (!keys.has(key)) this.failing.delete(key);
+  }
+
+  private expire(byInstance: Map<string, SidecarStatus>): void {
+    const oldest = this.clock().getTime() - INSTANCE_TTL_MS;
+    for (const [instance, s] of byInstance) {
+      if (Date.parse(s.receivedAt) >= oldest) break;
+      byInstance.delete(instance);
+    }
   }
 
   deniedOf(key: string): DeniedDecision[] {
     return [...(this.denials.get(key) ?? [])];
   }
 
-  /** A decoded decision-log upload: a JSON array of events. Delivery is at-least-once, so ids are de-duplicated. */
-  async recordDecisions(key: string, workflow: string, agent: string, events: unknown[]): Promise<number> {
+  /**
+   * A decoded decision-log upload: a JSON array of events. OPA delivers at least once and retries
+   * an upload that failed, so each (agent, decision id) is stored once: ids are checked and marked
+   * inside the agent's queue, and marked only after the write succeeded. Throws (the upload is
+   * refused, and OPA retries it) when the log cannot be written.
+   */
+  recordDecisions(key: string, workflow: string, agent: string, events: unknown[]): Promise<number> {
+    const run = (this.queues.get(key) ?? Promise.resolve()).then(() => this.writeDecisions(key, workflow, agent, events));
+    const tail = run.then(() => undefined, () => undefined);
+    this.queues.set(key, tail);
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    });
+    return run;
+  }
+
+  private async writeDecisions(key: string, workflow: string, agent: string, events: unknown[]): Promise<number> {
+    const seen = this.seen.get(key) ?? new Set<string>();
+    const ids = new Set<string>();
     const lines: string[] = [];
+    const denied: DeniedDecision[] = [];
+    const receivedAt = this.clock().toISOString();
     for (const e of events) {
       if (typeof e !== 'object' || e === null) continue;
       const ev = e as Record<string, unknown>;
       const id = typeof ev.decision_id === 'string' ? ev.decision_id : undefined;
-      if (id) {
-        if (this.seen.has(id)) continue;
-        this.seen.add(id);
-        if (this.seen.size > SEEN_IDS) this.seen.delete(this.seen.values().next().value!);
+      if (id !== undefined) {
+        if (seen.has(id) || ids.has(id)) continue;
+        ids.add(id);
       }
-      lines.push(JSON.stringify({ custody: { workflow, agent, receivedAt: this.clock().toISOString() }, event: ev }));
-      if (ev.result === false || (typeof ev.result === 'object' && ev.result !== null && (ev.result as { allowed?: unknown }).allowed === false)) {
-        const input = (ev.input ?? {}) as { attributes?: { source?: { principal?: string }; request?: { http?: { method?: string; path?: string } } } };
-        const bundles = ev.bundles as Record<string, { revision?: string }> | undefined;
-        const list = this.denials.get(key) ?? [];
-        list.unshift({
-          ...(id ? { decisionId: id } : {}),
-          ...(typeof ev.timestamp === 'string' ? { timestamp: ev.timestamp } : {}),
-          ...(input.attributes?.source?.principal ? { source: input.attributes.source.principal } : {}),
-          ...(input.attributes?.request?.http?.method ? { method: input.attributes.request.http.method } : {}),
-          ...(input.attributes?.request?.http?.path ? { path: input.attributes.request.http.path } : {}),
-          ...(bundles?.custody?.revision ? { revision: bundles.custody.revision } : {}),
-        });
-        this.denials.set(key, list.slice(0, RECENT_DENIALS));
-      }
+      lines.push(logLine({ workflow, agent, receivedAt }, ev));
+      if (ev.result === false || (typeof ev.result === 'object' && ev.result !== null && (ev.result as { allowed?: unknown }).allowed === false)) denied.push(denial(ev, id));
     }
-    if (lines.length) await this.append(`${lines.join('\n')}\n`);
+    if (lines.length) {
+      try {
+        await this.log.append(workflow, agent, `${lines.join('\n')}\n`);
+      } catch (err) {
+        this.failing.add(key);
+        this.onWrite?.(key, this.log.fileOf(workflow, agent), err as Error);
+        throw err;
+      }
+      if (this.failing.delete(key)) this.onWrite?.(key, this.log.fileOf(workflow, agent));
+    }
+    for (const id of ids) {
+      seen.add(id);
+      if (seen.size > SEEN_IDS) seen.delete(seen.values().next().value!);
+    }
+    if (ids.size) this.seen.set(key, seen);
+    if (denied.length) this.denials.set(key, [...denied.reverse(), ...(this.denials.get(key) ?? [])].slice(0, RECENT_DENIALS));
     return lines.length;
   }
 
-  private append(text: string): Promise<void> {
-    // Serialised: appends and rotations never interleave.
-    this.writing = this.writing.then(async () => {
-      await fs.mkdir(path.dirname(this.logFile), { recursive: true });
-      const size = await fs.stat(this.logFile).then((s) => s.size, () => 0);
-      if (size > 0 && size + Buffer.byteLength(text) > this.maxBytes) await fs.rename(this.logFile, `${this.logFile}.1`);
-      await fs.appendFile(this.logFile, text, { mode: 0o600 });
-    });
-    return this.writing;
+  /** Agents whose last decision-log write failed. */
+  unwritable(): number {
+    return this.failing.size;
   }
+}
+
+/**
+ * One JSON line. An event too deep to serialize (its input can hold a request body an outsider
+ * sent through Envoy) is kept by its top-level scalar fields, so its upload is not refused forever.
+ */
+function logLine(custody: { workflow: string; agent: string; receivedAt: string }, ev: Record<string, unknown>): string {
+  try {
+    return JSON.stringify({ custody, event: ev });
+  } catch {
+    const scalars = Object.fromEntries(Object.entries(ev).filter(([, v]) => v === null || typeof v !== 'object'));
+    return JSON.stringify({ custody: { ...custody, truncated: 'the event nests too deeply to be stored whole: its top-level scalar fields are kept' }, event: scalars });
+  }
+}
+
+function denial(ev: Record<string, unknown>, id: string | undefined): DeniedDecision {
+  const input = (ev.input ?? {}) as { attributes?: { source?: { principal?: unknown }; request?: { http?: { method?: unknown; path?: unknown } } } };
+  const bundles = ev.bundles as Record<string, { revision?: unknown }> | undefined;
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v.slice(0, 1024) : undefined);
+  const source = text(input.attributes?.source?.principal);
+  const method = text(input.attributes?.request?.http?.method);
+  const p = text(input.attributes?.request?.http?.path);
+  const revision = text(bundles?.custody?.revision);
+  return {
+    ...(id !== undefined ? { decisionId: id.slice(0, 128) } : {}),
+    ...(text(ev.timestamp) ? { timestamp: text(ev.timestamp)! } : {}),
+    ...(source ? { source } : {}),
+    ...(method ? { method } : {}),
+    ...(p ? { path: p } : {}),
+    ...(revision ? { revision } : {}),
+  };
 }

@@ -12,6 +12,8 @@ export interface RolloutAgent {
   /** Whether every reporting sidecar enforces the served revision. */
   readonly inSync: boolean;
   readonly recentDenials: ReturnType<Observations['deniedOf']>;
+  /** Set when what the agent's sidecars reported cannot be shown. */
+  readonly reportError?: string;
 }
 
 export interface RolloutView {
@@ -31,17 +33,20 @@ export function rolloutView(catalog: Catalog, observations: Observations, source
     ...(s.lastError ? { repositoryError: s.lastError } : {}),
     agents: catalog.all().map((e) => {
       const key = `${e.workflow}/${e.agent}`;
-      const sidecars = observations.statusOf(key);
-      return {
+      const served = {
         workflow: e.workflow,
         agent: e.agent,
         ...(e.cluster ? { cluster: e.cluster } : {}),
         ...(e.revision ? { served: { revision: e.revision, builtAt: e.builtAt } } : {}),
         ...(e.failure ? { buildError: e.failure } : {}),
-        sidecars,
-        inSync: sidecars.length > 0 && sidecars.every((x) => x.activeRevision === e.revision),
-        recentDenials: observations.deniedOf(key),
       };
+      // What one agent reported never fails the view of all the others.
+      try {
+        const sidecars = observations.statusOf(key);
+        return { ...served, sidecars, inSync: sidecars.length > 0 && sidecars.every((x) => x.activeRevision === e.revision), recentDenials: observations.deniedOf(key) };
+      } catch {
+        return { ...served, sidecars: [], inSync: false, recentDenials: [], reportError: 'the reports of this agent cannot be shown' };
+      }
     }),
   };
 }

@@ -2,7 +2,6 @@
  * The bundle server: the bundle hot path on node:http, and express for everything else (status,
  * decision logs, the rollout view, the GitHub webhook, health and metrics).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,14 +9,26 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { SERVER_ENV } from '../contract/index.js';
 import { createSigner, type Signer } from '../bundle/index.js';
 import { createAuthenticator, readStaticTokens, type Authenticator, type Identity } from './auth.js';
+import { checkLabels, createSidecarAuthorizer, type SidecarCaller } from './authorize.js';
+import { checkDepth, parseJson, readBody } from './body.js';
 import { createBundleRoute, isBundleRequest } from './bundles-route.js';
 import { Catalog } from './catalog.js';
 import type { ServerConfig } from './config.js';
+import { ConnectionBudget } from './connections.js';
 import { ConfigError, ServerError } from './errors.js';
 import { createMetrics } from './metrics.js';
+import { isLoopback } from './metrics-access.js';
 import { Observations } from './observe.js';
+import { createRefresher } from './refresher.js';
+import { sendError } from './refusal.js';
 import { rolloutView } from './rollout.js';
+import { ChangeLog, RateLimitedLog } from './server-log.js';
 import { GitSource } from './source.js';
+import { createWebhook } from './webhook.js';
+
+/** OPA's status reports are a few KiB and nest a few levels. */
+const STATUS_MAX_BYTES = 1024 * 1024;
+const STATUS_MAX_DEPTH = 32;
 
 export interface Logger {
   info(message: string): void;
@@ -30,6 +41,8 @@ export interface RunningServer {
   readonly observations: Observations;
   /** Reads the branch head now (as a webhook does). */
   refresh(): Promise<string[]>;
+  /** Connections open on the server side now, as node:http counts them. */
+  openConnections(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -45,6 +58,7 @@ export function loadSigners(config: ServerConfig): Signer[] {
 
 export async function startServer(config: ServerConfig, options: { logger: Logger; env?: NodeJS.ProcessEnv; auth?: Authenticator }): Promise<RunningServer> {
   const { logger } = options;
+  const refusals = new RateLimitedLog((m) => logger.info(m));
   const signers = loadSigners(config);
   // Allowed, so that a freshly generated deployment starts and reports ready: it fails closed,
   // refusing every sidecar (401), until a cluster's token issuer or a tokens file is configured.
@@ -53,6 +67,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     ...(config.tokensFile ? { tokens: readStaticTokens(config.tokensFile) } : {}),
     clusters: config.clusters,
     audience: config.tokenAudience,
+    maxLifetimeSeconds: config.maxTokenLifetimeSeconds,
   });
   const source = new GitSource({
     repository: config.repository,
@@ -61,37 +76,24 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     ...(options.env?.[SERVER_ENV.gitToken] ? { token: options.env[SERVER_ENV.gitToken] } : {}),
   });
   let catalog!: Catalog;
-  const metrics = createMetrics(() => catalog.waiting());
-  catalog = new Catalog(source, signers, metrics.buildSeconds);
-  const observations = new Observations(config.decisionLogFile, config.decisionLogMaxBytes);
-  const serveBundle = createBundleRoute({ catalog, auth, metrics, activeKeyId: config.activeKeyId, longPollMaxSeconds: config.longPollMaxSeconds });
+  let connections!: ConnectionBudget;
+  const metrics = createMetrics({ waiting: () => catalog.waiting(), connections: () => connections.counts(), unwritableDecisionLogs: () => observations.unwritable() });
+  connections = new ConnectionBudget(config.maxUnauthenticatedConnections, () => metrics.connectionsShed.inc({ reason: 'unauthenticated budget' }));
+  catalog = new Catalog(source, signers, { timings: metrics.buildSeconds, maxBundleBytes: config.maxBundleBytes });
+  const changes = new ChangeLog((m) => logger.error(m));
+  const observations = new Observations({
+    logFile: config.decisionLogFile,
+    maxBytes: config.decisionLogMaxBytes,
+    onWrite(key, file, error) {
+      if (error) metrics.decisionLogFailures.inc();
+      changes.set(`decision log ${key}`, error ? `cannot write the decision log of ${key} (${file}): ${error.message}; its uploads are refused (503) until it can, and OPA retries them` : undefined, `the decision log of ${key} is written again`);
+    },
+  });
+  const authorizeSidecar = createSidecarAuthorizer(catalog, (m) => logger.error(m));
+  const log = { refusals, error: (m: string) => logger.error(m) };
+  const serveBundle = createBundleRoute({ catalog, auth, authorizeSidecar, metrics, connections, log, activeKeyId: config.activeKeyId, longPollMaxSeconds: config.longPollMaxSeconds });
 
-  let refreshing: Promise<string[]> | undefined;
-  let again = false;
-  const refresh = async (): Promise<string[]> => {
-    if (refreshing) {
-      again = true;
-      return refreshing;
-    }
-    refreshing = (async () => {
-      const changed: string[] = [];
-      do {
-        again = false;
-        changed.push(...(await catalog.refresh()));
-      } while (again);
-      return changed;
-    })();
-    try {
-      const changed = await refreshing;
-      const s = catalog.status();
-      if (s.lastError) logger.error(s.lastError.message);
-      for (const e of catalog.all()) if (e.failure && e.failure.revision === s.head?.commit) logger.error(`${e.workflow}/${e.agent}: build failed at ${e.failure.revision.slice(0, 12)}: ${e.failure.message}; still serving ${e.revision ? e.revision.slice(0, 12) : 'nothing'}`);
-      if (changed.length) logger.info(`revision ${s.head?.commit.slice(0, 12)}: rebuilt ${changed.length} bundle(s): ${changed.join(', ')}`);
-      return changed;
-    } finally {
-      refreshing = undefined;
-    }
-  };
+  const refresh = createRefresher({ catalog, observations, logger });
 
   const app = express();
   app.disable('x-powered-by');
@@ -100,15 +102,26 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
       const identity = await auth.authenticate(req.headers.authorization);
       if (identity.kind !== kind) throw new ServerError('forbidden');
       res.locals.identity = identity;
+      connections.trust(req.socket);
+      res.removeHeader('connection');
       next();
     } catch (err) {
       next(err);
     }
   };
-  const agentKey = (res: Response) => {
-    const id = res.locals.identity as Extract<Identity, { kind: 'agent' }>;
-    return { key: `${id.workflow}/${id.agent}`, ...id };
+  // The sidecar routes share the bundle route's rule (authorize.ts); the body is read only after it.
+  const requireSidecar = async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const caller = authorizeSidecar(await auth.authenticate(req.headers.authorization));
+      res.locals.caller = caller;
+      connections.trust(req.socket);
+      res.removeHeader('connection');
+      next();
+    } catch (err) {
+      next(err);
+    }
   };
+  const callerOf = (res: Response) => res.locals.caller as SidecarCaller;
   const count = (route: string) => (req: Request, res: Response, next: NextFunction) => {
     res.on('finish', () => metrics.apiRequests.inc({ route, status: String(res.statusCode) }));
     next();
@@ -119,18 +132,34 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     if (catalog.ready()) res.type('text/plain').send('ready\n');
     else res.status(503).type('text/plain').send('not ready: the repository has not been read yet\n');
   });
-  app.get('/metrics', count('metrics'), async (_req, res) => { res.type(metrics.registry.contentType).send(await metrics.registry.metrics()); });
-  // OPA's status plugin: JSON, not compressed (opa-notes 5.1).
-  app.post('/status', count('status'), requireIdentity('agent'), express.json({ limit: config.maxBodyBytes, type: () => true }), (req, res) => {
-    observations.recordStatus(agentKey(res).key, req.body);
-    res.json({});
+  // Loopback callers need no token under `local` (metrics-access.ts); everyone else an admin token.
+  const metricsGate = (req: Request, res: Response, next: NextFunction) =>
+    config.metricsAccess === 'open' || (config.metricsAccess === 'local' && isLoopback(req.socket.remoteAddress)) ? next() : requireIdentity('admin')(req, res, next);
+  app.get('/metrics', count('metrics'), metricsGate, async (_req, res) => { res.type(metrics.registry.contentType).send(await metrics.registry.metrics()); });
+  // OPA's status plugin: JSON, not compressed (opa-notes 5.1); gzip accepted all the same.
+  app.post('/status', count('status'), requireSidecar, async (req, res, next) => {
+    try {
+      const caller = callerOf(res);
+      const bytes = await readBody(req, { limit: Math.min(config.maxBodyBytes, STATUS_MAX_BYTES), gzip: true });
+      checkDepth(bytes, STATUS_MAX_DEPTH);
+      const body = parseJson(bytes) as { labels?: unknown } | null;
+      checkLabels(caller, body?.labels);
+      observations.recordStatus(caller.key, body);
+      res.json({});
+    } catch (err) {
+      next(err);
+    }
   });
   // OPA's decision logs: a gzip-compressed JSON array (opa-notes 5.2); inflated with the size bound applied.
-  app.post('/logs', count('logs'), requireIdentity('agent'), express.json({ limit: config.maxBodyBytes, inflate: true, type: () => true }), async (req, res, next) => {
+  app.post('/logs', count('logs'), requireSidecar, async (req, res, next) => {
     try {
-      if (!Array.isArray(req.body)) throw new ServerError('badRequest', 'decision logs are a JSON array of events');
-      const { key, workflow, agent } = agentKey(res);
-      const written = await observations.recordDecisions(key, workflow, agent, req.body as unknown[]);
+      const caller = callerOf(res);
+      const body = parseJson(await readBody(req, { limit: config.maxBodyBytes, gzip: true }));
+      if (!Array.isArray(body)) throw new ServerError('badRequest', 'decision logs are a JSON array of events');
+      for (const event of body) checkLabels(caller, (event as { labels?: unknown } | null)?.labels);
+      const written = await observations.recordDecisions(caller.key, caller.identity.workflow, caller.identity.agent, body as unknown[]).catch(() => {
+        throw new ServerError('unavailable', 'the decision log cannot be written now; retry later');
+      });
       res.json({ written });
     } catch (err) {
       next(err);
@@ -142,45 +171,47 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   app.post('/api/refresh', count('refresh'), requireIdentity('admin'), async (_req, res) => {
     res.json({ rebuilt: await refresh() });
   });
-  app.post('/hooks/github', count('github'), express.raw({ type: () => true, limit: config.maxBodyBytes }), (req, res, next) => {
+  // No body parser: the webhook reads its body itself, after what the headers can refuse.
+  const webhook = createWebhook({ secret: config.webhookSecret, maxBodyBytes: config.webhookMaxBodyBytes, branch: () => source.describe().branch, onPush: () => void refresh() });
+  app.post('/hooks/github', count('github'), async (req, res, next) => {
     try {
-      if (!config.webhookSecret) throw new ServerError('notFound', 'no webhook secret is configured');
-      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const expected = `sha256=${createHmac('sha256', config.webhookSecret).update(body).digest('hex')}`;
-      const given = String(req.headers['x-hub-signature-256'] ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) throw new ServerError('unauthenticated', 'bad webhook signature');
-      const event = String(req.headers['x-github-event'] ?? '');
-      if (event === 'push') void refresh();
-      res.status(202).json({ event });
+      res.status(202).json(await webhook(req));
     } catch (err) {
-      next(err);
+      next(err instanceof ServerError ? new ServerError(err.code, `webhook refused: ${err.message}`) : err);
     }
   });
   app.use((_req, _res, next) => next(new ServerError('notFound')));
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const e = err instanceof ServerError ? err : bodyError(err);
-    if (e.status === 401) res.setHeader('www-authenticate', 'Bearer');
-    res.status(e.status).json({ code: e.code, message: e.message });
-  });
+  // A refused caller keeps no connection, and an unread body is never read (refusal.ts).
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => void sendError(req, res, err, log));
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({
+    // Slow clients cannot pin connections: the headers must arrive within 10 s and the whole
+    // request within 30 s. node:http checks these only every connectionsCheckingInterval
+    // (30 s by default, which let idle connections live 20 to 40 s): checked every second.
+    headersTimeout: 10_000,
+    requestTimeout: 30_000,
+    connectionsCheckingInterval: 1_000,
+    // Longer than Go's idle-connection timeout (90 s), which OPA's client uses: if the server closed
+    // idle connections first, a status or log POST sent on one as it closes would fail (a POST is
+    // not retried), and the owner would miss that report. Only authenticated connections stay
+    // open between requests: the others are closed after their response.
+    keepAliveTimeout: 95_000,
+  }, (req, res) => {
     if (isBundleRequest(req)) {
       serveBundle(req, res).catch((err: unknown) => {
         logger.error(`bundle request failed: ${(err as Error).message}`);
         if (!res.headersSent) res.writeHead(500).end();
       });
     } else {
+      // Until the route authenticates the caller (requireIdentity), the answer ends the connection.
+      if (!connections.trusted(req.socket)) res.setHeader('connection', 'close');
       app(req, res);
     }
   });
-  // Slow clients cannot pin connections: the request must arrive in time, and an idle socket is
-  // closed once no long poll can still be pending on it.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  // Longer than Go's idle-connection timeout (90 s), which OPA's client uses: if the server closed
-  // idle connections first, a status or log POST sent on one as it closes would fail (a POST is
-  // not retried), and the owner would miss that report.
-  server.keepAliveTimeout = 95_000;
+  server.maxConnections = config.maxConnections;
+  server.on('connection', (socket) => connections.accept(socket));
+  server.on('drop', () => metrics.connectionsShed.inc({ reason: 'connection limit' }));
+  // An idle socket is closed once no long poll can still be pending on it.
   server.setTimeout((config.longPollMaxSeconds + 30) * 1000, (socket) => socket.destroy());
 
   await refresh();
@@ -197,6 +228,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     catalog,
     observations,
     refresh,
+    openConnections: () => new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n)))),
     async close() {
       clearInterval(timer);
       await new Promise<void>((resolve) => {
@@ -205,11 +237,4 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
       });
     },
   };
-}
-
-function bodyError(err: unknown): ServerError {
-  const type = (err as { type?: string }).type;
-  if (type === 'entity.too.large') return new ServerError('tooLarge');
-  if (type === 'entity.parse.failed' || type === 'encoding.unsupported') return new ServerError('badRequest', 'the body is not valid JSON (gzip allowed)');
-  return new ServerError('unavailable', 'internal error');
 }

@@ -17,11 +17,19 @@ export interface AgentSource {
   readonly treeOid: string;
 }
 
+export interface SkippedFolder {
+  /** From the repository root, e.g. `bundles/<workflow>/<agent>`. */
+  readonly path: string;
+  readonly reason: string;
+}
+
 export interface Snapshot {
   readonly commit: string;
   /** Committer time, seconds: the signature's `iat`, so a revision always signs the same payload. */
   readonly commitTime: number;
   readonly agents: readonly AgentSource[];
+  /** What looks like a workflow or agent folder but is not served, so the owner is told why. */
+  readonly skipped: readonly SkippedFolder[];
 }
 
 export interface GitSourceOptions {
@@ -69,14 +77,20 @@ export class GitSource {
     } catch (err) {
       if ((err as { code?: string }).code !== 'NotFoundError') throw err;
     }
+    const skipped: SkippedFolder[] = [];
     for (const w of workflows) {
-      if (w.type !== 'tree' || !NAME.test(w.path)) continue;
+      const wPath = `${this.bundlesPath}/${w.path}`;
+      const wSkip = skipReason(w, 'workflow');
+      if (wSkip) skipped.push({ path: wPath, reason: wSkip });
+      if (w.type !== 'tree' || wSkip) continue;
       const { tree } = await git.readTree({ fs, dir: this.dir, oid: w.oid, cache: this.cache });
       for (const a of tree) {
-        if (a.type === 'tree' && NAME.test(a.path)) agents.push({ workflow: w.path, agent: a.path, treeOid: a.oid });
+        const aSkip = skipReason(a, 'agent');
+        if (aSkip) skipped.push({ path: `${wPath}/${a.path}`, reason: aSkip });
+        else if (a.type === 'tree') agents.push({ workflow: w.path, agent: a.path, treeOid: a.oid });
       }
     }
-    return { commit, commitTime: c.committer.timestamp, agents };
+    return { commit, commitTime: c.committer.timestamp, agents, skipped };
   }
 
   /** Every file of an agent's bundle folder, by relative path. */
@@ -106,4 +120,16 @@ export class GitSource {
     }
     this.cloned = true;
   }
+}
+
+/**
+ * Why an entry under bundles/ (or under a workflow folder) that could be meant as a folder is not
+ * served. Plain files are not folders and need no word; a link is never followed, since it would
+ * let one agent's folder serve another's sources.
+ */
+function skipReason(entry: { type: string; mode: string; path: string }, kind: 'workflow' | 'agent'): string | undefined {
+  if (entry.mode === '120000') return `is a symbolic link; an ${kind} folder must be a folder (links are not followed): not served`;
+  if (entry.type === 'commit') return `is a submodule; an ${kind} folder must be a folder: not served`;
+  if (entry.type === 'tree' && !NAME.test(entry.path)) return `is not a DNS-1123 name (lower-case letters, digits, "-"): not served`;
+  return undefined;
 }

@@ -36,7 +36,10 @@ const plainEnv = (env: EnvVar[]) => Object.fromEntries(env.filter((e) => e.value
 test('the owner cluster\'s server configuration loads into the settings the deployment means', async () => {
   const { file, env } = await deployed(MOVIE);
   assert.is(readFileSync(file, 'utf8'), 'cacheDir: /var/cache/custody\nclusters: []\ndecisionLogFile: /var/lib/custody/decisions.jsonl\n');
-  const config = loadConfig({ file, env: plainEnv(env), cwd: '/nowhere' });
+  // The connection bound follows this machine's descriptor limit: checked for its floor, the rest literally.
+  const { maxConnections, maxUnauthenticatedConnections, ...config } = loadConfig({ file, env: plainEnv(env), cwd: '/nowhere' });
+  assert.ok(maxConnections >= 64, `maxConnections ${maxConnections}`);
+  assert.ok(maxUnauthenticatedConnections >= 1 && maxUnauthenticatedConnections < maxConnections, 'room kept for authenticated sidecars');
   assert.equal(config, {
     host: '0.0.0.0',
     port: 8080,
@@ -52,6 +55,10 @@ test('the owner cluster\'s server configuration loads into the settings the depl
     decisionLogMaxBytes: 67108864,
     longPollMaxSeconds: 120,
     maxBodyBytes: 8388608,
+    maxTokenLifetimeSeconds: 172800,
+    webhookMaxBodyBytes: 1048576,
+    metricsAccess: 'local',
+    maxBundleBytes: 67108864,
   });
 });
 

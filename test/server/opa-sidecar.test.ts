@@ -80,7 +80,7 @@ test('real OPA sidecars fetch, verify and enforce their bundles; the server sees
       'the denied decision in the rollout view',
     );
     assert.ok(denied.length >= 1);
-    const logged = readFileSync(path.join(t.dir, 'decisions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { custody: { agent: string } });
+    const logged = readFileSync(path.join(t.dir, 'decisions.movie-post-production.color.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { custody: { agent: string } });
     assert.ok(logged.some((l) => l.custody.agent === 'color'));
   } finally {
     await Promise.all(sidecars.map((s) => s.stop()));

@@ -1,7 +1,7 @@
 /** OPA's download protocol as the server speaks it, and who may fetch what. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -150,7 +150,7 @@ test('GitHub webhook: HMAC checked in constant time; a push refreshes at once', 
   try {
     const body = JSON.stringify({ ref: 'refs/heads/main' });
     const sign = (secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-    const post = (sig?: string) => fetch(`${t.server.url}/hooks/github`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', ...(sig ? { 'x-hub-signature-256': sig } : {}) } });
+    const post = (sig?: string) => fetch(`${t.server.url}/hooks/github`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), ...(sig ? { 'x-hub-signature-256': sig } : {}) } });
     assert.is((await post()).status, 401);
     assert.is((await post(sign('wrong'))).status, 401);
     const data = path.join(t.repo, 'bundles', 'movie-post-production', 'hdr', 'data.json');
@@ -176,7 +176,7 @@ test('decision logs: gzip JSON arrays, de-duplicated by decision id, size-bounde
     assert.equal(await r.json(), { written: 10 });
     assert.equal(await (await post(events)).json(), { written: 0 }, 'retried uploads are not written twice');
     for (let i = 0; i < 20; i++) await post(Array.from({ length: 5 }, (_, j) => ({ decision_id: `x${i}-${j}`, result: true, padding: 'x'.repeat(100) })));
-    const file = path.join(t.dir, 'decisions.jsonl');
+    const file = path.join(t.dir, 'decisions.movie-post-production.color.jsonl');
     assert.ok(statSync(file).size <= 4096, `the log stays under its bound (${statSync(file).size})`);
     assert.ok(statSync(`${file}.1`).size > 0, 'one rotated file kept');
     assert.is((await post({ not: 'an array' })).status, 400);
