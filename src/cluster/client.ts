@@ -168,9 +168,19 @@ export function describeObject(o: Pick<KubeObject, 'kind' | 'metadata'>): string
 function rejected(object: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>, err: unknown): ClusterError {
   if (err instanceof ClusterError) return err;
   if (err instanceof ApiException) {
-    const body = err.body as { message?: string; reason?: string } | string | undefined;
+    const body = parsedBody(err.body);
     const message = typeof body === 'object' && body?.message ? body.message : String(body ?? err.message);
     return new ClusterError('api-rejected', 'operational', `${describeObject(object)}: the API server answered ${err.code}: ${message}`, { data: { status: err.code, ...(typeof body === 'object' && body?.reason ? { reason: body.reason } : {}) }, cause: err });
   }
   return new ClusterError('api-unreachable', 'operational', `${describeObject(object)}: ${(err as Error).message}`, { cause: err });
+}
+
+/** The library hands the Status body over as text when it cannot type it. */
+function parsedBody(body: unknown): { message?: string; reason?: string } | string | undefined {
+  if (typeof body !== 'string') return body as { message?: string; reason?: string } | undefined;
+  try {
+    return JSON.parse(body) as { message?: string; reason?: string };
+  } catch {
+    return body.trim();
+  }
 }

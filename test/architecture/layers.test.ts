@@ -32,6 +32,7 @@ const LAYERS = [
   'summary',
   'github',
   'server',
+  'cluster',
   'gitops',
   'verify',
   'cli',
