@@ -2,12 +2,13 @@
 import { createRequire } from 'node:module';
 import { COMMANDS as CORE_COMMANDS, type Command } from './commands.js';
 import { demo } from './demo.js';
+import { CLUSTER_COMMANDS } from './cluster-commands.js';
 import { GITOPS_COMMANDS } from './gitops-commands.js';
 import { SERVER_COMMANDS } from './server-commands.js';
 import { verify } from './verify-command.js';
 import { EXIT, OperationalError, UsageError, type Io } from './io.js';
 
-const COMMANDS: Readonly<Record<string, Command>> = { ...CORE_COMMANDS, ...SERVER_COMMANDS, ...GITOPS_COMMANDS, demo, verify };
+const COMMANDS: Readonly<Record<string, Command>> = { ...CORE_COMMANDS, ...SERVER_COMMANDS, ...GITOPS_COMMANDS, ...CLUSTER_COMMANDS, demo, verify };
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
