@@ -1,7 +1,18 @@
 /** Commands against a live cluster (through a kubeconfig context): doctor, drift, status --kube. */
 import path from 'node:path';
 import { formatError } from '../core/errors.js';
-import { connect, ClusterError, doctor, drift, kubeStatus, loadKubeConfig, renderDoctor, renderDrift, renderKubeStatus, type ClusterClient } from '../cluster/index.js';
+import {
+  connect,
+  ClusterError,
+  doctor,
+  drift,
+  kubeStatus,
+  loadKubeConfig,
+  renderDoctor,
+  renderDrift,
+  renderKubeStatus,
+  type ClusterClient,
+} from '../cluster/index.js';
 import { parse, type Command } from './commands.js';
 import { EXIT, readInputs, repositoryRoot, UsageError, workflowFiles, type Io } from './io.js';
 import { SERVER_COMMANDS } from './server-commands.js';
@@ -14,7 +25,9 @@ const CONTEXT_HELP = `  --kubeconfig FILE  the kubeconfig (default: KUBECONFIG, 
   --json             one JSON document on stdout`;
 
 function clientFor(values: { kubeconfig?: string; context?: string }, io: Io): ClusterClient {
-  return connect(loadKubeConfig({ ...(values.kubeconfig ? { file: path.resolve(io.cwd, values.kubeconfig) } : {}), ...(values.context ? { context: values.context } : {}) }));
+  return connect(
+    loadKubeConfig({ ...(values.kubeconfig ? { file: path.resolve(io.cwd, values.kubeconfig) } : {}), ...(values.context ? { context: values.context } : {}) }),
+  );
 }
 
 /** A cluster failure is printed in the one error format, with its kind's exit code. */
@@ -64,7 +77,7 @@ Exit codes: 0 every check passes, 1 a check failed, 2 usage error, 3 the cluster
 };
 
 const driftCommand: Command = {
-  summary: 'compare a cluster\'s live access objects with Git, in access terms',
+  summary: "compare a cluster's live access objects with Git, in access terms",
   help: `Usage: custody drift [--context CTX] [--cluster NAME] [--json]
 
 Reads the live Istio AuthorizationPolicies, PeerAuthentications and Sidecars, the NetworkPolicies
@@ -96,7 +109,7 @@ const serverStatus = SERVER_COMMANDS.status!;
 
 /** `status` is the bundle server's view; with --kube it is joined with the live cluster. */
 const statusCommand: Command = {
-  summary: serverStatus.summary,
+  summary: `${serverStatus.summary} (--kube: joined with the live cluster)`,
   help: `${serverStatus.help}
 With --kube: custody status --kube [--context CTX] [--cluster NAME] [--server URL --token-file FILE] [--json]
 
@@ -107,7 +120,10 @@ Exit codes with --kube: 0 every agent runs what Git says, 1 an agent is not read
 `,
   async run(args, io) {
     if (!args.includes('--kube')) return serverStatus.run(args, io);
-    const { values } = parse(args.filter((a) => a !== '--kube'), { ...CONTEXT_OPTIONS, server: { type: 'string' }, 'token-file': { type: 'string' } });
+    const { values } = parse(
+      args.filter((a) => a !== '--kube'),
+      { ...CONTEXT_OPTIONS, server: { type: 'string' }, 'token-file': { type: 'string' } },
+    );
     if (values.help) {
       io.stdout.write(this.help);
       return EXIT.ok;
@@ -117,7 +133,13 @@ Exit codes with --kube: 0 every agent runs what Git says, 1 an agent is not read
       const client = clientFor(values, io);
       const root = repositoryRoot(io.cwd);
       const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows')), io.cwd));
-      const report = await kubeStatus(client, root, checked.workflows, values.cluster ?? client.context, values.server ? { url: values.server, tokenFile: path.resolve(io.cwd, values['token-file']!) } : undefined);
+      const report = await kubeStatus(
+        client,
+        root,
+        checked.workflows,
+        values.cluster ?? client.context,
+        values.server ? { url: values.server, tokenFile: path.resolve(io.cwd, values['token-file']!) } : undefined,
+      );
       io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderKubeStatus(report));
       return report.ok ? EXIT.ok : EXIT.invalid;
     });

@@ -30,7 +30,8 @@ export const ACCESS_KINDS = [
 ] as const;
 
 type Obj = KubeObject & { spec?: Record<string, unknown>; data?: Record<string, string> };
-const isAccessObject = (o: Obj) => ACCESS_KINDS.some((k) => k.kind === o.kind) && (o.kind !== 'ConfigMap' || typeof o.data?.['config.yaml'] === 'string' && o.metadata.name.endsWith('-opa'));
+const isAccessObject = (o: Obj) =>
+  ACCESS_KINDS.some((k) => k.kind === o.kind) && (o.kind !== 'ConfigMap' || (typeof o.data?.['config.yaml'] === 'string' && o.metadata.name.endsWith('-opa')));
 const keyOf = (o: Obj) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 export function accessDrift(desired: readonly KubeObject[], live: readonly KubeObject[]): DriftFinding[] {
@@ -41,8 +42,15 @@ export function accessDrift(desired: readonly KubeObject[], live: readonly KubeO
     const g = want.get(key);
     const l = have.get(key);
     const o = (g ?? l)!;
-    const add = (widening: boolean, message: string) => out.push({ namespace: o.metadata.namespace ?? '', object: `${o.kind}/${o.metadata.name}`, widening, message });
-    const compare = { AuthorizationPolicy: authorizationPolicy, PeerAuthentication: peerAuthentication, Sidecar: sidecar, NetworkPolicy: networkPolicy, ConfigMap: opaConfig }[o.kind as (typeof ACCESS_KINDS)[number]['kind']];
+    const add = (widening: boolean, message: string) =>
+      out.push({ namespace: o.metadata.namespace ?? '', object: `${o.kind}/${o.metadata.name}`, widening, message });
+    const compare = {
+      AuthorizationPolicy: authorizationPolicy,
+      PeerAuthentication: peerAuthentication,
+      Sidecar: sidecar,
+      NetworkPolicy: networkPolicy,
+      ConfigMap: opaConfig,
+    }[o.kind as (typeof ACCESS_KINDS)[number]['kind']];
     compare(g, l, add);
   }
   return out.sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.object, b.object) || Number(b.widening) - Number(a.widening) || cmp(a.message, b.message));
@@ -52,7 +60,7 @@ type Add = (widening: boolean, message: string) => void;
 
 /** Who an object's selector picks, in the words an owner uses. */
 function target(o: Obj, selector: unknown): string {
-  const labels = (selector as { matchLabels?: Record<string, string>; labels?: Record<string, string> } | undefined);
+  const labels = selector as { matchLabels?: Record<string, string>; labels?: Record<string, string> } | undefined;
   const match = labels?.matchLabels ?? labels?.labels ?? {};
   if (match['custody.dev/agent']) return match['custody.dev/agent'];
   if (match['app.kubernetes.io/name']) return match['app.kubernetes.io/name'];
@@ -63,17 +71,31 @@ function target(o: Obj, selector: unknown): string {
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 
 // ---- AuthorizationPolicy: the (source, operation) pairs each ALLOW grants to its target.
-interface Rule { from?: { source?: Record<string, unknown> }[]; to?: { operation?: Record<string, unknown> }[]; when?: unknown[] }
+interface Rule {
+  from?: { source?: Record<string, unknown> }[];
+  to?: { operation?: Record<string, unknown> }[];
+  when?: unknown[];
+}
 function grants(o: Obj | undefined): Set<string> {
   const out = new Set<string>();
   if (!o || (o.spec?.action ?? 'ALLOW') !== 'ALLOW') return out;
   const who = target(o, o.spec?.selector);
   for (const rule of (o.spec?.rules as Rule[] | undefined) ?? []) {
     const sources = (rule.from ?? []).flatMap(({ source = {} }) => {
-      const named = [...list(source.principals), ...list(source.namespaces).map((n) => `any workload of namespace ${n}`), ...list(source.ipBlocks).map((c) => `addresses ${c}`)];
+      const named = [
+        ...list(source.principals),
+        ...list(source.namespaces).map((n) => `any workload of namespace ${n}`),
+        ...list(source.ipBlocks).map((c) => `addresses ${c}`),
+      ];
       return named.length > 0 && !source.notPrincipals && !source.notNamespaces ? named : ['any source'];
     });
-    const ops = (rule.to ?? []).map(({ operation = {} }) => [list(operation.methods).join('|') || 'any method', list(operation.paths).join(' ') || 'any path', list(operation.ports).length ? `port ${list(operation.ports).join(',')}` : 'any port'].join(' '));
+    const ops = (rule.to ?? []).map(({ operation = {} }) =>
+      [
+        list(operation.methods).join('|') || 'any method',
+        list(operation.paths).join(' ') || 'any path',
+        list(operation.ports).length ? `port ${list(operation.ports).join(',')}` : 'any port',
+      ].join(' '),
+    );
     const condition = rule.when ? ` when ${stableJson(rule.when)}` : '';
     for (const s of sources.length ? sources : ['any source']) for (const op of ops.length ? ops : ['any request']) out.add(`${who}\t${s}\t${op}${condition}`);
   }
@@ -83,7 +105,8 @@ function grants(o: Obj | undefined): Set<string> {
 function authorizationPolicy(g: Obj | undefined, l: Obj | undefined, add: Add): void {
   const action = (o: Obj | undefined) => (o?.spec?.action as string | undefined) ?? 'ALLOW';
   const denyAll = (o: Obj | undefined) => !!o && action(o) === 'ALLOW' && !o.spec?.rules;
-  if (g && denyAll(g) && !denyAll(l)) add(true, `deny-all ${l ? 'changed' : 'removed'}: workloads of ${g.metadata.namespace} that no ALLOW policy selects could now receive from anyone`);
+  if (g && denyAll(g) && !denyAll(l))
+    add(true, `deny-all ${l ? 'changed' : 'removed'}: workloads of ${g.metadata.namespace} that no ALLOW policy selects could now receive from anyone`);
   if (g && action(g) !== 'ALLOW' && stableJson(g.spec) !== stableJson(l?.spec)) {
     const what = action(g) === 'CUSTOM' ? 'checked by OPA (the ext_authz provider)' : 'denied as Git says';
     add(true, `requests to ${target(g, g.spec?.selector)} are no longer ${what}: the ${action(g)} policy is ${l ? 'changed' : 'removed'}`);
@@ -102,12 +125,20 @@ function grantWords(grant: string, verb: string): string {
 
 // ---- PeerAuthentication: anything but STRICT lets plaintext, unauthenticated peers in.
 function peerAuthentication(g: Obj | undefined, l: Obj | undefined, add: Add): void {
-  const mode = (o: Obj | undefined) => ((o?.spec?.mtls as { mode?: string } | undefined)?.mode ?? 'UNSET');
-  const ports = (o: Obj | undefined) => Object.entries((o?.spec?.portLevelMtls as Record<string, { mode?: string }> | undefined) ?? {}).filter(([, v]) => v.mode !== 'STRICT').map(([p, v]) => `${p} (${v.mode ?? 'UNSET'})`);
+  const mode = (o: Obj | undefined) => (o?.spec?.mtls as { mode?: string } | undefined)?.mode ?? 'UNSET';
+  const ports = (o: Obj | undefined) =>
+    Object.entries((o?.spec?.portLevelMtls as Record<string, { mode?: string }> | undefined) ?? {})
+      .filter(([, v]) => v.mode !== 'STRICT')
+      .map(([p, v]) => `${p} (${v.mode ?? 'UNSET'})`);
   const who = (o: Obj) => target(o, o.spec?.selector);
-  if (g && !l) return add(mode(g) === 'STRICT', `${who(g)} could now receive plaintext traffic from peers without a mesh identity: PeerAuthentication ${g.metadata.name} (STRICT) is removed`);
+  if (g && !l)
+    return add(
+      mode(g) === 'STRICT',
+      `${who(g)} could now receive plaintext traffic from peers without a mesh identity: PeerAuthentication ${g.metadata.name} (STRICT) is removed`,
+    );
   if (!l) return;
-  if (mode(l) !== 'STRICT' && mode(l) !== mode(g)) add(true, `${who(l)} could now receive plaintext traffic from peers without a mesh identity: mTLS is ${mode(l)}, Git says ${g ? mode(g) : 'nothing'}`);
+  if (mode(l) !== 'STRICT' && mode(l) !== mode(g))
+    add(true, `${who(l)} could now receive plaintext traffic from peers without a mesh identity: mTLS is ${mode(l)}, Git says ${g ? mode(g) : 'nothing'}`);
   for (const p of ports(l)) if (!ports(g).includes(p)) add(true, `${who(l)} could now receive plaintext traffic on port ${p}`);
   if (g && mode(g) !== 'STRICT' && mode(l) === 'STRICT') add(false, `${who(l)} requires mTLS where Git does not`);
 }
@@ -119,7 +150,8 @@ function sidecar(g: Obj | undefined, l: Obj | undefined, add: Add): void {
   const mode = (o: Obj | undefined) => (o?.spec?.outboundTrafficPolicy as { mode?: string } | undefined)?.mode ?? 'ALLOW_ANY';
   if (g && !l) return add(true, `${who(g)} could now send to any host: Sidecar ${g.metadata.name} is removed`);
   if (!l) return;
-  if (mode(l) === 'ALLOW_ANY' && mode(g) !== 'ALLOW_ANY') add(true, `${who(l)} could now send to any host outside the mesh registry (outboundTrafficPolicy ALLOW_ANY)`);
+  if (mode(l) === 'ALLOW_ANY' && mode(g) !== 'ALLOW_ANY')
+    add(true, `${who(l)} could now send to any host outside the mesh registry (outboundTrafficPolicy ALLOW_ANY)`);
   for (const h of hosts(l)) if (!hosts(g).has(h)) add(g !== undefined || hosts(l).size > 0, `${who(l)} could now send to ${h}`);
   for (const h of hosts(g)) if (!hosts(l).has(h)) add(false, `${who(l)} can no longer send to ${h}`);
 }
@@ -130,7 +162,11 @@ function peerWords(peer: Record<string, unknown>): string {
   if (ip?.cidr) return `addresses ${ip.cidr}`;
   const ns = (peer.namespaceSelector as { matchLabels?: Record<string, string> } | undefined)?.matchLabels?.['kubernetes.io/metadata.name'];
   const pods = peer.podSelector as { matchLabels?: Record<string, string> } | undefined;
-  const podWords = pods?.matchLabels ? Object.entries(pods.matchLabels).map(([k, v]) => `${k}=${v}`).join(',') : '';
+  const podWords = pods?.matchLabels
+    ? Object.entries(pods.matchLabels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')
+    : '';
   return `${podWords ? `pods ${podWords}` : 'any pod'}${ns ? ` in namespace ${ns}` : peer.namespaceSelector ? ' in any namespace' : ''}`;
 }
 
@@ -138,8 +174,11 @@ function networkRules(o: Obj | undefined, direction: 'ingress' | 'egress'): Map<
   const out = new Map<string, string>();
   for (const rule of (o?.spec?.[direction] as Record<string, unknown>[] | undefined) ?? []) {
     const peers = (rule[direction === 'ingress' ? 'from' : 'to'] as Record<string, unknown>[] | undefined) ?? [];
-    const ports = ((rule.ports as { port?: unknown; protocol?: string }[] | undefined) ?? []).map((p) => `${p.protocol ?? 'TCP'} ${p.port ?? 'any'}`).join(', ') || 'any port';
-    for (const peer of peers.length ? peers : [undefined]) out.set(stableJson([peer ?? null, rule.ports ?? null]), `${peer ? peerWords(peer) : 'anywhere'} on ${ports}`);
+    const ports =
+      ((rule.ports as { port?: unknown; protocol?: string }[] | undefined) ?? []).map((p) => `${p.protocol ?? 'TCP'} ${p.port ?? 'any'}`).join(', ') ||
+      'any port';
+    for (const peer of peers.length ? peers : [undefined])
+      out.set(stableJson([peer ?? null, rule.ports ?? null]), `${peer ? peerWords(peer) : 'anywhere'} on ${ports}`);
   }
   return out;
 }
@@ -149,10 +188,17 @@ function networkPolicy(g: Obj | undefined, l: Obj | undefined, add: Add): void {
   const types = (o: Obj | undefined) => new Set(list(o?.spec?.policyTypes));
   const o = (l ?? g)!;
   if (g && !l) {
-    for (const t of types(g)) add(true, `${who(g)} could now ${t === 'Ingress' ? 'receive from' : 'send to'} more than Git allows: NetworkPolicy ${g.metadata.name} limiting ${t.toLowerCase()} is removed`);
+    for (const t of types(g))
+      add(
+        true,
+        `${who(g)} could now ${t === 'Ingress' ? 'receive from' : 'send to'} more than Git allows: NetworkPolicy ${g.metadata.name} limiting ${t.toLowerCase()} is removed`,
+      );
     return;
   }
-  for (const [direction, type, verb] of [['ingress', 'Ingress', 'receive from'], ['egress', 'Egress', 'send to']] as const) {
+  for (const [direction, type, verb] of [
+    ['ingress', 'Ingress', 'receive from'],
+    ['egress', 'Egress', 'send to'],
+  ] as const) {
     const limited = (x: Obj | undefined) => types(x).has(type);
     if (g && limited(g) && !limited(l)) add(true, `${who(o)} could now ${verb} anywhere: NetworkPolicy ${o.metadata.name} no longer limits ${direction}`);
     if (!limited(l)) continue;

@@ -16,7 +16,11 @@ export interface AppliedObject {
   readonly error?: string;
 }
 
-export async function applyObjects(client: ClusterClient, objects: readonly KubeObject[], options: { dryRun?: boolean; force?: boolean } = {}): Promise<AppliedObject[]> {
+export async function applyObjects(
+  client: ClusterClient,
+  objects: readonly KubeObject[],
+  options: { dryRun?: boolean; force?: boolean } = {},
+): Promise<AppliedObject[]> {
   const out: AppliedObject[] = [];
   for (const o of applyOrder(objects)) {
     try {

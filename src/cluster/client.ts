@@ -24,7 +24,11 @@ import {
 import { ClusterError } from './errors.js';
 
 /** A Kubernetes object as plain JSON. */
-export type KubeObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } & Record<string, unknown> };
+export type KubeObject = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string } & Record<string, unknown>;
+};
 
 export const FIELD_MANAGER = 'custody';
 
@@ -54,7 +58,14 @@ export function loadKubeConfig(options: { file?: string; context?: string } = {}
   }
   if (options.context !== undefined) {
     if (!kc.getContexts().some((c) => c.name === options.context)) {
-      throw new ClusterError('kubeconfig-context', 'usage', `the kubeconfig has no context "${options.context}"`, { hint: `contexts: ${kc.getContexts().map((c) => c.name).join(', ') || '(none)'}` });
+      throw new ClusterError('kubeconfig-context', 'usage', `the kubeconfig has no context "${options.context}"`, {
+        hint: `contexts: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || '(none)'
+        }`,
+      });
     }
     kc.setCurrentContext(options.context);
   }
@@ -110,9 +121,13 @@ export function connect(kc: KubeConfig): ClusterClient {
       return response;
     },
   };
-  const api = new RawObjectApi(createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: kc }, promiseMiddleware: [collectWarnings] }));
+  const api = new RawObjectApi(
+    createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: kc }, promiseMiddleware: [collectWarnings] }),
+  );
   const notFound = (err: unknown) => err instanceof ApiException && err.code === 404;
-  const unserved = (err: unknown) => err instanceof ClusterError && err.code === 'kind-not-served' || (err instanceof Error && /Unrecognized API version and kind|Failed to fetch resource metadata/.test(err.message));
+  const unserved = (err: unknown) =>
+    (err instanceof ClusterError && err.code === 'kind-not-served') ||
+    (err instanceof Error && /Unrecognized API version and kind|Failed to fetch resource metadata/.test(err.message));
   return {
     context: kc.getCurrentContext(),
     server: cluster.server,
@@ -170,7 +185,10 @@ function rejected(object: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>, 
   if (err instanceof ApiException) {
     const body = parsedBody(err.body);
     const message = typeof body === 'object' && body?.message ? body.message : String(body ?? err.message);
-    return new ClusterError('api-rejected', 'operational', `${describeObject(object)}: the API server answered ${err.code}: ${message}`, { data: { status: err.code, ...(typeof body === 'object' && body?.reason ? { reason: body.reason } : {}) }, cause: err });
+    return new ClusterError('api-rejected', 'operational', `${describeObject(object)}: the API server answered ${err.code}: ${message}`, {
+      data: { status: err.code, ...(typeof body === 'object' && body?.reason ? { reason: body.reason } : {}) },
+      cause: err,
+    });
   }
   return new ClusterError('api-unreachable', 'operational', `${describeObject(object)}: ${(err as Error).message}`, { cause: err });
 }

@@ -27,39 +27,80 @@ export interface DoctorReport {
   readonly checks: readonly Check[];
 }
 
-const ISTIO_CRDS = ['authorizationpolicies.security.istio.io', 'peerauthentications.security.istio.io', 'sidecars.networking.istio.io', 'serviceentries.networking.istio.io'];
+const ISTIO_CRDS = [
+  'authorizationpolicies.security.istio.io',
+  'peerauthentications.security.istio.io',
+  'sidecars.networking.istio.io',
+  'serviceentries.networking.istio.io',
+];
 const ARGO_CRDS = ['applications.argoproj.io', 'appprojects.argoproj.io'];
 const FLUX_CRDS = ['gitrepositories.source.toolkit.fluxcd.io', 'kustomizations.kustomize.toolkit.fluxcd.io'];
 
 export async function doctor(client: ClusterClient, root: string, workflows: readonly Workflow[], cluster: string): Promise<DoctorReport> {
   const plan = topology(workflows).clusters.find((c) => c.name === cluster);
-  if (!plan) throw new ClusterError('unknown-cluster', 'usage', `no workflow places an agent in cluster "${cluster}"`, { hint: `clusters: ${topology(workflows).clusters.map((c) => c.name).join(', ')}; pass --cluster` });
+  if (!plan)
+    throw new ClusterError('unknown-cluster', 'usage', `no workflow places an agent in cluster "${cluster}"`, {
+      hint: `clusters: ${topology(workflows)
+        .clusters.map((c) => c.name)
+        .join(', ')}; pass --cluster`,
+    });
   const crds = new Set((await client.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition')).map((c) => c.metadata.name));
   const missing = (list: readonly string[]) => list.filter((n) => !crds.has(n));
   const checks: Check[] = [];
   const add = (id: string, ok: boolean, detail: string, fix: string) => checks.push(ok ? { id, status: 'pass', detail } : { id, status: 'fail', detail, fix });
 
-  add('istio-crds', missing(ISTIO_CRDS).length === 0, missing(ISTIO_CRDS).length ? `missing: ${missing(ISTIO_CRDS).join(', ')}` : 'AuthorizationPolicy, PeerAuthentication, Sidecar, ServiceEntry served', 'install Istio 1.22 or later (istioctl install, or the base Helm chart)');
+  add(
+    'istio-crds',
+    missing(ISTIO_CRDS).length === 0,
+    missing(ISTIO_CRDS).length ? `missing: ${missing(ISTIO_CRDS).join(', ')}` : 'AuthorizationPolicy, PeerAuthentication, Sidecar, ServiceEntry served',
+    'install Istio 1.22 or later (istioctl install, or the base Helm chart)',
+  );
   const argo = missing(ARGO_CRDS).length === 0;
   const flux = missing(FLUX_CRDS).length === 0;
-  add('reconciler-crds', argo || flux, argo || flux ? [argo && 'Argo CD', flux && 'Flux'].filter(Boolean).join(' and ') + ' CRDs served' : `neither Argo CD (${ARGO_CRDS.join(', ')}) nor Flux (${FLUX_CRDS.join(', ')})`, 'install Argo CD 2.x/3.x or Flux 2 in this cluster (or in the cluster that manages it)');
+  add(
+    'reconciler-crds',
+    argo || flux,
+    argo || flux
+      ? [argo && 'Argo CD', flux && 'Flux'].filter(Boolean).join(' and ') + ' CRDs served'
+      : `neither Argo CD (${ARGO_CRDS.join(', ')}) nor Flux (${FLUX_CRDS.join(', ')})`,
+    'install Argo CD 2.x/3.x or Flux 2 in this cluster (or in the cluster that manages it)',
+  );
 
   const istio = await client.get('v1', 'ConfigMap', 'istio', 'istio-system');
   const mesh = meshConfig((istio?.data as Record<string, string> | undefined)?.mesh);
   if (!mesh) {
-    add('ext-authz-provider', false, istio ? 'the istio ConfigMap has no readable "mesh" key' : 'no ConfigMap istio-system/istio: Istio is not installed', EXT_AUTHZ_FIX);
+    add(
+      'ext-authz-provider',
+      false,
+      istio ? 'the istio ConfigMap has no readable "mesh" key' : 'no ConfigMap istio-system/istio: Istio is not installed',
+      EXT_AUTHZ_FIX,
+    );
     add('trust-domain', false, 'no mesh configuration to read', 'install Istio with the trust domain the workflows name');
   } else {
     const provider = extAuthzProvider(mesh);
     add('ext-authz-provider', provider.ok, provider.detail, EXT_AUTHZ_FIX);
     const domain = meshTrustDomain(mesh);
     const wrong = plan.placements.filter((p) => p.workflow.trustDomain !== domain);
-    add('trust-domain', wrong.length === 0, wrong.length ? `the mesh's trust domain is ${domain}; ${wrong.map((p) => `${p.workflow.name} expects ${p.workflow.trustDomain}`).join(', ')}` : `${domain}, as every workflow here expects`, `set meshConfig.trustDomain (or the workflow's trustDomain) so both agree`);
+    add(
+      'trust-domain',
+      wrong.length === 0,
+      wrong.length
+        ? `the mesh's trust domain is ${domain}; ${wrong.map((p) => `${p.workflow.name} expects ${p.workflow.trustDomain}`).join(', ')}`
+        : `${domain}, as every workflow here expects`,
+      `set meshConfig.trustDomain (or the workflow's trustDomain) so both agree`,
+    );
   }
   // Agents of one workflow in several clusters authenticate each other only under one shared root.
   const cacerts = await client.get('v1', 'Secret', 'cacerts', 'istio-system');
   const hasRoot = !!(cacerts?.data as Record<string, string> | undefined)?.['root-cert.pem'];
-  add('mesh-root', hasRoot, hasRoot ? 'istio-system/cacerts holds the shared root (root-cert.pem)' : 'no istio-system/cacerts with root-cert.pem: this cluster signs with its own self-made root, which the other clusters of the workflow do not trust', 'plug in the workflow\'s shared CA: kubectl -n istio-system create secret generic cacerts --from-file=ca-cert.pem --from-file=ca-key.pem --from-file=root-cert.pem --from-file=cert-chain.pem');
+  add(
+    'mesh-root',
+    hasRoot,
+    hasRoot
+      ? 'istio-system/cacerts holds the shared root (root-cert.pem)'
+      : 'no istio-system/cacerts with root-cert.pem: this cluster signs with its own self-made root, which the other clusters of the workflow do not trust',
+    "plug in the workflow's shared CA: kubectl -n istio-system create secret generic cacerts --from-file=ca-cert.pem --from-file=ca-key.pem --from-file=root-cert.pem --from-file=cert-chain.pem",
+  );
 
   checks.push(await storageCheck(client, plan));
   checks.push(await signingKeyCheck(client, plan));
@@ -70,10 +111,19 @@ export async function doctor(client: ClusterClient, root: string, workflows: rea
 
 async function storageCheck(client: ClusterClient, plan: ClusterPlan): Promise<Check> {
   const name = plan.settings.storageClass;
-  const sc = (await client.get('storage.k8s.io/v1', 'StorageClass', name)) as (KubeObject & { provisioner?: string; parameters?: Record<string, string> }) | undefined;
-  if (!sc) return { id: 'storage-class', status: 'fail', detail: `no StorageClass ${name}: the agents' volumes would stay Pending`, fix: `create an encrypted StorageClass named ${name} (or set storageClass on the cluster in the workflow)` };
+  const sc = (await client.get('storage.k8s.io/v1', 'StorageClass', name)) as
+    (KubeObject & { provisioner?: string; parameters?: Record<string, string> }) | undefined;
+  if (!sc)
+    return {
+      id: 'storage-class',
+      status: 'fail',
+      detail: `no StorageClass ${name}: the agents' volumes would stay Pending`,
+      fix: `create an encrypted StorageClass named ${name} (or set storageClass on the cluster in the workflow)`,
+    };
   const e = storageEncryption(sc);
-  return e.ok ? { id: 'storage-class', status: 'pass', detail: `${name}: ${e.detail}` } : { id: 'storage-class', status: 'fail', detail: `${name}: ${e.detail}`, fix: `recreate ${name} with encryption on` };
+  return e.ok
+    ? { id: 'storage-class', status: 'pass', detail: `${name}: ${e.detail}` }
+    : { id: 'storage-class', status: 'fail', detail: `${name}: ${e.detail}`, fix: `recreate ${name} with encryption on` };
 }
 
 async function signingKeyCheck(client: ClusterClient, plan: ClusterPlan): Promise<Check> {
@@ -82,7 +132,12 @@ async function signingKeyCheck(client: ClusterClient, plan: ClusterPlan): Promis
   const ok = !!(secret?.data as Record<string, string> | undefined)?.['private-key.pem'];
   return ok
     ? { id: 'signing-key', status: 'pass', detail: `${names.SYSTEM_NAMESPACE}/${names.SIGNING_KEY_SECRET} holds private-key.pem` }
-    : { id: 'signing-key', status: 'fail', detail: `no Secret ${names.SYSTEM_NAMESPACE}/${names.SIGNING_KEY_SECRET} with private-key.pem: the bundle server cannot sign`, fix: `kubectl -n ${names.SYSTEM_NAMESPACE} create secret generic ${names.SIGNING_KEY_SECRET} --from-file=private-key.pem=<the key custody keygen wrote>` };
+    : {
+        id: 'signing-key',
+        status: 'fail',
+        detail: `no Secret ${names.SYSTEM_NAMESPACE}/${names.SIGNING_KEY_SECRET} with private-key.pem: the bundle server cannot sign`,
+        fix: `kubectl -n ${names.SYSTEM_NAMESPACE} create secret generic ${names.SIGNING_KEY_SECRET} --from-file=private-key.pem=<the key custody keygen wrote>`,
+      };
 }
 
 /** Argo CD resolves an Application's destination name through its cluster Secrets. */
@@ -94,11 +149,18 @@ async function destinationCheck(client: ClusterClient, root: string, cluster: st
     return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
   };
   const known = new Set(secrets.flatMap((s) => [decoded(s, 'name'), decoded(s, 'server')]).filter((x): x is string => !!x));
-  const wanted = [...new Set(apps.map((a) => ((a.spec as { destination?: { name?: string; server?: string } }).destination ?? {})).map((d) => d.name ?? d.server ?? ''))].sort();
+  const wanted = [
+    ...new Set(apps.map((a) => (a.spec as { destination?: { name?: string; server?: string } }).destination ?? {}).map((d) => d.name ?? d.server ?? '')),
+  ].sort();
   const unresolved = wanted.filter((w) => !known.has(w) && w !== 'https://kubernetes.default.svc');
   return unresolved.length === 0
     ? { id: 'argocd-destination', status: 'pass', detail: `destination ${wanted.join(', ')} resolves to an Argo CD cluster` }
-    : { id: 'argocd-destination', status: 'fail', detail: `Argo CD knows no cluster ${unresolved.join(', ')}`, fix: `argocd cluster add <context> --name ${unresolved[0]} (or a Secret in argocd labelled argocd.argoproj.io/secret-type=cluster with name ${unresolved[0]})` };
+    : {
+        id: 'argocd-destination',
+        status: 'fail',
+        detail: `Argo CD knows no cluster ${unresolved.join(', ')}`,
+        fix: `argocd cluster add <context> --name ${unresolved[0]} (or a Secret in argocd labelled argocd.argoproj.io/secret-type=cluster with name ${unresolved[0]})`,
+      };
 }
 
 async function dryRunCheck(client: ClusterClient, root: string, cluster: string): Promise<Check> {
@@ -110,7 +172,12 @@ async function dryRunCheck(client: ClusterClient, root: string, cluster: string)
   const note = waiting.length ? `; ${waiting.length} wait for their namespace (created by the first sync)` : '';
   return bad.length === 0
     ? { id: 'dry-run', status: 'pass', detail: `${results.length - waiting.length} of ${results.length} objects accepted by a server-side dry run${note}` }
-    : { id: 'dry-run', status: 'fail', detail: bad.map((r) => r.error ?? `${r.object}: ${r.warnings.join('; ')}`).join('\n'), fix: 'fix what the API server refuses (a missing CRD: the checks above; a refusal of the tree itself: custody generate, and report it)' };
+    : {
+        id: 'dry-run',
+        status: 'fail',
+        detail: bad.map((r) => r.error ?? `${r.object}: ${r.warnings.join('; ')}`).join('\n'),
+        fix: 'fix what the API server refuses (a missing CRD: the checks above; a refusal of the tree itself: custody generate, and report it)',
+      };
 }
 
 export function renderDoctor(report: DoctorReport): string {

@@ -24,11 +24,18 @@ export function meshConfig(text: string | undefined): Record<string, unknown> | 
 export function extAuthzProvider(mesh: Record<string, unknown>): Verdict {
   const providers = Array.isArray(mesh.extensionProviders) ? (mesh.extensionProviders as Record<string, unknown>[]) : [];
   const p = providers.find((x) => x.name === names.EXT_AUTHZ_PROVIDER);
-  if (!p) return { ok: false, detail: `no extension provider "${names.EXT_AUTHZ_PROVIDER}" (providers: ${providers.map((x) => String(x.name)).join(', ') || 'none'})` };
+  if (!p)
+    return {
+      ok: false,
+      detail: `no extension provider "${names.EXT_AUTHZ_PROVIDER}" (providers: ${providers.map((x) => String(x.name)).join(', ') || 'none'})`,
+    };
   const grpc = p.envoyExtAuthzGrpc as { service?: string; port?: number | string } | undefined;
   if (!grpc) return { ok: false, detail: `"${names.EXT_AUTHZ_PROVIDER}" is not an envoyExtAuthzGrpc provider` };
   if (grpc.service !== names.EXT_AUTHZ_HOST || Number(grpc.port) !== names.EXT_AUTHZ_PORT) {
-    return { ok: false, detail: `"${names.EXT_AUTHZ_PROVIDER}" points at ${grpc.service}:${grpc.port}, the sidecar listens at ${names.EXT_AUTHZ_HOST}:${names.EXT_AUTHZ_PORT}` };
+    return {
+      ok: false,
+      detail: `"${names.EXT_AUTHZ_PROVIDER}" points at ${grpc.service}:${grpc.port}, the sidecar listens at ${names.EXT_AUTHZ_HOST}:${names.EXT_AUTHZ_PORT}`,
+    };
   }
   return { ok: true, detail: `"${names.EXT_AUTHZ_PROVIDER}" -> ${grpc.service}:${grpc.port}` };
 }
@@ -48,10 +55,18 @@ export function storageEncryption(sc: { provisioner?: string; parameters?: Recor
   switch (sc.provisioner) {
     case 'ebs.csi.aws.com':
     case 'kubernetes.io/aws-ebs':
-      return { ok: p.encrypted === 'true', checked: true, detail: p.encrypted === 'true' ? 'EBS volumes encrypted' : 'EBS volumes not encrypted (parameters.encrypted is not "true")' };
+      return {
+        ok: p.encrypted === 'true',
+        checked: true,
+        detail: p.encrypted === 'true' ? 'EBS volumes encrypted' : 'EBS volumes not encrypted (parameters.encrypted is not "true")',
+      };
     case 'pd.csi.storage.gke.io':
       // Persistent disks are always encrypted at rest; a customer key is the owner's choice.
-      return { ok: true, checked: true, detail: p['disk-encryption-kms-key'] ? 'Persistent Disk with a customer-managed key' : 'Persistent Disk, Google-managed encryption' };
+      return {
+        ok: true,
+        checked: true,
+        detail: p['disk-encryption-kms-key'] ? 'Persistent Disk with a customer-managed key' : 'Persistent Disk, Google-managed encryption',
+      };
     case 'disk.csi.azure.com':
       return { ok: true, checked: true, detail: p.diskEncryptionSetID ? 'Azure disk with a disk encryption set' : 'Azure disk, platform-managed encryption' };
     default:

@@ -35,7 +35,7 @@ export interface KubeStatusReport {
 }
 
 type Condition = { type?: string; status?: string; message?: string };
-const conditions = (o: KubeObject | undefined) => ((o?.status as { conditions?: Condition[] } | undefined)?.conditions ?? []);
+const conditions = (o: KubeObject | undefined) => (o?.status as { conditions?: Condition[] } | undefined)?.conditions ?? [];
 const short = (rev: unknown) => (typeof rev === 'string' ? rev.replace(/^.*[@:]/, '').slice(0, 12) : '?');
 
 async function reconcilerState(client: ClusterClient, cluster: string, workflow: string): Promise<{ words: string; synced: boolean }> {
@@ -43,7 +43,10 @@ async function reconcilerState(client: ClusterClient, cluster: string, workflow:
   const parts: { words: string; synced: boolean }[] = [];
   if (app) {
     const s = (app.status ?? {}) as { sync?: { status?: string; revision?: string }; health?: { status?: string } };
-    parts.push({ words: `argocd ${s.sync?.status ?? 'Unknown'}/${s.health?.status ?? 'Unknown'} @${short(s.sync?.revision)}`, synced: s.sync?.status === 'Synced' && s.health?.status === 'Healthy' });
+    parts.push({
+      words: `argocd ${s.sync?.status ?? 'Unknown'}/${s.health?.status ?? 'Unknown'} @${short(s.sync?.revision)}`,
+      synced: s.sync?.status === 'Synced' && s.health?.status === 'Healthy',
+    });
   }
   const ks = await client.get('kustomize.toolkit.fluxcd.io/v1', 'Kustomization', 'custody', 'flux-system');
   if (ks) {
@@ -63,11 +66,20 @@ async function rollout(server: { url: string; tokenFile: string }): Promise<Roll
   } catch (err) {
     throw new ClusterError('bundle-server-unreachable', 'operational', `cannot reach the bundle server at ${server.url}: ${(err as Error).message}`);
   }
-  if (!response.ok) throw new ClusterError('bundle-server-refused', 'operational', `${server.url} answered ${response.status}`, { hint: 'pass an admin token with --token-file' });
+  if (!response.ok)
+    throw new ClusterError('bundle-server-refused', 'operational', `${server.url} answered ${response.status}`, {
+      hint: 'pass an admin token with --token-file',
+    });
   return (await response.json()) as RolloutView;
 }
 
-export async function kubeStatus(client: ClusterClient, _root: string, workflows: readonly Workflow[], cluster: string, server?: { url: string; tokenFile: string }): Promise<KubeStatusReport> {
+export async function kubeStatus(
+  client: ClusterClient,
+  _root: string,
+  workflows: readonly Workflow[],
+  cluster: string,
+  server?: { url: string; tokenFile: string },
+): Promise<KubeStatusReport> {
   const plan = topology(workflows).clusters.find((c) => c.name === cluster);
   if (!plan) throw new ClusterError('unknown-cluster', 'usage', `no workflow places an agent in cluster "${cluster}"`, { hint: 'pass --cluster' });
   const view = server ? await rollout(server) : undefined;
@@ -81,16 +93,29 @@ export async function kubeStatus(client: ClusterClient, _root: string, workflows
       const ready = (dep?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
       const pods = await client.list('v1', 'Pod', wf, `custody.dev/workflow=${wf},custody.dev/agent=${name}`);
       const podReady = pods.filter((p) => conditions(p).some((c) => c.type === 'Ready' && c.status === 'True'));
-      const opaReady = pods.length > 0 && pods.every((p) => ((p.status as { containerStatuses?: { name: string; ready: boolean }[] } | undefined)?.containerStatuses ?? []).some((c) => c.name === 'opa' && c.ready));
+      const opaReady =
+        pods.length > 0 &&
+        pods.every((p) =>
+          ((p.status as { containerStatuses?: { name: string; ready: boolean }[] } | undefined)?.containerStatuses ?? []).some(
+            (c) => c.name === 'opa' && c.ready,
+          ),
+        );
       const entry = view?.agents.find((a) => a.workflow === wf && a.agent === name);
-      const policy = view ? (entry ? `served ${short(entry.served?.revision)}; sidecars ${entry.sidecars.map((s) => short(s.activeRevision)).join(',') || 'none reporting'}` : 'not served') : undefined;
+      const policy = view
+        ? entry
+          ? `served ${short(entry.served?.revision)}; sidecars ${entry.sidecars.map((s) => short(s.activeRevision)).join(',') || 'none reporting'}`
+          : 'not served'
+        : undefined;
       const policyInSync = view ? !!entry?.inSync : undefined;
       const deploymentOk = !!dep && ready >= wanted && wanted > 0;
       agents.push({
-        workflow: wf, agent: name,
+        workflow: wf,
+        agent: name,
         deployment: dep ? `${ready}/${wanted}` : 'missing',
         podsReady: `${podReady.length}/${pods.length}`,
-        opaReady, reconciler: reconciler.words, reconcilerSynced: reconciler.synced,
+        opaReady,
+        reconciler: reconciler.words,
+        reconcilerSynced: reconciler.synced,
         ...(policy !== undefined ? { policy, policyInSync: policyInSync! } : {}),
         ok: deploymentOk && podReady.length === pods.length && opaReady && reconciler.synced && policyInSync !== false,
       });
@@ -101,9 +126,21 @@ export async function kubeStatus(client: ClusterClient, _root: string, workflows
 
 export function renderKubeStatus(report: KubeStatusReport): string {
   const header = ['', 'AGENT', 'DEPLOY', 'PODS', 'OPA', 'RECONCILER', 'POLICY'];
-  const rows = report.agents.map((a) => [a.ok ? 'ok' : 'XX', `${a.workflow}/${a.agent}`, a.deployment, a.podsReady, a.opaReady ? 'ready' : 'not ready', a.reconciler, a.policy ?? '-']);
+  const rows = report.agents.map((a) => [
+    a.ok ? 'ok' : 'XX',
+    `${a.workflow}/${a.agent}`,
+    a.deployment,
+    a.podsReady,
+    a.opaReady ? 'ready' : 'not ready',
+    a.reconciler,
+    a.policy ?? '-',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const bad = report.agents.filter((a) => !a.ok).length;
   return `cluster ${report.cluster} (context ${report.context})\n${[header, ...rows].map(line).join('\n')}\n${bad === 0 ? 'every agent runs what Git says' : `${bad} agent(s) not running what Git says`}\n`;
 }

@@ -16,7 +16,11 @@ export function treeObjects(dir: string): KubeObject[] {
   const k = readYaml(file)[0] as { resources?: unknown; [key: string]: unknown } | undefined;
   const extra = Object.keys(k ?? {}).filter((key) => !['apiVersion', 'kind', 'resources'].includes(key));
   if (!k || !Array.isArray(k.resources) || extra.length > 0) {
-    throw new ClusterError('tree-unreadable', 'invalid', `${file}: expected a kustomization with resources only${extra.length ? ` (it has ${extra.join(', ')})` : ''}`);
+    throw new ClusterError(
+      'tree-unreadable',
+      'invalid',
+      `${file}: expected a kustomization with resources only${extra.length ? ` (it has ${extra.join(', ')})` : ''}`,
+    );
   }
   const out: KubeObject[] = [];
   for (const entry of k.resources as unknown[]) {
@@ -32,12 +36,16 @@ function readYaml(file: string): unknown[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ClusterError('tree-unreadable', 'invalid', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { hint: 'run custody generate' });
+    throw new ClusterError('tree-unreadable', 'invalid', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      hint: 'run custody generate',
+    });
   }
-  return parseAllDocuments(text).map((d) => {
-    if (d.errors.length > 0) throw new ClusterError('tree-unreadable', 'invalid', `${file}: ${d.errors[0]!.message}`);
-    return d.toJS() as unknown;
-  }).filter((v) => v !== null && v !== undefined);
+  return parseAllDocuments(text)
+    .map((d) => {
+      if (d.errors.length > 0) throw new ClusterError('tree-unreadable', 'invalid', `${file}: ${d.errors[0]!.message}`);
+      return d.toJS() as unknown;
+    })
+    .filter((v) => v !== null && v !== undefined);
 }
 
 /** Where a cluster's trees are: its own objects, and the reconcilers' wiring that points at them. */

@@ -21,7 +21,9 @@ test('the generated tree against itself: nothing', () => {
 });
 
 test('a removed deny-all and a removed ext_authz policy widen', () => {
-  const live = desired().filter((o) => !(o.kind === 'AuthorizationPolicy' && o.metadata.namespace === 'movie-post-production' && ['deny-all', 'opa-ext-authz'].includes(o.metadata.name)));
+  const live = desired().filter(
+    (o) => !(o.kind === 'AuthorizationPolicy' && o.metadata.namespace === 'movie-post-production' && ['deny-all', 'opa-ext-authz'].includes(o.metadata.name)),
+  );
   assert.equal(words(live), [
     '+ AuthorizationPolicy/deny-all: deny-all removed: workloads of movie-post-production that no ALLOW policy selects could now receive from anyone',
     '+ AuthorizationPolicy/opa-ext-authz: requests to every workload in movie-post-production are no longer checked by OPA (the ext_authz provider): the CUSTOM policy is removed',
@@ -36,7 +38,10 @@ test('a removed principal narrows, and is no widening', () => {
     '- AuthorizationPolicy/allow-color-to-hdr: hdr no longer receives from cluster.local/ns/movie-post-production/sa/color (POST /api/hdr port 8080)',
   ]);
   const gone = desired().filter((o) => o.metadata.name !== 'allow-color-to-hdr');
-  assert.equal(accessDrift(desired(), gone).map((f) => f.widening), [false]);
+  assert.equal(
+    accessDrift(desired(), gone).map((f) => f.widening),
+    [false],
+  );
 });
 
 test('egress opened in the Sidecar and the NetworkPolicy, and the OPA sidecar pointed elsewhere, widen', () => {
@@ -50,13 +55,19 @@ test('egress opened in the Sidecar and the NetworkPolicy, and the OPA sidecar po
   ]);
   live = edit('hdr', 'NetworkPolicy', (o) => o.spec.egress.push({ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 5432, protocol: 'TCP' }] }));
   assert.equal(words(live), ['+ NetworkPolicy/hdr: hdr could now send to addresses 10.0.0.0/8 on TCP 5432']);
-  live = edit('hdr-opa', 'ConfigMap', (o) => (o.data['config.yaml'] = o.data['config.yaml'].replace('http://custody-bundle-server.custody-system.svc.cluster.local:8080', 'http://evil.example')));
+  live = edit(
+    'hdr-opa',
+    'ConfigMap',
+    (o) => (o.data['config.yaml'] = o.data['config.yaml'].replace('http://custody-bundle-server.custody-system.svc.cluster.local:8080', 'http://evil.example')),
+  );
   assert.equal(words(live), ["+ ConfigMap/hdr-opa: hdr's sidecar could now load policy from, or report to, another server"]);
 });
 
 test('a PeerAuthentication removed or turned DISABLE widens', () => {
   const live = edit('default', 'PeerAuthentication', (o) => o.metadata.namespace === 'movie-post-production' && (o.spec.mtls.mode = 'DISABLE'));
-  assert.equal(words(live), ['+ PeerAuthentication/default: every workload in movie-post-production could now receive plaintext traffic from peers without a mesh identity: mTLS is DISABLE, Git says STRICT']);
+  assert.equal(words(live), [
+    '+ PeerAuthentication/default: every workload in movie-post-production could now receive plaintext traffic from peers without a mesh identity: mTLS is DISABLE, Git says STRICT',
+  ]);
 });
 
 test.run();

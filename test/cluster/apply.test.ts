@@ -51,18 +51,40 @@ for (const cluster of CLUSTERS) {
     try {
       // Where Argo CD and Flux are installed: their own installation creates these, not Custody.
       for (const name of ['argocd', 'flux-system']) await plane.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-      const objects = [...treeObjects(clusterTree(REPO, cluster)), ...treeObjects(wiringTree(REPO, 'argocd', cluster)), ...treeObjects(wiringTree(REPO, 'flux', cluster))];
+      const objects = [
+        ...treeObjects(clusterTree(REPO, cluster)),
+        ...treeObjects(wiringTree(REPO, 'argocd', cluster)),
+        ...treeObjects(wiringTree(REPO, 'flux', cluster)),
+      ];
       const kinds = new Set(objects.map((o) => o.kind));
-      for (const k of ['Namespace', 'AuthorizationPolicy', 'PeerAuthentication', 'NetworkPolicy', 'Application', 'AppProject', 'GitRepository', 'Kustomization']) assert.ok(kinds.has(k), `${cluster} has a ${k}`);
+      for (const k of [
+        'Namespace',
+        'AuthorizationPolicy',
+        'PeerAuthentication',
+        'NetworkPolicy',
+        'Application',
+        'AppProject',
+        'GitRepository',
+        'Kustomization',
+      ])
+        assert.ok(kinds.has(k), `${cluster} has a ${k}`);
 
       const first = await applyObjects(plane.client, objects);
       assert.is(first.length, objects.length);
-      assert.equal(first.filter((r) => r.error), [], 'every object accepted');
+      assert.equal(
+        first.filter((r) => r.error),
+        [],
+        'every object accepted',
+      );
       const warned = first.flatMap((r) => r.warnings.filter((w) => !KNOWN_WARNING.test(w)).map((w) => `${r.object}: ${w}`));
       assert.equal(warned, [], 'no admission warning');
 
       // The namespaces are enforced at restricted, as generated: Pod Security admission judged the pod templates.
-      const ns = await plane.client.get('v1', 'Namespace', objects.find((o) => o.kind === 'Namespace' && o.metadata.name !== 'custody-system')?.metadata.name ?? 'custody-system');
+      const ns = await plane.client.get(
+        'v1',
+        'Namespace',
+        objects.find((o) => o.kind === 'Namespace' && o.metadata.name !== 'custody-system')?.metadata.name ?? 'custody-system',
+      );
       assert.is((ns!.metadata.labels as Record<string, string>)['pod-security.kubernetes.io/enforce'], 'restricted');
 
       // The second apply changes no content. The API server itself rewrites, once, an object whose
@@ -71,10 +93,17 @@ for (const cluster of CLUSTERS) {
       const versions = (rs: typeof first) => rs.map((r) => `${r.object}@${String(r.live!.metadata.resourceVersion)}`);
       const content = (rs: typeof first) => rs.map((r) => stableJson({ ...r.live!, metadata: { ...r.live!.metadata, resourceVersion: undefined } }));
       const second = await applyObjects(plane.client, objects);
-      assert.equal(second.filter((r) => r.error || r.warnings.some((w) => !KNOWN_WARNING.test(w))), []);
+      assert.equal(
+        second.filter((r) => r.error || r.warnings.some((w) => !KNOWN_WARNING.test(w))),
+        [],
+      );
       assert.equal(content(second), content(first), 'the second apply changes no content');
       const moved = second.filter((r, i) => r.live!.metadata.resourceVersion !== first[i]!.live!.metadata.resourceVersion);
-      assert.equal(moved.filter((r) => r.live!.status === undefined).map((r) => r.object), [], 'only objects with a status the API server fills were rewritten');
+      assert.equal(
+        moved.filter((r) => r.live!.status === undefined).map((r) => r.object),
+        [],
+        'only objects with a status the API server fills were rewritten',
+      );
       const third = await applyObjects(plane.client, objects);
       assert.equal(versions(third), versions(second), 'a further apply changes nothing');
     } finally {
@@ -89,12 +118,20 @@ test('a pod template Pod Security restricted refuses is reported as a warning on
   try {
     const labels = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' };
     const deployment: KubeObject = {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'loose', namespace: 'strict' },
-      spec: { selector: { matchLabels: { app: 'loose' } }, template: { metadata: { labels: { app: 'loose' } }, spec: { containers: [{ name: 'c', image: 'registry.example/c:1' }] } } },
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'loose', namespace: 'strict' },
+      spec: {
+        selector: { matchLabels: { app: 'loose' } },
+        template: { metadata: { labels: { app: 'loose' } }, spec: { containers: [{ name: 'c', image: 'registry.example/c:1' }] } },
+      },
     };
     const [ns, dep] = await applyObjects(plane.client, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'strict', labels } }, deployment]);
     assert.equal(ns!.warnings, []);
-    assert.ok(dep!.warnings.some((w) => /violate PodSecurity "restricted/.test(w)), dep!.warnings.join('\n'));
+    assert.ok(
+      dep!.warnings.some((w) => /violate PodSecurity "restricted/.test(w)),
+      dep!.warnings.join('\n'),
+    );
   } finally {
     await plane.stop();
   }

@@ -24,8 +24,19 @@ async function checks(): Promise<{ code: number; byId: Record<string, string> }>
   return { code: r.code, byId: Object.fromEntries(report.checks.map((c) => [c.id, c.status])) };
 }
 
-const mesh = (extra: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: `trustDomain: cluster.local\n${extra}` } });
-const secret = (name: string, namespace: string, data: Record<string, string>, labels: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels }, type: 'Opaque', stringData: data });
+const mesh = (extra: string) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'istio', namespace: 'istio-system' },
+  data: { mesh: `trustDomain: cluster.local\n${extra}` },
+});
+const secret = (name: string, namespace: string, data: Record<string, string>, labels: Record<string, string> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name, namespace, labels },
+  type: 'Opaque',
+  stringData: data,
+});
 
 test('doctor fails on an empty cluster, then passes check by check as each prerequisite is created', async () => {
   plane = await startControlPlane({ context: 'studio-central', crds: false });
@@ -33,12 +44,28 @@ test('doctor fails on an empty cluster, then passes check by check as each prere
     const c = plane.client;
     let r = await checks();
     assert.is(r.code, 1);
-    assert.equal(r.byId, { 'istio-crds': 'fail', 'reconciler-crds': 'fail', 'ext-authz-provider': 'fail', 'trust-domain': 'fail', 'mesh-root': 'fail', 'storage-class': 'fail', 'signing-key': 'fail', 'argocd-destination': 'skip', 'dry-run': 'fail' });
+    assert.equal(r.byId, {
+      'istio-crds': 'fail',
+      'reconciler-crds': 'fail',
+      'ext-authz-provider': 'fail',
+      'trust-domain': 'fail',
+      'mesh-root': 'fail',
+      'storage-class': 'fail',
+      'signing-key': 'fail',
+      'argocd-destination': 'skip',
+      'dry-run': 'fail',
+    });
 
     const crds = pinnedCrds();
-    await installCrds(c, crds.filter((x) => x.metadata.name.endsWith('.istio.io')));
+    await installCrds(
+      c,
+      crds.filter((x) => x.metadata.name.endsWith('.istio.io')),
+    );
     assert.is((await checks()).byId['istio-crds'], 'pass');
-    await installCrds(c, crds.filter((x) => x.metadata.name.endsWith('argoproj.io')));
+    await installCrds(
+      c,
+      crds.filter((x) => x.metadata.name.endsWith('argoproj.io')),
+    );
     r = await checks();
     assert.is(r.byId['reconciler-crds'], 'pass');
     assert.is(r.byId['argocd-destination'], 'fail', 'with Argo CD installed, its destination cluster must resolve');
@@ -54,7 +81,13 @@ test('doctor fails on an empty cluster, then passes check by check as each prere
     await c.apply(secret('cacerts', 'istio-system', { 'root-cert.pem': 'root' }));
     assert.is((await checks()).byId['mesh-root'], 'pass');
 
-    const sc = (encrypted: string): KubeObject => ({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'custody-encrypted' }, provisioner: 'ebs.csi.aws.com', parameters: { encrypted } });
+    const sc = (encrypted: string): KubeObject => ({
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: 'custody-encrypted' },
+      provisioner: 'ebs.csi.aws.com',
+      parameters: { encrypted },
+    });
     await c.apply(sc('false'));
     assert.is((await checks()).byId['storage-class'], 'fail', 'an unencrypted EBS class is refused');
     await c.remove(sc('false'));
@@ -67,7 +100,9 @@ test('doctor fails on an empty cluster, then passes check by check as each prere
     assert.is((await checks()).byId['signing-key'], 'pass');
 
     await c.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'argocd' } });
-    await c.apply(secret('studio-central', 'argocd', { name: 'studio-central', server: 'https://kubernetes.default.svc' }, { 'argocd.argoproj.io/secret-type': 'cluster' }));
+    await c.apply(
+      secret('studio-central', 'argocd', { name: 'studio-central', server: 'https://kubernetes.default.svc' }, { 'argocd.argoproj.io/secret-type': 'cluster' }),
+    );
     r = await checks();
     assert.is(r.byId['argocd-destination'], 'pass');
     assert.is(r.byId['dry-run'], 'pass');
@@ -86,7 +121,17 @@ test('a context the kubeconfig lacks, and a cluster no workflow names, are usage
   // Both are decided before any request: the kubeconfig points at a port nothing listens on.
   const dir = mkdtempSync(path.join(tmpdir(), 'custody-kubeconfig-'));
   const kubeconfig = path.join(dir, 'config');
-  writeFileSync(kubeconfig, JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }], users: [{ name: 'u', user: {} }], contexts: [{ name: 'elsewhere', context: { cluster: 'c', user: 'u' } }], 'current-context': 'elsewhere' }));
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+      users: [{ name: 'u', user: {} }],
+      contexts: [{ name: 'elsewhere', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'elsewhere',
+    }),
+  );
   try {
     const r = await custody(['doctor', '--kubeconfig', kubeconfig, '--context', 'nowhere']);
     assert.is(r.code, 2);

@@ -30,11 +30,20 @@ test('the bundle server trusts the cluster issuer: hdr gets its own bundle, and 
   const other = await startControlPlane({ context: 'elsewhere', crds: false });
   let server: Awaited<ReturnType<typeof startTestServer>> | undefined;
   try {
-    assert.equal((await applyObjects(plane.client, treeObjects(clusterTree(REPO, 'hdr-west')))).filter((r) => r.error), []);
+    assert.equal(
+      (await applyObjects(plane.client, treeObjects(clusterTree(REPO, 'hdr-west')))).filter((r) => r.error),
+      [],
+    );
     // A reader of the issuer's keys with no other right: the ClusterRole every cluster has.
     const c = plane.client;
     await c.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'jwks-reader', namespace: 'custody-system' } });
-    await c.apply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'custody-jwks-reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:service-account-issuer-discovery' }, subjects: [{ kind: 'ServiceAccount', name: 'jwks-reader', namespace: 'custody-system' }] });
+    await c.apply({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'custody-jwks-reader' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:service-account-issuer-discovery' },
+      subjects: [{ kind: 'ServiceAccount', name: 'jwks-reader', namespace: 'custody-system' }],
+    });
     // Its token is for the API server itself (the default API audience is the issuer).
     const readerToken = await mint(plane, 'custody-system', 'jwks-reader', [plane.issuer]);
     const ca = plane.caFile;
@@ -50,7 +59,8 @@ test('the bundle server trusts the cluster issuer: hdr gets its own bundle, and 
     const jwksFile = path.join(plane.dir, 'jwks.json');
     writeFileSync(jwksFile, JSON.stringify(jwks));
     server = await startTestServer({ clusters: [{ cluster: 'hdr-west', issuer: discovery.issuer, jwksFile }] });
-    const get = (agent: string, token: string) => fetch(`${server!.server.url}/bundles/${NS}/${agent}.tar.gz`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+    const get = (agent: string, token: string) =>
+      fetch(`${server!.server.url}/bundles/${NS}/${agent}.tar.gz`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
 
     const hdrToken = await mint(plane, NS, 'hdr', ['custody-bundle-server']);
     assert.is(await get('hdr', hdrToken), 200, "hdr's projected token fetches hdr's bundle");

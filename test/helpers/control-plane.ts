@@ -6,6 +6,8 @@
  * cluster. The pinned Istio, Argo CD and Flux CRDs are installed and Established before it is
  * handed out. No kubelet, scheduler or controller-manager run: objects are stored and admitted,
  * never turned into running pods.
+ * One cohesive piece (over the usual length): the certificates, the two processes' flags and their
+ * shutdown belong together, since each flag names a file or port made here.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,12 +62,61 @@ async function openssl(dir: string, args: string[]): Promise<void> {
 
 async function makePki(dir: string): Promise<void> {
   const ext = (name: string, lines: string) => writeFileSync(path.join(dir, name), lines);
-  await openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=custody-test-ca']);
+  await openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=custody-test-ca',
+  ]);
   ext('server.ext', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   ext('client.ext', 'extendedKeyUsage=clientAuth\n');
-  for (const [name, subject, extFile] of [['server', '/CN=kube-apiserver', 'server.ext'], ['admin', '/O=system:masters/CN=custody-test-admin', 'client.ext']] as const) {
-    await openssl(dir, ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
-    await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', extFile]);
+  for (const [name, subject, extFile] of [
+    ['server', '/CN=kube-apiserver', 'server.ext'],
+    ['admin', '/O=system:masters/CN=custody-test-admin', 'client.ext'],
+  ] as const) {
+    await openssl(dir, [
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      subject,
+    ]);
+    await openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      extFile,
+    ]);
   }
   await openssl(dir, ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key']);
   await openssl(dir, ['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);
@@ -74,10 +125,19 @@ async function makePki(dir: string): Promise<void> {
 function waitReady(server: string, dir: string, deadline: number, alive: () => string | undefined): Promise<void> {
   const attempt = () =>
     new Promise<boolean>((resolve) => {
-      const req = request(`${server}/readyz`, { ca: readFileSync(path.join(dir, 'ca.crt')), cert: readFileSync(path.join(dir, 'admin.crt')), key: readFileSync(path.join(dir, 'admin.key')), timeout: 2000 }, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      });
+      const req = request(
+        `${server}/readyz`,
+        {
+          ca: readFileSync(path.join(dir, 'ca.crt')),
+          cert: readFileSync(path.join(dir, 'admin.crt')),
+          key: readFileSync(path.join(dir, 'admin.key')),
+          timeout: 2000,
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode === 200);
+        },
+      );
       req.on('error', () => resolve(false));
       req.on('timeout', () => req.destroy());
       req.end();
@@ -109,7 +169,7 @@ export async function installCrds(client: ClusterClient, crds: readonly KubeObje
   for (const crd of crds) {
     for (;;) {
       const live = await client.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', crd.metadata.name);
-      const conditions = ((live?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []);
+      const conditions = (live?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
       if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) break;
       if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata.name} was not Established in time`);
       await new Promise((r) => setTimeout(r, 100));
@@ -155,25 +215,45 @@ export async function startControlPlane(options: { context?: string; crds?: bool
     await makePki(dir);
     const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     spawnLogged(etcdBin, [
-      '--name=custody', `--data-dir=${path.join(dir, 'etcd')}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdPort}`, `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
-      `--listen-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      '--name=custody',
+      `--data-dir=${path.join(dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
       `--initial-cluster=custody=http://127.0.0.1:${peerPort}`,
       // A throwaway store: durability costs seconds of fsync on a busy disk and buys nothing here.
-      '--unsafe-no-fsync', '--log-level=error',
+      '--unsafe-no-fsync',
+      '--log-level=error',
     ]);
     const server = `https://127.0.0.1:${apiPort}`;
     spawnLogged(apiserverBin, [
       `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${apiPort}`,
-      `--cert-dir=${dir}`, '--tls-cert-file=server.crt', '--tls-private-key-file=server.key', '--client-ca-file=ca.crt',
-      '--service-account-key-file=sa.pub', '--service-account-signing-key-file=sa.key', `--service-account-issuer=${server}`,
-      '--authorization-mode=RBAC', '--service-cluster-ip-range=10.96.0.0/24',
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${dir}`,
+      '--tls-cert-file=server.crt',
+      '--tls-private-key-file=server.key',
+      '--client-ca-file=ca.crt',
+      '--service-account-key-file=sa.pub',
+      '--service-account-signing-key-file=sa.key',
+      `--service-account-issuer=${server}`,
+      '--authorization-mode=RBAC',
+      '--service-cluster-ip-range=10.96.0.0/24',
       // Loopback is not an address the default reconciler may publish for the kubernetes Service.
       '--endpoint-reconciler-type=none',
-      '--profiling=false', '--v=0',
+      '--profiling=false',
+      '--v=0',
     ]);
-    const alive = () => children.map((c) => (c.exitCode !== null || c.signalCode !== null ? `${path.basename(c.spawnfile)} exited (${c.exitCode ?? c.signalCode}): ${log.slice(-2000)}` : undefined)).find(Boolean);
+    const alive = () =>
+      children
+        .map((c) =>
+          c.exitCode !== null || c.signalCode !== null
+            ? `${path.basename(c.spawnfile)} exited (${c.exitCode ?? c.signalCode}): ${log.slice(-2000)}`
+            : undefined,
+        )
+        .find(Boolean);
     await waitReady(server, dir, Date.now() + 90_000, alive);
     const context = options.context ?? 'custody-test';
     const kubeconfig = path.join(dir, 'kubeconfig');
@@ -191,7 +271,13 @@ export async function startControlPlane(options: { context?: string; crds?: bool
     const client = connect(loadKubeConfig({ file: kubeconfig }));
     if (options.crds !== false) await installCrds(client, pinnedCrds());
     return {
-      dir, server, kubeconfig, context, issuer: server, caFile: path.join(dir, 'ca.crt'), client,
+      dir,
+      server,
+      kubeconfig,
+      context,
+      issuer: server,
+      caFile: path.join(dir, 'ca.crt'),
+      client,
       logs: () => log,
       stop: async () => {
         process.removeListener('exit', onExit);
