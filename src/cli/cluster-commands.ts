@@ -135,7 +135,6 @@ Exit codes with --kube: 0 every agent runs what Git says, 1 an agent is not read
       const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows')), io.cwd));
       const report = await kubeStatus(
         client,
-        root,
         checked.workflows,
         values.cluster ?? client.context,
         values.server ? { url: values.server, tokenFile: path.resolve(io.cwd, values['token-file']!) } : undefined,

@@ -75,7 +75,6 @@ async function rollout(server: { url: string; tokenFile: string }): Promise<Roll
 
 export async function kubeStatus(
   client: ClusterClient,
-  _root: string,
   workflows: readonly Workflow[],
   cluster: string,
   server?: { url: string; tokenFile: string },
