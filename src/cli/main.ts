@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { COMMANDS as CORE_COMMANDS, type Command } from './commands.js';
 import { demo } from './demo.js';
+import { CLUSTER_COMMANDS } from './cluster-commands.js';
 import { GITOPS_COMMANDS } from './gitops-commands.js';
 import { graph } from './graph-command.js';
 import { SERVER_COMMANDS } from './server-commands.js';
@@ -10,7 +11,7 @@ import { CustodyError, EXIT_CODES } from '../core/errors.js';
 import { asCustodyError, printError, UsageError } from './errors.js';
 import { EXIT, type Io } from './io.js';
 
-const COMMANDS: Readonly<Record<string, Command>> = { ...CORE_COMMANDS, ...SERVER_COMMANDS, ...GITOPS_COMMANDS, demo, verify, graph };
+const COMMANDS: Readonly<Record<string, Command>> = { ...CORE_COMMANDS, ...SERVER_COMMANDS, ...GITOPS_COMMANDS, ...CLUSTER_COMMANDS, demo, verify, graph };
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 

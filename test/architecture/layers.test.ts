@@ -33,6 +33,7 @@ const LAYERS = [
   'summary',
   'github',
   'server',
+  'cluster',
   'gitops',
   'verify',
   'cli',

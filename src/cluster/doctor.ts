@@ -1,0 +1,190 @@
+/**
+ * `custody doctor`: the preflight an operator runs before the reconciler syncs a cluster. Each
+ * check reads the cluster, says pass or fail, and on a failure the fix. A check that does not
+ * apply to this cluster (the signing key where no bundle server runs) is skipped, and says why.
+ */
+import { names, topology, type ClusterPlan } from '../manifests/index.js';
+import type { Workflow } from '../workflow/index.js';
+import { applyObjects } from './apply.js';
+import type { ClusterClient, KubeObject } from './client.js';
+import { ClusterError } from './errors.js';
+import { EXT_AUTHZ_FIX, extAuthzProvider, meshConfig, meshTrustDomain, storageEncryption } from './mesh-checks.js';
+import { clusterTree, treeObjects, wiringTree } from './tree.js';
+
+export type CheckStatus = 'pass' | 'fail' | 'skip';
+
+export interface Check {
+  readonly id: string;
+  readonly status: CheckStatus;
+  readonly detail: string;
+  readonly fix?: string;
+}
+
+export interface DoctorReport {
+  readonly cluster: string;
+  readonly context: string;
+  readonly ok: boolean;
+  readonly checks: readonly Check[];
+}
+
+const ISTIO_CRDS = [
+  'authorizationpolicies.security.istio.io',
+  'peerauthentications.security.istio.io',
+  'sidecars.networking.istio.io',
+  'serviceentries.networking.istio.io',
+];
+const ARGO_CRDS = ['applications.argoproj.io', 'appprojects.argoproj.io'];
+const FLUX_CRDS = ['gitrepositories.source.toolkit.fluxcd.io', 'kustomizations.kustomize.toolkit.fluxcd.io'];
+
+export async function doctor(client: ClusterClient, root: string, workflows: readonly Workflow[], cluster: string): Promise<DoctorReport> {
+  const plan = topology(workflows).clusters.find((c) => c.name === cluster);
+  if (!plan)
+    throw new ClusterError('unknown-cluster', 'usage', `no workflow places an agent in cluster "${cluster}"`, {
+      hint: `clusters: ${topology(workflows)
+        .clusters.map((c) => c.name)
+        .join(', ')}; pass --cluster`,
+    });
+  const crds = new Set((await client.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition')).map((c) => c.metadata.name));
+  const missing = (list: readonly string[]) => list.filter((n) => !crds.has(n));
+  const checks: Check[] = [];
+  const add = (id: string, ok: boolean, detail: string, fix: string) => checks.push(ok ? { id, status: 'pass', detail } : { id, status: 'fail', detail, fix });
+
+  add(
+    'istio-crds',
+    missing(ISTIO_CRDS).length === 0,
+    missing(ISTIO_CRDS).length ? `missing: ${missing(ISTIO_CRDS).join(', ')}` : 'AuthorizationPolicy, PeerAuthentication, Sidecar, ServiceEntry served',
+    'install Istio 1.22 or later (istioctl install, or the base Helm chart)',
+  );
+  const argo = missing(ARGO_CRDS).length === 0;
+  const flux = missing(FLUX_CRDS).length === 0;
+  add(
+    'reconciler-crds',
+    argo || flux,
+    argo || flux
+      ? [argo && 'Argo CD', flux && 'Flux'].filter(Boolean).join(' and ') + ' CRDs served'
+      : `neither Argo CD (${ARGO_CRDS.join(', ')}) nor Flux (${FLUX_CRDS.join(', ')})`,
+    'install Argo CD 2.x/3.x or Flux 2 in this cluster (or in the cluster that manages it)',
+  );
+
+  const istio = await client.get('v1', 'ConfigMap', 'istio', 'istio-system');
+  const mesh = meshConfig((istio?.data as Record<string, string> | undefined)?.mesh);
+  if (!mesh) {
+    add(
+      'ext-authz-provider',
+      false,
+      istio ? 'the istio ConfigMap has no readable "mesh" key' : 'no ConfigMap istio-system/istio: Istio is not installed',
+      EXT_AUTHZ_FIX,
+    );
+    add('trust-domain', false, 'no mesh configuration to read', 'install Istio with the trust domain the workflows name');
+  } else {
+    const provider = extAuthzProvider(mesh);
+    add('ext-authz-provider', provider.ok, provider.detail, EXT_AUTHZ_FIX);
+    const domain = meshTrustDomain(mesh);
+    const wrong = plan.placements.filter((p) => p.workflow.trustDomain !== domain);
+    add(
+      'trust-domain',
+      wrong.length === 0,
+      wrong.length
+        ? `the mesh's trust domain is ${domain}; ${wrong.map((p) => `${p.workflow.name} expects ${p.workflow.trustDomain}`).join(', ')}`
+        : `${domain}, as every workflow here expects`,
+      `set meshConfig.trustDomain (or the workflow's trustDomain) so both agree`,
+    );
+  }
+  // Agents of one workflow in several clusters authenticate each other only under one shared root.
+  const cacerts = await client.get('v1', 'Secret', 'cacerts', 'istio-system');
+  const hasRoot = !!(cacerts?.data as Record<string, string> | undefined)?.['root-cert.pem'];
+  add(
+    'mesh-root',
+    hasRoot,
+    hasRoot
+      ? 'istio-system/cacerts holds the shared root (root-cert.pem)'
+      : 'no istio-system/cacerts with root-cert.pem: this cluster signs with its own self-made root, which the other clusters of the workflow do not trust',
+    "plug in the workflow's shared CA: kubectl -n istio-system create secret generic cacerts --from-file=ca-cert.pem --from-file=ca-key.pem --from-file=root-cert.pem --from-file=cert-chain.pem",
+  );
+
+  checks.push(await storageCheck(client, plan));
+  checks.push(await signingKeyCheck(client, plan));
+  checks.push(argo ? await destinationCheck(client, root, cluster) : { id: 'argocd-destination', status: 'skip', detail: 'Argo CD is not installed here' });
+  checks.push(await dryRunCheck(client, root, cluster));
+  return { cluster, context: client.context, ok: checks.every((c) => c.status !== 'fail'), checks };
+}
+
+async function storageCheck(client: ClusterClient, plan: ClusterPlan): Promise<Check> {
+  const name = plan.settings.storageClass;
+  const sc = (await client.get('storage.k8s.io/v1', 'StorageClass', name)) as
+    (KubeObject & { provisioner?: string; parameters?: Record<string, string> }) | undefined;
+  if (!sc)
+    return {
+      id: 'storage-class',
+      status: 'fail',
+      detail: `no StorageClass ${name}: the agents' volumes would stay Pending`,
+      fix: `create an encrypted StorageClass named ${name} (or set storageClass on the cluster in the workflow)`,
+    };
+  const e = storageEncryption(sc);
+  return e.ok
+    ? { id: 'storage-class', status: 'pass', detail: `${name}: ${e.detail}` }
+    : { id: 'storage-class', status: 'fail', detail: `${name}: ${e.detail}`, fix: `recreate ${name} with encryption on` };
+}
+
+async function signingKeyCheck(client: ClusterClient, plan: ClusterPlan): Promise<Check> {
+  if (plan.served.length === 0) return { id: 'signing-key', status: 'skip', detail: 'no bundle server runs in this cluster' };
+  const secret = await client.get('v1', 'Secret', names.SIGNING_KEY_SECRET, names.SYSTEM_NAMESPACE);
+  const ok = !!(secret?.data as Record<string, string> | undefined)?.['private-key.pem'];
+  return ok
+    ? { id: 'signing-key', status: 'pass', detail: `${names.SYSTEM_NAMESPACE}/${names.SIGNING_KEY_SECRET} holds private-key.pem` }
+    : {
+        id: 'signing-key',
+        status: 'fail',
+        detail: `no Secret ${names.SYSTEM_NAMESPACE}/${names.SIGNING_KEY_SECRET} with private-key.pem: the bundle server cannot sign`,
+        fix: `kubectl -n ${names.SYSTEM_NAMESPACE} create secret generic ${names.SIGNING_KEY_SECRET} --from-file=private-key.pem=<the key custody keygen wrote>`,
+      };
+}
+
+/** Argo CD resolves an Application's destination name through its cluster Secrets. */
+async function destinationCheck(client: ClusterClient, root: string, cluster: string): Promise<Check> {
+  const apps = treeObjects(wiringTree(root, 'argocd', cluster)).filter((o) => o.kind === 'Application');
+  const secrets = await client.list('v1', 'Secret', 'argocd', 'argocd.argoproj.io/secret-type=cluster');
+  const decoded = (s: KubeObject, k: string) => {
+    const v = (s.data as Record<string, string> | undefined)?.[k];
+    return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
+  };
+  const known = new Set(secrets.flatMap((s) => [decoded(s, 'name'), decoded(s, 'server')]).filter((x): x is string => !!x));
+  const wanted = [
+    ...new Set(apps.map((a) => (a.spec as { destination?: { name?: string; server?: string } }).destination ?? {}).map((d) => d.name ?? d.server ?? '')),
+  ].sort();
+  const unresolved = wanted.filter((w) => !known.has(w) && w !== 'https://kubernetes.default.svc');
+  return unresolved.length === 0
+    ? { id: 'argocd-destination', status: 'pass', detail: `destination ${wanted.join(', ')} resolves to an Argo CD cluster` }
+    : {
+        id: 'argocd-destination',
+        status: 'fail',
+        detail: `Argo CD knows no cluster ${unresolved.join(', ')}`,
+        fix: `argocd cluster add <context> --name ${unresolved[0]} (or a Secret in argocd labelled argocd.argoproj.io/secret-type=cluster with name ${unresolved[0]})`,
+      };
+}
+
+async function dryRunCheck(client: ClusterClient, root: string, cluster: string): Promise<Check> {
+  const objects = treeObjects(clusterTree(root, cluster));
+  const results = await applyObjects(client, objects, { dryRun: true });
+  // A dry run creates no namespace, so objects of a namespace not created yet cannot be judged.
+  const waiting = results.filter((r) => r.error && /namespaces? "[^"]+" not found/.test(r.error));
+  const bad = results.filter((r) => (r.error && !waiting.includes(r)) || r.warnings.length > 0);
+  const note = waiting.length ? `; ${waiting.length} wait for their namespace (created by the first sync)` : '';
+  return bad.length === 0
+    ? { id: 'dry-run', status: 'pass', detail: `${results.length - waiting.length} of ${results.length} objects accepted by a server-side dry run${note}` }
+    : {
+        id: 'dry-run',
+        status: 'fail',
+        detail: bad.map((r) => r.error ?? `${r.object}: ${r.warnings.join('; ')}`).join('\n'),
+        fix: 'fix what the API server refuses (a missing CRD: the checks above; a refusal of the tree itself: custody generate, and report it)',
+      };
+}
+
+export function renderDoctor(report: DoctorReport): string {
+  const lines = report.checks.map((c) => {
+    const head = `${c.status.toUpperCase().padEnd(4)}  ${c.id.padEnd(18)}  ${c.detail.replace(/\n/g, '\n' + ' '.repeat(26))}`;
+    return c.fix ? `${head}\n${' '.repeat(26)}fix: ${c.fix}` : head;
+  });
+  const failed = report.checks.filter((c) => c.status === 'fail').length;
+  return `custody doctor: cluster ${report.cluster} (context ${report.context})\n${lines.join('\n')}\n${failed === 0 ? 'ready to sync' : `${failed} check(s) failed`}\n`;
+}

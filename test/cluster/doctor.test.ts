@@ -1,0 +1,147 @@
+/**
+ * `custody doctor` against a real API server that starts with nothing: every prerequisite
+ * missing, then created one at a time, each check turning from fail to pass as its prerequisite
+ * appears, and exit 0 only at the end. The owner's cluster (studio-central) is used, so the
+ * signing-key check applies.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { KubeObject } from '../../src/cluster/client.js';
+import { clusterTree, treeObjects } from '../../src/cluster/tree.js';
+import { installCrds, pinnedCrds, startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
+import { REPO } from '../helpers/paths.js';
+import { custody } from './cli.js';
+
+let plane: ControlPlane;
+
+async function checks(): Promise<{ code: number; byId: Record<string, string> }> {
+  const r = await custody(['doctor', '--kubeconfig', plane.kubeconfig, '--json']);
+  const report = JSON.parse(r.stdout) as { ok: boolean; checks: { id: string; status: string }[] };
+  assert.is(report.ok, r.code === 0);
+  return { code: r.code, byId: Object.fromEntries(report.checks.map((c) => [c.id, c.status])) };
+}
+
+const mesh = (extra: string) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'istio', namespace: 'istio-system' },
+  data: { mesh: `trustDomain: cluster.local\n${extra}` },
+});
+const secret = (name: string, namespace: string, data: Record<string, string>, labels: Record<string, string> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name, namespace, labels },
+  type: 'Opaque',
+  stringData: data,
+});
+
+test('doctor fails on an empty cluster, then passes check by check as each prerequisite is created', async () => {
+  plane = await startControlPlane({ context: 'studio-central', crds: false });
+  try {
+    const c = plane.client;
+    let r = await checks();
+    assert.is(r.code, 1);
+    assert.equal(r.byId, {
+      'istio-crds': 'fail',
+      'reconciler-crds': 'fail',
+      'ext-authz-provider': 'fail',
+      'trust-domain': 'fail',
+      'mesh-root': 'fail',
+      'storage-class': 'fail',
+      'signing-key': 'fail',
+      'argocd-destination': 'skip',
+      'dry-run': 'fail',
+    });
+
+    const crds = pinnedCrds();
+    await installCrds(
+      c,
+      crds.filter((x) => x.metadata.name.endsWith('.istio.io')),
+    );
+    assert.is((await checks()).byId['istio-crds'], 'pass');
+    await installCrds(
+      c,
+      crds.filter((x) => x.metadata.name.endsWith('argoproj.io')),
+    );
+    r = await checks();
+    assert.is(r.byId['reconciler-crds'], 'pass');
+    assert.is(r.byId['argocd-destination'], 'fail', 'with Argo CD installed, its destination cluster must resolve');
+
+    await c.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } });
+    await c.apply(mesh('extensionProviders: [{name: other, envoyExtAuthzGrpc: {service: x.local, port: 1}}]\n'));
+    r = await checks();
+    assert.is(r.byId['ext-authz-provider'], 'fail');
+    assert.is(r.byId['trust-domain'], 'pass');
+    await c.apply(mesh('extensionProviders: [{name: opa-ext-authz-grpc, envoyExtAuthzGrpc: {service: opa-ext-authz-grpc.local, port: 9191}}]\n'));
+    assert.is((await checks()).byId['ext-authz-provider'], 'pass');
+
+    await c.apply(secret('cacerts', 'istio-system', { 'root-cert.pem': 'root' }));
+    assert.is((await checks()).byId['mesh-root'], 'pass');
+
+    const sc = (encrypted: string): KubeObject => ({
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: 'custody-encrypted' },
+      provisioner: 'ebs.csi.aws.com',
+      parameters: { encrypted },
+    });
+    await c.apply(sc('false'));
+    assert.is((await checks()).byId['storage-class'], 'fail', 'an unencrypted EBS class is refused');
+    await c.remove(sc('false'));
+    await c.apply(sc('true'));
+    assert.is((await checks()).byId['storage-class'], 'pass');
+
+    // The bundle server's namespace as generated, then the key the owner creates by hand.
+    await c.apply(treeObjects(clusterTree(REPO, 'studio-central')).find((o) => o.kind === 'Namespace' && o.metadata.name === 'custody-system')!);
+    await c.apply(secret('custody-bundle-signing-key', 'custody-system', { 'private-key.pem': 'pem' }));
+    assert.is((await checks()).byId['signing-key'], 'pass');
+
+    await c.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'argocd' } });
+    await c.apply(
+      secret('studio-central', 'argocd', { name: 'studio-central', server: 'https://kubernetes.default.svc' }, { 'argocd.argoproj.io/secret-type': 'cluster' }),
+    );
+    r = await checks();
+    assert.is(r.byId['argocd-destination'], 'pass');
+    assert.is(r.byId['dry-run'], 'pass');
+    assert.is(r.code, 0);
+
+    const text = await custody(['doctor', '--kubeconfig', plane.kubeconfig]);
+    assert.is(text.code, 0);
+    assert.match(text.stdout, /PASS  dry-run/);
+    assert.match(text.stdout, /ready to sync/);
+  } finally {
+    await plane.stop();
+  }
+});
+
+test('a context the kubeconfig lacks, and a cluster no workflow names, are usage errors', async () => {
+  // Both are decided before any request: the kubeconfig points at a port nothing listens on.
+  const dir = mkdtempSync(path.join(tmpdir(), 'custody-kubeconfig-'));
+  const kubeconfig = path.join(dir, 'config');
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+      users: [{ name: 'u', user: {} }],
+      contexts: [{ name: 'elsewhere', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'elsewhere',
+    }),
+  );
+  try {
+    const r = await custody(['doctor', '--kubeconfig', kubeconfig, '--context', 'nowhere']);
+    assert.is(r.code, 2);
+    assert.match(r.stderr, /no context "nowhere"/);
+    const unknown = await custody(['doctor', '--kubeconfig', kubeconfig]);
+    assert.is(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown-cluster.*"elsewhere"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
