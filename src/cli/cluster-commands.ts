@@ -1,22 +1,20 @@
 /** Commands against a live cluster (through a kubeconfig context): doctor, drift, status --kube. */
 import path from 'node:path';
-import { formatError } from '../core/errors.js';
 import {
-  connect,
-  ClusterError,
-  doctor,
-  drift,
-  kubeStatus,
-  loadKubeConfig,
-  renderDoctor,
-  renderDrift,
-  renderKubeStatus,
-  type ClusterClient,
+connect,doctor,
+drift,
+kubeStatus,
+loadKubeConfig,
+renderDoctor,
+renderDrift,
+renderKubeStatus,
+type ClusterClient
 } from '../cluster/index.js';
-import { parse, type Command } from './commands.js';
-import { EXIT, readInputs, repositoryRoot, UsageError, workflowFiles, type Io } from './io.js';
+import { parse,type Command } from './commands.js';
+import { printDiagnostics,UsageError } from './errors.js';
+import { EXIT,readInputs,repositoryRoot,workflowFiles,type Io } from './io.js';
 import { SERVER_COMMANDS } from './server-commands.js';
-import { checkInputs, printDiagnostics } from './workflows.js';
+import { checkInputs } from './workflows.js';
 
 const CONTEXT_OPTIONS = { kubeconfig: { type: 'string' }, context: { type: 'string' }, cluster: { type: 'string' }, json: { type: 'boolean' } } as const;
 const CONTEXT_HELP = `  --kubeconfig FILE  the kubeconfig (default: KUBECONFIG, then ~/.kube/config, as kubectl)
@@ -31,16 +29,6 @@ function clientFor(values: { kubeconfig?: string; context?: string }, io: Io): C
 }
 
 /** A cluster failure is printed in the one error format, with its kind's exit code. */
-async function guarded(io: Io, name: string, body: () => Promise<number>): Promise<number> {
-  try {
-    return await body();
-  } catch (err) {
-    if (!(err instanceof ClusterError)) throw err;
-    io.stderr.write(`custody ${name}: ${formatError(err)}\n`);
-    return err.kind === 'usage' ? EXIT.usage : err.kind === 'invalid' ? EXIT.invalid : EXIT.operational;
-  }
-}
-
 const doctorCommand: Command = {
   summary: 'check that a cluster is ready for its generated tree (CRDs, mesh, storage, keys, dry run)',
   help: `Usage: custody doctor [--context CTX] [--cluster NAME] [--json]
@@ -61,18 +49,16 @@ Exit codes: 0 every check passes, 1 a check failed, 2 usage error, 3 the cluster
       io.stdout.write(this.help);
       return EXIT.ok;
     }
-    return guarded(io, 'doctor', async () => {
-      const root = repositoryRoot(io.cwd);
-      const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows')), io.cwd));
-      if (checked.errors > 0) {
-        printDiagnostics(checked.diagnostics, io.stderr);
-        return EXIT.invalid;
-      }
-      const client = clientFor(values, io);
-      const report = await doctor(client, root, checked.workflows, values.cluster ?? client.context);
-      io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
-      return report.ok ? EXIT.ok : EXIT.invalid;
-    });
+    const root = repositoryRoot(io.cwd);
+    const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows')), io.cwd));
+    if (checked.errors > 0) {
+      printDiagnostics(io.stderr, 'doctor', checked.diagnostics);
+      return EXIT.invalid;
+    }
+    const client = clientFor(values, io);
+    const report = await doctor(client, root, checked.workflows, values.cluster ?? client.context);
+    io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
+    return report.ok ? EXIT.ok : EXIT.invalid;
   },
 };
 
@@ -96,12 +82,10 @@ Exit codes: 0 nothing widens access, 1 a live object allows more than Git, 2 usa
       io.stdout.write(this.help);
       return EXIT.ok;
     }
-    return guarded(io, 'drift', async () => {
-      const client = clientFor(values, io);
-      const report = await drift(client, repositoryRoot(io.cwd), values.cluster ?? client.context);
-      io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderDrift(report));
-      return report.widening ? EXIT.invalid : EXIT.ok;
-    });
+    const client = clientFor(values, io);
+    const report = await drift(client, repositoryRoot(io.cwd), values.cluster ?? client.context);
+    io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderDrift(report));
+    return report.widening ? EXIT.invalid : EXIT.ok;
   },
 };
 
@@ -129,19 +113,17 @@ Exit codes with --kube: 0 every agent runs what Git says, 1 an agent is not read
       return EXIT.ok;
     }
     if ((values.server === undefined) !== (values['token-file'] === undefined)) throw new UsageError('--server and --token-file go together');
-    return guarded(io, 'status', async () => {
-      const client = clientFor(values, io);
-      const root = repositoryRoot(io.cwd);
-      const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows')), io.cwd));
-      const report = await kubeStatus(
-        client,
-        checked.workflows,
-        values.cluster ?? client.context,
-        values.server ? { url: values.server, tokenFile: path.resolve(io.cwd, values['token-file']!) } : undefined,
-      );
-      io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderKubeStatus(report));
-      return report.ok ? EXIT.ok : EXIT.invalid;
-    });
+    const client = clientFor(values, io);
+    const root = repositoryRoot(io.cwd);
+    const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows')), io.cwd));
+    const report = await kubeStatus(
+      client,
+      checked.workflows,
+      values.cluster ?? client.context,
+      values.server ? { url: values.server, tokenFile: path.resolve(io.cwd, values['token-file']!) } : undefined,
+    );
+    io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderKubeStatus(report));
+    return report.ok ? EXIT.ok : EXIT.invalid;
   },
 };
 
