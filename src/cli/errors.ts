@@ -36,5 +36,17 @@ export function printError(out: { write(s: string): unknown }, command: string |
 
 /** Spec problems, each as an error is printed, with its own severity. */
 export function printDiagnostics(out: { write(s: string): unknown }, command: string, diagnostics: readonly Diagnostic[]): void {
-  for (const d of diagnostics) out.write(`custody ${command}: ${terminalText(formatDiagnostic(d)).replace(/\n/g, ' ')}\n`);
+  const perFile = new Map<string, number>();
+  for (const d of diagnostics) {
+    const n = (perFile.get(d.file) ?? 0) + 1;
+    perFile.set(d.file, n);
+    // A binary or badly broken file can yield thousands of problems; the first ones tell what is wrong.
+    if (n <= MAX_DIAGNOSTICS_PER_FILE) out.write(`custody ${command}: ${terminalText(formatDiagnostic(d)).replace(/\n/g, ' ')}\n`);
+  }
+  for (const [file, n] of perFile) {
+    if (n > MAX_DIAGNOSTICS_PER_FILE) out.write(`custody ${command}: ${terminalText(file)}: ${n - MAX_DIAGNOSTICS_PER_FILE} more problems not shown\n`);
+  }
 }
+
+/** How many problems of one file are printed. */
+export const MAX_DIAGNOSTICS_PER_FILE = 50;
