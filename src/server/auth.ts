@@ -14,7 +14,7 @@
  */
 import crypto, { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTVerifyGetKey, type RemoteJWKSetOptions } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwksCache, jwtVerify, type JWKSCacheInput, type JWTVerifyGetKey, type RemoteJWKSetOptions } from 'jose';
 import type { ClusterIssuer } from '../contract/index.js';
 import { ConfigError, ServerError } from './errors.js';
 
@@ -89,13 +89,18 @@ export function createAuthenticator(options: {
     byHash.set(hash, { kind: 'agent', workflow, agent });
   }
   for (const hash of options.tokens?.admins ?? []) byHash.set(hash, { kind: 'admin' });
-  type Remote = ReturnType<typeof createRemoteJWKSet>;
+  /** A key set fetched from a cluster; jose replaces `fetched.jwks` (a new object) on every fetch. */
+  interface Remote {
+    readonly set: ReturnType<typeof createRemoteJWKSet>;
+    readonly fetched: JWKSCacheInput & { jwks?: unknown };
+  }
   const issuers = new Map<string, { cluster: string; keys: JWTVerifyGetKey; remote?: Remote }>();
   for (const c of options.clusters) {
     if (c.jwksFile) issuers.set(c.issuer, { cluster: c.cluster, keys: createLocalJWKSet(JSON.parse(readFileSync(c.jwksFile, 'utf8'))) });
     else {
-      const remote = createRemoteJWKSet(new URL(c.jwksUrl!), options.remoteKeys);
-      issuers.set(c.issuer, { cluster: c.cluster, keys: remote, remote });
+      const fetched: Remote['fetched'] = {};
+      const set = createRemoteJWKSet(new URL(c.jwksUrl!), { ...options.remoteKeys, [jwksCache]: fetched });
+      issuers.set(c.issuer, { cluster: c.cluster, keys: set, remote: { set, fetched } });
     }
   }
   const now = () => (options.clock ? options.clock().getTime() : Date.now());
@@ -127,7 +132,7 @@ export function createAuthenticator(options: {
     if (!seen) return undefined;
     // Expired: verified again, which refuses it. Keys fetched again (jose's cache of them aged or
     // a token named a key it had not): verified again against the new set.
-    if (now() >= seen.expiresAtMs || (seen.remote && (!seen.remote.fresh || seen.remote.jwks() !== seen.keySet))) {
+    if (now() >= seen.expiresAtMs || (seen.remote && (!seen.remote.set.fresh || seen.remote.fetched.jwks !== seen.keySet))) {
       verified.delete(hash);
       return undefined;
     }
@@ -163,7 +168,7 @@ export function createAuthenticator(options: {
     if (!m) throw new ServerError('forbidden', `the token of ${issuer} is not a ServiceAccount token`);
     const identity: Identity = { kind: 'agent', workflow: m[1]!, agent: m[3]!, cluster: trusted.cluster };
     if (verified.size >= kept) verified.delete(verified.keys().next().value as string);
-    verified.set(hash, { identity, expiresAtMs: payload.exp! * 1000, ...(trusted.remote ? { remote: trusted.remote, keySet: trusted.remote.jwks() } : {}) });
+    verified.set(hash, { identity, expiresAtMs: payload.exp! * 1000, ...(trusted.remote ? { remote: trusted.remote, keySet: trusted.remote.fetched.jwks } : {}) });
     return identity;
   }
 }
