@@ -1,5 +1,5 @@
 /** Shared pieces of the benchmarks: the machine they ran on, result files, and SVG charts. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -97,4 +97,18 @@ export function bundlesRepository(prefix: string): { work: string; repo: string 
   git(repo, 'add', '-A');
   git(repo, 'commit', '-q', '-m', 'bundles');
   return { work, repo };
+}
+
+/** How each external tool a benchmark runs is installed, for the message when it is missing. */
+const INSTALL: Record<string, string> = {
+  wrk: 'wrk (Debian/Ubuntu: apt-get install -y wrk; macOS: brew install wrk)',
+  nginx: 'nginx (Debian/Ubuntu: apt-get install -y nginx; macOS: brew install nginx)',
+};
+
+/** Exits with a message naming how to install them when tools the benchmark runs are not on PATH. */
+export function requireTools(tools: readonly string[]): void {
+  const missing = tools.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0);
+  if (missing.length === 0) return;
+  console.error(`this benchmark runs ${missing.join(' and ')}, not found on PATH; install ${missing.map((t) => INSTALL[t] ?? t).join(', and ')}, then rerun`);
+  process.exit(2);
 }

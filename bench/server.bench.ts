@@ -1,24 +1,48 @@
 /**
- * Bundle server benchmarks, each against its peer in the same run:
- *  - 304 revalidations and 200 downloads per second, against nginx serving the same file with ETags;
+ * Bundle server benchmarks, each against its peers in the same run:
+ *  - 304 revalidations and 200 downloads per second of the same bundle bytes, under
+ *    `wrk -t1 -c64`, for four peers interleaved over several rounds: custody with a static token,
+ *    custody with a ServiceAccount JWT, a bare node:http process that checks one bearer header
+ *    and answers from memory (Node's own ceiling here), and nginx (1 worker, sendfile, ETag);
  *  - N concurrent long polls held (memory per poll) and the time until all get a new revision after
  *    a commit, against the same clients short-polling at 1-2 s (OPA's default is 60-120 s);
  *  - build + sign of one bundle, against `opa build --signing-key` on the same sources.
+ *
+ * Quiet or not: the 1-minute load average is recorded before and after every run. If it went
+ * above BENCH_MAX_LOAD_PER_CORE (default 1) times the number of cores, other work shared the
+ * machine and the figures say nothing about custody: the results are printed and kept in the
+ * work folder, marked `"quiet": false`, and docs/bench/server.json and .svg are left as they are
+ * (exit code 3). The benchmark's own two busy processes (wrk and a server) would push the
+ * average to about 2 on their own, so it pauses BENCH_PAUSE_SECONDS (default 10) between runs.
+ *
+ * Over 300 lines: the three measurements share one server, one repository and one publication
+ * rule, and one run writes one results file.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { buildBundle, createSigner } from '../src/bundle/index.js';
 import { sha256Hex } from '../src/server/index.js';
-import { barChart, bundlesRepository, git, machine, percentile, ROOT, writeChart, writeResults } from './lib.js';
+import { barChart, bundlesRepository, git, machine, percentile, requireTools, ROOT, writeChart, writeResults } from './lib.js';
 
 const LONG_POLLS = Number(process.env.BENCH_LONG_POLLS ?? 10_000);
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const PAUSE_SECONDS = Number(process.env.BENCH_PAUSE_SECONDS ?? 10);
+const MAX_LOAD_PER_CORE = Number(process.env.BENCH_MAX_LOAD_PER_CORE ?? 1);
 const OPA = process.env.OPA_BIN ?? path.join(ROOT, '.tools', 'bin', 'opa');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const PEERS = ['custodyStatic', 'custodyJwt', 'bareNode', 'nginx'] as const;
+type Peer = (typeof PEERS)[number];
+type Kind = '304' | '200';
+
+/** The 1-minute load average, the measure of how much else ran. */
+const load1 = () => +os.loadavg()[0]!.toFixed(2);
 
 async function waitFor(check: () => Promise<boolean> | boolean, ms: number, what: string) {
   const deadline = Date.now() + ms;
@@ -28,7 +52,16 @@ async function waitFor(check: () => Promise<boolean> | boolean, ms: number, what
   }
 }
 
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
 async function main() {
+  requireTools(['wrk', 'nginx']);
+  const cores = os.cpus().length;
+  const maxLoad = MAX_LOAD_PER_CORE * cores;
+  const loads: { what: string; before: number; after: number }[] = [];
   const { work, repo } = bundlesRepository('custody-bench-');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyFile = path.join(work, 'signing.pem');
@@ -37,13 +70,22 @@ async function main() {
   const tokens = Object.fromEntries(agents.map((a) => [a, randomBytes(24).toString('base64url')]));
   const admin = randomBytes(24).toString('base64url');
   writeFileSync(path.join(work, 'tokens.json'), JSON.stringify({ agents: Object.fromEntries(agents.map((a) => [a, sha256Hex(tokens[a]!)])), admins: [sha256Hex(admin)] }));
+  // color's cluster (its bundle's .manifest says color-central) with a token issuer of its own, as a
+  // Kubernetes cluster's: the JWT peer presents a projected ServiceAccount token for color.
+  const issuer = 'https://color-central.bench.example';
+  const saKeys = await generateKeyPair('RS256');
+  const jwksFile = path.join(work, 'jwks.json');
+  writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(saKeys.publicKey)), kid: 'bench', alg: 'RS256', use: 'sig' }] }));
+  const iat = Math.floor(Date.now() / 1000);
+  const colorJwt = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'bench' }).setSubject('system:serviceaccount:movie-post-production:color').setAudience('custody-bundle-server').setIssuer(issuer).setIssuedAt(iat).setExpirationTime(iat + 4 * 3600).sign(saKeys.privateKey);
   const port = 18800 + Math.floor(Math.random() * 500);
-  writeFileSync(path.join(work, 'server.yaml'), `repository: ${repo}\nport: ${port}\npollSeconds: 3600\nsigningKeys: [{ id: bench, file: ${keyFile} }]\ntokensFile: ${path.join(work, 'tokens.json')}\ndecisionLogFile: ${path.join(work, 'd.jsonl')}\nlongPollMaxSeconds: 300\n`);
+  writeFileSync(path.join(work, 'server.yaml'), `repository: ${repo}\nport: ${port}\npollSeconds: 3600\nsigningKeys: [{ id: bench, file: ${keyFile} }]\ntokensFile: ${path.join(work, 'tokens.json')}\nclusters: [{ cluster: color-central, issuer: "${issuer}", jwksFile: ${jwksFile} }]\ndecisionLogFile: ${path.join(work, 'd.jsonl')}\nlongPollMaxSeconds: 300\n`);
   const server = spawn(process.execPath, [path.join(ROOT, 'bin', 'custody.js'), 'serve', '--config', path.join(work, 'server.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
   let serverOut = '';
   server.stdout!.on('data', (d: Buffer) => (serverOut += d.toString()));
   const base = `http://127.0.0.1:${port}`;
   let nginx: ChildProcess | undefined;
+  let bare: ChildProcess | undefined;
   try {
     await waitFor(() => /serving/.test(serverOut), 20_000, 'the server');
     const color = 'movie-post-production/color';
@@ -67,51 +109,111 @@ async function main() {
     const nginxEtag = (await fetch(nginxUrl)).headers.get('etag')!;
     if ((await fetch(nginxUrl, { headers: { 'if-none-match': nginxEtag } })).status !== 304) throw new Error('nginx does not answer 304');
     if ((await fetch(bundleUrl, { headers: { authorization: auth, 'if-none-match': etag } })).status !== 304) throw new Error('custody does not answer 304');
+    if ((await fetch(bundleUrl, { headers: { authorization: `Bearer ${colorJwt}`, 'if-none-match': etag } })).status !== 304) throw new Error('custody does not answer 304 to the ServiceAccount token');
 
-    const wrk = (url: string, headers: Record<string, string>) => {
+    // Node's own ceiling: one process, one header compared, the same bytes and headers from memory.
+    const barePort = port + 2000;
+    const bareToken = randomBytes(24).toString('base64url');
+    bare = spawn(process.execPath, [path.join(ROOT, 'bench', 'bare-node-server.mjs'), String(barePort), path.join(www, 'color.tar.gz'), etag, bareToken], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const bareUrl = `http://127.0.0.1:${barePort}/bundles/movie-post-production/color.tar.gz`;
+    await waitFor(async () => (await fetch(bareUrl, { headers: { authorization: `Bearer ${bareToken}` } }).catch(() => undefined))?.status === 200, 10_000, 'the bare node:http server');
+
+    const targets: Record<Peer, { url: string; headers: Record<Kind, Record<string, string>> }> = {
+      custodyStatic: { url: bundleUrl, headers: { '304': { Authorization: auth, 'If-None-Match': etag }, '200': { Authorization: auth } } },
+      custodyJwt: { url: bundleUrl, headers: { '304': { Authorization: `Bearer ${colorJwt}`, 'If-None-Match': etag }, '200': { Authorization: `Bearer ${colorJwt}` } } },
+      bareNode: { url: bareUrl, headers: { '304': { Authorization: `Bearer ${bareToken}`, 'If-None-Match': etag }, '200': { Authorization: `Bearer ${bareToken}` } } },
+      nginx: { url: nginxUrl, headers: { '304': { 'If-None-Match': nginxEtag }, '200': {} } },
+    };
+    const wrk = (url: string, headers: Record<string, string>, kind: Kind) => {
       const script = path.join(work, `wrk-${randomBytes(4).toString('hex')}.lua`);
       writeFileSync(script, Object.entries(headers).map(([k, v]) => `wrk.headers["${k}"] = ${JSON.stringify(v)}`).join('\n') + '\n');
-      execFileSync('wrk', ['-t1', '-c64', '-d2s', '-s', script, url], { encoding: 'utf8' });
+      execFileSync('wrk', ['-t1', '-c64', '-d1s', '-s', script, url], { encoding: 'utf8' });
       const out = execFileSync('wrk', ['-t1', '-c64', `-d${WRK_SECONDS}s`, '-s', script, url], { encoding: 'utf8' });
       const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
       if (/Non-2xx or 3xx responses/.test(out) || !rps) throw new Error(`wrk saw errors:\n${out}`);
+      // wrk counts 304s as successes too: a 200 run must have moved the bundle's bytes.
+      const read = /(\d+) requests in [\d.]+\w+, ([\d.]+)(\w+) read/.exec(out);
+      if (kind === '200' && read && Number(read[2]) * ({ B: 1, KB: 1024, MB: 2 ** 20, GB: 2 ** 30 } as Record<string, number>)[read[3]!]! < Number(read[1]) * bytes.length) throw new Error(`wrk read less than the bundle per request:\n${out}`);
       return rps;
     };
-    const throughput = {
-      custody304: wrk(bundleUrl, { Authorization: auth, 'If-None-Match': etag }),
-      nginx304: wrk(nginxUrl, { 'If-None-Match': nginxEtag }),
-      custody200: wrk(bundleUrl, { Authorization: auth }),
-      nginx200: wrk(nginxUrl, {}),
-    };
+
+    // Every peer in every round, in an order rotated each round, so that no peer always runs
+    // first or last (machine state drifts over minutes).
+    const runs: { round: number; kind: Kind; peer: Peer; requestsPerSecond: number; load1Before: number; load1After: number }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const kind of ['304', '200'] as const) {
+        for (let i = 0; i < PEERS.length; i++) {
+          const peer = PEERS[(i + round) % PEERS.length]!;
+          await sleep(PAUSE_SECONDS * 1000);
+          const before = load1();
+          const requestsPerSecond = wrk(targets[peer].url, targets[peer].headers[kind], kind);
+          const after = load1();
+          runs.push({ round, kind, peer, requestsPerSecond: Math.round(requestsPerSecond), load1Before: before, load1After: after });
+          loads.push({ what: `${kind} ${peer} round ${round + 1}`, before, after });
+          process.stderr.write(`round ${round + 1}/${ROUNDS} ${kind} ${peer}: ${Math.round(requestsPerSecond)}/s (load ${before} -> ${after})\n`);
+        }
+      }
+    }
     nginx.kill('SIGTERM');
+    bare.kill('SIGTERM');
+    const rate = (kind: Kind, peer: Peer) => median(runs.filter((r) => r.kind === kind && r.peer === peer).map((r) => r.requestsPerSecond));
+    // Ratios within a round (runs minutes apart share less), then their median.
+    const ratio = (kind: Kind, peer: Peer, to: Peer) =>
+      +median(Array.from({ length: ROUNDS }, (_, round) => {
+        const of = (p: Peer) => runs.find((r) => r.round === round && r.kind === kind && r.peer === p)!.requestsPerSecond;
+        return of(peer) / of(to);
+      })).toFixed(3);
+    const summary = Object.fromEntries((['304', '200'] as const).map((kind) => [kind, {
+      requestsPerSecond: Object.fromEntries(PEERS.map((p) => [p, rate(kind, p)])),
+      staticToken: { toNginx: ratio(kind, 'custodyStatic', 'nginx'), toBareNode: ratio(kind, 'custodyStatic', 'bareNode') },
+      serviceAccountJwt: { toNginx: ratio(kind, 'custodyJwt', 'nginx'), toBareNode: ratio(kind, 'custodyJwt', 'bareNode') },
+      bareNodeToNginx: ratio(kind, 'bareNode', 'nginx'),
+    }])) as Record<Kind, { requestsPerSecond: Record<Peer, number>; staticToken: { toNginx: number; toBareNode: number }; serviceAccountJwt: { toNginx: number; toBareNode: number }; bareNodeToNginx: number }>;
 
+    let before = load1();
     const longPoll = await longPolls(base, repo, agents, tokens, admin);
+    loads.push({ what: 'long polls', before, after: load1() });
+    before = load1();
     const build = await buildVersusOpa(path.join(ROOT, 'bundles', 'movie-post-production', 'color'), keyFile, work);
+    loads.push({ what: 'build', before, after: load1() });
 
+    const highest = Math.max(...loads.flatMap((l) => [l.before, l.after]));
+    const quiet = highest <= maxLoad;
     const results = {
       benchmark: 'bundle server',
+      quiet,
+      load: { rule: `quiet when the 1-minute load average stayed at or below ${MAX_LOAD_PER_CORE} per core (${maxLoad} on ${cores} cores) before and after every run`, highest, runs: loads },
       machine: machine(),
-      peers: { nginx: spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim(), wrk: spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim() + ' (-t1 -c64)', opa: execFileSync(OPA, ['version'], { encoding: 'utf8' }).split('\n')[0] },
+      peers: { nginx: spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim(), wrk: spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim() + ' (-t1 -c64)', opa: execFileSync(OPA, ['version'], { encoding: 'utf8' }).split('\n')[0], node: process.version },
       notes: [
-        'Same machine, same run. nginx: 1 worker process, sendfile, ETag on, no auth. custody: one Node.js process, bearer token checked on every request, bundle and ETag kept in memory, the bundle path answered before express routing.',
-        `Bundle: movie-post-production/color, ${bytes.length} bytes.`,
+        'Same machine, same run, peers interleaved. nginx: 1 worker process, sendfile, ETag on, no auth. custody: one Node.js process, the bearer token checked on every request (a static token by its SHA-256; a ServiceAccount JWT verified once, then known by its SHA-256 until it expires), the agent authorized against the catalog on every request, bundle and headers kept in memory, the bundle path answered on node:http before express routing. bareNode: one node:http process comparing one header and answering from memory: what Node allows here.',
+        `Bundle: movie-post-production/color, ${bytes.length} bytes. wrk -t1 -c64, ${WRK_SECONDS} s per run after 1 s of warm-up, ${ROUNDS} rounds, ${PAUSE_SECONDS} s pause before each run; rates are medians over rounds, ratios medians of the ratios within each round.`,
         'Short polling at 1-2 s is far more aggressive than OPA\'s default 60-120 s; with the default, a change takes up to 120 s to reach every sidecar.',
         'opa build is timed as a command (process start included), the way a CI pipeline runs it; custody builds in its running process.',
       ],
-      throughput: { ...throughput, ratio304: throughput.custody304 / throughput.nginx304, ratio200: throughput.custody200 / throughput.nginx200, targets: { ratio304: 0.5, ratio200: 0.8 } },
+      throughput: { runs, ...summary, targets: { '304': { toNginx: 0.5 }, '200': { toNginx: 0.6 } } },
       longPoll,
       build,
     };
     console.log(JSON.stringify(results, null, 2));
+    if (!quiet) {
+      const kept = path.join(work, 'server.loaded.json');
+      writeFileSync(kept, `${JSON.stringify(results, null, 2)}\n`);
+      console.error(`\nNOT PUBLISHED: the 1-minute load average reached ${highest} (above ${maxLoad}, ${MAX_LOAD_PER_CORE} per core on ${cores} cores): other work shared the machine. docs/bench/server.json and .svg are unchanged; these results are in ${kept}. Rerun on a quiet machine.`);
+      process.exitCode = 3;
+      return;
+    }
     writeResults('server', results);
-    writeChart('server', barChart('Bundle server, measured with its peers in one run', '', [
-      { label: '304 revalidations per second (higher is better)', bars: [{ label: 'custody', value: throughput.custody304 }, { label: 'nginx', value: throughput.nginx304 }] },
-      { label: '200 downloads per second (higher is better)', bars: [{ label: 'custody', value: throughput.custody200 }, { label: 'nginx', value: throughput.nginx200 }] },
+    const bars = (kind: Kind) => PEERS.map((p) => ({ label: { custodyStatic: 'custody, static token', custodyJwt: 'custody, ServiceAccount JWT', bareNode: 'bare node:http', nginx: 'nginx' }[p], value: summary[kind].requestsPerSecond[p] }));
+    writeChart('server', barChart('Bundle server, measured with its peers in one quiet run', '', [
+      { label: '304 revalidations per second (higher is better)', bars: bars('304') },
+      { label: '200 downloads per second (higher is better)', bars: bars('200') },
       { label: `ms until all ${longPoll.clients} sidecars have a new commit (p99)`, bars: [{ label: 'custody long polling', value: longPoll.longPolling.p99Ms }, { label: 'short polling every 1-2 s', value: longPoll.shortPolling.p99Ms }] },
       { label: 'ms to build and sign one bundle', bars: [{ label: 'custody (in process)', value: build.custodyMs }, { label: 'opa build --signing-key', value: build.opaBuildMs }] },
-    ], `${String(results.machine.cpu)}, ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, Node ${results.machine.node}`));
+    ], `${String(results.machine.cpu)}, ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, Node ${results.machine.node}; highest 1-minute load ${highest}`));
   } finally {
     nginx?.kill('SIGTERM');
+    bare?.kill('SIGTERM');
     server.kill('SIGTERM');
   }
 }

@@ -3,10 +3,18 @@
  * (a JWT checked against its cluster's issuer keys: issuer, audience, expiry; the subject
  * `system:serviceaccount:<workflow>:<agent>` names the agent), or, for the embedded default, a
  * static token whose SHA-256 is listed in a file. Tokens are never logged or kept.
+ *
+ * A ServiceAccount token is verified once (its RSA or ECDSA signature costs far more than serving
+ * a bundle from memory) and its identity kept by the SHA-256 of the whole token until the token
+ * expires, or, for a cluster whose keys are fetched, until those keys are fetched again (a key
+ * removed from the issuer's set refuses its tokens as soon as it would without the cache). What is
+ * kept is who the token names, never a permission: every request is still authorized against the
+ * catalog as it is then (authorize.ts), so an agent removed from Git or a token naming another
+ * agent or cluster is refused whether its token was seen before or not.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwksCache, jwtVerify, type JWKSCacheInput, type JWTVerifyGetKey, type RemoteJWKSetOptions } from 'jose';
 import type { ClusterIssuer } from '../contract/index.js';
 import { ConfigError, ServerError } from './errors.js';
 
@@ -21,8 +29,25 @@ export interface Authenticator {
 
 const SUBJECT = /^system:serviceaccount:([a-z0-9]([-a-z0-9]*[a-z0-9])?):([a-z0-9]([-a-z0-9]*[a-z0-9])?)$/;
 
+// One call without a Hash object, where the runtime has it (Node 20.12 and later).
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return oneShot ? oneShot('sha256', text, 'hex') : createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** Verified ServiceAccount tokens kept at most: a sidecar holds one or two at a time (the kubelet renews them before they expire). */
+export const VERIFIED_TOKENS_KEPT = 20_000;
+
+const BEARER = 'Bearer ';
+const TOKEN_CHARACTERS = /^[\x21-\x7e]+$/;
+
+/** Whether a token has the three dot-separated parts of a JWS (without splitting it). */
+function looksLikeJwt(token: string): boolean {
+  const first = token.indexOf('.');
+  if (first < 0) return false;
+  const second = token.indexOf('.', first + 1);
+  return second > 0 && token.indexOf('.', second + 1) < 0;
 }
 
 export interface StaticTokens {
@@ -47,7 +72,16 @@ export function readStaticTokens(file: string): StaticTokens {
   return { agents: o.agents!, admins: o.admins };
 }
 
-export function createAuthenticator(options: { tokens?: StaticTokens; clusters: readonly ClusterIssuer[]; audience: string; maxLifetimeSeconds: number; clock?: () => Date }): Authenticator {
+export function createAuthenticator(options: {
+  tokens?: StaticTokens;
+  clusters: readonly ClusterIssuer[];
+  audience: string;
+  maxLifetimeSeconds: number;
+  clock?: () => Date;
+  /** For keys fetched from a cluster (jose's cache of them); the defaults are jose's. */
+  remoteKeys?: Pick<RemoteJWKSetOptions, 'cacheMaxAge' | 'cooldownDuration'>;
+  verifiedTokensKept?: number;
+}): Authenticator {
   const byHash = new Map<string, Identity>();
   for (const [name, hash] of Object.entries(options.tokens?.agents ?? {})) {
     const [workflow, agent] = name.split('/');
@@ -55,30 +89,57 @@ export function createAuthenticator(options: { tokens?: StaticTokens; clusters: 
     byHash.set(hash, { kind: 'agent', workflow, agent });
   }
   for (const hash of options.tokens?.admins ?? []) byHash.set(hash, { kind: 'admin' });
-  const issuers = new Map<string, { cluster: string; keys: JWTVerifyGetKey }>();
-  for (const c of options.clusters) {
-    const keys = c.jwksFile ? createLocalJWKSet(JSON.parse(readFileSync(c.jwksFile, 'utf8'))) : createRemoteJWKSet(new URL(c.jwksUrl!));
-    issuers.set(c.issuer, { cluster: c.cluster, keys });
+  /** A key set fetched from a cluster; jose replaces `fetched.jwks` (a new object) on every fetch. */
+  interface Remote {
+    readonly set: ReturnType<typeof createRemoteJWKSet>;
+    readonly fetched: JWKSCacheInput & { jwks?: unknown };
   }
+  const issuers = new Map<string, { cluster: string; keys: JWTVerifyGetKey; remote?: Remote }>();
+  for (const c of options.clusters) {
+    if (c.jwksFile) issuers.set(c.issuer, { cluster: c.cluster, keys: createLocalJWKSet(JSON.parse(readFileSync(c.jwksFile, 'utf8'))) });
+    else {
+      const fetched: Remote['fetched'] = {};
+      const set = createRemoteJWKSet(new URL(c.jwksUrl!), { ...options.remoteKeys, [jwksCache]: fetched });
+      issuers.set(c.issuer, { cluster: c.cluster, keys: set, remote: { set, fetched } });
+    }
+  }
+  const now = () => (options.clock ? options.clock().getTime() : Date.now());
+  /**
+   * By SHA-256 (hex) of the whole token: looking a token up costs the same whatever part of it an
+   * attacker guessed. Only tokens that passed every check are kept; insertion order is age.
+   */
+  const verified = new Map<string, { identity: Identity; expiresAtMs: number; remote?: Remote; keySet?: unknown }>();
+  const kept = options.verifiedTokensKept ?? VERIFIED_TOKENS_KEPT;
 
   return {
     authenticate(authorization) {
-      const match = /^Bearer ([\x21-\x7e]+)$/.exec(authorization ?? '');
-      if (!match) throw new ServerError('unauthenticated', 'a bearer token is required');
-      const token = match[1]!;
-      if (token.split('.').length === 3 && issuers.size > 0) return verifyJwt(token);
-      // Hashing first makes the lookup independent of how much of a token matches; the final
-      // comparison is constant-time as well.
+      if (authorization === undefined || !authorization.startsWith(BEARER)) throw new ServerError('unauthenticated', 'a bearer token is required');
+      const token = authorization.slice(BEARER.length);
+      if (!TOKEN_CHARACTERS.test(token)) throw new ServerError('unauthenticated', 'a bearer token is required');
+      // Hashing first makes the lookup independent of how much of a token matches (a map is
+      // keyed by the digest, which the caller cannot choose byte by byte).
       const hash = sha256Hex(token);
+      if (issuers.size > 0 && looksLikeJwt(token)) return verifiedIdentity(hash) ?? verifyJwt(token, hash);
       const identity = byHash.get(hash);
       if (!identity) throw new ServerError('unauthenticated');
-      const expected = identity.kind === 'admin' ? hash : options.tokens!.agents[`${identity.workflow}/${identity.agent}`]!;
-      if (!timingSafeEqual(Buffer.from(hash, 'hex'), Buffer.from(expected, 'hex'))) throw new ServerError('unauthenticated');
       return identity;
     },
   };
 
-  async function verifyJwt(token: string): Promise<Identity> {
+  /** The identity of a token verified before, while that verification still holds. */
+  function verifiedIdentity(hash: string): Identity | undefined {
+    const seen = verified.get(hash);
+    if (!seen) return undefined;
+    // Expired: verified again, which refuses it. Keys fetched again (jose's cache of them aged or
+    // a token named a key it had not): verified again against the new set.
+    if (now() >= seen.expiresAtMs || (seen.remote && (!seen.remote.set.fresh || seen.remote.fetched.jwks !== seen.keySet))) {
+      verified.delete(hash);
+      return undefined;
+    }
+    return seen.identity;
+  }
+
+  async function verifyJwt(token: string, hash: string): Promise<Identity> {
     let issuer: string | undefined;
     try {
       issuer = decodeJwt(token).iss;
@@ -100,11 +161,14 @@ export function createAuthenticator(options: { tokens?: StaticTokens; clusters: 
     }
     // A stolen token is good until it expires: as Kubernetes bounds projected tokens, so does the
     // server, both from issuance and from now (a token issued in the future lasts from now too).
-    const now = Math.floor((options.clock?.() ?? new Date()).getTime() / 1000);
-    const lifetime = Math.max(payload.exp! - payload.iat!, payload.exp! - now);
+    const nowSeconds = Math.floor(now() / 1000);
+    const lifetime = Math.max(payload.exp! - payload.iat!, payload.exp! - nowSeconds);
     if (lifetime > options.maxLifetimeSeconds) throw new ServerError('unauthenticated', `token from ${issuer} rejected: its lifetime (${lifetime} s) exceeds maxTokenLifetimeSeconds (${options.maxLifetimeSeconds})`);
     const m = SUBJECT.exec(payload.sub ?? '');
     if (!m) throw new ServerError('forbidden', `the token of ${issuer} is not a ServiceAccount token`);
-    return { kind: 'agent', workflow: m[1]!, agent: m[3]!, cluster: trusted.cluster };
+    const identity: Identity = { kind: 'agent', workflow: m[1]!, agent: m[3]!, cluster: trusted.cluster };
+    if (verified.size >= kept) verified.delete(verified.keys().next().value as string);
+    verified.set(hash, { identity, expiresAtMs: payload.exp! * 1000, ...(trusted.remote ? { remote: trusted.remote, keySet: trusted.remote.fetched.jwks } : {}) });
+    return identity;
   }
 }

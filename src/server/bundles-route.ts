@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BUNDLES_URL_PREFIX, KEY_ID_HEADER, parseBundlePath } from '../contract/index.js';
-import type { Authenticator } from './auth.js';
+import type { Authenticator, Identity } from './auth.js';
 import type { SidecarAuthorizer } from './authorize.js';
 import type { Catalog, ServedBundle } from './catalog.js';
 import type { ConnectionBudget } from './connections.js';
@@ -26,7 +26,9 @@ export function isBundleRequest(req: IncomingMessage): boolean {
 
 /** `wait=N` of a `Prefer` header (parts joined by `;` or `,`), if any. */
 export function preferredWait(prefer: string | undefined): number | undefined {
-  for (const part of (prefer ?? '').split(/[;,]/)) {
+  // Most requests are plain revalidations: no header, nothing to split.
+  if (!prefer) return undefined;
+  for (const part of prefer.split(/[;,]/)) {
     const m = /^\s*wait\s*=\s*(\d+)\s*$/i.exec(part);
     if (m) return Number(m[1]);
   }
@@ -35,52 +37,93 @@ export function preferredWait(prefer: string | undefined): number | undefined {
 
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
+  // What OPA sends back: the ETag it was given, exactly.
+  if (ifNoneMatch === etag) return true;
   const weak = (t: string) => t.trim().replace(/^W\//, '');
   return ifNoneMatch.split(',').some((t) => t.trim() === '*' || weak(t) === weak(etag));
 }
 
+/**
+ * Each bundle's response headers, made once per bundle (a bundle changes with a commit, not per
+ * request): a flat list as node:http takes it, with the length already a string. node:http reads
+ * these lists and never changes them.
+ */
+interface Answers {
+  readonly ok: string[];
+  readonly okLongPoll: string[];
+  readonly notModified: string[];
+  readonly notModifiedLongPoll: string[];
+}
+
+function answersFor(bundle: ServedBundle): Answers {
+  const ok = (type: string) => ['content-type', type, 'content-length', String(bundle.bytes.length), 'etag', bundle.etag, 'cache-control', 'no-cache'];
+  const notModified = (type: string) => ['etag', bundle.etag, 'content-type', type, 'cache-control', 'no-cache'];
+  return { ok: ok(GZIP_CONTENT_TYPE), okLongPoll: ok(LONG_POLL_CONTENT_TYPE), notModified: notModified(GZIP_CONTENT_TYPE), notModifiedLongPoll: notModified(LONG_POLL_CONTENT_TYPE) };
+}
+
+const GZIP_CONTENT_TYPE = 'application/gzip';
+
+type Named = { readonly workflow: string; readonly agent: string };
+
 export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator; authorizeSidecar: SidecarAuthorizer; metrics: Metrics; connections: ConnectionBudget; log: { refusals: RateLimitedLog; error(message: string): void }; activeKeyId: string; longPollMaxSeconds: number }) {
   const { catalog, auth, authorizeSidecar, metrics, connections } = deps;
-  const outcomes = new Map<string, { inc(): void }>();
-  const count = (outcome: string) => {
-    let c = outcomes.get(outcome);
-    if (!c) outcomes.set(outcome, (c = metrics.bundleRequests.labels(outcome)));
-    c.inc();
+  // Kept with the bundle they describe, and gone with it.
+  const answers = new WeakMap<ServedBundle, Answers>();
+  const answersOf = (bundle: ServedBundle) => {
+    let a = answers.get(bundle);
+    if (!a) answers.set(bundle, (a = answersFor(bundle)));
+    return a;
   };
+  const count = (outcome: string) => metrics.countBundleRequest(outcome);
 
-  return async function serveBundle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * Answers at once when the caller's token is known (a static token, or a ServiceAccount token
+   * verified before): no promise and no extra turn of the event loop on the hot path. Returns a
+   * promise only while a token is verified or a long poll is held.
+   */
+  return function serveBundle(req: IncomingMessage, res: ServerResponse): Promise<void> | undefined {
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const named = parseBundlePath(q < 0 ? raw : raw.slice(0, q));
     if (!named) return fail(req, res, new ServerError('notFound', `bundles are at ${BUNDLES_URL_PREFIX}<workflow>/<agent>.tar.gz`));
-    const { workflow, agent } = named;
-    let entry;
+    let checked;
     try {
-      // Static tokens are checked synchronously: no extra turn of the event loop on the hot path.
-      const checked = auth.authenticate(req.headers.authorization);
-      const identity = checked instanceof Promise ? await checked : checked;
-      // An agent gets only its own bundle: least privilege across the owner's workflow.
-      entry = authorizeSidecar(identity, { workflow, agent }).entry;
+      checked = auth.authenticate(req.headers.authorization);
     } catch (err) {
       return fail(req, res, err);
     }
+    if (checked instanceof Promise) return checked.then((identity) => answer(req, res, named, identity), (err: unknown) => fail(req, res, err));
+    return answer(req, res, named, checked);
+  };
+
+  function answer(req: IncomingMessage, res: ServerResponse, named: Named, identity: Identity): Promise<void> | undefined {
+    let entry;
+    try {
+      // An agent gets only its own bundle: least privilege across the owner's workflow.
+      entry = authorizeSidecar(identity, named).entry;
+    } catch (err) {
+      return fail(req, res, err);
+    }
+    connections.trust(req.socket);
     const keyId = headerValue(req.headers[KEY_ID]) ?? deps.activeKeyId;
-    const current = (): ServedBundle | undefined => catalog.get(workflow, agent)?.bundles.get(keyId);
-    if (!current()) {
-      connections.trust(req.socket);
+    const bundle = entry.bundles.get(keyId);
+    if (!bundle) {
       if (entry.bundles.size === 0) return fail(req, res, new ServerError('unavailable', 'the bundle has not built yet; see the rollout view'));
       return fail(req, res, new ServerError('badRequest', `this server does not sign with key "${keyId}"`));
     }
-    connections.trust(req.socket);
-    const wait = preferredWait(headerValue(req.headers.prefer));
-    const contentType = wait !== undefined ? LONG_POLL_CONTENT_TYPE : 'application/gzip';
+    const prefer = req.headers.prefer;
+    const wait = prefer === undefined ? undefined : preferredWait(headerValue(prefer));
+    const longPoll = wait !== undefined;
     const ifNoneMatch = headerValue(req.headers['if-none-match']);
-    if (!matches(ifNoneMatch, current()!.etag)) return send(res, req, current()!, contentType, '200');
-    if (wait === undefined || wait <= 0) return notModified(res, current()!.etag, contentType, '304');
+    if (!matches(ifNoneMatch, bundle.etag)) return send(res, req, bundle, longPoll, '200');
+    if (wait === undefined || wait <= 0) return notModified(res, bundle, longPoll, '304');
+    return hold(req, res, named, keyId, bundle, ifNoneMatch, Math.min(wait, deps.longPollMaxSeconds));
+  }
 
-    const seconds = Math.min(wait, deps.longPollMaxSeconds);
-    await new Promise<void>((resolve) => {
-      const key = `${workflow}/${agent}`;
+  function hold(req: IncomingMessage, res: ServerResponse, named: Named, keyId: string, held: ServedBundle, ifNoneMatch: string | undefined, seconds: number): Promise<void> {
+    const current = (): ServedBundle | undefined => catalog.get(named.workflow, named.agent)?.bundles.get(keyId);
+    return new Promise<void>((resolve) => {
+      const key = `${named.workflow}/${named.agent}`;
       let done = false;
       const finish = (changed: boolean) => {
         if (done) return;
@@ -89,8 +132,8 @@ export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator;
         cancel();
         res.off('close', onClose);
         const now = current();
-        if (changed && now && !matches(ifNoneMatch, now.etag)) send(res, req, now, contentType, '200 long poll');
-        else if (!res.destroyed) notModified(res, (now ?? entry.bundles.get(keyId)!).etag, contentType, '304 long poll');
+        if (changed && now && !matches(ifNoneMatch, now.etag)) send(res, req, now, true, '200 long poll');
+        else if (!res.destroyed) notModified(res, now ?? held, true, '304 long poll');
         resolve();
       };
       const cancel = catalog.wait(key, () => finish(true));
@@ -104,23 +147,28 @@ export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator;
       };
       res.on('close', onClose);
     });
-  };
+  }
 
-  function send(res: ServerResponse, req: IncomingMessage, bundle: ServedBundle, contentType: string, outcome: string) {
+  function send(res: ServerResponse, req: IncomingMessage, bundle: ServedBundle, longPoll: boolean, outcome: string): undefined {
     count(outcome);
-    res.writeHead(200, { 'content-type': contentType, 'content-length': bundle.bytes.length, etag: bundle.etag, 'cache-control': 'no-cache' });
+    const a = answersOf(bundle);
+    res.writeHead(200, longPoll ? a.okLongPoll : a.ok);
     res.end(req.method === 'HEAD' ? undefined : bundle.bytes);
+    return undefined;
   }
 
-  function notModified(res: ServerResponse, etag: string, contentType: string, outcome: string) {
+  function notModified(res: ServerResponse, bundle: ServedBundle, longPoll: boolean, outcome: string): undefined {
     count(outcome);
-    res.writeHead(304, { etag, 'content-type': contentType, 'cache-control': 'no-cache' });
+    const a = answersOf(bundle);
+    res.writeHead(304, longPoll ? a.notModifiedLongPoll : a.notModified);
     res.end();
+    return undefined;
   }
 
-  function fail(req: IncomingMessage, res: ServerResponse, err: unknown) {
+  function fail(req: IncomingMessage, res: ServerResponse, err: unknown): undefined {
     // A refused caller keeps no connection (nor its place in the budget of connections).
     count(String(sendError(req, res, err, deps.log).status));
+    return undefined;
   }
 }
 

@@ -5,13 +5,25 @@ export function createMetrics(now: { waiting: () => number; connections: () => {
   const { waiting, connections } = now;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Bundle requests are counted in plain numbers and handed to prom-client when it is scraped:
+  // its inc() builds a string key from the labels on every call, on the hot path.
+  const bundleOutcomes = new Map<string, number>();
   return {
     registry,
+    countBundleRequest(outcome: string): void {
+      bundleOutcomes.set(outcome, (bundleOutcomes.get(outcome) ?? 0) + 1);
+    },
     bundleRequests: new Counter({
       name: 'custody_bundle_requests_total',
       help: 'Bundle downloads by outcome (200, 304 not modified, 304 after a long poll, 401, 403, 404, 503).',
       labelNames: ['outcome'] as const,
       registers: [registry],
+      collect() {
+        for (const [outcome, n] of bundleOutcomes) {
+          if (n > 0) this.inc({ outcome }, n);
+          bundleOutcomes.set(outcome, 0);
+        }
+      },
     }),
     apiRequests: new Counter({ name: 'custody_api_requests_total', help: 'Other requests by route and status.', labelNames: ['route', 'status'] as const, registers: [registry] }),
     buildSeconds: new Histogram({

@@ -184,6 +184,10 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   // A refused caller keeps no connection, and an unread body is never read (refusal.ts).
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => void sendError(req, res, err, log));
 
+  const bundleFailed = (res: http.ServerResponse, err: unknown) => {
+    logger.error(`bundle request failed: ${(err as Error).message}`);
+    if (!res.headersSent) res.writeHead(500).end();
+  };
   const server = http.createServer({
     // Slow clients cannot pin connections: the headers must arrive within 10 s and the whole
     // request within 30 s. node:http checks these only every connectionsCheckingInterval
@@ -198,10 +202,12 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     keepAliveTimeout: 95_000,
   }, (req, res) => {
     if (isBundleRequest(req)) {
-      serveBundle(req, res).catch((err: unknown) => {
-        logger.error(`bundle request failed: ${(err as Error).message}`);
-        if (!res.headersSent) res.writeHead(500).end();
-      });
+      // Answered in this turn when the token is known; a promise only while one is verified or a long poll held.
+      try {
+        serveBundle(req, res)?.catch((err: unknown) => bundleFailed(res, err));
+      } catch (err) {
+        bundleFailed(res, err);
+      }
     } else {
       // Until the route authenticates the caller (requireIdentity), the answer ends the connection.
       if (!connections.trusted(req.socket)) res.setHeader('connection', 'close');
