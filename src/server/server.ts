@@ -16,6 +16,7 @@ import type { ServerConfig } from './config.js';
 import { ConfigError, ServerError } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { Observations } from './observe.js';
+import { registerRolloutPage } from './page/route.js';
 import { rolloutView } from './rollout.js';
 import { GitSource } from './source.js';
 
@@ -156,6 +157,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
       next(err);
     }
   });
+  registerRolloutPage(app, { requireAdmin: requireIdentity('admin'), count, head: () => catalog.status().head?.commit, source });
   app.use((_req, _res, next) => next(new ServerError('notFound')));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err instanceof ServerError ? err : bodyError(err);
