@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { WORKFLOWS_DIR } from '../contract/index.js';
 import { formatRollout } from '../server/index.js';
-import { findBinary, runDemo, type DemoStep } from '../verify/index.js';
+import { findBinary, runDemo, type DemoResult, type DemoStep } from '../verify/index.js';
 import { help, parse, type Command } from './commands.js';
 import { UsageError } from './errors.js';
 import { EXIT, readInputs, repositoryRoot, workflowFiles } from './io.js';
@@ -17,16 +17,19 @@ function opaBinary(root: string): string {
 
 export const demo: Command = {
   summary: 'run the bundle server and a real OPA sidecar per agent locally, and show the rollout',
-  help: `Usage: custody demo [--workflow NAME]
+  help: `Usage: custody demo [--workflow NAME] [--keep]
 
 Starts the embedded bundle server on this clone (development key and tokens under .custody/dev/),
 starts one real OPA process per agent of the workflow (default movie-post-production), each
 configured as a generated sidecar is (signed bundle required, long polling, status and decision
 logs), waits until every sidecar enforces the served revision, sends a few requests, prints the
 rollout view, and stops everything. Needs the opa binary (npm run tools builds it).
+
+--keep   keep the server and the sidecars running until Ctrl-C, to look at the rollout page
+         (the URL is printed; the page asks for the admin token in .custody/dev/admin.token)
 `,
   async run(args, io) {
-    const { values } = parse(args, { workflow: { type: 'string' } });
+    const { values } = parse(args, { workflow: { type: 'string' }, keep: { type: 'boolean' } });
     if (values.help) return help(io, this);
     const root = repositoryRoot(io.cwd);
     if (!existsSync(path.join(root, '.git'))) throw new UsageError('run the demo inside a clone of the repository');
@@ -40,12 +43,41 @@ rollout view, and stops everything. Needs the opa binary (npm run tools builds i
       repository: root, workflow, binary: opa,
       logger: { info() {}, error: (m) => io.stderr.write(`server: ${m}\n`) },
       progress: (step) => io.stdout.write(stepText(step, workflow.name, opa)),
+      ...(values.keep
+        ? {
+            keep: async (r, page) => {
+              report(r);
+              io.stdout.write(`\nrollout page: ${page.url} (open it in a browser and paste the admin token from ${path.relative(root, page.adminTokenFile)})\nthe server and the sidecars keep running: Ctrl-C stops them\n`);
+              await interrupted();
+            },
+          }
+        : {}),
     });
-    io.stdout.write(`\n${formatRollout(result.view)}`);
-    io.stdout.write(result.inSync ? `\nevery sidecar of ${workflow.name} enforces the served revision; the same view: custody serve, then custody status\n` : '\nnot every sidecar reported in time\n');
+    if (!values.keep) {
+      report(result);
+      io.stdout.write('\nthe rollout page: custody demo --keep keeps all this running and prints its URL; or custody serve, then open http://127.0.0.1:8800/\n');
+    }
     return result.inSync ? EXIT.ok : EXIT.invalid;
+
+    function report(r: DemoResult): void {
+      io.stdout.write(`\n${formatRollout(r.view)}`);
+      io.stdout.write(r.inSync ? `\nevery sidecar of ${workflow!.name} enforces the served revision; the same view: custody serve, then custody status\n` : '\nnot every sidecar reported in time\n');
+    }
   },
 };
+
+/** Resolves on the first Ctrl-C (or SIGTERM); the demo then stops its sidecars and server as usual. */
+function interrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
 
 function stepText(step: DemoStep, workflow: string, opa: string): string {
   switch (step.kind) {

@@ -57,14 +57,23 @@ function pairFlows(base: readonly Flow[], head: readonly Flow[]): Edge[] {
 
 const COLOUR: Readonly<Record<FlowChange, string>> = { added: COLOURS.added, removed: COLOURS.removed, changed: COLOURS.changed, context: COLOURS.grey };
 
-/** The diagram, or undefined when no flow and no agent changed. */
-export function changeDiagram(base: Workflow, head: Workflow): string | undefined {
+/**
+ * The diagram, or undefined when no flow and no agent changed. `renamed` maps an agent's base name
+ * to its head name: its flows are paired under the new name (a rename is not every flow removed
+ * and added again) and the agent is drawn as renamed.
+ */
+export function changeDiagram(base: Workflow, head: Workflow, renamed: ReadonlyMap<string, string> = new Map()): string | undefined {
+  if (renamed.size) {
+    const r = (n: string) => renamed.get(n) ?? n;
+    base = { ...base, agents: base.agents.map((a) => ({ ...a, name: r(a.name) })), flows: base.flows.map((f) => ({ ...f, from: r(f.from), to: r(f.to) })) };
+  }
+  const previous = new Map([...renamed].map(([from, to]) => [to, from]));
   const all = pairFlows(base.flows, head.flows);
   const baseAgents = new Map(base.agents.map((a) => [a.name, a.actor]));
   const headAgents = new Map(head.agents.map((a) => [a.name, a.actor]));
   const touched = new Set<string>();
   for (const e of all) if (e.change !== 'context') touched.add(e.from).add(e.to);
-  for (const name of new Set([...baseAgents.keys(), ...headAgents.keys()])) if (baseAgents.get(name) !== headAgents.get(name)) touched.add(name);
+  for (const name of new Set([...baseAgents.keys(), ...headAgents.keys()])) if (baseAgents.get(name) !== headAgents.get(name) || previous.has(name)) touched.add(name);
   if (touched.size === 0) return undefined;
   const edges = all.filter((e) => e.change !== 'context' || touched.has(e.from) || touched.has(e.to));
   const shown = new Set([...touched, ...edges.flatMap((e) => [e.from, e.to])]);
@@ -84,8 +93,14 @@ export function changeDiagram(base: Workflow, head: Workflow): string | undefine
       const owner = actor === head.owner ? ' ★ owner' : '';
       out.push(`  subgraph b${i}[${mermaidLabel([visible(`${actor}${owner}`)])}]`);
       for (const n of agents) {
-        const state = !baseAgents.has(n) ? 'added' : !headAgents.has(n) ? 'removed' : undefined;
-        out.push(`    ${id.get(n)}[${mermaidLabel([visible(n), ...(state ? [state] : [])])}]`);
+        const moved = baseAgents.has(n) && headAgents.has(n) && baseAgents.get(n) !== headAgents.get(n);
+        const state = !baseAgents.has(n) ? 'added' : !headAgents.has(n) ? 'removed' : previous.has(n) || moved ? 'changed' : undefined;
+        const note = [
+          ...(state === 'added' || state === 'removed' ? [state] : []),
+          ...(previous.has(n) ? [visible(`renamed from ${previous.get(n)!}`)] : []),
+          ...(moved ? [visible(`moved from ${baseAgents.get(n)!}`)] : []),
+        ];
+        out.push(`    ${id.get(n)}[${mermaidLabel([visible(n), ...note])}]`);
         if (state) styles.push(`  style ${id.get(n)} stroke:${COLOUR[state]},stroke-width:2px`);
       }
       out.push('  end');

@@ -21,6 +21,7 @@ import { isLoopback } from './metrics-access.js';
 import { Observations } from './observe.js';
 import { createRefresher } from './refresher.js';
 import { sendError } from './refusal.js';
+import { registerRolloutPage } from './page/route.js';
 import { rolloutView } from './rollout.js';
 import { ChangeLog, RateLimitedLog } from './server-log.js';
 import { GitSource } from './source.js';
@@ -180,6 +181,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
       next(err instanceof ServerError ? new ServerError(err.code, `webhook refused: ${err.message}`) : err);
     }
   });
+  registerRolloutPage(app, { requireAdmin: requireIdentity('admin'), count, head: () => catalog.status().head?.commit, source });
   app.use((_req, _res, next) => next(new ServerError('notFound')));
   // A refused caller keeps no connection, and an unread body is never read (refusal.ts).
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => void sendError(req, res, err, log));

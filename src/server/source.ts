@@ -108,6 +108,21 @@ export class GitSource {
     return out;
   }
 
+  /** The regular files directly under `folder` at a commit read by `snapshot`, by name (none when it has no such folder). */
+  async folderFiles(commit: string, folder: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    let tree: Awaited<ReturnType<typeof git.readTree>>['tree'] = [];
+    try {
+      tree = (await git.readTree({ fs, dir: this.dir, oid: commit, filepath: folder, cache: this.cache })).tree;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'NotFoundError') throw err;
+    }
+    for (const e of tree) {
+      if (e.type === 'blob' && e.mode !== '120000') out.set(e.path, Buffer.from((await git.readBlob({ fs, dir: this.dir, oid: e.oid, cache: this.cache })).blob).toString('utf8'));
+    }
+    return out;
+  }
+
   private async fetch(): Promise<void> {
     const onAuth = this.options.token ? () => ({ username: 'x-access-token', password: this.options.token! }) : undefined;
     const common = { fs, http, dir: this.dir, url: this.options.repository, singleBranch: true, depth: 1, ...(onAuth ? { onAuth } : {}) };

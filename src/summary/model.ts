@@ -92,6 +92,11 @@ export interface WorkflowChange {
   readonly agents: readonly AgentChange[];
   /** Added first, then changed paths and conditions, then removed; by caller, callee and path within each. */
   readonly access: readonly AccessChange[];
+  /**
+   * The changed part of the workflow as a Mermaid flowchart (graph/change.ts), absent when no
+   * flow or agent changed. Markdown shows it; text and JSON leave it out.
+   */
+  readonly diagram?: string;
 }
 
 export interface ObjectChange {

@@ -33,6 +33,13 @@ const MARKDOWN: Style = { name: markdownText, code: markdownCode, verb: (s) => `
 const { name: md, code } = MARKDOWN;
 const SIGN: Record<AccessChange['kind'], string> = { added: '+', path: '~', condition: '~', removed: '-' };
 const MAX_OBJECTS = 200;
+/**
+ * A change diagram larger than this is not drawn: GitHub's Mermaid refuses more than 50,000
+ * characters or 500 arrows, a pull request body holds 65,536 characters, and a few hundred arrows
+ * are no longer a picture one reads. All diagrams of one summary share `MAX_DIAGRAMS_CHARS`.
+ */
+const MAX_DIAGRAM_ARROWS = 200;
+const MAX_DIAGRAMS_CHARS = 30_000;
 
 function bundleCounts(summary: ChangeSummary): string {
   const n = (status: string) => summary.bundles.filter((b) => b.status === status).length;
@@ -40,7 +47,11 @@ function bundleCounts(summary: ChangeSummary): string {
 }
 
 export function render(summary: ChangeSummary, format: SummaryFormat, options: RenderOptions = {}): string {
-  if (format === 'json') return `${JSON.stringify({ ...(options.base ? { base: options.base } : {}), ...(options.head ? { head: options.head } : {}), ...summary }, null, 2)}\n`;
+  if (format === 'json') {
+    // The diagrams are a Markdown picture, not data: a program has the changes themselves.
+    const workflows = summary.workflows.map(({ diagram: _, ...w }) => w);
+    return `${JSON.stringify({ ...(options.base ? { base: options.base } : {}), ...(options.head ? { head: options.head } : {}), ...summary, workflows }, null, 2)}\n`;
+  }
   return format === 'markdown' ? markdown(summary, options) : terminalText(text(summary, options));
 }
 
@@ -118,7 +129,28 @@ function text(summary: ChangeSummary, options: RenderOptions): string {
   return `${out.join('\n')}\n`;
 }
 
-function markdownWorkflow(w: WorkflowChange): string[] {
+/**
+ * A fenced Mermaid block. The diagram's labels hold no backtick (graph/mermaid.ts writes every one
+ * as an entity); the fence is still made longer than any run of backticks in it, so that nothing
+ * in the diagram could end the block (CommonMark closes a fence only with one at least as long).
+ */
+export function mermaidBlock(diagram: string): string[] {
+  const run = Math.max(0, ...[...diagram.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, run + 1));
+  return [`${fence}mermaid`, ...diagram.replace(/\n$/, '').split('\n'), fence];
+}
+
+function diagramLines(w: WorkflowChange, budget: { chars: number }): string[] {
+  if (!w.diagram) return [];
+  const arrows = w.diagram.split('\n').filter((l) => / (-->|-\.->)\|/.test(l)).length;
+  if (arrows > MAX_DIAGRAM_ARROWS || w.diagram.length > budget.chars) {
+    return [`<sub>The change is too large to draw here (${plural(arrows, 'arrow')}); custody graph draws the whole workflow.</sub>`, ''];
+  }
+  budget.chars -= w.diagram.length;
+  return [...mermaidBlock(w.diagram), ''];
+}
+
+function markdownWorkflow(w: WorkflowChange, budget: { chars: number }): string[] {
   const out: string[] = [];
   const title = w.status === 'renamed' ? `${md(w.previousName ?? '')} → ${md(w.workflow)}` : md(w.workflow);
   out.push(`#### ${title}${w.status === 'added' ? ' (new)' : w.status === 'removed' ? ' (removed)' : ''}`, '');
@@ -128,7 +160,7 @@ function markdownWorkflow(w: WorkflowChange): string[] {
   for (const a of w.agents) lines.push(`- ${agentWords(a, MARKDOWN)}`);
   for (const a of w.access) lines.push(`- ${accessWords(a, MARKDOWN)}`);
   if (!lines.length) lines.push('- no grant changes');
-  out.push(...lines, '');
+  out.push(...lines, '', ...diagramLines(w, budget));
   return out;
 }
 
@@ -149,7 +181,8 @@ function markdown(summary: ChangeSummary, options: RenderOptions): string {
     out.push(added + changed + removed
       ? `${plural(added, 'grant')} added, ${changed} changed, ${removed} removed (a grant: one caller, method and path to one agent).`
       : 'No grant is added, changed or removed.', '');
-    for (const w of summary.workflows) out.push(...markdownWorkflow(w));
+    const budget = { chars: MAX_DIAGRAMS_CHARS };
+    for (const w of summary.workflows) out.push(...markdownWorkflow(w, budget));
     if (summary.keys) {
       out.push('#### Bundle signing keys (`keys/`)', '');
       for (const t of summary.keys.text) out.push(`- ${md(t)}`);

@@ -6,6 +6,7 @@
  */
 import type { Workflow } from '../workflow/index.js';
 import { cmp } from '../core/order.js';
+import { changeDiagram } from '../graph/index.js';
 import { compareAccess } from './access-changes.js';
 import { agentRenames, grantKey, grants, workflowRenames, type Grant } from './access.js';
 import { compareAgents } from './agent-changes.js';
@@ -52,7 +53,10 @@ function compareWorkflow(b: Workflow | undefined, h: Workflow | undefined): Work
     access,
   };
   const text = workflowWords(change, (b ?? h)!);
-  return { ...change, ...(text ? { text } : {}) };
+  // An added (removed) workflow is drawn against an empty one: all of it green (red).
+  const none = (w: Workflow): Workflow => ({ ...w, agents: [], flows: [] });
+  const diagram = changeDiagram(b ?? none(h!), h ?? none(b!), renames);
+  return { ...change, ...(text ? { text } : {}), ...(diagram ? { diagram } : {}) };
 }
 
 function remapGrants(map: Map<string, Grant>, rename: (n: string) => string): Map<string, Grant> {

@@ -20,6 +20,18 @@ export interface DemoOptions {
   readonly logger: Logger;
   /** Told as the demo goes, so that a terminal shows it live. */
   readonly progress: (step: DemoStep) => void;
+  /**
+   * When given, called once the demo has run, with the server and the sidecars still up: they are
+   * stopped when the promise settles (`custody demo --keep` waits for Ctrl-C), so that the rollout
+   * page can be looked at.
+   */
+  readonly keep?: (result: DemoResult, page: DemoPage) => Promise<void>;
+}
+
+/** The running server's rollout page, and where the admin token it asks for is. */
+export interface DemoPage {
+  readonly url: string;
+  readonly adminTokenFile: string;
 }
 
 export type DemoStep =
@@ -81,7 +93,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const denialsDeadline = Date.now() + 5_000;
     while (agents().reduce((n, a) => n + a.recentDenials.length, 0) < deniedCount && Date.now() < denialsDeadline) await sleep(100);
     const view = rolloutView(server.catalog, server.observations, { repository: path.basename(repository), branch: undefined });
-    return { view: { ...view, agents: view.agents.filter((a) => a.workflow === workflow.name) }, inSync: agents().every((a) => a.inSync) };
+    const result = { view: { ...view, agents: view.agents.filter((a) => a.workflow === workflow.name) }, inSync: agents().every((a) => a.inSync) };
+    if (o.keep) await o.keep(result, { url: `${server.url}/`, adminTokenFile: dev.adminTokenFile });
+    return result;
   } finally {
     await Promise.all(sidecars.map((s) => s.stop()));
     await server.close();

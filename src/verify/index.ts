@@ -1,4 +1,4 @@
 export { ExtAuthzClient, OK, PERMISSION_DENIED, type CheckRequest } from './ext-authz.js';
 export { decideAt, findBinary, freePort, startLocalSidecar, type LocalSidecar } from './sidecars.js';
 export { formatReport, tripleRequest, verifyWorkflows, type SidecarReport, type VerifyOptions, type VerifyRow, type WorkflowReport } from './verify.js';
-export { runDemo, type DemoOptions, type DemoResult, type DemoStep } from './demo.js';
+export { runDemo, type DemoOptions, type DemoPage, type DemoResult, type DemoStep } from './demo.js';

@@ -73,6 +73,35 @@ test('demo: real OPA sidecars for every agent of the movie workflow, all in sync
   assert.match(r.stdout, /: denied by \S+'s sidecar/);
   assert.is((r.stdout.match(/ in sync /g) ?? []).length, 7);
   assert.match(r.stdout, /Recent denials:\n  movie-post-production\//);
+  assert.match(r.stdout, '\nthe rollout page: custody demo --keep keeps all this running and prints its URL; or custody serve, then open http://127.0.0.1:8800/\n');
+});
+
+test('demo --keep: the rollout page served, with the sidecars running, until interrupted', async () => {
+  const repo = exampleRepository();
+  const child = spawn(process.execPath, [repoPath('bin', 'custody.js'), 'demo', '--keep'], { cwd: repo, env: { ...process.env, OPA_BIN: repoPath('.tools', 'bin', 'opa') } });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!/Ctrl-C stops them/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const m = /\nrollout page: (http:\/\/127\.0\.0\.1:\d+\/) \(open it in a browser and paste the admin token from \.custody\/dev\/admin\.token\)\n/.exec(out);
+    assert.ok(m, out);
+    assert.is((out.match(/ in sync /g) ?? []).length, 7, out);
+    const page = await fetch(m![1]!);
+    assert.is(page.status, 200);
+    assert.match(await page.text(), '<title>Custody rollout</title>');
+    const token = readFileSync(path.join(repo, '.custody', 'dev', 'admin.token'), 'utf8').trim();
+    const view = (await (await fetch(`${m![1]!}api/rollout`, { headers: { authorization: `Bearer ${token}` } })).json()) as { agents: { workflow: string; inSync: boolean }[] };
+    assert.equal(view.agents.filter((a) => a.workflow === 'movie-post-production').map((a) => a.inSync), [true, true, true, true, true, true, true]);
+    child.kill('SIGINT');
+    assert.is(await exited, 0, out);
+    // Everything stopped: the server no longer answers.
+    assert.is(await fetch(m![1]!).then(() => 'answered', () => 'refused'), 'refused');
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
 });
 
 test.run();

@@ -6,25 +6,13 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { changeDiagram, toMermaid, workflowGraph, type GraphBox, type WorkflowGraph } from '../../src/graph/index.js';
 import { parseInstant } from '../../src/workflow/index.js';
-import { dumpDom } from '../helpers/chromium.js';
+import { decodeHtml, renderInBrowser } from '../helpers/mermaid.js';
 import { repoPath } from '../helpers/paths.js';
 import { exampleWorkflows, loadOne } from '../helpers/workflows.js';
 import { hostile } from './hostile.js';
-
-function mermaidBundle(): string {
-  try {
-    return createRequire(repoPath('package.json')).resolve('mermaid/dist/mermaid.min.js');
-  } catch {
-    throw new Error('the mermaid package (a development dependency) is missing: npm ci');
-  }
-}
 
 const saturday = { at: { text: '2026-11-21T17:00:00Z', ns: (parseInstant('2026-11-21T17:00:00Z') as { ns: bigint }).ns } };
 const graphs: [string, WorkflowGraph][] = [
@@ -34,53 +22,6 @@ const graphs: [string, WorkflowGraph][] = [
   ['hostile', workflowGraph(hostile())],
 ];
 const BROKEN = 'flowchart LR\n  a["x"] --> |"y| b\n';
-
-interface Rendered {
-  readonly name: string;
-  readonly svg?: string;
-  readonly error?: string;
-}
-
-async function renderInBrowser(diagrams: readonly [string, string][]): Promise<Rendered[]> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'custody-mermaid-'));
-  copyFileSync(mermaidBundle(), path.join(dir, 'mermaid.min.js'));
-  // The diagrams go in as JSON with `<` escaped, so no diagram text can end the script.
-  const data = JSON.stringify(diagrams).replace(/</g, '\\u003c');
-  writeFileSync(
-    path.join(dir, 'index.html'),
-    `<!doctype html><meta charset="utf-8"><body><pre id="result"></pre>
-<script src="mermaid.min.js"></script>
-<script>
-const DIAGRAMS = ${data};
-mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' });
-(async () => {
-  const out = [];
-  for (const [i, [name, text]] of DIAGRAMS.entries()) {
-    try {
-      await mermaid.parse(text);
-      out.push({ name, svg: (await mermaid.render('d' + i, text)).svg });
-    } catch (e) {
-      out.push({ name, error: String((e && e.message) || e) });
-    }
-  }
-  document.getElementById('result').textContent = JSON.stringify(out);
-})();
-</script>`,
-  );
-  const dom = await dumpDom(pathToFileURL(path.join(dir, 'index.html')).href, [], 30_000);
-  const result = /<pre id="result">([\s\S]*?)<\/pre>/.exec(dom)?.[1];
-  assert.ok(result, 'the page produced no result');
-  return JSON.parse(decodeHtml(result)) as Rendered[];
-}
-
-const decodeHtml = (s: string) =>
-  s.replace(/&#([0-9]+);|&#x([0-9a-f]+);|&(lt|gt|amp|quot|apos|nbsp);/gi, (_, d?: string, h?: string, n?: string) =>
-    d
-      ? String.fromCodePoint(Number(d))
-      : h
-        ? String.fromCodePoint(parseInt(h, 16))
-        : ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'", nbsp: '\u00a0' } as Record<string, string>)[n!]!,
-  );
 
 function modelLabels(g: WorkflowGraph): string[] {
   const box = (b: GraphBox): string[][] => [[...b.lines], ...b.boxes.flatMap(box), ...b.agents.map((a) => [a.name, ...a.warnings])];
