@@ -80,12 +80,14 @@ export async function doctor(client: ClusterClient, root: string, workflows: rea
     const provider = extAuthzProvider(mesh);
     add('ext-authz-provider', provider.ok, provider.detail, EXT_AUTHZ_FIX);
     const domain = meshTrustDomain(mesh);
-    const wrong = plan.placements.filter((p) => p.workflow.trustDomain !== domain);
+    // Each organisation's cluster has its own trust domain, as the workflow gives it for this cluster.
+    const expected = (p: (typeof plan.placements)[number]) => p.workflow.actors.find((a) => a.cluster.name === p.cluster)?.cluster.trustDomain ?? p.workflow.trustDomain;
+    const wrong = plan.placements.filter((p) => expected(p) !== domain);
     add(
       'trust-domain',
       wrong.length === 0,
       wrong.length
-        ? `the mesh's trust domain is ${domain}; ${wrong.map((p) => `${p.workflow.name} expects ${p.workflow.trustDomain}`).join(', ')}`
+        ? `the mesh's trust domain is ${domain}; ${wrong.map((p) => `${p.workflow.name} expects ${expected(p)}`).join(', ')}`
         : `${domain}, as every workflow here expects`,
       `set meshConfig.trustDomain (or the workflow's trustDomain) so both agree`,
     );

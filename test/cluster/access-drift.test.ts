@@ -35,7 +35,7 @@ test('a removed principal narrows, and is no widening', () => {
   // With no principal left the source is any source: that is wider, and said so.
   assert.equal(words(live), [
     '+ AuthorizationPolicy/allow-color-to-hdr: hdr could now receive from any source (POST /api/hdr port 8080)',
-    '- AuthorizationPolicy/allow-color-to-hdr: hdr no longer receives from cluster.local/ns/movie-post-production/sa/color (POST /api/hdr port 8080)',
+    '- AuthorizationPolicy/allow-color-to-hdr: hdr no longer receives from mesh.color.example/ns/movie-post-production/sa/color (POST /api/hdr port 8080)',
   ]);
   const gone = desired().filter((o) => o.metadata.name !== 'allow-color-to-hdr');
   assert.equal(

@@ -28,7 +28,7 @@ const mesh = (extra: string) => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
   metadata: { name: 'istio', namespace: 'istio-system' },
-  data: { mesh: `trustDomain: cluster.local\n${extra}` },
+  data: { mesh: `trustDomain: mesh.studio.example\n${extra}` },
 });
 const secret = (name: string, namespace: string, data: Record<string, string>, labels: Record<string, string> = {}): KubeObject => ({
   apiVersion: 'v1',

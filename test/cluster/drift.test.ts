@@ -35,7 +35,7 @@ test('drift reports a hand-added principal and a PERMISSIVE PeerAuthentication a
       'allow-color-to-hdr',
       '--type=json',
       '-p',
-      JSON.stringify([{ op: 'add', path: '/spec/rules/0/from/0/source/principals/-', value: 'cluster.local/ns/movie-post-production/sa/intruder' }]),
+      JSON.stringify([{ op: 'add', path: '/spec/rules/0/from/0/source/principals/-', value: 'mesh.color.example/ns/movie-post-production/sa/intruder' }]),
     );
     await kubectl('patch', 'peerauthentication', 'default', '--type=merge', '-p', JSON.stringify({ spec: { mtls: { mode: 'PERMISSIVE' } } }));
     r = await custody(['drift', '--kubeconfig', plane.kubeconfig]);
@@ -43,7 +43,7 @@ test('drift reports a hand-added principal and a PERMISSIVE PeerAuthentication a
     assert.match(r.stdout, /2 difference\(s\) from Git, 2 widening access/);
     assert.match(
       r.stdout,
-      /widens +movie-post-production\/AuthorizationPolicy\/allow-color-to-hdr: hdr could now receive from cluster\.local\/ns\/movie-post-production\/sa\/intruder \(POST \/api\/hdr port 8080\)/,
+      /widens +movie-post-production\/AuthorizationPolicy\/allow-color-to-hdr: hdr could now receive from mesh\.color\.example\/ns\/movie-post-production\/sa\/intruder \(POST \/api\/hdr port 8080\)/,
     );
     assert.match(
       r.stdout,
