@@ -8,6 +8,7 @@ import { help, parse, type Command } from './commands.js';
 import { UsageError } from './errors.js';
 import { EXIT, readInputs, repositoryRoot, workflowFiles } from './io.js';
 import { checkInputs } from './workflows.js';
+import { repositoryAt, requireCommittedWorkflows } from './head-check.js';
 
 function opaBinary(root: string): string {
   const found = findBinary('opa', [process.env.OPA_BIN, path.join(root, '.tools', 'bin', 'opa')]);
@@ -30,11 +31,12 @@ rollout view, and stops everything. Needs the opa binary (npm run tools builds i
     if (values.help) return help(io, this);
     const root = repositoryRoot(io.cwd);
     if (!existsSync(path.join(root, '.git'))) throw new UsageError('run the demo inside a clone of the repository');
-    const opa = opaBinary(root);
     const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, WORKFLOWS_DIR)), io.cwd));
     const name = values.workflow ?? 'movie-post-production';
     const workflow = checked.workflows.find((w) => w.name === name);
     if (!workflow) throw new UsageError(`no valid workflow "${name}" in workflows/ (run custody check)`);
+    await requireCommittedWorkflows(io, 'demo', repositoryAt(root), checked.workflows, [workflow]);
+    const opa = opaBinary(root);
 
     const result = await runDemo({
       repository: root, workflow, binary: opa,

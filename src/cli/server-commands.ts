@@ -7,6 +7,7 @@ import { OperationalError, UsageError } from './errors.js';
 import { EXIT, repositoryRoot, type Io } from './io.js';
 import { isKeyId, KEYS_DIR } from '../contract/index.js';
 import { generateSigningKey } from '../keys/index.js';
+import { noteUncommitted, repositoryAt } from './head-check.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8800';
 
@@ -74,7 +75,11 @@ Runs until interrupted (SIGINT/SIGTERM). Exit codes: 2 usage or configuration er
       throw new OperationalError(`cannot start: ${(err as Error).message}`);
     }
     const head = server.catalog.status().head;
-    io.stdout.write(`serving ${server.catalog.all().length} bundles of ${config.repository}${head ? ` at ${head.commit.slice(0, 12)}` : ''} on ${server.url}\n`);
+    // Which revision is served, always: the branch and its commit, never the working tree.
+    const local = /^https?:\/\//.test(config.repository) ? undefined : repositoryAt(config.repository);
+    const uncommitted = await noteUncommitted(io, 'serve', local);
+    const branch = config.branch ?? uncommitted?.branch ?? (local ? 'main' : "the remote's default branch");
+    io.stdout.write(`serving ${server.catalog.all().length} bundles of ${config.repository}, branch ${branch} at ${head ? head.commit.slice(0, 12) : 'no commit yet'}, on ${server.url}\n`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
@@ -119,6 +124,7 @@ Exit codes: 0 every agent in sync, 1 some agent not in sync or in error, 2 usage
     }
     if (!response.ok) throw new OperationalError(`${server} answered ${response.status}: ${await response.text()}`);
     const view = (await response.json()) as RolloutView;
+    await noteUncommitted(io, 'status', repositoryAt(io.cwd));
     io.stdout.write(values.json ? `${JSON.stringify(view, null, 2)}\n` : formatRollout(view));
     return view.agents.every((a) => a.inSync && !a.buildError) ? EXIT.ok : EXIT.invalid;
   },

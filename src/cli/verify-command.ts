@@ -11,6 +11,7 @@ import { help, parse, type Command } from './commands.js';
 import { printDiagnostics, UsageError } from './errors.js';
 import { EXIT, readInputs, repositoryRoot, workflowFiles } from './io.js';
 import { checkInputs } from './workflows.js';
+import { repositoryAt, requireCommittedWorkflows } from './head-check.js';
 
 export const verify: Command = {
   summary: 'prove that real OPA sidecars fed by the bundle server enforce exactly the specs',
@@ -58,6 +59,8 @@ Exit codes: 0 verified, 1 mismatch or invalid specs, 2 usage error, 3 failure.
     if (checked.errors > 0) return EXIT.invalid;
     const workflows = values.workflow ? checked.workflows.filter((w) => w.name === values.workflow) : checked.workflows;
     if (workflows.length === 0) throw new UsageError(`no workflow "${values.workflow}"`);
+    // The sidecars get what the server serves, a commit: an uncommitted spec or bundle would show as mismatches.
+    await requireCommittedWorkflows(io, 'verify', repositoryAt(root), checked.workflows, workflows);
 
     const envoyBinary = findBinary('opa-envoy-plugin', [process.env.OPA_ENVOY_BIN, path.join(root, '.tools', 'bin', 'opa-envoy-plugin')]);
     const binary = envoyBinary ?? findBinary('opa', [process.env.OPA_BIN, path.join(root, '.tools', 'bin', 'opa')]);

@@ -89,6 +89,24 @@ test('verify --at decides time windows at a fixed instant (inside and outside th
   assert.equal(row(day.stdout), ['deny', 'deny']);
 });
 
+test('verify and demo with a spec not committed: exit 2 at once, saying so, never a policy mismatch', async () => {
+  const repo = exampleRepository();
+  const movie = readFileSync(path.join(repo, 'workflows', 'movie-post-production.yaml'), 'utf8');
+  writeFileSync(path.join(repo, 'workflows', 'bank-audit.yaml'), movie.replace('name: movie-post-production', 'name: bank-audit'));
+  const started = Date.now();
+  const r = await custody(['verify', '--workflow', 'bank-audit'], repo);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.ok(Date.now() - started < 15_000, 'no sidecar waited for');
+  assert.match(r.stderr, /^custody verify: error\[uncommitted-changes\]: bank-audit \(workflows\/bank-audit\.yaml\) is in workflows\/ but not committed: verify asks sidecars fed by the bundle server, which serves only what is committed \(main at [0-9a-f]{12}\)/);
+  assert.match(r.stderr, '(run custody commit: it generates the trees and commits them with their specs; then run custody verify again)');
+  assert.not.match(r.stdout + r.stderr, /\d+ mismatch/);
+  // An edited spec of the demo's workflow: the demo refuses the same way.
+  writeFileSync(path.join(repo, 'workflows', 'movie-post-production.yaml'), `${movie}# edited\n`);
+  const demo = await custody(['demo'], repo);
+  assert.is(demo.code, 2, demo.stdout + demo.stderr);
+  assert.match(demo.stderr, 'custody demo: error[uncommitted-changes]: movie-post-production (workflows/movie-post-production.yaml) has changes that are not committed');
+});
+
 test('verify fails with a readable table when a flow is edited in bundles/ by hand', async () => {
   const repo = exampleRepository();
   const data = path.join(repo, 'bundles', 'movie-post-production', 'hdr', 'data.json');
