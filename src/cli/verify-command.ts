@@ -37,7 +37,13 @@ Options:
   -h, --help          this help
 
 Binaries: OPA_ENVOY_BIN or .tools/bin/opa-envoy-plugin, else OPA_BIN or .tools/bin/opa (npm run tools).
-Exit codes: 0 verified, 1 mismatch or invalid specs, 2 usage error, 3 failure.
+Before any sidecar starts, every agent's bundle is fetched once as its sidecar would: a server
+that cannot be reached, refuses a token or serves no such bundle stops the run at once (exit 3).
+The sidecars carry the label custody-verify: "true", so a server leaves them out of its rollout
+view. The specs and bundles of the verified workflows must be committed: the server serves commits.
+
+Exit codes: 0 verified, 1 mismatch or invalid specs, 2 usage error or the verified workflows not
+committed, 3 the bundle server unreachable or refusing, or another failure.
 `,
   async run(args, io) {
     const { values } = parse(args, {

@@ -2,9 +2,16 @@
  * What the sidecars report: OPA's status updates (kept per agent: which revision each enforces)
  * and decision logs (appended to a JSON-lines file with a size bound; recent denials kept in
  * memory for the rollout view). The agent is the authenticated caller, never a label it sends.
+ * Reports labelled as `custody verify`'s own sidecars are left out of the view (their decisions
+ * are still logged): a check must not read as the deployed agent's state. The label can only hide
+ * what the same token's holder reports about itself, which is self-reported anyway.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { VERIFY_LABEL } from '../contract/index.js';
+
+/** A sidecar `custody verify` started (its label): a check, not a deployed agent. */
+const isVerifyRun = (labels: unknown) => (labels as Record<string, unknown> | undefined)?.[VERIFY_LABEL] === 'true';
 
 export interface SidecarStatus {
   readonly instance?: string;
@@ -43,6 +50,7 @@ export class Observations {
   /** OPA's status plugin body (UpdateRequestV1). One agent may run several instances (replicas). */
   recordStatus(key: string, body: unknown): void {
     const b = (body ?? {}) as { labels?: Record<string, unknown>; bundles?: Record<string, Record<string, unknown>> };
+    if (isVerifyRun(b.labels)) return;
     const bundle = b.bundles?.custody ?? Object.values(b.bundles ?? {})[0] ?? {};
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
     const instance = str(b.labels?.id) ?? 'unknown';
@@ -84,6 +92,7 @@ export class Observations {
         if (this.seen.size > SEEN_IDS) this.seen.delete(this.seen.values().next().value!);
       }
       lines.push(JSON.stringify({ custody: { workflow, agent, receivedAt: this.clock().toISOString() }, event: ev }));
+      if (isVerifyRun(ev.labels)) continue;
       if (ev.result === false || (typeof ev.result === 'object' && ev.result !== null && (ev.result as { allowed?: unknown }).allowed === false)) {
         const input = (ev.input ?? {}) as { attributes?: { source?: { principal?: string }; request?: { http?: { method?: string; path?: string } } } };
         const bundles = ev.bundles as Record<string, { revision?: string }> | undefined;
