@@ -5,11 +5,11 @@ import { KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
 import { desiredTrees, staleEntries, writeTree } from '../generate/index.js';
 import { KeysError, readKeys, rootClusters, type KeySet } from '../keys/index.js';
 import { accessMatrix, formatMatrix, matrixAt, matrixSize, type AccessMatrix, type MatrixCell } from '../policy/index.js';
-import { parseInstant } from '../workflow/index.js';
+import { didYouMean, parseInstant, type Workflow } from '../workflow/index.js';
 import { CustodyError } from '../core/errors.js';
 import { asCustodyError, OperationalError, printDiagnostics, printError, UsageError } from './errors.js';
-import { displayPath, EXIT, readInputs, repositoryRoot, workflowFiles, type Io } from './io.js';
-import { checkInputs, plural } from './workflows.js';
+import { displayPath, EXIT, readInputs, repositoryRoot, specFiles, workflowFiles, type Io } from './io.js';
+import { checkInputs, plural, type Checked } from './workflows.js';
 
 export interface Command {
   readonly summary: string;
@@ -21,15 +21,50 @@ export function parse<T extends Record<string, { type: 'string' | 'boolean'; sho
   try {
     return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: positionals, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw argumentError(err as Error & { code?: string }, Object.keys(options));
   }
+}
+
+/** Node's parser messages, said in one short line, with the nearest option when one was misspelt. */
+function argumentError(err: Error & { code?: string }, names: readonly string[]): UsageError {
+  const quoted = /'([^']+)'/.exec(err.message)?.[1] ?? '';
+  const option = quoted.replace(/ <value>$/, '');
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      const typed = option.startsWith('--') ? option.slice(2).split('=')[0]! : undefined;
+      // Swapped letters (--prot) are as near as a wrong one, though the edit distance says 2.
+      const sorted = (x: string) => [...x].sort().join('');
+      const guess = typed === undefined ? undefined : (didYouMean(typed, [...names, 'help']) ?? names.find((n) => sorted(n) === sorted(typed)));
+      const listed = names.length ? `the options are ${names.map((n) => `--${n}`).join(', ')}` : 'it takes no option but --help';
+      return new UsageError(`unknown option ${option}`, { hint: guess ? `did you mean --${guess}?` : listed });
+    }
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return new UsageError(/does not take/.test(err.message) ? `${option} takes no value` : `${option} needs a value`);
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return new UsageError(`unexpected argument "${quoted}": this command takes options only`);
+    default:
+      return new UsageError(err.message.split('\n')[0]!);
+  }
+}
+
+/** An instant given on the command line: RFC 3339, or `now`. */
+export function parseAt(value: string | undefined): { ns: bigint; label: string } | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'now') {
+    const ms = Date.now();
+    return { ns: BigInt(ms) * 1_000_000n, label: new Date(ms).toISOString() };
+  }
+  const parsed = parseInstant(value);
+  if ('error' in parsed) throw new UsageError(`--at ${value} ${parsed.error}`, { hint: 'give an RFC 3339 instant such as 2026-11-23T09:00:00Z, or now' });
+  return { ns: parsed.ns, label: value };
 }
 
 const check: Command = {
   summary: 'validate workflow specs and report what a reviewer should see',
-  help: `Usage: custody check [FILES...]
+  help: `Usage: custody check [FILE|FOLDER...] [--json]
 
-Validates workflow specs (default: every workflows/*.yaml of the repository) against the
+Validates workflow specs (default: every workflows/*.yaml of the repository; a FOLDER stands for
+its *.yaml files) against the
 custody.dev/v1alpha1 format and its rules, and reports the analysis warnings (agents the owner's
 data cannot reach or that never return it, cycles among contractors, business-intelligence
 exposure). Several files are checked together: workflow names must be unique across them.
@@ -38,18 +73,35 @@ Problems are printed one per line, as every error of custody is:
   custody check: severity[CODE]: FILE:LINE:COL: field: message (hint)
 On success only a one-line summary is printed.
 
+Options:
+  --json            the result as JSON on stdout: the workflows, every problem (severity, code,
+                    file, line, column, field, message, hint) and the counts; nothing on stderr
+  -h, --help        this help
+
 Exit codes: 0 no errors (warnings allowed), 1 errors in the specs, 2 usage error.
 `,
   async run(args, io) {
-    const { values, positionals } = parse(args, {}, true);
+    const { values, positionals } = parse(args, { json: { type: 'boolean' } }, true);
     if (values.help) return help(io, this);
     const root = repositoryRoot(io.cwd);
-    const files = positionals.length ? positionals.map((f) => path.resolve(io.cwd, f)) : await workflowFiles(path.join(root, WORKFLOWS_DIR));
+    const files = positionals.length ? await specFiles(positionals, io.cwd) : await workflowFiles(path.join(root, WORKFLOWS_DIR));
     if (files.length === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(root, WORKFLOWS_DIR)}`);
     const checked = checkInputs(await readInputs(files, io.cwd), await rootClusters(path.join(root, KEYS_DIR)));
-    printDiagnostics(io.stderr, 'check', checked.diagnostics);
     const agents = checked.workflows.reduce((n, w) => n + w.agents.length, 0);
     const flows = checked.workflows.reduce((n, w) => n + w.flows.length, 0);
+    if (values.json) {
+      const result = {
+        ok: checked.errors === 0,
+        files: files.map((f) => displayPath(f, io.cwd)),
+        workflows: checked.workflows.map((w) => ({ name: w.name, file: w.file, agents: w.agents.length, flows: w.flows.length })),
+        errors: checked.errors,
+        warnings: checked.warnings,
+        diagnostics: checked.diagnostics,
+      };
+      io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return checked.errors > 0 ? EXIT.invalid : EXIT.ok;
+    }
+    printDiagnostics(io.stderr, 'check', checked.diagnostics);
     if (checked.errors > 0) {
       io.stdout.write(`${plural(checked.errors, 'error')}, ${plural(checked.warnings, 'warning')} in ${plural(files.length, 'file')}\n`);
       return EXIT.invalid;
@@ -64,33 +116,29 @@ export const MATRIX_LIMIT = 1_000_000;
 
 const matrix: Command = {
   summary: 'print the access matrix of a workflow',
-  help: `Usage: custody matrix FILE [--json] [--at INSTANT]
+  help: `Usage: custody matrix FILE | --workflow NAME [--json] [--at INSTANT|now] [--allowed]
 
-Prints every (source agent, destination agent, method) triple of the workflow in FILE, N(N-1)M
-of them (M: the methods the workflow names, plus GET), with its decision: allow, deny, or
-conditional (with the condition in words). An allowed triple is allowed on its flows' paths
-only. Attribute conditions are decided from the agents' attributes in the spec.
+Prints every (source agent, destination agent, method) triple of the workflow in FILE (or the
+workflow NAME of workflows/), N(N-1)M of them (M: the methods the workflow names, plus GET),
+with its decision: allow, deny, or conditional (with the condition in words). An allowed triple
+is allowed on its flows' paths only. Attribute conditions are decided from the agents'
+attributes in the spec.
 
 Options:
+  --workflow NAME   the workflow of workflows/ with this name, instead of a FILE
   --json            the matrix as JSON
-  --at INSTANT      resolve time conditions at an RFC 3339 instant (e.g. 2026-11-23T09:00:00Z)
+  --at INSTANT      resolve time conditions at an RFC 3339 instant (e.g. 2026-11-23T09:00:00Z),
+                    or now
+  --allowed         only the pairs of agents with some method allowed or conditional
   -h, --help        this help
 
 Exit codes: 0 printed, 1 the spec has errors or its matrix has more than 1,000,000 triples, 2 usage error.
 `,
   async run(args, io) {
-    const { values, positionals } = parse(args, { json: { type: 'boolean' }, at: { type: 'string' } }, true);
+    const { values, positionals } = parse(args, { json: { type: 'boolean' }, at: { type: 'string' }, workflow: { type: 'string' }, allowed: { type: 'boolean' } }, true);
     if (values.help) return help(io, this);
-    if (positionals.length !== 1) throw new UsageError('matrix takes exactly one workflow FILE');
-    let atNs: bigint | undefined;
-    if (values.at !== undefined) {
-      const parsed = parseInstant(values.at);
-      if ('error' in parsed) throw new UsageError(`--at ${values.at} ${parsed.error}`);
-      atNs = parsed.ns;
-    }
-    const checked = checkInputs(await readInputs([path.resolve(io.cwd, positionals[0]!)], io.cwd));
-    printDiagnostics(io.stderr, 'matrix', checked.diagnostics);
-    const workflow = checked.workflows[0];
+    const at = parseAt(values.at);
+    const { workflow, checked } = await oneWorkflow(io, 'matrix', positionals, values.workflow);
     if (checked.errors > 0 || !workflow) return EXIT.invalid;
     const size = matrixSize(workflow);
     if (size > MATRIX_LIMIT) {
@@ -99,11 +147,45 @@ Exit codes: 0 printed, 1 the spec has errors or its matrix has more than 1,000,0
       });
     }
     const full = accessMatrix(workflow);
-    const m: AccessMatrix = atNs === undefined ? full : withCells(full, matrixAt(workflow, full, atNs));
-    io.stdout.write(values.json ? `${JSON.stringify({ ...m, ...(values.at ? { at: values.at } : {}) }, null, 2)}\n` : formatMatrix(workflow, m, values.at));
+    const m: AccessMatrix = at === undefined ? full : withCells(full, matrixAt(workflow, full, at.ns));
+    if (values.json) {
+      const cells = values.allowed ? m.cells.filter((c) => c.decision !== 'deny') : m.cells;
+      io.stdout.write(`${JSON.stringify({ ...m, cells, ...(at ? { at: at.label } : {}) }, null, 2)}\n`);
+    } else {
+      io.stdout.write(formatMatrix(workflow, m, at?.label, { allowedOnly: values.allowed === true }));
+    }
     return EXIT.ok;
   },
 };
+
+/**
+ * The one workflow a command is about: the workflow of FILE, or the one named NAME among
+ * workflows/ (its diagnostics printed, the other files' left to custody check).
+ */
+export async function oneWorkflow(io: Io, command: string, positionals: readonly string[], name: string | undefined): Promise<{ workflow?: Workflow; checked: Checked }> {
+  if (positionals.length > 1) throw new UsageError(`${command} takes one workflow FILE`);
+  if (positionals.length === 1 && name !== undefined) throw new UsageError('give a workflow FILE or --workflow NAME, not both');
+  if (positionals.length === 0 && name === undefined) throw new UsageError(`${command} takes a workflow FILE or --workflow NAME`);
+  if (positionals.length === 1) {
+    const checked = checkInputs(await readInputs([path.resolve(io.cwd, positionals[0]!)], io.cwd));
+    printDiagnostics(io.stderr, command, checked.diagnostics);
+    return { ...(checked.workflows[0] ? { workflow: checked.workflows[0] } : {}), checked };
+  }
+  const root = repositoryRoot(io.cwd);
+  const all = checkInputs(await readInputs(await workflowFiles(path.join(root, WORKFLOWS_DIR)), io.cwd));
+  const workflow = all.workflows.find((w) => w.name === name);
+  if (!workflow) {
+    const broken = [...new Set(all.diagnostics.filter((d) => d.severity === 'error').map((d) => d.file))];
+    const guess = didYouMean(name!, all.workflows.map((w) => w.name));
+    throw new UsageError(`no valid workflow "${name}" in ${WORKFLOWS_DIR}/`, {
+      hint: guess ? `did you mean ${guess}?` : broken.length ? `${broken.join(', ')} ha${broken.length === 1 ? 's' : 've'} errors: run custody check` : `the workflows are: ${all.workflows.map((w) => w.name).join(', ') || 'none'}`,
+    });
+  }
+  const mine = all.diagnostics.filter((d) => d.file === workflow.file);
+  printDiagnostics(io.stderr, command, mine);
+  const errors = mine.filter((d) => d.severity === 'error').length;
+  return { workflow, checked: { ...all, diagnostics: mine, errors, warnings: mine.length - errors } };
+}
 
 function withCells(m: AccessMatrix, cells: MatrixCell[]): AccessMatrix {
   const counts = { allow: 0, conditional: 0, deny: 0 };

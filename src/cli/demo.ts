@@ -1,13 +1,14 @@
 /** `custody demo`: the whole loop on this machine (src/verify/demo.ts), printed as it goes. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { WORKFLOWS_DIR } from '../contract/index.js';
 import { formatRollout } from '../server/index.js';
 import { findBinary, runDemo, type DemoResult, type DemoStep } from '../verify/index.js';
-import { help, parse, type Command } from './commands.js';
+import { help, oneWorkflow, parse, type Command } from './commands.js';
 import { UsageError } from './errors.js';
-import { EXIT, readInputs, repositoryRoot, workflowFiles } from './io.js';
-import { checkInputs } from './workflows.js';
+import { repositoryAt, requireCommittedWorkflows } from './head-check.js';
+import { EXIT, repositoryRoot } from './io.js';
+
+const DEFAULT_WORKFLOW = 'movie-post-production';
 
 function opaBinary(root: string): string {
   const found = findBinary('opa', [process.env.OPA_BIN, path.join(root, '.tools', 'bin', 'opa')]);
@@ -17,27 +18,35 @@ function opaBinary(root: string): string {
 
 export const demo: Command = {
   summary: 'run the bundle server and a real OPA sidecar per agent locally, and show the rollout',
-  help: `Usage: custody demo [--workflow NAME] [--keep]
+  help: `Usage: custody demo [FILE | --workflow NAME] [--keep]
 
 Starts the embedded bundle server on this clone (development key and tokens under .custody/dev/),
 starts one real OPA process per agent of the workflow (default movie-post-production), each
 configured as a generated sidecar is (signed bundle required, long polling, status and decision
 logs), waits until every sidecar enforces the served revision, sends a few requests, prints the
-rollout view, and stops everything. Needs the opa binary (npm run tools builds it).
+rollout view, and stops everything. Needs the opa binary (npm run tools builds it, or OPA_BIN).
+The workflow's spec and bundles must be committed: the bundle server serves commits.
 
---keep   keep the server and the sidecars running until Ctrl-C, to look at the rollout page
-         (the URL is printed; the page asks for the admin token in .custody/dev/admin.token)
+Options:
+  --workflow NAME   the workflow of workflows/ with this name (default movie-post-production),
+                    or give its FILE
+  --keep            keep the server and the sidecars running until Ctrl-C, to look at the
+                    rollout page (the URL is printed; the page asks for the admin token in
+                    .custody/dev/admin.token)
+  -h, --help        this help
+
+Exit codes: 0 every sidecar enforced the served revision, 1 the spec has errors or a sidecar did
+not report in time, 2 usage error or the workflow not committed, 3 failure.
 `,
   async run(args, io) {
-    const { values } = parse(args, { workflow: { type: 'string' }, keep: { type: 'boolean' } });
+    const { values, positionals } = parse(args, { workflow: { type: 'string' }, keep: { type: 'boolean' } }, true);
     if (values.help) return help(io, this);
     const root = repositoryRoot(io.cwd);
     if (!existsSync(path.join(root, '.git'))) throw new UsageError('run the demo inside a clone of the repository');
+    const { workflow, checked } = await oneWorkflow(io, 'demo', positionals, positionals.length ? values.workflow : (values.workflow ?? DEFAULT_WORKFLOW));
+    if (!workflow || checked.errors > 0) return EXIT.invalid;
+    await requireCommittedWorkflows(io, 'demo', repositoryAt(root), checked.workflows, [workflow]);
     const opa = opaBinary(root);
-    const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, WORKFLOWS_DIR)), io.cwd));
-    const name = values.workflow ?? 'movie-post-production';
-    const workflow = checked.workflows.find((w) => w.name === name);
-    if (!workflow) throw new UsageError(`no valid workflow "${name}" in workflows/ (run custody check)`);
 
     const result = await runDemo({
       repository: root, workflow, binary: opa,

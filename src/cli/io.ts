@@ -34,6 +34,27 @@ export async function workflowFiles(dir: string): Promise<string[]> {
   return names.filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => path.join(dir, n));
 }
 
+/** The spec files named on a command line: a folder stands for its `*.yaml` and `*.yml` files. */
+export async function specFiles(paths: readonly string[], cwd: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    const file = path.resolve(cwd, p);
+    let isDir = false;
+    try {
+      isDir = (await fs.stat(file)).isDirectory();
+    } catch {
+      // Missing: reading it says so, with the path as given.
+    }
+    if (!isDir) out.push(file);
+    else {
+      const files = await workflowFiles(file);
+      if (files.length === 0) throw new UsageError(`no workflow files (*.yaml) in ${displayPath(file, cwd)}`);
+      out.push(...files);
+    }
+  }
+  return [...new Set(out)];
+}
+
 /**
  * Reads the spec files. A symbolic link is refused, never followed: the CI recipe runs this on
  * pull-request checkouts, where a link could point at any file of the runner (`/proc/self/environ`)

@@ -10,6 +10,7 @@ import { verify } from './verify-command.js';
 import { CustodyError, EXIT_CODES } from '../core/errors.js';
 import { asCustodyError, printError, UsageError } from './errors.js';
 import { EXIT, type Io } from './io.js';
+import { didYouMean } from '../workflow/index.js';
 
 const COMMANDS: Readonly<Record<string, Command>> = { ...CORE_COMMANDS, ...SERVER_COMMANDS, ...GITOPS_COMMANDS, ...CLUSTER_COMMANDS, demo, verify, graph };
 
@@ -44,8 +45,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    printError(io.stderr, undefined, new UsageError(`unknown command "${name}"`, { hint: 'the commands are below' }));
-    io.stderr.write(`\n${usage()}`);
+    // A near miss gets one line with the command meant; anything else, the list of commands.
+    const guess = didYouMean(name, Object.keys(COMMANDS));
+    printError(io.stderr, undefined, new UsageError(`unknown command "${name}"`, { hint: guess ? `did you mean ${guess}?` : 'the commands are below' }));
+    if (!guess) io.stderr.write(`\n${usage()}`);
     return EXIT.usage;
   }
   try {

@@ -7,6 +7,7 @@ import { OperationalError, UsageError } from './errors.js';
 import { EXIT, repositoryRoot, type Io } from './io.js';
 import { isKeyId, KEYS_DIR } from '../contract/index.js';
 import { generateSigningKey } from '../keys/index.js';
+import { noteUncommitted, repositoryAt } from './head-check.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8800';
 
@@ -30,7 +31,9 @@ Options:
   --port PORT     listen port (default 8800; 0 picks a free one)
   -h, --help      this help
 
-Runs until interrupted (SIGINT/SIGTERM). Exit codes: 2 usage or configuration error, 3 failure.
+Runs until interrupted (SIGINT/SIGTERM).
+
+Exit codes: 0 stopped by a signal, 2 usage or configuration error, 3 failure.
 `,
   async run(args, io) {
     const { values } = parse(args, { config: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' } });
@@ -74,7 +77,11 @@ Runs until interrupted (SIGINT/SIGTERM). Exit codes: 2 usage or configuration er
       throw new OperationalError(`cannot start: ${(err as Error).message}`);
     }
     const head = server.catalog.status().head;
-    io.stdout.write(`serving ${server.catalog.all().length} bundles of ${config.repository}${head ? ` at ${head.commit.slice(0, 12)}` : ''} on ${server.url}\n`);
+    // Which revision is served, always: the branch and its commit, never the working tree.
+    const local = /^https?:\/\//.test(config.repository) ? undefined : repositoryAt(config.repository);
+    const uncommitted = await noteUncommitted(io, 'serve', local);
+    const branch = config.branch ?? uncommitted?.branch ?? (local ? 'main' : "the remote's default branch");
+    io.stdout.write(`serving ${server.catalog.all().length} bundles of ${config.repository}, branch ${branch} at ${head ? head.commit.slice(0, 12) : 'no commit yet'}, on ${server.url}\n`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
@@ -107,22 +114,37 @@ Exit codes: 0 every agent in sync, 1 some agent not in sync or in error, 2 usage
     const server = values.server ?? process.env.CUSTODY_SERVER ?? DEFAULT_URL;
     let token = process.env.CUSTODY_ADMIN_TOKEN;
     const tokenFile = values['token-file'] ?? (token ? undefined : devPaths(repositoryRoot(io.cwd)).adminTokenFile);
-    if (tokenFile) {
-      if (!existsSync(tokenFile)) throw new UsageError(`no admin token at ${tokenFile}: pass --token-file or set CUSTODY_ADMIN_TOKEN`);
-      token = readFileSync(tokenFile, 'utf8').trim();
-    }
+    if (tokenFile && existsSync(tokenFile)) token = readFileSync(tokenFile, 'utf8').trim();
+    else if (values['token-file']) throw new UsageError(`no admin token at ${tokenFile}: pass --token-file or set CUSTODY_ADMIN_TOKEN`);
     let response: Response;
     try {
-      response = await fetch(new URL('/api/rollout', server), { headers: { authorization: `Bearer ${token}` } });
+      // Asked even without a token: a server that is not running is the first thing to say.
+      response = await fetch(new URL('/api/rollout', server), { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(10_000) });
     } catch (err) {
-      throw new OperationalError(`cannot reach ${server}: ${(err as Error).message}`);
+      throw unreachable(server, err);
+    }
+    if ((response.status === 401 || response.status === 403) && !token) {
+      throw new UsageError(`${server} wants an admin token and there is none at ${tokenFile}`, { hint: 'pass --token-file or set CUSTODY_ADMIN_TOKEN; the embedded default writes .custody/dev/admin.token when custody serve starts' });
     }
     if (!response.ok) throw new OperationalError(`${server} answered ${response.status}: ${await response.text()}`);
     const view = (await response.json()) as RolloutView;
+    await noteUncommitted(io, 'status', repositoryAt(io.cwd));
     io.stdout.write(values.json ? `${JSON.stringify(view, null, 2)}\n` : formatRollout(view));
     return view.agents.every((a) => a.inSync && !a.buildError) ? EXIT.ok : EXIT.invalid;
   },
 };
+
+/** Why a server did not answer, in words: a stopped server is said to be one. */
+function unreachable(server: string, err: unknown): OperationalError {
+  const cause = (err as { cause?: { code?: string } }).cause?.code;
+  const why = cause ?? (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+  if ((err as Error).name === 'TimeoutError') return new OperationalError(`${server} did not answer within 10 s`, { hint: 'check the URL and that the server is not overloaded' });
+  if (cause === 'ECONNREFUSED') {
+    return new OperationalError(`no bundle server is running at ${server} (connection refused)`, { hint: 'start one with custody serve, or pass the URL of yours with --server or CUSTODY_SERVER' });
+  }
+  if (cause === 'ENOTFOUND' || cause === 'EAI_AGAIN') return new OperationalError(`cannot resolve the host of ${server} (${cause})`, { hint: 'check the URL given with --server or CUSTODY_SERVER' });
+  return new OperationalError(`cannot reach ${server} (${why})`, { hint: 'check the URL and the network' });
+}
 
 const keygen: Command = {
   summary: 'make a bundle signing key pair: the private key outside Git, the public key in keys/',
@@ -132,12 +154,22 @@ Creates a signing key pair for the bundle server. The private key goes to FILE (
 .custody/keys/<ID>.key.pem, mode 0600, ignored by Git; store it as the Kubernetes Secret the
 server's Deployment references). The public key goes to <DIR>/<ID>.pem (default keys/), where
 custody generate reads it into every sidecar's OPA configuration. Refuses to overwrite.
+
+Options:
+  --id ID             the key id (required): a DNS-1123 label, e.g. bundles-2026
+  --algorithm ALG     RS256 (default) or ES256
+  --private FILE      where the private key goes (default .custody/keys/<ID>.key.pem)
+  --public-dir DIR    where the public key goes (default keys/)
+  -h, --help          this help
+
+Exit codes: 0 written, 2 usage error (no --id, a bad one, or a file that exists), 3 write failure.
 `,
   async run(args, io) {
     const { values } = parse(args, { id: { type: 'string' }, algorithm: { type: 'string' }, private: { type: 'string' }, 'public-dir': { type: 'string' } });
     if (values.help) return help(io, this);
     const id = values.id;
-    if (!id || !isKeyId(id)) throw new UsageError('--id must be a DNS-1123 label, e.g. bundles-2026');
+    if (id === undefined) throw new UsageError('--id is required: the key id sidecars will name, e.g. --id bundles-2026');
+    if (!isKeyId(id)) throw new UsageError(`--id ${id} is not a DNS-1123 label (lowercase letters, digits and -), e.g. bundles-2026`);
     const algorithm = values.algorithm ?? 'RS256';
     if (algorithm !== 'RS256' && algorithm !== 'ES256') throw new UsageError('--algorithm is RS256 or ES256');
     const root = repositoryRoot(io.cwd);

@@ -28,3 +28,10 @@ export const KEY_ID_HEADER = 'X-Custody-Key-Id';
 
 /** The audience of the projected ServiceAccount token a sidecar presents, which the server requires. */
 export const TOKEN_AUDIENCE = 'custody-bundle-server';
+
+/**
+ * The OPA label (`labels` in a sidecar's configuration, sent with every status report and
+ * decision log) that marks a sidecar started by `custody verify`: the server leaves its reports
+ * out of the rollout view and the denials, so a check never looks like a deployed agent.
+ */
+export const VERIFY_LABEL = 'custody-verify';

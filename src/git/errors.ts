@@ -28,6 +28,8 @@ export const GITOPS_ERRORS = {
   'unsupported-input': 'usage',
   /** `--trees-only` while specs or keys differ from HEAD: the trees would not match the commit's own inputs. */
   'inputs-uncommitted': 'usage',
+  /** The specs or trees of the working tree differ from HEAD, which the command reads (the bundle server serves commits). */
+  'uncommitted-changes': 'usage',
   /** A token would travel over plain HTTP to a host other than this machine. */
   'insecure-remote': 'usage',
   /** A generated tree could not be written to the working tree (the previous one is unchanged). */

@@ -11,3 +11,4 @@ export { baseCommit, mergeBaseOf, switchBack, switchTo } from './branch.js';
 export { assertSecureTransport, resolveRemote, tokenFromEnv, TOKEN_VARIABLES, type Remote, type Token } from './remote.js';
 export { pushBranch, type PushOptions, type PushResult } from './push.js';
 export { gitHttp } from './http.js';
+export { workingTreeChanges, type WorkingFolder } from './working-tree.js';

@@ -2,7 +2,8 @@
 import type { Workflow } from '../workflow/index.js';
 import type { AccessMatrix } from './matrix.js';
 
-export function formatMatrix(workflow: Workflow, m: AccessMatrix, at?: string): string {
+/** `allowedOnly`: leave out the pairs of agents whose every method is denied (said below the table). */
+export function formatMatrix(workflow: Workflow, m: AccessMatrix, at?: string, options: { allowedOnly?: boolean } = {}): string {
   const n = m.agents.length;
   const lines: string[] = [];
   lines.push(
@@ -13,10 +14,15 @@ export function formatMatrix(workflow: Workflow, m: AccessMatrix, at?: string): 
   const rows: string[][] = [['FROM', 'TO', ...m.methods, 'ALLOWED']];
   // Cells by triple, once: a search per cell made printing quadratic in the matrix's size.
   const byTriple = new Map(m.cells.map((c) => [`${c.from}\n${c.to}\n${c.method}`, c]));
+  let left = 0;
   for (const from of m.agents) {
     for (const to of m.agents) {
       if (from === to) continue;
       const cells = m.methods.map((method) => byTriple.get(`${from}\n${to}\n${method}`)!);
+      if (options.allowedOnly && cells.every((c) => c.decision === 'deny')) {
+        left++;
+        continue;
+      }
       const allowed = cells.flatMap((c) => c.rules.map((r) => `${c.method} ${r.path}${r.condition ? `: ${r.condition}` : ''}${r.written ? ` [as written: ${r.written}]` : ''}`));
       rows.push([from, to, ...cells.map((c) => (c.decision === 'conditional' ? 'cond' : c.decision)), allowed.join('; ')]);
     }
@@ -24,6 +30,7 @@ export function formatMatrix(workflow: Workflow, m: AccessMatrix, at?: string): 
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) lines.push(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
   lines.push('');
+  if (options.allowedOnly) lines.push(`${left} of ${n * (n - 1)} pairs of agents, every method denied, are left out (--allowed).`);
   const domains = [...new Set(workflow.actors.map((a) => a.cluster.trustDomain))].sort();
   lines.push(`Everything else is denied: other methods, other paths, and callers without an agent's exact mesh identity, spiffe://<trust domain of its cluster>/ns/${workflow.name}/sa/<agent> (trust domains: ${domains.join(', ')}).`);
   return `${lines.join('\n')}\n`;

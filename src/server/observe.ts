@@ -2,11 +2,16 @@
  * What the sidecars report: OPA's status updates (kept per agent: which revision each enforces)
  * and decision logs (appended to each agent's JSON-lines file with a size bound, once per decision
  * id; recent denials kept in memory for the rollout view). The agent is the authenticated caller,
- * never a label it sends.
+ * never a label it sends. Reports labelled as `custody verify`'s own sidecars are left out of the
+ * view (their decisions are still logged): a check must not read as the deployed agent's state.
  */
 import { cmp } from '../core/order.js';
 import { DecisionLog } from './decision-log.js';
 import { sidecarStatus, type SidecarStatus } from './sidecar-status.js';
+import { VERIFY_LABEL } from '../contract/index.js';
+
+/** A sidecar `custody verify` started (its label): a check, not a deployed agent. */
+const isVerifyRun = (labels: unknown) => (labels as Record<string, unknown> | undefined)?.[VERIFY_LABEL] === 'true';
 
 export type { SidecarStatus } from './sidecar-status.js';
 
@@ -58,6 +63,7 @@ export class Observations {
 
   /** OPA's status plugin body (UpdateRequestV1), reduced to what the view shows. One agent may run several instances (replicas). */
   recordStatus(key: string, body: unknown): void {
+    if (isVerifyRun((body as { labels?: unknown } | null | undefined)?.labels)) return;
     const status = sidecarStatus(body, this.clock().toISOString());
     let byInstance = this.status.get(key);
     if (!byInstance) this.status.set(key, (byInstance = new Map()));
@@ -123,6 +129,7 @@ export class Observations {
         ids.add(id);
       }
       lines.push(logLine({ workflow, agent, receivedAt }, ev));
+      if (isVerifyRun(ev.labels)) continue;
       if (ev.result === false || (typeof ev.result === 'object' && ev.result !== null && (ev.result as { allowed?: unknown }).allowed === false)) denied.push(denial(ev, id));
     }
     if (lines.length) {

@@ -49,6 +49,8 @@ export async function startLocalSidecar(options: {
   /** Whether the binary is OPA with the Envoy plugin (opa-envoy-plugin). */
   readonly envoy: boolean;
   readonly config: Omit<SidecarConfigOptions, 'envoyPlugin'>;
+  /** Labels added to the configuration's (sent with every status report and decision log). */
+  readonly labels?: Readonly<Record<string, string>>;
 }): Promise<LocalSidecar> {
   const dir = mkdtempSync(path.join(tmpdir(), 'custody-sidecar-'));
   let logs = '';
@@ -62,6 +64,7 @@ export async function startLocalSidecar(options: {
     const restPort = await freePort();
     const grpcPort = options.envoy ? await freePort() : undefined;
     const config = opaSidecarConfig({ ...LOCAL_TIMINGS, ...options.config, envoyPlugin: grpcPort ? { addr: `127.0.0.1:${grpcPort}` } : false });
+    if (options.labels) config.labels = { ...(config.labels as Record<string, string>), ...options.labels };
     const file = path.join(dir, 'config.json');
     writeFileSync(file, JSON.stringify(config));
     const child: ChildProcess = spawn(options.binary, ['run', '--server', '--addr', `127.0.0.1:${restPort}`, '--config-file', file, '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'pipe'] });

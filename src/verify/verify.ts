@@ -5,10 +5,11 @@
  * SPIFFE identity, through Envoy's ext_authz gRPC call when the binary has the Envoy plugin. Each
  * answer must equal the matrix's decision at that instant.
  */
-import { DECISION_PATH } from '../contract/index.js';
+import { DECISION_PATH, VERIFY_LABEL } from '../contract/index.js';
 import type { VerificationKey } from '../keys/index.js';
 import { accessMatrix, matrixAt, probePath, type MatrixCell } from '../policy/index.js';
 import type { Workflow } from '../workflow/index.js';
+import { checkServer } from './preflight.js';
 import { decideAt, startLocalSidecar, type LocalSidecar } from './sidecars.js';
 
 export interface VerifyOptions {
@@ -57,6 +58,12 @@ export interface WorkflowReport {
 }
 
 export async function verifyWorkflows(o: VerifyOptions): Promise<WorkflowReport[]> {
+  // Every bundle fetched once as its sidecar would, before any sidecar starts: a server that
+  // fails is an operational error now, not a table of mismatches after the activation timeout.
+  await checkServer({
+    serverUrl: o.serverUrl, keyId: o.keyId,
+    bundles: o.workflows.flatMap((w) => w.agents.map((a) => ({ workflow: w.name, agent: a.name, tokenPath: o.tokenPath(w.name, a.name) }))),
+  });
   const reports: WorkflowReport[] = [];
   for (const workflow of o.workflows) reports.push(await verifyWorkflow(o, workflow));
   return reports;
@@ -83,6 +90,8 @@ async function verifyWorkflow(o: VerifyOptions, workflow: Workflow): Promise<Wor
       sidecars.push(await startLocalSidecar({
         binary: o.binary,
         envoy: o.envoy,
+        // Marked as a check, so the server keeps these sidecars out of the rollout view.
+        labels: { [VERIFY_LABEL]: 'true' },
         config: {
           bundleServerUrl: o.serverUrl, workflow: workflow.name, agent: agent.name, actor: agent.actor,
           keyId: o.keyId, keys: o.keys, tokenPath, longPollSeconds: 30, decisionLogDelaySeconds: 1, fallbackPollSeconds: [1, 2],

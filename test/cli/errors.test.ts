@@ -22,7 +22,7 @@ function capture() {
 test('a usage error: exit 2, one line, the help named as the hint', async () => {
   const { io, out } = capture();
   assert.is(await main(['matrix'], io), 2);
-  assert.is(out.stderr, 'custody matrix: error[usage]: matrix takes exactly one workflow FILE (run custody matrix --help for usage)\n');
+  assert.is(out.stderr, 'custody matrix: error[usage]: matrix takes a workflow FILE or --workflow NAME (run custody matrix --help for usage)\n');
   assert.is(out.stdout, '');
 });
 
@@ -33,7 +33,7 @@ test('an operational error: exit 3, the same shape', async () => {
   const { io, out } = capture();
   // Port 1 on the loopback: nothing listens there, so the connection is refused at once.
   assert.is(await main(['status', '--server', 'http://127.0.0.1:1', '--token-file', token], io), 3);
-  assert.match(out.stderr, /^custody status: error\[operational\]: cannot reach http:\/\/127\.0\.0\.1:1: .*\n$/);
+  assert.match(out.stderr, /^custody status: error\[operational\]: cannot reach http:\/\/127\.0\.0\.1:1 \(.*\n$/);
 });
 
 test('an unknown command is a usage error too', async () => {

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { exampleRepository } from '../helpers/git-repo.js';
 import { repoPath } from '../helpers/paths.js';
@@ -39,6 +39,30 @@ test('serve runs the embedded default with nothing prepared, says where its key 
     await new Promise((r) => child.once('exit', r));
   }
   assert.match(out, /^(?!.*BEGIN).*$/s, 'no key material printed');
+});
+
+test('serve and status say which revision is served and what the working tree holds that it does not', async () => {
+  const repo = exampleRepository();
+  const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
+  writeFileSync(path.join(repo, 'workflows', 'bank-audit.yaml'), readFileSync(path.join(repo, 'workflows', 'movie-post-production.yaml'), 'utf8').replace('name: movie-post-production', 'name: bank-audit'));
+  const child = spawn(process.execPath, [repoPath('bin', 'custody.js'), 'serve', '--port', '0'], { cwd: repo });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  try {
+    const deadline = Date.now() + 15_000;
+    while (!/serving \d+ bundles/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.match(out, `serving 13 bundles of ${repo}, branch main at ${head.slice(0, 12)}, on http://`);
+    assert.match(err, `custody serve: warning[uncommitted-changes]: workflows/bank-audit.yaml is in workflows/ but not committed: the bundle server serves only what is committed (main at ${head.slice(0, 12)}) (run custody commit`);
+    const url = /on (http:\/\/[^\s]+)/.exec(out)![1]!;
+    const status = await custody(['status', '--server', url], repo);
+    assert.match(status.stderr, 'custody status: warning[uncommitted-changes]: workflows/bank-audit.yaml is in workflows/ but not committed');
+    assert.match(status.stdout, /movie-post-production\s+color/);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
 });
 
 test('serve refuses a bad configuration with exit 2', async () => {

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { buildBundle, createSigner, readTarball, writeTarball } from '../../src/
 import { ExtAuthzClient, freePort } from '../../src/verify/index.js';
 import { commitAll, exampleRepository } from '../helpers/git-repo.js';
 import { repoPath } from '../helpers/paths.js';
-import { makeKey } from '../helpers/server.js';
+import { makeKey, startTestServer } from '../helpers/server.js';
 
 const ENVOY_OPA = process.env.OPA_ENVOY_BIN ?? repoPath('.tools', 'bin', 'opa-envoy-plugin');
 
@@ -89,6 +89,24 @@ test('verify --at decides time windows at a fixed instant (inside and outside th
   assert.equal(row(day.stdout), ['deny', 'deny']);
 });
 
+test('verify and demo with a spec not committed: exit 2 at once, saying so, never a policy mismatch', async () => {
+  const repo = exampleRepository();
+  const movie = readFileSync(path.join(repo, 'workflows', 'movie-post-production.yaml'), 'utf8');
+  writeFileSync(path.join(repo, 'workflows', 'bank-audit.yaml'), movie.replace('name: movie-post-production', 'name: bank-audit'));
+  const started = Date.now();
+  const r = await custody(['verify', '--workflow', 'bank-audit'], repo);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.ok(Date.now() - started < 15_000, 'no sidecar waited for');
+  assert.match(r.stderr, /^custody verify: error\[uncommitted-changes\]: bank-audit \(workflows\/bank-audit\.yaml\) is in workflows\/ but not committed: verify asks sidecars fed by the bundle server, which serves only what is committed \(main at [0-9a-f]{12}\)/);
+  assert.match(r.stderr, '(run custody commit: it generates the trees and commits them with their specs; then run custody verify again)');
+  assert.not.match(r.stdout + r.stderr, /\d+ mismatch/);
+  // An edited spec of the demo's workflow: the demo refuses the same way.
+  writeFileSync(path.join(repo, 'workflows', 'movie-post-production.yaml'), `${movie}# edited\n`);
+  const demo = await custody(['demo'], repo);
+  assert.is(demo.code, 2, demo.stdout + demo.stderr);
+  assert.match(demo.stderr, 'custody demo: error[uncommitted-changes]: movie-post-production (workflows/movie-post-production.yaml) has changes that are not committed');
+});
+
 test('verify fails with a readable table when a flow is edited in bundles/ by hand', async () => {
   const repo = exampleRepository();
   const data = path.join(repo, 'bundles', 'movie-post-production', 'hdr', 'data.json');
@@ -144,6 +162,72 @@ test('verify fails when a sidecar is served a tampered bundle: it activates noth
   } finally {
     server.closeAllConnections();
     server.close();
+  }
+});
+
+/** A stand-in bundle server answering every request with `status`. */
+async function refusingServer(status: number): Promise<{ url: string; close(): void }> {
+  const server = http.createServer((_req, res) => void res.writeHead(status).end('{}'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
+test('verify against a server it cannot reach, or that refuses it: exit 3 within seconds, said plainly, no mismatch table', async () => {
+  const repo = exampleRepository();
+  const key = makeKey(repo, 'k');
+  const pub = path.join(repo, 'k.pub.pem');
+  writeFileSync(pub, key.publicKeyPem);
+  const tokens = path.join(repo, 'tokens');
+  for (const agent of readdirSync(path.join(repo, 'bundles', 'movie-post-production'))) {
+    mkdirSync(path.join(tokens, 'movie-post-production'), { recursive: true });
+    writeFileSync(path.join(tokens, 'movie-post-production', `${agent}.token`), 't\n');
+  }
+  const args = (url: string) => ['verify', '--workflow', 'movie-post-production', '--server', url, '--public-key', pub, '--key-id', 'k', '--tokens', tokens];
+  const closed = await refusingServer(200);
+  closed.close();
+  let started = Date.now();
+  const unreachable = await custody(args(closed.url), repo);
+  assert.is(unreachable.code, 3, unreachable.stdout + unreachable.stderr);
+  assert.match(unreachable.stderr, `custody verify: error[server-unreachable]: cannot reach the bundle server at ${closed.url} (ECONNREFUSED): nothing was verified (start it (custody serve) or pass the URL it listens on with --server)`);
+  assert.ok(Date.now() - started < 10_000, 'found in the first seconds');
+  for (const [status, code] of [[401, 'server-refused'], [403, 'server-refused'], [404, 'bundle-not-served'], [500, 'server-failed']] as const) {
+    const server = await refusingServer(status);
+    try {
+      started = Date.now();
+      const r = await custody(args(server.url), repo);
+      assert.is(r.code, 3, `${status}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, `custody verify: error[${code}]: the bundle server at ${server.url} `);
+      assert.match(r.stderr, `every agent (HTTP ${status}): nothing was verified`);
+      assert.is(r.stdout, '', 'no table');
+      assert.ok(Date.now() - started < 10_000, 'found in the first seconds');
+    } finally {
+      server.close();
+    }
+  }
+  // Tokens missing for the agents: a usage error naming them.
+  const none = await custody([...args(closed.url).slice(0, -2), '--tokens', path.join(repo, 'nowhere')], repo);
+  assert.is(none.code, 2);
+  assert.match(none.stderr, 'error[missing-token]: no bundle-server token for movie-post-production/color, movie-post-production/hdr, movie-post-production/owner and 4 more');
+});
+
+test('verify against a live server leaves nothing in its rollout view: its sidecars say they are a check', async () => {
+  const t = await startTestServer();
+  try {
+    const tokens = path.join(t.dir, 'agent-tokens');
+    for (const [key, token] of Object.entries(t.tokens)) {
+      mkdirSync(path.join(tokens, key.split('/')[0]!), { recursive: true });
+      writeFileSync(path.join(tokens, `${key}.token`), `${token}\n`);
+    }
+    const pub = path.join(t.dir, 'public.pem');
+    writeFileSync(pub, t.publicKeyPem);
+    const r = await custody(['verify', '--workflow', 'movie-post-production', '--server', t.server.url, '--public-key', pub, '--key-id', t.keyId, '--tokens', tokens], t.repo);
+    assert.is(r.code, 0, r.stdout + r.stderr);
+    for (const agent of ['color', 'hdr', 'owner', 'sound', 'vfx-1', 'vfx-2', 'vfx-3']) {
+      assert.equal(t.server.observations.statusOf(`movie-post-production/${agent}`), [], `${agent}: no status kept`);
+      assert.equal(t.server.observations.deniedOf(`movie-post-production/${agent}`), [], `${agent}: no denial kept`);
+    }
+  } finally {
+    await t.server.close();
   }
 });
 
