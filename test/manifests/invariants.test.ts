@@ -128,8 +128,8 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
         assert.is(config.services.custody.url, cluster.settings.bundleServer);
         assert.is(config.services.custody.headers['X-Custody-Key-Id'], inputs.activeKeyId);
         assert.is(config.bundles.custody.polling.long_polling_timeout_seconds, 60);
-        assert.equal(config.plugins.envoy_ext_authz_grpc, { addr: ':9191', path: 'custody/authz/allow' });
-        assert.equal([config.status.service, config.decision_logs.service], ['custody', 'custody']);
+        assert.equal(config.plugins.envoy_ext_authz_grpc, { addr: '127.0.0.1:9191', path: 'custody/authz/allow' });
+        assert.equal([config.status.service, config.decision_logs.service, config.decision_logs.mask_decision], ['custody', 'custody', '/custody/log/mask']);
         assert.equal(config.labels, { workflow: w.name, agent: agent.name, actor: agent.actor, cluster: cluster.name });
         // The volume on the cluster's StorageClass.
         const pvc = find(objs, 'PersistentVolumeClaim', `${agent.name}-data`)!;
