@@ -4,8 +4,12 @@
  */
 import { SIDECAR_TOKEN_PATH } from '../policy/index.js';
 
-/** The OPA image with the Envoy ext_authz plugin, the OPA version the tests run; a tag, see docs/gitops.md. */
-export const OPA_IMAGE = 'openpolicyagent/opa:1.22.2-envoy';
+/**
+ * The default OPA image with the Envoy ext_authz plugin: opa-envoy-plugin's image for the release
+ * the tests build (scripts/install-tools.sh, ENVOY_VERSION v1.15.2-envoy: release `v<X>-envoy`
+ * is image tag `<X>-envoy`). A test holds the two equal; a cluster may choose another (`opaImage`).
+ */
+export const OPA_IMAGE = 'openpolicyagent/opa:1.15.2-envoy';
 
 /** The image a release of this package publishes; pinned by tag (no registry is reachable to resolve a digest). */
 export const custodyImage = (version: string) => `ghcr.io/custody-dev/custody:${version}`;

@@ -134,7 +134,7 @@ function workflowObjects(topo: Topology, cluster: ClusterPlan, placement: Placem
   for (const agent of placement.agents) {
     const dir = agent.name;
     const c: AgentContext = {
-      workflow: w, agent, cluster: cluster.name, storageClass: cluster.settings.storageClass,
+      workflow: w, agent, cluster: cluster.name, storageClass: cluster.settings.storageClass, opaImage: cluster.settings.opaImage,
       bundleServerUrl: cluster.settings.bundleServer, keys: inputs.keys, activeKeyId: inputs.activeKeyId,
       labels: agentLabels(w, agent, cluster.name),
     };

@@ -36,6 +36,10 @@ export interface Cluster {
   readonly tokenIssuer?: string;
   /** Where the bundle server fetches that issuer's public keys (JWKS). */
   readonly tokenJwksUrl?: string;
+  /** The OPA image (with the Envoy plugin) of the agents' sidecars; default the version the tests run. */
+  readonly opaImage?: string;
+  /** The bundle server's image in this cluster, if it runs one; default the release of this package. */
+  readonly serverImage?: string;
   /**
    * The SPIFFE trust domain of the cluster's mesh: the one the spec gives for the cluster, else the
    * workflow's `trustDomain`. Always set in a loaded workflow (the loader resolves it), so that
@@ -45,7 +49,7 @@ export interface Cluster {
 }
 
 /** The per-cluster settings that may be given in the spec, in the order they are documented. */
-export const CLUSTER_SETTINGS = ['server', 'region', 'trustDomain', 'storageClass', 'istioCni', 'bundleServer', 'repository', 'branch', 'tokenIssuer', 'tokenJwksUrl'] as const;
+export const CLUSTER_SETTINGS = ['server', 'region', 'trustDomain', 'storageClass', 'istioCni', 'bundleServer', 'repository', 'branch', 'tokenIssuer', 'tokenJwksUrl', 'opaImage', 'serverImage'] as const;
 export type ClusterSetting = (typeof CLUSTER_SETTINGS)[number];
 
 export interface Agent {

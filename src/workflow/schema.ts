@@ -109,6 +109,8 @@ function patternHint(path: FieldPath): string | undefined {
     case 'branch': return 'write a branch name such as main';
     case 'tokenIssuer': return 'write the https:// issuer URL of the cluster\'s ServiceAccount tokens';
     case 'tokenJwksUrl': return 'write the https:// URL of the issuer\'s JWKS';
+    case 'opaImage':
+    case 'serverImage': return 'write a container image reference with a tag or digest, e.g. openpolicyagent/opa:1.15.2-envoy';
     default: return undefined;
   }
 }

@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { repoPath } from '../helpers/paths.js';
 import { startTestServer } from '../helpers/server.js';
 import { eventually, startSidecar } from '../helpers/sidecar.js';
 
@@ -36,9 +37,15 @@ function input(principal: string, method: string, p: string) {
   };
 }
 
-test('decision logs the server receives from a real OPA sidecar carry no request header; the decisions still hold', async () => {
+// The plain OPA the other tests run, and the opa-envoy-plugin build of the version the generated Deployments pin.
+const BINARIES = [
+  ['opa', undefined],
+  ['opa-envoy-plugin', process.env.OPA_ENVOY_BIN ?? repoPath('.tools', 'bin', 'opa-envoy-plugin')],
+] as const;
+
+for (const [name, binary] of BINARIES) test(`decision logs the server receives from a real OPA sidecar (${name}) carry no request header; the decisions still hold`, async () => {
   const t = await startTestServer();
-  const sidecar = await startSidecar({ serverUrl: t.server.url, workflow: WORKFLOW, agent: 'color', token: t.tokens[`${WORKFLOW}/color`]!, keyId: t.keyId, publicKeyPem: t.publicKeyPem });
+  const sidecar = await startSidecar({ serverUrl: t.server.url, workflow: WORKFLOW, agent: 'color', token: t.tokens[`${WORKFLOW}/color`]!, keyId: t.keyId, publicKeyPem: t.publicKeyPem, ...(binary ? { binary } : {}) });
   try {
     await eventually(() => sidecar.revision(), (r) => r !== undefined, 15_000, `activation (${sidecar.logs()})`);
     assert.is(await sidecar.decide(input(VFX2, 'POST', '/api/color')), true, 'an allowed flow is allowed');
