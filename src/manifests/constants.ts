@@ -65,7 +65,19 @@ export const ANNOTATION = {
   lintIgnore: 'kube-score/ignore',
   /** The hash of the OPA configuration, so a change restarts the pod. */
   opaConfig: 'custody.dev/opa-config-sha256',
+  argoSyncOptions: 'argocd.argoproj.io/sync-options',
+  fluxPrune: 'kustomize.toolkit.fluxcd.io/prune',
 } as const;
+
+/**
+ * On what holds data (the Namespace, the agents' PersistentVolumeClaims): neither Argo CD (not
+ * pruned when it leaves Git, not deleted with its Application) nor Flux (not garbage-collected)
+ * deletes it. Removing it is a person's decision, made by hand.
+ */
+export const RETAIN: Readonly<Record<string, string>> = {
+  [ANNOTATION.argoSyncOptions]: 'Prune=false,Delete=false',
+  [ANNOTATION.fluxPrune]: 'disabled',
+};
 
 /**
  * Argo CD sync waves: namespaces, then mTLS, then every deny and the egress limits, then the

@@ -23,6 +23,10 @@ export interface ClusterSettings {
   readonly opaImage: string;
   /** The bundle server's image, when the spec chooses one; else the release of this package (rendered with the version). */
   readonly serverImage?: string;
+  /** Argo CD's name for the destination cluster (used unless `server` is set). */
+  readonly argocdDestination: string;
+  readonly fluxServiceAccount?: string;
+  readonly fluxDependsOn?: readonly string[];
 }
 
 /** How a cluster's sidecars reach their bundle server. */
@@ -91,7 +95,9 @@ export function topology(workflows: readonly Workflow[]): Topology {
       repository: (given.repository as string | undefined) ?? CLUSTER_DEFAULTS.repository,
       branch: (given.branch as string | undefined) ?? CLUSTER_DEFAULTS.branch,
       opaImage: (given.opaImage as string | undefined) ?? OPA_IMAGE,
-      ...pick(given, ['server', 'region', 'tokenIssuer', 'tokenJwksUrl', 'serverImage']),
+      argocdDestination: (given.argocdDestination as string | undefined) ?? CLUSTER_DEFAULTS.argocdDestination,
+      ...pick(given, ['server', 'region', 'tokenIssuer', 'tokenJwksUrl', 'serverImage', 'fluxServiceAccount']),
+      ...(Array.isArray(given.fluxDependsOn) ? { fluxDependsOn: given.fluxDependsOn as string[] } : {}),
     };
     const runsServer = served.has(name);
     return {

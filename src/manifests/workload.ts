@@ -18,7 +18,7 @@ import type { VerificationKey } from '../keys/index.js';
 import { opaSidecarConfig, SIDECAR_TOKEN_PATH } from '../policy/index.js';
 import type { Agent, Workflow } from '../workflow/index.js';
 import {
-  ANNOTATION, EXT_AUTHZ_PORT, LABEL, OPA_API_PORT, OPA_DIAGNOSTIC_PORT, RUN_AS, TOKEN_DIR, TOKEN_FILE, TOKEN_SECONDS, WAVE,
+  ANNOTATION, EXT_AUTHZ_PORT, LABEL, OPA_API_PORT, OPA_DIAGNOSTIC_PORT, RETAIN, RUN_AS, TOKEN_DIR, TOKEN_FILE, TOKEN_SECONDS, WAVE,
 } from './constants.js';
 import { meta } from './objects.js';
 import { toYamlText } from './yaml.js';
@@ -91,7 +91,7 @@ export function dataClaim(c: AgentContext): IPersistentVolumeClaim {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
-    metadata: meta(dataClaimName(c.agent.name), c.workflow.name, WAVE.workload, c.labels),
+    metadata: meta(dataClaimName(c.agent.name), c.workflow.name, WAVE.workload, c.labels, RETAIN),
     spec: {
       accessModes: ['ReadWriteOnce'],
       storageClassName: c.storageClass,

@@ -189,6 +189,13 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
       : ['AuthorizationPolicy', 'Sidecar', 'ServiceEntry', 'NetworkPolicy'].includes(o.kind) ? -1 : 0;
     assert.is(wave, expect, `${o.kind} ${o.metadata!.namespace}/${o.metadata!.name}: wave`);
   }
+  // What holds data survives a prune, an Application's deletion and Flux's garbage collection; nothing else is exempt.
+  for (const o of t.objects) {
+    const a = o.metadata?.annotations ?? {};
+    const retained = [a['argocd.argoproj.io/sync-options'], a['kustomize.toolkit.fluxcd.io/prune']];
+    if (o.kind === 'Namespace' || o.kind === 'PersistentVolumeClaim') assert.equal(retained, ['Prune=false,Delete=false', 'disabled'], `${o.kind} ${o.metadata!.name}`);
+    else assert.equal(retained, [undefined, undefined], `${o.kind} ${o.metadata!.name}`);
+  }
   // The reconcilers point at folders that exist.
   for (const o of t.objects.filter((x) => x.kind === 'Application')) assert.ok([...t.files.keys()].some((p) => p.startsWith(`${o.spec.source.path.replace(/^generated\//, '')}/`)), o.spec.source.path);
   for (const o of t.objects.filter((x) => x.kind === 'Kustomization')) assert.ok([...t.files.keys()].some((p) => p.startsWith(`${o.spec.path.replace(/^\.\/generated\//, '')}/`)), o.spec.path);
