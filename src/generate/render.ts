@@ -39,6 +39,7 @@ export function renderBundles(workflows: readonly Workflow[]): Tree {
       const dir = `${policy.workflow}/${policy.agent}`;
       files.set(`${dir}/.manifest`, stableJson(policy.manifest));
       files.set(`${dir}/data.json`, stableJson(policy.data));
+      files.set(`${dir}/log.rego`, policy.logMaskRego);
       files.set(`${dir}/policy.rego`, policy.rego);
     }
   }

@@ -4,8 +4,12 @@
  */
 import { SIDECAR_TOKEN_PATH } from '../policy/index.js';
 
-/** The OPA image with the Envoy ext_authz plugin, the OPA version the tests run; a tag, see docs/gitops.md. */
-export const OPA_IMAGE = 'openpolicyagent/opa:1.22.2-envoy';
+/**
+ * The default OPA image with the Envoy ext_authz plugin: opa-envoy-plugin's image for the release
+ * the tests build (scripts/install-tools.sh, ENVOY_VERSION v1.15.2-envoy: release `v<X>-envoy`
+ * is image tag `<X>-envoy`). A test holds the two equal; a cluster may choose another (`opaImage`).
+ */
+export const OPA_IMAGE = 'openpolicyagent/opa:1.15.2-envoy';
 
 /** The image a release of this package publishes; pinned by tag (no registry is reachable to resolve a digest). */
 export const custodyImage = (version: string) => `ghcr.io/custody-dev/custody:${version}`;
@@ -61,7 +65,19 @@ export const ANNOTATION = {
   lintIgnore: 'kube-score/ignore',
   /** The hash of the OPA configuration, so a change restarts the pod. */
   opaConfig: 'custody.dev/opa-config-sha256',
+  argoSyncOptions: 'argocd.argoproj.io/sync-options',
+  fluxPrune: 'kustomize.toolkit.fluxcd.io/prune',
 } as const;
+
+/**
+ * On what holds data (the Namespace, the agents' PersistentVolumeClaims): neither Argo CD (not
+ * pruned when it leaves Git, not deleted with its Application) nor Flux (not garbage-collected)
+ * deletes it. Removing it is a person's decision, made by hand.
+ */
+export const RETAIN: Readonly<Record<string, string>> = {
+  [ANNOTATION.argoSyncOptions]: 'Prune=false,Delete=false',
+  [ANNOTATION.fluxPrune]: 'disabled',
+};
 
 /**
  * Argo CD sync waves: namespaces, then mTLS, then every deny and the egress limits, then the

@@ -1,6 +1,6 @@
 /** The workflow's namespace: Pod Security level and mesh injection. */
 import type { INamespace } from 'kubernetes-models/v1/Namespace';
-import { WAVE } from './constants.js';
+import { RETAIN, WAVE } from './constants.js';
 import { meta } from './objects.js';
 
 /**
@@ -26,6 +26,6 @@ export function namespace(name: string, istioCni: boolean, labels: Record<string
       'pod-security.kubernetes.io/warn-version': 'latest',
       'pod-security.kubernetes.io/audit': 'restricted',
       'pod-security.kubernetes.io/audit-version': 'latest',
-    }),
+    }, RETAIN),
   };
 }

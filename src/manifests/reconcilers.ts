@@ -34,7 +34,9 @@ const SYSTEM_KINDS = [
 ];
 const WORKFLOW_KINDS = [...SYSTEM_KINDS, { group: '', kind: 'PersistentVolumeClaim' }].sort((a, b) => (a.group + a.kind < b.group + b.kind ? -1 : 1));
 
-const destination = (c: ClusterPlan) => (c.settings.server ? { server: c.settings.server } : { name: c.name });
+// Each cluster runs its own Argo CD, which knows the cluster it runs in as `in-cluster` (the
+// default of argocdDestination); `server` names an API server instead.
+const destination = (c: ClusterPlan) => (c.settings.server ? { server: c.settings.server } : { name: c.settings.argocdDestination });
 
 export function appProject(name: string, description: string, clusters: readonly ClusterPlan[], ns: string, kinds: typeof SYSTEM_KINDS): IAppProject {
   return {
@@ -69,7 +71,8 @@ export function application(cluster: ClusterPlan, folder: string, project: strin
       name: boundedName(cluster.name, folder),
       namespace: ARGOCD_NAMESPACE,
       labels: labels({ [LABEL.cluster]: cluster.name, [LABEL.partOf]: project }),
-      // Deleting the Application deletes what it synced (the namespace's policies with its workloads).
+      // Deleting the Application deletes what it synced (the policies with the workloads), except
+      // what carries RETAIN (the Namespace and the agents' volumes: their data).
       finalizers: ['resources-finalizer.argocd.argoproj.io'],
     },
     spec: {
@@ -114,6 +117,10 @@ export function fluxKustomization(cluster: ClusterPlan): IKustomization {
       prune: true,
       // Health checks of everything applied: ready only when every agent's OPA has its signed bundle.
       wait: true,
+      // Flux's multi-tenancy lockdown: apply as this ServiceAccount, not as the controller.
+      ...(cluster.settings.fluxServiceAccount ? { serviceAccountName: cluster.settings.fluxServiceAccount } : {}),
+      // Flux ignores sync waves: what must exist first (Istio, the StorageClass) is another Kustomization.
+      ...(cluster.settings.fluxDependsOn?.length ? { dependsOn: cluster.settings.fluxDependsOn.map((name) => ({ name })) } : {}),
     },
   };
 }

@@ -46,7 +46,6 @@ export function manifestFiles(workflows: readonly Workflow[], inputs: ManifestIn
   const topo = topology(workflows);
   const files: ManifestFiles = new Map();
   const systems = new Map(topo.clusters.map((c) => [c.name, systemFolder(topo, c, inputs)]));
-  const withSystem = topo.clusters.filter((c) => systems.get(c.name)!.length > 0);
   const folder = (dir: string, placed: readonly Placed[]) => {
     for (const p of placed) files.set(`${dir}/${p.file}`, p.object);
     files.set(`${dir}/kustomization.yaml`, kustomization(placed.map((p) => p.file)));
@@ -65,15 +64,16 @@ export function manifestFiles(workflows: readonly Workflow[], inputs: ManifestIn
     }
     files.set(`${root}/kustomization.yaml`, kustomization(folders));
 
+    // Each cluster's own Argo CD applies its own copy of the projects: they name only this
+    // cluster's destination and repository, nothing of the other organisations' clusters.
     const argo: Placed[] = [];
     for (const placement of cluster.placements) {
       const w = placement.workflow;
-      const clustersOfWorkflow = topo.clusters.filter((c) => c.placements.some((p) => p.workflow.name === w.name));
-      argo.push({ file: `appproject-${w.name}.yaml`, object: workflowProject(w, clustersOfWorkflow) });
+      argo.push({ file: `appproject-${w.name}.yaml`, object: workflowProject(w, [cluster]) });
       argo.push({ file: `application-${w.name}.yaml`, object: application(cluster, w.name, w.name) });
     }
     if (system.length) {
-      argo.push({ file: `appproject-${SYSTEM_NAMESPACE}.yaml`, object: systemProject(withSystem) });
+      argo.push({ file: `appproject-${SYSTEM_NAMESPACE}.yaml`, object: systemProject([cluster]) });
       argo.push({ file: `application-${SYSTEM_NAMESPACE}.yaml`, object: application(cluster, SYSTEM_NAMESPACE, SYSTEM_NAMESPACE) });
     }
     folder(`argocd/${cluster.name}`, argo);
@@ -134,7 +134,7 @@ function workflowObjects(topo: Topology, cluster: ClusterPlan, placement: Placem
   for (const agent of placement.agents) {
     const dir = agent.name;
     const c: AgentContext = {
-      workflow: w, agent, cluster: cluster.name, storageClass: cluster.settings.storageClass,
+      workflow: w, agent, cluster: cluster.name, storageClass: cluster.settings.storageClass, opaImage: cluster.settings.opaImage,
       bundleServerUrl: cluster.settings.bundleServer, keys: inputs.keys, activeKeyId: inputs.activeKeyId,
       labels: agentLabels(w, agent, cluster.name),
     };

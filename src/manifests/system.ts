@@ -99,7 +99,7 @@ export function serverObjects(s: ServerInputs): Placed[] {
           securityContext: { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, fsGroup: RUN_AS, seccompProfile: { type: 'RuntimeDefault' } },
           containers: [{
             name: 'server',
-            image: custodyImage(s.version),
+            image: s.cluster.settings.serverImage ?? custodyImage(s.version),
             imagePullPolicy: 'Always',
             args: ['serve', '--config', '/etc/custody/config/config.yaml'],
             env: [

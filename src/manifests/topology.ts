@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { CLUSTER_DEFAULTS, CLUSTER_SETTINGS, type Agent, type Flow, type Workflow } from '../workflow/index.js';
-import { SERVER_HOST } from './constants.js';
+import { OPA_IMAGE, SERVER_HOST } from './constants.js';
 
 export interface ClusterSettings {
   /** The SPIFFE trust domain of the cluster's mesh (every loaded workflow gives one, and they agree). */
@@ -19,6 +19,14 @@ export interface ClusterSettings {
   readonly region?: string;
   readonly tokenIssuer?: string;
   readonly tokenJwksUrl?: string;
+  /** The sidecars' OPA image (default {@link OPA_IMAGE}). */
+  readonly opaImage: string;
+  /** The bundle server's image, when the spec chooses one; else the release of this package (rendered with the version). */
+  readonly serverImage?: string;
+  /** Argo CD's name for the destination cluster (used unless `server` is set). */
+  readonly argocdDestination: string;
+  readonly fluxServiceAccount?: string;
+  readonly fluxDependsOn?: readonly string[];
 }
 
 /** How a cluster's sidecars reach their bundle server. */
@@ -86,7 +94,10 @@ export function topology(workflows: readonly Workflow[]): Topology {
       bundleServer: (given.bundleServer as string | undefined) ?? CLUSTER_DEFAULTS.bundleServer,
       repository: (given.repository as string | undefined) ?? CLUSTER_DEFAULTS.repository,
       branch: (given.branch as string | undefined) ?? CLUSTER_DEFAULTS.branch,
-      ...pick(given, ['server', 'region', 'tokenIssuer', 'tokenJwksUrl']),
+      opaImage: (given.opaImage as string | undefined) ?? OPA_IMAGE,
+      argocdDestination: (given.argocdDestination as string | undefined) ?? CLUSTER_DEFAULTS.argocdDestination,
+      ...pick(given, ['server', 'region', 'tokenIssuer', 'tokenJwksUrl', 'serverImage', 'fluxServiceAccount']),
+      ...(Array.isArray(given.fluxDependsOn) ? { fluxDependsOn: given.fluxDependsOn as string[] } : {}),
     };
     const runsServer = served.has(name);
     return {

@@ -18,7 +18,7 @@ import type { VerificationKey } from '../keys/index.js';
 import { opaSidecarConfig, SIDECAR_TOKEN_PATH } from '../policy/index.js';
 import type { Agent, Workflow } from '../workflow/index.js';
 import {
-  ANNOTATION, EXT_AUTHZ_PORT, LABEL, OPA_API_PORT, OPA_DIAGNOSTIC_PORT, OPA_IMAGE, RUN_AS, TOKEN_DIR, TOKEN_FILE, TOKEN_SECONDS, WAVE,
+  ANNOTATION, EXT_AUTHZ_PORT, LABEL, OPA_API_PORT, OPA_DIAGNOSTIC_PORT, RETAIN, RUN_AS, TOKEN_DIR, TOKEN_FILE, TOKEN_SECONDS, WAVE,
 } from './constants.js';
 import { meta } from './objects.js';
 import { toYamlText } from './yaml.js';
@@ -28,6 +28,8 @@ export interface AgentContext {
   readonly agent: Agent;
   readonly cluster: string;
   readonly storageClass: string;
+  /** The cluster's OPA image (`opaImage`, default the version the tests run). */
+  readonly opaImage: string;
   readonly bundleServerUrl: string;
   readonly keys: readonly VerificationKey[];
   readonly activeKeyId: string;
@@ -89,7 +91,7 @@ export function dataClaim(c: AgentContext): IPersistentVolumeClaim {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
-    metadata: meta(dataClaimName(c.agent.name), c.workflow.name, WAVE.workload, c.labels),
+    metadata: meta(dataClaimName(c.agent.name), c.workflow.name, WAVE.workload, c.labels, RETAIN),
     spec: {
       accessModes: ['ReadWriteOnce'],
       storageClassName: c.storageClass,
@@ -144,7 +146,7 @@ export function deployment(c: AgentContext, opaConfig: string): IDeployment {
   };
   const opa: IContainer = {
     name: 'opa',
-    image: OPA_IMAGE,
+    image: c.opaImage,
     imagePullPolicy: 'Always',
     // The REST API only on loopback: nothing outside the pod may read the policy or its data.
     args: ['run', '--server', '--config-file=/config/config.yaml', `--addr=127.0.0.1:${OPA_API_PORT}`, `--diagnostic-addr=0.0.0.0:${OPA_DIAGNOSTIC_PORT}`],

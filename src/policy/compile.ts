@@ -1,6 +1,6 @@
 /** Compiles a checked workflow into what each agent's OPA sidecar enforces for requests to that agent. */
 import type { Agent, AttributeValue, Condition, Flow, Workflow } from '../workflow/index.js';
-import { BUNDLE_ROOT, POLICY_REGO } from './rego.js';
+import { BUNDLE_ROOT, LOG_MASK_REGO, POLICY_REGO } from './rego.js';
 
 export interface FlowRuleData {
   readonly methods: readonly string[];
@@ -40,6 +40,8 @@ export interface AgentPolicy {
   readonly workflow: string;
   readonly agent: string;
   readonly rego: string;
+  /** `log.rego`: the decision-log mask the sidecar applies before an event leaves the pod. */
+  readonly logMaskRego: string;
   /** The whole `data.json` document. */
   readonly data: { readonly custody: { readonly agent: AgentData } };
   /** `.manifest` without `revision`: the bundle server adds the Git commit it builds from. */
@@ -73,6 +75,7 @@ export function compileAgent(workflow: Workflow, agent: Agent): AgentPolicy {
     workflow: workflow.name,
     agent: agent.name,
     rego: POLICY_REGO,
+    logMaskRego: LOG_MASK_REGO,
     data: {
       custody: {
         agent: { workflow: workflow.name, name: agent.name, principal: agent.principal, timezone: workflow.timezone, sources },

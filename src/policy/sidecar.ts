@@ -4,6 +4,7 @@
  * the local runs (demo, tests), so what is tested is what is deployed.
  */
 import { bundleResource, DECISION_PATH, KEY_ID_HEADER } from '../contract/index.js';
+import { LOG_MASK_DECISION } from './rego.js';
 import type { VerificationKey } from '../keys/index.js';
 
 export interface SidecarConfigOptions {
@@ -23,12 +24,18 @@ export interface SidecarConfigOptions {
   readonly decisionLogDelaySeconds?: number;
   /** Periodic polling delays if the server stops holding requests; default [10, 30] s. */
   readonly fallbackPollSeconds?: readonly [number, number];
-  /** The Envoy ext_authz gRPC plugin, on ":9191" by default; false for a plain `opa` binary (local runs). */
+  /**
+   * The Envoy ext_authz gRPC plugin, on the loopback interface by default (only the pod's own
+   * Envoy may ask it: the pod shares one network namespace); false for a plain `opa` binary.
+   */
   readonly envoyPlugin?: false | { readonly addr: string };
 }
 
 /** Where the projected token for the bundle server is mounted in the OPA container. */
 export const SIDECAR_TOKEN_PATH = '/var/run/secrets/custody/token';
+
+/** Where the Envoy ext_authz gRPC server listens in a pod: loopback, never the pod's address. */
+export const DEFAULT_GRPC_ADDR = '127.0.0.1:9191';
 
 export function opaSidecarConfig(o: SidecarConfigOptions): Record<string, unknown> {
   if (!o.keys.some((k) => k.id === o.keyId)) throw new Error(`internal: key ${o.keyId} is not among the verification keys`);
@@ -53,13 +60,19 @@ export function opaSidecarConfig(o: SidecarConfigOptions): Record<string, unknow
     },
     keys: Object.fromEntries(o.keys.map((k) => [k.id, { algorithm: k.algorithm, key: k.publicKeyPem }])),
     status: { service: 'custody' },
-    decision_logs: { service: 'custody', reporting: { min_delay_seconds: 1, max_delay_seconds: o.decisionLogDelaySeconds ?? 10 } },
+    decision_logs: {
+      service: 'custody',
+      reporting: { min_delay_seconds: 1, max_delay_seconds: o.decisionLogDelaySeconds ?? 10 },
+      // The bundle's own mask rule (log.rego under the custody root) erases request headers
+      // (Authorization, cookies) before a decision leaves the pod for the owner's server.
+      mask_decision: LOG_MASK_DECISION,
+    },
     labels: {
       workflow: o.workflow,
       agent: o.agent,
       ...(o.actor ? { actor: o.actor } : {}),
       ...(o.cluster ? { cluster: o.cluster } : {}),
     },
-    ...(o.envoyPlugin === false ? {} : { plugins: { envoy_ext_authz_grpc: { addr: o.envoyPlugin?.addr ?? ':9191', path: DECISION_PATH } } }),
+    ...(o.envoyPlugin === false ? {} : { plugins: { envoy_ext_authz_grpc: { addr: o.envoyPlugin?.addr ?? DEFAULT_GRPC_ADDR, path: DECISION_PATH } } }),
   };
 }

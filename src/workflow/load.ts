@@ -2,7 +2,7 @@
 import { compareDiagnostics, DiagnosticCodes, type Diagnostic } from './diagnostic.js';
 import { normalCondition, type AttributeValue, type Condition } from './condition.js';
 import {
-  CLUSTER_SETTINGS, DEFAULTS, spiffeId,
+  CLUSTER_SETTINGS, DEFAULTS, sameSetting, spiffeId,
   type Actor, type Cluster, type ClusterSetting, type Agent, type Flow, type Workflow,
 } from './model.js';
 import { schemaDiagnostics } from './schema.js';
@@ -95,7 +95,7 @@ export function loadWorkflows(inputs: readonly InputFile[]): LoadResult {
         if (value === undefined) continue;
         const seen = known.get(field);
         if (!seen) known.set(field, { value, workflow: workflow.name });
-        else if (seen.value !== value && seen.workflow !== workflow.name) {
+        else if (!sameSetting(seen.value, value) && seen.workflow !== workflow.name) {
           // A defaulted trust domain is reported where it comes from, once per place.
           const at = field !== 'trustDomain' || raw.spec.actors[actor.name]?.cluster.trustDomain !== undefined ? ['spec', 'actors', actor.name, 'cluster', field]
             : raw.spec.trustDomain !== undefined ? ['spec', 'trustDomain'] : ['spec', 'actors', actor.name, 'cluster', 'name'];

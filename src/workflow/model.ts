@@ -36,6 +36,16 @@ export interface Cluster {
   readonly tokenIssuer?: string;
   /** Where the bundle server fetches that issuer's public keys (JWKS). */
   readonly tokenJwksUrl?: string;
+  /** The OPA image (with the Envoy plugin) of the agents' sidecars; default the version the tests run. */
+  readonly opaImage?: string;
+  /** The bundle server's image in this cluster, if it runs one; default the release of this package. */
+  readonly serverImage?: string;
+  /** The Argo CD cluster name of the destination (unless `server` is given); default {@link CLUSTER_DEFAULTS.argocdDestination}. */
+  readonly argocdDestination?: string;
+  /** The ServiceAccount (in flux-system) Flux impersonates to apply the cluster's tree. */
+  readonly fluxServiceAccount?: string;
+  /** Flux Kustomizations (in flux-system) that must be Ready before the cluster's tree is applied. */
+  readonly fluxDependsOn?: readonly string[];
   /**
    * The SPIFFE trust domain of the cluster's mesh: the one the spec gives for the cluster, else the
    * workflow's `trustDomain`. Always set in a loaded workflow (the loader resolves it), so that
@@ -45,7 +55,7 @@ export interface Cluster {
 }
 
 /** The per-cluster settings that may be given in the spec, in the order they are documented. */
-export const CLUSTER_SETTINGS = ['server', 'region', 'trustDomain', 'storageClass', 'istioCni', 'bundleServer', 'repository', 'branch', 'tokenIssuer', 'tokenJwksUrl'] as const;
+export const CLUSTER_SETTINGS = ['server', 'region', 'trustDomain', 'storageClass', 'istioCni', 'bundleServer', 'repository', 'branch', 'tokenIssuer', 'tokenJwksUrl', 'opaImage', 'serverImage', 'argocdDestination', 'fluxServiceAccount', 'fluxDependsOn'] as const;
 export type ClusterSetting = (typeof CLUSTER_SETTINGS)[number];
 
 export interface Agent {
@@ -107,7 +117,14 @@ export const CLUSTER_DEFAULTS = {
   /** The repository of the examples; an owner sets its own. */
   repository: 'https://github.com/custody-dev/custody.git',
   branch: 'main',
+  /** The name Argo CD gives the cluster it runs in: a per-cluster Argo CD deploys there. */
+  argocdDestination: 'in-cluster',
 } as const;
+
+/** Whether two values of one cluster setting are the same (lists compare by their items, in order). */
+export function sameSetting(a: unknown, b: unknown): boolean {
+  return Array.isArray(a) && Array.isArray(b) ? a.length === b.length && a.every((x, i) => x === b[i]) : a === b;
+}
 
 export function spiffeId(trustDomain: string, workflow: string, agent: string): string {
   return `spiffe://${trustDomain}/ns/${workflow}/sa/${agent}`;

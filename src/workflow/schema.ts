@@ -109,7 +109,13 @@ function patternHint(path: FieldPath): string | undefined {
     case 'branch': return 'write a branch name such as main';
     case 'tokenIssuer': return 'write the https:// issuer URL of the cluster\'s ServiceAccount tokens';
     case 'tokenJwksUrl': return 'write the https:// URL of the issuer\'s JWKS';
-    default: return undefined;
+    case 'opaImage':
+    case 'serverImage': return 'write a container image reference with a tag or digest, e.g. openpolicyagent/opa:1.15.2-envoy';
+    case 'argocdDestination': return 'write the cluster name Argo CD knows, e.g. in-cluster';
+    case 'fluxServiceAccount': return 'write the name of a ServiceAccount in flux-system, e.g. custody-reconciler';
+    default:
+      if (path.at(-2) === 'fluxDependsOn') return 'write the name of a Flux Kustomization in flux-system, e.g. infrastructure';
+      return undefined;
   }
 }
 

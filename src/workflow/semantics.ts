@@ -6,7 +6,7 @@
  */
 import { DiagnosticCodes, didYouMean, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostic.js';
 import { compareAttribute, COMPARATORS, type AttributeValue } from './condition.js';
-import { CLUSTER_SETTINGS, DEFAULTS } from './model.js';
+import { CLUSTER_SETTINGS, DEFAULTS, sameSetting } from './model.js';
 import { pathProblem } from './paths.js';
 import { fieldName, type FieldPath, type SourceFile } from './source.js';
 import { isTimezone, parseClock, parseInstant } from './time.js';
@@ -74,7 +74,7 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
         for (const field of CLUSTER_SETTINGS) {
           const mine = cluster[field];
           const theirs = prior.fields[field];
-          if (mine !== undefined && theirs !== undefined && mine !== theirs) {
+          if (mine !== undefined && theirs !== undefined && !sameSetting(mine, theirs)) {
             error(DiagnosticCodes.clusterConflict, ['spec', 'actors', actorName, 'cluster', field],
               `cluster "${cluster.name}" has ${field} ${JSON.stringify(mine)} here but ${JSON.stringify(theirs)} for actor "${prior.actor}"`,
               `a cluster is one place: give both actors the same ${field}, or different cluster names`);

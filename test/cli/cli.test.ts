@@ -75,7 +75,7 @@ test('check rejects bad input with custody check: error[CODE]: FILE:LINE:COL lin
 test('generate --check passes on the committed tree', async () => {
   const r = await custody(['generate', '--check']);
   assert.is(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /^up to date: 356 files from 2 workflows\n$/);
+  assert.match(r.stdout, /^up to date: 369 files from 2 workflows\n$/);
 });
 
 test('generate writes byte-identical trees; --check notices a changed spec; errors write nothing', async () => {
@@ -113,8 +113,8 @@ test('generate writes byte-identical trees; --check notices a changed spec; erro
   writeFileSync(spec, original.replace('path: /api/hdr', 'path: /api/hdr/*'));
   const ok = await custody(['generate', '--out', '.'], a);
   assert.is(ok.code, 0);
-  assert.is(ok.stdout, 'wrote bundles/: 39 files, 1 changed\nwrote generated/: 317 files, 1 changed\n');
-  assert.is((await custody(['generate', '--out', '.'], a)).stdout, 'up to date: 356 files from 2 workflows\n');
+  assert.is(ok.stdout, 'wrote bundles/: 52 files, 1 changed\nwrote generated/: 317 files, 1 changed\n');
+  assert.is((await custody(['generate', '--out', '.'], a)).stdout, 'up to date: 369 files from 2 workflows\n');
 
   // A hand edit of a generated manifest is stale too, and generate puts it back.
   const deny = path.join(a, 'generated', 'clusters', 'hdr-west', 'movie-post-production', 'authorizationpolicy-deny-all.yaml');

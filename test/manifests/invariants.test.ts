@@ -128,8 +128,8 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
         assert.is(config.services.custody.url, cluster.settings.bundleServer);
         assert.is(config.services.custody.headers['X-Custody-Key-Id'], inputs.activeKeyId);
         assert.is(config.bundles.custody.polling.long_polling_timeout_seconds, 60);
-        assert.equal(config.plugins.envoy_ext_authz_grpc, { addr: ':9191', path: 'custody/authz/allow' });
-        assert.equal([config.status.service, config.decision_logs.service], ['custody', 'custody']);
+        assert.equal(config.plugins.envoy_ext_authz_grpc, { addr: '127.0.0.1:9191', path: 'custody/authz/allow' });
+        assert.equal([config.status.service, config.decision_logs.service, config.decision_logs.mask_decision], ['custody', 'custody', '/custody/log/mask']);
         assert.equal(config.labels, { workflow: w.name, agent: agent.name, actor: agent.actor, cluster: cluster.name });
         // The volume on the cluster's StorageClass.
         const pvc = find(objs, 'PersistentVolumeClaim', `${agent.name}-data`)!;
@@ -188,6 +188,13 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
       : (o.kind === 'AuthorizationPolicy' && o.spec.action === 'ALLOW') || (o.kind === 'NetworkPolicy' && o.metadata!.name !== 'default-deny' && !o.metadata!.name!.startsWith('allow-mesh')) ? 1
       : ['AuthorizationPolicy', 'Sidecar', 'ServiceEntry', 'NetworkPolicy'].includes(o.kind) ? -1 : 0;
     assert.is(wave, expect, `${o.kind} ${o.metadata!.namespace}/${o.metadata!.name}: wave`);
+  }
+  // What holds data survives a prune, an Application's deletion and Flux's garbage collection; nothing else is exempt.
+  for (const o of t.objects) {
+    const a = o.metadata?.annotations ?? {};
+    const retained = [a['argocd.argoproj.io/sync-options'], a['kustomize.toolkit.fluxcd.io/prune']];
+    if (o.kind === 'Namespace' || o.kind === 'PersistentVolumeClaim') assert.equal(retained, ['Prune=false,Delete=false', 'disabled'], `${o.kind} ${o.metadata!.name}`);
+    else assert.equal(retained, [undefined, undefined], `${o.kind} ${o.metadata!.name}`);
   }
   // The reconcilers point at folders that exist.
   for (const o of t.objects.filter((x) => x.kind === 'Application')) assert.ok([...t.files.keys()].some((p) => p.startsWith(`${o.spec.source.path.replace(/^generated\//, '')}/`)), o.spec.source.path);

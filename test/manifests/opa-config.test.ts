@@ -27,7 +27,7 @@ test('Go reads the generated OPA configuration as JavaScript does', async () => 
   writeFileSync(path.join(dir, 'input.json'), JSON.stringify({ text }));
   const { stdout } = await opa(['eval', '-f', 'raw', '-i', path.join(dir, 'input.json'), 'yaml.unmarshal(input.text)']);
   assert.equal(JSON.parse(stdout), parse(text));
-  assert.is((JSON.parse(stdout) as { plugins: { envoy_ext_authz_grpc: { addr: string } } }).plugins.envoy_ext_authz_grpc.addr, ':9191');
+  assert.is((JSON.parse(stdout) as { plugins: { envoy_ext_authz_grpc: { addr: string } } }).plugins.envoy_ext_authz_grpc.addr, '127.0.0.1:9191');
 });
 
 test('a real OPA started from the generated configuration activates its signed bundle and enforces it', async () => {

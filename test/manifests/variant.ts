@@ -1,6 +1,6 @@
 /**
  * A workflow that takes the other branches of the renderer: no Istio CNI, a bundle server outside
- * the mesh, token issuers, a StorageClass, an ssh repository, an API server for Argo CD, two actors
+ * the mesh, token issuers, a StorageClass, an ssh repository, an API server or a destination name for Argo CD, Flux's ServiceAccount and dependencies, two actors
  * on one cluster (flows inside a cluster) and flows across clusters.
  */
 export const VARIANT = `apiVersion: custody.dev/v1alpha1
@@ -34,6 +34,9 @@ spec:
         bundleServer: "https://bundles.variant.example"
         tokenIssuer: "https://issuer.remote.variant.example"
         tokenJwksUrl: "https://keys.remote.variant.example/jwks.json"
+        argocdDestination: remote-east-prod
+        fluxServiceAccount: custody-reconciler
+        fluxDependsOn: [istio, storage-classes]
       agents:
         cruncher: { image: registry.variant.example/cruncher:3.0 }
   flows:

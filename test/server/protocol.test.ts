@@ -25,7 +25,7 @@ test('200 with a strong ETag and the right types, 304 on If-None-Match, HEAD, ne
     const etag = r.headers.get('etag')!;
     assert.match(etag, /^"[0-9a-f]{64}"$/);
     const files = await readTarball(Buffer.from(await r.arrayBuffer()));
-    assert.equal([...files.keys()].sort(), ['.manifest', '.signatures.json', 'data.json', 'policy.rego']);
+    assert.equal([...files.keys()].sort(), ['.manifest', '.signatures.json', 'data.json', 'log.rego', 'policy.rego']);
     assert.is(JSON.parse(files.get('.manifest')!.toString()).revision, t.server.catalog.status().head!.commit);
     const again = await fetch(bundleUrl(t.server.url), { headers: { ...auth, 'if-none-match': etag } });
     assert.is(again.status, 304);

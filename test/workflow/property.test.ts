@@ -24,7 +24,7 @@ test('random valid specs are accepted, compile, and render the same bytes twice'
       const a = renderBundles([w]);
       const b = renderBundles(load(text).workflows);
       assert.equal([...a.files], [...b.files]);
-      assert.is(a.files.size, 3 * n);
+      assert.is(a.files.size, 4 * n);
     }),
     { numRuns: 150 },
   );
