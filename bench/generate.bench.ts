@@ -39,10 +39,23 @@ export function syntheticWorkflow(size = SIZE): string {
   const next = random(42);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!;
   const actors = size.clusters * ACTORS_PER_CLUSTER;
-  const lines = ['apiVersion: custody.dev/v1alpha1', 'kind: Workflow', 'metadata:', '  name: synthetic', 'spec:', '  owner: actor-0', '  timezone: Europe/Paris', '  actors:'];
+  const lines = [
+    'apiVersion: custody.dev/v1alpha1',
+    'kind: Workflow',
+    'metadata:',
+    '  name: synthetic',
+    'spec:',
+    '  owner: actor-0',
+    '  timezone: Europe/Paris',
+    '  actors:',
+  ];
   const agents: string[] = [];
   for (let a = 0; a < actors; a++) {
-    lines.push(`    actor-${a}:`, `      cluster: { name: cluster-${Math.floor(a / ACTORS_PER_CLUSTER)}, region: region-${Math.floor(a / ACTORS_PER_CLUSTER) % 5} }`, '      agents:');
+    lines.push(
+      `    actor-${a}:`,
+      `      cluster: { name: cluster-${Math.floor(a / ACTORS_PER_CLUSTER)}, region: region-${Math.floor(a / ACTORS_PER_CLUSTER) % 5} }`,
+      '      agents:',
+    );
     for (let g = a; g < size.agents; g += actors) {
       agents.push(`agent-${g}`);
       lines.push(`        agent-${g}: { image: registry.example/synthetic/agent:${1 + (g % 7)}.0, attributes: { tenure: ${g % 20} } }`);
@@ -58,15 +71,26 @@ export function syntheticWorkflow(size = SIZE): string {
     const method = pick(['GET', 'POST', 'PUT']);
     const p = `/api/${to}/${i % 13 === 0 ? 'batch/*' : `items-${i % 97}`}`;
     const key = `${from} ${to} ${method} ${p}`;
-    if (seen.has(key)) { i--; continue; }
+    if (seen.has(key)) {
+      i--;
+      continue;
+    }
     seen.add(key);
-    const when = i % 10 === 0 ? `, when: [{ hours: { from: "08:00", to: "18:00" } }, { attribute: tenure, atLeast: 5 }]` : i % 17 === 0 ? ', until: "2031-01-01T00:00:00Z"' : '';
+    const when =
+      i % 10 === 0
+        ? `, when: [{ hours: { from: "08:00", to: "18:00" } }, { attribute: tenure, atLeast: 5 }]`
+        : i % 17 === 0
+          ? ', until: "2031-01-01T00:00:00Z"'
+          : '';
     lines.push(`    - { from: ${from}, to: ${to}, methods: [${method}], path: ${p}${when} }`);
   }
   return `${lines.join('\n')}\n`;
 }
 
-interface Run { seconds: number; maxRssMb: number }
+interface Run {
+  seconds: number;
+  maxRssMb: number;
+}
 
 function timeChild(cmd: string, args: string[], cwd: string): Promise<Run & { stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -146,20 +170,32 @@ async function main() {
     const before = load1();
     const run = await timeChild(node, ['--import', preload, cli, 'generate', '--workflows', 'workflows', '--keys', 'keys', '--out', out], work);
     generate.push({ seconds: run.seconds, maxRssMb: run.maxRssMb });
-    size = { files: treeSize(path.join(out, 'bundles')).files + treeSize(path.join(out, 'generated')).files, bytes: treeSize(path.join(out, 'bundles')).bytes + treeSize(path.join(out, 'generated')).bytes };
+    size = {
+      files: treeSize(path.join(out, 'bundles')).files + treeSize(path.join(out, 'generated')).files,
+      bytes: treeSize(path.join(out, 'bundles')).bytes + treeSize(path.join(out, 'generated')).bytes,
+    };
     // The floor: the same files written from memory, on the same disk, in the same run.
     const dest = path.join(work, `copy-${i}`);
     mkdirSync(dest);
     await timeChild('sync', [], work);
     const floor = await new Promise<{ seconds: number; files: number; bytes: number }>((resolve, reject) =>
-      execFile(node, [path.join(REPO, 'bench', 'write-floor.mjs'), dest, path.join(out, 'bundles'), path.join(out, 'generated')], { cwd: work }, (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as { seconds: number; files: number; bytes: number }))));
-    if (floor.files !== size.files || floor.bytes !== size.bytes) throw new Error(`the floor wrote ${floor.files} files (${floor.bytes} bytes), generate ${size.files} (${size.bytes})`);
+      execFile(
+        node,
+        [path.join(REPO, 'bench', 'write-floor.mjs'), dest, path.join(out, 'bundles'), path.join(out, 'generated')],
+        { cwd: work },
+        (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as { seconds: number; files: number; bytes: number })),
+      ),
+    );
+    if (floor.files !== size.files || floor.bytes !== size.bytes)
+      throw new Error(`the floor wrote ${floor.files} files (${floor.bytes} bytes), generate ${size.files} (${size.bytes})`);
     const c = { seconds: floor.seconds };
     copy.push(c.seconds);
     loads.push({ run: i + 1, before, after: load1() });
     rmSync(dest, { recursive: true, force: true });
     rmSync(out, { recursive: true, force: true });
-    process.stdout.write(`run ${i + 1}/${RUNS}: generate ${run.seconds.toFixed(2)} s (peak ${run.maxRssMb.toFixed(0)} MB), floor ${c.seconds.toFixed(2)} s, load ${loads.at(-1)!.before} -> ${loads.at(-1)!.after}\n`);
+    process.stdout.write(
+      `run ${i + 1}/${RUNS}: generate ${run.seconds.toFixed(2)} s (peak ${run.maxRssMb.toFixed(0)} MB), floor ${c.seconds.toFixed(2)} s, load ${loads.at(-1)!.before} -> ${loads.at(-1)!.after}\n`,
+    );
   }
   rmSync(work, { recursive: true, force: true });
   const cpus = os.cpus();
@@ -175,10 +211,20 @@ async function main() {
   const result = {
     benchmark: 'custody generate (check + render + write bundles/ and generated/), fresh process per run',
     workload: { ...SIZE, actors: SIZE.clusters * ACTORS_PER_CLUSTER, filesWritten: size.files, bytesWritten: size.bytes },
-    machine: { cpu: cpus[0]?.model.trim(), cores: cpus.length, memoryBytes: os.totalmem(), platform: `${os.platform()} ${os.release()}`, node: process.version },
+    machine: {
+      cpu: cpus[0]?.model.trim(),
+      cores: cpus.length,
+      memoryBytes: os.totalmem(),
+      platform: `${os.platform()} ${os.release()}`,
+      node: process.version,
+    },
     peer: 'the same files (count and bytes) written from memory by one Node process, every folder once then 32 files at a time as generate writes them (bench/write-floor.mjs); same machine, same run',
     quiet,
-    load: { rule: `quiet when the 1-minute load average stayed at or below ${MAX_LOAD_PER_CORE} per core (${maxLoad} on ${cpus.length} cores) before and after every run`, highest, runs: loads },
+    load: {
+      rule: `quiet when the 1-minute load average stayed at or below ${MAX_LOAD_PER_CORE} per core (${maxLoad} on ${cpus.length} cores) before and after every run`,
+      highest,
+      runs: loads,
+    },
     runs: generate.map((r, i) => ({ generateSeconds: +r.seconds.toFixed(3), peakRssMb: +r.maxRssMb.toFixed(1), floorSeconds: +copy[i]!.toFixed(3) })),
     median: { generateSeconds: +g.toFixed(3), floorSeconds: +c.toFixed(3), ratioOfRuns: +ratio.toFixed(2) },
     peakRssMb: +peak.toFixed(1),
@@ -186,14 +232,18 @@ async function main() {
     targets: { ratioAtMost: 5, ratioMet: ratio <= 5, peakMemoryUnderMb: 1024, memoryMet: peak < 1024 },
   };
   if (!quiet) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\nNOT PUBLISHED: the 1-minute load average reached ${highest} (above ${maxLoad}): other work shared the machine; docs/bench/generate.json and .svg are unchanged. Rerun on a quiet machine.\n`);
+    process.stdout.write(
+      `${JSON.stringify(result, null, 2)}\nNOT PUBLISHED: the 1-minute load average reached ${highest} (above ${maxLoad}): other work shared the machine; docs/bench/generate.json and .svg are unchanged. Rerun on a quiet machine.\n`,
+    );
     process.exitCode = 3;
     return;
   }
   mkdirSync(path.join(REPO, 'docs', 'bench'), { recursive: true });
   writeFileSync(path.join(REPO, 'docs', 'bench', 'generate.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(path.join(REPO, 'docs', 'bench', 'generate.svg'), svg({ generate: g, copy: c, ratio, peakMb: peak, machine, files: size.files }));
-  process.stdout.write(`generate ${g.toFixed(2)} s vs the floor ${c.toFixed(2)} s: ${ratio.toFixed(2)}× (median of the runs' ratios; target ≤ 5×: ${result.targets.ratioMet ? 'met' : 'NOT met'}); peak ${peak.toFixed(0)} MB (target < 1024 MB: ${result.targets.memoryMet ? 'met' : 'NOT met'})\n`);
+  process.stdout.write(
+    `generate ${g.toFixed(2)} s vs the floor ${c.toFixed(2)} s: ${ratio.toFixed(2)}× (median of the runs' ratios; target ≤ 5×: ${result.targets.ratioMet ? 'met' : 'NOT met'}); peak ${peak.toFixed(0)} MB (target < 1024 MB: ${result.targets.memoryMet ? 'met' : 'NOT met'})\n`,
+  );
   process.stdout.write('wrote docs/bench/generate.json and docs/bench/generate.svg\n');
 }
 

@@ -38,7 +38,8 @@ const WORKFLOWS = 15;
 const SIZE = { agents: 14, flows: 56, clusters: 7 };
 const LARGE = { agents: 330, flows: 1320, clusters: 20 };
 const AUTHOR = { name: 'bench', email: 'bench@example.invalid' };
-const NEW_FLOW = '  flows:\n    - { from: agent-0, to: agent-5, methods: [DELETE], path: /api/bench/*, when: [{ days: [Mon, Tue, Wed, Thu, Fri], hours: { from: "08:00", to: "18:00" } }] }\n';
+const NEW_FLOW =
+  '  flows:\n    - { from: agent-0, to: agent-5, methods: [DELETE], path: /api/bench/*, when: [{ days: [Mon, Tue, Wed, Thu, Fri], hours: { from: "08:00", to: "18:00" } }] }\n';
 
 type Specs = ReadonlyMap<string, string>;
 
@@ -46,11 +47,15 @@ type Specs = ReadonlyMap<string, string>;
 function specs(count: number, size: typeof SIZE): Specs {
   const out = new Map<string, string>();
   for (let i = 0; i < count; i++) {
-    out.set(`workflows/wf-${i}.yaml`, syntheticWorkflow(size).replace('name: synthetic', `name: wf-${i}`)
-      .replace(/name: cluster-(\d+), region: region-\d+/g, (_m, c: string) => {
-        const k = (Number(c) + i) % 20;
-        return `name: cluster-${k}, region: region-${k % 5}`;
-      }));
+    out.set(
+      `workflows/wf-${i}.yaml`,
+      syntheticWorkflow(size)
+        .replace('name: synthetic', `name: wf-${i}`)
+        .replace(/name: cluster-(\d+), region: region-\d+/g, (_m, c: string) => {
+          const k = (Number(c) + i) % 20;
+          return `name: cluster-${k}, region: region-${k % 5}`;
+        }),
+    );
   }
   return out;
 }
@@ -62,7 +67,17 @@ function withNewFlow(s: Specs): Specs {
 }
 
 function sh(dir: string, command: string): void {
-  const r = spawnSync('sh', ['-c', command], { cwd: dir, stdio: 'ignore', env: { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@example.invalid', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@example.invalid' } });
+  const r = spawnSync('sh', ['-c', command], {
+    cwd: dir,
+    stdio: 'ignore',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'bench',
+      GIT_AUTHOR_EMAIL: 'bench@example.invalid',
+      GIT_COMMITTER_NAME: 'bench',
+      GIT_COMMITTER_EMAIL: 'bench@example.invalid',
+    },
+  });
   if (r.status !== 0 && !command.includes('|| true')) throw new Error(`${command} failed in ${dir}`);
 }
 
@@ -144,7 +159,14 @@ async function setup(work: string, name: string, baseSpecs: Specs, keys: Awaited
 
 /** custody commit after generate: the trees are in the working tree, the specs checked. */
 async function custodyCommit(dir: string, state: Setup['base']): Promise<boolean> {
-  const r = await commitRegenerated({ repo: openRepository(dir), trees: state.trees, inputs: await readInputFolders(dir), workflows: state.workflows, write: false, author: AUTHOR });
+  const r = await commitRegenerated({
+    repo: openRepository(dir),
+    trees: state.trees,
+    inputs: await readInputFolders(dir),
+    workflows: state.workflows,
+    write: false,
+    author: AUTHOR,
+  });
   return r.commit !== undefined;
 }
 
@@ -168,7 +190,7 @@ async function incremental(s: Setup, run: number): Promise<{ custody: number; na
     custody = await time(ours);
   }
   if (gitOut(a, 'rev-parse', 'HEAD^{tree}') !== gitOut(b, 'rev-parse', 'HEAD^{tree}')) throw new Error('incremental: the two commits differ');
-  if (gitOut(a, 'status', '--porcelain') !== '') throw new Error('incremental: git status not clean after custody\'s commit');
+  if (gitOut(a, 'status', '--porcelain') !== '') throw new Error("incremental: git status not clean after custody's commit");
   for (const d of [a, b]) rmSync(d, { recursive: true, force: true });
   return { custody, native: nativeSeconds, changedFiles };
 }
@@ -179,13 +201,19 @@ async function main() {
   const s = await setup(work, 'many', specs(WORKFLOWS, SIZE), keys);
   const large = await setup(work, 'large', specs(1, LARGE), keys);
   const results: Record<string, { custody: number[]; native: number[]; changedFiles?: number }> = {
-    incremental: { custody: [], native: [] }, first: { custody: [], native: [] }, noop: { custody: [], native: [] }, incrementalOneLargeSpec: { custody: [], native: [] },
+    incremental: { custody: [], native: [] },
+    first: { custody: [], native: [] },
+    noop: { custody: [], native: [] },
+    incrementalOneLargeSpec: { custody: [], native: [] },
   };
   // One incremental run first, not counted: the first commit of a process runs before V8 has
   // compiled the hot paths (reported as coldRun; a custody commit process is always cold).
   const cold = await incremental(s, -1);
   for (let run = 0; run < RUNS; run++) {
-    for (const [key, setupOf] of [['incremental', s], ['incrementalOneLargeSpec', large]] as const) {
+    for (const [key, setupOf] of [
+      ['incremental', s],
+      ['incrementalOneLargeSpec', large],
+    ] as const) {
       const r = await incremental(setupOf, run);
       results[key]!.custody.push(r.custody);
       results[key]!.native.push(r.native);
@@ -211,9 +239,11 @@ async function main() {
     // No-op.
     const na = copy(s.full, path.join(work, `noop-a-${run}`));
     const before = gitOut(na, 'rev-parse', 'HEAD');
-    results.noop!.custody.push(await time(async () => {
-      if (await custodyCommit(na, s.base)) throw new Error('no-op: a commit was made');
-    }));
+    results.noop!.custody.push(
+      await time(async () => {
+        if (await custodyCommit(na, s.base)) throw new Error('no-op: a commit was made');
+      }),
+    );
     if (gitOut(na, 'rev-parse', 'HEAD') !== before) throw new Error('no-op: HEAD moved');
     results.noop!.native.push(await time(() => sh(na, 'git add -A && git commit -q -m nothing || true')));
     for (const d of [fa, fb, na]) rmSync(d, { recursive: true, force: true });
@@ -228,14 +258,21 @@ async function main() {
   });
 
   type Row = { custodySeconds: number; nativeSeconds: number; ratio: number; changedFiles?: number };
-  const summary = Object.fromEntries(Object.entries(results).map(([k, v]) => {
-    const ratios = v.custody.map((x, i) => x / v.native[i]!);
-    return [k, {
-      ...(v.changedFiles !== undefined ? { changedFiles: v.changedFiles } : {}),
-      custodySeconds: +median(v.custody).toFixed(4), nativeSeconds: +median(v.native).toFixed(4), ratio: +median(ratios).toFixed(2),
-      runs: v.custody.map((x, i) => ({ custody: +x.toFixed(4), native: +v.native[i]!.toFixed(4) })),
-    }];
-  })) as unknown as Record<'incremental' | 'first' | 'noop' | 'incrementalOneLargeSpec', Row>;
+  const summary = Object.fromEntries(
+    Object.entries(results).map(([k, v]) => {
+      const ratios = v.custody.map((x, i) => x / v.native[i]!);
+      return [
+        k,
+        {
+          ...(v.changedFiles !== undefined ? { changedFiles: v.changedFiles } : {}),
+          custodySeconds: +median(v.custody).toFixed(4),
+          nativeSeconds: +median(v.native).toFixed(4),
+          ratio: +median(ratios).toFixed(2),
+          runs: v.custody.map((x, i) => ({ custody: +x.toFixed(4), native: +v.native[i]!.toFixed(4) })),
+        },
+      ];
+    }),
+  ) as unknown as Record<'incremental' | 'first' | 'noop' | 'incrementalOneLargeSpec', Row>;
   const m = machine();
   const out = {
     benchmark: 'custody commit (isomorphic-git, desired trees hashed in memory) vs native git add -A && git commit, same change, same run',
@@ -243,45 +280,78 @@ async function main() {
     tree: { files: s.files, workflows: WORKFLOWS, agentsPerWorkflow: SIZE.agents, flowsPerWorkflow: SIZE.flows },
     largeSpecTree: { files: large.files, workflows: 1, agents: LARGE.agents, flows: LARGE.flows },
     runs: RUNS,
-    measured: 'custody: commitRegenerated with the trees already in the working tree and the specs already checked, as custody commit has them after its check (in-process, no Node start-up; includes hashing the desired trees, reading HEAD\'s trees where they differ, the summary for the message, objects, commit, branch, index); native: sh -c "git add -A && git commit" on a refreshed index. Both commits are checked to have the same tree.',
+    measured:
+      'custody: commitRegenerated with the trees already in the working tree and the specs already checked, as custody commit has them after its check (in-process, no Node start-up; includes hashing the desired trees, reading HEAD\'s trees where they differ, the summary for the message, objects, commit, branch, index); native: sh -c "git add -A && git commit" on a refreshed index. Both commits are checked to have the same tree.',
     ...summary,
-    coldRun: { incrementalCustodySeconds: +cold.custody.toFixed(4), incrementalNativeSeconds: +cold.native.toFixed(4), ratio: +(cold.custody / cold.native).toFixed(2) },
+    coldRun: {
+      incrementalCustodySeconds: +cold.custody.toFixed(4),
+      incrementalNativeSeconds: +cold.native.toFixed(4),
+      ratio: +(cold.custody / cold.native).toFixed(2),
+    },
     isomorphicGitAddAndCommitSeconds: +isoAdd.toFixed(3),
     isomorphicGitAddRatio: +(isoAdd / summary.incremental.nativeSeconds).toFixed(1),
     targets: {
-      incrementalAtMost: 2, incrementalMet: summary.incremental.ratio <= 2,
-      firstAtMost: 12, firstMet: summary.first.ratio <= 12,
+      incrementalAtMost: 2,
+      incrementalMet: summary.incremental.ratio <= 2,
+      firstAtMost: 12,
+      firstMet: summary.first.ratio <= 12,
       noopMakesNoCommit: true,
     },
   };
   writeResults('gitops', out);
   const ms = (x: number) => x * 1000;
-  writeChart('gitops', barChart('custody commit vs git add -A && git commit', 'ms', [
-    { label: `incremental (${summary.incremental.changedFiles} of ${s.files} files): ${summary.incremental.ratio}× (target ≤ 2×)`, bars: [
-      { label: 'custody (isomorphic-git)', value: ms(summary.incremental.custodySeconds) },
-      { label: 'native git', value: ms(summary.incremental.nativeSeconds) },
-      { label: 'isomorphic-git add(.)+commit', value: ms(isoAdd) },
-    ] },
-    { label: `first commit (${s.files} files): ${summary.first.ratio}× (target ≤ 12×)`, bars: [
-      { label: 'custody (isomorphic-git)', value: ms(summary.first.custodySeconds) },
-      { label: 'native git', value: ms(summary.first.nativeSeconds) },
-    ] },
-    { label: 'no-op regeneration: custody makes no commit', bars: [
-      { label: 'custody (isomorphic-git)', value: ms(summary.noop.custodySeconds) },
-      { label: 'native git', value: ms(summary.noop.nativeSeconds) },
-    ] },
-    { label: `incremental, one 330-agent spec (${large.files} files): ${summary.incrementalOneLargeSpec.ratio}×`, bars: [
-      { label: 'custody (isomorphic-git)', value: ms(summary.incrementalOneLargeSpec.custodySeconds) },
-      { label: 'native git', value: ms(summary.incrementalOneLargeSpec.nativeSeconds) },
-    ] },
-  ], `median of ${RUNS} runs; ${String(m.cpu)}, ${String(m.cores)} cores, Node ${process.version}`));
+  writeChart(
+    'gitops',
+    barChart(
+      'custody commit vs git add -A && git commit',
+      'ms',
+      [
+        {
+          label: `incremental (${summary.incremental.changedFiles} of ${s.files} files): ${summary.incremental.ratio}× (target ≤ 2×)`,
+          bars: [
+            { label: 'custody (isomorphic-git)', value: ms(summary.incremental.custodySeconds) },
+            { label: 'native git', value: ms(summary.incremental.nativeSeconds) },
+            { label: 'isomorphic-git add(.)+commit', value: ms(isoAdd) },
+          ],
+        },
+        {
+          label: `first commit (${s.files} files): ${summary.first.ratio}× (target ≤ 12×)`,
+          bars: [
+            { label: 'custody (isomorphic-git)', value: ms(summary.first.custodySeconds) },
+            { label: 'native git', value: ms(summary.first.nativeSeconds) },
+          ],
+        },
+        {
+          label: 'no-op regeneration: custody makes no commit',
+          bars: [
+            { label: 'custody (isomorphic-git)', value: ms(summary.noop.custodySeconds) },
+            { label: 'native git', value: ms(summary.noop.nativeSeconds) },
+          ],
+        },
+        {
+          label: `incremental, one 330-agent spec (${large.files} files): ${summary.incrementalOneLargeSpec.ratio}×`,
+          bars: [
+            { label: 'custody (isomorphic-git)', value: ms(summary.incrementalOneLargeSpec.custodySeconds) },
+            { label: 'native git', value: ms(summary.incrementalOneLargeSpec.nativeSeconds) },
+          ],
+        },
+      ],
+      `median of ${RUNS} runs; ${String(m.cpu)}, ${String(m.cores)} cores, Node ${process.version}`,
+    ),
+  );
   rmSync(work, { recursive: true, force: true });
   const line = (name: string, r: Row) => `${name}: ${ms(r.custodySeconds).toFixed(0)} ms vs native ${ms(r.nativeSeconds).toFixed(0)} ms = ${r.ratio}×`;
-  process.stdout.write(`${line(`incremental (${summary.incremental.changedFiles} files changed of ${s.files})`, summary.incremental)} (target ≤ 2×: ${out.targets.incrementalMet ? 'met' : 'NOT met'})\n`);
+  process.stdout.write(
+    `${line(`incremental (${summary.incremental.changedFiles} files changed of ${s.files})`, summary.incremental)} (target ≤ 2×: ${out.targets.incrementalMet ? 'met' : 'NOT met'})\n`,
+  );
   process.stdout.write(`${line(`first commit (${s.files} files)`, summary.first)} (target ≤ 12×: ${out.targets.firstMet ? 'met' : 'NOT met'})\n`);
   process.stdout.write(`${line('no-op (custody: no commit)', summary.noop)}\n`);
-  process.stdout.write(`${line(`incremental, one 330-agent spec (${summary.incrementalOneLargeSpec.changedFiles} of ${large.files} files)`, summary.incrementalOneLargeSpec)} (no target)\n`);
-  process.stdout.write(`cold run (not counted): incremental ${ms(cold.custody).toFixed(0)} ms vs native ${ms(cold.native).toFixed(0)} ms = ${(cold.custody / cold.native).toFixed(2)}×\n`);
+  process.stdout.write(
+    `${line(`incremental, one 330-agent spec (${summary.incrementalOneLargeSpec.changedFiles} of ${large.files} files)`, summary.incrementalOneLargeSpec)} (no target)\n`,
+  );
+  process.stdout.write(
+    `cold run (not counted): incremental ${ms(cold.custody).toFixed(0)} ms vs native ${ms(cold.native).toFixed(0)} ms = ${(cold.custody / cold.native).toFixed(2)}×\n`,
+  );
   process.stdout.write(`isomorphic-git add('.') + commit: ${isoAdd.toFixed(2)} s = ${out.isomorphicGitAddRatio}× native\n`);
   process.stdout.write('wrote docs/bench/gitops.json and docs/bench/gitops.svg\n');
   if (!out.targets.incrementalMet || !out.targets.firstMet) process.exitCode = 1;

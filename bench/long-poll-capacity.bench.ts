@@ -42,7 +42,10 @@ async function main() {
   const tokens = Object.fromEntries(agents.map((a) => [a, randomBytes(24).toString('base64url')]));
   writeFileSync(path.join(work, 'tokens.json'), JSON.stringify({ agents: Object.fromEntries(agents.map((a) => [a, sha256Hex(tokens[a]!)])), admins: [] }));
   const port = 19300 + Math.floor(Math.random() * 500);
-  writeFileSync(path.join(work, 'server.yaml'), `repository: ${repo}\nport: ${port}\npollSeconds: 3600\nsigningKeys: [{ id: bench, file: ${keyFile} }]\ntokensFile: ${path.join(work, 'tokens.json')}\ndecisionLogFile: ${path.join(work, 'd.jsonl')}\nlongPollMaxSeconds: 300\n`);
+  writeFileSync(
+    path.join(work, 'server.yaml'),
+    `repository: ${repo}\nport: ${port}\npollSeconds: 3600\nsigningKeys: [{ id: bench, file: ${keyFile} }]\ntokensFile: ${path.join(work, 'tokens.json')}\ndecisionLogFile: ${path.join(work, 'd.jsonl')}\nlongPollMaxSeconds: 300\n`,
+  );
   const serve = [process.execPath, path.join(ROOT, 'bin', 'custody.js'), 'serve', '--config', path.join(work, 'server.yaml')];
   const nofile = process.env.CAPACITY_NOFILE;
   const server = nofile
@@ -61,7 +64,8 @@ async function main() {
     // Beyond the server's bound, as far as this process's own descriptors allow.
     const target = Math.min(maxConnections + 200, ownLimit - 100);
     const etags = new Map<string, string>();
-    for (const a of agents) etags.set(a, (await fetch(`${base}/bundles/${a}.tar.gz`, { headers: { authorization: `Bearer ${tokens[a]}` } })).headers.get('etag')!);
+    for (const a of agents)
+      etags.set(a, (await fetch(`${base}/bundles/${a}.tar.gz`, { headers: { authorization: `Bearer ${tokens[a]}` } })).headers.get('etag')!);
     const rssBefore = await metric(base, 'process_resident_memory_bytes');
 
     const answeredSockets = new Set<net.Socket>();
@@ -71,7 +75,11 @@ async function main() {
       const s = net.connect(port, '127.0.0.1');
       s.on('error', () => undefined);
       s.once('data', () => answeredSockets.add(s));
-      s.on('connect', () => s.write(`GET /bundles/${a}.tar.gz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tokens[a]}\r\nIf-None-Match: ${etags.get(a)}\r\nPrefer: modes=snapshot,delta;wait=280\r\n\r\n`));
+      s.on('connect', () =>
+        s.write(
+          `GET /bundles/${a}.tar.gz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tokens[a]}\r\nIf-None-Match: ${etags.get(a)}\r\nPrefer: modes=snapshot,delta;wait=280\r\n\r\n`,
+        ),
+      );
       sockets.push(s);
       if (i % 500 === 499) await sleep(20);
     }

@@ -40,7 +40,12 @@ function movieWith(extra: number): Workflow {
 function perEdgeRego(workflow: Workflow): string {
   const rules = workflow.flows
     .filter((f) => f.to === 'color')
-    .flatMap((f) => f.methods.map((m) => `allow if {\n\tuser == ${JSON.stringify(workflow.agents.find((a) => a.name === f.from)!.principal)}\n\tmethod == ${JSON.stringify(m)}\n\tpath == ${JSON.stringify(f.path)}\n}\n`));
+    .flatMap((f) =>
+      f.methods.map(
+        (m) =>
+          `allow if {\n\tuser == ${JSON.stringify(workflow.agents.find((a) => a.name === f.from)!.principal)}\n\tmethod == ${JSON.stringify(m)}\n\tpath == ${JSON.stringify(f.path)}\n}\n`,
+      ),
+    );
   return `package custody.authz\n\ndefault allow := false\n\nuser := input.attributes.source.principal\n\nmethod := input.attributes.request.http.method\n\npath := input.attributes.request.http.path\n\n${rules.join('\n')}`;
 }
 
@@ -49,7 +54,9 @@ function bench(dir: string, input: unknown, work: string): { medianNs: number; m
   writeFileSync(inputFile, JSON.stringify(input));
   let best = { medianNs: Infinity, meanNs: Infinity };
   for (let i = 0; i < ROUNDS; i++) {
-    const out = JSON.parse(execFileSync(OPA, ['bench', '--format', 'json', '--count', '1', '-b', dir, '-i', inputFile, 'data.custody.authz.allow'], { encoding: 'utf8' })) as { N: number; T: number; Extra: Record<string, number> };
+    const out = JSON.parse(
+      execFileSync(OPA, ['bench', '--format', 'json', '--count', '1', '-b', dir, '-i', inputFile, 'data.custody.authz.allow'], { encoding: 'utf8' }),
+    ) as { N: number; T: number; Extra: Record<string, number> };
     const median = out.Extra['histogram_timer_rego_query_eval_ns_median']!;
     if (median < best.medianNs) best = { medianNs: median, meanNs: out.T / out.N };
   }
@@ -61,7 +68,12 @@ async function main() {
   const base = movieWith(0);
   const vfx2 = base.agents.find((a) => a.name === 'vfx-2')!.principal;
   const allowed = { attributes: { source: { principal: vfx2 }, request: { http: { method: 'POST', path: '/api/color' } } } };
-  const denied = { attributes: { source: { principal: 'spiffe://cluster.local/ns/movie-post-production/sa/intruder' }, request: { http: { method: 'POST', path: '/api/color' } } } };
+  const denied = {
+    attributes: {
+      source: { principal: 'spiffe://cluster.local/ns/movie-post-production/sa/intruder' },
+      request: { http: { method: 'POST', path: '/api/color' } },
+    },
+  };
 
   const allowAll = path.join(work, 'all-allow');
   mkdirSync(allowAll);
@@ -93,19 +105,40 @@ async function main() {
     notes: [
       'Decision for color\'s sidecar in the movie workflow; "+N" adds N agents, each with one flow to color.',
       'allowed: vfx-2 POST /api/color (a matching flow); denied: an unknown caller (every rule must fail).',
-      'The per-edge style reads the caller through a helper rule, as the seed paper read the Basic-auth user, so OPA\'s rule index does not apply.',
+      "The per-edge style reads the caller through a helper rule, as the seed paper read the Basic-auth user, so OPA's rule index does not apply.",
       'The paper measured whole requests through Envoy (4.9 ms to 13.6 ms with +1000 rules); these are OPA evaluation times only.',
     ],
     rows,
-    custodyRatio1000ToMinimal: { allowed: get('+1000', 'custody').allowedMedianNs / get('minimal', 'custody').allowedMedianNs, denied: get('+1000', 'custody').deniedMedianNs / get('minimal', 'custody').deniedMedianNs, target: 1.2 },
-    perEdgeRatio1000ToMinimal: { allowed: get('+1000', 'per-edge rules').allowedMedianNs / get('minimal', 'per-edge rules').allowedMedianNs, denied: get('+1000', 'per-edge rules').deniedMedianNs / get('minimal', 'per-edge rules').deniedMedianNs },
+    custodyRatio1000ToMinimal: {
+      allowed: get('+1000', 'custody').allowedMedianNs / get('minimal', 'custody').allowedMedianNs,
+      denied: get('+1000', 'custody').deniedMedianNs / get('minimal', 'custody').deniedMedianNs,
+      target: 1.2,
+    },
+    perEdgeRatio1000ToMinimal: {
+      allowed: get('+1000', 'per-edge rules').allowedMedianNs / get('minimal', 'per-edge rules').allowedMedianNs,
+      denied: get('+1000', 'per-edge rules').deniedMedianNs / get('minimal', 'per-edge rules').deniedMedianNs,
+    },
   };
   writeResults('policy-size', results);
   const m = results.machine;
-  writeChart('policy-size', barChart('Decision time by policy size (denied request: the worst case)', 'µs', [
-    { label: 'all allow', bars: [{ label: 'allow := true', value: get('all allow', 'allow := true').deniedMedianNs / 1000 }] },
-    ...['minimal', '+100', '+1000'].map((size) => ({ label: size, bars: [{ label: 'custody (data-driven)', value: get(size, 'custody').deniedMedianNs / 1000 }, { label: 'one rule per edge', value: get(size, 'per-edge rules').deniedMedianNs / 1000 }] })),
-  ], `opa bench median of query evaluation; ${String(m.cpu)}, ${m.cores} cores, ${m.memoryGiB} GiB`));
+  writeChart(
+    'policy-size',
+    barChart(
+      'Decision time by policy size (denied request: the worst case)',
+      'µs',
+      [
+        { label: 'all allow', bars: [{ label: 'allow := true', value: get('all allow', 'allow := true').deniedMedianNs / 1000 }] },
+        ...['minimal', '+100', '+1000'].map((size) => ({
+          label: size,
+          bars: [
+            { label: 'custody (data-driven)', value: get(size, 'custody').deniedMedianNs / 1000 },
+            { label: 'one rule per edge', value: get(size, 'per-edge rules').deniedMedianNs / 1000 },
+          ],
+        })),
+      ],
+      `opa bench median of query evaluation; ${String(m.cpu)}, ${m.cores} cores, ${m.memoryGiB} GiB`,
+    ),
+  );
   console.log(JSON.stringify({ custody: results.custodyRatio1000ToMinimal, perEdge: results.perEdgeRatio1000ToMinimal }));
 }
 

@@ -32,7 +32,9 @@ const mode = process.argv[2] === 'jwt' ? 'jwt' : 'static';
 const seconds = Number(process.argv[3] ?? 5);
 requireTools(['wrk']);
 // The compiled server (npm run build), as `custody serve` runs it: tsx's transform adds wrappers of its own.
-const { loadConfig, startServer } = (await import(pathToFileURL(path.join(ROOT, 'dist', 'server', 'index.js')).href)) as typeof import('../src/server/index.js');
+const { loadConfig, startServer } = (await import(
+  pathToFileURL(path.join(ROOT, 'dist', 'server', 'index.js')).href
+)) as typeof import('../src/server/index.js');
 
 const { work, repo } = bundlesRepository('custody-profile-');
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -45,15 +47,27 @@ const pair = await generateKeyPair('RS256');
 const jwksFile = path.join(work, 'jwks.json');
 writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] }));
 const now = Math.floor(Date.now() / 1000);
-const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject(`system:serviceaccount:${color.replace('/', ':')}`).setAudience('custody-bundle-server').setIssuer('https://color-central.example').setIssuedAt(now).setExpirationTime(now + 3600).sign(pair.privateKey);
+const jwt = await new SignJWT({})
+  .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+  .setSubject(`system:serviceaccount:${color.replace('/', ':')}`)
+  .setAudience('custody-bundle-server')
+  .setIssuer('https://color-central.example')
+  .setIssuedAt(now)
+  .setExpirationTime(now + 3600)
+  .sign(pair.privateKey);
 const token = mode === 'jwt' ? jwt : staticToken;
 
 const config = loadConfig({
   env: {},
   cwd: work,
   overrides: {
-    repository: repo, host: '127.0.0.1', port: 0, pollSeconds: 3600, signingKeys: [{ id: 'bench', file: keyFile }],
-    tokensFile: path.join(work, 'tokens.json'), decisionLogFile: path.join(work, 'd.jsonl'),
+    repository: repo,
+    host: '127.0.0.1',
+    port: 0,
+    pollSeconds: 3600,
+    signingKeys: [{ id: 'bench', file: keyFile }],
+    tokensFile: path.join(work, 'tokens.json'),
+    decisionLogFile: path.join(work, 'd.jsonl'),
     clusters: [{ cluster: 'color-central', issuer: 'https://color-central.example', jwksFile }],
   },
 });
@@ -65,7 +79,12 @@ const etag = first.headers.get('etag')!;
 
 function wrk(headers: Record<string, string>): Promise<string> {
   const script = path.join(work, `wrk-${randomBytes(4).toString('hex')}.lua`);
-  writeFileSync(script, Object.entries(headers).map(([k, v]) => `wrk.headers["${k}"] = ${JSON.stringify(v)}`).join('\n') + '\n');
+  writeFileSync(
+    script,
+    Object.entries(headers)
+      .map(([k, v]) => `wrk.headers["${k}"] = ${JSON.stringify(v)}`)
+      .join('\n') + '\n',
+  );
   // Not execFileSync: the server runs in this process and must keep answering.
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', ['-t1', '-c64', `-d${seconds}s`, '-s', script, url], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -100,8 +119,30 @@ function shares(profile: Profile) {
     }
   }
   const pct = (x: number) => `${((100 * x) / busy).toFixed(1).padStart(5)} %`;
-  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${pct(v)}  ${k}`);
-  const parts = ['serveBundle', 'authenticate', 'verifyJwt', 'jwtVerify', 'authorizeSidecar', 'parseBundlePath', 'preferredWait', 'matches', 'send', 'notModified', 'count', 'writeHead', 'end', 'sendError', 'parserOnIncoming', 'parserOnHeadersComplete', 'garbage collector', '(garbage collector)']
+  const top = [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 25)
+    .map(([k, v]) => `${pct(v)}  ${k}`);
+  const parts = [
+    'serveBundle',
+    'authenticate',
+    'verifyJwt',
+    'jwtVerify',
+    'authorizeSidecar',
+    'parseBundlePath',
+    'preferredWait',
+    'matches',
+    'send',
+    'notModified',
+    'count',
+    'writeHead',
+    'end',
+    'sendError',
+    'parserOnIncoming',
+    'parserOnHeadersComplete',
+    'garbage collector',
+    '(garbage collector)',
+  ]
     .filter((p) => inclusive.has(p))
     .map((p) => `${pct(inclusive.get(p)!)}  ${p}`);
   return { busySamples: busy, top, parts };
@@ -111,7 +152,10 @@ const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
 await session.post('Profiler.setSamplingInterval', { interval: 100 });
-for (const [name, headers] of [['304', { Authorization: `Bearer ${token}`, 'If-None-Match': etag }], ['200', { Authorization: `Bearer ${token}` }]] as const) {
+for (const [name, headers] of [
+  ['304', { Authorization: `Bearer ${token}`, 'If-None-Match': etag }],
+  ['200', { Authorization: `Bearer ${token}` }],
+] as const) {
   const load = os.loadavg()[0]!;
   await session.post('Profiler.start');
   const out = await wrk(headers);
@@ -119,7 +163,9 @@ for (const [name, headers] of [['304', { Authorization: `Bearer ${token}`, 'If-N
   const file = path.join(work, `${mode}-${name}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
   const s = shares(profile);
-  console.log(`\n== ${mode} token, ${name}: ${/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? '?'} requests/s (1-minute load average ${load.toFixed(2)} on ${os.cpus().length} cores; compare shares, not rates)`);
+  console.log(
+    `\n== ${mode} token, ${name}: ${/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? '?'} requests/s (1-minute load average ${load.toFixed(2)} on ${os.cpus().length} cores; compare shares, not rates)`,
+  );
   console.log(`-- self time, share of ${s.busySamples} busy samples:\n${s.top.join('\n')}`);
   console.log(`-- inclusive:\n${s.parts.join('\n')}`);
   console.log(`profile: ${file}`);

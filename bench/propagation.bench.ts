@@ -20,7 +20,6 @@ const DEFAULT_POLLING_COUNT = Number(process.env.BENCH_DEFAULT_POLLING_SIDECARS 
 const AGENT = 'movie-post-production/color';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-
 async function run(count: number, polling: 'long' | 'default') {
   const { work, repo } = bundlesRepository('custody-prop-');
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -31,16 +30,36 @@ async function run(count: number, polling: 'long' | 'default') {
   writeFileSync(tokenFile, token);
   writeFileSync(path.join(work, 'tokens.json'), JSON.stringify({ agents: { [AGENT]: sha256Hex(token) }, admins: [] }));
   const server: RunningServer = await startServer(
-    loadConfig({ env: {}, cwd: work, overrides: { repository: repo, port: 0, pollSeconds: 3600, signingKeys: [{ id: 'k', file: keyFile }], tokensFile: path.join(work, 'tokens.json'), decisionLogFile: path.join(work, 'd.jsonl') } }),
+    loadConfig({
+      env: {},
+      cwd: work,
+      overrides: {
+        repository: repo,
+        port: 0,
+        pollSeconds: 3600,
+        signingKeys: [{ id: 'k', file: keyFile }],
+        tokensFile: path.join(work, 'tokens.json'),
+        decisionLogFile: path.join(work, 'd.jsonl'),
+      },
+    }),
     { logger: { info() {}, error() {} } },
   );
   const config = path.join(work, 'opa.json');
-  writeFileSync(config, JSON.stringify(opaSidecarConfig({
-    bundleServerUrl: server.url, workflow: 'movie-post-production', agent: 'color', keyId: 'k',
-    keys: [{ id: 'k', algorithm: 'RS256', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
-    tokenPath: tokenFile, envoyPlugin: false,
-    ...(polling === 'long' ? { longPollSeconds: 60 } : { longPollSeconds: undefined }),
-  })));
+  writeFileSync(
+    config,
+    JSON.stringify(
+      opaSidecarConfig({
+        bundleServerUrl: server.url,
+        workflow: 'movie-post-production',
+        agent: 'color',
+        keyId: 'k',
+        keys: [{ id: 'k', algorithm: 'RS256', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
+        tokenPath: tokenFile,
+        envoyPlugin: false,
+        ...(polling === 'long' ? { longPollSeconds: 60 } : { longPollSeconds: undefined }),
+      }),
+    ),
+  );
   if (polling === 'default') {
     // OPA's defaults: no long polling, a random delay of 60-120 s between polls.
     const c = JSON.parse(readFileSync(config, 'utf8')) as { bundles: { custody: { polling: unknown } } };
@@ -58,13 +77,18 @@ async function run(count: number, polling: 'long' | 'default') {
     }
     const first = server.catalog.status().head!.commit;
     const active = (rev: string) => server.observations.statusOf(AGENT).filter((s) => s.activeRevision === rev).length;
-    const enforcing = async (rev: string) => (await Promise.all(ports.map(async (port) => {
-      try {
-        return ((await (await fetch(`http://127.0.0.1:${port}/v1/data/system/bundles/custody/manifest/revision`)).json()) as { result?: string }).result;
-      } catch {
-        return undefined;
-      }
-    }))).filter((r) => r === rev).length;
+    const enforcing = async (rev: string) =>
+      (
+        await Promise.all(
+          ports.map(async (port) => {
+            try {
+              return ((await (await fetch(`http://127.0.0.1:${port}/v1/data/system/bundles/custody/manifest/revision`)).json()) as { result?: string }).result;
+            } catch {
+              return undefined;
+            }
+          }),
+        )
+      ).filter((r) => r === rev).length;
     let deadline = Date.now() + 120_000;
     // Status reports first (cheap); OPA may drop one, so ask the sidecars themselves when they stall.
     for (let round = 1; active(first) < count && Date.now() < deadline; round++) {
@@ -83,14 +107,30 @@ async function run(count: number, polling: 'long' | 'default') {
     const arrivals = new Map<string, number>();
     deadline = Date.now() + (polling === 'long' ? 30_000 : 200_000);
     while (arrivals.size < count && Date.now() < deadline) {
-      for (const s of server.observations.statusOf(AGENT)) if (s.activeRevision === second && !arrivals.has(s.instance!)) arrivals.set(s.instance!, Date.now() - t0);
+      for (const s of server.observations.statusOf(AGENT))
+        if (s.activeRevision === second && !arrivals.has(s.instance!)) arrivals.set(s.instance!, Date.now() - t0);
       await sleep(10);
     }
     const times = [...arrivals.values()].sort((a, b) => a - b);
     // And whether every sidecar enforces it, asked of each one (a status report can be lost).
     const enforcingAtEnd = await enforcing(second);
-    const rss = Number(execFileSync('ps', ['-o', 'rss=', '-p', children.map((c) => c.pid).join(',')], { encoding: 'utf8' }).trim().split(/\s+/).reduce((n, x) => n + Number(x), 0)) * 1024;
-    return { sidecars: count, polling, reported: times.length, enforcingAtEnd, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), allMs: times.at(-1), sidecarRssMiB: Math.round(rss / count / 2 ** 20) };
+    const rss =
+      Number(
+        execFileSync('ps', ['-o', 'rss=', '-p', children.map((c) => c.pid).join(',')], { encoding: 'utf8' })
+          .trim()
+          .split(/\s+/)
+          .reduce((n, x) => n + Number(x), 0),
+      ) * 1024;
+    return {
+      sidecars: count,
+      polling,
+      reported: times.length,
+      enforcingAtEnd,
+      p50Ms: percentile(times, 50),
+      p99Ms: percentile(times, 99),
+      allMs: times.at(-1),
+      sidecarRssMiB: Math.round(rss / count / 2 ** 20),
+    };
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
@@ -120,10 +160,34 @@ async function main() {
   };
   writeResults('propagation', results);
   const m = results.machine;
-  writeChart('propagation', barChart('Time until every sidecar enforces a new commit', 'ms', [
-    ...rows.map((r) => ({ label: `${r.sidecars} sidecar${r.sidecars === 1 ? '' : 's'}, long polling`, bars: [{ label: 'median', value: r.p50Ms }, { label: 'last to report', value: r.allMs ?? NaN }] })),
-    ...(periodic ? [{ label: `${periodic.sidecars} sidecars, OPA default polling`, bars: [{ label: 'median', value: periodic.p50Ms }, { label: 'last to report', value: periodic.allMs ?? NaN }] }] : []),
-  ], `${String(m.cpu)}, ${m.cores} cores, ${m.memoryGiB} GiB; real OPA processes`));
+  writeChart(
+    'propagation',
+    barChart(
+      'Time until every sidecar enforces a new commit',
+      'ms',
+      [
+        ...rows.map((r) => ({
+          label: `${r.sidecars} sidecar${r.sidecars === 1 ? '' : 's'}, long polling`,
+          bars: [
+            { label: 'median', value: r.p50Ms },
+            { label: 'last to report', value: r.allMs ?? NaN },
+          ],
+        })),
+        ...(periodic
+          ? [
+              {
+                label: `${periodic.sidecars} sidecars, OPA default polling`,
+                bars: [
+                  { label: 'median', value: periodic.p50Ms },
+                  { label: 'last to report', value: periodic.allMs ?? NaN },
+                ],
+              },
+            ]
+          : []),
+      ],
+      `${String(m.cpu)}, ${m.cores} cores, ${m.memoryGiB} GiB; real OPA processes`,
+    ),
+  );
 }
 
 await main();

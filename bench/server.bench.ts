@@ -69,7 +69,10 @@ async function main() {
   const agents = readdirSync(path.join(repo, 'bundles')).flatMap((w) => readdirSync(path.join(repo, 'bundles', w)).map((a) => `${w}/${a}`));
   const tokens = Object.fromEntries(agents.map((a) => [a, randomBytes(24).toString('base64url')]));
   const admin = randomBytes(24).toString('base64url');
-  writeFileSync(path.join(work, 'tokens.json'), JSON.stringify({ agents: Object.fromEntries(agents.map((a) => [a, sha256Hex(tokens[a]!)])), admins: [sha256Hex(admin)] }));
+  writeFileSync(
+    path.join(work, 'tokens.json'),
+    JSON.stringify({ agents: Object.fromEntries(agents.map((a) => [a, sha256Hex(tokens[a]!)])), admins: [sha256Hex(admin)] }),
+  );
   // color's cluster (its bundle's .manifest says color-central) with a token issuer of its own, as a
   // Kubernetes cluster's: the JWT peer presents a projected ServiceAccount token for color.
   const issuer = 'https://color-central.bench.example';
@@ -77,10 +80,22 @@ async function main() {
   const jwksFile = path.join(work, 'jwks.json');
   writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(saKeys.publicKey)), kid: 'bench', alg: 'RS256', use: 'sig' }] }));
   const iat = Math.floor(Date.now() / 1000);
-  const colorJwt = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'bench' }).setSubject('system:serviceaccount:movie-post-production:color').setAudience('custody-bundle-server').setIssuer(issuer).setIssuedAt(iat).setExpirationTime(iat + 4 * 3600).sign(saKeys.privateKey);
+  const colorJwt = await new SignJWT({})
+    .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
+    .setSubject('system:serviceaccount:movie-post-production:color')
+    .setAudience('custody-bundle-server')
+    .setIssuer(issuer)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + 4 * 3600)
+    .sign(saKeys.privateKey);
   const port = 18800 + Math.floor(Math.random() * 500);
-  writeFileSync(path.join(work, 'server.yaml'), `repository: ${repo}\nport: ${port}\npollSeconds: 3600\nsigningKeys: [{ id: bench, file: ${keyFile} }]\ntokensFile: ${path.join(work, 'tokens.json')}\nclusters: [{ cluster: color-central, issuer: "${issuer}", jwksFile: ${jwksFile} }]\ndecisionLogFile: ${path.join(work, 'd.jsonl')}\nlongPollMaxSeconds: 300\n`);
-  const server = spawn(process.execPath, [path.join(ROOT, 'bin', 'custody.js'), 'serve', '--config', path.join(work, 'server.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  writeFileSync(
+    path.join(work, 'server.yaml'),
+    `repository: ${repo}\nport: ${port}\npollSeconds: 3600\nsigningKeys: [{ id: bench, file: ${keyFile} }]\ntokensFile: ${path.join(work, 'tokens.json')}\nclusters: [{ cluster: color-central, issuer: "${issuer}", jwksFile: ${jwksFile} }]\ndecisionLogFile: ${path.join(work, 'd.jsonl')}\nlongPollMaxSeconds: 300\n`,
+  );
+  const server = spawn(process.execPath, [path.join(ROOT, 'bin', 'custody.js'), 'serve', '--config', path.join(work, 'server.yaml')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let serverOut = '';
   server.stdout!.on('data', (d: Buffer) => (serverOut += d.toString()));
   const base = `http://127.0.0.1:${port}`;
@@ -102,38 +117,64 @@ async function main() {
     // nginx's workers run as an unprivileged user: let them read the copy (and nothing else of the work folder).
     for (let d = www; d.startsWith(work); d = path.dirname(d)) chmodSync(d, 0o755);
     const nginxPort = port + 1000;
-    writeFileSync(path.join(work, 'nginx.conf'), `worker_processes 1;\ndaemon off;\npid ${work}/nginx.pid;\nerror_log ${work}/nginx-error.log;\nevents { worker_connections 4096; }\nhttp {\n access_log off;\n sendfile on;\n etag on;\n types { application/gzip gz; }\n server { listen 127.0.0.1:${nginxPort}; root ${work}/www; }\n}\n`);
+    writeFileSync(
+      path.join(work, 'nginx.conf'),
+      `worker_processes 1;\ndaemon off;\npid ${work}/nginx.pid;\nerror_log ${work}/nginx-error.log;\nevents { worker_connections 4096; }\nhttp {\n access_log off;\n sendfile on;\n etag on;\n types { application/gzip gz; }\n server { listen 127.0.0.1:${nginxPort}; root ${work}/www; }\n}\n`,
+    );
     nginx = spawn('nginx', ['-c', path.join(work, 'nginx.conf'), '-p', work], { stdio: 'ignore' });
     const nginxUrl = `http://127.0.0.1:${nginxPort}/bundles/movie-post-production/color.tar.gz`;
     await waitFor(async () => (await fetch(nginxUrl).catch(() => undefined))?.status === 200, 10_000, 'nginx');
     const nginxEtag = (await fetch(nginxUrl)).headers.get('etag')!;
     if ((await fetch(nginxUrl, { headers: { 'if-none-match': nginxEtag } })).status !== 304) throw new Error('nginx does not answer 304');
     if ((await fetch(bundleUrl, { headers: { authorization: auth, 'if-none-match': etag } })).status !== 304) throw new Error('custody does not answer 304');
-    if ((await fetch(bundleUrl, { headers: { authorization: `Bearer ${colorJwt}`, 'if-none-match': etag } })).status !== 304) throw new Error('custody does not answer 304 to the ServiceAccount token');
+    if ((await fetch(bundleUrl, { headers: { authorization: `Bearer ${colorJwt}`, 'if-none-match': etag } })).status !== 304)
+      throw new Error('custody does not answer 304 to the ServiceAccount token');
 
     // Node's own ceiling: one process, one header compared, the same bytes and headers from memory.
     const barePort = port + 2000;
     const bareToken = randomBytes(24).toString('base64url');
-    bare = spawn(process.execPath, [path.join(ROOT, 'bench', 'bare-node-server.mjs'), String(barePort), path.join(www, 'color.tar.gz'), etag, bareToken], { stdio: ['ignore', 'pipe', 'inherit'] });
+    bare = spawn(process.execPath, [path.join(ROOT, 'bench', 'bare-node-server.mjs'), String(barePort), path.join(www, 'color.tar.gz'), etag, bareToken], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const bareUrl = `http://127.0.0.1:${barePort}/bundles/movie-post-production/color.tar.gz`;
-    await waitFor(async () => (await fetch(bareUrl, { headers: { authorization: `Bearer ${bareToken}` } }).catch(() => undefined))?.status === 200, 10_000, 'the bare node:http server');
+    await waitFor(
+      async () => (await fetch(bareUrl, { headers: { authorization: `Bearer ${bareToken}` } }).catch(() => undefined))?.status === 200,
+      10_000,
+      'the bare node:http server',
+    );
 
     const targets: Record<Peer, { url: string; headers: Record<Kind, Record<string, string>> }> = {
       custodyStatic: { url: bundleUrl, headers: { '304': { Authorization: auth, 'If-None-Match': etag }, '200': { Authorization: auth } } },
-      custodyJwt: { url: bundleUrl, headers: { '304': { Authorization: `Bearer ${colorJwt}`, 'If-None-Match': etag }, '200': { Authorization: `Bearer ${colorJwt}` } } },
-      bareNode: { url: bareUrl, headers: { '304': { Authorization: `Bearer ${bareToken}`, 'If-None-Match': etag }, '200': { Authorization: `Bearer ${bareToken}` } } },
+      custodyJwt: {
+        url: bundleUrl,
+        headers: { '304': { Authorization: `Bearer ${colorJwt}`, 'If-None-Match': etag }, '200': { Authorization: `Bearer ${colorJwt}` } },
+      },
+      bareNode: {
+        url: bareUrl,
+        headers: { '304': { Authorization: `Bearer ${bareToken}`, 'If-None-Match': etag }, '200': { Authorization: `Bearer ${bareToken}` } },
+      },
       nginx: { url: nginxUrl, headers: { '304': { 'If-None-Match': nginxEtag }, '200': {} } },
     };
     const wrk = (url: string, headers: Record<string, string>, kind: Kind) => {
       const script = path.join(work, `wrk-${randomBytes(4).toString('hex')}.lua`);
-      writeFileSync(script, Object.entries(headers).map(([k, v]) => `wrk.headers["${k}"] = ${JSON.stringify(v)}`).join('\n') + '\n');
+      writeFileSync(
+        script,
+        Object.entries(headers)
+          .map(([k, v]) => `wrk.headers["${k}"] = ${JSON.stringify(v)}`)
+          .join('\n') + '\n',
+      );
       execFileSync('wrk', ['-t1', '-c64', '-d1s', '-s', script, url], { encoding: 'utf8' });
       const out = execFileSync('wrk', ['-t1', '-c64', `-d${WRK_SECONDS}s`, '-s', script, url], { encoding: 'utf8' });
       const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
       if (/Non-2xx or 3xx responses/.test(out) || !rps) throw new Error(`wrk saw errors:\n${out}`);
       // wrk counts 304s as successes too: a 200 run must have moved the bundle's bytes.
       const read = /(\d+) requests in [\d.]+\w+, ([\d.]+)(\w+) read/.exec(out);
-      if (kind === '200' && read && Number(read[2]) * ({ B: 1, KB: 1024, MB: 2 ** 20, GB: 2 ** 30 } as Record<string, number>)[read[3]!]! < Number(read[1]) * bytes.length) throw new Error(`wrk read less than the bundle per request:\n${out}`);
+      if (
+        kind === '200' &&
+        read &&
+        Number(read[2]) * ({ B: 1, KB: 1024, MB: 2 ** 20, GB: 2 ** 30 } as Record<string, number>)[read[3]!]! < Number(read[1]) * bytes.length
+      )
+        throw new Error(`wrk read less than the bundle per request:\n${out}`);
       return rps;
     };
 
@@ -159,16 +200,31 @@ async function main() {
     const rate = (kind: Kind, peer: Peer) => median(runs.filter((r) => r.kind === kind && r.peer === peer).map((r) => r.requestsPerSecond));
     // Ratios within a round (runs minutes apart share less), then their median.
     const ratio = (kind: Kind, peer: Peer, to: Peer) =>
-      +median(Array.from({ length: ROUNDS }, (_, round) => {
-        const of = (p: Peer) => runs.find((r) => r.round === round && r.kind === kind && r.peer === p)!.requestsPerSecond;
-        return of(peer) / of(to);
-      })).toFixed(3);
-    const summary = Object.fromEntries((['304', '200'] as const).map((kind) => [kind, {
-      requestsPerSecond: Object.fromEntries(PEERS.map((p) => [p, rate(kind, p)])),
-      staticToken: { toNginx: ratio(kind, 'custodyStatic', 'nginx'), toBareNode: ratio(kind, 'custodyStatic', 'bareNode') },
-      serviceAccountJwt: { toNginx: ratio(kind, 'custodyJwt', 'nginx'), toBareNode: ratio(kind, 'custodyJwt', 'bareNode') },
-      bareNodeToNginx: ratio(kind, 'bareNode', 'nginx'),
-    }])) as Record<Kind, { requestsPerSecond: Record<Peer, number>; staticToken: { toNginx: number; toBareNode: number }; serviceAccountJwt: { toNginx: number; toBareNode: number }; bareNodeToNginx: number }>;
+      +median(
+        Array.from({ length: ROUNDS }, (_, round) => {
+          const of = (p: Peer) => runs.find((r) => r.round === round && r.kind === kind && r.peer === p)!.requestsPerSecond;
+          return of(peer) / of(to);
+        }),
+      ).toFixed(3);
+    const summary = Object.fromEntries(
+      (['304', '200'] as const).map((kind) => [
+        kind,
+        {
+          requestsPerSecond: Object.fromEntries(PEERS.map((p) => [p, rate(kind, p)])),
+          staticToken: { toNginx: ratio(kind, 'custodyStatic', 'nginx'), toBareNode: ratio(kind, 'custodyStatic', 'bareNode') },
+          serviceAccountJwt: { toNginx: ratio(kind, 'custodyJwt', 'nginx'), toBareNode: ratio(kind, 'custodyJwt', 'bareNode') },
+          bareNodeToNginx: ratio(kind, 'bareNode', 'nginx'),
+        },
+      ]),
+    ) as Record<
+      Kind,
+      {
+        requestsPerSecond: Record<Peer, number>;
+        staticToken: { toNginx: number; toBareNode: number };
+        serviceAccountJwt: { toNginx: number; toBareNode: number };
+        bareNodeToNginx: number;
+      }
+    >;
 
     let before = load1();
     const longPoll = await longPolls(base, repo, agents, tokens, admin);
@@ -182,13 +238,22 @@ async function main() {
     const results = {
       benchmark: 'bundle server',
       quiet,
-      load: { rule: `quiet when the 1-minute load average stayed at or below ${MAX_LOAD_PER_CORE} per core (${maxLoad} on ${cores} cores) before and after every run`, highest, runs: loads },
+      load: {
+        rule: `quiet when the 1-minute load average stayed at or below ${MAX_LOAD_PER_CORE} per core (${maxLoad} on ${cores} cores) before and after every run`,
+        highest,
+        runs: loads,
+      },
       machine: machine(),
-      peers: { nginx: spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim(), wrk: spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim() + ' (-t1 -c64)', opa: execFileSync(OPA, ['version'], { encoding: 'utf8' }).split('\n')[0], node: process.version },
+      peers: {
+        nginx: spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim(),
+        wrk: spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim() + ' (-t1 -c64)',
+        opa: execFileSync(OPA, ['version'], { encoding: 'utf8' }).split('\n')[0],
+        node: process.version,
+      },
       notes: [
         'Same machine, same run, peers interleaved. nginx: 1 worker process, sendfile, ETag on, no auth. custody: one Node.js process, the bearer token checked on every request (a static token by its SHA-256; a ServiceAccount JWT verified once, then known by its SHA-256 until it expires), the agent authorized against the catalog on every request, bundle and headers kept in memory, the bundle path answered on node:http before express routing. bareNode: one node:http process comparing one header and answering from memory: what Node allows here.',
         `Bundle: movie-post-production/color, ${bytes.length} bytes. wrk -t1 -c64, ${WRK_SECONDS} s per run after 1 s of warm-up, ${ROUNDS} rounds, ${PAUSE_SECONDS} s pause before each run; rates are medians over rounds, ratios medians of the ratios within each round.`,
-        'Short polling at 1-2 s is far more aggressive than OPA\'s default 60-120 s; with the default, a change takes up to 120 s to reach every sidecar.',
+        "Short polling at 1-2 s is far more aggressive than OPA's default 60-120 s; with the default, a change takes up to 120 s to reach every sidecar.",
         'opa build is timed as a command (process start included), the way a CI pipeline runs it; custody builds in its running process.',
       ],
       throughput: { runs, ...summary, targets: { '304': { toNginx: 0.5 }, '200': { toNginx: 0.6 } } },
@@ -199,18 +264,44 @@ async function main() {
     if (!quiet) {
       const kept = path.join(work, 'server.loaded.json');
       writeFileSync(kept, `${JSON.stringify(results, null, 2)}\n`);
-      console.error(`\nNOT PUBLISHED: the 1-minute load average reached ${highest} (above ${maxLoad}, ${MAX_LOAD_PER_CORE} per core on ${cores} cores): other work shared the machine. docs/bench/server.json and .svg are unchanged; these results are in ${kept}. Rerun on a quiet machine.`);
+      console.error(
+        `\nNOT PUBLISHED: the 1-minute load average reached ${highest} (above ${maxLoad}, ${MAX_LOAD_PER_CORE} per core on ${cores} cores): other work shared the machine. docs/bench/server.json and .svg are unchanged; these results are in ${kept}. Rerun on a quiet machine.`,
+      );
       process.exitCode = 3;
       return;
     }
     writeResults('server', results);
-    const bars = (kind: Kind) => PEERS.map((p) => ({ label: { custodyStatic: 'custody, static token', custodyJwt: 'custody, ServiceAccount JWT', bareNode: 'bare node:http', nginx: 'nginx' }[p], value: summary[kind].requestsPerSecond[p] }));
-    writeChart('server', barChart('Bundle server, measured with its peers in one quiet run', '', [
-      { label: '304 revalidations per second (higher is better)', bars: bars('304') },
-      { label: '200 downloads per second (higher is better)', bars: bars('200') },
-      { label: `ms until all ${longPoll.clients} sidecars have a new commit (p99)`, bars: [{ label: 'custody long polling', value: longPoll.longPolling.p99Ms }, { label: 'short polling every 1-2 s', value: longPoll.shortPolling.p99Ms }] },
-      { label: 'ms to build and sign one bundle', bars: [{ label: 'custody (in process)', value: build.custodyMs }, { label: 'opa build --signing-key', value: build.opaBuildMs }] },
-    ], `${String(results.machine.cpu)}, ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, Node ${results.machine.node}; highest 1-minute load ${highest}`));
+    const bars = (kind: Kind) =>
+      PEERS.map((p) => ({
+        label: { custodyStatic: 'custody, static token', custodyJwt: 'custody, ServiceAccount JWT', bareNode: 'bare node:http', nginx: 'nginx' }[p],
+        value: summary[kind].requestsPerSecond[p],
+      }));
+    writeChart(
+      'server',
+      barChart(
+        'Bundle server, measured with its peers in one quiet run',
+        '',
+        [
+          { label: '304 revalidations per second (higher is better)', bars: bars('304') },
+          { label: '200 downloads per second (higher is better)', bars: bars('200') },
+          {
+            label: `ms until all ${longPoll.clients} sidecars have a new commit (p99)`,
+            bars: [
+              { label: 'custody long polling', value: longPoll.longPolling.p99Ms },
+              { label: 'short polling every 1-2 s', value: longPoll.shortPolling.p99Ms },
+            ],
+          },
+          {
+            label: 'ms to build and sign one bundle',
+            bars: [
+              { label: 'custody (in process)', value: build.custodyMs },
+              { label: 'opa build --signing-key', value: build.opaBuildMs },
+            ],
+          },
+        ],
+        `${String(results.machine.cpu)}, ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, Node ${results.machine.node}; highest 1-minute load ${highest}`,
+      ),
+    );
   } finally {
     nginx?.kill('SIGTERM');
     bare?.kill('SIGTERM');
@@ -227,19 +318,31 @@ async function metric(base: string, name: string): Promise<number> {
 async function longPolls(base: string, repo: string, agents: string[], tokens: Record<string, string>, admin: string) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   const etags = new Map<string, string>();
-  for (const a of agents) etags.set(a, (await fetch(`${base}/bundles/${a}.tar.gz`, { headers: { authorization: `Bearer ${tokens[a]}` } })).headers.get('etag')!);
+  for (const a of agents)
+    etags.set(a, (await fetch(`${base}/bundles/${a}.tar.gz`, { headers: { authorization: `Bearer ${tokens[a]}` } })).headers.get('etag')!);
   const changeAll = async () => {
-    for (const a of agents) writeFileSync(path.join(repo, 'bundles', a, 'policy.rego'), `${readFileSync(path.join(repo, 'bundles', a, 'policy.rego'), 'utf8')}# ${randomBytes(4).toString('hex')}\n`);
+    for (const a of agents)
+      writeFileSync(
+        path.join(repo, 'bundles', a, 'policy.rego'),
+        `${readFileSync(path.join(repo, 'bundles', a, 'policy.rego'), 'utf8')}# ${randomBytes(4).toString('hex')}\n`,
+      );
     git(repo, 'commit', '-q', '-am', 'change every bundle');
     const t0 = performance.now();
     await fetch(`${base}/api/refresh`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
     return t0;
   };
   const request = (a: string, wait: number | undefined, done: (status: number, at: number) => void) => {
-    const req = http.request(`${base}/bundles/${a}.tar.gz`, { agent, headers: { authorization: `Bearer ${tokens[a]}`, 'if-none-match': etags.get(a)!, ...(wait ? { prefer: `modes=snapshot,delta;wait=${wait}` } : {}) } }, (res) => {
-      res.resume();
-      res.on('end', () => done(res.statusCode ?? 0, performance.now()));
-    });
+    const req = http.request(
+      `${base}/bundles/${a}.tar.gz`,
+      {
+        agent,
+        headers: { authorization: `Bearer ${tokens[a]}`, 'if-none-match': etags.get(a)!, ...(wait ? { prefer: `modes=snapshot,delta;wait=${wait}` } : {}) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => done(res.statusCode ?? 0, performance.now()));
+      },
+    );
     req.on('error', () => done(0, performance.now()));
     req.end();
   };
@@ -260,7 +363,8 @@ async function longPolls(base: string, repo: string, agents: string[], tokens: R
   const t0 = await changeAll();
   await waitFor(() => arrivals.length + failures >= LONG_POLLS, 60_000, 'every long poll answered');
   const lp = arrivals.map((t) => t - t0).sort((x, y) => x - y);
-  for (const a of agents) etags.set(a, (await fetch(`${base}/bundles/${a}.tar.gz`, { headers: { authorization: `Bearer ${tokens[a]}` } })).headers.get('etag')!);
+  for (const a of agents)
+    etags.set(a, (await fetch(`${base}/bundles/${a}.tar.gz`, { headers: { authorization: `Bearer ${tokens[a]}` } })).headers.get('etag')!);
 
   // Short polling: every client asks every 1-2 s; one commit is seen at each client's next poll.
   const got: number[] = [];
@@ -311,7 +415,8 @@ async function buildVersusOpa(sourceDir: string, keyFile: string, work: string) 
   const opaRuns = 10;
   execFileSync(OPA, ['build', '-b', sourceDir, '--signing-key', keyFile, '--signing-alg', 'RS256', '-o', path.join(work, 'warm.tar.gz')]);
   t = performance.now();
-  for (let i = 0; i < opaRuns; i++) execFileSync(OPA, ['build', '-b', sourceDir, '--signing-key', keyFile, '--signing-alg', 'RS256', '-o', path.join(work, `opa${i}.tar.gz`)]);
+  for (let i = 0; i < opaRuns; i++)
+    execFileSync(OPA, ['build', '-b', sourceDir, '--signing-key', keyFile, '--signing-alg', 'RS256', '-o', path.join(work, `opa${i}.tar.gz`)]);
   const opaBuildMs = (performance.now() - t) / opaRuns;
   return { custodyMs, opaBuildMs, ratio: custodyMs / opaBuildMs, runs: { custody: runs, opa: opaRuns } };
 }

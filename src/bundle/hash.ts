@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { canonicalText, parseJson, type JsonValue } from './json.js';
 
 /** The names OPA accepts in `files[].algorithm` (v1/bundle/hash.go); exact and case-sensitive. */
-export type HashAlgorithm =
-  | 'MD5' | 'SHA-1' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512' | 'SHA-512-224' | 'SHA-512-256';
+export type HashAlgorithm = 'MD5' | 'SHA-1' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512' | 'SHA-512-224' | 'SHA-512-256';
 
 const NODE_HASH: Readonly<Record<HashAlgorithm, string>> = {
   MD5: 'md5',

@@ -10,8 +10,7 @@ import { sortUtf8 } from '../core/order.js';
  * Asymmetric algorithms from OPA's key configuration (docs/configuration.md, Keys). HS* is left
  * out on purpose: its key is a shared secret that every sidecar would have to hold.
  */
-export type SigningAlgorithm =
-  | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
+export type SigningAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
 
 /** One entry of the JWT's `files` claim (OPA's FileInfo). */
 export interface FileDigest {
@@ -105,11 +104,7 @@ function checkAlgorithm(key: KeyObject, wanted: SigningAlgorithm | undefined): S
  * lists every other file. `keyid` repeats the header `kid` because early 0.x verifiers only read
  * the claim. Claims are written in a fixed order so the payload bytes depend only on the inputs.
  */
-export async function signaturesFile(
-  files: readonly FileDigest[],
-  signer: Signer,
-  claims: SignatureClaims,
-): Promise<Buffer> {
+export async function signaturesFile(files: readonly FileDigest[], signer: Signer, claims: SignatureClaims): Promise<Buffer> {
   if (!Number.isSafeInteger(claims.iat) || claims.iat < 0) {
     throw new BundleError('bad-iat', `iat must be a non-negative integer number of seconds, got ${claims.iat}`);
   }

@@ -1,18 +1,9 @@
 /** Commands against a live cluster (through a kubeconfig context): doctor, drift, status --kube. */
 import path from 'node:path';
-import {
-connect,doctor,
-drift,
-kubeStatus,
-loadKubeConfig,
-renderDoctor,
-renderDrift,
-renderKubeStatus,
-type ClusterClient
-} from '../cluster/index.js';
-import { parse,type Command } from './commands.js';
-import { printDiagnostics,UsageError } from './errors.js';
-import { EXIT,readInputs,repositoryRoot,workflowFiles,type Io } from './io.js';
+import { connect, doctor, drift, kubeStatus, loadKubeConfig, renderDoctor, renderDrift, renderKubeStatus, type ClusterClient } from '../cluster/index.js';
+import { parse, type Command } from './commands.js';
+import { printDiagnostics, UsageError } from './errors.js';
+import { EXIT, readInputs, repositoryRoot, workflowFiles, type Io } from './io.js';
 import { SERVER_COMMANDS } from './server-commands.js';
 import { checkInputs } from './workflows.js';
 

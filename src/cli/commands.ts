@@ -106,7 +106,9 @@ Exit codes: 0 no errors (warnings allowed), 1 errors in the specs, 2 usage error
       io.stdout.write(`${plural(checked.errors, 'error')}, ${plural(checked.warnings, 'warning')} in ${plural(files.length, 'file')}\n`);
       return EXIT.invalid;
     }
-    io.stdout.write(`ok: ${plural(checked.workflows.length, 'workflow')}, ${plural(agents, 'agent')}, ${plural(flows, 'flow')}, ${plural(checked.warnings, 'warning')}\n`);
+    io.stdout.write(
+      `ok: ${plural(checked.workflows.length, 'workflow')}, ${plural(agents, 'agent')}, ${plural(flows, 'flow')}, ${plural(checked.warnings, 'warning')}\n`,
+    );
     return EXIT.ok;
   },
 };
@@ -135,16 +137,25 @@ Options:
 Exit codes: 0 printed, 1 the spec has errors or its matrix has more than 1,000,000 triples, 2 usage error.
 `,
   async run(args, io) {
-    const { values, positionals } = parse(args, { json: { type: 'boolean' }, at: { type: 'string' }, workflow: { type: 'string' }, allowed: { type: 'boolean' } }, true);
+    const { values, positionals } = parse(
+      args,
+      { json: { type: 'boolean' }, at: { type: 'string' }, workflow: { type: 'string' }, allowed: { type: 'boolean' } },
+      true,
+    );
     if (values.help) return help(io, this);
     const at = parseAt(values.at);
     const { workflow, checked } = await oneWorkflow(io, 'matrix', positionals, values.workflow);
     if (checked.errors > 0 || !workflow) return EXIT.invalid;
     const size = matrixSize(workflow);
     if (size > MATRIX_LIMIT) {
-      throw new CustodyError('matrix-too-large', 'invalid', `${workflow.name} has ${workflow.agents.length} agents: its matrix would list ${size.toLocaleString('en')} triples, more than the ${MATRIX_LIMIT.toLocaleString('en')} this command prints`, {
-        hint: 'custody verify checks every triple without printing them; custody check and the pull-request summary describe the flows themselves',
-      });
+      throw new CustodyError(
+        'matrix-too-large',
+        'invalid',
+        `${workflow.name} has ${workflow.agents.length} agents: its matrix would list ${size.toLocaleString('en')} triples, more than the ${MATRIX_LIMIT.toLocaleString('en')} this command prints`,
+        {
+          hint: 'custody verify checks every triple without printing them; custody check and the pull-request summary describe the flows themselves',
+        },
+      );
     }
     const full = accessMatrix(workflow);
     const m: AccessMatrix = at === undefined ? full : withCells(full, matrixAt(workflow, full, at.ns));
@@ -162,7 +173,12 @@ Exit codes: 0 printed, 1 the spec has errors or its matrix has more than 1,000,0
  * The one workflow a command is about: the workflow of FILE, or the one named NAME among
  * workflows/ (its diagnostics printed, the other files' left to custody check).
  */
-export async function oneWorkflow(io: Io, command: string, positionals: readonly string[], name: string | undefined): Promise<{ workflow?: Workflow; checked: Checked }> {
+export async function oneWorkflow(
+  io: Io,
+  command: string,
+  positionals: readonly string[],
+  name: string | undefined,
+): Promise<{ workflow?: Workflow; checked: Checked }> {
   if (positionals.length > 1) throw new UsageError(`${command} takes one workflow FILE`);
   if (positionals.length === 1 && name !== undefined) throw new UsageError('give a workflow FILE or --workflow NAME, not both');
   if (positionals.length === 0 && name === undefined) throw new UsageError(`${command} takes a workflow FILE or --workflow NAME`);
@@ -176,9 +192,16 @@ export async function oneWorkflow(io: Io, command: string, positionals: readonly
   const workflow = all.workflows.find((w) => w.name === name);
   if (!workflow) {
     const broken = [...new Set(all.diagnostics.filter((d) => d.severity === 'error').map((d) => d.file))];
-    const guess = didYouMean(name!, all.workflows.map((w) => w.name));
+    const guess = didYouMean(
+      name!,
+      all.workflows.map((w) => w.name),
+    );
     throw new UsageError(`no valid workflow "${name}" in ${WORKFLOWS_DIR}/`, {
-      hint: guess ? `did you mean ${guess}?` : broken.length ? `${broken.join(', ')} ha${broken.length === 1 ? 's' : 've'} errors: run custody check` : `the workflows are: ${all.workflows.map((w) => w.name).join(', ') || 'none'}`,
+      hint: guess
+        ? `did you mean ${guess}?`
+        : broken.length
+          ? `${broken.join(', ')} ha${broken.length === 1 ? 's' : 've'} errors: run custody check`
+          : `the workflows are: ${all.workflows.map((w) => w.name).join(', ') || 'none'}`,
     });
   }
   const mine = all.diagnostics.filter((d) => d.file === workflow.file);

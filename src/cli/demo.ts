@@ -49,14 +49,18 @@ not report in time, 2 usage error or the workflow not committed, 3 failure.
     const opa = opaBinary(root);
 
     const result = await runDemo({
-      repository: root, workflow, binary: opa,
+      repository: root,
+      workflow,
+      binary: opa,
       logger: { info() {}, error: (m) => io.stderr.write(`server: ${m}\n`) },
       progress: (step) => io.stdout.write(stepText(step, workflow.name, opa)),
       ...(values.keep
         ? {
             keep: async (r, page) => {
               report(r);
-              io.stdout.write(`\nrollout page: ${page.url} (open it in a browser and paste the admin token from ${path.relative(root, page.adminTokenFile)})\nthe server and the sidecars keep running: Ctrl-C stops them\n`);
+              io.stdout.write(
+                `\nrollout page: ${page.url} (open it in a browser and paste the admin token from ${path.relative(root, page.adminTokenFile)})\nthe server and the sidecars keep running: Ctrl-C stops them\n`,
+              );
               await interrupted();
             },
           }
@@ -64,13 +68,19 @@ not report in time, 2 usage error or the workflow not committed, 3 failure.
     });
     if (!values.keep) {
       report(result);
-      io.stdout.write('\nthe rollout page: custody demo --keep keeps all this running and prints its URL; or custody serve, then open http://127.0.0.1:8800/\n');
+      io.stdout.write(
+        '\nthe rollout page: custody demo --keep keeps all this running and prints its URL; or custody serve, then open http://127.0.0.1:8800/\n',
+      );
     }
     return result.inSync ? EXIT.ok : EXIT.invalid;
 
     function report(r: DemoResult): void {
       io.stdout.write(`\n${formatRollout(r.view)}`);
-      io.stdout.write(r.inSync ? `\nevery sidecar of ${workflow!.name} enforces the served revision; the same view: custody serve, then custody status\n` : '\nnot every sidecar reported in time\n');
+      io.stdout.write(
+        r.inSync
+          ? `\nevery sidecar of ${workflow!.name} enforces the served revision; the same view: custody serve, then custody status\n`
+          : '\nnot every sidecar reported in time\n',
+      );
     }
   },
 };

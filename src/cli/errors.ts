@@ -30,8 +30,15 @@ export function asCustodyError(err: unknown): CustodyError | undefined {
 /** One line per error (or warning); a usage error without a hint of its own points at the command's help. */
 export function printError(out: { write(s: string): unknown }, command: string | undefined, err: CustodyError, severity: 'error' | 'warning' = 'error'): void {
   const helpHint = command !== undefined && err.kind === 'usage' && !err.hint;
-  const shown = helpHint ? new CustodyError(err.code, err.kind, err.message, { hint: `run custody ${command} --help for usage`, ...(err.location ? { location: err.location } : {}) }) : err;
-  out.write(`custody${command === undefined ? '' : ` ${command}`}: ${terminalText(formatError(shown).replace(/^error\[/, `${severity}[`)).replace(/\n/g, ' ')}\n`);
+  const shown = helpHint
+    ? new CustodyError(err.code, err.kind, err.message, {
+        hint: `run custody ${command} --help for usage`,
+        ...(err.location ? { location: err.location } : {}),
+      })
+    : err;
+  out.write(
+    `custody${command === undefined ? '' : ` ${command}`}: ${terminalText(formatError(shown).replace(/^error\[/, `${severity}[`)).replace(/\n/g, ' ')}\n`,
+  );
 }
 
 /** Spec problems, each as an error is printed, with its own severity. */

@@ -1,18 +1,16 @@
 /** Commands around Git and pull requests: diff, commit, push, pr, comment. */
 import { terminalText } from '../core/text.js';
-import {
-assertSecureTransport,pushBranch,resolveRemote,tokenFromEnv,TOKEN_VARIABLES
-} from '../git/index.js';
-import { apiUrlFor,gitHubClient,repositoryFromUrl,upsertSummaryComment } from '../github/index.js';
-import { commitRegenerated,proposeChange,summarizeRevisions } from '../gitops/index.js';
-import { render,type SummaryFormat } from '../summary/index.js';
-import { help,parse,type Command } from './commands.js';
+import { assertSecureTransport, pushBranch, resolveRemote, tokenFromEnv, TOKEN_VARIABLES } from '../git/index.js';
+import { apiUrlFor, gitHubClient, repositoryFromUrl, upsertSummaryComment } from '../github/index.js';
+import { commitRegenerated, proposeChange, summarizeRevisions } from '../gitops/index.js';
+import { render, type SummaryFormat } from '../summary/index.js';
+import { help, parse, type Command } from './commands.js';
 import { CustodyError } from '../core/errors.js';
-import { printError,UsageError } from './errors.js';
+import { printError, UsageError } from './errors.js';
 import { EXIT } from './io.js';
 import { plural } from './workflows.js';
 
-import { authorOptions,describeCommit,messageFrom,regeneration,repoName,repository } from './repository-options.js';
+import { authorOptions, describeCommit, messageFrom, regeneration, repoName, repository } from './repository-options.js';
 const diff: Command = {
   summary: 'summarise what a policy change allows or forbids, between two revisions',
   help: `Usage: custody diff --base REF [--head REF] [--json | --markdown]
@@ -56,9 +54,28 @@ cannot be read.
     const { notCompared, generated } = result.summary;
     // Findings rather than failures: the summary is printed, and the exit code says the head is not clean.
     const findings: CustodyError[] = [];
-    if (notCompared.length) findings.push(new CustodyError('not-compared', 'invalid', `not compared, the spec has errors in one of the revisions: ${notCompared.join(', ')}`, { hint: 'custody check says why' }));
-    if (generated?.files.length) findings.push(new CustodyError('generated-differs', 'invalid', `${plural(generated.files.length, 'changed generated file')} not what the head's specs generate: ${generated.files.map((f) => f.path).join(', ')}`));
-    if (generated?.checked === false) findings.push(new CustodyError('generated-unchecked', 'invalid', `the changed generated files could not be checked against the head's specs: ${generated.reason ?? ''}`));
+    if (notCompared.length)
+      findings.push(
+        new CustodyError('not-compared', 'invalid', `not compared, the spec has errors in one of the revisions: ${notCompared.join(', ')}`, {
+          hint: 'custody check says why',
+        }),
+      );
+    if (generated?.files.length)
+      findings.push(
+        new CustodyError(
+          'generated-differs',
+          'invalid',
+          `${plural(generated.files.length, 'changed generated file')} not what the head's specs generate: ${generated.files.map((f) => f.path).join(', ')}`,
+        ),
+      );
+    if (generated?.checked === false)
+      findings.push(
+        new CustodyError(
+          'generated-unchecked',
+          'invalid',
+          `the changed generated files could not be checked against the head's specs: ${generated.reason ?? ''}`,
+        ),
+      );
     const stderr = { write: (line: string) => io.stderr.write(terminalText(line)) };
     for (const f of findings) printError(stderr, 'diff', f);
     return notCompared.length || generated?.files.length || generated?.checked === false ? EXIT.invalid : EXIT.ok;
@@ -92,15 +109,24 @@ Exit codes: 0 committed (or nothing to commit), 1 spec or key errors (nothing wr
 2 usage error, 3 the trees or the commit cannot be written.
 `,
   async run(args, io) {
-    const { values } = parse(args, { 'author-name': { type: 'string' }, 'author-email': { type: 'string' }, 'message-file': { type: 'string' }, 'trees-only': { type: 'boolean' } });
+    const { values } = parse(args, {
+      'author-name': { type: 'string' },
+      'author-email': { type: 'string' },
+      'message-file': { type: 'string' },
+      'trees-only': { type: 'boolean' },
+    });
     if (values.help) return help(io, this);
     const message = messageFrom(io, values['message-file']);
     const repo = repository(io);
     const regen = await regeneration(io, repo, 'commit');
     if (typeof regen === 'number') return regen;
     const result = await commitRegenerated({
-      repo, trees: regen.trees, inputs: regen.inputs, ...(values['trees-only'] ? { treesOnly: true } : { workflows: regen.workflows }),
-      ...(message ? { message } : {}), author: authorOptions(values),
+      repo,
+      trees: regen.trees,
+      inputs: regen.inputs,
+      ...(values['trees-only'] ? { treesOnly: true } : { workflows: regen.workflows }),
+      ...(message ? { message } : {}),
+      author: authorOptions(values),
     });
     if (result.commit) io.stdout.write(render(result.summary, 'text'));
     io.stdout.write(describeCommit(result));
@@ -133,10 +159,17 @@ Exit codes: 0 pushed (or already there), 2 usage error, 3 the remote refused or 
     const { values } = parse(args, { remote: { type: 'string' }, branch: { type: 'string' } });
     if (values.help) return help(io, this);
     const token = tokenFromEnv(process.env);
-    const r = await pushBranch({ repo: repository(io), ...(values.remote ? { remote: values.remote } : {}), ...(values.branch ? { branch: values.branch } : {}), ...(token ? { token } : {}) });
-    io.stdout.write(r.upToDate
-      ? `${r.remoteRef} on ${r.remote.url} is already at ${r.commit.slice(0, 12)}\n`
-      : `pushed ${r.branch} to ${r.remoteRef} on ${r.remote.url}: ${r.previous ? `${r.previous.slice(0, 12)}..${r.commit.slice(0, 12)}` : `new branch at ${r.commit.slice(0, 12)}`}\n`);
+    const r = await pushBranch({
+      repo: repository(io),
+      ...(values.remote ? { remote: values.remote } : {}),
+      ...(values.branch ? { branch: values.branch } : {}),
+      ...(token ? { token } : {}),
+    });
+    io.stdout.write(
+      r.upToDate
+        ? `${r.remoteRef} on ${r.remote.url} is already at ${r.commit.slice(0, 12)}\n`
+        : `pushed ${r.branch} to ${r.remoteRef} on ${r.remote.url}: ${r.previous ? `${r.previous.slice(0, 12)}..${r.commit.slice(0, 12)}` : `new branch at ${r.commit.slice(0, 12)}`}\n`,
+    );
     return EXIT.ok;
   },
 };
@@ -177,8 +210,15 @@ GitHub refused (the local commit is kept; run the command again once fixed).
 `,
   async run(args, io) {
     const { values } = parse(args, {
-      base: { type: 'string' }, branch: { type: 'string' }, repo: { type: 'string' }, 'api-url': { type: 'string' }, remote: { type: 'string' },
-      title: { type: 'string' }, 'author-name': { type: 'string' }, 'author-email': { type: 'string' }, 'message-file': { type: 'string' },
+      base: { type: 'string' },
+      branch: { type: 'string' },
+      repo: { type: 'string' },
+      'api-url': { type: 'string' },
+      remote: { type: 'string' },
+      title: { type: 'string' },
+      'author-name': { type: 'string' },
+      'author-email': { type: 'string' },
+      'message-file': { type: 'string' },
     });
     if (values.help) return help(io, this);
     const message = messageFrom(io, values['message-file']);
@@ -189,14 +229,27 @@ GitHub refused (the local commit is kept; run the command again once fixed).
     const token = tokenFromEnv(process.env);
     const apiUrl = values['api-url'] ?? process.env.GITHUB_API_URL;
     const r = await proposeChange({
-      repo, trees: regen.trees, inputs: regen.inputs, workflows: regen.workflows, author: authorOptions(values),
-      ...(message ? { message } : {}), ...(values.base ? { base: values.base } : {}), ...(values.branch ? { branch: values.branch } : {}),
-      ...(values.remote ? { remote: values.remote } : {}), ...(token ? { token } : {}), ...(named ? { repository: named } : {}),
-      ...(apiUrl ? { apiUrl } : { apiUrl: apiUrlFor((await resolveRemote(repo, values.remote)).url) }), ...(values.title ? { title: values.title } : {}),
+      repo,
+      trees: regen.trees,
+      inputs: regen.inputs,
+      workflows: regen.workflows,
+      author: authorOptions(values),
+      ...(message ? { message } : {}),
+      ...(values.base ? { base: values.base } : {}),
+      ...(values.branch ? { branch: values.branch } : {}),
+      ...(values.remote ? { remote: values.remote } : {}),
+      ...(token ? { token } : {}),
+      ...(named ? { repository: named } : {}),
+      ...(apiUrl ? { apiUrl } : { apiUrl: apiUrlFor((await resolveRemote(repo, values.remote)).url) }),
+      ...(values.title ? { title: values.title } : {}),
     });
     if (r.branchCreated) io.stdout.write(`created branch ${r.branch} (HEAD is on it now)\n`);
     io.stdout.write(describeCommit(r.regenerated));
-    io.stdout.write(r.push.upToDate ? `${r.push.remoteRef} on ${r.push.remote.url} is already at ${r.push.commit.slice(0, 12)}\n` : `pushed ${r.branch} to ${r.push.remote.url}\n`);
+    io.stdout.write(
+      r.push.upToDate
+        ? `${r.push.remoteRef} on ${r.push.remote.url} is already at ${r.push.commit.slice(0, 12)}\n`
+        : `pushed ${r.branch} to ${r.push.remote.url}\n`,
+    );
     io.stdout.write(render(r.summary, 'text', r));
     io.stdout.write(`pull request #${r.pullRequest.number} ${r.pullRequest.created ? 'opened' : 'updated'}: ${r.pullRequest.url}\n`);
     io.stdout.write(`summary comment ${r.comment.created ? 'added' : 'updated'}: ${r.comment.url}\n`);
@@ -224,7 +277,13 @@ Options:
 Exit codes: 0 written, 2 usage error, 3 GitHub refused or failed.
 `,
   async run(args, io) {
-    const { values } = parse(args, { pr: { type: 'string' }, base: { type: 'string' }, head: { type: 'string' }, repo: { type: 'string' }, 'api-url': { type: 'string' } });
+    const { values } = parse(args, {
+      pr: { type: 'string' },
+      base: { type: 'string' },
+      head: { type: 'string' },
+      repo: { type: 'string' },
+      'api-url': { type: 'string' },
+    });
     if (values.help) return help(io, this);
     if (!values.pr || !/^[1-9]\d*$/.test(values.pr)) throw new UsageError('--pr NUMBER is required (the pull request number)');
     if (!values.base) throw new UsageError('--base REF is required (e.g. --base HEAD^1)');

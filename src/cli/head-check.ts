@@ -22,12 +22,24 @@ export function repositoryAt(cwd: string): Repository | undefined {
 /** One warning line per uncommitted item, as every problem is printed. */
 export function warnUncommitted(io: Io, command: string, u: Uncommitted, items: readonly UncommittedItem[] = u.items): void {
   for (const item of items) {
-    printError(io.stderr, command, new CustodyError('uncommitted-changes', 'usage', `${item.words}: the bundle server serves only what is committed (${describeHead(u)})`, { hint: COMMIT_HINT }), 'warning');
+    printError(
+      io.stderr,
+      command,
+      new CustodyError('uncommitted-changes', 'usage', `${item.words}: the bundle server serves only what is committed (${describeHead(u)})`, {
+        hint: COMMIT_HINT,
+      }),
+      'warning',
+    );
   }
 }
 
 /** serve and status: the differences, said and returned; the command goes on. */
-export async function noteUncommitted(io: Io, command: string, repo: Repository | undefined, workflows: readonly Workflow[] = []): Promise<Uncommitted | undefined> {
+export async function noteUncommitted(
+  io: Io,
+  command: string,
+  repo: Repository | undefined,
+  workflows: readonly Workflow[] = [],
+): Promise<Uncommitted | undefined> {
   if (!repo) return undefined;
   const u = await uncommittedChanges(repo, namesOf(repo, io, workflows));
   warnUncommitted(io, command, u);
@@ -35,10 +47,20 @@ export async function noteUncommitted(io: Io, command: string, repo: Repository 
 }
 
 /** verify and demo: refuses (exit 2) when the checked workflows' specs or bundles are not committed; warns about the rest. */
-export async function requireCommittedWorkflows(io: Io, command: string, repo: Repository | undefined, checked: readonly Workflow[], workflows: readonly Workflow[]): Promise<void> {
+export async function requireCommittedWorkflows(
+  io: Io,
+  command: string,
+  repo: Repository | undefined,
+  checked: readonly Workflow[],
+  workflows: readonly Workflow[],
+): Promise<void> {
   if (!repo) return;
   const u = await uncommittedChanges(repo, namesOf(repo, io, checked));
-  const rest = requireCommitted(u, command, workflows.map((w) => ({ name: w.name, specPath: specPathOf(repo, io.cwd, w.file) })));
+  const rest = requireCommitted(
+    u,
+    command,
+    workflows.map((w) => ({ name: w.name, specPath: specPathOf(repo, io.cwd, w.file) })),
+  );
   warnUncommitted(io, command, u, rest);
 }
 

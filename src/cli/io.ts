@@ -31,7 +31,10 @@ export async function workflowFiles(dir: string): Promise<string[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`no folder ${dir}: pass the workflows folder with --workflows, or files`);
     throw err;
   }
-  return names.filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => path.join(dir, n));
+  return names
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort()
+    .map((n) => path.join(dir, n));
 }
 
 /** The spec files named on a command line: a folder stands for its `*.yaml` and `*.yml` files. */
@@ -83,11 +86,17 @@ async function readInput(file: string, cwd: string): Promise<InputFile> {
   try {
     const stat = await handle.stat();
     if (stat.isDirectory()) throw new UsageError(`cannot read ${shown}: it is a folder`);
-    if (!stat.isFile()) throw new CustodyError('unsupported-input', 'usage', `${shown} is not a regular file`, { hint: 'a workflow spec is a YAML file in the repository' });
+    if (!stat.isFile())
+      throw new CustodyError('unsupported-input', 'usage', `${shown} is not a regular file`, { hint: 'a workflow spec is a YAML file in the repository' });
     if (stat.size > MAX_SPEC_BYTES) {
-      throw new CustodyError('input-too-large', 'invalid', `${shown} is ${stat.size.toLocaleString('en')} bytes, more than the ${MAX_SPEC_BYTES.toLocaleString('en')} a workflow spec may have`, {
-        hint: 'split the workflow into several workflows, each in a file of its own',
-      });
+      throw new CustodyError(
+        'input-too-large',
+        'invalid',
+        `${shown} is ${stat.size.toLocaleString('en')} bytes, more than the ${MAX_SPEC_BYTES.toLocaleString('en')} a workflow spec may have`,
+        {
+          hint: 'split the workflow into several workflows, each in a file of its own',
+        },
+      );
     }
     return { file: shown, text: await handle.readFile('utf8') };
   } catch (err) {

@@ -23,7 +23,9 @@ function usage(): string {
 Custody turns workflow specs (workflows/*.yaml) into the policy every agent's OPA sidecar enforces.
 
 Commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}
 
 Run custody COMMAND --help for a command's options. custody --version prints the version.
 `;

@@ -1,27 +1,33 @@
 /** What the Git and pull-request commands share: the repository, the regenerated trees, authors, messages. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { KEYS_DIR,WORKFLOWS_DIR } from '../contract/index.js';
-import { desiredTrees,type Tree } from '../generate/index.js';
-import { KeysError,readKeys,type KeySet } from '../keys/index.js';
-import { openRepository,readInputFolders,type InputFolder,type Repository } from '../git/index.js';
-import { parseRepositoryName,type RepositoryName } from '../github/index.js';
+import { KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
+import { desiredTrees, type Tree } from '../generate/index.js';
+import { KeysError, readKeys, type KeySet } from '../keys/index.js';
+import { openRepository, readInputFolders, type InputFolder, type Repository } from '../git/index.js';
+import { parseRepositoryName, type RepositoryName } from '../github/index.js';
 import { type RegenerateResult } from '../gitops/index.js';
 import type { Workflow } from '../workflow/index.js';
-import { asCustodyError,OperationalError,printDiagnostics,printError,UsageError } from './errors.js';
-import { displayPath,EXIT,type Io } from './io.js';
-import { checkInputs,plural } from './workflows.js';
+import { asCustodyError, OperationalError, printDiagnostics, printError, UsageError } from './errors.js';
+import { displayPath, EXIT, type Io } from './io.js';
+import { checkInputs, plural } from './workflows.js';
 
 export function repository(io: Io): Repository {
   return openRepository(io.cwd);
 }
 
 /** The specs and keys of the working tree, checked as `generate` checks them, and the trees they give. */
-export async function regeneration(io: Io, repo: Repository, command: string): Promise<{ trees: Tree[]; inputs: InputFolder[]; workflows: readonly Workflow[] } | number> {
+export async function regeneration(
+  io: Io,
+  repo: Repository,
+  command: string,
+): Promise<{ trees: Tree[]; inputs: InputFolder[]; workflows: readonly Workflow[] } | number> {
   const inputs = await readInputFolders(repo.dir);
   const specs = inputs.find((i) => i.root === WORKFLOWS_DIR)!;
   if (specs.files.size === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(repo.dir, WORKFLOWS_DIR)}`);
-  const checked = checkInputs([...specs.files].map(([n, bytes]) => ({ file: displayPath(path.join(repo.dir, WORKFLOWS_DIR, n), io.cwd), text: bytes.toString('utf8') })));
+  const checked = checkInputs(
+    [...specs.files].map(([n, bytes]) => ({ file: displayPath(path.join(repo.dir, WORKFLOWS_DIR, n), io.cwd), text: bytes.toString('utf8') })),
+  );
   printDiagnostics(io.stderr, command, checked.diagnostics);
   if (checked.errors > 0) {
     io.stdout.write(`${plural(checked.errors, 'error')}: nothing written or committed\n`);
@@ -67,4 +73,3 @@ export function repoName(text: string | undefined): RepositoryName | undefined {
   if (!parsed) throw new UsageError(`--repo ${text} is not OWNER/NAME`);
   return parsed;
 }
-

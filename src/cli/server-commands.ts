@@ -1,7 +1,17 @@
 /** Commands around the bundle server: serve, status, keygen. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, DEV_KEY_ID, devPaths, embeddedDefault, formatRollout, loadConfig, startServer, type RolloutView, type ServerConfig } from '../server/index.js';
+import {
+  ConfigError,
+  DEV_KEY_ID,
+  devPaths,
+  embeddedDefault,
+  formatRollout,
+  loadConfig,
+  startServer,
+  type RolloutView,
+  type ServerConfig,
+} from '../server/index.js';
 import { help, parse, type Command } from './commands.js';
 import { OperationalError, UsageError } from './errors.js';
 import { EXIT, repositoryRoot, type Io } from './io.js';
@@ -51,13 +61,16 @@ Exit codes: 0 stopped by a signal, 2 usage or configuration error, 3 failure.
         config = loadConfig({ ...(values.config ? { file: values.config } : {}), env, cwd: io.cwd, overrides });
       } else {
         const root = repositoryRoot(io.cwd);
-        if (!existsSync(path.join(root, '.git'))) throw new UsageError('the embedded default serves the Git repository you are in; run it inside a clone, or pass --config');
+        if (!existsSync(path.join(root, '.git')))
+          throw new UsageError('the embedded default serves the Git repository you are in; run it inside a clone, or pass --config');
         const embedded = embeddedDefault(root, overrides);
         const { dev } = embedded;
         config = embedded.config;
         const rel = (f: string) => path.relative(io.cwd, f) || '.';
         io.stdout.write(`embedded default (development only):\n`);
-        io.stdout.write(`  signing key   ${rel(dev.signingKeyFile)} (key id ${DEV_KEY_ID})${dev.created.includes(dev.signingKeyFile) ? ', created now' : ''}\n`);
+        io.stdout.write(
+          `  signing key   ${rel(dev.signingKeyFile)} (key id ${DEV_KEY_ID})${dev.created.includes(dev.signingKeyFile) ? ', created now' : ''}\n`,
+        );
         io.stdout.write(`  agent tokens  ${rel(dev.agentTokensDir)}/<workflow>/<agent>.token (${dev.agentTokenFiles.size} agents)\n`);
         io.stdout.write(`  admin token   ${rel(dev.adminTokenFile)} (for custody status)\n`);
       }
@@ -81,7 +94,9 @@ Exit codes: 0 stopped by a signal, 2 usage or configuration error, 3 failure.
     const local = /^https?:\/\//.test(config.repository) ? undefined : repositoryAt(config.repository);
     const uncommitted = await noteUncommitted(io, 'serve', local);
     const branch = config.branch ?? uncommitted?.branch ?? (local ? 'main' : "the remote's default branch");
-    io.stdout.write(`serving ${server.catalog.all().length} bundles of ${config.repository}, branch ${branch} at ${head ? head.commit.slice(0, 12) : 'no commit yet'}, on ${server.url}\n`);
+    io.stdout.write(
+      `serving ${server.catalog.all().length} bundles of ${config.repository}, branch ${branch} at ${head ? head.commit.slice(0, 12) : 'no commit yet'}, on ${server.url}\n`,
+    );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
@@ -93,7 +108,7 @@ Exit codes: 0 stopped by a signal, 2 usage or configuration error, 3 failure.
 };
 
 const status: Command = {
-  summary: 'show which policy revision every agent\'s sidecar enforces',
+  summary: "show which policy revision every agent's sidecar enforces",
   help: `Usage: custody status [--server URL] [--token-file FILE] [--json]
 
 Reads the bundle server's rollout view: per workflow and agent, the revision served, the
@@ -119,12 +134,17 @@ Exit codes: 0 every agent in sync, 1 some agent not in sync or in error, 2 usage
     let response: Response;
     try {
       // Asked even without a token: a server that is not running is the first thing to say.
-      response = await fetch(new URL('/api/rollout', server), { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(10_000) });
+      response = await fetch(new URL('/api/rollout', server), {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        signal: AbortSignal.timeout(10_000),
+      });
     } catch (err) {
       throw unreachable(server, err);
     }
     if ((response.status === 401 || response.status === 403) && !token) {
-      throw new UsageError(`${server} wants an admin token and there is none at ${tokenFile}`, { hint: 'pass --token-file or set CUSTODY_ADMIN_TOKEN; the embedded default writes .custody/dev/admin.token when custody serve starts' });
+      throw new UsageError(`${server} wants an admin token and there is none at ${tokenFile}`, {
+        hint: 'pass --token-file or set CUSTODY_ADMIN_TOKEN; the embedded default writes .custody/dev/admin.token when custody serve starts',
+      });
     }
     if (!response.ok) throw new OperationalError(`${server} answered ${response.status}: ${await response.text()}`);
     const view = (await response.json()) as RolloutView;
@@ -138,11 +158,15 @@ Exit codes: 0 every agent in sync, 1 some agent not in sync or in error, 2 usage
 function unreachable(server: string, err: unknown): OperationalError {
   const cause = (err as { cause?: { code?: string } }).cause?.code;
   const why = cause ?? (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-  if ((err as Error).name === 'TimeoutError') return new OperationalError(`${server} did not answer within 10 s`, { hint: 'check the URL and that the server is not overloaded' });
+  if ((err as Error).name === 'TimeoutError')
+    return new OperationalError(`${server} did not answer within 10 s`, { hint: 'check the URL and that the server is not overloaded' });
   if (cause === 'ECONNREFUSED') {
-    return new OperationalError(`no bundle server is running at ${server} (connection refused)`, { hint: 'start one with custody serve, or pass the URL of yours with --server or CUSTODY_SERVER' });
+    return new OperationalError(`no bundle server is running at ${server} (connection refused)`, {
+      hint: 'start one with custody serve, or pass the URL of yours with --server or CUSTODY_SERVER',
+    });
   }
-  if (cause === 'ENOTFOUND' || cause === 'EAI_AGAIN') return new OperationalError(`cannot resolve the host of ${server} (${cause})`, { hint: 'check the URL given with --server or CUSTODY_SERVER' });
+  if (cause === 'ENOTFOUND' || cause === 'EAI_AGAIN')
+    return new OperationalError(`cannot resolve the host of ${server} (${cause})`, { hint: 'check the URL given with --server or CUSTODY_SERVER' });
   return new OperationalError(`cannot reach ${server} (${why})`, { hint: 'check the URL and the network' });
 }
 
@@ -181,7 +205,9 @@ Exit codes: 0 written, 2 usage error (no --id, a bad one, or a file that exists)
     mkdirSync(path.dirname(publicFile), { recursive: true });
     writeFileSync(privateFile, pair.privateKeyPem, { mode: 0o600 });
     writeFileSync(publicFile, pair.publicKeyPem);
-    io.stdout.write(`private key ${path.relative(io.cwd, privateFile)} (keep it out of Git)\npublic key  ${path.relative(io.cwd, publicFile)} (commit it)\nfingerprint ${pair.fingerprint} (what the pull request's summary will name)\n`);
+    io.stdout.write(
+      `private key ${path.relative(io.cwd, privateFile)} (keep it out of Git)\npublic key  ${path.relative(io.cwd, publicFile)} (commit it)\nfingerprint ${pair.fingerprint} (what the pull request's summary will name)\n`,
+    );
     return EXIT.ok;
   },
 };

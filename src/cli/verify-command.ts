@@ -46,10 +46,20 @@ Exit codes: 0 verified, 1 mismatch or invalid specs, 2 usage error or the verifi
 committed, 3 the bundle server unreachable or refusing, or another failure.
 `,
   async run(args, io) {
-    const { values, positionals } = parse(args, {
-      server: { type: 'string' }, at: { type: 'string' }, workflow: { type: 'string' }, json: { type: 'boolean' },
-      'public-key': { type: 'string' }, 'key-id': { type: 'string' }, tokens: { type: 'string' }, wait: { type: 'string' },
-    }, true);
+    const { values, positionals } = parse(
+      args,
+      {
+        server: { type: 'string' },
+        at: { type: 'string' },
+        workflow: { type: 'string' },
+        json: { type: 'boolean' },
+        'public-key': { type: 'string' },
+        'key-id': { type: 'string' },
+        tokens: { type: 'string' },
+        wait: { type: 'string' },
+      },
+      true,
+    );
     if (values.help) return help(io, this);
     if (positionals.length && values.workflow !== undefined) throw new UsageError('give workflow FILEs or --workflow NAME, not both');
     const root = repositoryRoot(io.cwd);
@@ -58,12 +68,21 @@ committed, 3 the bundle server unreachable or refusing, or another failure.
     if (!Number.isFinite(wait) || wait <= 0) throw new UsageError(`--wait ${values.wait} is not a number of seconds`);
     const files = positionals.length ? await specFiles(positionals, io.cwd) : await workflowFiles(path.join(root, WORKFLOWS_DIR));
     const checked = checkInputs(await readInputs(files, io.cwd));
-    printDiagnostics(io.stderr, 'verify', checked.diagnostics.filter((d) => d.severity === 'error'));
+    printDiagnostics(
+      io.stderr,
+      'verify',
+      checked.diagnostics.filter((d) => d.severity === 'error'),
+    );
     if (checked.errors > 0) return EXIT.invalid;
     const workflows = values.workflow ? checked.workflows.filter((w) => w.name === values.workflow) : checked.workflows;
     if (workflows.length === 0) {
-      const guess = didYouMean(values.workflow ?? '', checked.workflows.map((w) => w.name));
-      throw new UsageError(`no workflow "${values.workflow}" in ${WORKFLOWS_DIR}/`, { hint: guess ? `did you mean ${guess}?` : `the workflows are: ${checked.workflows.map((w) => w.name).join(', ')}` });
+      const guess = didYouMean(
+        values.workflow ?? '',
+        checked.workflows.map((w) => w.name),
+      );
+      throw new UsageError(`no workflow "${values.workflow}" in ${WORKFLOWS_DIR}/`, {
+        hint: guess ? `did you mean ${guess}?` : `the workflows are: ${checked.workflows.map((w) => w.name).join(', ')}`,
+      });
     }
     // The sidecars get what the server serves, a commit: an uncommitted spec or bundle would show as mismatches.
     await requireCommittedWorkflows(io, 'verify', repositoryAt(root), checked.workflows, workflows);

@@ -22,7 +22,12 @@ export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<st
       const at = ['spec', 'actors', actor.name, 'cluster', 'name'];
       const pos = result.sources.get(workflow.file)?.position(at) ?? { line: 1, column: 1 };
       diagnostics.push({
-        severity: 'warning', code: DiagnosticCodes.missingPeerRoot, file: workflow.file, line: pos.line, column: pos.column, field: fieldName(at),
+        severity: 'warning',
+        code: DiagnosticCodes.missingPeerRoot,
+        file: workflow.file,
+        line: pos.line,
+        column: pos.column,
+        field: fieldName(at),
         message: `no root certificate for cluster "${gap.cluster}" (keys/roots/${gap.cluster}.pem): ${gap.trustedBy.map((c) => `"${c}"`).join(', ')} cannot verify its agents' certificates, so requests between them fail until its organisation publishes the root`,
         hint: `commit the public root certificate of ${gap.cluster}'s mesh as keys/roots/${gap.cluster}.pem, then generate again`,
       });
@@ -33,8 +38,14 @@ export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<st
     for (const f of analyseWorkflow(workflow)) {
       const pos = source?.position(f.path, true) ?? { line: 1, column: 1 };
       diagnostics.push({
-        severity: 'warning', code: f.code, file: workflow.file, line: pos.line, column: pos.column,
-        field: fieldName(f.path), message: f.message, ...(f.hint ? { hint: f.hint } : {}),
+        severity: 'warning',
+        code: f.code,
+        file: workflow.file,
+        line: pos.line,
+        column: pos.column,
+        field: fieldName(f.path),
+        message: f.message,
+        ...(f.hint ? { hint: f.hint } : {}),
       });
     }
   }

@@ -81,7 +81,8 @@ export async function doctor(client: ClusterClient, root: string, workflows: rea
     add('ext-authz-provider', provider.ok, provider.detail, EXT_AUTHZ_FIX);
     const domain = meshTrustDomain(mesh);
     // Each organisation's cluster has its own trust domain, as the workflow gives it for this cluster.
-    const expected = (p: (typeof plan.placements)[number]) => p.workflow.actors.find((a) => a.cluster.name === p.cluster)?.cluster.trustDomain ?? p.workflow.trustDomain;
+    const expected = (p: (typeof plan.placements)[number]) =>
+      p.workflow.actors.find((a) => a.cluster.name === p.cluster)?.cluster.trustDomain ?? p.workflow.trustDomain;
     const wrong = plan.placements.filter((p) => expected(p) !== domain);
     add(
       'trust-domain',

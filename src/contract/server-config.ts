@@ -66,9 +66,27 @@ export interface ServerConfigFile {
 
 /** Every setting of the file, once: the loader refuses any other. */
 export const SERVER_CONFIG_FIELDS: Readonly<Record<keyof ServerConfigFile, true>> = {
-  host: true, port: true, repository: true, branch: true, pollSeconds: true, cacheDir: true, signingKeys: true, activeKeyId: true,
-  tokenAudience: true, clusters: true, tokensFile: true, decisionLogFile: true, decisionLogMaxBytes: true, longPollMaxSeconds: true, maxBodyBytes: true,
-  webhookMaxBodyBytes: true, maxTokenLifetimeSeconds: true, maxConnections: true, maxUnauthenticatedConnections: true, metricsAccess: true, maxBundleBytes: true,
+  host: true,
+  port: true,
+  repository: true,
+  branch: true,
+  pollSeconds: true,
+  cacheDir: true,
+  signingKeys: true,
+  activeKeyId: true,
+  tokenAudience: true,
+  clusters: true,
+  tokensFile: true,
+  decisionLogFile: true,
+  decisionLogMaxBytes: true,
+  longPollMaxSeconds: true,
+  maxBodyBytes: true,
+  webhookMaxBodyBytes: true,
+  maxTokenLifetimeSeconds: true,
+  maxConnections: true,
+  maxUnauthenticatedConnections: true,
+  metricsAccess: true,
+  maxBundleBytes: true,
 };
 
 /** The environment variables the server reads; they override the file. */

@@ -18,18 +18,20 @@ const NOT_IN_CODE_SPAN = new RegExp(`[<|${UNSAFE}]`);
  * written as escapes (`\n`), so that the text stays on its line.
  */
 export function markdownText(s: string): string {
-  return s
-    .replace(UNSAFE_CHARS, escapeChar)
-    .replace(/[\\`*[\]|~$]/g, '\\$&')
-    .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
-    // GitHub turns @name into a notification, #1 into an issue link, and URLs into links, after
-    // Markdown: a zero-width space after @ and # breaks the first two, an escaped ":" or "." the
-    // autolinks (scheme://, mailto:, www.).
-    .replace(/[@#]/g, '$&\u200b')
-    .replace(/:(?=\/\/)|(?<=\b(?:mailto|xmpp))(?=:)/gi, (m) => (m === ':' ? '\\:' : '\\'))
-    .replace(/\b(www)\./gi, '$1\\.')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;');
+  return (
+    s
+      .replace(UNSAFE_CHARS, escapeChar)
+      .replace(/[\\`*[\]|~$]/g, '\\$&')
+      .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
+      // GitHub turns @name into a notification, #1 into an issue link, and URLs into links, after
+      // Markdown: a zero-width space after @ and # breaks the first two, an escaped ":" or "." the
+      // autolinks (scheme://, mailto:, www.).
+      .replace(/[@#]/g, '$&\u200b')
+      .replace(/:(?=\/\/)|(?<=\b(?:mailto|xmpp))(?=:)/gi, (m) => (m === ':' ? '\\:' : '\\'))
+      .replace(/\b(www)\./gi, '$1\\.')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+  );
 }
 
 /** A character no reader should get raw (a control, a bidi override) as an escape: `\n`, `\u202e`. */

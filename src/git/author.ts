@@ -70,14 +70,26 @@ export async function resolvePeople(repo: Repository, options: AuthorOptions = {
   const name = options.name ?? env.GIT_AUTHOR_NAME ?? (await config('user.name')) ?? fallback.name;
   const email = options.email ?? env.GIT_AUTHOR_EMAIL ?? (await config('user.email')) ?? fallback.email;
   if (!name || !email) {
-    throw new GitopsError('missing-author', `no author ${!name ? 'name' : 'e-mail'} for the commit`,
-      'pass --author-name and --author-email, set GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL, or git config user.name / user.email');
+    throw new GitopsError(
+      'missing-author',
+      `no author ${!name ? 'name' : 'e-mail'} for the commit`,
+      'pass --author-name and --author-email, set GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL, or git config user.name / user.email',
+    );
   }
   // Git's ident line is `name <email> seconds zone`: a newline or angle bracket would end it early
   // (git fsck: missingEmail) and split the reflog line. Git strips them silently; refused here.
-  for (const [what, value] of [['author name', name], ['author e-mail', email], ['committer name', env.GIT_COMMITTER_NAME], ['committer e-mail', env.GIT_COMMITTER_EMAIL]] as const) {
+  for (const [what, value] of [
+    ['author name', name],
+    ['author e-mail', email],
+    ['committer name', env.GIT_COMMITTER_NAME],
+    ['committer e-mail', env.GIT_COMMITTER_EMAIL],
+  ] as const) {
     if (value !== undefined && /[<>\r\n\0]/.test(value)) {
-      throw new GitopsError('invalid-option', `the ${what} ${JSON.stringify(value)} holds a character Git's commit header cannot carry (<, >, a line break or NUL)`, `give it without them (--author-name, --author-email, GIT_AUTHOR_* / GIT_COMMITTER_* or git config user.*)`);
+      throw new GitopsError(
+        'invalid-option',
+        `the ${what} ${JSON.stringify(value)} holds a character Git's commit header cannot carry (<, >, a line break or NUL)`,
+        `give it without them (--author-name, --author-email, GIT_AUTHOR_* / GIT_COMMITTER_* or git config user.*)`,
+      );
     }
   }
   const now = options.now ?? new Date();
@@ -122,6 +134,9 @@ export function parseGitDate(text: string, source: string): { timestamp: number;
       return { timestamp: Math.floor(utc / 1000) - minutes * 60, timezoneOffset: -minutes || 0 };
     }
   }
-  throw new GitopsError('invalid-option', `${source} "${value}" is not a date this command reads`,
-    `write it as Git's internal format (@<seconds since 1970> +hhmm) or ISO 8601 with an offset (2026-11-23T12:00:00+01:00), or unset ${source}`);
+  throw new GitopsError(
+    'invalid-option',
+    `${source} "${value}" is not a date this command reads`,
+    `write it as Git's internal format (@<seconds since 1970> +hhmm) or ISO 8601 with an offset (2026-11-23T12:00:00+01:00), or unset ${source}`,
+  );
 }

@@ -19,16 +19,22 @@ async function localBranch(repo: Repository, name: string): Promise<string | und
 /** Puts HEAD on `name`: created at HEAD if new; an existing branch must point at HEAD already. */
 export async function switchTo(repo: Repository, name: string): Promise<boolean> {
   const head = await headCommit(repo);
-  if (!head) throw new GitopsError('no-branch', 'the repository has no commit yet: there is nothing to branch from', 'commit the specs on the base branch first');
+  if (!head)
+    throw new GitopsError('no-branch', 'the repository has no commit yet: there is nothing to branch from', 'commit the specs on the base branch first');
   const existing = await localBranch(repo, name);
   if (existing && existing !== head) {
-    throw new GitopsError('branch-exists', `branch ${name} exists and points elsewhere (${existing.slice(0, 12)})`, `switch to it (git switch ${name}) and run the command again, or name another branch with --branch`);
+    throw new GitopsError(
+      'branch-exists',
+      `branch ${name} exists and points elsewhere (${existing.slice(0, 12)})`,
+      `switch to it (git switch ${name}) and run the command again, or name another branch with --branch`,
+    );
   }
   if (!existing) {
     try {
       await git.branch({ ...gitArgs(repo), ref: name, object: head, checkout: false });
     } catch (err) {
-      if ((err as { code?: string }).code === 'InvalidRefNameError') throw new GitopsError('invalid-option', `"${name}" is not a valid branch name`, 'use letters, digits, "-", "_", "." and "/"');
+      if ((err as { code?: string }).code === 'InvalidRefNameError')
+        throw new GitopsError('invalid-option', `"${name}" is not a valid branch name`, 'use letters, digits, "-", "_", "." and "/"');
       throw err;
     }
   }
@@ -52,7 +58,11 @@ export async function baseCommit(repo: Repository, remoteName: string | undefine
       if (!isNotFound(err)) throw err;
     }
   }
-  throw new GitopsError('unknown-revision', `the base branch ${base} is not in this clone${remoteName ? ` (neither ${remoteName}/${base} nor ${base})` : ''}`, `fetch it (git fetch ${remoteName ?? 'origin'} ${base}), or name the base with --base`);
+  throw new GitopsError(
+    'unknown-revision',
+    `the base branch ${base} is not in this clone${remoteName ? ` (neither ${remoteName}/${base} nor ${base})` : ''}`,
+    `fetch it (git fetch ${remoteName ?? 'origin'} ${base}), or name the base with --base`,
+  );
 }
 
 /** Where two commits' histories meet (Git's merge base); undefined when they share none. */

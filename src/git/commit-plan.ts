@@ -156,12 +156,13 @@ export async function planCommit(options: CommitPlanOptions): Promise<CommitPlan
       }
       await Promise.all(below);
     };
-    await Promise.all([...replaced].map(([name, mem]) => {
-      const head = rootEntries.get(name);
-      return walk(mem, head?.type === 'tree' ? head.oid : undefined, name);
-    }));
+    await Promise.all(
+      [...replaced].map(([name, mem]) => {
+        const head = rootEntries.get(name);
+        return walk(mem, head?.type === 'tree' ? head.oid : undefined, name);
+      }),
+    );
   }
   changes.sort((a, b) => cmp(a.path, b.path));
   return { repo, ...(parent ? { parent } : {}), ...(parentTree ? { parentTree } : {}), tree, changes, objects, owned };
 }
-

@@ -77,7 +77,11 @@ export async function writeCommit(plan: CommitPlan, options: CommitWriteOptions)
     });
     // Someone else committed meanwhile: moving the branch now would drop their commit.
     if ((await headCommit(repo)) !== plan.parent) {
-      throw new GitopsError('write-failed', `${branch ?? 'HEAD'} moved while the commit was being made; nothing was committed (the objects written are harmless)`, 'run the command again');
+      throw new GitopsError(
+        'write-failed',
+        `${branch ?? 'HEAD'} moved while the commit was being made; nothing was committed (the objects written are harmless)`,
+        'run the command again',
+      );
     }
     await git.writeRef({ ...gitArgs(repo), ref: branch ? `refs/heads/${branch}` : 'HEAD', value: commit, force: true });
     await appendReflog(repo, branch, plan.parent, commit, options.committer, message);
@@ -102,7 +106,14 @@ const ZERO = '0'.repeat(40);
  * found again after switching away. Written only where Git keeps reflogs (a `logs/` folder, as
  * non-bare repositories have by default).
  */
-async function appendReflog(repo: Repository, branch: string | undefined, previous: string | undefined, commit: string, who: Person, message: string): Promise<void> {
+async function appendReflog(
+  repo: Repository,
+  branch: string | undefined,
+  previous: string | undefined,
+  commit: string,
+  who: Person,
+  message: string,
+): Promise<void> {
   const logs = path.join(repo.gitdir, 'logs');
   try {
     if (!(await repo.fs.promises.stat(logs)).isDirectory()) return;
@@ -122,7 +133,12 @@ async function appendReflog(repo: Repository, branch: string | undefined, previo
  * What the index needs so every Custody path equals the new commit (id and mode), with the
  * working files' stat data.
  */
-async function indexUpdates(repo: Repository, current: ReadonlyMap<string, IndexEntry>, plan: CommitPlan, rewritten: ReadonlySet<string>): Promise<IndexUpdate[]> {
+async function indexUpdates(
+  repo: Repository,
+  current: ReadonlyMap<string, IndexEntry>,
+  plan: CommitPlan,
+  rewritten: ReadonlySet<string>,
+): Promise<IndexUpdate[]> {
   const updates: IndexUpdate[] = [];
   // Each with whether its folder is a generated tree (Custody's whole, so its modes too).
   const refresh: [string, IndexEntry, boolean][] = [];

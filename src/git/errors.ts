@@ -51,7 +51,7 @@ export const GITOPS_ERRORS = {
   /** The Git server refused the credentials (HTTP 401), or none were given. */
   'auth-failed': 'operational',
   /** The credentials are valid but may not write (HTTP 403). */
-  'forbidden': 'operational',
+  forbidden: 'operational',
   /** The Git server does not know the repository (HTTP 404). */
   'remote-not-found': 'operational',
   /** No answer from the Git server (connection refused, DNS, timeout). */

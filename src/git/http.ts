@@ -9,5 +9,6 @@ import type { GitHttpRequest, HttpClient } from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
 
 export const gitHttp: HttpClient = {
-  request: (request: GitHttpRequest) => nodeHttp.request({ ...request, fetchOptions: { ...(request.fetchOptions as object | undefined), followRedirects: false } }),
+  request: (request: GitHttpRequest) =>
+    nodeHttp.request({ ...request, fetchOptions: { ...(request.fetchOptions as object | undefined), followRedirects: false } }),
 };

@@ -69,8 +69,11 @@ export class GitIndexFile {
       await fs.promises.writeFile(lock, '', { flag: 'wx' });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new GitopsError('index-locked', `${lock} exists: another Git command is running in this repository, or one stopped without cleaning up; nothing was committed`,
-          'wait for it to finish; if none is running, delete the lock file and run the command again');
+        throw new GitopsError(
+          'index-locked',
+          `${lock} exists: another Git command is running in this repository, or one stopped without cleaning up; nothing was committed`,
+          'wait for it to finish; if none is running, delete the lock file and run the command again',
+        );
       }
       throw err;
     }
@@ -127,13 +130,18 @@ export class GitIndexFile {
 }
 
 function unsupported(why: string): GitopsError {
-  return new GitopsError('index-unsupported', `Custody cannot rewrite this repository's index (${why}); nothing was committed`,
-    'rewrite it in version 2 without a split or sparse index (git update-index --index-version 2 --no-split-index; git sparse-checkout disable), then run the command again');
+  return new GitopsError(
+    'index-unsupported',
+    `Custody cannot rewrite this repository's index (${why}); nothing was committed`,
+    'rewrite it in version 2 without a split or sparse index (git update-index --index-version 2 --no-split-index; git sparse-checkout disable), then run the command again',
+  );
 }
 
 function parse(bytes: Buffer): Parsed {
   if (bytes.length < HEADER + 20 || bytes.toString('latin1', 0, 4) !== 'DIRC') throw unsupported('not an index file');
-  const sum = createHash('sha1').update(bytes.subarray(0, bytes.length - 20)).digest();
+  const sum = createHash('sha1')
+    .update(bytes.subarray(0, bytes.length - 20))
+    .digest();
   if (!sum.equals(bytes.subarray(bytes.length - 20))) throw unsupported('its checksum does not match: it is damaged');
   const version = bytes.readUInt32BE(4);
   if (version !== 2 && version !== 3) throw unsupported(`version ${version}`);
@@ -154,7 +162,11 @@ function parse(bytes: Buffer): Parsed {
       throw unsupportedPath(bytes.subarray(start, end), 'the index');
     }
     if (stage !== 0) {
-      throw new GitopsError('unmerged-paths', `a merge is in progress (${p} is unmerged): nothing was committed`, 'finish or abort the merge (git merge --continue or --abort), then run the command again');
+      throw new GitopsError(
+        'unmerged-paths',
+        `a merge is in progress (${p} is unmerged): nothing was committed`,
+        'finish or abort the merge (git merge --continue or --abort), then run the command again',
+      );
     }
     const length = Math.ceil((end - at + 1) / 8) * 8;
     entries.set(p, bytes.subarray(at, at + length));
@@ -164,7 +176,8 @@ function parse(bytes: Buffer): Parsed {
   while (at < bytes.length - 20) {
     const signature = bytes.toString('latin1', at, at + 4);
     const size = bytes.readUInt32BE(at + 4);
-    if (!/^[A-Z]/.test(signature)) throw unsupported(`the "${signature}" extension${signature === 'link' ? ' (a split index)' : signature === 'sdir' ? ' (a sparse index)' : ''}`);
+    if (!/^[A-Z]/.test(signature))
+      throw unsupported(`the "${signature}" extension${signature === 'link' ? ' (a split index)' : signature === 'sdir' ? ' (a sparse index)' : ''}`);
     if (signature === 'REUC') extensions.push(bytes.subarray(at, at + 8 + size));
     at += 8 + size;
   }
@@ -197,8 +210,12 @@ function shellPath(name: Uint8Array): string {
 /** The refusal of a path that is not valid UTF-8 (`where`: the index, or HEAD). */
 export function unsupportedPath(name: Uint8Array, where: string): GitopsError {
   const quoted = quotePath(name);
-  return new GitopsError('unsupported-path', `${quoted} is not a valid UTF-8 file name (in ${where}): Custody cannot carry it through a commit unchanged; nothing was committed`,
-    `rename it with native git (git mv ${shellPath(name)} NEW-NAME, then git commit), then run the command again`, { path: quoted });
+  return new GitopsError(
+    'unsupported-path',
+    `${quoted} is not a valid UTF-8 file name (in ${where}): Custody cannot carry it through a commit unchanged; nothing was committed`,
+    `rename it with native git (git mv ${shellPath(name)} NEW-NAME, then git commit), then run the command again`,
+    { path: quoted },
+  );
 }
 
 function entry(p: string, oid: string, mode: number, stat: BigIntStats | undefined): Buffer {

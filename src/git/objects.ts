@@ -78,7 +78,10 @@ export function makeTree(entries: ReadonlyMap<string, Entry>): MemoryTree {
  * Returns undefined for no entries at all: Git records no empty folders.
  */
 export function buildTree(files: Iterable<readonly [string, Buffer | string]>, kept: ReadonlyMap<string, Entry> = new Map()): MemoryTree | undefined {
-  interface Dir { files: Map<string, Buffer | string>; dirs: Map<string, Dir> }
+  interface Dir {
+    files: Map<string, Buffer | string>;
+    dirs: Map<string, Dir>;
+  }
   const root: Dir = { files: new Map(), dirs: new Map() };
   for (const [path, content] of files) {
     const parts = path.split('/');

@@ -38,7 +38,8 @@ const ZERO = '0000000000000000000000000000000000000000';
 export async function pushBranch(options: PushOptions): Promise<PushResult> {
   const { repo, token } = options;
   const branch = options.branch ?? (await currentBranch(repo));
-  if (!branch) throw new GitopsError('no-branch', 'HEAD is not on a branch: there is nothing to push', 'pass --branch, or switch to a branch (git switch -c NAME)');
+  if (!branch)
+    throw new GitopsError('no-branch', 'HEAD is not on a branch: there is nothing to push', 'pass --branch, or switch to a branch (git switch -c NAME)');
   let commit: string;
   try {
     commit = await git.resolveRef({ ...gitArgs(repo), ref: `refs/heads/${branch}` });
@@ -108,14 +109,20 @@ function remoteSaid(c: Context): string {
 
 function rejected(reason: string, c: Context): GitopsError {
   if (/non-fast-forward|fetch first|stale info/i.test(reason)) return nonFastForward(c);
-  return new GitopsError('push-rejected', `${c.remote.url} refused to update ${c.remoteRef}: ${reason}.${remoteSaid(c)} ${kept(c)}`,
+  return new GitopsError(
+    'push-rejected',
+    `${c.remote.url} refused to update ${c.remoteRef}: ${reason}.${remoteSaid(c)} ${kept(c)}`,
     'the branch is protected or a server hook refused the commit: push to another branch (--branch NAME) and merge it through a pull request (custody pr)',
-    { reason, remoteMessages: c.messages });
+    { reason, remoteMessages: c.messages },
+  );
 }
 
 function nonFastForward(c: Context): GitopsError {
-  return new GitopsError('non-fast-forward', `${c.remoteRef} on ${c.remote.url} has commits that your ${c.branch} does not. ${kept(c)}`,
-    `bring them in first (git pull --rebase ${c.remote.name ?? c.remote.url} ${c.remoteRef.replace(/^refs\/heads\//, '')}), run custody commit if the trees need it, then push again`);
+  return new GitopsError(
+    'non-fast-forward',
+    `${c.remoteRef} on ${c.remote.url} has commits that your ${c.branch} does not. ${kept(c)}`,
+    `bring them in first (git pull --rebase ${c.remote.name ?? c.remote.url} ${c.remoteRef.replace(/^refs\/heads\//, '')}), run custody commit if the trees need it, then push again`,
+  );
 }
 
 export function pushError(err: unknown, c: Context): GitopsError {
@@ -126,45 +133,88 @@ export function pushError(err: unknown, c: Context): GitopsError {
     case 'HttpError': {
       const status = e.data?.statusCode ?? 0;
       if (status === 401) {
-        return new GitopsError('auth-failed',
-          c.token ? `${where} refused the token from ${c.token.source} (HTTP 401). ${kept(c)}` : `${where} asks for credentials (HTTP 401) and no token is set. ${kept(c)}`,
-          c.token ? `check that the token in ${c.token.source} is valid, not expired, and grants access to this repository` : `set ${TOKEN_VARIABLES.join(' or ')} to a token that may push to the repository`,
-          { status });
+        return new GitopsError(
+          'auth-failed',
+          c.token
+            ? `${where} refused the token from ${c.token.source} (HTTP 401). ${kept(c)}`
+            : `${where} asks for credentials (HTTP 401) and no token is set. ${kept(c)}`,
+          c.token
+            ? `check that the token in ${c.token.source} is valid, not expired, and grants access to this repository`
+            : `set ${TOKEN_VARIABLES.join(' or ')} to a token that may push to the repository`,
+          { status },
+        );
       }
       if (status === 403) {
-        return new GitopsError('forbidden', `${where} does not let ${c.token ? `the token from ${c.token.source}` : 'anonymous users'} push (HTTP 403). ${kept(c)}`,
-          'give the token write access to the repository\'s contents (GitHub: "contents: write" for an app or Actions token, the repo scope for a classic token)', { status });
+        return new GitopsError(
+          'forbidden',
+          `${where} does not let ${c.token ? `the token from ${c.token.source}` : 'anonymous users'} push (HTTP 403). ${kept(c)}`,
+          'give the token write access to the repository\'s contents (GitHub: "contents: write" for an app or Actions token, the repo scope for a classic token)',
+          { status },
+        );
       }
       if (status >= 300 && status < 400) {
-        return new GitopsError('remote-error', `${where} answered with a redirect (HTTP ${status}); Custody follows no redirect with a token, which could send it elsewhere or in clear text. ${kept(c)}`,
-          'use the URL the repository now lives at (git ls-remote shows where the redirect goes), over https', { status });
+        return new GitopsError(
+          'remote-error',
+          `${where} answered with a redirect (HTTP ${status}); Custody follows no redirect with a token, which could send it elsewhere or in clear text. ${kept(c)}`,
+          'use the URL the repository now lives at (git ls-remote shows where the redirect goes), over https',
+          { status },
+        );
       }
       if (status === 404) {
-        return new GitopsError('remote-not-found', `${where} has no such repository (HTTP 404), or it is private and ${c.token ? 'the token cannot see it' : 'no token is set'}. ${kept(c)}`,
-          'check the URL (--remote) and the token', { status });
+        return new GitopsError(
+          'remote-not-found',
+          `${where} has no such repository (HTTP 404), or it is private and ${c.token ? 'the token cannot see it' : 'no token is set'}. ${kept(c)}`,
+          'check the URL (--remote) and the token',
+          { status },
+        );
       }
-      return new GitopsError('remote-error', `${where} failed: HTTP ${status} ${e.data?.statusMessage ?? ''}. ${kept(c)}`.replace(/\s+\./, '.'), 'try again later, or check the server', { status });
+      return new GitopsError(
+        'remote-error',
+        `${where} failed: HTTP ${status} ${e.data?.statusMessage ?? ''}. ${kept(c)}`.replace(/\s+\./, '.'),
+        'try again later, or check the server',
+        { status },
+      );
     }
     case 'PushRejectedError':
       if (e.data?.reason === 'not-fast-forward') return nonFastForward(c);
       return rejected(e.data?.reason ?? 'rejected', c);
     case 'GitPushError': {
       const refs = e.data?.result?.refs ?? {};
-      const reason = Object.values(refs).map((r) => r.error).filter(Boolean).join('; ') || 'refused';
+      const reason =
+        Object.values(refs)
+          .map((r) => r.error)
+          .filter(Boolean)
+          .join('; ') || 'refused';
       return rejected(reason, c);
     }
     case 'SmartHttpError':
-      return new GitopsError('remote-error', `${where} did not answer as a Git server over smart HTTP. ${kept(c)}`, 'check the URL: it should end in .git on most servers');
+      return new GitopsError(
+        'remote-error',
+        `${where} did not answer as a Git server over smart HTTP. ${kept(c)}`,
+        'check the URL: it should end in .git on most servers',
+      );
     case 'UserCanceledError':
-      return new GitopsError('auth-failed', `${where} refused the credentials. ${kept(c)}`, `check the token in ${c.token?.source ?? TOKEN_VARIABLES.join(' or ')}`);
+      return new GitopsError(
+        'auth-failed',
+        `${where} refused the credentials. ${kept(c)}`,
+        `check the token in ${c.token?.source ?? TOKEN_VARIABLES.join(' or ')}`,
+      );
     case 'ECONNREFUSED':
     case 'ENOTFOUND':
     case 'ECONNRESET':
     case 'ETIMEDOUT':
     case 'EAI_AGAIN':
     case 'EHOSTUNREACH':
-      return new GitopsError('remote-unreachable', `cannot reach ${where} (${e.code}). ${kept(c)}`, 'check the URL and the network, then push again (custody push)');
+      return new GitopsError(
+        'remote-unreachable',
+        `cannot reach ${where} (${e.code}). ${kept(c)}`,
+        'check the URL and the network, then push again (custody push)',
+      );
     default:
-      return new GitopsError('remote-error', `pushing to ${where} failed: ${e.message ?? String(err)}. ${kept(c)}`, 'push again (custody push); if it keeps failing, push with git push');
+      return new GitopsError(
+        'remote-error',
+        `pushing to ${where} failed: ${e.message ?? String(err)}. ${kept(c)}`,
+        'push again (custody push); if it keeps failing, push with git push',
+      );
   }
 }

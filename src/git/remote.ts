@@ -44,8 +44,11 @@ export async function resolveRemote(repo: Repository, remote = 'origin'): Promis
     url = (await config(`remote.${remote}.pushurl`)) ?? (await config(`remote.${remote}.url`));
     if (!url) {
       const names = await git.listRemotes({ fs: repo.fs, dir: repo.dir, gitdir: repo.gitdir });
-      throw new GitopsError('no-remote', `no remote "${remote}" in this repository${names.length ? ` (remotes: ${names.map((r) => r.remote).join(', ')})` : ''}`,
-        'pass --remote with a remote name or an https URL, or add one: git remote add origin https://github.com/OWNER/REPO.git');
+      throw new GitopsError(
+        'no-remote',
+        `no remote "${remote}" in this repository${names.length ? ` (remotes: ${names.map((r) => r.remote).join(', ')})` : ''}`,
+        'pass --remote with a remote name or an https URL, or add one: git remote add origin https://github.com/OWNER/REPO.git',
+      );
     }
   }
   let parsed: URL | undefined;
@@ -57,13 +60,19 @@ export async function resolveRemote(repo: Repository, remote = 'origin'): Promis
   // Credentials first, whatever the scheme: the URL is quoted in the messages below.
   if (parsed && (parsed.username || parsed.password) && !/^(?:ssh:\/\/)?git@[^:/@]+[:/]/.test(url)) {
     const clean = redactUrl(url);
-    throw new GitopsError('credentials-in-url', `the URL of ${name ? `remote "${name}"` : 'the remote'} (${clean}) carries credentials; Custody does not send or print URLs with credentials`,
-      `remove them (git remote set-url ${name ?? 'origin'} ${clean}) and put the token in ${TOKEN_VARIABLES.join(' or ')}`);
+    throw new GitopsError(
+      'credentials-in-url',
+      `the URL of ${name ? `remote "${name}"` : 'the remote'} (${clean}) carries credentials; Custody does not send or print URLs with credentials`,
+      `remove them (git remote set-url ${name ?? 'origin'} ${clean}) and put the token in ${TOKEN_VARIABLES.join(' or ')}`,
+    );
   }
   if (!parsed || !/^https?:$/.test(parsed.protocol)) {
     const ssh = /^(?:ssh:\/\/)?git@([^:/]+)[:/](.+?)$/.exec(url);
-    throw new GitopsError('unsupported-remote', `${redactUrl(url)} is not an http(s) remote: isomorphic-git pushes over smart HTTP only`,
-      ssh ? `use https://${ssh[1]}/${ssh[2]} (with --remote, or git remote set-url --push)` : 'use the https URL of the repository');
+    throw new GitopsError(
+      'unsupported-remote',
+      `${redactUrl(url)} is not an http(s) remote: isomorphic-git pushes over smart HTTP only`,
+      ssh ? `use https://${ssh[1]}/${ssh[2]} (with --remote, or git remote set-url --push)` : 'use the https URL of the repository',
+    );
   }
   return { url: `${parsed.protocol}//${parsed.host}${parsed.pathname}`, ...(name ? { name } : {}) };
 }
@@ -101,9 +110,13 @@ export function assertSecureTransport(url: string, token: Token | undefined, wha
   } catch {
     throw new GitopsError('invalid-option', `${what} ${redactUrl(url)} is not a URL`, 'give an https URL');
   }
-  if (protocol !== 'https:' && protocol !== 'http:') throw new GitopsError('invalid-option', `${what} ${redactUrl(url)} is not an http(s) URL`, 'give an https URL');
+  if (protocol !== 'https:' && protocol !== 'http:')
+    throw new GitopsError('invalid-option', `${what} ${redactUrl(url)} is not an http(s) URL`, 'give an https URL');
   if (token && protocol === 'http:' && !isLoopback(url.trim())) {
-    throw new GitopsError('insecure-remote', `${what} ${redactUrl(url)} is plain http: the token from ${token.source} would cross the network in clear text, so nothing was sent`,
-      `use the https URL${what.startsWith('the API') ? ' (--api-url https://…)' : ' (--remote https://…)'}; plain http is accepted only for this machine (localhost)`);
+    throw new GitopsError(
+      'insecure-remote',
+      `${what} ${redactUrl(url)} is plain http: the token from ${token.source} would cross the network in clear text, so nothing was sent`,
+      `use the https URL${what.startsWith('the API') ? ' (--api-url https://…)' : ' (--remote https://…)'}; plain http is accepted only for this machine (localhost)`,
+    );
   }
 }

@@ -40,14 +40,21 @@ export function openRepository(cwd: string, fs: Fs = nodeFs): Repository {
         // in the folder `commondir` names, which isomorphic-git does not follow: a commit made
         // here would land where Git never looks.
         if (fs.existsSync(path.join(gitdir, 'commondir'))) {
-          throw new GitopsError('unsupported-worktree', `${dir} is a linked worktree (git worktree add): custody cannot commit in it`,
-            'run the command in the main working tree of the repository, or in a separate clone');
+          throw new GitopsError(
+            'unsupported-worktree',
+            `${dir} is a linked worktree (git worktree add): custody cannot commit in it`,
+            'run the command in the main working tree of the repository, or in a separate clone',
+          );
         }
         return { fs, dir, gitdir, cache: {} };
       }
     }
     if (path.dirname(dir) === dir) {
-      throw new GitopsError('not-a-repository', `${path.resolve(cwd)} is not inside a Git repository`, 'run the command inside a clone of the repository that holds workflows/');
+      throw new GitopsError(
+        'not-a-repository',
+        `${path.resolve(cwd)} is not inside a Git repository`,
+        'run the command inside a clone of the repository that holds workflows/',
+      );
     }
   }
 }

@@ -13,7 +13,11 @@ import { gitArgs, isNotFound, type Repository } from './repository.js';
 export async function resolveRevision(repo: Repository, revision: string): Promise<string> {
   const m = /^(.+?)((?:[~^]\d*)*)$/.exec(revision.trim());
   const unknown = (why = `"${revision}" names no commit in this repository`) =>
-    new GitopsError('unknown-revision', why, 'name a branch, tag or commit, e.g. main, origin/main, HEAD~1 or a commit id; fetch it first if it exists only on the remote');
+    new GitopsError(
+      'unknown-revision',
+      why,
+      'name a branch, tag or commit, e.g. main, origin/main, HEAD~1 or a commit id; fetch it first if it exists only on the remote',
+    );
   if (!m) throw unknown();
   const [, name, steps] = m as unknown as [string, string, string];
   let oid: string | undefined;
@@ -56,7 +60,12 @@ async function peelToCommit(repo: Repository, oid: string, revision: string): Pr
     try {
       object = await git.readObject({ ...gitArgs(repo), oid, format: 'parsed' });
     } catch (err) {
-      if (isNotFound(err)) throw new GitopsError('unknown-revision', `"${revision}" points at ${oid.slice(0, 12)}, which this clone does not hold`, 'fetch it first (git fetch), or fetch full history in CI (fetch-depth: 0)');
+      if (isNotFound(err))
+        throw new GitopsError(
+          'unknown-revision',
+          `"${revision}" points at ${oid.slice(0, 12)}, which this clone does not hold`,
+          'fetch it first (git fetch), or fetch full history in CI (fetch-depth: 0)',
+        );
       throw err;
     }
     if (object.type === 'commit') return oid;

@@ -43,7 +43,8 @@ async function folderAt(repo: Repository, commitOrTree: string | undefined, fold
 /** The workflow specs of a commit, as the loader takes them. */
 export async function workflowInputsAt(repo: Repository, commit: string | undefined): Promise<InputFile[]> {
   const out: InputFile[] = [];
-  for (const [name, e] of await folderAt(repo, commit, WORKFLOWS_DIR, isWorkflowFile)) out.push({ file: `${WORKFLOWS_DIR}/${name}`, text: await readText(repo, e.oid) });
+  for (const [name, e] of await folderAt(repo, commit, WORKFLOWS_DIR, isWorkflowFile))
+    out.push({ file: `${WORKFLOWS_DIR}/${name}`, text: await readText(repo, e.oid) });
   return out;
 }
 
@@ -52,7 +53,10 @@ export async function workflowInputsAt(repo: Repository, commit: string | undefi
  * by repository path, with their content on each side. Folders with equal ids are not entered.
  */
 export async function differingFiles(
-  repo: Repository, base: string | undefined, head: string | undefined, roots: readonly string[] = GENERATED_ROOTS,
+  repo: Repository,
+  base: string | undefined,
+  head: string | undefined,
+  roots: readonly string[] = GENERATED_ROOTS,
 ): Promise<{ base: Map<string, string>; head: Map<string, string> }> {
   const out = { base: new Map<string, string>(), head: new Map<string, string>() };
   const baseRoot = base ? await treeEntries(repo, base) : new Map<string, TreeEntry>();

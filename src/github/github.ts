@@ -103,7 +103,9 @@ interface HttpFailure {
 
 function alreadyExists(err: HttpFailure): boolean {
   const data = err.response?.data as { message?: string; errors?: { message?: string }[] } | undefined;
-  return err.status === 422 && [data?.message, ...(data?.errors ?? []).map((e) => e.message), err.message].some((m) => /pull request already exists/i.test(m ?? ''));
+  return (
+    err.status === 422 && [data?.message, ...(data?.errors ?? []).map((e) => e.message), err.message].some((m) => /pull request already exists/i.test(m ?? ''))
+  );
 }
 
 /**
@@ -115,7 +117,14 @@ export async function upsertPullRequest(octokit: Octokit, spec: PullRequestSpec)
   const { owner, repo } = spec;
   const where = `${owner}/${repo}`;
   try {
-    const { data } = await octokit.rest.pulls.create({ owner, repo, base: spec.base, head: spec.head, title: spec.title, body: withSummary('', spec.summaryMarkdown) });
+    const { data } = await octokit.rest.pulls.create({
+      owner,
+      repo,
+      base: spec.base,
+      head: spec.head,
+      title: spec.title,
+      body: withSummary('', spec.summaryMarkdown),
+    });
     return { number: data.number, url: data.html_url, created: true };
   } catch (err) {
     if (!alreadyExists(err as HttpFailure)) throw gitHubError(err, `opening a pull request from ${spec.head} into ${spec.base} in ${where}`);
@@ -124,7 +133,11 @@ export async function upsertPullRequest(octokit: Octokit, spec: PullRequestSpec)
     const { data: open } = await octokit.rest.pulls.list({ owner, repo, state: 'open', head: `${owner}:${spec.head}`, base: spec.base, per_page: 10 });
     const pull = open[0];
     if (!pull) {
-      throw new GitopsError('github-rejected', `GitHub says a pull request from ${spec.head} into ${spec.base} exists in ${where}, but lists none open`, 'it may be closed or in another repository (a fork): reopen it, or push to another branch with --branch');
+      throw new GitopsError(
+        'github-rejected',
+        `GitHub says a pull request from ${spec.head} into ${spec.base} exists in ${where}, but lists none open`,
+        'it may be closed or in another repository (a fork): reopen it, or push to another branch with --branch',
+      );
     }
     await octokit.rest.pulls.update({ owner, repo, pull_number: pull.number, body: withSummary(pull.body, spec.summaryMarkdown) });
     return { number: pull.number, url: pull.html_url, created: false };
@@ -175,7 +188,12 @@ export async function summaryAuthor(octokit: Octokit, env: NodeJS.ProcessEnv = p
  * comment that starts with the marker and was written by the token's own account (see
  * `summaryAuthor`) is Custody's; one by anyone else is left alone, and a new one created.
  */
-export async function upsertSummaryComment(octokit: Octokit, target: RepositoryName & { readonly number: number }, summaryMarkdown: string, env: NodeJS.ProcessEnv = process.env): Promise<CommentResult> {
+export async function upsertSummaryComment(
+  octokit: Octokit,
+  target: RepositoryName & { readonly number: number },
+  summaryMarkdown: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CommentResult> {
   const { owner, repo, number } = target;
   const body = `${COMMENT_MARKER}\n${neutralizeMarkers(summaryMarkdown.trim())}\n`;
   try {
@@ -202,20 +220,47 @@ export function gitHubError(err: unknown, doing: string): GitopsError {
   const detail = said ? ` GitHub said: "${said}".` : '';
   switch (e.status) {
     case 401:
-      return new GitopsError('github-auth', `GitHub refused the token while ${doing} (HTTP 401).${detail}`, `set ${TOKEN_VARIABLES.join(' or ')} to a valid token`, { status: 401 });
+      return new GitopsError(
+        'github-auth',
+        `GitHub refused the token while ${doing} (HTTP 401).${detail}`,
+        `set ${TOKEN_VARIABLES.join(' or ')} to a valid token`,
+        { status: 401 },
+      );
     case 403: {
       const limited = e.response?.headers?.['x-ratelimit-remaining'] === '0';
-      return new GitopsError('github-forbidden', `GitHub did not allow ${doing} (HTTP 403${limited ? ', rate limit spent' : ''}).${detail}`,
-        limited ? 'wait until the rate limit resets, then run the command again' : 'the token needs "pull-requests: write" (and "issues: write" for the comment), or the repo scope for a classic token', { status: 403 });
+      return new GitopsError(
+        'github-forbidden',
+        `GitHub did not allow ${doing} (HTTP 403${limited ? ', rate limit spent' : ''}).${detail}`,
+        limited
+          ? 'wait until the rate limit resets, then run the command again'
+          : 'the token needs "pull-requests: write" (and "issues: write" for the comment), or the repo scope for a classic token',
+        { status: 403 },
+      );
     }
     case 404:
-      return new GitopsError('github-not-found', `GitHub found nothing while ${doing} (HTTP 404): the repository does not exist, or the token cannot see it.${detail}`, 'check --repo, --api-url (GitHub Enterprise: https://HOST/api/v3) and the token', { status: 404 });
+      return new GitopsError(
+        'github-not-found',
+        `GitHub found nothing while ${doing} (HTTP 404): the repository does not exist, or the token cannot see it.${detail}`,
+        'check --repo, --api-url (GitHub Enterprise: https://HOST/api/v3) and the token',
+        { status: 404 },
+      );
     case 422:
-      return new GitopsError('github-rejected', `GitHub refused ${doing} (HTTP 422).${detail}`, 'check that the branch was pushed and differs from the base branch', { status: 422 });
+      return new GitopsError(
+        'github-rejected',
+        `GitHub refused ${doing} (HTTP 422).${detail}`,
+        'check that the branch was pushed and differs from the base branch',
+        { status: 422 },
+      );
     default:
       if (!e.response) {
-        return new GitopsError('github-unreachable', `cannot reach the GitHub API while ${doing}: ${e.message ?? String(err)}`, 'check --api-url and the network, then run the command again');
+        return new GitopsError(
+          'github-unreachable',
+          `cannot reach the GitHub API while ${doing}: ${e.message ?? String(err)}`,
+          'check --api-url and the network, then run the command again',
+        );
       }
-      return new GitopsError('github-rejected', `GitHub failed while ${doing} (HTTP ${e.status}).${detail}`, 'run the command again later', { status: e.status });
+      return new GitopsError('github-rejected', `GitHub failed while ${doing} (HTTP ${e.status}).${detail}`, 'run the command again later', {
+        status: e.status,
+      });
   }
 }

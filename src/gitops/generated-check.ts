@@ -14,7 +14,10 @@ import type { GeneratedCheck } from '../summary/index.js';
  * a hand edit of a bundle or manifest cannot hide behind a summary read from the specs.
  */
 export async function checkGenerated(
-  repo: Repository, head: string, files: { base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> }, headKeys?: ReadonlyMap<string, string>,
+  repo: Repository,
+  head: string,
+  files: { base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> },
+  headKeys?: ReadonlyMap<string, string>,
 ): Promise<GeneratedCheck> {
   const touched = [...new Set([...files.base.keys(), ...files.head.keys()])].sort();
   if (touched.length === 0) return { checked: true, files: [] };

@@ -10,10 +10,32 @@ import { WORKFLOWS_DIR } from '../contract/index.js';
 import type { Tree } from '../generate/index.js';
 import { loadWorkflows, type Workflow } from '../workflow/index.js';
 import {
-  assertSecureTransport, baseCommit, currentBranch, GitopsError, headCommit, mergeBaseOf, pushBranch, resolveRemote, switchBack, switchTo, workflowInputsAt,
-  type AuthorOptions, type InputFolder, type PushResult, type Repository, type Token,
+  assertSecureTransport,
+  baseCommit,
+  currentBranch,
+  GitopsError,
+  headCommit,
+  mergeBaseOf,
+  pushBranch,
+  resolveRemote,
+  switchBack,
+  switchTo,
+  workflowInputsAt,
+  type AuthorOptions,
+  type InputFolder,
+  type PushResult,
+  type Repository,
+  type Token,
 } from '../git/index.js';
-import { gitHubClient, repositoryFromUrl, upsertPullRequest, upsertSummaryComment, type CommentResult, type PullRequestResult, type RepositoryName } from '../github/index.js';
+import {
+  gitHubClient,
+  repositoryFromUrl,
+  upsertPullRequest,
+  upsertSummaryComment,
+  type CommentResult,
+  type PullRequestResult,
+  type RepositoryName,
+} from '../github/index.js';
 import { commitRegenerated, type RegenerateResult } from './regenerate.js';
 import { summarizeCommits } from './revision-summary.js';
 import { headline, render, type ChangeSummary, type RevisionLabel } from '../summary/index.js';
@@ -81,7 +103,8 @@ export async function proposeChange(options: ProposeOptions): Promise<ProposeRes
   let branch = options.branch ?? current;
   let branchCreated = false;
   if (!branch || branch === base) {
-    if (options.branch === base) throw new GitopsError('invalid-option', `the head branch and the base branch are both ${base}`, 'name another head branch with --branch');
+    if (options.branch === base)
+      throw new GitopsError('invalid-option', `the head branch and the base branch are both ${base}`, 'name another head branch with --branch');
     branch = await defaultBranchName(repo, options.inputs);
   }
   const start = await headCommit(repo);
@@ -89,7 +112,8 @@ export async function proposeChange(options: ProposeOptions): Promise<ProposeRes
   let regenerated: RegenerateResult;
   try {
     regenerated = await commitRegenerated({
-      repo, trees: options.trees,
+      repo,
+      trees: options.trees,
       ...(options.inputs ? { inputs: options.inputs } : {}),
       ...(options.workflows ? { workflows: options.workflows } : {}),
       ...(options.author ? { author: options.author } : {}),
@@ -104,19 +128,40 @@ export async function proposeChange(options: ProposeOptions): Promise<ProposeRes
   const baseRef = await baseCommit(repo, remote.name, base);
   const mergeBase = await mergeBaseOf(repo, head, baseRef.oid);
   if (!mergeBase) {
-    throw new GitopsError('invalid-option', `${branch} and ${baseRef.name} share no history: GitHub cannot open a pull request between them`, 'branch off the base branch (git switch -c NAME origin/main), or name the right base with --base');
+    throw new GitopsError(
+      'invalid-option',
+      `${branch} and ${baseRef.name} share no history: GitHub cannot open a pull request between them`,
+      'branch off the base branch (git switch -c NAME origin/main), or name the right base with --base',
+    );
   }
   if (mergeBase === head) {
     // Nothing was committed on a branch made for this run: HEAD goes back, the branch goes away.
     if (branchCreated && !regenerated.commit) await switchBack(repo, branch, current, head);
-    throw new GitopsError('nothing-to-propose', `${branch} has no commit that ${baseRef.name} lacks: there is no change to propose`, 'edit a workflow spec under workflows/ and run the command again');
+    throw new GitopsError(
+      'nothing-to-propose',
+      `${branch} has no commit that ${baseRef.name} lacks: there is no change to propose`,
+      'edit a workflow spec under workflows/ and run the command again',
+    );
   }
-  const push = await pushBranch({ repo, remote: remote.name ?? remote.url, branch, ...(options.token ? { token: options.token } : {}), ...(options.http ? { http: options.http } : {}) });
+  const push = await pushBranch({
+    repo,
+    remote: remote.name ?? remote.url,
+    branch,
+    ...(options.token ? { token: options.token } : {}),
+    ...(options.http ? { http: options.http } : {}),
+  });
   const summary = await summarizeCommits(repo, mergeBase, head, { checkGenerated: true });
   const labels = { base: { name: baseRef.name, commit: mergeBase }, head: { name: branch, commit: head } };
   const markdown = render(summary, 'markdown', labels);
-  const octokit = options.octokit ?? gitHubClient({ ...(options.token ? { token: options.token } : {}), ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}) });
-  const pullRequest = await upsertPullRequest(octokit, { ...repository, base, head: branch, title: options.title ?? headline(summary), summaryMarkdown: markdown });
+  const octokit =
+    options.octokit ?? gitHubClient({ ...(options.token ? { token: options.token } : {}), ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}) });
+  const pullRequest = await upsertPullRequest(octokit, {
+    ...repository,
+    base,
+    head: branch,
+    title: options.title ?? headline(summary),
+    summaryMarkdown: markdown,
+  });
   const comment = await upsertSummaryComment(octokit, { ...repository, number: pullRequest.number }, markdown);
   return { branch, branchCreated, regenerated, push, summary, ...labels, pullRequest, comment };
 }

@@ -8,8 +8,18 @@ import { staleEntries, writeTree, type Tree } from '../generate/index.js';
 import type { InputFile, Workflow } from '../workflow/index.js';
 import { GENERATED_ROOTS, isKeyFile, isWorkflowFile, KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
 import {
-  GitopsError, keyFilesAt, planCommit, readText, resolvePeople, writeCommit,
-  type AuthorOptions, type CommitPlan, type CommitResult, type FileChange, type InputFolder, type Repository,
+  GitopsError,
+  keyFilesAt,
+  planCommit,
+  readText,
+  resolvePeople,
+  writeCommit,
+  type AuthorOptions,
+  type CommitPlan,
+  type CommitResult,
+  type FileChange,
+  type InputFolder,
+  type Repository,
 } from '../git/index.js';
 import { headline, render, summarize, type ChangeSummary } from '../summary/index.js';
 import { sideOf } from './revision-summary.js';
@@ -54,8 +64,11 @@ export async function commitRegenerated(options: RegenerateOptions): Promise<Reg
   if (options.treesOnly) {
     const inputs = plan.changes.filter((c) => !options.trees.some((t) => c.path.startsWith(`${t.root}/`)));
     if (inputs.length) {
-      throw new GitopsError('inputs-uncommitted', `the trees would be generated from ${inputs.map((c) => c.path).join(', ')} as in the working tree, which differ${inputs.length === 1 ? 's' : ''} from HEAD: a commit of the trees alone would not match its own specs and keys (custody generate --check would fail on it)`,
-        'commit them first (git commit), or drop --trees-only to commit them with the trees');
+      throw new GitopsError(
+        'inputs-uncommitted',
+        `the trees would be generated from ${inputs.map((c) => c.path).join(', ')} as in the working tree, which differ${inputs.length === 1 ? 's' : ''} from HEAD: a commit of the trees alone would not match its own specs and keys (custody generate --check would fail on it)`,
+        'commit them first (git commit), or drop --trees-only to commit them with the trees',
+      );
     }
   }
   const written: string[] = [];
@@ -64,7 +77,11 @@ export async function commitRegenerated(options: RegenerateOptions): Promise<Reg
     try {
       await writeTree(repo.dir, tree);
     } catch (err) {
-      throw new GitopsError('write-failed', `cannot write ${tree.root}/: ${(err as Error).message}; the previous tree is unchanged and nothing was committed`, 'check the folder\'s permissions and free space, then run the command again');
+      throw new GitopsError(
+        'write-failed',
+        `cannot write ${tree.root}/: ${(err as Error).message}; the previous tree is unchanged and nothing was committed`,
+        "check the folder's permissions and free space, then run the command again",
+      );
     }
     written.push(tree.root);
   }
@@ -102,16 +119,16 @@ export async function summarizePlan(plan: CommitPlan, headWorkflows?: readonly W
     }
   }
   const changed = new Set(headInputs.map((i) => path.posix.basename(i.file)));
-  const headSide = headWorkflows
-    ? { workflows: headWorkflows.filter((w) => changed.has(path.posix.basename(w.file))), files: head }
-    : sideOf(headInputs, head);
+  const headSide = headWorkflows ? { workflows: headWorkflows.filter((w) => changed.has(path.posix.basename(w.file))), files: head } : sideOf(headInputs, head);
   const keys = await plannedKeys(plan);
   return summarize({ ...sideOf(baseInputs, base), ...(keys ? { keys: keys.base } : {}) }, { ...headSide, ...(keys ? { keys: keys.head } : {}) });
 }
 
 /** `keys/` in HEAD and in the planned commit, when the plan changes it. */
 async function plannedKeys(plan: CommitPlan): Promise<{ base: Map<string, string>; head: Map<string, string> } | undefined> {
-  const changes = plan.changes.filter((c) => c.path.startsWith(`${KEYS_DIR}/`) && c.path.split('/').length === 2 && isKeyFile(c.path.slice(KEYS_DIR.length + 1)));
+  const changes = plan.changes.filter(
+    (c) => c.path.startsWith(`${KEYS_DIR}/`) && c.path.split('/').length === 2 && isKeyFile(c.path.slice(KEYS_DIR.length + 1)),
+  );
   if (changes.length === 0) return undefined;
   const base = await keyFilesAt(plan.repo, plan.parentTree);
   const head = new Map(base);
@@ -122,4 +139,3 @@ async function plannedKeys(plan: CommitPlan): Promise<{ base: Map<string, string
   }
   return { base, head };
 }
-

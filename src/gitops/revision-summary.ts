@@ -26,22 +26,37 @@ export interface RevisionSummary {
  * The summary between two revisions of the repository (what `custody diff` prints), with the
  * check that the changed generated files are what the head's specs generate (unless told not to).
  */
-export async function summarizeRevisions(repo: Repository, baseRevision: string, headRevision: string, options: { checkGenerated?: boolean } = {}): Promise<RevisionSummary> {
+export async function summarizeRevisions(
+  repo: Repository,
+  baseRevision: string,
+  headRevision: string,
+  options: { checkGenerated?: boolean } = {},
+): Promise<RevisionSummary> {
   const base = await resolveRevision(repo, baseRevision);
   const head = await resolveRevision(repo, headRevision);
-  return { summary: await summarizeCommits(repo, base, head, { checkGenerated: options.checkGenerated ?? true }), base: { name: baseRevision, commit: base }, head: { name: headRevision, commit: head } };
+  return {
+    summary: await summarizeCommits(repo, base, head, { checkGenerated: options.checkGenerated ?? true }),
+    base: { name: baseRevision, commit: base },
+    head: { name: headRevision, commit: head },
+  };
 }
 
 /**
  * The summary between two commits. Only the specs that differ are loaded (a spec the same in both
  * has the same grants): loading is the costly part for large workflows.
  */
-export async function summarizeCommits(repo: Repository, base: string | undefined, head: string, options: { checkGenerated?: boolean } = {}): Promise<ChangeSummary> {
+export async function summarizeCommits(
+  repo: Repository,
+  base: string | undefined,
+  head: string,
+  options: { checkGenerated?: boolean } = {},
+): Promise<ChangeSummary> {
   // One walk for every folder the summary reads: folders equal on both sides are not entered.
   const all = await differingFiles(repo, base, head, [...GENERATED_ROOTS, WORKFLOWS_DIR, KEYS_DIR]);
   const under = (m: ReadonlyMap<string, string>, roots: readonly string[]) => new Map([...m].filter(([p]) => roots.some((r) => p.startsWith(`${r}/`))));
   const files = { base: under(all.base, GENERATED_ROOTS), head: under(all.head, GENERATED_ROOTS) };
-  const inputs = (m: ReadonlyMap<string, string>) => [...under(m, [WORKFLOWS_DIR])].filter(([p]) => p.split('/').length === 2 && isWorkflowFile(p)).map(([file, text]) => ({ file, text }));
+  const inputs = (m: ReadonlyMap<string, string>) =>
+    [...under(m, [WORKFLOWS_DIR])].filter(([p]) => p.split('/').length === 2 && isWorkflowFile(p)).map(([file, text]) => ({ file, text }));
   // The whole of keys/ when anything in it differs: which key is required depends on all of them.
   const keysChanged = [...all.base.keys(), ...all.head.keys()].some((p) => p.startsWith(`${KEYS_DIR}/`));
   const keys = keysChanged ? { base: await keyFilesAt(repo, base), head: await keyFilesAt(repo, head) } : undefined;

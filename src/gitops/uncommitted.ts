@@ -94,10 +94,12 @@ export function requireCommitted(u: Uncommitted, command: string, workflows: rea
   const specs = new Set(workflows.map((w) => w.specPath));
   const blocking = u.items.filter((i) => specs.has(i.path) || (i.path.startsWith(`${BUNDLES_DIR}/`) && i.workflow !== undefined && names.has(i.workflow)));
   if (blocking.length) {
-    throw new GitopsError('uncommitted-changes',
+    throw new GitopsError(
+      'uncommitted-changes',
       `${blocking.map((i) => i.words).join('; ')}: ${command} asks sidecars fed by the bundle server, which serves only what is committed (${describeHead(u)}), so it would report the difference as policy mismatches`,
       `${COMMIT_HINT}; then run custody ${command} again`,
-      { paths: blocking.map((i) => i.path) });
+      { paths: blocking.map((i) => i.path) },
+    );
   }
   return u.items.filter((i) => !blocking.includes(i));
 }

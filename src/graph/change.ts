@@ -73,7 +73,8 @@ export function changeDiagram(base: Workflow, head: Workflow, renamed: ReadonlyM
   const headAgents = new Map(head.agents.map((a) => [a.name, a.actor]));
   const touched = new Set<string>();
   for (const e of all) if (e.change !== 'context') touched.add(e.from).add(e.to);
-  for (const name of new Set([...baseAgents.keys(), ...headAgents.keys()])) if (baseAgents.get(name) !== headAgents.get(name) || previous.has(name)) touched.add(name);
+  for (const name of new Set([...baseAgents.keys(), ...headAgents.keys()]))
+    if (baseAgents.get(name) !== headAgents.get(name) || previous.has(name)) touched.add(name);
   if (touched.size === 0) return undefined;
   const edges = all.filter((e) => e.change !== 'context' || touched.has(e.from) || touched.has(e.to));
   const shown = new Set([...touched, ...edges.flatMap((e) => [e.from, e.to])]);

@@ -36,8 +36,12 @@ export function parseKeys(files: ReadonlyMap<string, string>, active: string | u
     if (!isKeyId(id)) throw new KeysError(`${where}/${name}: the key id "${id}" (the file name without .pem) must be ${KEY_ID_RULE}; rename the file`);
     // Exactly one PEM block, a public key: a private key appended to a public one must not pass
     // (the file is committed and pushed as it is).
-    if (/PRIVATE KEY/.test(text)) throw new KeysError(`${where}/${name}: holds a private key; remove it from the repository at once (the server reads it from a Secret) and keep only the public key in SPKI PEM`);
-    if (!/^-----BEGIN PUBLIC KEY-----\r?\n/.test(text)) throw new KeysError(`${where}/${name}: not a public key in SPKI PEM ("-----BEGIN PUBLIC KEY-----"); commit only public keys (custody keygen writes one)`);
+    if (/PRIVATE KEY/.test(text))
+      throw new KeysError(
+        `${where}/${name}: holds a private key; remove it from the repository at once (the server reads it from a Secret) and keep only the public key in SPKI PEM`,
+      );
+    if (!/^-----BEGIN PUBLIC KEY-----\r?\n/.test(text))
+      throw new KeysError(`${where}/${name}: not a public key in SPKI PEM ("-----BEGIN PUBLIC KEY-----"); commit only public keys (custody keygen writes one)`);
     if ((text.match(/-----BEGIN /g) ?? []).length !== 1 || !/-----END PUBLIC KEY-----\s*$/.test(text)) {
       throw new KeysError(`${where}/${name}: must hold exactly one PEM block, the public key, and nothing after it`);
     }
@@ -52,11 +56,15 @@ export function parseKeys(files: ReadonlyMap<string, string>, active: string | u
     keys.push({ id, algorithm, publicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString() });
   }
   if (keys.length === 0) {
-    throw new KeysError(`no bundle verification key in ${where}/: every sidecar must verify its bundle's signature. Run custody keygen --id <key-id> (it writes ${where}/<key-id>.pem), or add the public key of your signing key as ${where}/<key-id>.pem, then generate again`);
+    throw new KeysError(
+      `no bundle verification key in ${where}/: every sidecar must verify its bundle's signature. Run custody keygen --id <key-id> (it writes ${where}/<key-id>.pem), or add the public key of your signing key as ${where}/<key-id>.pem, then generate again`,
+    );
   }
   const activeKeyId = active ?? keys[0]!.id;
   if (!keys.some((k) => k.id === activeKeyId)) {
-    throw new KeysError(`${where}/active names "${activeKeyId}", but there is no ${where}/${activeKeyId}.pem; name one of: ${keys.map((k) => k.id).join(', ')}`);
+    throw new KeysError(
+      `${where}/active names "${activeKeyId}", but there is no ${where}/${activeKeyId}.pem; name one of: ${keys.map((k) => k.id).join(', ')}`,
+    );
   }
   return { keys, activeKeyId };
 }
@@ -71,7 +79,8 @@ export function parseKeyFiles(files: ReadonlyMap<string, string>, where: string 
   let active: string | undefined;
   if (files.has('active')) {
     active = files.get('active')!.trim();
-    if (active === '') throw new KeysError(`${where}/active is empty: write the id of the key sidecars should require, or delete the file to use the first key`);
+    if (active === '')
+      throw new KeysError(`${where}/active is empty: write the id of the key sidecars should require, or delete the file to use the first key`);
   }
   const set = parseKeys(pems, active, where);
   return roots.size ? { ...set, roots: parseRoots(roots, `${where}/roots`) } : set;
@@ -90,7 +99,9 @@ export async function readKeys(dir: string, where = path.basename(dir)): Promise
   for (const name of names.filter(isKeyFile).sort()) {
     // A link could change the key without any change under keys/ (and Git commits the link).
     if ((await fs.lstat(path.join(dir, name))).isSymbolicLink()) {
-      throw new KeysError(`${where}/${name} is a symbolic link: a trusted key must be a file under ${where}/, reviewed where it changes; copy the key in place of the link`);
+      throw new KeysError(
+        `${where}/${name} is a symbolic link: a trusted key must be a file under ${where}/, reviewed where it changes; copy the key in place of the link`,
+      );
     }
     files.set(name, await fs.readFile(path.join(dir, name), 'utf8'));
   }
@@ -102,7 +113,8 @@ export async function readKeys(dir: string, where = path.basename(dir)): Promise
   }
   for (const name of roots) {
     const file = path.join(dir, 'roots', name);
-    if (!(await fs.lstat(file)).isFile()) throw new KeysError(`${where}/roots/${name} is not a file: a trusted root must be a file under ${where}/roots/, reviewed where it changes`);
+    if (!(await fs.lstat(file)).isFile())
+      throw new KeysError(`${where}/roots/${name} is not a file: a trusted root must be a file under ${where}/roots/, reviewed where it changes`);
     files.set(`roots/${name}`, await fs.readFile(file, 'utf8'));
   }
   return parseKeyFiles(files, where);
@@ -139,10 +151,16 @@ export function parseRoots(files: ReadonlyMap<string, string>, where = 'keys/roo
     }
     // The private key of a mesh's certificate authority signs every identity of its organisation:
     // committed, it would let anyone with read access impersonate every agent there.
-    if (/PRIVATE KEY/.test(text)) throw new KeysError(`${where}/${name}: holds a private key; remove it from the repository at once, rotate that certificate authority, and commit only its certificate`);
+    if (/PRIVATE KEY/.test(text))
+      throw new KeysError(
+        `${where}/${name}: holds a private key; remove it from the repository at once, rotate that certificate authority, and commit only its certificate`,
+      );
     const blocks = text.match(BLOCK) ?? [];
     const rest = text.replace(BLOCK, '').trim();
-    if (blocks.length === 0 || rest !== '') throw new KeysError(`${where}/${name}: must hold only PEM certificates ("-----BEGIN CERTIFICATE-----"), the root of the cluster's mesh, and nothing else`);
+    if (blocks.length === 0 || rest !== '')
+      throw new KeysError(
+        `${where}/${name}: must hold only PEM certificates ("-----BEGIN CERTIFICATE-----"), the root of the cluster's mesh, and nothing else`,
+      );
     const certs = blocks.map((b) => {
       try {
         return new X509Certificate(b);
@@ -151,7 +169,10 @@ export function parseRoots(files: ReadonlyMap<string, string>, where = 'keys/roo
       }
     });
     for (const c of certs) {
-      if (!c.ca) throw new KeysError(`${where}/${name}: ${c.subject.replace(/\n/g, ', ')} is not a certificate authority (basicConstraints CA:TRUE): commit the mesh's root, not a workload's certificate`);
+      if (!c.ca)
+        throw new KeysError(
+          `${where}/${name}: ${c.subject.replace(/\n/g, ', ')} is not a certificate authority (basicConstraints CA:TRUE): commit the mesh's root, not a workload's certificate`,
+        );
     }
     const first = certs[0]!;
     out.set(cluster, {

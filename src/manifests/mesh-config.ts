@@ -56,10 +56,12 @@ export function istiodValues(topo: Topology, cluster: ClusterPlan, roots: Readon
     meshConfig: {
       trustDomain: cluster.settings.trustDomain,
       ...(bound.length ? { caCertificates: bound.map((p) => ({ pem: p.root!.pem, trustDomains: [p.trustDomain] })) } : {}),
-      extensionProviders: [{
-        name: EXT_AUTHZ_PROVIDER,
-        envoyExtAuthzGrpc: { service: EXT_AUTHZ_HOST, port: EXT_AUTHZ_PORT, timeout: EXT_AUTHZ_TIMEOUT, failOpen: false, statusOnError: '403' },
-      }],
+      extensionProviders: [
+        {
+          name: EXT_AUTHZ_PROVIDER,
+          envoyExtAuthzGrpc: { service: EXT_AUTHZ_HOST, port: EXT_AUTHZ_PORT, timeout: EXT_AUTHZ_TIMEOUT, failOpen: false, statusOnError: '403' },
+        },
+      ],
     },
   };
   const lines = [
@@ -70,10 +72,10 @@ export function istiodValues(topo: Topology, cluster: ClusterPlan, roots: Readon
     `#   helm upgrade --install istiod istio/istiod -n istio-system -f ${ISTIOD_VALUES_FILE} -f <own values>`,
     '# (with an IstioOperator, the same block goes under spec.meshConfig). See docs/gitops.md.',
     '#',
-    '# Each peer root is listed with its organisation\'s trust domain, which makes istiod accept that',
+    "# Each peer root is listed with its organisation's trust domain, which makes istiod accept that",
     '# domain in certificates; istiod still merges every root into one bundle, so a root is not',
     '# confined to its domain. Exact principals in every AuthorizationPolicy and OPA bundle stop a',
-    '# peer\'s administrator from passing as another organisation\'s agent through a ServiceAccount of',
+    "# peer's administrator from passing as another organisation's agent through a ServiceAccount of",
     '# the same name; what they cannot stop is in docs/gitops.md, "Trust between organisations".',
   ];
   for (const p of bound) lines.push(`# Root of ${p.cluster} (trust domain ${p.trustDomain}): SHA-256 ${p.root!.fingerprint}`);

@@ -63,7 +63,15 @@ export function opaServiceEntry(ns: string, labels: Record<string, string>): Ser
 }
 
 /** A host outside the mesh that pods of this namespace may call (the bundle server, a Git host). */
-export function externalServiceEntry(name: string, ns: string, host: string, port: number, tls: boolean, labels: Record<string, string>, wave: number = WAVE.deny): ServiceEntryV1 {
+export function externalServiceEntry(
+  name: string,
+  ns: string,
+  host: string,
+  port: number,
+  tls: boolean,
+  labels: Record<string, string>,
+  wave: number = WAVE.deny,
+): ServiceEntryV1 {
   return {
     apiVersion: 'networking.istio.io/v1',
     kind: 'ServiceEntry',
@@ -128,10 +136,12 @@ export function flowAllow(name: string, ns: string, agent: string, port: number,
     spec: {
       selector: { matchLabels: { [LABEL.agent]: agent } },
       action: 'ALLOW',
-      rules: [{
-        from: [{ source: { principals: [...rule.principals] } }],
-        to: [{ operation: { methods: [...rule.methods], paths: [...rule.paths], ports: [String(port)] } }],
-      }],
+      rules: [
+        {
+          from: [{ source: { principals: [...rule.principals] } }],
+          to: [{ operation: { methods: [...rule.methods], paths: [...rule.paths], ports: [String(port)] } }],
+        },
+      ],
     },
   };
 }

@@ -17,15 +17,21 @@ export function namespace(name: string, istioCni: boolean, labels: Record<string
   return {
     apiVersion: 'v1',
     kind: 'Namespace',
-    metadata: meta(name, undefined, WAVE.namespace, {
-      ...labels,
-      'istio-injection': 'enabled',
-      'pod-security.kubernetes.io/enforce': podSecurityLevel(istioCni),
-      'pod-security.kubernetes.io/enforce-version': 'latest',
-      'pod-security.kubernetes.io/warn': 'restricted',
-      'pod-security.kubernetes.io/warn-version': 'latest',
-      'pod-security.kubernetes.io/audit': 'restricted',
-      'pod-security.kubernetes.io/audit-version': 'latest',
-    }, RETAIN),
+    metadata: meta(
+      name,
+      undefined,
+      WAVE.namespace,
+      {
+        ...labels,
+        'istio-injection': 'enabled',
+        'pod-security.kubernetes.io/enforce': podSecurityLevel(istioCni),
+        'pod-security.kubernetes.io/enforce-version': 'latest',
+        'pod-security.kubernetes.io/warn': 'restricted',
+        'pod-security.kubernetes.io/warn-version': 'latest',
+        'pod-security.kubernetes.io/audit': 'restricted',
+        'pod-security.kubernetes.io/audit-version': 'latest',
+      },
+      RETAIN,
+    ),
   };
 }

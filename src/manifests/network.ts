@@ -67,7 +67,14 @@ export interface Peer {
 }
 
 /** What one agent's flows need: from each sender, to each receiver. */
-export function agentPolicy(ns: string, agent: string, port: number, senders: readonly Peer[], receivers: readonly Peer[], labels: Record<string, string>): INetworkPolicy {
+export function agentPolicy(
+  ns: string,
+  agent: string,
+  port: number,
+  senders: readonly Peer[],
+  receivers: readonly Peer[],
+  labels: Record<string, string>,
+): INetworkPolicy {
   const ingress: INetworkPolicyIngressRule[] = [];
   const localSenders = senders.filter((s) => s.local).map((s) => s.agent);
   if (localSenders.length) ingress.push({ from: localSenders.map((a) => ({ podSelector: agentPods(a) })), ports: [tcp(port)] });

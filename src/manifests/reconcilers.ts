@@ -55,7 +55,13 @@ export function appProject(name: string, description: string, clusters: readonly
 }
 
 export function workflowProject(workflow: Workflow, clusters: readonly ClusterPlan[]): IAppProject {
-  return appProject(workflow.name, `Custody workflow ${workflow.name} (owner: ${workflow.owner}): its namespace in each of its clusters`, clusters, workflow.name, WORKFLOW_KINDS);
+  return appProject(
+    workflow.name,
+    `Custody workflow ${workflow.name} (owner: ${workflow.owner}): its namespace in each of its clusters`,
+    clusters,
+    workflow.name,
+    WORKFLOW_KINDS,
+  );
 }
 
 export function systemProject(clusters: readonly ClusterPlan[]): IAppProject {

@@ -102,7 +102,9 @@ function kustomization(resources: readonly string[]): KustomizationFile {
 function systemFolder(topo: Topology, cluster: ClusterPlan, inputs: ManifestInputs): Placed[] {
   if (cluster.served.length > 0) return serverObjects({ cluster, topology: topo, activeKeyId: inputs.activeKeyId, version: inputs.version });
   if (cluster.bundleServer.kind === 'mesh' && cluster.placements.length > 0) {
-    const owners = [...new Set(cluster.placements.map((p) => topo.clusterOf(p.workflow, p.workflow.agents.find((a) => a.actor === p.workflow.owner)!.name)))].sort();
+    const owners = [
+      ...new Set(cluster.placements.map((p) => topo.clusterOf(p.workflow, p.workflow.agents.find((a) => a.actor === p.workflow.owner)!.name))),
+    ].sort();
     return serverStub(cluster, owners);
   }
   return [];
@@ -125,7 +127,8 @@ function workflowObjects(topo: Topology, cluster: ClusterPlan, placement: Placem
   put('sidecar-default.yaml', defaultSidecar(ns, labels));
   put('networkpolicy-default-deny.yaml', defaultDeny(ns, labels));
   put('networkpolicy-allow-mesh-and-bundle-server.yaml', infrastructure(ns, route, labels));
-  if (route.kind === 'external') put('serviceentry-custody-bundle-server.yaml', externalServiceEntry('custody-bundle-server', ns, route.host, route.port, route.tls, labels));
+  if (route.kind === 'external')
+    put('serviceentry-custody-bundle-server.yaml', externalServiceEntry('custody-bundle-server', ns, route.host, route.port, route.tls, labels));
 
   const index = workflowIndex(w);
   const here = (agent: string) => topo.clusterOf(w, agent) === cluster.name;
@@ -134,8 +137,14 @@ function workflowObjects(topo: Topology, cluster: ClusterPlan, placement: Placem
   for (const agent of placement.agents) {
     const dir = agent.name;
     const c: AgentContext = {
-      workflow: w, agent, cluster: cluster.name, storageClass: cluster.settings.storageClass, opaImage: cluster.settings.opaImage,
-      bundleServerUrl: cluster.settings.bundleServer, keys: inputs.keys, activeKeyId: inputs.activeKeyId,
+      workflow: w,
+      agent,
+      cluster: cluster.name,
+      storageClass: cluster.settings.storageClass,
+      opaImage: cluster.settings.opaImage,
+      bundleServerUrl: cluster.settings.bundleServer,
+      keys: inputs.keys,
+      activeKeyId: inputs.activeKeyId,
       labels: agentLabels(w, agent, cluster.name),
     };
     const config = opaConfigText(c);
@@ -148,7 +157,10 @@ function workflowObjects(topo: Topology, cluster: ClusterPlan, placement: Placem
     const outbound = index.outbound(agent.name);
     const targets = [...new Set(outbound.map((f) => f.to))].sort();
     for (const t of targets) if (!here(t)) remote.set(t, topo.clusterOf(w, t));
-    put(`${dir}/sidecar.yaml`, agentSidecar(ns, agent.name, [...targets.map((t) => `./${t}.${ns}.svc.cluster.local`), bundleHost, `./${EXT_AUTHZ_HOST}`], c.labels));
+    put(
+      `${dir}/sidecar.yaml`,
+      agentSidecar(ns, agent.name, [...targets.map((t) => `./${t}.${ns}.svc.cluster.local`), bundleHost, `./${EXT_AUTHZ_HOST}`], c.labels),
+    );
 
     const inbound = index.inbound(agent.name);
     const perSender = new Map<string, number>();
@@ -156,15 +168,28 @@ function workflowObjects(topo: Topology, cluster: ClusterPlan, placement: Placem
       const n = (perSender.get(flow.from) ?? 0) + 1;
       perSender.set(flow.from, n);
       const name = n === 1 ? boundedName('allow', flow.from, 'to', agent.name) : boundedName('allow', flow.from, 'to', agent.name, String(n));
-      put(`${dir}/authorizationpolicy-${name}.yaml`, flowAllow(name, ns, agent.name, agent.port, {
-        principals: [index.principal(flow.from)], methods: flow.methods, paths: istioPaths(parsePathPattern(flow.path)),
-      }, c.labels));
+      put(
+        `${dir}/authorizationpolicy-${name}.yaml`,
+        flowAllow(
+          name,
+          ns,
+          agent.name,
+          agent.port,
+          {
+            principals: [index.principal(flow.from)],
+            methods: flow.methods,
+            paths: istioPaths(parsePathPattern(flow.path)),
+          },
+          c.labels,
+        ),
+      );
     }
     const senders: Peer[] = [...new Set(inbound.map((f) => f.from))].sort().map((s) => ({ agent: s, port: agent.port, local: here(s) }));
     const receivers: Peer[] = targets.map((t) => ({ agent: t, port: port(t), local: here(t) }));
     if (senders.length || receivers.length) put(`${dir}/networkpolicy.yaml`, agentPolicy(ns, agent.name, agent.port, senders, receivers, c.labels));
   }
-  for (const [agent, where] of [...remote.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) put(`remote/service-${agent}.yaml`, remoteService(ns, agent, port(agent), where, labels));
+  for (const [agent, where] of [...remote.entries()].sort(([a], [b]) => (a < b ? -1 : 1)))
+    put(`remote/service-${agent}.yaml`, remoteService(ns, agent, port(agent), where, labels));
   return out;
 }
 
@@ -177,7 +202,13 @@ function remoteService(ns: string, agent: string, port: number, cluster: string,
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: meta(agent, ns, WAVE.workload, { ...labels, [LABEL.agent]: agent }, { [ANNOTATION.remoteCluster]: cluster, [ANNOTATION.lintIgnore]: 'service-targets-pod' }),
+    metadata: meta(
+      agent,
+      ns,
+      WAVE.workload,
+      { ...labels, [LABEL.agent]: agent },
+      { [ANNOTATION.remoteCluster]: cluster, [ANNOTATION.lintIgnore]: 'service-targets-pod' },
+    ),
     spec: { type: 'ClusterIP', ports: [{ name: 'http', port, protocol: 'TCP', appProtocol: 'http' }] },
   };
 }

@@ -11,7 +11,17 @@ import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { BUNDLES_URL_PREFIX, SERVER_ENV, TOKEN_AUDIENCE, type ClusterIssuer, type ServerConfigFile } from '../contract/index.js';
 import {
-  ANNOTATION, custodyImage, GIT_CREDENTIALS_SECRET, LABEL, RUN_AS, SERVER_NAME, SERVER_PORT, SIGNING_KEY_SECRET, SYSTEM_NAMESPACE, WAVE, WEBHOOK_SECRET,
+  ANNOTATION,
+  custodyImage,
+  GIT_CREDENTIALS_SECRET,
+  LABEL,
+  RUN_AS,
+  SERVER_NAME,
+  SERVER_PORT,
+  SIGNING_KEY_SECRET,
+  SYSTEM_NAMESPACE,
+  WAVE,
+  WEBHOOK_SECRET,
 } from './constants.js';
 import { denyAll, defaultSidecar, externalServiceEntry, strictMtls } from './mesh.js';
 import { namespace } from './namespace.js';
@@ -27,7 +37,11 @@ const labels = { [LABEL.partOf]: 'custody', [LABEL.name]: SERVER_NAME, [LABEL.co
 const selector = { [LABEL.name]: SERVER_NAME };
 
 /** A host the server must reach outside the mesh (its repository, the clusters' token keys). */
-export interface ExternalHost { readonly host: string; readonly port: number; readonly tls: boolean }
+export interface ExternalHost {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+}
 
 export function externalHost(url: string): ExternalHost {
   const u = new URL(url);
@@ -48,7 +62,8 @@ export function serverConfig(s: ServerInputs): ServerConfigFile {
   for (const workflow of s.cluster.served) {
     for (const actor of workflow.actors) {
       const c = s.topology.cluster(actor.cluster.name);
-      if (c.settings.tokenIssuer && c.settings.tokenJwksUrl) clusters.set(c.name, { cluster: c.name, issuer: c.settings.tokenIssuer, jwksUrl: c.settings.tokenJwksUrl });
+      if (c.settings.tokenIssuer && c.settings.tokenJwksUrl)
+        clusters.set(c.name, { cluster: c.name, issuer: c.settings.tokenIssuer, jwksUrl: c.settings.tokenJwksUrl });
     }
   }
   return {
@@ -72,8 +87,18 @@ export function serverObjects(s: ServerInputs): Placed[] {
   const principals = s.cluster.served.flatMap((w) => w.agents.map((a) => principal(w, a.name))).sort();
   const localNamespaces = s.cluster.placements.map((p) => p.workflow.name);
 
-  const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(SERVER_NAME, ns, WAVE.workload, labels), automountServiceAccountToken: false };
-  const config: IConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(SERVER_NAME, ns, WAVE.workload, labels), data: { 'config.yaml': configText } };
+  const account: IServiceAccount = {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: meta(SERVER_NAME, ns, WAVE.workload, labels),
+    automountServiceAccountToken: false,
+  };
+  const config: IConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: meta(SERVER_NAME, ns, WAVE.workload, labels),
+    data: { 'config.yaml': configText },
+  };
   const svc: IService = {
     apiVersion: 'v1',
     kind: 'Service',
@@ -97,38 +122,40 @@ export function serverObjects(s: ServerInputs): Placed[] {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, fsGroup: RUN_AS, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [{
-            name: 'server',
-            image: s.cluster.settings.serverImage ?? custodyImage(s.version),
-            imagePullPolicy: 'Always',
-            args: ['serve', '--config', '/etc/custody/config/config.yaml'],
-            env: [
-              { name: SERVER_ENV.host, value: '0.0.0.0' },
-              { name: SERVER_ENV.port, value: String(SERVER_PORT) },
-              { name: SERVER_ENV.repository, value: settings.repository },
-              { name: SERVER_ENV.branch, value: settings.branch },
-              { name: SERVER_ENV.tokenAudience, value: TOKEN_AUDIENCE },
-              { name: SERVER_ENV.signingKeyFile, value: `${SIGNING_KEY_DIR}/${SIGNING_KEY_FILE}` },
-              { name: SERVER_ENV.signingKeyId, value: s.activeKeyId },
-              optionalSecret(SERVER_ENV.gitToken, GIT_CREDENTIALS_SECRET),
-              optionalSecret(SERVER_ENV.webhookSecret, WEBHOOK_SECRET),
-            ],
-            ports: [{ name: 'http', containerPort: SERVER_PORT, protocol: 'TCP' }],
-            readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3 },
-            livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
-            volumeMounts: [
-              { name: 'config', mountPath: '/etc/custody/config', readOnly: true },
-              { name: 'signing-key', mountPath: SIGNING_KEY_DIR, readOnly: true },
-              { name: 'cache', mountPath: '/var/cache/custody' },
-              { name: 'decisions', mountPath: '/var/lib/custody' },
-              { name: 'tmp', mountPath: '/tmp' },
-            ],
-            resources: {
-              requests: { cpu: '100m', memory: '256Mi', 'ephemeral-storage': '256Mi' },
-              limits: { cpu: '2', memory: '1Gi', 'ephemeral-storage': '2Gi' },
+          containers: [
+            {
+              name: 'server',
+              image: s.cluster.settings.serverImage ?? custodyImage(s.version),
+              imagePullPolicy: 'Always',
+              args: ['serve', '--config', '/etc/custody/config/config.yaml'],
+              env: [
+                { name: SERVER_ENV.host, value: '0.0.0.0' },
+                { name: SERVER_ENV.port, value: String(SERVER_PORT) },
+                { name: SERVER_ENV.repository, value: settings.repository },
+                { name: SERVER_ENV.branch, value: settings.branch },
+                { name: SERVER_ENV.tokenAudience, value: TOKEN_AUDIENCE },
+                { name: SERVER_ENV.signingKeyFile, value: `${SIGNING_KEY_DIR}/${SIGNING_KEY_FILE}` },
+                { name: SERVER_ENV.signingKeyId, value: s.activeKeyId },
+                optionalSecret(SERVER_ENV.gitToken, GIT_CREDENTIALS_SECRET),
+                optionalSecret(SERVER_ENV.webhookSecret, WEBHOOK_SECRET),
+              ],
+              ports: [{ name: 'http', containerPort: SERVER_PORT, protocol: 'TCP' }],
+              readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 3 },
+              livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
+              volumeMounts: [
+                { name: 'config', mountPath: '/etc/custody/config', readOnly: true },
+                { name: 'signing-key', mountPath: SIGNING_KEY_DIR, readOnly: true },
+                { name: 'cache', mountPath: '/var/cache/custody' },
+                { name: 'decisions', mountPath: '/var/lib/custody' },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+              resources: {
+                requests: { cpu: '100m', memory: '256Mi', 'ephemeral-storage': '256Mi' },
+                limits: { cpu: '2', memory: '1Gi', 'ephemeral-storage': '2Gi' },
+              },
+              securityContext: containerSecurity(),
             },
-            securityContext: containerSecurity(),
-          }],
+          ],
           volumes: [
             { name: 'config', configMap: { name: SERVER_NAME } },
             // A reference only: the private key never enters Git (custody keygen writes it outside).
@@ -148,10 +175,16 @@ export function serverObjects(s: ServerInputs): Placed[] {
     spec: {
       selector: { matchLabels: selector },
       action: 'ALLOW',
-      rules: principals.length === 0 ? [] : [
-        { from: [{ source: { principals } }], to: [{ operation: { methods: ['GET'], paths: [`${BUNDLES_URL_PREFIX}*`], ports: [String(SERVER_PORT)] } }] },
-        { from: [{ source: { principals } }], to: [{ operation: { methods: ['POST'], paths: ['/status', '/logs'], ports: [String(SERVER_PORT)] } }] },
-      ],
+      rules:
+        principals.length === 0
+          ? []
+          : [
+              {
+                from: [{ source: { principals } }],
+                to: [{ operation: { methods: ['GET'], paths: [`${BUNDLES_URL_PREFIX}*`], ports: [String(SERVER_PORT)] } }],
+              },
+              { from: [{ source: { principals } }], to: [{ operation: { methods: ['POST'], paths: ['/status', '/logs'], ports: [String(SERVER_PORT)] } }] },
+            ],
     },
   };
   const egress: INetworkPolicy = {
@@ -161,7 +194,10 @@ export function serverObjects(s: ServerInputs): Placed[] {
     spec: {
       podSelector: {},
       policyTypes: ['Egress'],
-      egress: [...meshEgress(), ...[...new Set(external.map((h) => h.port))].sort((a, b) => a - b).map((port) => ({ to: [ANYWHERE], ports: [{ protocol: 'TCP' as const, port }] }))],
+      egress: [
+        ...meshEgress(),
+        ...[...new Set(external.map((h) => h.port))].sort((a, b) => a - b).map((port) => ({ to: [ANYWHERE], ports: [{ protocol: 'TCP' as const, port }] })),
+      ],
     },
   };
   const ingress: INetworkPolicy = {
@@ -171,16 +207,18 @@ export function serverObjects(s: ServerInputs): Placed[] {
     spec: {
       podSelector: { matchLabels: selector },
       policyTypes: ['Ingress'],
-      ingress: [{
-        from: [
-          ...localNamespaces.map((wf) => ({
-            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': wf } },
-            podSelector: { matchExpressions: [{ key: LABEL.agent, operator: 'Exists' }] },
-          })),
-          EAST_WEST_GATEWAY,
-        ],
-        ports: [{ protocol: 'TCP', port: SERVER_PORT }],
-      }],
+      ingress: [
+        {
+          from: [
+            ...localNamespaces.map((wf) => ({
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': wf } },
+              podSelector: { matchExpressions: [{ key: LABEL.agent, operator: 'Exists' }] },
+            })),
+            EAST_WEST_GATEWAY,
+          ],
+          ports: [{ protocol: 'TCP', port: SERVER_PORT }],
+        },
+      ],
     },
   };
   const objects: [string, KubeObject][] = [
@@ -189,7 +227,10 @@ export function serverObjects(s: ServerInputs): Placed[] {
     ['authorizationpolicy-deny-all.yaml', denyAll(ns, labels)],
     ['authorizationpolicy-allow-sidecars.yaml', allow],
     ['sidecar-default.yaml', defaultSidecar(ns, labels, ['./*'])],
-    ...external.map((h): [string, KubeObject] => [`serviceentry-${h.host}-${h.port}.yaml`, externalServiceEntry(`${h.host.replace(/\./g, '-')}-${h.port}`, ns, h.host, h.port, h.tls, labels)]),
+    ...external.map((h): [string, KubeObject] => [
+      `serviceentry-${h.host}-${h.port}.yaml`,
+      externalServiceEntry(`${h.host.replace(/\./g, '-')}-${h.port}`, ns, h.host, h.port, h.tls, labels),
+    ]),
     ['networkpolicy-default-deny.yaml', defaultDeny(ns, labels)],
     ['networkpolicy-allow-mesh-and-repository.yaml', egress],
     ['networkpolicy-custody-bundle-server.yaml', ingress],

@@ -18,7 +18,17 @@ import type { VerificationKey } from '../keys/index.js';
 import { opaSidecarConfig, SIDECAR_TOKEN_PATH } from '../policy/index.js';
 import type { Agent, Workflow } from '../workflow/index.js';
 import {
-  ANNOTATION, EXT_AUTHZ_PORT, LABEL, OPA_API_PORT, OPA_DIAGNOSTIC_PORT, RETAIN, RUN_AS, TOKEN_DIR, TOKEN_FILE, TOKEN_SECONDS, WAVE,
+  ANNOTATION,
+  EXT_AUTHZ_PORT,
+  LABEL,
+  OPA_API_PORT,
+  OPA_DIAGNOSTIC_PORT,
+  RETAIN,
+  RUN_AS,
+  TOKEN_DIR,
+  TOKEN_FILE,
+  TOKEN_SECONDS,
+  WAVE,
 } from './constants.js';
 import { meta } from './objects.js';
 import { toYamlText } from './yaml.js';
@@ -102,16 +112,18 @@ export function dataClaim(c: AgentContext): IPersistentVolumeClaim {
 
 /** OPA's configuration file, from the one function the tests' real sidecars use too. */
 export function opaConfigText(c: AgentContext): string {
-  return toYamlText(opaSidecarConfig({
-    bundleServerUrl: c.bundleServerUrl,
-    workflow: c.workflow.name,
-    agent: c.agent.name,
-    actor: c.agent.actor,
-    cluster: c.cluster,
-    keyId: c.activeKeyId,
-    keys: c.keys,
-    tokenPath: SIDECAR_TOKEN_PATH,
-  }));
+  return toYamlText(
+    opaSidecarConfig({
+      bundleServerUrl: c.bundleServerUrl,
+      workflow: c.workflow.name,
+      agent: c.agent.name,
+      actor: c.agent.actor,
+      cluster: c.cluster,
+      keyId: c.activeKeyId,
+      keys: c.keys,
+      tokenPath: SIDECAR_TOKEN_PATH,
+    }),
+  );
 }
 
 export function opaConfigMap(c: AgentContext, text: string): IConfigMap {
@@ -136,7 +148,10 @@ export function deployment(c: AgentContext, opaConfig: string): IDeployment {
       { name: 'CUSTODY_DATA_DIR', value: '/data' },
       { name: 'TMPDIR', value: '/tmp' },
     ],
-    volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'tmp', mountPath: '/tmp' }],
+    volumeMounts: [
+      { name: 'data', mountPath: '/data' },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
     readinessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 10, failureThreshold: 3 },
     resources: {
       requests: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '64Mi' },

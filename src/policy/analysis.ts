@@ -36,14 +36,32 @@ export function analyseWorkflow(workflow: Workflow): Finding[] {
     if (ownerAgents.has(agent.name)) continue;
     const hasFlows = next.has(agent.name) || prev.has(agent.name);
     if (!hasFlows) {
-      findings.push({ code: DiagnosticCodes.isolatedAgent, path: agentPath(agent.name), message: `agent "${agent.name}" is in no flow: it can neither receive nor send anything`, hint: 'add its flows, or remove the agent', subjects: [agent.name] });
+      findings.push({
+        code: DiagnosticCodes.isolatedAgent,
+        path: agentPath(agent.name),
+        message: `agent "${agent.name}" is in no flow: it can neither receive nor send anything`,
+        hint: 'add its flows, or remove the agent',
+        subjects: [agent.name],
+      });
       continue;
     }
     if (!reached.has(agent.name)) {
-      findings.push({ code: DiagnosticCodes.unreachableAgent, path: agentPath(agent.name), message: `agent "${agent.name}" cannot be reached from the owner "${workflow.owner}": no chain of flows brings it the owner's data`, hint: 'add a flow that feeds it, or remove it', subjects: [agent.name] });
+      findings.push({
+        code: DiagnosticCodes.unreachableAgent,
+        path: agentPath(agent.name),
+        message: `agent "${agent.name}" cannot be reached from the owner "${workflow.owner}": no chain of flows brings it the owner's data`,
+        hint: 'add a flow that feeds it, or remove it',
+        subjects: [agent.name],
+      });
     }
     if (!returns.has(agent.name)) {
-      findings.push({ code: DiagnosticCodes.noReturnToOwner, path: agentPath(agent.name), message: `data at agent "${agent.name}" never returns to the owner "${workflow.owner}": no chain of flows leads back`, hint: 'add the flow that delivers its results, or confirm that the data is meant to end there', subjects: [agent.name] });
+      findings.push({
+        code: DiagnosticCodes.noReturnToOwner,
+        path: agentPath(agent.name),
+        message: `data at agent "${agent.name}" never returns to the owner "${workflow.owner}": no chain of flows leads back`,
+        hint: 'add the flow that delivers its results, or confirm that the data is meant to end there',
+        subjects: [agent.name],
+      });
     }
   }
   for (const cycle of contractorCycles(workflow, ownerAgents, next)) {
@@ -52,7 +70,7 @@ export function analyseWorkflow(workflow: Workflow): Finding[] {
       code: DiagnosticCodes.cycle,
       path: ['spec', 'flows', first.index],
       message: `data can circulate among ${cycle.map((a) => `"${a}"`).join(', ')} without passing the owner`,
-      hint: 'make sure the loop is intended: each pass is a fresh copy of the owner\'s data at contractors',
+      hint: "make sure the loop is intended: each pass is a fresh copy of the owner's data at contractors",
       subjects: cycle,
     });
   }

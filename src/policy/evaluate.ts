@@ -4,7 +4,18 @@
  * purpose (Node's ICU time zones here, Go's time package in OPA), so a test comparing the two
  * checks the compiler, not the compiler against itself.
  */
-import { attributeHolds, isPlainPath, matches, parseClock, parseInstant, parsePathPattern, type Condition, type Day, type Flow, type Workflow } from '../workflow/index.js';
+import {
+  attributeHolds,
+  isPlainPath,
+  matches,
+  parseClock,
+  parseInstant,
+  parsePathPattern,
+  type Condition,
+  type Day,
+  type Flow,
+  type Workflow,
+} from '../workflow/index.js';
 
 export interface AccessRequest {
   /** The caller's SPIFFE ID; absent for plaintext traffic. */
@@ -44,12 +55,7 @@ function conditionsHold(workflow: Workflow, flow: Flow, atNs: bigint): boolean {
   return flow.when.some((c) => alternativeHolds(c, source?.attributes ?? {}, workflow.timezone, atNs));
 }
 
-export function alternativeHolds(
-  c: Condition,
-  attributes: Readonly<Record<string, number | string | boolean>>,
-  timezone: string,
-  atNs: bigint,
-): boolean {
+export function alternativeHolds(c: Condition, attributes: Readonly<Record<string, number | string | boolean>>, timezone: string, atNs: bigint): boolean {
   if (c.hours || c.days) {
     const local = localClock(atNs, timezone);
     if (c.hours && !inWindow(local.minute, parseClock(c.hours.from)!, parseClock(c.hours.to, true)!)) return false;

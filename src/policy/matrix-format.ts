@@ -23,15 +23,25 @@ export function formatMatrix(workflow: Workflow, m: AccessMatrix, at?: string, o
         left++;
         continue;
       }
-      const allowed = cells.flatMap((c) => c.rules.map((r) => `${c.method} ${r.path}${r.condition ? `: ${r.condition}` : ''}${r.written ? ` [as written: ${r.written}]` : ''}`));
+      const allowed = cells.flatMap((c) =>
+        c.rules.map((r) => `${c.method} ${r.path}${r.condition ? `: ${r.condition}` : ''}${r.written ? ` [as written: ${r.written}]` : ''}`),
+      );
       rows.push([from, to, ...cells.map((c) => (c.decision === 'conditional' ? 'cond' : c.decision)), allowed.join('; ')]);
     }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) lines.push(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  for (const r of rows)
+    lines.push(
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    );
   lines.push('');
   if (options.allowedOnly) lines.push(`${left} of ${n * (n - 1)} pairs of agents, every method denied, are left out (--allowed).`);
   const domains = [...new Set(workflow.actors.map((a) => a.cluster.trustDomain))].sort();
-  lines.push(`Everything else is denied: other methods, other paths, and callers without an agent's exact mesh identity, spiffe://<trust domain of its cluster>/ns/${workflow.name}/sa/<agent> (trust domains: ${domains.join(', ')}).`);
+  lines.push(
+    `Everything else is denied: other methods, other paths, and callers without an agent's exact mesh identity, spiffe://<trust domain of its cluster>/ns/${workflow.name}/sa/<agent> (trust domains: ${domains.join(', ')}).`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -93,12 +93,14 @@ function matrixRule(workflow: Workflow, flow: Flow): MatrixRule[] {
     if (when.some((c) => !c.hours && !c.days)) when = undefined;
   }
   const condition = flowConditionInWords({ ...flow, ...(when ? { when } : { when: undefined }) }, workflow.timezone);
-  return [{
-    flow: flow.index,
-    path: flow.path,
-    ...(condition !== undefined ? { condition } : {}),
-    ...(written !== undefined && written !== condition ? { written } : {}),
-  }];
+  return [
+    {
+      flow: flow.index,
+      path: flow.path,
+      ...(condition !== undefined ? { condition } : {}),
+      ...(written !== undefined && written !== condition ? { written } : {}),
+    },
+  ];
 }
 
 /** The matrix resolved at one instant: every conditional cell becomes allow or deny. */

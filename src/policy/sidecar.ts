@@ -55,7 +55,11 @@ export function opaSidecarConfig(o: SidecarConfigOptions): Record<string, unknow
         // Always set: without a key id OPA accepts unsigned bundles (it only verifies those that carry signatures).
         signing: { keyid: o.keyId },
         // Long polling; the delays apply only if the server stops holding requests.
-        polling: { long_polling_timeout_seconds: longPoll, min_delay_seconds: o.fallbackPollSeconds?.[0] ?? 10, max_delay_seconds: o.fallbackPollSeconds?.[1] ?? 30 },
+        polling: {
+          long_polling_timeout_seconds: longPoll,
+          min_delay_seconds: o.fallbackPollSeconds?.[0] ?? 10,
+          max_delay_seconds: o.fallbackPollSeconds?.[1] ?? 30,
+        },
       },
     },
     keys: Object.fromEntries(o.keys.map((k) => [k.id, { algorithm: k.algorithm, key: k.publicKeyPem }])),

@@ -26,10 +26,7 @@ function daysInWords(days: readonly string[]): string {
 }
 
 /** The whole condition of a flow (its alternatives and validity period), or undefined when it has none. */
-export function flowConditionInWords(
-  flow: Pick<Flow, 'notBefore' | 'until'> & { readonly when?: readonly Condition[] },
-  timezone: string,
-): string | undefined {
+export function flowConditionInWords(flow: Pick<Flow, 'notBefore' | 'until'> & { readonly when?: readonly Condition[] }, timezone: string): string | undefined {
   const parts: string[] = [];
   if (flow.when) {
     const alternatives = flow.when.map((c) => conditionInWords(c, timezone));

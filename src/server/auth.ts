@@ -14,13 +14,20 @@
  */
 import crypto, { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwksCache, jwtVerify, type JWKSCacheInput, type JWTVerifyGetKey, type RemoteJWKSetOptions } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeJwt,
+  jwksCache,
+  jwtVerify,
+  type JWKSCacheInput,
+  type JWTVerifyGetKey,
+  type RemoteJWKSetOptions,
+} from 'jose';
 import type { ClusterIssuer } from '../contract/index.js';
 import { ConfigError, ServerError } from './errors.js';
 
-export type Identity =
-  | { readonly kind: 'agent'; readonly workflow: string; readonly agent: string; readonly cluster?: string }
-  | { readonly kind: 'admin' };
+export type Identity = { readonly kind: 'agent'; readonly workflow: string; readonly agent: string; readonly cluster?: string } | { readonly kind: 'admin' };
 
 export interface Authenticator {
   /** Synchronous for static tokens, a promise for JWTs (whose keys may have to be fetched). */
@@ -66,7 +73,14 @@ export function readStaticTokens(file: string): StaticTokens {
   }
   const o = parsed as Partial<StaticTokens>;
   const hex = (v: unknown) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
-  if (typeof o !== 'object' || o === null || typeof o.agents !== 'object' || !Object.values(o.agents ?? {}).every(hex) || !Array.isArray(o.admins) || !o.admins.every(hex)) {
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    typeof o.agents !== 'object' ||
+    !Object.values(o.agents ?? {}).every(hex) ||
+    !Array.isArray(o.admins) ||
+    !o.admins.every(hex)
+  ) {
     throw new ConfigError(`${file}: expected {"agents": {"<workflow>/<agent>": "<sha256 hex>"}, "admins": ["<sha256 hex>"]}`);
   }
   return { agents: o.agents!, admins: o.admins };
@@ -163,12 +177,20 @@ export function createAuthenticator(options: {
     // server, both from issuance and from now (a token issued in the future lasts from now too).
     const nowSeconds = Math.floor(now() / 1000);
     const lifetime = Math.max(payload.exp! - payload.iat!, payload.exp! - nowSeconds);
-    if (lifetime > options.maxLifetimeSeconds) throw new ServerError('unauthenticated', `token from ${issuer} rejected: its lifetime (${lifetime} s) exceeds maxTokenLifetimeSeconds (${options.maxLifetimeSeconds})`);
+    if (lifetime > options.maxLifetimeSeconds)
+      throw new ServerError(
+        'unauthenticated',
+        `token from ${issuer} rejected: its lifetime (${lifetime} s) exceeds maxTokenLifetimeSeconds (${options.maxLifetimeSeconds})`,
+      );
     const m = SUBJECT.exec(payload.sub ?? '');
     if (!m) throw new ServerError('forbidden', `the token of ${issuer} is not a ServiceAccount token`);
     const identity: Identity = { kind: 'agent', workflow: m[1]!, agent: m[3]!, cluster: trusted.cluster };
     if (verified.size >= kept) verified.delete(verified.keys().next().value as string);
-    verified.set(hash, { identity, expiresAtMs: payload.exp! * 1000, ...(trusted.remote ? { remote: trusted.remote, keySet: trusted.remote.fetched.jwks } : {}) });
+    verified.set(hash, {
+      identity,
+      expiresAtMs: payload.exp! * 1000,
+      ...(trusted.remote ? { remote: trusted.remote, keySet: trusted.remote.fetched.jwks } : {}),
+    });
     return identity;
   }
 }

@@ -26,7 +26,8 @@ export function createSidecarAuthorizer(catalog: Catalog, log: (message: string)
   return function authorizeSidecar(identity: Identity, named?: { readonly workflow: string; readonly agent: string }): SidecarCaller {
     if (identity.kind !== 'agent') throw new ServerError('forbidden', 'not a sidecar credential');
     const key = `${identity.workflow}/${identity.agent}`;
-    if (named && (named.workflow !== identity.workflow || named.agent !== identity.agent)) throw new ServerError('forbidden', `${key} asked for ${named.workflow}/${named.agent}: a sidecar may use only its own agent's bundle`);
+    if (named && (named.workflow !== identity.workflow || named.agent !== identity.agent))
+      throw new ServerError('forbidden', `${key} asked for ${named.workflow}/${named.agent}: a sidecar may use only its own agent's bundle`);
     const entry = catalog.get(identity.workflow, identity.agent);
     if (!entry) throw new ServerError('forbidden', `${key} is not an agent at the branch head`);
     if (identity.cluster !== undefined) {
@@ -34,11 +35,14 @@ export function createSidecarAuthorizer(catalog: Catalog, log: (message: string)
       if (entry.cluster === undefined) {
         if (unboundLogged.get(key) !== entry.treeOid) {
           unboundLogged.set(key, entry.treeOid);
-          log(`${key}: its bundle's .manifest names no cluster (metadata.cluster), so every ServiceAccount token for it is refused (403); regenerate its bundle`);
+          log(
+            `${key}: its bundle's .manifest names no cluster (metadata.cluster), so every ServiceAccount token for it is refused (403); regenerate its bundle`,
+          );
         }
         throw new ServerError('forbidden', `${key} names no cluster in its .manifest`);
       }
-      if (entry.cluster !== identity.cluster) throw new ServerError('forbidden', `${key} runs in cluster ${entry.cluster}, not in ${identity.cluster}, whose token this is`);
+      if (entry.cluster !== identity.cluster)
+        throw new ServerError('forbidden', `${key} runs in cluster ${entry.cluster}, not in ${identity.cluster}, whose token this is`);
     }
     return { identity, entry, key };
   };

@@ -22,9 +22,11 @@ export function checkBodyHeaders(req: IncomingMessage, rules: BodyRules): void {
     throw new ServerError('unsupportedMediaType', `content encoding "${encoding}" is not accepted${rules.gzip ? ' (gzip is)' : ''}`);
   }
   const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') throw new ServerError('unsupportedMediaType', `character set "${charset}" is not accepted (UTF-8 is)`);
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')
+    throw new ServerError('unsupportedMediaType', `character set "${charset}" is not accepted (UTF-8 is)`);
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > rules.limit) throw new ServerError('tooLarge', `the body declares ${declared} bytes, above the bound of ${rules.limit}`);
+  if (declared !== undefined && Number(declared) > rules.limit)
+    throw new ServerError('tooLarge', `the body declares ${declared} bytes, above the bound of ${rules.limit}`);
 }
 
 /** The body's bytes, inflated if gzip; stops reading at the bound. */
@@ -58,7 +60,8 @@ export async function readBody(req: IncomingMessage, rules: BodyRules): Promise<
   return new Promise((resolve, reject) => {
     gunzip(raw, { maxOutputLength: rules.limit }, (err, inflated) => {
       if (!err) return resolve(inflated);
-      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') reject(new ServerError('tooLarge', `the body inflates beyond the bound of ${rules.limit} bytes`));
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+        reject(new ServerError('tooLarge', `the body inflates beyond the bound of ${rules.limit} bytes`));
       else reject(new ServerError('badRequest', `the body is not valid gzip: ${err.message}`));
     });
   });

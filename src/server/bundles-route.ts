@@ -58,14 +58,28 @@ interface Answers {
 function answersFor(bundle: ServedBundle): Answers {
   const ok = (type: string) => ['content-type', type, 'content-length', String(bundle.bytes.length), 'etag', bundle.etag, 'cache-control', 'no-cache'];
   const notModified = (type: string) => ['etag', bundle.etag, 'content-type', type, 'cache-control', 'no-cache'];
-  return { ok: ok(GZIP_CONTENT_TYPE), okLongPoll: ok(LONG_POLL_CONTENT_TYPE), notModified: notModified(GZIP_CONTENT_TYPE), notModifiedLongPoll: notModified(LONG_POLL_CONTENT_TYPE) };
+  return {
+    ok: ok(GZIP_CONTENT_TYPE),
+    okLongPoll: ok(LONG_POLL_CONTENT_TYPE),
+    notModified: notModified(GZIP_CONTENT_TYPE),
+    notModifiedLongPoll: notModified(LONG_POLL_CONTENT_TYPE),
+  };
 }
 
 const GZIP_CONTENT_TYPE = 'application/gzip';
 
 type Named = { readonly workflow: string; readonly agent: string };
 
-export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator; authorizeSidecar: SidecarAuthorizer; metrics: Metrics; connections: ConnectionBudget; log: { refusals: RateLimitedLog; error(message: string): void }; activeKeyId: string; longPollMaxSeconds: number }) {
+export function createBundleRoute(deps: {
+  catalog: Catalog;
+  auth: Authenticator;
+  authorizeSidecar: SidecarAuthorizer;
+  metrics: Metrics;
+  connections: ConnectionBudget;
+  log: { refusals: RateLimitedLog; error(message: string): void };
+  activeKeyId: string;
+  longPollMaxSeconds: number;
+}) {
   const { catalog, auth, authorizeSidecar, metrics, connections } = deps;
   // Kept with the bundle they describe, and gone with it.
   const answers = new WeakMap<ServedBundle, Answers>();
@@ -92,7 +106,11 @@ export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator;
     } catch (err) {
       return fail(req, res, err);
     }
-    if (checked instanceof Promise) return checked.then((identity) => answer(req, res, named, identity), (err: unknown) => fail(req, res, err));
+    if (checked instanceof Promise)
+      return checked.then(
+        (identity) => answer(req, res, named, identity),
+        (err: unknown) => fail(req, res, err),
+      );
     return answer(req, res, named, checked);
   };
 
@@ -120,7 +138,15 @@ export function createBundleRoute(deps: { catalog: Catalog; auth: Authenticator;
     return hold(req, res, named, keyId, bundle, ifNoneMatch, Math.min(wait, deps.longPollMaxSeconds));
   }
 
-  function hold(req: IncomingMessage, res: ServerResponse, named: Named, keyId: string, held: ServedBundle, ifNoneMatch: string | undefined, seconds: number): Promise<void> {
+  function hold(
+    req: IncomingMessage,
+    res: ServerResponse,
+    named: Named,
+    keyId: string,
+    held: ServedBundle,
+    ifNoneMatch: string | undefined,
+    seconds: number,
+  ): Promise<void> {
     const current = (): ServedBundle | undefined => catalog.get(named.workflow, named.agent)?.bundles.get(keyId);
     return new Promise<void>((resolve) => {
       const key = `${named.workflow}/${named.agent}`;

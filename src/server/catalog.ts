@@ -143,7 +143,8 @@ export class Catalog {
     const bundles = new Map<string, ServedBundle>();
     for (const signer of this.signers) {
       const built = await buildBundle({ files, revision: snapshot.commit, signer, iat: snapshot.commitTime });
-      if (built.bytes.length > this.maxBundleBytes) throw new Error(`the bundle is ${built.bytes.length} bytes, above maxBundleBytes (${this.maxBundleBytes}): not served`);
+      if (built.bytes.length > this.maxBundleBytes)
+        throw new Error(`the bundle is ${built.bytes.length} bytes, above maxBundleBytes (${this.maxBundleBytes}): not served`);
       bundles.set(signer.keyId, { bytes: built.bytes, etag: built.etag });
     }
     const cluster = clusterOf(files.get('.manifest'));

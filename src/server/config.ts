@@ -35,7 +35,12 @@ const DEFAULTS = {
 } as const;
 
 /** Reads the file (if any) and the environment, and returns a checked configuration. */
-export function loadConfig(options: { file?: string; env: NodeJS.ProcessEnv; cwd: string; overrides?: Partial<Record<keyof ServerConfig, unknown>> }): ServerConfig {
+export function loadConfig(options: {
+  file?: string;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  overrides?: Partial<Record<keyof ServerConfig, unknown>>;
+}): ServerConfig {
   const { env, cwd } = options;
   let raw: Record<string, unknown> = {};
   let base = cwd;
@@ -106,7 +111,8 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
   });
   const maxConnections = num('maxConnections', 16, 10_000_000, Math.max(64, (descriptorLimit() ?? 1024) - RESERVED_DESCRIPTORS));
   const maxUnauthenticatedConnections = num('maxUnauthenticatedConnections', 1, 10_000_000, Math.min(4096, Math.floor(maxConnections / 4)));
-  if (maxUnauthenticatedConnections >= maxConnections) throw new ConfigError('maxUnauthenticatedConnections must be below maxConnections: the rest is kept for authenticated sidecars');
+  if (maxUnauthenticatedConnections >= maxConnections)
+    throw new ConfigError('maxUnauthenticatedConnections must be below maxConnections: the rest is kept for authenticated sidecars');
   return {
     host: c.host === undefined ? DEFAULTS.host : str('host'),
     port: num('port', 0, 65535, DEFAULTS.port),

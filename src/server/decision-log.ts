@@ -31,10 +31,13 @@ export class DecisionLog {
   async append(workflow: string, agent: string, text: string): Promise<void> {
     const file = this.fileOf(workflow, agent);
     await fs.mkdir(this.dir, { recursive: true });
-    const size = await fs.stat(file).then((s) => s.size, (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return 0;
-      throw err;
-    });
+    const size = await fs.stat(file).then(
+      (s) => s.size,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return 0;
+        throw err;
+      },
+    );
     if (size > 0 && size + Buffer.byteLength(text) > this.maxBytes) await fs.rename(file, `${file}.1`);
     await fs.appendFile(file, text, { mode: 0o600 });
   }

@@ -36,7 +36,9 @@ export function devPaths(repository: string): DevPaths {
 
 /** The public half of a PEM private key, as sidecars are configured with it. */
 export function publicKeyPemOf(privateKeyFile: string): string {
-  return createPublicKey(createPrivateKey(readFileSync(privateKeyFile))).export({ type: 'spki', format: 'pem' }).toString();
+  return createPublicKey(createPrivateKey(readFileSync(privateKeyFile)))
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
 }
 
 export interface DevState extends DevPaths {

@@ -1,7 +1,11 @@
 /** Prometheus metrics (prom-client), in a registry of the server's own. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export function createMetrics(now: { waiting: () => number; connections: () => { open: number; unauthenticated: number }; unwritableDecisionLogs: () => number }) {
+export function createMetrics(now: {
+  waiting: () => number;
+  connections: () => { open: number; unauthenticated: number };
+  unwritableDecisionLogs: () => number;
+}) {
   const { waiting, connections } = now;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -25,14 +29,26 @@ export function createMetrics(now: { waiting: () => number; connections: () => {
         }
       },
     }),
-    apiRequests: new Counter({ name: 'custody_api_requests_total', help: 'Other requests by route and status.', labelNames: ['route', 'status'] as const, registers: [registry] }),
+    apiRequests: new Counter({
+      name: 'custody_api_requests_total',
+      help: 'Other requests by route and status.',
+      labelNames: ['route', 'status'] as const,
+      registers: [registry],
+    }),
     buildSeconds: new Histogram({
       name: 'custody_bundle_build_seconds',
       help: 'Time to read, build and sign one agent bundle with every configured key.',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
-    waitingPolls: new Gauge({ name: 'custody_long_polls_waiting', help: 'Long polls held open now.', registers: [registry], collect() { this.set(waiting()); } }),
+    waitingPolls: new Gauge({
+      name: 'custody_long_polls_waiting',
+      help: 'Long polls held open now.',
+      registers: [registry],
+      collect() {
+        this.set(waiting());
+      },
+    }),
     connections: new Gauge({
       name: 'custody_connections',
       help: 'Open connections, by whether a request on them has authenticated.',
@@ -44,8 +60,19 @@ export function createMetrics(now: { waiting: () => number; connections: () => {
         this.set({ state: 'unauthenticated' }, c.unauthenticated);
       },
     }),
-    decisionLogFailures: new Counter({ name: 'custody_decision_log_write_failures_total', help: 'Decision-log uploads that could not be written (refused with 503; OPA retries them).', registers: [registry] }),
-    unwritableDecisionLogs: new Gauge({ name: 'custody_decision_logs_unwritable', help: 'Agents whose last decision-log write failed.', registers: [registry], collect() { this.set(now.unwritableDecisionLogs()); } }),
+    decisionLogFailures: new Counter({
+      name: 'custody_decision_log_write_failures_total',
+      help: 'Decision-log uploads that could not be written (refused with 503; OPA retries them).',
+      registers: [registry],
+    }),
+    unwritableDecisionLogs: new Gauge({
+      name: 'custody_decision_logs_unwritable',
+      help: 'Agents whose last decision-log write failed.',
+      registers: [registry],
+      collect() {
+        this.set(now.unwritableDecisionLogs());
+      },
+    }),
     connectionsShed: new Counter({
       name: 'custody_connections_shed_total',
       help: 'Connections closed or dropped to keep a bound: the oldest unauthenticated one for a new one, or a new one beyond maxConnections.',

@@ -60,7 +60,6 @@ export class Observations {
     this.onWrite = options.onWrite;
   }
 
-
   /** OPA's status plugin body (UpdateRequestV1), reduced to what the view shows. One agent may run several instances (replicas). */
   recordStatus(key: string, body: unknown): void {
     if (isVerifyRun((body as { labels?: unknown } | null | undefined)?.labels)) return;
@@ -106,7 +105,10 @@ export class Observations {
    */
   recordDecisions(key: string, workflow: string, agent: string, events: unknown[]): Promise<number> {
     const run = (this.queues.get(key) ?? Promise.resolve()).then(() => this.writeDecisions(key, workflow, agent, events));
-    const tail = run.then(() => undefined, () => undefined);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
     this.queues.set(key, tail);
     void tail.then(() => {
       if (this.queues.get(key) === tail) this.queues.delete(key);
@@ -130,7 +132,8 @@ export class Observations {
       }
       lines.push(logLine({ workflow, agent, receivedAt }, ev));
       if (isVerifyRun(ev.labels)) continue;
-      if (ev.result === false || (typeof ev.result === 'object' && ev.result !== null && (ev.result as { allowed?: unknown }).allowed === false)) denied.push(denial(ev, id));
+      if (ev.result === false || (typeof ev.result === 'object' && ev.result !== null && (ev.result as { allowed?: unknown }).allowed === false))
+        denied.push(denial(ev, id));
     }
     if (lines.length) {
       try {
@@ -166,7 +169,10 @@ function logLine(custody: { workflow: string; agent: string; receivedAt: string 
     return JSON.stringify({ custody, event: ev });
   } catch {
     const scalars = Object.fromEntries(Object.entries(ev).filter(([, v]) => v === null || typeof v !== 'object'));
-    return JSON.stringify({ custody: { ...custody, truncated: 'the event nests too deeply to be stored whole: its top-level scalar fields are kept' }, event: scalars });
+    return JSON.stringify({
+      custody: { ...custody, truncated: 'the event nests too deeply to be stored whole: its top-level scalar fields are kept' },
+      event: scalars,
+    });
   }
 }
 

@@ -8,9 +8,16 @@ import { Catalog } from './catalog.js';
 import type { Observations } from './observe.js';
 import { ChangeLog } from './server-log.js';
 
-export function createRefresher(deps: { catalog: Catalog; observations: Observations; logger: { info(m: string): void; error(m: string): void } }): () => Promise<string[]> {
+export function createRefresher(deps: {
+  catalog: Catalog;
+  observations: Observations;
+  logger: { info(m: string): void; error(m: string): void };
+}): () => Promise<string[]> {
   const { catalog, observations, logger } = deps;
-  const changes = new ChangeLog((m) => logger.error(m), (m) => logger.info(m));
+  const changes = new ChangeLog(
+    (m) => logger.error(m),
+    (m) => logger.info(m),
+  );
   let refreshing: Promise<string[]> | undefined;
   let again = false;
 
@@ -22,7 +29,13 @@ export function createRefresher(deps: { catalog: Catalog; observations: Observat
     for (const e of catalog.all()) {
       const key = Catalog.key(e.workflow, e.agent);
       keys.add(key);
-      changes.set(`build ${key}`, e.failure ? `${key}: build failed at ${short(e.failure.revision)}: ${e.failure.message}; still serving ${e.revision ? short(e.revision) : 'nothing'}` : undefined, `${key} builds again at ${short(e.revision)}`);
+      changes.set(
+        `build ${key}`,
+        e.failure
+          ? `${key}: build failed at ${short(e.failure.revision)}: ${e.failure.message}; still serving ${e.revision ? short(e.revision) : 'nothing'}`
+          : undefined,
+        `${key} builds again at ${short(e.revision)}`,
+      );
     }
     changes.keepOnly(keys, 'build ');
     const skipped = new Set<string>();

@@ -12,7 +12,12 @@ import type { RateLimitedLog } from './server-log.js';
 
 const TERSE = new Set([401, 403, 404]);
 
-export function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, log: { refusals: RateLimitedLog; error(message: string): void }): ServerError {
+export function sendError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  err: unknown,
+  log: { refusals: RateLimitedLog; error(message: string): void },
+): ServerError {
   const e = err instanceof ServerError ? err : new ServerError('unavailable', 'internal error');
   const where = `${req.method} ${(req.url ?? '').split('?')[0]!.slice(0, 200)}`;
   if (!(err instanceof ServerError)) log.error(`${where} failed: ${(err as Error)?.message ?? String(err)}`);

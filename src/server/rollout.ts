@@ -43,7 +43,12 @@ export function rolloutView(catalog: Catalog, observations: Observations, source
       // What one agent reported never fails the view of all the others.
       try {
         const sidecars = observations.statusOf(key);
-        return { ...served, sidecars, inSync: sidecars.length > 0 && sidecars.every((x) => x.activeRevision === e.revision), recentDenials: observations.deniedOf(key) };
+        return {
+          ...served,
+          sidecars,
+          inSync: sidecars.length > 0 && sidecars.every((x) => x.activeRevision === e.revision),
+          recentDenials: observations.deniedOf(key),
+        };
       } catch {
         return { ...served, sidecars: [], inSync: false, recentDenials: [], reportError: 'the reports of this agent cannot be shown' };
       }

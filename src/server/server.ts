@@ -63,13 +63,16 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   const signers = loadSigners(config);
   // Allowed, so that a freshly generated deployment starts and reports ready: it fails closed,
   // refusing every sidecar (401), until a cluster's token issuer or a tokens file is configured.
-  if (config.clusters.length === 0 && !config.tokensFile) logger.error('no way to authenticate sidecars is configured (clusters or tokensFile): every bundle request will be refused');
-  const auth = options.auth ?? createAuthenticator({
-    ...(config.tokensFile ? { tokens: readStaticTokens(config.tokensFile) } : {}),
-    clusters: config.clusters,
-    audience: config.tokenAudience,
-    maxLifetimeSeconds: config.maxTokenLifetimeSeconds,
-  });
+  if (config.clusters.length === 0 && !config.tokensFile)
+    logger.error('no way to authenticate sidecars is configured (clusters or tokensFile): every bundle request will be refused');
+  const auth =
+    options.auth ??
+    createAuthenticator({
+      ...(config.tokensFile ? { tokens: readStaticTokens(config.tokensFile) } : {}),
+      clusters: config.clusters,
+      audience: config.tokenAudience,
+      maxLifetimeSeconds: config.maxTokenLifetimeSeconds,
+    });
   const source = new GitSource({
     repository: config.repository,
     ...(config.branch ? { branch: config.branch } : {}),
@@ -78,7 +81,11 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   });
   let catalog!: Catalog;
   let connections!: ConnectionBudget;
-  const metrics = createMetrics({ waiting: () => catalog.waiting(), connections: () => connections.counts(), unwritableDecisionLogs: () => observations.unwritable() });
+  const metrics = createMetrics({
+    waiting: () => catalog.waiting(),
+    connections: () => connections.counts(),
+    unwritableDecisionLogs: () => observations.unwritable(),
+  });
   connections = new ConnectionBudget(config.maxUnauthenticatedConnections, () => metrics.connectionsShed.inc({ reason: 'unauthenticated budget' }));
   catalog = new Catalog(source, signers, { timings: metrics.buildSeconds, maxBundleBytes: config.maxBundleBytes });
   const changes = new ChangeLog((m) => logger.error(m));
@@ -87,12 +94,27 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     maxBytes: config.decisionLogMaxBytes,
     onWrite(key, file, error) {
       if (error) metrics.decisionLogFailures.inc();
-      changes.set(`decision log ${key}`, error ? `cannot write the decision log of ${key} (${file}): ${error.message}; its uploads are refused (503) until it can, and OPA retries them` : undefined, `the decision log of ${key} is written again`);
+      changes.set(
+        `decision log ${key}`,
+        error
+          ? `cannot write the decision log of ${key} (${file}): ${error.message}; its uploads are refused (503) until it can, and OPA retries them`
+          : undefined,
+        `the decision log of ${key} is written again`,
+      );
     },
   });
   const authorizeSidecar = createSidecarAuthorizer(catalog, (m) => logger.error(m));
   const log = { refusals, error: (m: string) => logger.error(m) };
-  const serveBundle = createBundleRoute({ catalog, auth, authorizeSidecar, metrics, connections, log, activeKeyId: config.activeKeyId, longPollMaxSeconds: config.longPollMaxSeconds });
+  const serveBundle = createBundleRoute({
+    catalog,
+    auth,
+    authorizeSidecar,
+    metrics,
+    connections,
+    log,
+    activeKeyId: config.activeKeyId,
+    longPollMaxSeconds: config.longPollMaxSeconds,
+  });
 
   const refresh = createRefresher({ catalog, observations, logger });
 
@@ -128,15 +150,21 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     next();
   };
 
-  app.get('/healthz', count('healthz'), (_req, res) => { res.type('text/plain').send('ok\n'); });
+  app.get('/healthz', count('healthz'), (_req, res) => {
+    res.type('text/plain').send('ok\n');
+  });
   app.get('/readyz', count('readyz'), (_req, res) => {
     if (catalog.ready()) res.type('text/plain').send('ready\n');
     else res.status(503).type('text/plain').send('not ready: the repository has not been read yet\n');
   });
   // Loopback callers need no token under `local` (metrics-access.ts); everyone else an admin token.
   const metricsGate = (req: Request, res: Response, next: NextFunction) =>
-    config.metricsAccess === 'open' || (config.metricsAccess === 'local' && isLoopback(req.socket.remoteAddress)) ? next() : requireIdentity('admin')(req, res, next);
-  app.get('/metrics', count('metrics'), metricsGate, async (_req, res) => { res.type(metrics.registry.contentType).send(await metrics.registry.metrics()); });
+    config.metricsAccess === 'open' || (config.metricsAccess === 'local' && isLoopback(req.socket.remoteAddress))
+      ? next()
+      : requireIdentity('admin')(req, res, next);
+  app.get('/metrics', count('metrics'), metricsGate, async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
   // OPA's status plugin: JSON, not compressed (opa-notes 5.1); gzip accepted all the same.
   app.post('/status', count('status'), requireSidecar, async (req, res, next) => {
     try {
@@ -173,7 +201,12 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     res.json({ rebuilt: await refresh() });
   });
   // No body parser: the webhook reads its body itself, after what the headers can refuse.
-  const webhook = createWebhook({ secret: config.webhookSecret, maxBodyBytes: config.webhookMaxBodyBytes, branch: () => source.describe().branch, onPush: () => void refresh() });
+  const webhook = createWebhook({
+    secret: config.webhookSecret,
+    maxBodyBytes: config.webhookMaxBodyBytes,
+    branch: () => source.describe().branch,
+    onPush: () => void refresh(),
+  });
   app.post('/hooks/github', count('github'), async (req, res, next) => {
     try {
       res.status(202).json(await webhook(req));
@@ -190,32 +223,35 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     logger.error(`bundle request failed: ${(err as Error).message}`);
     if (!res.headersSent) res.writeHead(500).end();
   };
-  const server = http.createServer({
-    // Slow clients cannot pin connections: the headers must arrive within 10 s and the whole
-    // request within 30 s. node:http checks these only every connectionsCheckingInterval
-    // (30 s by default, which let idle connections live 20 to 40 s): checked every second.
-    headersTimeout: 10_000,
-    requestTimeout: 30_000,
-    connectionsCheckingInterval: 1_000,
-    // Longer than Go's idle-connection timeout (90 s), which OPA's client uses: if the server closed
-    // idle connections first, a status or log POST sent on one as it closes would fail (a POST is
-    // not retried), and the owner would miss that report. Only authenticated connections stay
-    // open between requests: the others are closed after their response.
-    keepAliveTimeout: 95_000,
-  }, (req, res) => {
-    if (isBundleRequest(req)) {
-      // Answered in this turn when the token is known; a promise only while one is verified or a long poll held.
-      try {
-        serveBundle(req, res)?.catch((err: unknown) => bundleFailed(res, err));
-      } catch (err) {
-        bundleFailed(res, err);
+  const server = http.createServer(
+    {
+      // Slow clients cannot pin connections: the headers must arrive within 10 s and the whole
+      // request within 30 s. node:http checks these only every connectionsCheckingInterval
+      // (30 s by default, which let idle connections live 20 to 40 s): checked every second.
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      connectionsCheckingInterval: 1_000,
+      // Longer than Go's idle-connection timeout (90 s), which OPA's client uses: if the server closed
+      // idle connections first, a status or log POST sent on one as it closes would fail (a POST is
+      // not retried), and the owner would miss that report. Only authenticated connections stay
+      // open between requests: the others are closed after their response.
+      keepAliveTimeout: 95_000,
+    },
+    (req, res) => {
+      if (isBundleRequest(req)) {
+        // Answered in this turn when the token is known; a promise only while one is verified or a long poll held.
+        try {
+          serveBundle(req, res)?.catch((err: unknown) => bundleFailed(res, err));
+        } catch (err) {
+          bundleFailed(res, err);
+        }
+      } else {
+        // Until the route authenticates the caller (requireIdentity), the answer ends the connection.
+        if (!connections.trusted(req.socket)) res.setHeader('connection', 'close');
+        app(req, res);
       }
-    } else {
-      // Until the route authenticates the caller (requireIdentity), the answer ends the connection.
-      if (!connections.trusted(req.socket)) res.setHeader('connection', 'close');
-      app(req, res);
-    }
-  });
+    },
+  );
   server.maxConnections = config.maxConnections;
   server.on('connection', (socket) => connections.accept(socket));
   server.on('drop', () => metrics.connectionsShed.inc({ reason: 'connection limit' }));

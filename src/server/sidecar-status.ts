@@ -48,7 +48,14 @@ export function sidecarStatus(body: unknown, receivedAt: string): SidecarStatus 
     ...(lastSuccessfulActivation !== undefined ? { lastSuccessfulActivation } : {}),
     ...(lastRequest !== undefined ? { lastRequest } : {}),
     ...(code !== undefined || message !== undefined
-      ? { error: { ...(code !== undefined ? { code } : {}), ...(message !== undefined ? { message } : {}), ...(httpCode !== undefined ? { httpCode } : {}), ...(errors ? { errors } : {}) } }
+      ? {
+          error: {
+            ...(code !== undefined ? { code } : {}),
+            ...(message !== undefined ? { message } : {}),
+            ...(httpCode !== undefined ? { httpCode } : {}),
+            ...(errors ? { errors } : {}),
+          },
+        }
       : {}),
     receivedAt,
   };

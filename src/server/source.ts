@@ -118,7 +118,8 @@ export class GitSource {
       if ((err as { code?: string }).code !== 'NotFoundError') throw err;
     }
     for (const e of tree) {
-      if (e.type === 'blob' && e.mode !== '120000') out.set(e.path, Buffer.from((await git.readBlob({ fs, dir: this.dir, oid: e.oid, cache: this.cache })).blob).toString('utf8'));
+      if (e.type === 'blob' && e.mode !== '120000')
+        out.set(e.path, Buffer.from((await git.readBlob({ fs, dir: this.dir, oid: e.oid, cache: this.cache })).blob).toString('utf8'));
     }
     return out;
   }

@@ -66,7 +66,8 @@ export function createWebhook(options: WebhookOptions): (req: IncomingMessage) =
     }
     const expected = createHmac('sha256', options.secret).update(body).digest();
     if (!timingSafeEqual(Buffer.from(signature, 'hex'), expected)) throw new ServerError('unauthenticated', 'the signature does not match the body');
-    if (remembered(`delivery ${delivery}`) || remembered(`signature ${signature}`)) throw new ServerError('conflict', `delivery ${delivery} (or its body) was already received`);
+    if (remembered(`delivery ${delivery}`) || remembered(`signature ${signature}`))
+      throw new ServerError('conflict', `delivery ${delivery} (or its body) was already received`);
     remember(`delivery ${delivery}`);
     remember(`signature ${signature}`);
 

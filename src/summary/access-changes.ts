@@ -17,7 +17,16 @@ export function compareAccess(base: ReadonlyMap<string, Grant>, head: ReadonlyMa
     const n = head.get(key);
     if (!n) removed.push(g);
     else if ((g.condition ?? null) !== (n.condition ?? null)) {
-      changes.push({ kind: 'condition', from: n.from, to: n.to, method: n.method, path: n.path, condition: n.condition ?? null, previousCondition: g.condition ?? null, ...(n.written ? { written: n.written } : {}) });
+      changes.push({
+        kind: 'condition',
+        from: n.from,
+        to: n.to,
+        method: n.method,
+        path: n.path,
+        condition: n.condition ?? null,
+        previousCondition: g.condition ?? null,
+        ...(n.written ? { written: n.written } : {}),
+      });
     }
   }
   for (const [key, g] of head) if (!base.has(key)) added.push(g);
@@ -25,21 +34,59 @@ export function compareAccess(base: ReadonlyMap<string, Grant>, head: ReadonlyMa
   // a path change rather than one grant gone and another come.
   const unpaired: Grant[] = [];
   for (const r of removed.sort(byGrant)) {
-    const i = added.sort(byGrant).findIndex((a) => a.from === r.from && a.to === r.to && a.method === r.method && (a.condition ?? null) === (r.condition ?? null));
+    const i = added
+      .sort(byGrant)
+      .findIndex((a) => a.from === r.from && a.to === r.to && a.method === r.method && (a.condition ?? null) === (r.condition ?? null));
     if (i < 0) {
       unpaired.push(r);
       continue;
     }
     const a = added.splice(i, 1)[0]!;
-    changes.push({ kind: 'path', from: a.from, to: a.to, method: a.method, path: a.path, previousPath: r.path, condition: a.condition ?? null, ...(a.written ? { written: a.written } : {}) });
+    changes.push({
+      kind: 'path',
+      from: a.from,
+      to: a.to,
+      method: a.method,
+      path: a.path,
+      previousPath: r.path,
+      condition: a.condition ?? null,
+      ...(a.written ? { written: a.written } : {}),
+    });
   }
-  for (const a of added) changes.push({ kind: 'added', from: a.from, to: a.to, method: a.method, path: a.path, condition: a.condition ?? null, ...(a.written ? { written: a.written } : {}) });
-  for (const r of unpaired) changes.push({ kind: 'removed', from: r.from, to: r.to, method: r.method, path: r.path, condition: r.condition ?? null, ...(r.written ? { written: r.written } : {}) });
+  for (const a of added)
+    changes.push({
+      kind: 'added',
+      from: a.from,
+      to: a.to,
+      method: a.method,
+      path: a.path,
+      condition: a.condition ?? null,
+      ...(a.written ? { written: a.written } : {}),
+    });
+  for (const r of unpaired)
+    changes.push({
+      kind: 'removed',
+      from: r.from,
+      to: r.to,
+      method: r.method,
+      path: r.path,
+      condition: r.condition ?? null,
+      ...(r.written ? { written: r.written } : {}),
+    });
   // One line per grant whatever its number of methods: "may now GET and POST /x to y".
   const groups = new Map<string, Omit<AccessChange, 'text'> & { methods: string[] }>();
   for (const c of changes) {
     const { method, ...rest } = c;
-    const key = JSON.stringify([rest.kind, rest.from, rest.to, rest.path, rest.previousPath ?? null, rest.condition, rest.previousCondition ?? null, rest.written ?? null]);
+    const key = JSON.stringify([
+      rest.kind,
+      rest.from,
+      rest.to,
+      rest.path,
+      rest.previousPath ?? null,
+      rest.condition,
+      rest.previousCondition ?? null,
+      rest.written ?? null,
+    ]);
     const g = groups.get(key);
     if (g) g.methods.push(method);
     else groups.set(key, { ...rest, methods: [method] });
@@ -47,7 +94,11 @@ export function compareAccess(base: ReadonlyMap<string, Grant>, head: ReadonlyMa
   const order: Record<AccessChangeKind, number> = { added: 0, path: 1, condition: 2, removed: 3 };
   return [...groups.values()]
     .map((g) => ({
-      kind: g.kind, from: g.from, to: g.to, methods: g.methods.sort(cmp), path: g.path,
+      kind: g.kind,
+      from: g.from,
+      to: g.to,
+      methods: g.methods.sort(cmp),
+      path: g.path,
       ...(g.previousPath !== undefined ? { previousPath: g.previousPath } : {}),
       condition: g.condition,
       ...(g.previousCondition !== undefined ? { previousCondition: g.previousCondition } : {}),

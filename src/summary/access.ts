@@ -27,7 +27,10 @@ export const grantKey = (g: Pick<Grant, 'from' | 'to' | 'method' | 'path'>) => `
  * either one's condition suffices, and one without a condition makes the grant unconditional.
  */
 export function grants(workflow: Workflow): Map<string, Grant> {
-  const collected = new Map<string, { from: string; to: string; method: string; path: string; always: boolean; conditions: Set<string>; written: Set<string> }>();
+  const collected = new Map<
+    string,
+    { from: string; to: string; method: string; path: string; always: boolean; conditions: Set<string>; written: Set<string> }
+  >();
   const agents = new Map(workflow.agents.map((a) => [a.name, a]));
   // The matrix of each flow on its own (its two agents, its one flow): the same rules as the
   // whole matrix's, without its N(N−1)M cells (a 330-agent workflow has 430,000 of them).
@@ -36,7 +39,11 @@ export function grants(workflow: Workflow): Map<string, Grant> {
     for (const rule of cell.rules) {
       const key = grantKey({ ...cell, path: rule.path });
       let g = collected.get(key);
-      if (!g) collected.set(key, (g = { from: cell.from, to: cell.to, method: cell.method, path: rule.path, always: false, conditions: new Set(), written: new Set() }));
+      if (!g)
+        collected.set(
+          key,
+          (g = { from: cell.from, to: cell.to, method: cell.method, path: rule.path, always: false, conditions: new Set(), written: new Set() }),
+        );
       if (rule.condition === undefined) g.always = true;
       else g.conditions.add(rule.condition);
       if (rule.written !== undefined) g.written.add(rule.written);
@@ -47,7 +54,10 @@ export function grants(workflow: Workflow): Map<string, Grant> {
     const condition = g.always ? undefined : [...g.conditions].sort().join(' or ');
     const written = g.written.size ? [...g.written].sort().join(' or ') : undefined;
     out.set(key, {
-      from: g.from, to: g.to, method: g.method, path: g.path,
+      from: g.from,
+      to: g.to,
+      method: g.method,
+      path: g.path,
       ...(condition !== undefined ? { condition } : {}),
       ...(written !== undefined && written !== condition ? { written } : {}),
     });
@@ -62,13 +72,22 @@ function flowSignature(flow: Flow, self: string): string {
 }
 
 function flowsOf(workflow: Workflow, agent: string): string[] {
-  return workflow.flows.filter((f) => f.from === agent || f.to === agent).map((f) => flowSignature(f, agent)).sort();
+  return workflow.flows
+    .filter((f) => f.from === agent || f.to === agent)
+    .map((f) => flowSignature(f, agent))
+    .sort();
 }
 
 function sameDefinition(a: Agent, b: Agent, wa: Workflow, wb: Workflow): boolean {
   const cluster = (w: Workflow, agent: Agent) => w.actors.find((x) => x.name === agent.actor)?.cluster.name;
-  return a.actor === b.actor && a.image === b.image && a.port === b.port && a.storage === b.storage &&
-    cluster(wa, a) === cluster(wb, b) && JSON.stringify(sortedEntries(a.attributes)) === JSON.stringify(sortedEntries(b.attributes));
+  return (
+    a.actor === b.actor &&
+    a.image === b.image &&
+    a.port === b.port &&
+    a.storage === b.storage &&
+    cluster(wa, a) === cluster(wb, b) &&
+    JSON.stringify(sortedEntries(a.attributes)) === JSON.stringify(sortedEntries(b.attributes))
+  );
 }
 
 const sortedEntries = (o: Readonly<Record<string, unknown>>) => Object.entries(o).sort(([x], [y]) => cmp(x, y));
@@ -124,10 +143,11 @@ export function agentRenames(base: Workflow, head: Workflow): Map<string, string
 /** The workflow's flows and agents with names mapped (for comparing across a rename). */
 function structure(workflow: Workflow, rename: (n: string) => string = (n) => n): string {
   const agents = workflow.agents.map((a) => rename(a.name)).sort();
-  const flows = workflow.flows.map((f) => JSON.stringify([rename(f.from), rename(f.to), f.methods, f.path, f.when ?? null, f.notBefore ?? null, f.until ?? null])).sort();
+  const flows = workflow.flows
+    .map((f) => JSON.stringify([rename(f.from), rename(f.to), f.methods, f.path, f.when ?? null, f.notBefore ?? null, f.until ?? null]))
+    .sort();
   return JSON.stringify([agents, flows]);
 }
-
 
 /**
  * Workflows of `base` that reappear in `head` under another name: the same file, or the same
@@ -143,7 +163,9 @@ export function workflowRenames(base: readonly Workflow[], head: readonly Workfl
   for (const byFile of [true, false]) {
     for (const r of removed) {
       if (out.has(r.name)) continue;
-      const match = added.find((a) => !taken.has(a.name) && (byFile ? path.posix.basename(a.file) === path.posix.basename(r.file) : structure(a) === structure(r)));
+      const match = added.find(
+        (a) => !taken.has(a.name) && (byFile ? path.posix.basename(a.file) === path.posix.basename(r.file) : structure(a) === structure(r)),
+      );
       if (match) {
         out.set(r.name, match.name);
         taken.add(match.name);

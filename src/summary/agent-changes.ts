@@ -25,8 +25,10 @@ export function compareAgents(b: Workflow | undefined, h: Workflow | undefined, 
       seen.add(name);
       if (name !== ba.name) out.push({ kind: 'renamed', agent: name, previousName: ba.name, principal: ha.principal });
       const where = (w: Workflow, a: Agent) => `actor ${a.actor} (cluster ${clusterOf(w, a)})`;
-      if (where(b, ba) !== where(h, ha)) out.push({ kind: 'moved', agent: name, before: where(b, ba), after: where(h, ha), actor: ha.actor, cluster: clusterOf(h, ha) });
-      const attributes = [...new Set([...Object.keys(ba.attributes), ...Object.keys(ha.attributes)])].sort(cmp)
+      if (where(b, ba) !== where(h, ha))
+        out.push({ kind: 'moved', agent: name, before: where(b, ba), after: where(h, ha), actor: ha.actor, cluster: clusterOf(h, ha) });
+      const attributes = [...new Set([...Object.keys(ba.attributes), ...Object.keys(ha.attributes)])]
+        .sort(cmp)
         .filter((k) => ba.attributes[k] !== ha.attributes[k])
         .map((k) => ({ name: k, ...(k in ba.attributes ? { before: ba.attributes[k]! } : {}), ...(k in ha.attributes ? { after: ha.attributes[k]! } : {}) }));
       if (attributes.length) out.push({ kind: 'attributes', agent: name, attributes });
@@ -38,7 +40,5 @@ export function compareAgents(b: Workflow | undefined, h: Workflow | undefined, 
     }
   }
   const order: Record<AgentChangeKind, number> = { renamed: 0, added: 1, removed: 2, moved: 3, attributes: 4, image: 5, port: 6 };
-  return out
-    .sort((x, y) => order[x.kind] - order[y.kind] || cmp(x.agent, y.agent))
-    .map((c) => ({ ...c, text: agentWords(c) }));
+  return out.sort((x, y) => order[x.kind] - order[y.kind] || cmp(x.agent, y.agent)).map((c) => ({ ...c, text: agentWords(c) }));
 }

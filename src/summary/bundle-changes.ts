@@ -15,15 +15,21 @@ export function compareBundles(base: ReadonlyMap<string, string>, head: Readonly
     groups.set(key, [...(groups.get(key) ?? []), p.split('/').slice(3).join('/')]);
   }
   const present = (files: ReadonlyMap<string, string>, prefix: string) => [...files.keys()].some((p) => p.startsWith(prefix));
-  return [...groups].sort(([a], [b]) => cmp(a, b)).map(([key, files]) => {
-    const [workflow, agent] = key.split('/') as [string, string];
-    const prefix = `bundles/${key}/`;
-    // Files equal on both sides may have been left out, so "added" needs the base to hold none
-    // of the changed files and the head all of them (and the reverse for "removed").
-    const inBase = files.some((f) => base.has(prefix + f));
-    const inHead = files.some((f) => head.has(prefix + f));
-    const status = !inBase && inHead && !present(base, prefix) && files.every((f) => head.has(prefix + f)) ? 'added'
-      : inBase && !inHead && !present(head, prefix) && files.every((f) => base.has(prefix + f)) ? 'removed' : 'changed';
-    return { workflow, agent, status, files };
-  });
+  return [...groups]
+    .sort(([a], [b]) => cmp(a, b))
+    .map(([key, files]) => {
+      const [workflow, agent] = key.split('/') as [string, string];
+      const prefix = `bundles/${key}/`;
+      // Files equal on both sides may have been left out, so "added" needs the base to hold none
+      // of the changed files and the head all of them (and the reverse for "removed").
+      const inBase = files.some((f) => base.has(prefix + f));
+      const inHead = files.some((f) => head.has(prefix + f));
+      const status =
+        !inBase && inHead && !present(base, prefix) && files.every((f) => head.has(prefix + f))
+          ? 'added'
+          : inBase && !inHead && !present(head, prefix) && files.every((f) => base.has(prefix + f))
+            ? 'removed'
+            : 'changed';
+      return { workflow, agent, status, files };
+    });
 }

@@ -1,6 +1,16 @@
 export type {
-  AccessChange, AccessChangeKind, AgentChange, AgentChangeKind, BundleChange, ChangeSummary,
-  DiffSide, GeneratedCheck, ManifestTreeChange, ObjectChange, SettingChange, WorkflowChange,
+  AccessChange,
+  AccessChangeKind,
+  AgentChange,
+  AgentChangeKind,
+  BundleChange,
+  ChangeSummary,
+  DiffSide,
+  GeneratedCheck,
+  ManifestTreeChange,
+  ObjectChange,
+  SettingChange,
+  WorkflowChange,
 } from './model.js';
 export { isEmpty, summarize } from './summarize.js';
 export { headline, render, SUMMARY_END, SUMMARY_START, type RenderOptions, type RevisionLabel, type SummaryFormat } from './render.js';

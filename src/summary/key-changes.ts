@@ -33,7 +33,6 @@ export interface KeyChanges {
 /** `keys/` of one version: file name → text (the `*.pem` files and `active`). */
 export type KeyFiles = ReadonlyMap<string, string>;
 
-
 export function keyInfo(name: string, text: string): KeyInfo {
   const id = name.replace(/\.pem$/, '');
   try {
@@ -48,14 +47,23 @@ export function keyInfo(name: string, text: string): KeyInfo {
 function activeOf(files: KeyFiles): string | undefined {
   const named = files.get('active')?.trim();
   if (named) return named;
-  return [...files.keys()].filter((n) => n.endsWith('.pem')).sort(cmp)[0]?.replace(/\.pem$/, '');
+  return [...files.keys()]
+    .filter((n) => n.endsWith('.pem'))
+    .sort(cmp)[0]
+    ?.replace(/\.pem$/, '');
 }
 
 const describe = (k: KeyInfo) => `${k.id} (${k.algorithm ?? 'not a usable public key'}${k.fingerprint ? `, ${k.fingerprint}` : ''})`;
 
 /** Undefined when the trusted keys and the required one are the same in both versions. */
 export function compareKeyFiles(base: KeyFiles, head: KeyFiles): KeyChanges | undefined {
-  const pems = (files: KeyFiles) => new Map([...files].filter(([n]) => n.endsWith('.pem')).sort(([a], [b]) => cmp(a, b)).map(([n, t]) => [n, keyInfo(n, t)]));
+  const pems = (files: KeyFiles) =>
+    new Map(
+      [...files]
+        .filter(([n]) => n.endsWith('.pem'))
+        .sort(([a], [b]) => cmp(a, b))
+        .map(([n, t]) => [n, keyInfo(n, t)]),
+    );
   const before = pems(base);
   const after = pems(head);
   const added: KeyInfo[] = [];
@@ -64,12 +72,13 @@ export function compareKeyFiles(base: KeyFiles, head: KeyFiles): KeyChanges | un
   for (const [name, k] of after) {
     const was = before.get(name);
     if (!was) added.push(k);
-    else if (was.fingerprint !== k.fingerprint || base.get(name) !== head.get(name) && !k.fingerprint) replaced.push({ before: was, after: k });
+    else if (was.fingerprint !== k.fingerprint || (base.get(name) !== head.get(name) && !k.fingerprint)) replaced.push({ before: was, after: k });
   }
   for (const [name, k] of before) if (!after.has(name)) removed.push(k);
   const activeBefore = activeOf(base);
   const activeAfter = activeOf(head);
-  const active = activeBefore !== activeAfter ? { ...(activeBefore ? { before: activeBefore } : {}), ...(activeAfter ? { after: activeAfter } : {}) } : undefined;
+  const active =
+    activeBefore !== activeAfter ? { ...(activeBefore ? { before: activeBefore } : {}), ...(activeAfter ? { after: activeAfter } : {}) } : undefined;
   if (!added.length && !removed.length && !replaced.length && !active) return undefined;
   const text = [
     ...added.map((k) => `trusted key added: ${describe(k)}; whoever holds its private key can sign bundles the sidecars accept once it is required`),

@@ -25,7 +25,11 @@ export function compareManifests(base: ReadonlyMap<string, string>, head: Readon
     const after = keyed(t.head);
     const objects: ObjectChange[] = [];
     const describe = (change: ObjectChange['change'], o: ManifestObject): ObjectChange => ({
-      change, kind: o.kind, ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), ...(o.name !== undefined ? { name: o.name } : {}), file: o.file,
+      change,
+      kind: o.kind,
+      ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),
+      ...(o.name !== undefined ? { name: o.name } : {}),
+      file: o.file,
     });
     for (const [key, o] of after) {
       const was = before.get(key);

@@ -62,7 +62,14 @@ export function manifestObjects(file: string, text: string): ManifestObject[] {
     const namespace = typeof obj.metadata?.namespace === 'string' ? obj.metadata.namespace : undefined;
     // A kustomization.yaml names no object: it is known by where it is.
     const key = name === undefined ? `${kind}@${file}#${i}` : `${kind}/${namespace ?? ''}/${name}`;
-    out.push({ key, kind, ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { name } : {}), file, content: JSON.stringify(sortedValue(value)) });
+    out.push({
+      key,
+      kind,
+      ...(namespace !== undefined ? { namespace } : {}),
+      ...(name !== undefined ? { name } : {}),
+      file,
+      content: JSON.stringify(sortedValue(value)),
+    });
   });
   return out;
 }

@@ -43,7 +43,10 @@ const MAX_DIAGRAMS_CHARS = 30_000;
 
 function bundleCounts(summary: ChangeSummary): string {
   const n = (status: string) => summary.bundles.filter((b) => b.status === status).length;
-  return (['changed', 'added', 'removed'] as const).filter((s) => n(s)).map((s) => `${n(s)} ${s}`).join(', ');
+  return (['changed', 'added', 'removed'] as const)
+    .filter((s) => n(s))
+    .map((s) => `${n(s)} ${s}`)
+    .join(', ');
 }
 
 export function render(summary: ChangeSummary, format: SummaryFormat, options: RenderOptions = {}): string {
@@ -59,8 +62,10 @@ export function render(summary: ChangeSummary, format: SummaryFormat, options: R
 export function headline(summary: ChangeSummary): string {
   const names = summary.workflows.map((w) => w.workflow);
   const { added, changed, removed } = summary.counts.access;
-  const access = added + changed + removed === 0 ? 'no access change'
-    : list([added ? `${plural(added, 'grant')} added` : '', changed ? `${changed} changed` : '', removed ? `${removed} removed` : ''].filter(Boolean));
+  const access =
+    added + changed + removed === 0
+      ? 'no access change'
+      : list([added ? `${plural(added, 'grant')} added` : '', changed ? `${changed} changed` : '', removed ? `${removed} removed` : ''].filter(Boolean));
   const drift = summary.generated?.files.length ?? 0;
   // What a reviewer must not miss comes first: trees that are not the specs', and the keys.
   const warnings = [
@@ -81,7 +86,8 @@ const PROBLEM: Record<NonNullable<ChangeSummary['generated']>['files'][number]['
   'not-generated': 'the specs generate no such file',
   missing: 'deleted, but the specs generate it',
 };
-const DRIFT_LEAD = 'Not generated from the specs: these changed files are not what the specs and keys of the head generate (a hand edit, or trees committed without their specs); the access described here does not cover them. custody generate --check lists them; run custody generate and commit.';
+const DRIFT_LEAD =
+  'Not generated from the specs: these changed files are not what the specs and keys of the head generate (a hand edit, or trees committed without their specs); the access described here does not cover them. custody generate --check lists them; run custody generate and commit.';
 
 const label = (r: RevisionLabel) => `${r.name} (${r.commit.slice(0, 12)})`;
 
@@ -156,7 +162,10 @@ function markdownWorkflow(w: WorkflowChange, budget: { chars: number }): string[
   out.push(`#### ${title}${w.status === 'added' ? ' (new)' : w.status === 'removed' ? ' (removed)' : ''}`, '');
   if (w.text) out.push(`${md(w.text)}.`, '');
   const lines: string[] = [];
-  for (const s of w.settings) lines.push(`- **${s.setting === 'trustDomain' ? 'trust domain' : s.setting}**: ${settingWords(s.setting, s.before, s.after, MARKDOWN).replace(/^[^:]*: /, '')}`);
+  for (const s of w.settings)
+    lines.push(
+      `- **${s.setting === 'trustDomain' ? 'trust domain' : s.setting}**: ${settingWords(s.setting, s.before, s.after, MARKDOWN).replace(/^[^:]*: /, '')}`,
+    );
   for (const a of w.agents) lines.push(`- ${agentWords(a, MARKDOWN)}`);
   for (const a of w.access) lines.push(`- ${accessWords(a, MARKDOWN)}`);
   if (!lines.length) lines.push('- no grant changes');
@@ -178,9 +187,12 @@ function markdown(summary: ChangeSummary, options: RenderOptions): string {
       out.push(`> [!WARNING]\n> Generated files not checked against the specs: ${md(generated.reason ?? 'unknown reason')}`, '');
     }
     const { added, changed, removed } = summary.counts.access;
-    out.push(added + changed + removed
-      ? `${plural(added, 'grant')} added, ${changed} changed, ${removed} removed (a grant: one caller, method and path to one agent).`
-      : 'No grant is added, changed or removed.', '');
+    out.push(
+      added + changed + removed
+        ? `${plural(added, 'grant')} added, ${changed} changed, ${removed} removed (a grant: one caller, method and path to one agent).`
+        : 'No grant is added, changed or removed.',
+      '',
+    );
     const budget = { chars: MAX_DIAGRAMS_CHARS };
     for (const w of summary.workflows) out.push(...markdownWorkflow(w, budget));
     if (summary.keys) {
@@ -194,7 +206,9 @@ function markdown(summary: ChangeSummary, options: RenderOptions): string {
       out.push('| tree | added | changed | removed |', '|---|---:|---:|---:|');
       for (const m of summary.manifests) out.push(`| ${code(m.tree)} | ${m.added} | ${m.changed} | ${m.removed} |`);
       out.push('');
-      const objects = summary.manifests.flatMap((m) => m.objects.map((o) => `- ${o.change} ${md(o.kind)} ${code([o.namespace, o.name].filter(Boolean).join('/') || o.file)} in ${code(m.tree)}`));
+      const objects = summary.manifests.flatMap((m) =>
+        m.objects.map((o) => `- ${o.change} ${md(o.kind)} ${code([o.namespace, o.name].filter(Boolean).join('/') || o.file)} in ${code(m.tree)}`),
+      );
       out.push('<details><summary>Objects</summary>', '', ...objects.slice(0, MAX_OBJECTS));
       if (objects.length > MAX_OBJECTS) out.push(`- … and ${objects.length - MAX_OBJECTS} more (custody diff --json lists them all)`);
       out.push('', '</details>', '');
@@ -208,6 +222,10 @@ function markdown(summary: ChangeSummary, options: RenderOptions): string {
       out.push(`**Not compared** (the spec has errors in one of the versions): ${summary.notCompared.map(code).join(', ')}`, '');
     }
   }
-  if (options.base && options.head) out.push(`<sub>From ${code(options.base.commit.slice(0, 12))} (${md(options.base.name)}) to ${code(options.head.commit.slice(0, 12))} (${md(options.head.name)}), by custody diff.</sub>`, '');
+  if (options.base && options.head)
+    out.push(
+      `<sub>From ${code(options.base.commit.slice(0, 12))} (${md(options.base.name)}) to ${code(options.head.commit.slice(0, 12))} (${md(options.head.name)}), by custody diff.</sub>`,
+      '',
+    );
   return out.join('\n');
 }

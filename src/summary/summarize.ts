@@ -36,6 +36,13 @@ export function summarize(base: DiffSide, head: DiffSide): ChangeSummary {
 
 /** Nothing to say: no access, key, manifest or bundle change, and nothing left unchecked. */
 export function isEmpty(summary: ChangeSummary): boolean {
-  return summary.workflows.length === 0 && summary.manifests.length === 0 && summary.bundles.length === 0 && summary.notCompared.length === 0
-    && !summary.keys && !summary.generated?.files.length && summary.generated?.checked !== false;
+  return (
+    summary.workflows.length === 0 &&
+    summary.manifests.length === 0 &&
+    summary.bundles.length === 0 &&
+    summary.notCompared.length === 0 &&
+    !summary.keys &&
+    !summary.generated?.files.length &&
+    summary.generated?.checked !== false
+  );
 }

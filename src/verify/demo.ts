@@ -58,11 +58,21 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     for (const agent of workflow.agents) {
       const tokenPath = dev.agentTokenFiles.get(`${workflow.name}/${agent.name}`);
       if (!tokenPath) throw new CustodyError('no-bundle', 'usage', `no bundle for ${workflow.name}/${agent.name}`, { hint: 'run custody generate and commit' });
-      sidecars.push(await startLocalSidecar({
-        binary: o.binary,
-        envoy: false,
-        config: { bundleServerUrl: server.url, workflow: workflow.name, agent: agent.name, actor: agent.actor, keyId, keys: [{ id: keyId, algorithm: 'RS256', publicKeyPem }], tokenPath },
-      }));
+      sidecars.push(
+        await startLocalSidecar({
+          binary: o.binary,
+          envoy: false,
+          config: {
+            bundleServerUrl: server.url,
+            workflow: workflow.name,
+            agent: agent.name,
+            actor: agent.actor,
+            keyId,
+            keys: [{ id: keyId, algorithm: 'RS256', publicKeyPem }],
+            tokenPath,
+          },
+        }),
+      );
     }
     o.progress({ kind: 'sidecars', count: sidecars.length });
     const agents = () => rolloutView(server.catalog, server.observations, { repository, branch: undefined }).agents.filter((a) => a.workflow === workflow.name);
@@ -85,7 +95,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       const sidecar = sidecars.find((s) => s.agent === e.to)!;
       const principal = workflow.agents.find((a) => a.name === e.from)!.principal;
       const input = { attributes: { source: { principal }, request: { http: { method: e.method, path: e.path } } } };
-      const r = await fetch(`${sidecar.restUrl}/v1/data/${DECISION_PATH}`, { method: 'POST', body: JSON.stringify({ input }) }).then((x) => x.json() as Promise<{ result?: boolean }>, () => ({ result: undefined }));
+      const r = await fetch(`${sidecar.restUrl}/v1/data/${DECISION_PATH}`, { method: 'POST', body: JSON.stringify({ input }) }).then(
+        (x) => x.json() as Promise<{ result?: boolean }>,
+        () => ({ result: undefined }),
+      );
       if (r.result !== true) deniedCount++;
       o.progress({ kind: 'request', ...e, allowed: r.result === true });
     }

@@ -9,29 +9,43 @@ import * as protoLoader from '@grpc/proto-loader';
 
 const DESCRIPTOR = {
   nested: {
-    envoy: { nested: { service: { nested: { auth: { nested: { v3: { nested: {
-      Authorization: { methods: { Check: { requestType: 'CheckRequest', responseType: 'CheckResponse' } } },
-      CheckRequest: { fields: { attributes: { type: 'AttributeContext', id: 1 } } },
-      AttributeContext: {
-        fields: { source: { type: 'Peer', id: 1 }, destination: { type: 'Peer', id: 2 }, request: { type: 'Request', id: 4 } },
-      },
-      Peer: { fields: { principal: { type: 'string', id: 4 } } },
-      Request: { fields: { http: { type: 'HttpRequest', id: 2 } } },
-      HttpRequest: {
-        fields: {
-          id: { type: 'string', id: 1 },
-          method: { type: 'string', id: 2 },
-          headers: { keyType: 'string', type: 'string', id: 3 },
-          path: { type: 'string', id: 4 },
-          host: { type: 'string', id: 5 },
-          scheme: { type: 'string', id: 6 },
-          protocol: { type: 'string', id: 10 },
+    envoy: {
+      nested: {
+        service: {
+          nested: {
+            auth: {
+              nested: {
+                v3: {
+                  nested: {
+                    Authorization: { methods: { Check: { requestType: 'CheckRequest', responseType: 'CheckResponse' } } },
+                    CheckRequest: { fields: { attributes: { type: 'AttributeContext', id: 1 } } },
+                    AttributeContext: {
+                      fields: { source: { type: 'Peer', id: 1 }, destination: { type: 'Peer', id: 2 }, request: { type: 'Request', id: 4 } },
+                    },
+                    Peer: { fields: { principal: { type: 'string', id: 4 } } },
+                    Request: { fields: { http: { type: 'HttpRequest', id: 2 } } },
+                    HttpRequest: {
+                      fields: {
+                        id: { type: 'string', id: 1 },
+                        method: { type: 'string', id: 2 },
+                        headers: { keyType: 'string', type: 'string', id: 3 },
+                        path: { type: 'string', id: 4 },
+                        host: { type: 'string', id: 5 },
+                        scheme: { type: 'string', id: 6 },
+                        protocol: { type: 'string', id: 10 },
+                      },
+                    },
+                    CheckResponse: { fields: { status: { type: 'Status', id: 1 } } },
+                    // google.rpc.Status
+                    Status: { fields: { code: { type: 'int32', id: 1 }, message: { type: 'string', id: 2 } } },
+                  },
+                },
+              },
+            },
+          },
         },
       },
-      CheckResponse: { fields: { status: { type: 'Status', id: 1 } } },
-      // google.rpc.Status
-      Status: { fields: { code: { type: 'int32', id: 1 }, message: { type: 'string', id: 2 } } },
-    } } } } } } } },
+    },
   },
 };
 
@@ -70,7 +84,17 @@ export class ExtAuthzClient {
       attributes: {
         ...(r.sourcePrincipal ? { source: { principal: r.sourcePrincipal } } : {}),
         ...(r.destinationPrincipal ? { destination: { principal: r.destinationPrincipal } } : {}),
-        request: { http: { id: '1', method: r.method, path: r.path, host: r.host ?? 'agent', scheme: 'http', protocol: 'HTTP/1.1', headers: { ':method': r.method, ':path': r.path } } },
+        request: {
+          http: {
+            id: '1',
+            method: r.method,
+            path: r.path,
+            host: r.host ?? 'agent',
+            scheme: 'http',
+            protocol: 'HTTP/1.1',
+            headers: { ':method': r.method, ':path': r.path },
+          },
+        },
       },
     };
     return new Promise((resolve, reject) => {

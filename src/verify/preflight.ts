@@ -22,7 +22,7 @@ export async function checkServer(o: PreflightOptions): Promise<void> {
   const missing = o.bundles.filter((b) => !b.tokenPath);
   if (missing.length) {
     throw new CustodyError('missing-token', 'usage', `no bundle-server token for ${names(missing)}: their sidecars could not fetch a bundle`, {
-      hint: 'pass the agents\' tokens with --tokens DIR (DIR/<workflow>/<agent>.token), as the server you verify against issued them',
+      hint: "pass the agents' tokens with --tokens DIR (DIR/<workflow>/<agent>.token), as the server you verify against issued them",
     });
   }
   const timeoutMs = o.timeoutMs ?? 5_000;
@@ -49,21 +49,39 @@ export async function checkServer(o: PreflightOptions): Promise<void> {
   if (status === undefined) return;
   const which = keys!.length === o.bundles.length ? 'every agent' : names(keys!.map((k) => ({ workflow: k.split('/')[0]!, agent: k.split('/')[1]! })));
   if (status === 401 || status === 403) {
-    throw new CustodyError('server-refused', 'operational', `the bundle server at ${o.serverUrl} refused the token of ${which} (HTTP ${status}): nothing was verified`, {
-      hint: 'pass the tokens this server issued with --tokens DIR (DIR/<workflow>/<agent>.token)',
-    });
+    throw new CustodyError(
+      'server-refused',
+      'operational',
+      `the bundle server at ${o.serverUrl} refused the token of ${which} (HTTP ${status}): nothing was verified`,
+      {
+        hint: 'pass the tokens this server issued with --tokens DIR (DIR/<workflow>/<agent>.token)',
+      },
+    );
   }
   if (status === 404) {
-    throw new CustodyError('bundle-not-served', 'operational', `the bundle server at ${o.serverUrl} serves no bundle for ${which} (HTTP 404): nothing was verified`, {
-      hint: 'the server serves another repository or branch, or the workflow is not committed and pushed there: commit it (custody commit), or point --server at the server of this repository',
-    });
+    throw new CustodyError(
+      'bundle-not-served',
+      'operational',
+      `the bundle server at ${o.serverUrl} serves no bundle for ${which} (HTTP 404): nothing was verified`,
+      {
+        hint: 'the server serves another repository or branch, or the workflow is not committed and pushed there: commit it (custody commit), or point --server at the server of this repository',
+      },
+    );
   }
-  throw new CustodyError('server-failed', 'operational', `the bundle server at ${o.serverUrl} failed to serve ${which} (HTTP ${status}): nothing was verified`, {
-    hint: 'see its log and custody status',
-  });
+  throw new CustodyError(
+    'server-failed',
+    'operational',
+    `the bundle server at ${o.serverUrl} failed to serve ${which} (HTTP ${status}): nothing was verified`,
+    {
+      hint: 'see its log and custody status',
+    },
+  );
 }
 
 function names(bundles: readonly { workflow: string; agent: string }[]): string {
-  const shown = bundles.slice(0, 3).map((b) => `${b.workflow}/${b.agent}`).join(', ');
+  const shown = bundles
+    .slice(0, 3)
+    .map((b) => `${b.workflow}/${b.agent}`)
+    .join(', ');
   return bundles.length > 3 ? `${shown} and ${bundles.length - 3} more` : shown;
 }

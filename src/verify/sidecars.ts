@@ -67,7 +67,9 @@ export async function startLocalSidecar(options: {
     if (options.labels) config.labels = { ...(config.labels as Record<string, string>), ...options.labels };
     const file = path.join(dir, 'config.json');
     writeFileSync(file, JSON.stringify(config));
-    const child: ChildProcess = spawn(options.binary, ['run', '--server', '--addr', `127.0.0.1:${restPort}`, '--config-file', file, '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(options.binary, ['run', '--server', '--addr', `127.0.0.1:${restPort}`, '--config-file', file, '--log-level', 'error'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout!.on('data', (d: Buffer) => (logs = (logs + d.toString()).slice(-20_000)));
     child.stderr!.on('data', (d: Buffer) => (logs = (logs + d.toString()).slice(-20_000)));
     child.once('exit', () => {

@@ -61,7 +61,8 @@ export async function verifyWorkflows(o: VerifyOptions): Promise<WorkflowReport[
   // Every bundle fetched once as its sidecar would, before any sidecar starts: a server that
   // fails is an operational error now, not a table of mismatches after the activation timeout.
   await checkServer({
-    serverUrl: o.serverUrl, keyId: o.keyId,
+    serverUrl: o.serverUrl,
+    keyId: o.keyId,
     bundles: o.workflows.flatMap((w) => w.agents.map((a) => ({ workflow: w.name, agent: a.name, tokenPath: o.tokenPath(w.name, a.name) }))),
   });
   const reports: WorkflowReport[] = [];
@@ -87,16 +88,26 @@ async function verifyWorkflow(o: VerifyOptions, workflow: Workflow): Promise<Wor
         reports.push({ agent: agent.name, problem: 'no token for this agent' });
         continue;
       }
-      sidecars.push(await startLocalSidecar({
-        binary: o.binary,
-        envoy: o.envoy,
-        // Marked as a check, so the server keeps these sidecars out of the rollout view.
-        labels: { [VERIFY_LABEL]: 'true' },
-        config: {
-          bundleServerUrl: o.serverUrl, workflow: workflow.name, agent: agent.name, actor: agent.actor,
-          keyId: o.keyId, keys: o.keys, tokenPath, longPollSeconds: 30, decisionLogDelaySeconds: 1, fallbackPollSeconds: [1, 2],
-        },
-      }));
+      sidecars.push(
+        await startLocalSidecar({
+          binary: o.binary,
+          envoy: o.envoy,
+          // Marked as a check, so the server keeps these sidecars out of the rollout view.
+          labels: { [VERIFY_LABEL]: 'true' },
+          config: {
+            bundleServerUrl: o.serverUrl,
+            workflow: workflow.name,
+            agent: agent.name,
+            actor: agent.actor,
+            keyId: o.keyId,
+            keys: o.keys,
+            tokenPath,
+            longPollSeconds: 30,
+            decisionLogDelaySeconds: 1,
+            fallbackPollSeconds: [1, 2],
+          },
+        }),
+      );
     }
     // Wait until every sidecar has activated the revision the server serves (or gave up).
     const deadline = Date.now() + (o.activationTimeoutMs ?? 20_000);
@@ -110,8 +121,18 @@ async function verifyWorkflow(o: VerifyOptions, workflow: Workflow): Promise<Wor
     for (const s of sidecars) {
       const active = await s.revision();
       const want = expected(s.agent);
-      const problem = active === undefined ? `no bundle activated${lastError(s.logs())}` : want !== undefined && active !== want ? `enforces ${active.slice(0, 12)}, the server serves ${want.slice(0, 12)}` : undefined;
-      reports.push({ agent: s.agent, ...(active ? { activeRevision: active } : {}), ...(want ? { expectedRevision: want } : {}), ...(problem ? { problem } : {}) });
+      const problem =
+        active === undefined
+          ? `no bundle activated${lastError(s.logs())}`
+          : want !== undefined && active !== want
+            ? `enforces ${active.slice(0, 12)}, the server serves ${want.slice(0, 12)}`
+            : undefined;
+      reports.push({
+        agent: s.agent,
+        ...(active ? { activeRevision: active } : {}),
+        ...(want ? { expectedRevision: want } : {}),
+        ...(problem ? { problem } : {}),
+      });
     }
 
     const atNs = o.atNs ?? BigInt(Date.now()) * 1_000_000n;
@@ -131,7 +152,10 @@ async function verifyWorkflow(o: VerifyOptions, workflow: Workflow): Promise<Wor
           } else if (sidecar.grpc) {
             actual = await sidecar.grpc.check({ sourcePrincipal: src, destinationPrincipal: principal.get(cell.to)!, method: cell.method, path });
           } else {
-            const r = await fetch(`${sidecar.restUrl}/v1/data/${DECISION_PATH}`, { method: 'POST', body: JSON.stringify({ input: { attributes: { source: { principal: src }, request: { http: { method: cell.method, path } } } } }) });
+            const r = await fetch(`${sidecar.restUrl}/v1/data/${DECISION_PATH}`, {
+              method: 'POST',
+              body: JSON.stringify({ input: { attributes: { source: { principal: src }, request: { http: { method: cell.method, path } } } } }),
+            });
             const v = ((await r.json()) as { result?: unknown }).result;
             actual = typeof v === 'boolean' ? v : undefined;
           }
@@ -174,12 +198,31 @@ export function formatReport(reports: readonly WorkflowReport[]): string {
     out.push(`${r.workflow}: ${passed}/${r.rows.length} triples as the spec says, via ${r.via}, at ${r.at}`);
     for (const s of r.sidecars) if (s.problem) out.push(`  sidecar ${s.agent}: ${s.problem}`);
     const rows = [['FROM', 'TO', 'METHOD', 'PATH', 'EXPECTED', 'ACTUAL', '']];
-    for (const x of r.rows) rows.push([x.from, x.to, x.method, x.path, x.expected ? 'allow' : 'deny', x.actual === undefined ? 'no answer' : x.actual ? 'allow' : 'deny', x.ok ? 'ok' : 'MISMATCH']);
+    for (const x of r.rows)
+      rows.push([
+        x.from,
+        x.to,
+        x.method,
+        x.path,
+        x.expected ? 'allow' : 'deny',
+        x.actual === undefined ? 'no answer' : x.actual ? 'allow' : 'deny',
+        x.ok ? 'ok' : 'MISMATCH',
+      ]);
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-    for (const row of rows) out.push(`  ${row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}`);
+    for (const row of rows)
+      out.push(
+        `  ${row
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd()}`,
+      );
     out.push('');
   }
   const bad = reports.reduce((n, r) => n + r.mismatches, 0);
-  out.push(bad === 0 ? `verified: every sidecar enforces exactly its workflow (${reports.reduce((n, r) => n + r.rows.length, 0)} triples)` : `NOT VERIFIED: ${bad} mismatch(es)`);
+  out.push(
+    bad === 0
+      ? `verified: every sidecar enforces exactly its workflow (${reports.reduce((n, r) => n + r.rows.length, 0)} triples)`
+      : `NOT VERIFIED: ${bad} mismatch(es)`,
+  );
   return `${out.join('\n')}\n`;
 }

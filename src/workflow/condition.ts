@@ -55,11 +55,16 @@ export function attributeTest(c: Condition): AttributeTest | undefined {
 /** The comparison semantics OPA's policy applies (Rego's ==, >, <, >=, <= on numbers). */
 export function compareAttribute(comparator: Comparator, actual: AttributeValue, expected: AttributeValue): boolean {
   switch (comparator) {
-    case 'equals': return actual === expected;
-    case 'greaterThan': return typeof actual === 'number' && typeof expected === 'number' && actual > expected;
-    case 'lessThan': return typeof actual === 'number' && typeof expected === 'number' && actual < expected;
-    case 'atLeast': return typeof actual === 'number' && typeof expected === 'number' && actual >= expected;
-    case 'atMost': return typeof actual === 'number' && typeof expected === 'number' && actual <= expected;
+    case 'equals':
+      return actual === expected;
+    case 'greaterThan':
+      return typeof actual === 'number' && typeof expected === 'number' && actual > expected;
+    case 'lessThan':
+      return typeof actual === 'number' && typeof expected === 'number' && actual < expected;
+    case 'atLeast':
+      return typeof actual === 'number' && typeof expected === 'number' && actual >= expected;
+    case 'atMost':
+      return typeof actual === 'number' && typeof expected === 'number' && actual <= expected;
   }
 }
 

@@ -74,14 +74,7 @@ export function formatDiagnostic(d: Diagnostic): string {
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
-  return (
-    cmp(a.file, b.file) ||
-    a.line - b.line ||
-    a.column - b.column ||
-    cmp(a.severity, b.severity) ||
-    cmp(a.code, b.code) ||
-    cmp(a.message, b.message)
-  );
+  return cmp(a.file, b.file) || a.line - b.line || a.column - b.column || cmp(a.severity, b.severity) || cmp(a.code, b.code) || cmp(a.message, b.message);
 }
 
 /** Suggests the closest candidate for a misspelt name (OPA does the same for unknown refs). */

@@ -2,8 +2,16 @@
 import { compareDiagnostics, DiagnosticCodes, type Diagnostic } from './diagnostic.js';
 import { normalCondition, type AttributeValue, type Condition } from './condition.js';
 import {
-  CLUSTER_SETTINGS, DEFAULTS, sameSetting, spiffeId,
-  type Actor, type Cluster, type ClusterSetting, type Agent, type Flow, type Workflow,
+  CLUSTER_SETTINGS,
+  DEFAULTS,
+  sameSetting,
+  spiffeId,
+  type Actor,
+  type Cluster,
+  type ClusterSetting,
+  type Agent,
+  type Flow,
+  type Workflow,
 } from './model.js';
 import { schemaDiagnostics } from './schema.js';
 import { semanticDiagnostics } from './semantics.js';
@@ -35,11 +43,18 @@ export function loadWorkflow(input: InputFile): { workflow?: Workflow; source?: 
   const size = Buffer.byteLength(input.text, 'utf8');
   if (size > MAX_SPEC_BYTES) {
     return {
-      diagnostics: [{
-        severity: 'error', code: DiagnosticCodes.inputTooLarge, file: input.file, line: 1, column: 1, field: '',
-        message: `the file is ${size.toLocaleString('en')} bytes, more than the ${MAX_SPEC_BYTES.toLocaleString('en')} a workflow spec may have`,
-        hint: 'split the workflow into several workflows, each in a file of its own',
-      }],
+      diagnostics: [
+        {
+          severity: 'error',
+          code: DiagnosticCodes.inputTooLarge,
+          file: input.file,
+          line: 1,
+          column: 1,
+          field: '',
+          message: `the file is ${size.toLocaleString('en')} bytes, more than the ${MAX_SPEC_BYTES.toLocaleString('en')} a workflow spec may have`,
+          hint: 'split the workflow into several workflows, each in a file of its own',
+        },
+      ],
     };
   }
   const parsed = SourceFile.parse(input.file, input.text);
@@ -73,15 +88,29 @@ export function loadWorkflows(inputs: readonly InputFile[]): LoadResult {
     if (prior !== undefined) {
       const pos = source.position(['metadata', 'name']);
       diagnostics.push({
-        severity: 'error', code: DiagnosticCodes.duplicateWorkflow, file: workflow.file, line: pos.line, column: pos.column,
-        field: 'metadata.name', message: `workflow "${workflow.name}" is already defined in ${prior}`,
+        severity: 'error',
+        code: DiagnosticCodes.duplicateWorkflow,
+        file: workflow.file,
+        line: pos.line,
+        column: pos.column,
+        field: 'metadata.name',
+        message: `workflow "${workflow.name}" is already defined in ${prior}`,
         hint: 'workflow names are namespaces in shared clusters: give each workflow its own name',
       });
       ok = false;
     }
     const conflict = (at: (string | number)[], message: string, hint: string) => {
       const pos = source.position(at);
-      diagnostics.push({ severity: 'error', code: DiagnosticCodes.clusterConflict, file: workflow.file, line: pos.line, column: pos.column, field: fieldName(at), message, hint });
+      diagnostics.push({
+        severity: 'error',
+        code: DiagnosticCodes.clusterConflict,
+        file: workflow.file,
+        line: pos.line,
+        column: pos.column,
+        field: fieldName(at),
+        message,
+        hint,
+      });
       ok = false;
     };
     const raw = source.value as RawWorkflow;
@@ -97,17 +126,23 @@ export function loadWorkflows(inputs: readonly InputFile[]): LoadResult {
         if (!seen) known.set(field, { value, workflow: workflow.name });
         else if (!sameSetting(seen.value, value) && seen.workflow !== workflow.name) {
           // A defaulted trust domain is reported where it comes from, once per place.
-          const at = field !== 'trustDomain' || raw.spec.actors[actor.name]?.cluster.trustDomain !== undefined ? ['spec', 'actors', actor.name, 'cluster', field]
-            : raw.spec.trustDomain !== undefined ? ['spec', 'trustDomain'] : ['spec', 'actors', actor.name, 'cluster', 'name'];
+          const at =
+            field !== 'trustDomain' || raw.spec.actors[actor.name]?.cluster.trustDomain !== undefined
+              ? ['spec', 'actors', actor.name, 'cluster', field]
+              : raw.spec.trustDomain !== undefined
+                ? ['spec', 'trustDomain']
+                : ['spec', 'actors', actor.name, 'cluster', 'name'];
           if (reported.has(at.join('.'))) continue;
           reported.add(at.join('.'));
-          conflict(at,
+          conflict(
+            at,
             field === 'trustDomain'
               ? `cluster "${name}" runs workflow "${seen.workflow}" with trust domain ${String(seen.value)}, but here its trust domain is ${String(value)}`
               : `cluster "${name}" has ${field} ${JSON.stringify(value)} here but ${JSON.stringify(seen.value)} in workflow "${seen.workflow}"`,
             field === 'trustDomain'
               ? 'the mesh of one cluster has one trust domain: give the cluster the same trustDomain in both workflows, or use another cluster'
-              : `a cluster name means one cluster in every workflow: use the same ${field}, or another cluster name`);
+              : `a cluster name means one cluster in every workflow: use the same ${field}, or another cluster name`,
+          );
         }
       }
     }
@@ -126,10 +161,13 @@ interface RawWorkflow {
     owner: string;
     timezone?: string;
     trustDomain?: string;
-    actors: Record<string, {
-      cluster: Partial<Omit<Cluster, 'name'>> & { name: string };
-      agents: Record<string, { image: string; port?: number; storage?: string; attributes?: Record<string, AttributeValue> }>;
-    }>;
+    actors: Record<
+      string,
+      {
+        cluster: Partial<Omit<Cluster, 'name'>> & { name: string };
+        agents: Record<string, { image: string; port?: number; storage?: string; attributes?: Record<string, AttributeValue> }>;
+      }
+    >;
     flows: { from: string; to: string; methods: string[]; path: string; when?: Condition[]; notBefore?: string; until?: string }[];
   };
 }

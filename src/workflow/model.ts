@@ -55,7 +55,23 @@ export interface Cluster {
 }
 
 /** The per-cluster settings that may be given in the spec, in the order they are documented. */
-export const CLUSTER_SETTINGS = ['server', 'region', 'trustDomain', 'storageClass', 'istioCni', 'bundleServer', 'repository', 'branch', 'tokenIssuer', 'tokenJwksUrl', 'opaImage', 'serverImage', 'argocdDestination', 'fluxServiceAccount', 'fluxDependsOn'] as const;
+export const CLUSTER_SETTINGS = [
+  'server',
+  'region',
+  'trustDomain',
+  'storageClass',
+  'istioCni',
+  'bundleServer',
+  'repository',
+  'branch',
+  'tokenIssuer',
+  'tokenJwksUrl',
+  'opaImage',
+  'serverImage',
+  'argocdDestination',
+  'fluxServiceAccount',
+  'fluxDependsOn',
+] as const;
 export type ClusterSetting = (typeof CLUSTER_SETTINGS)[number];
 
 export interface Agent {

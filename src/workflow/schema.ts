@@ -14,8 +14,7 @@ export const workflowSchema = schema;
 const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
 const validate = ajv.compile(schema);
 
-const DNS_LABEL_HINT =
-  'use lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters';
+const DNS_LABEL_HINT = 'use lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters';
 
 export function schemaDiagnostics(source: SourceFile): Diagnostic[] {
   if (validate(source.value)) return [];
@@ -54,7 +53,13 @@ function toDiagnostic(source: SourceFile, err: ErrorObject): Diagnostic | undefi
     case 'required': {
       const missing = String(err.params.missingProperty);
       // Shown at the key of the mapping that lacks it (where the reader will add it).
-      return make(DiagnosticCodes.missingField, path, `missing required field "${missing}"`, `add "${missing}" to ${fieldName(path) || 'the document'}`, path.length > 0);
+      return make(
+        DiagnosticCodes.missingField,
+        path,
+        `missing required field "${missing}"`,
+        `add "${missing}" to ${fieldName(path) || 'the document'}`,
+        path.length > 0,
+      );
     }
     case 'additionalProperties': {
       const extra = String(err.params.additionalProperty);
@@ -72,7 +77,12 @@ function toDiagnostic(source: SourceFile, err: ErrorObject): Diagnostic | undefi
     case 'enum': {
       const allowed = (err.params.allowedValues as unknown[]).map(String);
       const guess = typeof err.data === 'string' ? didYouMean(err.data, allowed) : undefined;
-      return make(DiagnosticCodes.invalidValue, path, `${describe(err.data)} is not one of ${allowed.join(', ')}`, guess ? `did you mean "${guess}"?` : undefined);
+      return make(
+        DiagnosticCodes.invalidValue,
+        path,
+        `${describe(err.data)} is not one of ${allowed.join(', ')}`,
+        guess ? `did you mean "${guess}"?` : undefined,
+      );
     }
     case 'pattern':
     case 'maxLength':
@@ -90,7 +100,13 @@ function toDiagnostic(source: SourceFile, err: ErrorObject): Diagnostic | undefi
       return make(DiagnosticCodes.invalidValue, path, 'must not be empty');
     case 'dependentRequired': {
       const missing = String(err.params.missingProperty);
-      return make(DiagnosticCodes.missingField, path, `"${String(err.params.property)}" needs "${missing}" beside it`, `add "${missing}" to ${fieldName(path)}, or remove "${String(err.params.property)}"`, true);
+      return make(
+        DiagnosticCodes.missingField,
+        path,
+        `"${String(err.params.property)}" needs "${missing}" beside it`,
+        `add "${missing}" to ${fieldName(path)}, or remove "${String(err.params.property)}"`,
+        true,
+      );
     }
     default:
       return make(DiagnosticCodes.invalidValue, path, err.message ?? 'is not valid');
@@ -99,20 +115,33 @@ function toDiagnostic(source: SourceFile, err: ErrorObject): Diagnostic | undefi
 
 function patternHint(path: FieldPath): string | undefined {
   switch (path.at(-1)) {
-    case 'image': return 'write a container image reference such as registry.example/team/app:1.2.3';
-    case 'storage': return 'write a Kubernetes quantity such as 1Gi or 500Mi';
-    case 'server': return 'write the https:// URL of the cluster API server';
-    case 'trustDomain': return 'use lowercase letters, digits, dots and dashes, e.g. cluster.local';
-    case 'storageClass': return 'write the name of a StorageClass (a DNS-1123 subdomain), e.g. custody-encrypted';
-    case 'bundleServer': return 'write an http:// or https:// URL without query, e.g. https://bundles.studio.example';
-    case 'repository': return 'write the https:// or ssh:// URL of the Git repository';
-    case 'branch': return 'write a branch name such as main';
-    case 'tokenIssuer': return 'write the https:// issuer URL of the cluster\'s ServiceAccount tokens';
-    case 'tokenJwksUrl': return 'write the https:// URL of the issuer\'s JWKS';
+    case 'image':
+      return 'write a container image reference such as registry.example/team/app:1.2.3';
+    case 'storage':
+      return 'write a Kubernetes quantity such as 1Gi or 500Mi';
+    case 'server':
+      return 'write the https:// URL of the cluster API server';
+    case 'trustDomain':
+      return 'use lowercase letters, digits, dots and dashes, e.g. cluster.local';
+    case 'storageClass':
+      return 'write the name of a StorageClass (a DNS-1123 subdomain), e.g. custody-encrypted';
+    case 'bundleServer':
+      return 'write an http:// or https:// URL without query, e.g. https://bundles.studio.example';
+    case 'repository':
+      return 'write the https:// or ssh:// URL of the Git repository';
+    case 'branch':
+      return 'write a branch name such as main';
+    case 'tokenIssuer':
+      return "write the https:// issuer URL of the cluster's ServiceAccount tokens";
+    case 'tokenJwksUrl':
+      return "write the https:// URL of the issuer's JWKS";
     case 'opaImage':
-    case 'serverImage': return 'write a container image reference with a tag or digest, e.g. openpolicyagent/opa:1.15.2-envoy';
-    case 'argocdDestination': return 'write the cluster name Argo CD knows, e.g. in-cluster';
-    case 'fluxServiceAccount': return 'write the name of a ServiceAccount in flux-system, e.g. custody-reconciler';
+    case 'serverImage':
+      return 'write a container image reference with a tag or digest, e.g. openpolicyagent/opa:1.15.2-envoy';
+    case 'argocdDestination':
+      return 'write the cluster name Argo CD knows, e.g. in-cluster';
+    case 'fluxServiceAccount':
+      return 'write the name of a ServiceAccount in flux-system, e.g. custody-reconciler';
     default:
       if (path.at(-2) === 'fluxDependsOn') return 'write the name of a Flux Kustomization in flux-system, e.g. infrastructure';
       return undefined;
@@ -121,13 +150,20 @@ function patternHint(path: FieldPath): string | undefined {
 
 function minHint(path: FieldPath): string | undefined {
   switch (path.at(-1)) {
-    case 'actors': return 'declare at least the owner as an actor';
-    case 'agents': return 'give the actor at least one agent';
-    case 'flows': return 'declare at least one flow; with none, every request is denied';
-    case 'methods': return 'name at least one HTTP method, e.g. [POST]';
-    case 'when': return 'remove "when" to allow the flow at any time, or add an alternative';
-    case 'days': return 'name at least one day, e.g. [Mon, Tue]';
-    default: return 'write at least one key, e.g. hours, days or attribute';
+    case 'actors':
+      return 'declare at least the owner as an actor';
+    case 'agents':
+      return 'give the actor at least one agent';
+    case 'flows':
+      return 'declare at least one flow; with none, every request is denied';
+    case 'methods':
+      return 'name at least one HTTP method, e.g. [POST]';
+    case 'when':
+      return 'remove "when" to allow the flow at any time, or add an alternative';
+    case 'days':
+      return 'name at least one day, e.g. [Mon, Tue]';
+    default:
+      return 'write at least one key, e.g. hours, days or attribute';
   }
 }
 

@@ -40,8 +40,7 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
     const pos = source.position(path, key);
     out.push({ severity, code, file: source.file, line: pos.line, column: pos.column, field: fieldName(path), message, ...(hint ? { hint } : {}) });
   };
-  const error = (code: DiagnosticCode, path: FieldPath, message: string, hint?: string, key = false) =>
-    report('error', code, path, message, hint, key);
+  const error = (code: DiagnosticCode, path: FieldPath, message: string, hint?: string, key = false) => report('error', code, path, message, hint, key);
 
   const doc = source.value;
   if (!isObj(doc)) {
@@ -50,14 +49,24 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
   }
   const name = isObj(doc.metadata) ? doc.metadata.name : undefined;
   if (isStr(name) && (RESERVED_NAMESPACES.has(name) || name.startsWith('kube-'))) {
-    error(DiagnosticCodes.reservedName, ['metadata', 'name'], `"${name}" is a reserved namespace`, 'choose another workflow name; it becomes the namespace in every cluster');
+    error(
+      DiagnosticCodes.reservedName,
+      ['metadata', 'name'],
+      `"${name}" is a reserved namespace`,
+      'choose another workflow name; it becomes the namespace in every cluster',
+    );
   }
   const spec = isObj(doc.spec) ? doc.spec : undefined;
   if (!spec) return out;
 
   if (isStr(spec.timezone) && spec.timezone !== '' && !isTimezone(spec.timezone)) {
     const guess = didYouMean(spec.timezone, Intl.supportedValuesOf('timeZone'));
-    error(DiagnosticCodes.unknownTimezone, ['spec', 'timezone'], `"${spec.timezone}" is not an IANA timezone`, guess ? `did you mean "${guess}"?` : 'use a name such as Europe/Paris or UTC');
+    error(
+      DiagnosticCodes.unknownTimezone,
+      ['spec', 'timezone'],
+      `"${spec.timezone}" is not an IANA timezone`,
+      guess ? `did you mean "${guess}"?` : 'use a name such as Europe/Paris or UTC',
+    );
   }
 
   // Agents: names unique across the whole workflow, since each is a ServiceAccount in the workflow's namespace.
@@ -75,9 +84,12 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
           const mine = cluster[field];
           const theirs = prior.fields[field];
           if (mine !== undefined && theirs !== undefined && !sameSetting(mine, theirs)) {
-            error(DiagnosticCodes.clusterConflict, ['spec', 'actors', actorName, 'cluster', field],
+            error(
+              DiagnosticCodes.clusterConflict,
+              ['spec', 'actors', actorName, 'cluster', field],
               `cluster "${cluster.name}" has ${field} ${JSON.stringify(mine)} here but ${JSON.stringify(theirs)} for actor "${prior.actor}"`,
-              `a cluster is one place: give both actors the same ${field}, or different cluster names`);
+              `a cluster is one place: give both actors the same ${field}, or different cluster names`,
+            );
           }
         }
       }
@@ -86,19 +98,32 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
     for (const [agentName, agent] of Object.entries(actorAgents)) {
       const prior = agents.get(agentName);
       if (prior) {
-        error(DiagnosticCodes.duplicateName, ['spec', 'actors', actorName, 'agents', agentName],
-          `agent "${agentName}" is already defined by actor "${prior.actor}"`, 'agent names must be unique across the whole workflow; rename one', true);
+        error(
+          DiagnosticCodes.duplicateName,
+          ['spec', 'actors', actorName, 'agents', agentName],
+          `agent "${agentName}" is already defined by actor "${prior.actor}"`,
+          'agent names must be unique across the whole workflow; rename one',
+          true,
+        );
         continue;
       }
       const attributes = isObj(agent) && isObj(agent.attributes) ? (agent.attributes as Record<string, AttributeValue>) : {};
       agents.set(agentName, { actor: actorName, attributes });
       if (isObj(agent) && isStr(agent.image) && !isPinned(agent.image)) {
-        error(DiagnosticCodes.unpinnedImage, ['spec', 'actors', actorName, 'agents', agentName, 'image'],
-          `image ${agent.image} is not pinned: what runs could change without a change to the spec`, 'name a version tag other than latest, or a digest (@sha256:...)');
+        error(
+          DiagnosticCodes.unpinnedImage,
+          ['spec', 'actors', actorName, 'agents', agentName, 'image'],
+          `image ${agent.image} is not pinned: what runs could change without a change to the spec`,
+          'name a version tag other than latest, or a digest (@sha256:...)',
+        );
       }
       if (isObj(agent) && typeof agent.port === 'number' && RESERVED_PORTS.has(agent.port)) {
-        error(DiagnosticCodes.reservedPort, ['spec', 'actors', actorName, 'agents', agentName, 'port'],
-          `port ${agent.port} is used by ${RESERVED_PORTS.get(agent.port)} in every agent pod`, 'choose another port for the service, e.g. 8080');
+        error(
+          DiagnosticCodes.reservedPort,
+          ['spec', 'actors', actorName, 'agents', agentName, 'port'],
+          `port ${agent.port} is used by ${RESERVED_PORTS.get(agent.port)} in every agent pod`,
+          'choose another port for the service, e.g. 8080',
+        );
       }
     }
   }
@@ -107,8 +132,12 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
 
   if (isStr(spec.owner) && !(spec.owner in actors)) {
     const guess = didYouMean(spec.owner, Object.keys(actors));
-    error(DiagnosticCodes.unknownOwner, ['spec', 'owner'], `owner "${spec.owner}" is not one of the actors`,
-      guess ? `did you mean "${guess}"?` : `declare "${spec.owner}" under spec.actors, or name one of: ${Object.keys(actors).join(', ')}`);
+    error(
+      DiagnosticCodes.unknownOwner,
+      ['spec', 'owner'],
+      `owner "${spec.owner}" is not one of the actors`,
+      guess ? `did you mean "${guess}"?` : `declare "${spec.owner}" under spec.actors, or name one of: ${Object.keys(actors).join(', ')}`,
+    );
   }
 
   const flows = Array.isArray(spec.flows) ? spec.flows : [];
@@ -120,11 +149,21 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
       const ref = flow[end];
       if (isStr(ref) && !agents.has(ref)) {
         const guess = didYouMean(ref, agents.keys());
-        error(DiagnosticCodes.unknownAgent, at(end), `agent "${ref}" is not defined`, guess ? `did you mean "${guess}"?` : 'declare it under an actor\'s agents, or fix the name');
+        error(
+          DiagnosticCodes.unknownAgent,
+          at(end),
+          `agent "${ref}" is not defined`,
+          guess ? `did you mean "${guess}"?` : "declare it under an actor's agents, or fix the name",
+        );
       }
     }
     if (isStr(flow.from) && flow.from === flow.to) {
-      error(DiagnosticCodes.selfFlow, at('to'), `a flow from agent "${flow.from}" to itself`, 'an agent does not need a flow to reach itself; remove this flow');
+      error(
+        DiagnosticCodes.selfFlow,
+        at('to'),
+        `a flow from agent "${flow.from}" to itself`,
+        'an agent does not need a flow to reach itself; remove this flow',
+      );
     }
     if (Array.isArray(flow.methods)) {
       const seen = new Set<unknown>();
@@ -135,18 +174,35 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
     }
     if (isStr(flow.path)) {
       const problem = pathProblem(flow.path);
-      if (problem) error(DiagnosticCodes.invalidPath, at('path'), `${JSON.stringify(flow.path)} ${problem}`, 'write an absolute path such as /api/color, or /api/* for everything below /api');
+      if (problem)
+        error(
+          DiagnosticCodes.invalidPath,
+          at('path'),
+          `${JSON.stringify(flow.path)} ${problem}`,
+          'write an absolute path such as /api/color, or /api/* for everything below /api',
+        );
     }
     const bounds: { notBefore?: bigint; until?: bigint } = {};
     for (const field of ['notBefore', 'until'] as const) {
       const v = flow[field];
       if (!isStr(v)) continue;
       const parsed = parseInstant(v);
-      if ('error' in parsed) error(DiagnosticCodes.invalidInstant, at(field), `${JSON.stringify(v)} ${parsed.error}`, 'write an RFC 3339 instant with a timezone, e.g. 2027-03-31T00:00:00Z');
+      if ('error' in parsed)
+        error(
+          DiagnosticCodes.invalidInstant,
+          at(field),
+          `${JSON.stringify(v)} ${parsed.error}`,
+          'write an RFC 3339 instant with a timezone, e.g. 2027-03-31T00:00:00Z',
+        );
       else bounds[field] = parsed.ns;
     }
     if (bounds.notBefore !== undefined && bounds.until !== undefined && bounds.until <= bounds.notBefore) {
-      error(DiagnosticCodes.neverHolds, at('until'), `until ${String(flow.until)} is not after notBefore ${String(flow.notBefore)}, so the flow can never be taken`, 'until is exclusive: make it later than notBefore');
+      error(
+        DiagnosticCodes.neverHolds,
+        at('until'),
+        `until ${String(flow.until)} is not after notBefore ${String(flow.notBefore)}, so the flow can never be taken`,
+        'until is exclusive: make it later than notBefore',
+      );
     }
     const source = isStr(flow.from) ? agents.get(flow.from) : undefined;
     if (Array.isArray(flow.when)) checkWhen(flow.when, source?.attributes, isStr(flow.from) ? flow.from : '?', at, error, report);
@@ -156,7 +212,13 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
         const key = JSON.stringify([flow.from, flow.to, m, flow.path, flow.when ?? null, flow.notBefore ?? null, flow.until ?? null]);
         const prior = seenFlows.get(key);
         if (prior !== undefined && prior !== i) {
-          report('warning', DiagnosticCodes.duplicateFlow, at(), `flow repeats ${String(m)} ${flow.path} from "${flow.from}" to "${flow.to}" of spec.flows[${prior}]`, 'remove the repetition');
+          report(
+            'warning',
+            DiagnosticCodes.duplicateFlow,
+            at(),
+            `flow repeats ${String(m)} ${flow.path} from "${flow.from}" to "${flow.to}" of spec.flows[${prior}]`,
+            'remove the repetition',
+          );
         }
         seenFlows.set(key, i);
       }
@@ -191,9 +253,13 @@ function sharedIdentityWarnings(
     domainClusters.set(domain, [...(domainClusters.get(domain) ?? []), cluster]);
     const [first, ...others] = names as [string, ...string[]];
     for (const other of others) {
-      report('warning', DiagnosticCodes.sharedCluster, ['spec', 'actors', other, 'cluster', 'name'],
+      report(
+        'warning',
+        DiagnosticCodes.sharedCluster,
+        ['spec', 'actors', other, 'cluster', 'name'],
         `actors "${first}" and "${other}" share cluster "${cluster}": its administrator can run a workload as any agent of either actor, and the policies cannot tell which organisation sent a request`,
-        'give each organisation its own cluster, unless both actors trust that cluster\'s administrator');
+        "give each organisation its own cluster, unless both actors trust that cluster's administrator",
+      );
     }
   }
   for (const [domain, clusters] of domainClusters) {
@@ -201,9 +267,13 @@ function sharedIdentityWarnings(
     for (const other of others) {
       const actor = clusterActors.get(other)![0]!;
       const given = isObj(actors[actor]) && isObj((actors[actor] as Raw).cluster) && isStr(((actors[actor] as Raw).cluster as Raw).trustDomain);
-      report('warning', DiagnosticCodes.sharedTrustDomain, ['spec', 'actors', actor, 'cluster', given ? 'trustDomain' : 'name'],
+      report(
+        'warning',
+        DiagnosticCodes.sharedTrustDomain,
+        ['spec', 'actors', actor, 'cluster', given ? 'trustDomain' : 'name'],
         `clusters "${first}" (actor "${clusterActors.get(first)![0]}") and "${other}" (actor "${actor}") share trust domain ${domain}: the administrator of either cluster can create this workflow's namespace and a ServiceAccount named after an agent of the other, get a valid certificate for it from their own mesh, and be accepted as that agent`,
-        'give each organisation\'s cluster its own trust domain: spec.actors.<actor>.cluster.trustDomain, e.g. mesh.<organisation domain>');
+        "give each organisation's cluster its own trust domain: spec.actors.<actor>.cluster.trustDomain, e.g. mesh.<organisation domain>",
+      );
     }
   }
 }
@@ -237,11 +307,21 @@ function checkWhen(
       const from = isStr(alt.hours.from) ? parseClock(alt.hours.from) : undefined;
       const to = isStr(alt.hours.to) ? parseClock(alt.hours.to, true) : undefined;
       if (isStr(alt.hours.from) && from === undefined) {
-        error(DiagnosticCodes.invalidTime, here('hours', 'from'), `${JSON.stringify(alt.hours.from)} is not a time of day`, 'write 24-hour HH:MM, e.g. "08:00" (quote it)');
+        error(
+          DiagnosticCodes.invalidTime,
+          here('hours', 'from'),
+          `${JSON.stringify(alt.hours.from)} is not a time of day`,
+          'write 24-hour HH:MM, e.g. "08:00" (quote it)',
+        );
         malformed = true;
       }
       if (isStr(alt.hours.to) && to === undefined) {
-        error(DiagnosticCodes.invalidTime, here('hours', 'to'), `${JSON.stringify(alt.hours.to)} is not a time of day`, 'write 24-hour HH:MM, e.g. "17:00", or "24:00" for the end of the day');
+        error(
+          DiagnosticCodes.invalidTime,
+          here('hours', 'to'),
+          `${JSON.stringify(alt.hours.to)} is not a time of day`,
+          'write 24-hour HH:MM, e.g. "17:00", or "24:00" for the end of the day',
+        );
         malformed = true;
       }
       if (from !== undefined && to !== undefined && from === to) {
@@ -261,17 +341,24 @@ function checkWhen(
         error(DiagnosticCodes.invalidCondition, here(comparators[0]!), `"${comparators[0]}" needs an "attribute" to compare`, 'add attribute: NAME beside it');
         malformed = true;
       } else if (comparators.length !== 1) {
-        error(DiagnosticCodes.invalidCondition, here('attribute'), comparators.length === 0 ? 'an attribute test needs one comparison' : `an attribute test takes one comparison, found ${comparators.join(', ')}`,
-          `use exactly one of ${COMPARATORS.join(', ')}; for a range, write two alternatives or use a separate flow`);
+        error(
+          DiagnosticCodes.invalidCondition,
+          here('attribute'),
+          comparators.length === 0 ? 'an attribute test needs one comparison' : `an attribute test takes one comparison, found ${comparators.join(', ')}`,
+          `use exactly one of ${COMPARATORS.join(', ')}; for a range, write two alternatives or use a separate flow`,
+        );
         malformed = true;
       } else if (isStr(alt.attribute) && attributes) {
         const comparator = comparators[0]!;
         const actual = attributes[alt.attribute];
         const expected = alt[comparator];
         if (actual === undefined) reason = `agent "${sourceName}" has no attribute "${alt.attribute}"`;
-        else if (comparator !== 'equals' && typeof actual !== 'number') reason = `${comparator} compares numbers, but attribute "${alt.attribute}" of agent "${sourceName}" is ${typeof actual} ${JSON.stringify(actual)}`;
-        else if (comparator === 'equals' && typeof actual !== typeof expected) reason = `attribute "${alt.attribute}" of agent "${sourceName}" is ${typeof actual} ${JSON.stringify(actual)}, never equal to ${typeof expected} ${JSON.stringify(expected)}`;
-        else if (isAttributeValue(expected) && !compareAttribute(comparator, actual, expected)) reason = `attribute "${alt.attribute}" of agent "${sourceName}" is ${JSON.stringify(actual)}, so ${comparator} ${JSON.stringify(expected)} is false`;
+        else if (comparator !== 'equals' && typeof actual !== 'number')
+          reason = `${comparator} compares numbers, but attribute "${alt.attribute}" of agent "${sourceName}" is ${typeof actual} ${JSON.stringify(actual)}`;
+        else if (comparator === 'equals' && typeof actual !== typeof expected)
+          reason = `attribute "${alt.attribute}" of agent "${sourceName}" is ${typeof actual} ${JSON.stringify(actual)}, never equal to ${typeof expected} ${JSON.stringify(expected)}`;
+        else if (isAttributeValue(expected) && !compareAttribute(comparator, actual, expected))
+          reason = `attribute "${alt.attribute}" of agent "${sourceName}" is ${JSON.stringify(actual)}, so ${comparator} ${JSON.stringify(expected)} is false`;
       }
     }
     if (malformed) return;
@@ -280,11 +367,21 @@ function checkWhen(
   });
   if (never.length === 0) return;
   if (never.length === checkable && checkable === when.length) {
-    error(DiagnosticCodes.neverHolds, at('when'), `no alternative of "when" can ever hold, so the flow can never be taken: ${never.map((n) => n.reason).join('; ')}`,
-      'fix the condition, or remove the flow if it is not wanted');
+    error(
+      DiagnosticCodes.neverHolds,
+      at('when'),
+      `no alternative of "when" can ever hold, so the flow can never be taken: ${never.map((n) => n.reason).join('; ')}`,
+      'fix the condition, or remove the flow if it is not wanted',
+    );
   } else {
     for (const n of never) {
-      report('warning', DiagnosticCodes.conditionAlternativeNeverHolds, at('when', n.index), `this alternative can never hold: ${n.reason}`, 'remove it or fix it; the other alternatives still apply');
+      report(
+        'warning',
+        DiagnosticCodes.conditionAlternativeNeverHolds,
+        at('when', n.index),
+        `this alternative can never hold: ${n.reason}`,
+        'remove it or fix it; the other alternatives still apply',
+      );
     }
   }
 }

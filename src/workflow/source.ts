@@ -49,15 +49,26 @@ export class SourceFile {
       const second = docs[1]!;
       const pos = lines.linePos(second.range[0]);
       diagnostics.push({
-        severity: 'error', code: DiagnosticCodes.yamlSyntax, file, line: pos.line, column: pos.col, field: '',
+        severity: 'error',
+        code: DiagnosticCodes.yamlSyntax,
+        file,
+        line: pos.line,
+        column: pos.col,
+        field: '',
         message: 'a workflow file holds exactly one YAML document',
         hint: 'move each workflow into a file of its own',
       });
     }
     if (!first) {
       diagnostics.push({
-        severity: 'error', code: DiagnosticCodes.notAMapping, file, line: 1, column: 1, field: '',
-        message: 'the file is empty', hint: 'write a Workflow (see workflows/movie-post-production.yaml)',
+        severity: 'error',
+        code: DiagnosticCodes.notAMapping,
+        file,
+        line: 1,
+        column: 1,
+        field: '',
+        message: 'the file is empty',
+        hint: 'write a Workflow (see workflows/movie-post-production.yaml)',
       });
     }
     if (!first || diagnostics.length > 0) return { diagnostics };
@@ -66,7 +77,20 @@ export class SourceFile {
       value = first.toJS({ maxAliasCount: 100 });
     } catch (err) {
       // An alias without its anchor (or too many aliases) only shows when the document is resolved.
-      return { diagnostics: [{ severity: 'error', code: DiagnosticCodes.yamlSyntax, file, line: 1, column: 1, field: '', message: excerpt((err as Error).message, 200), hint: 'define the anchor (&name) before its alias (*name), or write the value out' }] };
+      return {
+        diagnostics: [
+          {
+            severity: 'error',
+            code: DiagnosticCodes.yamlSyntax,
+            file,
+            line: 1,
+            column: 1,
+            field: '',
+            message: excerpt((err as Error).message, 200),
+            hint: 'define the anchor (&name) before its alias (*name), or write the value out',
+          },
+        ],
+      };
     }
     return { source: new SourceFile(file, first, lines, value), diagnostics };
   }

@@ -20,9 +20,7 @@ const MAX_YEAR = 2261;
 export function parseInstant(text: string): { ns: bigint } | { error: string } {
   const m = INSTANT.exec(text);
   if (!m) return { error: 'is not an RFC 3339 instant like 2027-03-31T00:00:00Z' };
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-    number, number, number, number, number, number,
-  ];
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
   if (year < MIN_YEAR || year > MAX_YEAR) return { error: `has year ${year}, outside ${MIN_YEAR}..${MAX_YEAR}` };
   if (month < 1 || month > 12) return { error: `has month ${month}` };
   if (day < 1 || day > daysInMonth(year, month)) return { error: `has day ${day}, not in ${year}-${String(month).padStart(2, '0')}` };

@@ -1,15 +1,7 @@
 import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  BundleError,
-  buildBundle,
-  createSigner,
-  fileDigest,
-  readTarball,
-  type BuildOptions,
-  type BundleErrorCode,
-} from '../../src/bundle/index.js';
+import { BundleError, buildBundle, createSigner, fileDigest, readTarball, type BuildOptions, type BundleErrorCode } from '../../src/bundle/index.js';
 import { keys, sources, utf8 } from './fixtures.js';
 
 const signer = createSigner({ keyId: 'owner', privateKeyPem: keys.rsaPkcs8() });

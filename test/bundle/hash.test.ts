@@ -27,11 +27,15 @@ const KNOWN_ANSWERS: ReadonlyArray<readonly [string, string, string, string | nu
   ['empty.json', 'data.json', '44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', '{}'],
   ['m2.json', '.manifest', 'd20a1852c1958a44198fa6c902c9c9f3a5bf16c56625ed5f7a2044888637b816', '{"revision":"","roots":[""]}'],
   [
-    'data2.json', 'data.json', 'f041fb79737511e908a59c90b832259ba3a8abc4b97eacc54c4ddb13ff7a56bf',
+    'data2.json',
+    'data.json',
+    'f041fb79737511e908a59c90b832259ba3a8abc4b97eacc54c4ddb13ff7a56bf',
     '{"limits":{"max":10,"ratio":0.25},"roles":{"admin":["alice"],"dev":["bob","carol"]}}',
   ],
   [
-    'manifest.json', '.manifest', '770bf106b7198259f2ed438a783e63e900fb9636e18c8b45f9be996a0da51094',
+    'manifest.json',
+    '.manifest',
+    '770bf106b7198259f2ed438a783e63e900fb9636e18c8b45f9be996a0da51094',
     '{"metadata":{"n":3,"owner":"team-a"},"rego_version":1,"revision":"7864d60d","roots":["roles","http/example/authz"]}',
   ],
   ['data.json', 'data.json', '850400a29dabb43bb0d28e239273f8ad844067aa53484bfa5f9f72eb7b808c19', null],
@@ -114,10 +118,7 @@ test('input OPA would rewrite or read as YAML is refused', () => {
 test('other OPA hash algorithms are available by their OPA names', () => {
   assert.is(fileDigest('policy.rego', utf8('abc'), 'SHA-1'), 'a9993e364706816aba3e25717850c26c9cd0d89d');
   assert.is(fileDigest('policy.rego', utf8('abc'), 'MD5'), '900150983cd24fb0d6963f7d28e17f72');
-  assert.is(
-    fileDigest('policy.rego', utf8('abc'), 'SHA-512-256'),
-    '53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23',
-  );
+  assert.is(fileDigest('policy.rego', utf8('abc'), 'SHA-512-256'), '53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23');
 });
 
 test.run();

@@ -59,9 +59,18 @@ async function save(bytes: Uint8Array): Promise<string> {
 /** `opa build` verifies a `-b` input bundle when given a verification key (cmd/build.go). */
 function verifyWithBuild(bundle: string, signer: Signer, extra: readonly string[] = []): Promise<Run> {
   return opa([
-    'build', '-b', bundle,
-    '--verification-key', pubPath(signer), '--verification-key-id', signer.keyId, '--signing-alg', signer.algorithm,
-    '-o', join(dir, `out-${++seq}.tar.gz`), ...extra,
+    'build',
+    '-b',
+    bundle,
+    '--verification-key',
+    pubPath(signer),
+    '--verification-key-id',
+    signer.keyId,
+    '--signing-alg',
+    signer.algorithm,
+    '-o',
+    join(dir, `out-${++seq}.tar.gz`),
+    ...extra,
   ]);
 }
 
@@ -177,8 +186,17 @@ test('rejected: a signature by another key, or with another algorithm than confi
   // OPA verifies with the algorithm from its key config, whatever the JWT header says.
   const genuine = await save((await buildBundle({ files: sources(), revision: 'c0ffee', signer: rs256, iat: IAT })).bytes);
   const asPs256 = await opa([
-    'build', '-b', genuine, '--verification-key', pubPath(rs256), '--verification-key-id', rs256.keyId,
-    '--signing-alg', 'PS256', '-o', join(dir, 'out-ps.tar.gz'),
+    'build',
+    '-b',
+    genuine,
+    '--verification-key',
+    pubPath(rs256),
+    '--verification-key-id',
+    rs256.keyId,
+    '--signing-alg',
+    'PS256',
+    '-o',
+    join(dir, 'out-ps.tar.gz'),
   ]);
   rejected(asPs256, /failed to verify JWT signature: crypto\/rsa: verification error/);
 });
@@ -212,10 +230,7 @@ test('rejected: an extra unsigned file, and a signed file that is missing or not
     .filter(([name]) => name !== 'data.json')
     .map(([name, bytes]) => [{ name: `/${name}`, mode: 0o600, mtime: new Date(0) }, bytes] as const);
   const withLink = await rawTarball([...linked, [{ name: '/data.json', type: 'link', linkname: '/policy.rego', mtime: new Date(0) }]]);
-  rejected(
-    await verifyWithBuild(await save(withLink), rs256),
-    /file\(s\) \[data\.json\] specified in bundle signatures but not found in the target bundle/,
-  );
+  rejected(await verifyWithBuild(await save(withLink), rs256), /file\(s\) \[data\.json\] specified in bundle signatures but not found in the target bundle/);
 });
 
 test('rejected: a JWT scope that OPA is not configured with, and the reverse', async () => {

@@ -36,7 +36,9 @@ test('digest of JSON.stringify output equals the digest of the modelled canonica
   fc.assert(
     fc.property(dataObject, fc.constantFrom(undefined, 2, '\t'), (obj, indent) => {
       const text = JSON.stringify(obj, null, indent);
-      const expected = createHash('sha256').update(model(JSON.parse(text)), 'utf8').digest('hex');
+      const expected = createHash('sha256')
+        .update(model(JSON.parse(text)), 'utf8')
+        .digest('hex');
       assert.is(fileDigest('data.json', utf8(text)), expected);
       assert.is(canonicalJson(utf8(text)).toString('utf8'), model(JSON.parse(text)));
     }),
@@ -70,9 +72,7 @@ test('real OPA verifies bundles built from random data.json values', async () =>
         ]);
         const bundle = join(dir, `b${++n}.tar.gz`);
         await writeFile(bundle, (await buildBundle({ files, revision: `r${n}`, signer, iat: n })).bytes);
-        const run = await opa([
-          'build', '-b', bundle, '--verification-key', pub, '--verification-key-id', 'prop', '-o', join(dir, `o${n}.tar.gz`),
-        ]);
+        const run = await opa(['build', '-b', bundle, '--verification-key', pub, '--verification-key-id', 'prop', '-o', join(dir, `o${n}.tar.gz`)]);
         assert.is(run.code, 0, `${run.output}\ndata.json: ${JSON.stringify(obj)}`);
       }),
       { numRuns: 5 },

@@ -90,7 +90,10 @@ test('unusable keys and key ids are refused with bad-key', async () => {
   const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' });
   const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey.export({ type: 'pkcs8', format: 'pem' });
   const encrypted = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
-    type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'x',
+    type: 'pkcs8',
+    format: 'pem',
+    cipher: 'aes-256-cbc',
+    passphrase: 'x',
   });
   const pub = createSigner({ keyId: 'k', privateKeyPem: rsa }).publicKeyPem;
   const cases: Array<[string, string | Buffer, Parameters<typeof createSigner>[0]['algorithm']?]> = [

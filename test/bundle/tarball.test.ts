@@ -73,7 +73,10 @@ test('reader keeps only regular files, like OPA, and rejects duplicates and garb
   );
   assert.equal([...back.keys()], ['y.rego']);
 
-  const dup = await rawTarball([[{ name: '/a' }, '1'], [{ name: 'a' }, '2']]);
+  const dup = await rawTarball([
+    [{ name: '/a' }, '1'],
+    [{ name: 'a' }, '2'],
+  ]);
   for (const bytes of [dup, utf8('not gzip')]) {
     try {
       await readTarball(bytes);

@@ -8,7 +8,11 @@ import path from 'node:path';
 import { readTree } from '../../src/generate/index.js';
 import { REPO, repoPath } from '../helpers/paths.js';
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 function custody(args: string[], cwd = REPO): Promise<Run> {
   return new Promise((resolve) => {
@@ -54,7 +58,10 @@ test('check accepts the examples with a one-line summary and the warnings they a
   // The clinical example's lab and statistics contractor share one cluster, knowingly; and no
   // organisation of the examples has published its mesh's root under keys/roots/ (8 clusters).
   assert.equal(lines.filter((l) => /warning\[shared-cluster\]: [^\n]*actors "lab" and "biostat" share cluster "shared-eu"/.test(l)).length, 1);
-  assert.equal(lines.filter((l) => /warning\[missing-peer-root\]: [^\n]*no root certificate for cluster "[a-z-]+" \(keys\/roots\/[a-z-]+\.pem\)/.test(l)).length, 8);
+  assert.equal(
+    lines.filter((l) => /warning\[missing-peer-root\]: [^\n]*no root certificate for cluster "[a-z-]+" \(keys\/roots\/[a-z-]+\.pem\)/.test(l)).length,
+    8,
+  );
 });
 
 test('check rejects bad input with custody check: error[CODE]: FILE:LINE:COL lines and exit 1', async () => {
@@ -64,11 +71,17 @@ test('check rejects bad input with custody check: error[CODE]: FILE:LINE:COL lin
   const r = await custody(['check'], dir);
   assert.is(r.code, 1);
   const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.filter((l) => l.includes(' error[')).map((l) => l.split(': ').slice(0, 3).join(': ')), [
-    'custody check: error[unknown-timezone]: workflows/movie-post-production.yaml:10:13',
-    'custody check: error[unknown-agent]: workflows/movie-post-production.yaml:35:26',
-  ]);
-  assert.match(lines.find((l) => l.includes('error[unknown-agent]'))!, /did you mean "vfx-1"\?/);
+  assert.equal(
+    lines.filter((l) => l.includes(' error[')).map((l) => l.split(': ').slice(0, 3).join(': ')),
+    [
+      'custody check: error[unknown-timezone]: workflows/movie-post-production.yaml:10:13',
+      'custody check: error[unknown-agent]: workflows/movie-post-production.yaml:35:26',
+    ],
+  );
+  assert.match(
+    lines.find((l) => l.includes('error[unknown-agent]'))!,
+    /did you mean "vfx-1"\?/,
+  );
   assert.is(r.stdout, '2 errors, 4 warnings in 2 files\n');
 });
 
@@ -96,10 +109,13 @@ test('generate writes byte-identical trees; --check notices a changed spec; erro
   writeFileSync(spec, original.replace('path: /api/hdr', 'path: /api/hdr/*'));
   const stale = await custody(['generate', '--check', '--out', '.'], a);
   assert.is(stale.code, 1);
-  assert.equal(stale.stdout.split('\n').filter((l) => l.startsWith('stale:')), [
-    'stale: bundles/movie-post-production/hdr/data.json (changed)',
-    'stale: generated/clusters/hdr-west/movie-post-production/hdr/authorizationpolicy-allow-color-to-hdr.yaml (changed)',
-  ]);
+  assert.equal(
+    stale.stdout.split('\n').filter((l) => l.startsWith('stale:')),
+    [
+      'stale: bundles/movie-post-production/hdr/data.json (changed)',
+      'stale: generated/clusters/hdr-west/movie-post-production/hdr/authorizationpolicy-allow-color-to-hdr.yaml (changed)',
+    ],
+  );
   assert.equal(await snapshot(path.join(a, 'bundles')), treeA, '--check writes nothing');
   assert.equal(await snapshot(path.join(a, 'generated')), generatedA, '--check writes nothing');
 
@@ -148,7 +164,9 @@ test('matrix prints the table and JSON; --at resolves time conditions', async ()
   const j = JSON.parse((await custody(['matrix', 'workflows/movie-post-production.yaml', '--json'])).stdout) as { cells: unknown[]; counts: object };
   assert.is(j.cells.length, 84);
   assert.equal(j.counts, { allow: 7, conditional: 1, deny: 76 });
-  const later = JSON.parse((await custody(['matrix', 'workflows/movie-post-production.yaml', '--json', '--at', '2027-04-01T00:00:00Z'])).stdout) as { counts: object };
+  const later = JSON.parse((await custody(['matrix', 'workflows/movie-post-production.yaml', '--json', '--at', '2027-04-01T00:00:00Z'])).stdout) as {
+    counts: object;
+  };
   assert.equal(later.counts, { allow: 7, conditional: 0, deny: 77 });
 });
 

@@ -61,12 +61,15 @@ test('printError: the hint in parentheses; a usage error with its own hint keeps
   printError(out, 'push', asCustodyError(new GitopsError('push-rejected', 'refused', 'open a pull request'))!);
   printError(out, 'serve', new UsageError('--port x is not a port number', { hint: 'a number from 0 to 65535' }));
   printError(out, 'generate', new CustodyError('write-failed', 'operational', 'disk full'));
-  assert.is(text, [
-    'custody push: error[push-rejected]: refused (open a pull request)',
-    'custody serve: error[usage]: --port x is not a port number (a number from 0 to 65535)',
-    'custody generate: error[write-failed]: disk full',
-    '',
-  ].join('\n'));
+  assert.is(
+    text,
+    [
+      'custody push: error[push-rejected]: refused (open a pull request)',
+      'custody serve: error[usage]: --port x is not a port number (a number from 0 to 65535)',
+      'custody generate: error[write-failed]: disk full',
+      '',
+    ].join('\n'),
+  );
 });
 
 test('BundleError: a CustodyError of kind invalid, its code kept, the file leading the message', () => {
@@ -78,8 +81,12 @@ test('BundleError: a CustodyError of kind invalid, its code kept, the file leadi
 
 test('ServerError: status and kind from the one table', () => {
   const cases: [ServerErrorCode, number, string][] = [
-    ['unauthenticated', 401, 'usage'], ['forbidden', 403, 'usage'], ['notFound', 404, 'invalid'],
-    ['badRequest', 400, 'invalid'], ['tooLarge', 413, 'invalid'], ['unavailable', 503, 'operational'],
+    ['unauthenticated', 401, 'usage'],
+    ['forbidden', 403, 'usage'],
+    ['notFound', 404, 'invalid'],
+    ['badRequest', 400, 'invalid'],
+    ['tooLarge', 413, 'invalid'],
+    ['unavailable', 503, 'operational'],
   ];
   for (const [code, status, kind] of cases) {
     const e = new ServerError(code);
@@ -92,8 +99,14 @@ test('ServerError: status and kind from the one table', () => {
 
 test('a diagnostic is printed in the shape of an error, its severity first', () => {
   const d = { file: 'workflows/a.yaml', line: 3, column: 7, field: 'spec.flows[0].to', message: 'agent "x" is not defined', hint: 'did you mean "y"?' };
-  assert.is(formatDiagnostic({ ...d, severity: 'error', code: 'unknown-agent' }), 'error[unknown-agent]: workflows/a.yaml:3:7: spec.flows[0].to: agent "x" is not defined (did you mean "y"?)');
-  assert.is(formatDiagnostic({ ...d, severity: 'warning', code: 'cycle', field: '', hint: undefined }), 'warning[cycle]: workflows/a.yaml:3:7: agent "x" is not defined');
+  assert.is(
+    formatDiagnostic({ ...d, severity: 'error', code: 'unknown-agent' }),
+    'error[unknown-agent]: workflows/a.yaml:3:7: spec.flows[0].to: agent "x" is not defined (did you mean "y"?)',
+  );
+  assert.is(
+    formatDiagnostic({ ...d, severity: 'warning', code: 'cycle', field: '', hint: undefined }),
+    'warning[cycle]: workflows/a.yaml:3:7: agent "x" is not defined',
+  );
 });
 
 test.run();

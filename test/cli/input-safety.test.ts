@@ -11,7 +11,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoPath } from '../helpers/paths.js';
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 function custody(args: string[], cwd: string): Promise<Run> {
   return new Promise((resolve) => {
@@ -65,11 +69,27 @@ test('a binary file gives a short error output with no raw control character', a
 test('custody matrix refuses a workflow whose matrix would exceed a million triples, and says why', async () => {
   const dir = workspace();
   const agents = Array.from({ length: 1001 }, (_, i) => `        a${i}: { image: registry.example/a:1 }`);
-  writeFileSync(path.join(dir, 'workflows', 'wide.yaml'), [
-    'apiVersion: custody.dev/v1alpha1', 'kind: Workflow', 'metadata:', '  name: wide', 'spec:', '  owner: o', '  timezone: UTC', '  trustDomain: example.org',
-    '  actors:', '    o:', '      cluster: { name: c }', '      agents:', ...agents,
-    '  flows:', '    - { from: a0, to: a1, methods: [GET], path: / }', '',
-  ].join('\n'));
+  writeFileSync(
+    path.join(dir, 'workflows', 'wide.yaml'),
+    [
+      'apiVersion: custody.dev/v1alpha1',
+      'kind: Workflow',
+      'metadata:',
+      '  name: wide',
+      'spec:',
+      '  owner: o',
+      '  timezone: UTC',
+      '  trustDomain: example.org',
+      '  actors:',
+      '    o:',
+      '      cluster: { name: c }',
+      '      agents:',
+      ...agents,
+      '  flows:',
+      '    - { from: a0, to: a1, methods: [GET], path: / }',
+      '',
+    ].join('\n'),
+  );
   const r = await custody(['matrix', 'workflows/wide.yaml'], dir);
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stderr, 'error[matrix-too-large]: wide has 1001 agents: its matrix would list 1,001,000 triples, more than the 1,000,000 this command prints');

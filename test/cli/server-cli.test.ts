@@ -27,13 +27,17 @@ test('serve runs the embedded default with nothing prepared, says where its key 
     assert.match(out, /signing key +\.custody\/dev\/signing-key\.pem \(key id custody-dev\), created now/);
     assert.match(out, /agent tokens +\.custody\/dev\/tokens\/<workflow>\/<agent>\.token \(13 agents\)/);
     const url = /on (http:\/\/[^\s]+)/.exec(out)![1]!;
-    assert.is((statSync(path.join(repo, '.custody', 'dev', 'signing-key.pem')).mode & 0o777), 0o600);
+    assert.is(statSync(path.join(repo, '.custody', 'dev', 'signing-key.pem')).mode & 0o777, 0o600);
     const status = await custody(['status', '--server', url], repo);
     assert.is(status.code, 1, 'no sidecar has reported: not in sync');
     assert.match(status.stdout, /movie-post-production\s+color\s+color-central\s+[0-9a-f]{12}\s+-\s+-\s+no sidecar reported/);
     const json = JSON.parse((await custody(['status', '--server', url, '--json'], repo)).stdout) as { agents: unknown[] };
     assert.is(json.agents.length, 13);
-    assert.is((await custody(['status', '--server', url, '--token-file', path.join(repo, 'workflows', 'movie-post-production.yaml')], repo)).code, 3, 'a wrong admin token is refused');
+    assert.is(
+      (await custody(['status', '--server', url, '--token-file', path.join(repo, 'workflows', 'movie-post-production.yaml')], repo)).code,
+      3,
+      'a wrong admin token is refused',
+    );
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -44,7 +48,10 @@ test('serve runs the embedded default with nothing prepared, says where its key 
 test('serve and status say which revision is served and what the working tree holds that it does not', async () => {
   const repo = exampleRepository();
   const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
-  writeFileSync(path.join(repo, 'workflows', 'bank-audit.yaml'), readFileSync(path.join(repo, 'workflows', 'movie-post-production.yaml'), 'utf8').replace('name: movie-post-production', 'name: bank-audit'));
+  writeFileSync(
+    path.join(repo, 'workflows', 'bank-audit.yaml'),
+    readFileSync(path.join(repo, 'workflows', 'movie-post-production.yaml'), 'utf8').replace('name: movie-post-production', 'name: bank-audit'),
+  );
   const child = spawn(process.execPath, [repoPath('bin', 'custody.js'), 'serve', '--port', '0'], { cwd: repo });
   let out = '';
   let err = '';
@@ -54,7 +61,10 @@ test('serve and status say which revision is served and what the working tree ho
     const deadline = Date.now() + 15_000;
     while (!/serving \d+ bundles/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.match(out, `serving 13 bundles of ${repo}, branch main at ${head.slice(0, 12)}, on http://`);
-    assert.match(err, `custody serve: warning[uncommitted-changes]: workflows/bank-audit.yaml is in workflows/ but not committed: the bundle server serves only what is committed (main at ${head.slice(0, 12)}) (run custody commit`);
+    assert.match(
+      err,
+      `custody serve: warning[uncommitted-changes]: workflows/bank-audit.yaml is in workflows/ but not committed: the bundle server serves only what is committed (main at ${head.slice(0, 12)}) (run custody commit`,
+    );
     const url = /on (http:\/\/[^\s]+)/.exec(out)![1]!;
     const status = await custody(['status', '--server', url], repo);
     assert.match(status.stderr, 'custody status: warning[uncommitted-changes]: workflows/bank-audit.yaml is in workflows/ but not committed');
@@ -97,12 +107,18 @@ test('demo: real OPA sidecars for every agent of the movie workflow, all in sync
   assert.match(r.stdout, /: denied by \S+'s sidecar/);
   assert.is((r.stdout.match(/ in sync /g) ?? []).length, 7);
   assert.match(r.stdout, /Recent denials:\n  movie-post-production\//);
-  assert.match(r.stdout, '\nthe rollout page: custody demo --keep keeps all this running and prints its URL; or custody serve, then open http://127.0.0.1:8800/\n');
+  assert.match(
+    r.stdout,
+    '\nthe rollout page: custody demo --keep keeps all this running and prints its URL; or custody serve, then open http://127.0.0.1:8800/\n',
+  );
 });
 
 test('demo --keep: the rollout page served, with the sidecars running, until interrupted', async () => {
   const repo = exampleRepository();
-  const child = spawn(process.execPath, [repoPath('bin', 'custody.js'), 'demo', '--keep'], { cwd: repo, env: { ...process.env, OPA_BIN: repoPath('.tools', 'bin', 'opa') } });
+  const child = spawn(process.execPath, [repoPath('bin', 'custody.js'), 'demo', '--keep'], {
+    cwd: repo,
+    env: { ...process.env, OPA_BIN: repoPath('.tools', 'bin', 'opa') },
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -117,12 +133,23 @@ test('demo --keep: the rollout page served, with the sidecars running, until int
     assert.is(page.status, 200);
     assert.match(await page.text(), '<title>Custody rollout</title>');
     const token = readFileSync(path.join(repo, '.custody', 'dev', 'admin.token'), 'utf8').trim();
-    const view = (await (await fetch(`${m![1]!}api/rollout`, { headers: { authorization: `Bearer ${token}` } })).json()) as { agents: { workflow: string; inSync: boolean }[] };
-    assert.equal(view.agents.filter((a) => a.workflow === 'movie-post-production').map((a) => a.inSync), [true, true, true, true, true, true, true]);
+    const view = (await (await fetch(`${m![1]!}api/rollout`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      agents: { workflow: string; inSync: boolean }[];
+    };
+    assert.equal(
+      view.agents.filter((a) => a.workflow === 'movie-post-production').map((a) => a.inSync),
+      [true, true, true, true, true, true, true],
+    );
     child.kill('SIGINT');
     assert.is(await exited, 0, out);
     // Everything stopped: the server no longer answers.
-    assert.is(await fetch(m![1]!).then(() => 'answered', () => 'refused'), 'refused');
+    assert.is(
+      await fetch(m![1]!).then(
+        () => 'answered',
+        () => 'refused',
+      ),
+      'refused',
+    );
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

@@ -12,9 +12,18 @@ test('a bundle is at bundles/<workflow>/<agent>.tar.gz, and the server reads bac
 
 test('paths naming no bundle are refused', () => {
   for (const p of [
-    '/bundles/../etc/passwd', '/bundles/w/../a.tar.gz', '/bundles/w/a.tar', '/bundles/W/a.tar.gz', '/bundles/w/a/b.tar.gz',
-    '/bundles/w.tar.gz', '/x/bundles/w/a.tar.gz', 'bundles/w/a.tar.gz', '/bundles/w/-a.tar.gz', '/bundles/w/a.tar.gz/',
-  ]) assert.is(parseBundlePath(p), undefined, p);
+    '/bundles/../etc/passwd',
+    '/bundles/w/../a.tar.gz',
+    '/bundles/w/a.tar',
+    '/bundles/W/a.tar.gz',
+    '/bundles/w/a/b.tar.gz',
+    '/bundles/w.tar.gz',
+    '/x/bundles/w/a.tar.gz',
+    'bundles/w/a.tar.gz',
+    '/bundles/w/-a.tar.gz',
+    '/bundles/w/a.tar.gz/',
+  ])
+    assert.is(parseBundlePath(p), undefined, p);
 });
 
 test('header, audience and decision', () => {

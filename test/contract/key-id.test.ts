@@ -70,8 +70,14 @@ test('refused ids are refused by all of them', () => {
 });
 
 test('the refusal says what an id must be', () => {
-  assert.throws(() => parseKeys(new Map([['a.b.pem', publicKeyPem]]), undefined), /keys\/a\.b\.pem: the key id "a\.b" \(the file name without \.pem\) must be a DNS-1123 label \(at most 63 of a-z, 0-9 and -/);
-  assert.throws(() => loadConfig({ env: {}, cwd: dir, overrides: { repository: dir, signingKeys: [{ id: 'a.b', file: 'k.pem' }] } }), /signingKeys\[0\]\.id "a\.b" must be a DNS-1123 label/);
+  assert.throws(
+    () => parseKeys(new Map([['a.b.pem', publicKeyPem]]), undefined),
+    /keys\/a\.b\.pem: the key id "a\.b" \(the file name without \.pem\) must be a DNS-1123 label \(at most 63 of a-z, 0-9 and -/,
+  );
+  assert.throws(
+    () => loadConfig({ env: {}, cwd: dir, overrides: { repository: dir, signingKeys: [{ id: 'a.b', file: 'k.pem' }] } }),
+    /signingKeys\[0\]\.id "a\.b" must be a DNS-1123 label/,
+  );
   assert.throws(() => createSigner({ keyId: 'a.b', privateKeyPem }), /key id "a\.b" must be a DNS-1123 label/);
 });
 

@@ -17,12 +17,19 @@ import { repoPath } from '../helpers/paths.js';
 
 const MOVIE = readFileSync(repoPath('workflows', 'movie-post-production.yaml'), 'utf8');
 
-interface EnvVar { name: string; value?: string; valueFrom?: unknown }
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: unknown;
+}
 
 /** The owner's cluster's config.yaml (written to a file, as the ConfigMap is mounted) and the server container's environment. */
 async function deployed(spec: string): Promise<{ file: string; env: EnvVar[] }> {
   const loaded = loadWorkflows([{ file: 'workflows/movie-post-production.yaml', text: spec }]);
-  assert.equal(loaded.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.equal(
+    loaded.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
   const generated = desiredTrees(loaded.workflows, await readKeys(repoPath('keys'))).find((t) => t.root === 'generated')!;
   const at = (f: string) => parse(generated.files.get(`clusters/studio-central/custody-system/${f}`)!) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'custody-config-')), 'config.yaml');
@@ -33,7 +40,7 @@ async function deployed(spec: string): Promise<{ file: string; env: EnvVar[] }> 
 
 const plainEnv = (env: EnvVar[]) => Object.fromEntries(env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
 
-test('the owner cluster\'s server configuration loads into the settings the deployment means', async () => {
+test("the owner cluster's server configuration loads into the settings the deployment means", async () => {
   const { file, env } = await deployed(MOVIE);
   assert.is(readFileSync(file, 'utf8'), 'cacheDir: /var/cache/custody\nclusters: []\ndecisionLogFile: /var/lib/custody/decisions.jsonl\n');
   // The connection bound follows this machine's descriptor limit: checked for its floor, the rest literally.
@@ -64,11 +71,14 @@ test('the owner cluster\'s server configuration loads into the settings the depl
 
 test('the secrets the Deployment passes from Secrets are variables the server reads', async () => {
   const { file, env } = await deployed(MOVIE);
-  assert.equal(env.filter((e) => e.valueFrom !== undefined).map((e) => e.name), ['CUSTODY_GIT_TOKEN', 'CUSTODY_WEBHOOK_SECRET']);
+  assert.equal(
+    env.filter((e) => e.valueFrom !== undefined).map((e) => e.name),
+    ['CUSTODY_GIT_TOKEN', 'CUSTODY_WEBHOOK_SECRET'],
+  );
   assert.is(loadConfig({ file, env: { ...plainEnv(env), CUSTODY_WEBHOOK_SECRET: 'hook' }, cwd: '/nowhere' }).webhookSecret, 'hook');
 });
 
-test('token issuers of the served clusters load as the server\'s issuers', async () => {
+test("token issuers of the served clusters load as the server's issuers", async () => {
   const spec = MOVIE.replace(
     'cluster: { name: hdr-west, region: us-west2, trustDomain: mesh.hdr.example }',
     'cluster: { name: hdr-west, region: us-west2, trustDomain: mesh.hdr.example, tokenIssuer: "https://issuer.hdr.example", tokenJwksUrl: "https://issuer.hdr.example/openid/v1/jwks" }',

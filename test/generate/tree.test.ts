@@ -25,8 +25,15 @@ test('a failure while writing or renaming leaves the previous tree untouched', a
     let renames = 0;
     const io: TreeFs = {
       mkdir: (p, o) => fs.mkdir(p, o),
-      writeFile: async (p, d) => { if (failAt === 'writeFile' && p.endsWith('y.json')) throw new Error('disk full'); await fs.writeFile(p, d); },
-      rename: async (a, b) => { renames++; if (failAt === 'rename-2' && renames === 2) throw new Error('EXDEV'); await fs.rename(a, b); },
+      writeFile: async (p, d) => {
+        if (failAt === 'writeFile' && p.endsWith('y.json')) throw new Error('disk full');
+        await fs.writeFile(p, d);
+      },
+      rename: async (a, b) => {
+        renames++;
+        if (failAt === 'rename-2' && renames === 2) throw new Error('EXDEV');
+        await fs.rename(a, b);
+      },
       rm: (p, o) => fs.rm(p, o),
     };
     const err = await writeTree(out, tree({ 'a/x.json': 'new', 'b/y.json': 'new' }), io).catch((e: Error) => e);
@@ -89,7 +96,10 @@ test('stale entries: changed, missing and extra files', async () => {
     { path: 'bundles/b.json', kind: 'extra' },
     { path: 'bundles/c.json', kind: 'missing' },
   ]);
-  assert.equal((await staleEntries(fresh(), tree({ 'a.json': '1' }))).map((s) => s.kind), ['missing']);
+  assert.equal(
+    (await staleEntries(fresh(), tree({ 'a.json': '1' }))).map((s) => s.kind),
+    ['missing'],
+  );
 });
 
 test('stable JSON: keys in UTF-8 byte order at every depth, undefined dropped, final newline', () => {

@@ -15,7 +15,8 @@ import { commitRegenerated } from '../../src/gitops/index.js';
 import { cleanEnv, custody, edit, fixtureRepository, git, MOVIE, tempDir } from '../helpers/fixture-repository.js';
 
 const AUTHOR = ['--author-name', 'Ada Lovelace', '--author-email', 'ada@example.invalid'];
-const NEW_FLOW = '- { from: hdr, to: owner, methods: [POST], path: /api/owner }\n    - { from: vfx-2, to: hdr, methods: [GET], path: /api/frames/*, when: [{ days: [Mon, Tue, Wed, Thu, Fri], hours: { from: "08:00", to: "17:00" } }] }';
+const NEW_FLOW =
+  '- { from: hdr, to: owner, methods: [POST], path: /api/owner }\n    - { from: vfx-2, to: hdr, methods: [GET], path: /api/frames/*, when: [{ days: [Mon, Tue, Wed, Thu, Fri], hours: { from: "08:00", to: "17:00" } }] }';
 
 const lines = (s: string) => s.split('\n').filter(Boolean).sort();
 
@@ -100,18 +101,34 @@ test('spec errors: exit 1, nothing written, nothing committed; no author anywher
   assert.match(anonymous.stderr, 'custody commit: error[missing-author]: no author name for the commit (pass --author-name and --author-email');
   assert.is(git(dir, 'rev-parse', 'HEAD'), head);
   // The author from Git's environment variables, as git commit takes it.
-  const env = await custody(['commit'], dir, { GIT_AUTHOR_NAME: 'Grace', GIT_AUTHOR_EMAIL: 'grace@example.invalid', GIT_COMMITTER_NAME: 'CI', GIT_COMMITTER_EMAIL: 'ci@example.invalid' });
+  const env = await custody(['commit'], dir, {
+    GIT_AUTHOR_NAME: 'Grace',
+    GIT_AUTHOR_EMAIL: 'grace@example.invalid',
+    GIT_COMMITTER_NAME: 'CI',
+    GIT_COMMITTER_EMAIL: 'ci@example.invalid',
+  });
   assert.is(env.code, 0, env.stderr);
   assert.is(git(dir, 'log', '-1', '--format=%an <%ae> / %cn <%ce>'), 'Grace <grace@example.invalid> / CI <ci@example.invalid>');
 });
 
 test('GIT_AUTHOR_DATE and GIT_COMMITTER_DATE are read as native git reads them; an unreadable one, or a name or e-mail with <, > or a line break: exit 2, no commit', async () => {
   const dir = await fixtureRepository();
-  const dates = ['@1790000000 -0530', '1700000000 +0000', '2026-03-29T01:30:00+01:00', '2026-10-25 02:30:00 -03:30', '2026-11-23T12:00:00Z', '2026-11-23T12:00:00.250+14:00'];
+  const dates = [
+    '@1790000000 -0530',
+    '1700000000 +0000',
+    '2026-03-29T01:30:00+01:00',
+    '2026-10-25 02:30:00 -03:30',
+    '2026-11-23T12:00:00Z',
+    '2026-11-23T12:00:00.250+14:00',
+  ];
   const tree = git(dir, 'rev-parse', 'HEAD^{tree}');
   for (const date of dates) {
     // Native git's reading of the same text: a commit object made by git commit-tree.
-    const native = execFileSync('git', ['commit-tree', tree, '-m', 'x'], { cwd: dir, encoding: 'utf8', env: { ...cleanEnv(), GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@x', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@x', GIT_AUTHOR_DATE: date } }).trim();
+    const native = execFileSync('git', ['commit-tree', tree, '-m', 'x'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...cleanEnv(), GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@x', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@x', GIT_AUTHOR_DATE: date },
+    }).trim();
     const expected = git(dir, 'log', '-1', '--format=%ad', '--date=raw', native);
     const mine = parseGitDate(date, 'GIT_AUTHOR_DATE');
     const offset = -mine.timezoneOffset;
@@ -120,10 +137,14 @@ test('GIT_AUTHOR_DATE and GIT_COMMITTER_DATE are read as native git reads them; 
   }
   edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', NEW_FLOW);
   const head = git(dir, 'rev-parse', 'HEAD');
-  for (const [args, env] of [[['--author-name', 'Eve\nsigned-off: x', '--author-email', 'e@x.invalid'], {}], [['--author-name', 'Eve', '--author-email', 'e@x>'], {}], [AUTHOR, { GIT_COMMITTER_NAME: 'CI <bot>' }]] as const) {
+  for (const [args, env] of [
+    [['--author-name', 'Eve\nsigned-off: x', '--author-email', 'e@x.invalid'], {}],
+    [['--author-name', 'Eve', '--author-email', 'e@x>'], {}],
+    [AUTHOR, { GIT_COMMITTER_NAME: 'CI <bot>' }],
+  ] as const) {
     const refused = await custody(['commit', ...args], dir, env);
     assert.is(refused.code, 2, refused.stderr);
-    assert.match(refused.stderr, "error[invalid-option]: the ");
+    assert.match(refused.stderr, 'error[invalid-option]: the ');
     assert.match(refused.stderr, "holds a character Git's commit header cannot carry");
   }
   const bad = await custody(['commit', ...AUTHOR], dir, { GIT_AUTHOR_DATE: 'last tuesday' });
@@ -161,7 +182,10 @@ test('a merge in progress or an index isomorphic-git cannot write: exit 3, nothi
   git(dir, 'update-index', '--index-version', '4');
   const v4 = await custody(['commit', ...AUTHOR], dir);
   assert.is(v4.code, 3, v4.stdout + v4.stderr);
-  assert.match(v4.stderr, /error\[index-unsupported\]: Custody cannot rewrite this repository.s index \(version 4\); nothing was committed \(rewrite it in version 2/);
+  assert.match(
+    v4.stderr,
+    /error\[index-unsupported\]: Custody cannot rewrite this repository.s index \(version 4\); nothing was committed \(rewrite it in version 2/,
+  );
   assert.is(git(dir, 'rev-parse', 'HEAD'), head);
   git(dir, 'update-index', '--index-version', '2');
   git(dir, 'update-index', '--split-index');
@@ -213,7 +237,10 @@ test('the first commit of a repository (unborn branch) holds every file, and git
   // Same tree as the fixture, which native git committed from the same files.
   assert.is(git(fresh, 'rev-parse', 'HEAD:bundles'), git(dir, 'rev-parse', 'HEAD:bundles'));
   assert.is(git(fresh, 'rev-parse', 'HEAD:generated'), git(dir, 'rev-parse', 'HEAD:generated'));
-  assert.match(git(fresh, 'log', '-1', '--format=%s'), /^Policy: clinical-trial-analysis, movie-post-production: \d+ grants added; bundle signing keys changed$/);
+  assert.match(
+    git(fresh, 'log', '-1', '--format=%s'),
+    /^Policy: clinical-trial-analysis, movie-post-production: \d+ grants added; bundle signing keys changed$/,
+  );
 });
 
 test('a generated file committed executable: committed and indexed as 100644, rewritten without +x, git status clean', async () => {
@@ -297,7 +324,10 @@ test('file names that are not UTF-8 (in HEAD or only in the index): refused with
   writeFileSync(bad('a', 0xe9), 'second\n');
   git(dir, '-c', 'core.quotePath=true', 'add', '-A');
   git(dir, '-c', 'core.quotePath=true', 'commit', '-q', '-m', 'latin-1 names');
-  assert.equal(lines(git(dir, '-c', 'core.quotePath=true', 'ls-files')).filter((l) => l.startsWith('"')), ['"a\\350"', '"a\\351"']);
+  assert.equal(
+    lines(git(dir, '-c', 'core.quotePath=true', 'ls-files')).filter((l) => l.startsWith('"')),
+    ['"a\\350"', '"a\\351"'],
+  );
   const head = git(dir, 'rev-parse', 'HEAD');
   let index = readFileSync(path.join(dir, '.git', 'index'));
   const bundle = readFileSync(path.join(dir, 'bundles/movie-post-production/hdr/data.json'));
@@ -332,7 +362,10 @@ test('file names that are not UTF-8 (in HEAD or only in the index): refused with
   edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', NEW_FLOW);
   const ok = await custody(['commit', ...AUTHOR], dir);
   assert.is(ok.code, 0, ok.stderr);
-  assert.equal(lines(git(dir, 'ls-tree', '--name-only', 'HEAD')).filter((n) => n.startsWith('a')), ['a-1', 'a-2']);
+  assert.equal(
+    lines(git(dir, 'ls-tree', '--name-only', 'HEAD')).filter((n) => n.startsWith('a')),
+    ['a-1', 'a-2'],
+  );
   assert.is(git(dir, 'status', '--porcelain'), '');
 
   // Staged only (HEAD's names are valid): refused on reading the index, before any object, ref or index write.
@@ -353,7 +386,7 @@ test('file names that are not UTF-8 (in HEAD or only in the index): refused with
 test('property: for random trees and random changes, the commit is the tree native git makes, and git status is clean', async () => {
   const dir = tempDir('prop');
   git(dir, 'init', '-q', '-b', 'main');
-  writeFileSync(path.join(dir, 'README'), 'not custody\'s\n');
+  writeFileSync(path.join(dir, 'README'), "not custody's\n");
   git(dir, 'add', 'README');
   git(dir, 'commit', '-q', '-m', 'start');
   const repo = openRepository(dir);
@@ -362,22 +395,25 @@ test('property: for random trees and random changes, the commit is the tree nati
   const tree = fc.dictionary(file, fc.string({ maxLength: 40 }), { maxKeys: 25 });
   const trees = fc.tuple(tree, tree, fc.boolean());
   let commits = 0;
-  await fc.assert(fc.asyncProperty(trees, async ([generated, bundles, keepBundles]) => {
-    // A path cannot be both a file and a folder.
-    const clean = (t: Record<string, string>) => Object.fromEntries(Object.entries(t).filter(([p]) => !Object.keys(t).some((q) => q.startsWith(`${p}/`))));
-    const desired: Tree[] = [
-      { root: 'generated', files: new Map(Object.entries(clean(generated))) },
-      { root: 'bundles', files: new Map(Object.entries(keepBundles ? clean(bundles) : {})) },
-    ];
-    const plan = await planCommit({ repo, trees: desired });
-    const r = await commitRegenerated({ repo, trees: desired, author: { name: 'P', email: 'p@example.invalid' } });
-    assert.is(r.commit === undefined, plan.changes.length === 0);
-    if (r.commit) commits++;
-    assert.is(git(dir, 'status', '--porcelain'), '');
-    git(dir, 'add', '-A');
-    assert.is(git(dir, 'write-tree'), git(dir, 'rev-parse', 'HEAD^{tree}'));
-    assert.ok(existsSync(path.join(dir, 'README')));
-  }), { numRuns: 25, seed: 20261123 });
+  await fc.assert(
+    fc.asyncProperty(trees, async ([generated, bundles, keepBundles]) => {
+      // A path cannot be both a file and a folder.
+      const clean = (t: Record<string, string>) => Object.fromEntries(Object.entries(t).filter(([p]) => !Object.keys(t).some((q) => q.startsWith(`${p}/`))));
+      const desired: Tree[] = [
+        { root: 'generated', files: new Map(Object.entries(clean(generated))) },
+        { root: 'bundles', files: new Map(Object.entries(keepBundles ? clean(bundles) : {})) },
+      ];
+      const plan = await planCommit({ repo, trees: desired });
+      const r = await commitRegenerated({ repo, trees: desired, author: { name: 'P', email: 'p@example.invalid' } });
+      assert.is(r.commit === undefined, plan.changes.length === 0);
+      if (r.commit) commits++;
+      assert.is(git(dir, 'status', '--porcelain'), '');
+      git(dir, 'add', '-A');
+      assert.is(git(dir, 'write-tree'), git(dir, 'rev-parse', 'HEAD^{tree}'));
+      assert.ok(existsSync(path.join(dir, 'README')));
+    }),
+    { numRuns: 25, seed: 20261123 },
+  );
   assert.ok(commits > 10, `only ${commits} commits`);
   git(dir, 'fsck', '--strict', '--no-progress');
 });
@@ -391,13 +427,16 @@ test('the reflog gets the commit as git commit writes it: on the branch, and on 
   for (const ref of ['HEAD', 'main']) {
     assert.is(git(dir, 'reflog', 'show', '-1', '--format=%H %gs', ref), `${head} commit: Policy: movie-post-production: 1 grant added`);
   }
-  assert.match(readFileSync(path.join(dir, '.git', 'logs', 'refs', 'heads', 'main'), 'utf8'), ` ${head} Ada Lovelace <ada@example.invalid> 1790000000 +0200\tcommit: `);
+  assert.match(
+    readFileSync(path.join(dir, '.git', 'logs', 'refs', 'heads', 'main'), 'utf8'),
+    ` ${head} Ada Lovelace <ada@example.invalid> 1790000000 +0200\tcommit: `,
+  );
   git(dir, 'switch', '-q', '--detach');
   edit(dir, MOVIE, 'to: hdr, methods: [GET], path: /api/frames/*', 'to: hdr, methods: [GET, POST], path: /api/frames/*');
   assert.is((await custody(['commit', ...AUTHOR], dir)).code, 0);
   const detached = git(dir, 'rev-parse', 'HEAD');
   git(dir, 'switch', '-q', 'main');
-  assert.is(git(dir, 'rev-parse', 'HEAD@{1}'), detached, 'the detached commit is in HEAD\'s reflog');
+  assert.is(git(dir, 'rev-parse', 'HEAD@{1}'), detached, "the detached commit is in HEAD's reflog");
   git(dir, 'fsck', '--strict', '--no-progress');
 });
 

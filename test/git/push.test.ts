@@ -15,7 +15,12 @@ import { custody, edit, fixtureRepository, git, gitAsync, MOVIE, remoteWorld as 
 /** A person's change, committed by custody commit on a new branch. */
 async function changeOnBranch(w: World, branch: string): Promise<string> {
   git(w.clone, 'switch', '-q', '-c', branch);
-  edit(w.clone, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', '- { from: hdr, to: owner, methods: [POST], path: /api/owner }\n    - { from: vfx-2, to: hdr, methods: [GET], path: /api/frames/* }');
+  edit(
+    w.clone,
+    MOVIE,
+    '- { from: hdr, to: owner, methods: [POST], path: /api/owner }',
+    '- { from: hdr, to: owner, methods: [POST], path: /api/owner }\n    - { from: vfx-2, to: hdr, methods: [GET], path: /api/frames/* }',
+  );
   const r = await custody(['commit', '--author-name', 'Ada', '--author-email', 'ada@example.invalid'], w.clone);
   assert.is(r.code, 0, r.stderr);
   return git(w.clone, 'rev-parse', 'HEAD');
@@ -35,10 +40,23 @@ test('custody push: the branch arrives over smart HTTP; a native clone has the s
     const r = await custody(['push'], w.clone, { CUSTODY_GIT_TOKEN: TOKEN });
     const pushed = w.server.requests.slice(seen);
     assert.is(r.code, 0, r.stderr);
-    assert.match(r.stdout, `pushed custody/movie-post-production to refs/heads/custody/movie-post-production on ${w.remote}: new branch at ${commit.slice(0, 12)}`);
+    assert.match(
+      r.stdout,
+      `pushed custody/movie-post-production to refs/heads/custody/movie-post-production on ${w.remote}: new branch at ${commit.slice(0, 12)}`,
+    );
     // What the server holds, seen by native git through HTTP.
     const check = path.join(tempDir('check'), 'c');
-    await gitAsync(path.dirname(check), '-c', `http.extraHeader=${basicAuthHeader(TOKEN)}`, 'clone', '-q', '--branch', 'custody/movie-post-production', w.remote, check);
+    await gitAsync(
+      path.dirname(check),
+      '-c',
+      `http.extraHeader=${basicAuthHeader(TOKEN)}`,
+      'clone',
+      '-q',
+      '--branch',
+      'custody/movie-post-production',
+      w.remote,
+      check,
+    );
     assert.is(git(check, 'rev-parse', 'HEAD'), commit);
     assert.is(git(check, 'rev-parse', '--abbrev-ref', 'HEAD'), 'custody/movie-post-production');
     assert.is(git(check, 'ls-tree', '-r', 'HEAD'), git(w.clone, 'ls-tree', '-r', 'HEAD'));
@@ -49,11 +67,10 @@ test('custody push: the branch arrives over smart HTTP; a native clone has the s
     assert.is(git(check, 'status', '--porcelain'), '');
     git(check, 'fsck', '--strict', '--no-progress');
     // The first request went without credentials; the token went only in the Authorization header.
-    assert.equal(pushed.map((q) => `${q.method} ${q.url.replace(/\?.*/, '')} ${q.scheme ?? '-'} ${q.status}`), [
-      'GET /acme/custody.git/info/refs - 401',
-      'GET /acme/custody.git/info/refs Basic 200',
-      'POST /acme/custody.git/git-receive-pack Basic 200',
-    ]);
+    assert.equal(
+      pushed.map((q) => `${q.method} ${q.url.replace(/\?.*/, '')} ${q.scheme ?? '-'} ${q.status}`),
+      ['GET /acme/custody.git/info/refs - 401', 'GET /acme/custody.git/info/refs Basic 200', 'POST /acme/custody.git/git-receive-pack Basic 200'],
+    );
     noTokenAnywhere(w, r.stdout, r.stderr);
     // Again: nothing new, nothing sent.
     const again = await custody(['push'], w.clone, { CUSTODY_GIT_TOKEN: TOKEN });
@@ -87,7 +104,7 @@ test('a refused or missing token: exit 3, error[auth-failed] with what to do, an
   }
 });
 
-test('a protected branch: the server hook refuses, exit 3, error[push-rejected] with the remote\'s words; nothing lost', async () => {
+test("a protected branch: the server hook refuses, exit 3, error[push-rejected] with the remote's words; nothing lost", async () => {
   const w = await world();
   try {
     protectBranches(w.bare, ['main']);
@@ -134,21 +151,53 @@ test('remotes Custody will not use: SSH, credentials in the URL, a token over pl
     [['push', '--remote', 'git@github.com:acme/custody.git'], 2, /error\[unsupported-remote\].* \(use https:\/\/github.com\/acme\/custody.git/],
     [['push', '--remote', 'https://x-access-token:secret@github.example/acme/custody.git'], 2, /error\[credentials-in-url\]/],
     // Any scheme: the credentials check comes before the message that quotes the URL.
-    [['push', '--remote', 'git+https://x-access-token:secret@github.example/acme/custody.git'], 2, /error\[credentials-in-url\].*\(git\+https:\/\/github.example\/acme\/custody.git\)/],
+    [
+      ['push', '--remote', 'git+https://x-access-token:secret@github.example/acme/custody.git'],
+      2,
+      /error\[credentials-in-url\].*\(git\+https:\/\/github.example\/acme\/custody.git\)/,
+    ],
     [['push', '--remote', 'ssh://deploy:secret@github.example/acme/custody.git'], 2, /error\[credentials-in-url\]/],
     [['push'], 2, /error\[no-remote\]: no remote "origin"/],
-    [['push', '--remote', 'http://127.0.0.1:9/acme/custody.git'], 3, /error\[remote-unreachable\]: cannot reach http:\/\/127.0.0.1:9\/acme\/custody.git \(ECONNREFUSED\)/],
+    [
+      ['push', '--remote', 'http://127.0.0.1:9/acme/custody.git'],
+      3,
+      /error\[remote-unreachable\]: cannot reach http:\/\/127.0.0.1:9\/acme\/custody.git \(ECONNREFUSED\)/,
+    ],
     // A token over plain http to another machine: refused before any connection.
-    [['push', '--remote', 'http://192.0.2.1/acme/custody.git'], 2, /error\[insecure-remote\]: the remote http:\/\/192.0.2.1\/acme\/custody.git is plain http: the token from CUSTODY_GIT_TOKEN would cross the network in clear text, so nothing was sent/],
-    [['pr', '--remote', 'https://github.example/acme/custody.git', '--api-url', 'http://github.example/api/v3'], 2, /error\[insecure-remote\]: the API root http:\/\/github.example\/api\/v3 is plain http/],
-    [['comment', '--pr', '1', '--base', 'HEAD', '--repo', 'acme/custody', '--api-url', 'http://github.example/api/v3'], 2, /error\[insecure-remote\]: the API root/],
+    [
+      ['push', '--remote', 'http://192.0.2.1/acme/custody.git'],
+      2,
+      /error\[insecure-remote\]: the remote http:\/\/192.0.2.1\/acme\/custody.git is plain http: the token from CUSTODY_GIT_TOKEN would cross the network in clear text, so nothing was sent/,
+    ],
+    [
+      ['pr', '--remote', 'https://github.example/acme/custody.git', '--api-url', 'http://github.example/api/v3'],
+      2,
+      /error\[insecure-remote\]: the API root http:\/\/github.example\/api\/v3 is plain http/,
+    ],
+    [
+      ['comment', '--pr', '1', '--base', 'HEAD', '--repo', 'acme/custody', '--api-url', 'http://github.example/api/v3'],
+      2,
+      /error\[insecure-remote\]: the API root/,
+    ],
     // The scheme as a URL parser reads it: upper case and leading spaces change nothing.
     [['comment', '--pr', '1', '--base', 'HEAD', '--repo', 'acme/custody', '--api-url', 'HTTP://192.0.2.2:8089'], 2, /error\[insecure-remote\]: the API root/],
     [['comment', '--pr', '1', '--base', 'HEAD', '--repo', 'acme/custody', '--api-url', ' http://192.0.2.2:8089'], 2, /error\[insecure-remote\]: the API root/],
-    [['comment', '--pr', '1', '--base', 'HEAD', '--repo', 'acme/custody', '--api-url', 'ftp://192.0.2.2/'], 2, /error\[invalid-option\]: the API root ftp:\/\/192.0.2.2\/ is not an http\(s\) URL/],
+    [
+      ['comment', '--pr', '1', '--base', 'HEAD', '--repo', 'acme/custody', '--api-url', 'ftp://192.0.2.2/'],
+      2,
+      /error\[invalid-option\]: the API root ftp:\/\/192.0.2.2\/ is not an http\(s\) URL/,
+    ],
     // Passwords holding "@" or "/": nothing of them is printed.
-    [['push', '--remote', 'https://user:p@secret@github.example/acme/custody.git'], 2, /error\[credentials-in-url\].*\(https:\/\/github.example\/acme\/custody.git\)/],
-    [['push', '--remote', 'https://user:pa/secret@github.example/acme/custody.git'], 2, /error\[unsupported-remote\]: https:\/\/…@github.example\/acme\/custody.git is not/],
+    [
+      ['push', '--remote', 'https://user:p@secret@github.example/acme/custody.git'],
+      2,
+      /error\[credentials-in-url\].*\(https:\/\/github.example\/acme\/custody.git\)/,
+    ],
+    [
+      ['push', '--remote', 'https://user:pa/secret@github.example/acme/custody.git'],
+      2,
+      /error\[unsupported-remote\]: https:\/\/…@github.example\/acme\/custody.git is not/,
+    ],
   ];
   for (const [args, code, pattern] of cases) {
     const r = await custody(args, dir, { CUSTODY_GIT_TOKEN: 'secret' });

@@ -11,7 +11,14 @@ import { ACTIONS_BOT, startGitHubStandIn, TOKEN_USER, type Account, type GitHubS
 
 const TOKEN = 'ghs_standin0123456789';
 const token = { value: TOKEN, source: 'GITHUB_TOKEN' };
-const spec = (summary: string) => ({ owner: 'acme', repo: 'custody', base: 'main', head: 'custody/movie-post-production', title: 'Policy: movie-post-production', summaryMarkdown: summary });
+const spec = (summary: string) => ({
+  owner: 'acme',
+  repo: 'custody',
+  base: 'main',
+  head: 'custody/movie-post-production',
+  title: 'Policy: movie-post-production',
+  summaryMarkdown: summary,
+});
 
 async function withStandIn(run: (s: GitHubStandIn) => Promise<void>, options: Partial<Parameters<typeof startGitHubStandIn>[0]> = {}) {
   const s = await startGitHubStandIn({ token: TOKEN, repositories: ['acme/custody'], ...options });
@@ -36,12 +43,15 @@ test('creates the pull request, then updates it through the 422 "already exists"
     assert.match(s.pulls[0]!.body!, 'hdr may no longer POST /api/owner to owner');
     assert.not.match(s.pulls[0]!.body!, 'vfx-2 may now');
     assert.is(s.pulls[0]!.title, 'Policy: movie-post-production');
-    assert.equal(s.calls.map((c) => `${c.operationId} ${c.status}`), ['pulls/create 201', 'pulls/create 422', 'pulls/list 200', 'pulls/update 200']);
+    assert.equal(
+      s.calls.map((c) => `${c.operationId} ${c.status}`),
+      ['pulls/create 201', 'pulls/create 422', 'pulls/list 200', 'pulls/update 200'],
+    );
     assert.equal(s.violations, []);
   });
 });
 
-test('the summary section is replaced in place: the author\'s own text in the description stays', async () => {
+test("the summary section is replaced in place: the author's own text in the description stays", async () => {
   await withStandIn(async (s) => {
     const octokit = gitHubClient({ token, apiUrl: s.url });
     await upsertPullRequest(octokit, spec('first'));
@@ -62,7 +72,16 @@ test('one summary comment: created, then updated in place (found by its marker p
   await withStandIn(async (s) => {
     const octokit = gitHubClient({ token, apiUrl: s.url });
     const pr = await upsertPullRequest(octokit, spec('s'));
-    for (let i = 0; i < 130; i++) s.comments.push({ id: i + 1, issue: pr.number, body: `comment ${i}`, owner: 'acme', repo: 'custody', created: '2026-01-01T00:00:00Z', updated: '2026-01-01T00:00:00Z' });
+    for (let i = 0; i < 130; i++)
+      s.comments.push({
+        id: i + 1,
+        issue: pr.number,
+        body: `comment ${i}`,
+        owner: 'acme',
+        repo: 'custody',
+        created: '2026-01-01T00:00:00Z',
+        updated: '2026-01-01T00:00:00Z',
+      });
     const a = await upsertSummaryComment(octokit, { owner: 'acme', repo: 'custody', number: pr.number }, 'summary one');
     assert.is(a.created, true);
     const b = await upsertSummaryComment(octokit, { owner: 'acme', repo: 'custody', number: pr.number }, 'summary two');
@@ -95,7 +114,16 @@ test('withSummary: a summary that carries a marker cannot split the section; a b
 
 const MALLORY: Account = { login: 'mallory', id: 666, type: 'User' };
 const OTHER_APP: Account = { login: 'other-app[bot]', id: 777, type: 'Bot' };
-const planted = (issue: number, id: number, user: Account) => ({ id, issue, body: `${COMMENT_MARKER}\nNo change to access, manifests or policy bundles.\n`, owner: 'acme', repo: 'custody', created: '2026-01-01T00:00:00Z', updated: '2026-01-01T00:00:00Z', user });
+const planted = (issue: number, id: number, user: Account) => ({
+  id,
+  issue,
+  body: `${COMMENT_MARKER}\nNo change to access, manifests or policy bundles.\n`,
+  owner: 'acme',
+  repo: 'custody',
+  created: '2026-01-01T00:00:00Z',
+  updated: '2026-01-01T00:00:00Z',
+  user,
+});
 
 test('summary comment: one with the marker written by someone else (mallory) is left alone; Custody writes and then updates its own', async () => {
   await withStandIn(async (s) => {
@@ -108,48 +136,66 @@ test('summary comment: one with the marker written by someone else (mallory) is 
     const b = await upsertSummaryComment(octokit, { owner: 'acme', repo: 'custody', number: pr.number }, 'summary two');
     assert.is(b.created, false);
     assert.is(b.id, a.id);
-    assert.equal(s.comments.map((c) => [c.id, c.user?.login, c.body]), [
-      [7, 'mallory', `${COMMENT_MARKER}\nNo change to access, manifests or policy bundles.\n`],
-      [a.id, TOKEN_USER.login, `${COMMENT_MARKER}\nsummary two\n`],
-    ]);
-    assert.equal(s.calls.filter((c) => c.operationId === 'users/get-authenticated').map((c) => c.status), [200, 200]);
+    assert.equal(
+      s.comments.map((c) => [c.id, c.user?.login, c.body]),
+      [
+        [7, 'mallory', `${COMMENT_MARKER}\nNo change to access, manifests or policy bundles.\n`],
+        [a.id, TOKEN_USER.login, `${COMMENT_MARKER}\nsummary two\n`],
+      ],
+    );
+    assert.equal(
+      s.calls.filter((c) => c.operationId === 'users/get-authenticated').map((c) => c.status),
+      [200, 200],
+    );
     assert.equal(s.violations, []);
   });
 });
 
-test('summary comment with GITHUB_TOKEN or an app\'s token (GET /user: 403): in GitHub Actions only github-actions[bot]\'s, elsewhere only a bot\'s', async () => {
-  await withStandIn(async (s) => {
-    const octokit = gitHubClient({ token, apiUrl: s.url });
-    const target = { owner: 'acme', repo: 'custody', number: 1 };
-    s.comments.push(planted(1, 7, MALLORY), planted(1, 8, OTHER_APP));
-    const actions = { GITHUB_ACTIONS: 'true' };
-    const a = await upsertSummaryComment(octokit, target, 'summary one', actions);
-    assert.is(a.created, true);
-    const b = await upsertSummaryComment(octokit, target, 'summary two', actions);
-    assert.equal([b.created, b.id], [false, a.id]);
-    assert.equal(s.comments.map((c) => [c.id, c.user?.login, c.body.split('\n')[1]]), [
-      [7, 'mallory', 'No change to access, manifests or policy bundles.'],
-      [8, 'other-app[bot]', 'No change to access, manifests or policy bundles.'],
-      [a.id, ACTIONS_BOT.login, 'summary two'],
-    ]);
-    assert.equal(s.calls.filter((c) => c.operationId === 'users/get-authenticated').map((c) => c.status), [403, 403]);
-    assert.equal(s.violations, []);
-  }, { tokenKind: 'integration' });
+test("summary comment with GITHUB_TOKEN or an app's token (GET /user: 403): in GitHub Actions only github-actions[bot]'s, elsewhere only a bot's", async () => {
+  await withStandIn(
+    async (s) => {
+      const octokit = gitHubClient({ token, apiUrl: s.url });
+      const target = { owner: 'acme', repo: 'custody', number: 1 };
+      s.comments.push(planted(1, 7, MALLORY), planted(1, 8, OTHER_APP));
+      const actions = { GITHUB_ACTIONS: 'true' };
+      const a = await upsertSummaryComment(octokit, target, 'summary one', actions);
+      assert.is(a.created, true);
+      const b = await upsertSummaryComment(octokit, target, 'summary two', actions);
+      assert.equal([b.created, b.id], [false, a.id]);
+      assert.equal(
+        s.comments.map((c) => [c.id, c.user?.login, c.body.split('\n')[1]]),
+        [
+          [7, 'mallory', 'No change to access, manifests or policy bundles.'],
+          [8, 'other-app[bot]', 'No change to access, manifests or policy bundles.'],
+          [a.id, ACTIONS_BOT.login, 'summary two'],
+        ],
+      );
+      assert.equal(
+        s.calls.filter((c) => c.operationId === 'users/get-authenticated').map((c) => c.status),
+        [403, 403],
+      );
+      assert.equal(s.violations, []);
+    },
+    { tokenKind: 'integration' },
+  );
   // Outside GitHub Actions an installation token's own login is unknown: a bot's comment is taken, a person's never.
-  await withStandIn(async (s) => {
-    const octokit = gitHubClient({ token, apiUrl: s.url });
-    const target = { owner: 'acme', repo: 'custody', number: 1 };
-    s.comments.push(planted(1, 7, MALLORY));
-    const a = await upsertSummaryComment(octokit, target, 'summary one', {});
-    assert.is(a.created, true);
-    const b = await upsertSummaryComment(octokit, target, 'summary two', {});
-    assert.equal([b.created, b.id], [false, a.id]);
-    assert.is(s.comments.find((c) => c.id === 7)!.body.split('\n')[1], 'No change to access, manifests or policy bundles.');
-    assert.equal(s.violations, []);
-  }, { tokenKind: 'integration', account: { login: 'custody-app[bot]', id: 99, type: 'Bot' } });
+  await withStandIn(
+    async (s) => {
+      const octokit = gitHubClient({ token, apiUrl: s.url });
+      const target = { owner: 'acme', repo: 'custody', number: 1 };
+      s.comments.push(planted(1, 7, MALLORY));
+      const a = await upsertSummaryComment(octokit, target, 'summary one', {});
+      assert.is(a.created, true);
+      const b = await upsertSummaryComment(octokit, target, 'summary two', {});
+      assert.equal([b.created, b.id], [false, a.id]);
+      assert.is(s.comments.find((c) => c.id === 7)!.body.split('\n')[1], 'No change to access, manifests or policy bundles.');
+      assert.equal(s.violations, []);
+    },
+    { tokenKind: 'integration', account: { login: 'custody-app[bot]', id: 99, type: 'Bot' } },
+  );
 });
 
-test('the stand-in fails a request GitHub\'s description does not allow: unknown route, missing field, wrong type, bad response', async () => {
+test("the stand-in fails a request GitHub's description does not allow: unknown route, missing field, wrong type, bad response", async () => {
   await withStandIn(async (s) => {
     const octokit = gitHubClient({ token, apiUrl: s.url });
     // Untyped on purpose: Octokit's types would refuse these at compile time; the point is what the stand-in does at run time.
@@ -173,28 +219,34 @@ test('the stand-in fails a request GitHub\'s description does not allow: unknown
   });
 });
 
-test('GitHub\'s refusals become typed errors that say what to do', async () => {
-  await withStandIn(async (s) => {
-    const bad = gitHubClient({ token: { value: 'wrong', source: 'GITHUB_TOKEN' }, apiUrl: s.url });
-    const auth = await upsertPullRequest(bad, spec('s')).catch((e: unknown) => e);
-    assert.instance(auth, GitopsError);
-    assert.is((auth as GitopsError).code, 'github-auth');
-    assert.match((auth as GitopsError).hint!, /GITHUB_TOKEN/);
-    const octokit = gitHubClient({ token, apiUrl: s.url });
-    const missing = await upsertPullRequest(octokit, { ...spec('s'), repo: 'nope' }).catch((e: unknown) => e);
-    assert.is((missing as GitopsError).code, 'github-not-found');
-    const comment = await upsertSummaryComment(bad, { owner: 'acme', repo: 'custody', number: 1 }, 's').catch((e: unknown) => e);
-    assert.is((comment as GitopsError).code, 'github-auth');
-    assert.equal(s.violations, []);
-    assert.is(s.pulls.length, 0);
-  }, { hasBranch: () => true });
-  await withStandIn(async (s) => {
-    const octokit = gitHubClient({ token, apiUrl: s.url });
-    const err = await upsertPullRequest(octokit, spec('s')).catch((e: unknown) => e);
-    assert.is((err as GitopsError).code, 'github-rejected');
-    assert.match((err as GitopsError).message, /HTTP 422/);
-    assert.equal(s.violations, []);
-  }, { hasBranch: () => false });
+test("GitHub's refusals become typed errors that say what to do", async () => {
+  await withStandIn(
+    async (s) => {
+      const bad = gitHubClient({ token: { value: 'wrong', source: 'GITHUB_TOKEN' }, apiUrl: s.url });
+      const auth = await upsertPullRequest(bad, spec('s')).catch((e: unknown) => e);
+      assert.instance(auth, GitopsError);
+      assert.is((auth as GitopsError).code, 'github-auth');
+      assert.match((auth as GitopsError).hint!, /GITHUB_TOKEN/);
+      const octokit = gitHubClient({ token, apiUrl: s.url });
+      const missing = await upsertPullRequest(octokit, { ...spec('s'), repo: 'nope' }).catch((e: unknown) => e);
+      assert.is((missing as GitopsError).code, 'github-not-found');
+      const comment = await upsertSummaryComment(bad, { owner: 'acme', repo: 'custody', number: 1 }, 's').catch((e: unknown) => e);
+      assert.is((comment as GitopsError).code, 'github-auth');
+      assert.equal(s.violations, []);
+      assert.is(s.pulls.length, 0);
+    },
+    { hasBranch: () => true },
+  );
+  await withStandIn(
+    async (s) => {
+      const octokit = gitHubClient({ token, apiUrl: s.url });
+      const err = await upsertPullRequest(octokit, spec('s')).catch((e: unknown) => e);
+      assert.is((err as GitopsError).code, 'github-rejected');
+      assert.match((err as GitopsError).message, /HTTP 422/);
+      assert.equal(s.violations, []);
+    },
+    { hasBranch: () => false },
+  );
   const down = await upsertPullRequest(gitHubClient({ token, apiUrl: 'http://127.0.0.1:9' }), spec('s')).catch((e: unknown) => e);
   assert.is((down as GitopsError).code, 'github-unreachable');
 });
@@ -203,16 +255,19 @@ test('GitHub Enterprise Server: the API under /api/v3, checked against the GHES 
   assert.is(apiUrlFor('https://ghe.example/acme/custody.git'), 'https://ghe.example/api/v3');
   assert.is(apiUrlFor('https://github.com/acme/custody.git'), 'https://api.github.com');
   assert.equal(repositoryFromUrl('https://ghe.example/acme/custody.git'), { owner: 'acme', repo: 'custody' });
-  await withStandIn(async (s) => {
-    assert.match(s.url, /\/api\/v3$/);
-    const octokit = gitHubClient({ token, apiUrl: `${s.url}/` });
-    assert.is((await upsertPullRequest(octokit, spec('a'))).created, true);
-    assert.is((await upsertPullRequest(octokit, spec('b'))).created, false);
-    await upsertSummaryComment(octokit, { owner: 'acme', repo: 'custody', number: 1 }, 'b');
-    assert.is(s.pulls.length, 1);
-    assert.ok(s.calls.every((c) => c.path.startsWith('/api/v3/')));
-    assert.equal(s.violations, []);
-  }, { prefix: '/api/v3', spec: 'ghes-3.19' });
+  await withStandIn(
+    async (s) => {
+      assert.match(s.url, /\/api\/v3$/);
+      const octokit = gitHubClient({ token, apiUrl: `${s.url}/` });
+      assert.is((await upsertPullRequest(octokit, spec('a'))).created, true);
+      assert.is((await upsertPullRequest(octokit, spec('b'))).created, false);
+      await upsertSummaryComment(octokit, { owner: 'acme', repo: 'custody', number: 1 }, 'b');
+      assert.is(s.pulls.length, 1);
+      assert.ok(s.calls.every((c) => c.path.startsWith('/api/v3/')));
+      assert.equal(s.violations, []);
+    },
+    { prefix: '/api/v3', spec: 'ghes-3.19' },
+  );
 });
 
 test.run();

@@ -15,7 +15,14 @@ import { REPO, repoPath } from '../helpers/paths.js';
 import { startGitHubStandIn } from '../helpers/github-standin.js';
 import { cleanEnv, custody, edit, fixtureRepository, git, MOVIE, tempDir, TOKEN } from '../helpers/fixture-repository.js';
 
-interface Step { name?: string; uses?: string; run?: string; if?: string; env?: Record<string, string>; with?: Record<string, unknown> }
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  env?: Record<string, string>;
+  with?: Record<string, unknown>;
+}
 const recipe = parse(readFileSync(repoPath('.github', 'workflows', 'custody.yml'), 'utf8')) as {
   on: { pull_request: { paths: string[] } };
   permissions: Record<string, string>;
@@ -30,7 +37,10 @@ test('the recipe: on pull requests touching workflows/ (or the trees and keys, a
   assert.equal(uses, ['actions/checkout', 'actions/setup-node']);
   assert.is((steps[0]!.with as { 'fetch-depth': number })['fetch-depth'], 0, 'custody diff reads HEAD^1: the checkout needs the parents');
   const runs = steps.filter((s) => s.run).map((s) => s.run!.trim());
-  assert.equal(runs.map((r) => r.split(' ').slice(0, 3).join(' ')), ['npm ci', 'npx custody check', 'npx custody generate', 'npx custody diff', 'npx custody comment']);
+  assert.equal(
+    runs.map((r) => r.split(' ').slice(0, 3).join(' ')),
+    ['npm ci', 'npx custody check', 'npx custody generate', 'npx custody diff', 'npx custody comment'],
+  );
   assert.match(runs[2]!, '--check');
   const comment = steps.find((s) => s.run?.includes('custody comment'))!;
   assert.equal(comment.env, { GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}', PR_NUMBER: '${{ github.event.pull_request.number }}' });
@@ -42,7 +52,12 @@ test('the recipe: on pull requests touching workflows/ (or the trees and keys, a
 async function mergeCommit(regenerate: boolean): Promise<string> {
   const dir = await fixtureRepository();
   git(dir, 'switch', '-q', '-c', 'feature');
-  edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', '- { from: hdr, to: owner, methods: [POST], path: /api/owner }\n    - { from: vfx-3, to: hdr, methods: [GET], path: /api/frames/*, when: [{ hours: { from: "22:00", to: "06:00" } }] }');
+  edit(
+    dir,
+    MOVIE,
+    '- { from: hdr, to: owner, methods: [POST], path: /api/owner }',
+    '- { from: hdr, to: owner, methods: [POST], path: /api/owner }\n    - { from: vfx-3, to: hdr, methods: [GET], path: /api/frames/*, when: [{ hours: { from: "22:00", to: "06:00" } }] }',
+  );
   if (regenerate) {
     const r = await custody(['commit', '--author-name', 'Ada', '--author-email', 'ada@example.invalid'], dir);
     assert.is(r.code, 0, r.stderr);
@@ -62,16 +77,29 @@ async function mergeCommit(regenerate: boolean): Promise<string> {
 function npxShim(): string {
   const bin = tempDir('bin');
   const npx = path.join(bin, 'npx');
-  writeFileSync(npx, `#!/bin/sh\n[ "$1" = custody ] || { echo "unexpected npx $1" >&2; exit 127; }\nshift\nexec "${process.execPath}" "${path.join(REPO, 'bin', 'custody.js')}" "$@"\n`);
+  writeFileSync(
+    npx,
+    `#!/bin/sh\n[ "$1" = custody ] || { echo "unexpected npx $1" >&2; exit 127; }\nshift\nexec "${process.execPath}" "${path.join(REPO, 'bin', 'custody.js')}" "$@"\n`,
+  );
   chmodSync(npx, 0o755);
   return bin;
 }
 
-function runStep(step: Step, cwd: string, env: Record<string, string>, expressions: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, v.replace(/\$\{\{\s*(.+?)\s*\}\}/g, (_m, e: string) => {
-    if (!(e in expressions)) throw new Error(`the test does not know the expression ${e}`);
-    return expressions[e]!;
-  })]));
+function runStep(
+  step: Step,
+  cwd: string,
+  env: Record<string, string>,
+  expressions: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stepEnv = Object.fromEntries(
+    Object.entries(step.env ?? {}).map(([k, v]) => [
+      k,
+      v.replace(/\$\{\{\s*(.+?)\s*\}\}/g, (_m, e: string) => {
+        if (!(e in expressions)) throw new Error(`the test does not know the expression ${e}`);
+        return expressions[e]!;
+      }),
+    ]),
+  );
   return new Promise((resolve) => {
     execFile('bash', ['-e', '-c', step.run!], { cwd, env: cleanEnv({ ...env, ...stepEnv }) }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
@@ -79,7 +107,7 @@ function runStep(step: Step, cwd: string, env: Record<string, string>, expressio
   });
 }
 
-test('the recipe\'s custody steps on a merge commit: checks pass, the job summary and the comment carry the summary; a second run updates it', async () => {
+test("the recipe's custody steps on a merge commit: checks pass, the job summary and the comment carry the summary; a second run updates it", async () => {
   const dir = await mergeCommit(true);
   const gh = await startGitHubStandIn({ token: TOKEN, repositories: ['acme/custody'] });
   try {
@@ -101,8 +129,10 @@ test('the recipe\'s custody steps on a merge commit: checks pass, the job summar
     assert.is(gh.comments.length, 1, 'one comment, updated by the second run');
     assert.ok(gh.comments[0]!.body.startsWith(`${COMMENT_MARKER}\n### Custody: access changes`));
     assert.match(gh.comments[0]!.body, '`/api/frames/*` to hdr');
-    assert.equal(gh.calls.filter((c) => c.operationId?.startsWith('issues/')).map((c) => `${c.operationId} ${c.status}`),
-      ['issues/list-comments 200', 'issues/create-comment 201', 'issues/list-comments 200', 'issues/update-comment 200']);
+    assert.equal(
+      gh.calls.filter((c) => c.operationId?.startsWith('issues/')).map((c) => `${c.operationId} ${c.status}`),
+      ['issues/list-comments 200', 'issues/create-comment 201', 'issues/list-comments 200', 'issues/update-comment 200'],
+    );
     assert.equal(gh.violations, []);
   } finally {
     await gh.close();

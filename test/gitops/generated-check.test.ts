@@ -41,8 +41,13 @@ test('a bundle widened by hand: diff lists it first as not generated from the sp
   const md = await custody(['diff', '--base', 'HEAD~1', '--markdown'], dir);
   assert.match(md.stdout, '> [!CAUTION]\n> Not generated from the specs');
   assert.match(md.stdout, `- \`${DATA}\`: differs from what the specs generate`);
-  const json = JSON.parse((await custody(['diff', '--base', 'HEAD~1', '--json'], dir)).stdout) as { generated: { checked: boolean; files: { path: string; problem: string }[] } };
-  assert.equal(json.generated.files.map((f) => f.problem), ['differs', 'not-generated', 'missing']);
+  const json = JSON.parse((await custody(['diff', '--base', 'HEAD~1', '--json'], dir)).stdout) as {
+    generated: { checked: boolean; files: { path: string; problem: string }[] };
+  };
+  assert.equal(
+    json.generated.files.map((f) => f.problem),
+    ['differs', 'not-generated', 'missing'],
+  );
   // Regenerating puts the trees back: the next diff has nothing to flag.
   const fix = await custody(['commit', ...AUTHOR], dir);
   assert.is(fix.code, 0, fix.stderr);
@@ -56,14 +61,22 @@ test('a new signing key made active: named with its fingerprint in the commit me
   const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   writeFileSync(path.join(dir, 'keys', 'rotation-2026.pem'), pair.publicKey.export({ type: 'spki', format: 'pem' }));
   writeFileSync(path.join(dir, 'keys', 'active'), 'rotation-2026\n');
-  const fingerprint = `SHA256:${createHash('sha256').update(pair.publicKey.export({ type: 'spki', format: 'der' })).digest('base64').replace(/=+$/, '')}`;
+  const fingerprint = `SHA256:${createHash('sha256')
+    .update(pair.publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64')
+    .replace(/=+$/, '')}`;
   const r = await custody(['commit', ...AUTHOR], dir);
   assert.is(r.code, 0, r.stderr);
   const message = git(dir, 'log', '-1', '--format=%B');
   assert.ok(message.startsWith('Policy: bundle signing keys changed\n'), message);
   assert.match(message, `Bundle signing keys (keys/)\n  ! trusted key added: rotation-2026 (ES256, ${fingerprint})`);
   assert.match(message, '  ! sidecars now require bundles signed with rotation-2026 (was custody-example)');
-  assert.equal(git(dir, 'diff-tree', '--no-commit-id', '--name-only', '-r', 'HEAD').split('\n').filter((f) => f.startsWith('keys/')), ['keys/active', 'keys/rotation-2026.pem']);
+  assert.equal(
+    git(dir, 'diff-tree', '--no-commit-id', '--name-only', '-r', 'HEAD')
+      .split('\n')
+      .filter((f) => f.startsWith('keys/')),
+    ['keys/active', 'keys/rotation-2026.pem'],
+  );
   const diff = await custody(['diff', '--base', 'HEAD~1', '--markdown'], dir);
   assert.is(diff.code, 0, diff.stderr);
   assert.match(diff.stdout, '#### Bundle signing keys (`keys/`)');
@@ -80,7 +93,12 @@ test('a new signing key made active: named with its fingerprint in the commit me
 
 test('a spec edit with a key change: the headline carries both', async () => {
   const dir = await fixtureRepository();
-  edit(dir, 'workflows/movie-post-production.yaml', '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', '- { from: hdr, to: owner, methods: [POST], path: /api/owner }\n    - { from: vfx-1, to: owner, methods: [POST], path: /api/owner }');
+  edit(
+    dir,
+    'workflows/movie-post-production.yaml',
+    '- { from: hdr, to: owner, methods: [POST], path: /api/owner }',
+    '- { from: hdr, to: owner, methods: [POST], path: /api/owner }\n    - { from: vfx-1, to: owner, methods: [POST], path: /api/owner }',
+  );
   rmSync(path.join(dir, 'keys', 'custody-example.pem'));
   writeFileSync(path.join(dir, 'keys', 'next.pem'), generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }));
   const r = await custody(['commit', ...AUTHOR], dir);
@@ -105,7 +123,10 @@ test('a key that is a symbolic link: generate refuses it; a revision holding one
   git(dir, 'commit', '-q', '-m', 'linked key');
   writeFileSync(team, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }));
   const file = path.join(dir, DATA);
-  writeFileSync(file, readFileSync(file, 'utf8').replace('"sources": {', '"sources": {\n        "spiffe://cluster.local/ns/movie-post-production/sa/intruder": {},'));
+  writeFileSync(
+    file,
+    readFileSync(file, 'utf8').replace('"sources": {', '"sources": {\n        "spiffe://cluster.local/ns/movie-post-production/sa/intruder": {},'),
+  );
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', 'swap');
   const r = await custody(['diff', '--base', 'HEAD~1'], dir);

@@ -66,7 +66,10 @@ test('--trees-only with a spec edited but not committed: refused before anything
   const head = git(dir, 'rev-parse', 'HEAD');
   const r = await custody(['commit', ...AUTHOR, '--trees-only'], dir);
   assert.is(r.code, 2, r.stdout + r.stderr);
-  assert.match(r.stderr, 'error[inputs-uncommitted]: the trees would be generated from workflows/movie-post-production.yaml as in the working tree, which differs from HEAD');
+  assert.match(
+    r.stderr,
+    'error[inputs-uncommitted]: the trees would be generated from workflows/movie-post-production.yaml as in the working tree, which differs from HEAD',
+  );
   assert.match(r.stderr, '(commit them first (git commit), or drop --trees-only');
   assert.is(git(dir, 'rev-parse', 'HEAD'), head);
   assert.equal(git(dir, 'status', '--porcelain'), ' M workflows/movie-post-production.yaml', 'nothing regenerated in the working tree either');

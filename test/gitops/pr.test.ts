@@ -41,7 +41,12 @@ async function withWorld(run: (w: World, gh: GitHubStandIn) => Promise<void>) {
 
 test('custody pr from a clone: branch, commit and pull request with the summary; again: the same pull request, updated', async () => {
   await withWorld(async (w, gh) => {
-    edit(w.clone, MOVIE, FLOW, `${FLOW}\n    - { from: vfx-2, to: hdr, methods: [GET], path: /api/frames/*, when: [{ days: [Mon, Tue, Wed, Thu, Fri], hours: { from: "08:00", to: "17:00" } }] }`);
+    edit(
+      w.clone,
+      MOVIE,
+      FLOW,
+      `${FLOW}\n    - { from: vfx-2, to: hdr, methods: [GET], path: /api/frames/*, when: [{ days: [Mon, Tue, Wed, Thu, Fri], hours: { from: "08:00", to: "17:00" } }] }`,
+    );
     const first = await custody(['pr', '--api-url', gh.url, ...AUTHOR], w.clone, { CUSTODY_GIT_TOKEN: TOKEN });
     assert.is(first.code, 0, first.stdout + first.stderr);
     assert.match(first.stdout, 'created branch custody/movie-post-production (HEAD is on it now)\n');
@@ -57,10 +62,28 @@ test('custody pr from a clone: branch, commit and pull request with the summary;
 
     // The branch on the server, seen by native git over HTTP: the commit, and trees that match its specs.
     const check = path.join(tempDir('check'), 'c');
-    await gitAsync(path.dirname(check), '-c', `http.extraHeader=${basicAuthHeader(TOKEN)}`, 'clone', '-q', '--branch', 'custody/movie-post-production', w.remote, check);
+    await gitAsync(
+      path.dirname(check),
+      '-c',
+      `http.extraHeader=${basicAuthHeader(TOKEN)}`,
+      'clone',
+      '-q',
+      '--branch',
+      'custody/movie-post-production',
+      w.remote,
+      check,
+    );
     assert.is(git(check, 'rev-parse', 'HEAD'), commit);
-    assert.match(git(check, 'log', '-1', '--format=%B'), /^Policy: movie-post-production: 1 grant added\n\nAccess changes\n  movie-post-production\n    \+ vfx-2 may now GET \/api\/frames\/\* to hdr, Mon–Fri 08:00–17:00 Europe\/Paris\n/);
-    assert.equal(git(check, 'diff', '--name-only', 'origin/main', 'HEAD').split('\n').filter((f) => !/^(bundles|generated)\//.test(f)), [MOVIE]);
+    assert.match(
+      git(check, 'log', '-1', '--format=%B'),
+      /^Policy: movie-post-production: 1 grant added\n\nAccess changes\n  movie-post-production\n    \+ vfx-2 may now GET \/api\/frames\/\* to hdr, Mon–Fri 08:00–17:00 Europe\/Paris\n/,
+    );
+    assert.equal(
+      git(check, 'diff', '--name-only', 'origin/main', 'HEAD')
+        .split('\n')
+        .filter((f) => !/^(bundles|generated)\//.test(f)),
+      [MOVIE],
+    );
     const fresh = await custody(['generate', '--check'], check);
     assert.is(fresh.code, 0, fresh.stdout);
 
@@ -99,7 +122,10 @@ test('custody pr from a clone: branch, commit and pull request with the summary;
     assert.match(third.stdout, 'pull request #1 updated');
     assert.is(gh.pulls.length, 1);
     assert.is(gh.comments.length, 1);
-    assert.equal(gh.calls.filter((c) => c.operationId === 'pulls/create').map((c) => c.status), [201, 422, 422]);
+    assert.equal(
+      gh.calls.filter((c) => c.operationId === 'pulls/create').map((c) => c.status),
+      [201, 422, 422],
+    );
   });
 });
 

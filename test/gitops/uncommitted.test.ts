@@ -38,13 +38,16 @@ test('a new spec, its bundles, an edited spec, a deleted cluster file and a stag
   writeFileSync(path.join(dir, 'keys', 'next.pem'), 'not yet a key\n');
   git(dir, 'add', 'keys/next.pem');
   const u = await uncommittedChanges(openRepository(dir), new Map([[BANK, 'bank-audit']]));
-  assert.equal(u.items.map((i) => i.words), [
-    'bundles/bank-audit/ is not committed (2 files)',
-    'generated/clusters/sound-west/ is deleted but still committed (1 file)',
-    'keys/next.pem is in keys/ but not committed',
-    'bank-audit (workflows/bank-audit.yaml) is in workflows/ but not committed',
-    'workflows/clinical-trial-analysis.yaml has changes that are not committed',
-  ]);
+  assert.equal(
+    u.items.map((i) => i.words),
+    [
+      'bundles/bank-audit/ is not committed (2 files)',
+      'generated/clusters/sound-west/ is deleted but still committed (1 file)',
+      'keys/next.pem is in keys/ but not committed',
+      'bank-audit (workflows/bank-audit.yaml) is in workflows/ but not committed',
+      'workflows/clinical-trial-analysis.yaml has changes that are not committed',
+    ],
+  );
   assert.equal(u.items.find((i) => i.path === 'bundles/bank-audit/')?.workflow, 'bank-audit');
 });
 
@@ -52,7 +55,10 @@ test('a spec deleted from the working tree: still committed, said so', async () 
   const dir = await fixtureRepository();
   rmSync(path.join(dir, 'workflows', 'clinical-trial-analysis.yaml'));
   const u = await uncommittedChanges(openRepository(dir));
-  assert.equal(u.items.map((i) => i.words), ['workflows/clinical-trial-analysis.yaml is deleted from workflows/ but still committed']);
+  assert.equal(
+    u.items.map((i) => i.words),
+    ['workflows/clinical-trial-analysis.yaml is deleted from workflows/ but still committed'],
+  );
 });
 
 test('requireCommitted refuses (usage, exit 2) for the checked workflows only, and returns the rest to mention', async () => {
@@ -67,12 +73,21 @@ test('requireCommitted refuses (usage, exit 2) for the checked workflows only, a
     const e = err as { code: string; kind: string; message: string; hint: string };
     assert.is(e.code, 'uncommitted-changes');
     assert.is(e.kind, 'usage');
-    assert.match(e.message, /^bank-audit \(workflows\/bank-audit\.yaml\) is in workflows\/ but not committed: verify asks sidecars fed by the bundle server, which serves only what is committed \(main at [0-9a-f]{12}\)/);
+    assert.match(
+      e.message,
+      /^bank-audit \(workflows\/bank-audit\.yaml\) is in workflows\/ but not committed: verify asks sidecars fed by the bundle server, which serves only what is committed \(main at [0-9a-f]{12}\)/,
+    );
     assert.match(e.hint, /^run custody commit/);
   }
   const rest = requireCommitted(u, 'verify', [{ name: 'clinical-trial-analysis', specPath: 'workflows/clinical-trial-analysis.yaml' }]);
-  assert.equal(rest.map((i) => i.path), ['bundles/movie-post-production/', BANK]);
-  assert.throws(() => requireCommitted(u, 'demo', [{ name: 'movie-post-production', specPath: MOVIE }]), /bundles\/movie-post-production\/ differs from HEAD \(1 file\)/);
+  assert.equal(
+    rest.map((i) => i.path),
+    ['bundles/movie-post-production/', BANK],
+  );
+  assert.throws(
+    () => requireCommitted(u, 'demo', [{ name: 'movie-post-production', specPath: MOVIE }]),
+    /bundles\/movie-post-production\/ differs from HEAD \(1 file\)/,
+  );
 });
 
 test.run();

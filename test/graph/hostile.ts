@@ -53,9 +53,7 @@ export function hostile(): Workflow {
       from: r(f.from),
       to: r(f.to),
       path: `/${paths[i % paths.length]}`,
-      ...(f.when
-        ? { when: [{ attribute: HOSTILE[0]!, equals: HOSTILE[6]! }, { hours: { from: '08:00', to: '17:00' } }] }
-        : {}),
+      ...(f.when ? { when: [{ attribute: HOSTILE[0]!, equals: HOSTILE[6]! }, { hours: { from: '08:00', to: '17:00' } }] } : {}),
     })),
   };
 }

@@ -2,7 +2,9 @@
 import fc from 'fast-check';
 
 const label = fc.stringMatching(/^[a-z][a-z0-9]{0,6}$/);
-const clock = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
+const clock = fc
+  .tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }))
+  .map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
 const days = fc.subarray(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], { minLength: 1 });
 const instantMs = fc.integer({ min: Date.UTC(2025, 0, 1), max: Date.UTC(2028, 0, 1) });
 const pathArb = fc.tuple(fc.array(fc.stringMatching(/^[a-z0-9_-]{1,6}$/), { minLength: 0, maxLength: 3 }), fc.boolean()).map(([segs, prefix]) => {
@@ -15,7 +17,10 @@ export interface WorkflowDoc {
   apiVersion: string;
   kind: string;
   metadata: { name: string };
-  spec: Record<string, unknown> & { actors: Record<string, { cluster: { name: string }; agents: Record<string, Record<string, unknown>> }>; flows: Record<string, unknown>[] };
+  spec: Record<string, unknown> & {
+    actors: Record<string, { cluster: { name: string }; agents: Record<string, Record<string, unknown>> }>;
+    flows: Record<string, unknown>[];
+  };
 }
 
 /** A valid workflow: 2..6 agents over 1..3 actors, flows with every kind of condition that can hold. */
@@ -35,9 +40,14 @@ export const workflowDoc: fc.Arbitrary<WorkflowDoc> = fc
         when: fc.option(
           fc.array(
             fc.record({
-              hours: fc.option(fc.tuple(clock, clock).filter(([a, b]) => a !== b), { nil: undefined }),
+              hours: fc.option(
+                fc.tuple(clock, clock).filter(([a, b]) => a !== b),
+                { nil: undefined },
+              ),
               days: fc.option(days, { nil: undefined }),
-              tenure: fc.option(fc.tuple(fc.constantFrom('greaterThan', 'lessThan', 'atLeast', 'atMost', 'equals'), fc.integer({ min: 0, max: 20 })), { nil: undefined }),
+              tenure: fc.option(fc.tuple(fc.constantFrom('greaterThan', 'lessThan', 'atLeast', 'atMost', 'equals'), fc.integer({ min: 0, max: 20 })), {
+                nil: undefined,
+              }),
             }),
             { minLength: 1, maxLength: 3 },
           ),

@@ -35,7 +35,15 @@ export function dumpDom(url: string, extra: readonly string[] = [], settleMs?: n
 /** A PNG screenshot of `url` (after its scripts ran `settleMs` of virtual time) into `file`. */
 export function screenshot(url: string, file: string, settleMs: number, size = '1400,1600'): Promise<void> {
   const profile = mkdtempSync(path.join(tmpdir(), 'custody-chromium-'));
-  const args = [...FLAGS, `--user-data-dir=${profile}`, `--virtual-time-budget=${settleMs}`, `--window-size=${size}`, '--hide-scrollbars', `--screenshot=${file}`, url];
+  const args = [
+    ...FLAGS,
+    `--user-data-dir=${profile}`,
+    `--virtual-time-budget=${settleMs}`,
+    `--window-size=${size}`,
+    '--hide-scrollbars',
+    `--screenshot=${file}`,
+    url,
+  ];
   return new Promise((resolve, reject) => {
     execFile('chromium', args, { timeout: 120_000 }, (err, _stdout, stderr) => {
       rmSync(profile, { recursive: true, force: true });

@@ -16,24 +16,47 @@ import { REPO, repoPath } from './paths.js';
 /** Native git with a fixed identity and no user configuration. */
 export function git(dir: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], {
-    cwd: dir, encoding: 'utf8', env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: dir,
+    encoding: 'utf8',
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
   }).trimEnd();
 }
 
 /** Native git without blocking the event loop: for commands that talk to a server this process runs. */
 export function gitAsync(dir: string, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.invalid', ...args], { cwd: dir, encoding: 'utf8', env: cleanEnv() }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`git ${args.join(' ')}: ${stderr}`));
-      else resolve(stdout.trim());
-    });
+    execFile(
+      'git',
+      ['-c', 'user.name=Test', '-c', 'user.email=test@example.invalid', ...args],
+      { cwd: dir, encoding: 'utf8', env: cleanEnv() },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`git ${args.join(' ')}: ${stderr}`));
+        else resolve(stdout.trim());
+      },
+    );
   });
 }
 
 /** The environment without credentials or identities of the machine running the tests. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of ['CUSTODY_GIT_TOKEN', 'GITHUB_TOKEN', 'GH_TOKEN', 'GITHUB_REPOSITORY', 'GITHUB_API_URL', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'GIT_AUTHOR_DATE', 'GIT_COMMITTER_DATE', 'GIT_DIR', 'GIT_WORK_TREE']) delete env[k];
+  for (const k of [
+    'CUSTODY_GIT_TOKEN',
+    'GITHUB_TOKEN',
+    'GH_TOKEN',
+    'GITHUB_REPOSITORY',
+    'GITHUB_API_URL',
+    'GIT_AUTHOR_NAME',
+    'GIT_AUTHOR_EMAIL',
+    'GIT_COMMITTER_NAME',
+    'GIT_COMMITTER_EMAIL',
+    'GIT_AUTHOR_DATE',
+    'GIT_COMMITTER_DATE',
+    'GIT_DIR',
+    'GIT_WORK_TREE',
+  ])
+    delete env[k];
   return { ...env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', HOME: tmpdir(), ...extra };
 }
 
@@ -87,7 +110,11 @@ export function edit(dir: string, file: string, from: string, to: string): void 
   writeFileSync(p, text.replace(from, to));
 }
 
-export interface Run { code: number; stdout: string; stderr: string }
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** The `custody` command as a user runs it: the package's bin in a child process. */
 export function custody(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {

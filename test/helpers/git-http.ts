@@ -53,7 +53,11 @@ export async function startGitHttp(options: GitHttpOptions): Promise<GitHttpServ
   const requests: LoggedRequest[] = [];
   const rawHeads: string[] = [];
   const server = http.createServer((req, res) => {
-    rawHeads.push(`${req.method} ${req.url}\n${Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`).join('\n')}`);
+    rawHeads.push(
+      `${req.method} ${req.url}\n${Object.entries(req.headers)
+        .map(([k, v]) => `${k}: ${String(v)}`)
+        .join('\n')}`,
+    );
     const scheme = req.headers.authorization?.split(' ')[0];
     const log = (status: number) => requests.push({ method: req.method ?? '', url: req.url ?? '', ...(scheme ? { scheme } : {}), status });
     if (options.token !== undefined && !authorized(req.headers.authorization, options.token)) {
@@ -132,10 +136,11 @@ export async function startGitHttp(options: GitHttpOptions): Promise<GitHttpServ
     url: `http://127.0.0.1:${port}`,
     requests,
     rawHeads,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -150,7 +155,9 @@ export function bareRepository(root: string, name: string): string {
 /** Makes the branches refuse every update, in a pre-receive hook, with GitHub's words for it. */
 export function protectBranches(bare: string, branches: readonly string[]): void {
   const hook = path.join(bare, 'hooks', 'pre-receive');
-  writeFileSync(hook, `#!/bin/sh
+  writeFileSync(
+    hook,
+    `#!/bin/sh
 status=0
 while read old new ref; do
   case " ${branches.map((b) => `refs/heads/${b}`).join(' ')} " in
@@ -160,7 +167,8 @@ while read old new ref; do
   esac
 done
 exit $status
-`);
+`,
+  );
   chmodSync(hook, 0o755);
 }
 

@@ -39,19 +39,31 @@ function loadSpec(name: SpecName): Spec {
   const doc = JSON.parse(readFileSync(repoPath('node_modules', '@octokit', 'openapi', 'generated', `${name}.deref.json`), 'utf8')) as Json;
   const routes = Object.keys(doc.paths).map((template) => {
     const names: string[] = [];
-    const pattern = template.split('/').map((seg) => {
-      const m = /^\{(.+)\}$/.exec(seg);
-      if (m) {
-        names.push(m[1]!);
-        return '([^/]+)';
-      }
-      return seg.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
-    }).join('/');
+    const pattern = template
+      .split('/')
+      .map((seg) => {
+        const m = /^\{(.+)\}$/.exec(seg);
+        if (m) {
+          names.push(m[1]!);
+          return '([^/]+)';
+        }
+        return seg.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+      })
+      .join('/');
     return { regex: new RegExp(`^${pattern}$`), template, names, literals: template.split('/').filter((s) => s && !s.startsWith('{')).length };
   });
   const ajv = new Ajv({ strict: false, allErrors: true });
   ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
-  ajv.addFormat('uri', { validate: (s: string) => { try { new URL(s); return true; } catch { return false; } } });
+  ajv.addFormat('uri', {
+    validate: (s: string) => {
+      try {
+        new URL(s);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
   ajv.addFormat('uri-template', true);
   ajv.addFormat('email', /^[^@\s]+@[^@\s]+$/);
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
@@ -96,7 +108,11 @@ function coerce(value: string, schema: Json): unknown {
   return value;
 }
 
-const errorsOf = (v: ValidateFunction) => (v.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'missingProperty' in e.params ? ` (${String(e.params.missingProperty)})` : ''}`).join('; ');
+const errorsOf = (v: ValidateFunction) =>
+  (v.errors ?? [])
+    .slice(0, 5)
+    .map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'missingProperty' in e.params ? ` (${String(e.params.missingProperty)})` : ''}`)
+    .join('; ');
 
 export interface Pull {
   number: number;
@@ -202,17 +218,26 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
     const url = `${HOST}/api/v3/repos/${p.owner}/${p.repo}/pulls/${p.number}`;
     return {
       ...base,
-      id: 5000 + p.number, number: p.number, title: p.title, body: p.body, state: p.state,
-      url, html_url: `${HOST}/${p.owner}/${p.repo}/pull/${p.number}`,
+      id: 5000 + p.number,
+      number: p.number,
+      title: p.title,
+      body: p.body,
+      state: p.state,
+      url,
+      html_url: `${HOST}/${p.owner}/${p.repo}/pull/${p.number}`,
       head: { ...base.head, ref: p.head, label: `${p.owner}:${p.head}` },
       base: { ...base.base, ref: p.base, label: `${p.owner}:${p.base}` },
-      requested_teams: [], requested_reviewers: [],
+      requested_teams: [],
+      requested_reviewers: [],
     };
   };
   /** An account over a documented user object (a simple user in a comment, a private user from GET /user). */
   const accountObject = (base: Json, a: Account): Json => ({
     ...base,
-    login: a.login, id: a.id, type: a.type, site_admin: false,
+    login: a.login,
+    id: a.id,
+    type: a.type,
+    site_admin: false,
     node_id: Buffer.from(`04:${a.type}${a.id}`).toString('base64'),
     url: `${HOST}/api/v3/users/${encodeURIComponent(a.login)}`,
     html_url: a.type === 'Bot' ? `${HOST}/apps/${a.login.replace(/\[bot\]$/, '')}` : `${HOST}/${a.login}`,
@@ -222,7 +247,10 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
     return {
       ...base,
       ...(c.user ? { user: accountObject(base.user, c.user) } : {}),
-      id: c.id, body: c.body, created_at: c.created, updated_at: c.updated,
+      id: c.id,
+      body: c.body,
+      created_at: c.created,
+      updated_at: c.updated,
       html_url: `${HOST}/${c.owner}/${c.repo}/pull/${c.issue}#issuecomment-${c.id}`,
       issue_url: `${HOST}/api/v3/repos/${c.owner}/${c.repo}/issues/${c.issue}`,
       url: `${HOST}/api/v3/repos/${c.owner}/${c.repo}/issues/comments/${c.id}`,
@@ -233,19 +261,48 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
   const handlers: Record<string, (o: Operation, p: Record<string, string>, q: URLSearchParams, body: Json) => Reply> = {
     'pulls/create': (o, p, _q, body) => {
       if (options.hasBranch && !options.hasBranch(p.owner!, p.repo!, body.head)) {
-        return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }], documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request' } };
+        return {
+          status: 422,
+          body: {
+            message: 'Validation Failed',
+            errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }],
+            documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request',
+          },
+        };
       }
       if (pulls.some((x) => x.owner === p.owner && x.repo === p.repo && x.head === body.head && x.base === body.base && x.state === 'open')) {
-        return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${p.owner}:${body.head}.` }], documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request' } };
+        return {
+          status: 422,
+          body: {
+            message: 'Validation Failed',
+            errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${p.owner}:${body.head}.` }],
+            documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request',
+          },
+        };
       }
-      const pull: Pull = { number: pulls.length + 1, title: body.title, body: body.body ?? null, head: body.head, base: body.base, state: 'open', owner: p.owner!, repo: p.repo! };
+      const pull: Pull = {
+        number: pulls.length + 1,
+        title: body.title,
+        body: body.body ?? null,
+        head: body.head,
+        base: body.base,
+        state: 'open',
+        owner: p.owner!,
+        repo: p.repo!,
+      };
       pulls.push(pull);
       return { status: 201, body: pullObject(o, 201, pull) };
     },
     'pulls/list': (o, p, q) => {
       const head = q.get('head');
-      const found = pulls.filter((x) => x.owner === p.owner && x.repo === p.repo && (q.get('state') ?? 'open') === x.state
-        && (!head || `${x.owner}:${x.head}` === head) && (!q.get('base') || x.base === q.get('base')));
+      const found = pulls.filter(
+        (x) =>
+          x.owner === p.owner &&
+          x.repo === p.repo &&
+          (q.get('state') ?? 'open') === x.state &&
+          (!head || `${x.owner}:${x.head}` === head) &&
+          (!q.get('base') || x.base === q.get('base')),
+      );
       const template = example(o, 200)[0];
       return { status: 200, body: found.map((x) => pullObject(o, 200, x, structuredClone(template))) };
     },
@@ -263,15 +320,33 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
       const page = Number(q.get('page') ?? 1);
       const template = example(o, 200)[0];
       const headers: Record<string, string> = {};
-      if (page * perPage < all.length) headers.Link = `<${baseUrl}/repos/${p.owner}/${p.repo}/issues/${p.issue_number}/comments?per_page=${perPage}&page=${page + 1}>; rel="next"`;
+      if (page * perPage < all.length)
+        headers.Link = `<${baseUrl}/repos/${p.owner}/${p.repo}/issues/${p.issue_number}/comments?per_page=${perPage}&page=${page + 1}>; rel="next"`;
       return { status: 200, body: all.slice((page - 1) * perPage, page * perPage).map((c) => commentObject(o, 200, c, structuredClone(template))), headers };
     },
     'users/get-authenticated': (o) => {
-      if (tokenKind === 'integration') return { status: 403, body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user', status: '403' } };
+      if (tokenKind === 'integration')
+        return {
+          status: 403,
+          body: {
+            message: 'Resource not accessible by integration',
+            documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user',
+            status: '403',
+          },
+        };
       return { status: 200, body: accountObject(example(o, 200), account) };
     },
     'issues/create-comment': (o, p, _q, body) => {
-      const c: Comment = { id: nextId++, issue: Number(p.issue_number), body: body.body, owner: p.owner!, repo: p.repo!, created: now(), updated: now(), user: account };
+      const c: Comment = {
+        id: nextId++,
+        issue: Number(p.issue_number),
+        body: body.body,
+        owner: p.owner!,
+        repo: p.repo!,
+        created: now(),
+        updated: now(),
+        user: account,
+      };
       comments.push(c);
       return { status: 201, body: commentObject(o, 201, c) };
     },
@@ -316,7 +391,7 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
       const declared = new Set<string>();
       for (const param of (o.op.parameters ?? []) as Json[]) {
         if (param.in !== 'path' && param.in !== 'query') continue;
-        const value = param.in === 'path' ? route.params[param.name] : url.searchParams.get(param.name) ?? undefined;
+        const value = param.in === 'path' ? route.params[param.name] : (url.searchParams.get(param.name) ?? undefined);
         if (param.in === 'query') declared.add(param.name);
         if (value === undefined) {
           if (param.required) problems.push(`missing ${param.in} parameter ${param.name}`);
@@ -346,7 +421,8 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
       }
       if (problems.length) return violation(`request does not match ${o.op.operationId}: ${problems.join('; ')}`, 422, o);
       const auth = req.headers.authorization ?? '';
-      if (!/^(token|bearer) /i.test(auth) || auth.slice(auth.indexOf(' ') + 1) !== options.token) return send({ status: 401, body: basicError('Bad credentials') }, o);
+      if (!/^(token|bearer) /i.test(auth) || auth.slice(auth.indexOf(' ') + 1) !== options.token)
+        return send({ status: 401, body: basicError('Bad credentials') }, o);
       if (options.repositories && route.params.owner && !options.repositories.includes(`${route.params.owner}/${route.params.repo}`)) {
         return send({ status: 404, body: basicError('Not Found') }, o);
       }
@@ -381,9 +457,10 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
     pulls,
     comments,
     breakNextResponse: (operationId) => void broken.add(operationId),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

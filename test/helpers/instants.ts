@@ -17,7 +17,16 @@ export function localToUtcMs(y: number, m: number, d: number, minute: number, tz
 }
 
 function localOffsetMs(utcMs: number, tz: string): number {
-  const f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const f = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
   const p = Object.fromEntries(f.formatToParts(new Date(utcMs)).map((x) => [x.type, x.value]));
   const local = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
   return local - Math.floor(utcMs / 1000) * 1000;
@@ -60,7 +69,10 @@ export function sampleInstants(workflow: Workflow): bigint[] {
   }
   const ms = new Set<number>();
   // A winter and a summer week (every weekday, both DST regimes), starting on a Monday.
-  for (const [y, m, d0] of [[2026, 1, 5], [2026, 7, 6]] as const) {
+  for (const [y, m, d0] of [
+    [2026, 1, 5],
+    [2026, 7, 6],
+  ] as const) {
     for (let d = d0; d < d0 + 7; d++) for (const e of edges) ms.add(localToUtcMs(y, m, d, e, tz));
   }
   // Around each change of UTC offset: the minutes on both sides, and the window edges of that local day.

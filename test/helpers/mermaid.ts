@@ -65,4 +65,3 @@ export const decodeHtml = (s: string) =>
         ? String.fromCodePoint(parseInt(h, 16))
         : ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'", nbsp: '\u00a0' } as Record<string, string>)[n!]!,
   );
-

@@ -11,7 +11,16 @@ export interface Probe extends OpaCase {
 /** Paths near a flow's path pattern: the path itself, with a query, below it, and look-alikes. */
 export function pathsNear(pattern: string): string[] {
   const base = pattern.endsWith('/*') ? pattern.slice(0, -2) : pattern;
-  return [probePath(pattern), `${probePath(pattern)}?q=1&r=/x`, `${base}x`, `${base}/deeper/still`, `${base}/`, `${base}/../admin`, `${base}/%2e%2e/admin`, `${base}%2Fadmin`];
+  return [
+    probePath(pattern),
+    `${probePath(pattern)}?q=1&r=/x`,
+    `${base}x`,
+    `${base}/deeper/still`,
+    `${base}/`,
+    `${base}/../admin`,
+    `${base}/%2e%2e/admin`,
+    `${base}%2Fadmin`,
+  ];
 }
 
 /**
@@ -45,7 +54,12 @@ export function probesFor(workflow: Workflow, to: string, instants: readonly big
       for (const method of [...flow.methods, 'GET', 'DELETE']) {
         for (const path of pathsNear(flow.path)) {
           const request = { principal: principal.get(flow.from)!, to, method, path };
-          probes.push({ label: `path ${flow.from} -> ${to} ${method} ${path} @${nowNs}`, input: envoyInput(request.principal, method, path), nowNs, expected: decide(workflow, request, nowNs) });
+          probes.push({
+            label: `path ${flow.from} -> ${to} ${method} ${path} @${nowNs}`,
+            input: envoyInput(request.principal, method, path),
+            nowNs,
+            expected: decide(workflow, request, nowNs),
+          });
         }
       }
       // Forged or missing identities: the owner's identity in a header, another trust domain (an
@@ -61,7 +75,12 @@ export function probesFor(workflow: Workflow, to: string, instants: readonly big
         `${principal.get(flow.from)!}/`,
       ];
       for (const p of forged) {
-        probes.push({ label: `identity ${String(p)} -> ${to} @${nowNs}`, input: envoyInput(p, flow.methods[0]!, probePath(flow.path)), nowNs, expected: false });
+        probes.push({
+          label: `identity ${String(p)} -> ${to} @${nowNs}`,
+          input: envoyInput(p, flow.methods[0]!, probePath(flow.path)),
+          nowNs,
+          expected: false,
+        });
       }
     }
   }

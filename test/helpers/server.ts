@@ -30,15 +30,40 @@ export async function startTestServer(overrides: Partial<Record<keyof ServerConf
   const dir = mkdtempSync(path.join(tmpdir(), 'custody-server-'));
   const keyId = 'test-key';
   const key = makeKey(dir, keyId);
-  const agents = ['clinical-trial-analysis/data-manager', 'clinical-trial-analysis/lab-analyzer', 'clinical-trial-analysis/lab-ingest', 'clinical-trial-analysis/safety-desk', 'clinical-trial-analysis/site-portal', 'clinical-trial-analysis/stats-runner', 'movie-post-production/color', 'movie-post-production/hdr', 'movie-post-production/owner', 'movie-post-production/sound', 'movie-post-production/vfx-1', 'movie-post-production/vfx-2', 'movie-post-production/vfx-3'];
+  const agents = [
+    'clinical-trial-analysis/data-manager',
+    'clinical-trial-analysis/lab-analyzer',
+    'clinical-trial-analysis/lab-ingest',
+    'clinical-trial-analysis/safety-desk',
+    'clinical-trial-analysis/site-portal',
+    'clinical-trial-analysis/stats-runner',
+    'movie-post-production/color',
+    'movie-post-production/hdr',
+    'movie-post-production/owner',
+    'movie-post-production/sound',
+    'movie-post-production/vfx-1',
+    'movie-post-production/vfx-2',
+    'movie-post-production/vfx-3',
+  ];
   const tokens = Object.fromEntries(agents.map((a) => [a, randomBytes(24).toString('base64url')]));
   const adminToken = randomBytes(24).toString('base64url');
   const tokensFile = path.join(dir, 'tokens.json');
-  writeFileSync(tokensFile, JSON.stringify({ agents: Object.fromEntries(Object.entries(tokens).map(([k, t]) => [k, sha256Hex(t)])), admins: [sha256Hex(adminToken)] }));
+  writeFileSync(
+    tokensFile,
+    JSON.stringify({ agents: Object.fromEntries(Object.entries(tokens).map(([k, t]) => [k, sha256Hex(t)])), admins: [sha256Hex(adminToken)] }),
+  );
   const config = loadConfig({
     env: {},
     cwd: dir,
-    overrides: { repository: repo, port: 0, pollSeconds: 0.2, signingKeys: [{ id: keyId, file: key.file }], tokensFile, decisionLogFile: path.join(dir, 'decisions.jsonl'), ...overrides },
+    overrides: {
+      repository: repo,
+      port: 0,
+      pollSeconds: 0.2,
+      signingKeys: [{ id: keyId, file: key.file }],
+      tokensFile,
+      decisionLogFile: path.join(dir, 'decisions.jsonl'),
+      ...overrides,
+    },
   });
   const logs: string[] = [];
   const server = await startServer(config, { logger: { info: (m) => logs.push(m), error: (m) => logs.push(`error: ${m}`) } });

@@ -55,7 +55,11 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
   writeFileSync(configFile, JSON.stringify(sidecarConfig({ ...o, tokenFile })));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(o.binary ?? opaBinary(), ['run', '--server', '--addr', `127.0.0.1:${port}`, '--config-file', configFile, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    o.binary ?? opaBinary(),
+    ['run', '--server', '--addr', `127.0.0.1:${port}`, '--config-file', configFile, '--log-level', 'info'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let logs = '';
   child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));

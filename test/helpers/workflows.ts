@@ -4,7 +4,9 @@ import { repoPath } from './paths.js';
 
 /** The example workflows committed under workflows/, checked. */
 export function exampleWorkflows(): Workflow[] {
-  const files = readdirSync(repoPath('workflows')).filter((f) => f.endsWith('.yaml')).sort();
+  const files = readdirSync(repoPath('workflows'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
   const r = loadWorkflows(files.map((f) => ({ file: `workflows/${f}`, text: readFileSync(repoPath('workflows', f), 'utf8') })));
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new Error(`examples do not check: ${JSON.stringify(errors)}`);

@@ -13,19 +13,60 @@ const rsa = spki(generateKeyPairSync('rsa', { modulusLength: 2048 }));
 const ec = (namedCurve: string) => spki(generateKeyPairSync('ec', { namedCurve }));
 
 test('the algorithm follows from the key: RSA → RS256, P-256/384/521 → ES256/384/512', () => {
-  const set = parseKeys(new Map([['b.pem', ec('P-256')], ['a.pem', rsa], ['c.pem', ec('P-384')], ['d.pem', ec('P-521')]]), undefined);
-  assert.equal(set.keys.map((k) => [k.id, k.algorithm]), [['a', 'RS256'], ['b', 'ES256'], ['c', 'ES384'], ['d', 'ES512']]);
+  const set = parseKeys(
+    new Map([
+      ['b.pem', ec('P-256')],
+      ['a.pem', rsa],
+      ['c.pem', ec('P-384')],
+      ['d.pem', ec('P-521')],
+    ]),
+    undefined,
+  );
+  assert.equal(
+    set.keys.map((k) => [k.id, k.algorithm]),
+    [
+      ['a', 'RS256'],
+      ['b', 'ES256'],
+      ['c', 'ES384'],
+      ['d', 'ES512'],
+    ],
+  );
   assert.is(set.activeKeyId, 'a', 'the first key by id is active');
-  assert.is(parseKeys(new Map([['a.pem', rsa], ['b.pem', ec('P-256')]]), 'b').activeKeyId, 'b', 'keys/active names another');
+  assert.is(
+    parseKeys(
+      new Map([
+        ['a.pem', rsa],
+        ['b.pem', ec('P-256')],
+      ]),
+      'b',
+    ).activeKeyId,
+    'b',
+    'keys/active names another',
+  );
 });
 
 test('bad key sets are refused with what to do', () => {
   const cases: [string, Map<string, string>, string | undefined, RegExp][] = [
     ['no key at all', new Map(), undefined, /no bundle verification key in keys\/.*custody keygen/],
     ['a key id that is not a DNS-1123 label', new Map([['Prod_Key.pem', rsa]]), undefined, /DNS-1123 label/],
-    ['a private key', new Map([['a.pem', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()]]), undefined, /holds a private key/],
-    ['a public key with a private key after it', new Map([['a.pem', rsa + generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()]]), undefined, /holds a private key; remove it/],
-    ['a public key with an EC private key after it', new Map([['a.pem', rsa + generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString()]]), undefined, /holds a private key/],
+    [
+      'a private key',
+      new Map([['a.pem', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()]]),
+      undefined,
+      /holds a private key/,
+    ],
+    [
+      'a public key with a private key after it',
+      new Map([['a.pem', rsa + generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()]]),
+      undefined,
+      /holds a private key; remove it/,
+    ],
+    [
+      'a public key with an EC private key after it',
+      new Map([['a.pem', rsa + generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString()]]),
+      undefined,
+      /holds a private key/,
+    ],
     ['two public keys in one file', new Map([['a.pem', rsa + rsa]]), undefined, /exactly one PEM block/],
     ['text after the key', new Map([['a.pem', `${rsa}trailing\n`]]), undefined, /exactly one PEM block/],
     ['garbage', new Map([['a.pem', '-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n']]), undefined, /cannot read the public key/],
@@ -51,9 +92,15 @@ test('readKeys reads *.pem and active, ignores the README; the committed example
   writeFileSync(path.join(dir, 'active'), 'two\n');
   const set = await readKeys(dir);
   assert.equal([set.keys.map((k) => k.id), set.activeKeyId], [['one', 'two'], 'two']);
-  await readKeys(path.join(dir, 'missing')).then(() => assert.unreachable('no folder, no keys'), (err: Error) => assert.instance(err, KeysError));
+  await readKeys(path.join(dir, 'missing')).then(
+    () => assert.unreachable('no folder, no keys'),
+    (err: Error) => assert.instance(err, KeysError),
+  );
   const example = await readKeys(repoPath('keys'));
-  assert.equal(example.keys.map((k) => [k.id, k.algorithm]), [['custody-example', 'RS256']]);
+  assert.equal(
+    example.keys.map((k) => [k.id, k.algorithm]),
+    [['custody-example', 'RS256']],
+  );
 });
 
 test.run();

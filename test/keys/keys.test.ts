@@ -22,7 +22,10 @@ test('the algorithm follows from the key type and curve; other keys have none', 
     assert.is(algorithmOf(publicKey), expected, what);
     assert.is(algorithmOf(privateKey), expected, `${what}, private`);
   }
-  assert.equal([ecAlgorithm('prime256v1'), ecAlgorithm('secp384r1'), ecAlgorithm('secp521r1'), ecAlgorithm('secp256k1'), ecAlgorithm(undefined)], ['ES256', 'ES384', 'ES512', undefined, undefined]);
+  assert.equal(
+    [ecAlgorithm('prime256v1'), ecAlgorithm('secp384r1'), ecAlgorithm('secp521r1'), ecAlgorithm('secp256k1'), ecAlgorithm(undefined)],
+    ['ES256', 'ES384', 'ES512', undefined, undefined],
+  );
 });
 
 test('the fingerprint of the committed example key is the one openssl prints', () => {
@@ -31,7 +34,10 @@ test('the fingerprint of the committed example key is the one openssl prints', (
 });
 
 test('a new signing key: PKCS#8 private, SPKI public of the same key, RSA 3072 or P-256, and its fingerprint', () => {
-  const cases = [['RS256', 'rsa', { modulusLength: 3072 }], ['ES256', 'ec', { namedCurve: 'prime256v1' }]] as const;
+  const cases = [
+    ['RS256', 'rsa', { modulusLength: 3072 }],
+    ['ES256', 'ec', { namedCurve: 'prime256v1' }],
+  ] as const;
   for (const [algorithm, type, details] of cases) {
     const pair = generateSigningKey(algorithm);
     assert.match(pair.privateKeyPem, /^-----BEGIN PRIVATE KEY-----\n/, algorithm);
@@ -40,7 +46,7 @@ test('a new signing key: PKCS#8 private, SPKI public of the same key, RSA 3072 o
     assert.is(key.asymmetricKeyType, type);
     assert.equal({ ...key.asymmetricKeyDetails }, { ...details, ...(type === 'rsa' ? { publicExponent: 65537n } : {}) });
     const der = createPublicKey(key).export({ type: 'spki', format: 'der' });
-    assert.ok(der.equals(createPublicKey(pair.publicKeyPem).export({ type: 'spki', format: 'der' })), 'the public key is the private key\'s');
+    assert.ok(der.equals(createPublicKey(pair.publicKeyPem).export({ type: 'spki', format: 'der' })), "the public key is the private key's");
     assert.is(pair.fingerprint, `SHA256:${createHash('sha256').update(der).digest('base64').replace(/=+$/, '')}`);
     assert.is(fingerprint(key), pair.fingerprint, 'a private key by its public half');
   }

@@ -31,7 +31,11 @@ test('the movie workflow renders five cluster trees that match their golden file
       writeFileSync(path.join(ROOT, rel), content);
     }
   }
-  assert.equal(listFiles(ROOT).sort(), [...tree.files.keys()].sort(), 'the same files as the golden tree (run UPDATE_GOLDEN=1 npm test after a deliberate change)');
+  assert.equal(
+    listFiles(ROOT).sort(),
+    [...tree.files.keys()].sort(),
+    'the same files as the golden tree (run UPDATE_GOLDEN=1 npm test after a deliberate change)',
+  );
   for (const [rel, content] of tree.files) assert.fixture(content, readFileSync(path.join(ROOT, rel), 'utf8'), `${rel} differs from its golden file`);
 });
 

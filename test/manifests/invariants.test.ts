@@ -15,7 +15,10 @@ import { VARIANT } from './variant.js';
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = KubeObject & Record<string, any>;
 
-interface Tree { files: Map<string, Obj>; objects: Obj[] }
+interface Tree {
+  files: Map<string, Obj>;
+  objects: Obj[];
+}
 
 function tree(workflows: readonly Workflow[], inputs: ManifestInputs): Tree {
   const files = new Map<string, Obj>();
@@ -25,7 +28,12 @@ function tree(workflows: readonly Workflow[], inputs: ManifestInputs): Tree {
 
 /** The objects of one cluster's tree, in one namespace. */
 const inCluster = (t: Tree, cluster: string, ns?: string) =>
-  [...t.files.entries()].filter(([p, o]) => p.startsWith(`clusters/${cluster}/`) && (ns === undefined || o.metadata?.namespace === ns || (o.kind === 'Namespace' && o.metadata?.name === ns))).map(([, o]) => o);
+  [...t.files.entries()]
+    .filter(
+      ([p, o]) =>
+        p.startsWith(`clusters/${cluster}/`) && (ns === undefined || o.metadata?.namespace === ns || (o.kind === 'Namespace' && o.metadata?.name === ns)),
+    )
+    .map(([, o]) => o);
 const find = (objs: Obj[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata?.name === name);
 
 /**
@@ -33,18 +41,38 @@ const find = (objs: Obj[], kind: string, name: string) => objs.find((o) => o.kin
  * the Istio CNI plugin, privileged without it (only the variant's lab-main says istioCni: false).
  */
 const ENFORCE: Readonly<Record<string, string>> = {
-  'color-central': 'restricted', 'hdr-west': 'restricted', 'shared-eu': 'restricted', 'site-boston': 'restricted',
-  'sound-west': 'restricted', 'sponsor-prod': 'restricted', 'studio-central': 'restricted', 'vfx-central': 'restricted',
-  'lab-main': 'privileged', 'remote-east': 'restricted',
+  'color-central': 'restricted',
+  'hdr-west': 'restricted',
+  'shared-eu': 'restricted',
+  'site-boston': 'restricted',
+  'sound-west': 'restricted',
+  'sponsor-prod': 'restricted',
+  'studio-central': 'restricted',
+  'vfx-central': 'restricted',
+  'lab-main': 'privileged',
+  'remote-east': 'restricted',
 };
 
 /** The Istio `paths` of the ALLOW rule of every flow path of the examples and the variant, written out. */
 const ISTIO_PATHS: Readonly<Record<string, readonly string[]>> = {
-  '/api/vfx-1': ['/api/vfx-1'], '/api/vfx-2': ['/api/vfx-2'], '/api/vfx-3': ['/api/vfx-3'], '/api/color': ['/api/color'],
-  '/api/sound': ['/api/sound'], '/api/hdr': ['/api/hdr'], '/api/owner': ['/api/owner'],
-  '/protocol/*': ['/protocol', '/protocol/*'], '/samples': ['/samples'], '/runs/*': ['/runs', '/runs/*'], '/results': ['/results'],
-  '/analyses': ['/analyses'], '/analyses/*': ['/analyses', '/analyses/*'], '/alerts/*': ['/alerts', '/alerts/*'],
-  '/objects/*': ['/objects', '/objects/*'], '/review': ['/review'], '/status/*': ['/status', '/status/*'], '/jobs': ['/jobs'],
+  '/api/vfx-1': ['/api/vfx-1'],
+  '/api/vfx-2': ['/api/vfx-2'],
+  '/api/vfx-3': ['/api/vfx-3'],
+  '/api/color': ['/api/color'],
+  '/api/sound': ['/api/sound'],
+  '/api/hdr': ['/api/hdr'],
+  '/api/owner': ['/api/owner'],
+  '/protocol/*': ['/protocol', '/protocol/*'],
+  '/samples': ['/samples'],
+  '/runs/*': ['/runs', '/runs/*'],
+  '/results': ['/results'],
+  '/analyses': ['/analyses'],
+  '/analyses/*': ['/analyses', '/analyses/*'],
+  '/alerts/*': ['/alerts', '/alerts/*'],
+  '/objects/*': ['/objects', '/objects/*'],
+  '/review': ['/review'],
+  '/status/*': ['/status', '/status/*'],
+  '/jobs': ['/jobs'],
   '/*': ['/*'],
 };
 
@@ -66,7 +94,11 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
       assert.is(ns.metadata!.labels!['pod-security.kubernetes.io/warn'], 'restricted');
       assert.equal(find(objs, 'AuthorizationPolicy', 'deny-all')?.spec, {}, `${where}: deny-all`);
       const custom = find(objs, 'AuthorizationPolicy', 'opa-ext-authz');
-      assert.equal([custom?.spec.action, custom?.spec.provider.name, custom?.spec.selector], ['CUSTOM', names.EXT_AUTHZ_PROVIDER, undefined], `${where}: CUSTOM`);
+      assert.equal(
+        [custom?.spec.action, custom?.spec.provider.name, custom?.spec.selector],
+        ['CUSTOM', names.EXT_AUTHZ_PROVIDER, undefined],
+        `${where}: CUSTOM`,
+      );
       assert.equal(find(objs, 'PeerAuthentication', 'default')?.spec, { mtls: { mode: 'STRICT' } }, `${where}: STRICT`);
       const sidecars = objs.filter((o) => o.kind === 'Sidecar');
       assert.is(sidecars.filter((s) => !s.spec.workloadSelector).length, 1, `${where}: one namespace-wide Sidecar`);
@@ -83,15 +115,25 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
         const inbound = w.flows.filter((f) => f.to === agent.name);
         // Egress hosts: exactly the flow targets, the bundle server and the pod's OPA.
         const bundleHost = cluster.bundleServer.kind === 'mesh' ? `${names.SYSTEM_NAMESPACE}/${names.SERVER_HOST}` : `./${cluster.bundleServer.host}`;
-        assert.equal(hosts, [...new Set([...outbound.map((f) => `./${f.to}.${w.name}.svc.cluster.local`), bundleHost, `./${names.EXT_AUTHZ_HOST}`])].sort(), `${where}: egress of ${agent.name}`);
+        assert.equal(
+          hosts,
+          [...new Set([...outbound.map((f) => `./${f.to}.${w.name}.svc.cluster.local`), bundleHost, `./${names.EXT_AUTHZ_HOST}`])].sort(),
+          `${where}: egress of ${agent.name}`,
+        );
         // ALLOWs on this agent: exactly one per inbound flow, each matching it.
         const mine = allows.filter((a) => a.spec.selector?.matchLabels?.[names.LABEL.agent] === agent.name);
         assert.is(mine.length, inbound.length, `${where}: one ALLOW per inbound flow of ${agent.name}`);
         for (const f of inbound) {
           const sender = w.agents.find((a) => a.name === f.from)!;
           assert.ok(f.path in ISTIO_PATHS, `no expected Istio paths for flow path ${f.path}`);
-          const rule = { from: [{ source: { principals: [sender.principal.replace('spiffe://', '')] } }], to: [{ operation: { methods: [...f.methods], paths: ISTIO_PATHS[f.path], ports: [String(agent.port)] } }] };
-          assert.ok(mine.some((a) => JSON.stringify(a.spec.rules) === JSON.stringify([rule])), `${where}: ALLOW for flow ${f.index}`);
+          const rule = {
+            from: [{ source: { principals: [sender.principal.replace('spiffe://', '')] } }],
+            to: [{ operation: { methods: [...f.methods], paths: ISTIO_PATHS[f.path], ports: [String(agent.port)] } }],
+          };
+          assert.ok(
+            mine.some((a) => JSON.stringify(a.spec.rules) === JSON.stringify([rule])),
+            `${where}: ALLOW for flow ${f.index}`,
+          );
         }
         // Both NetworkPolicies of every flow agree: the sender may send to the receiver's port, the receiver may receive it.
         const np = find(objs, 'NetworkPolicy', agent.name);
@@ -100,23 +142,44 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
           const to = w.agents.find((a) => a.name === f.to)!;
           const egress = np?.spec.egress ?? [];
           if (other === cluster.name) {
-            assert.ok(egress.some((r: any) => r.to.some((p: any) => p.podSelector?.matchLabels?.[names.LABEL.agent] === f.to) && r.ports.some((p: any) => p.port === to.port)), `${where}: egress ${agent.name} → ${f.to}`);
+            assert.ok(
+              egress.some(
+                (r: any) => r.to.some((p: any) => p.podSelector?.matchLabels?.[names.LABEL.agent] === f.to) && r.ports.some((p: any) => p.port === to.port),
+              ),
+              `${where}: egress ${agent.name} → ${f.to}`,
+            );
           } else {
-            assert.ok(egress.some((r: any) => r.ports.some((p: any) => p.port === names.EAST_WEST_PORT)), `${where}: egress ${agent.name} → ${f.to} through the east-west gateway`);
+            assert.ok(
+              egress.some((r: any) => r.ports.some((p: any) => p.port === names.EAST_WEST_PORT)),
+              `${where}: egress ${agent.name} → ${f.to} through the east-west gateway`,
+            );
             const stub = find(objs, 'Service', f.to);
             assert.ok(stub && !stub.spec.selector && stub.spec.ports[0].port === to.port, `${where}: ${f.to} resolves here`);
             const peer = inCluster(t, other, w.name);
             const theirs = find(peer, 'NetworkPolicy', f.to);
-            assert.ok(theirs?.spec.ingress.some((r: any) => r.from.some((p: any) => p.podSelector?.matchLabels?.istio === 'eastwestgateway') && r.ports.some((p: any) => p.port === to.port)), `${other}: ingress ${f.to} ← ${agent.name} through the gateway`);
-            assert.ok(find(peer, 'AuthorizationPolicy', `allow-${agent.name}-to-${f.to}`) ?? peer.some((o) => o.kind === 'AuthorizationPolicy' && o.metadata!.name!.startsWith(`allow-${agent.name}-to-${f.to}`)), `${other}: ALLOW for ${agent.name}`);
+            assert.ok(
+              theirs?.spec.ingress.some(
+                (r: any) => r.from.some((p: any) => p.podSelector?.matchLabels?.istio === 'eastwestgateway') && r.ports.some((p: any) => p.port === to.port),
+              ),
+              `${other}: ingress ${f.to} ← ${agent.name} through the gateway`,
+            );
+            assert.ok(
+              find(peer, 'AuthorizationPolicy', `allow-${agent.name}-to-${f.to}`) ??
+                peer.some((o) => o.kind === 'AuthorizationPolicy' && o.metadata!.name!.startsWith(`allow-${agent.name}-to-${f.to}`)),
+              `${other}: ALLOW for ${agent.name}`,
+            );
           }
         }
         for (const f of inbound) {
           const from = topo.clusterOf(w, f.from);
           const ingress = np?.spec.ingress ?? [];
-          const ok = from === cluster.name
-            ? ingress.some((r: any) => r.from.some((p: any) => p.podSelector?.matchLabels?.[names.LABEL.agent] === f.from) && r.ports.some((p: any) => p.port === agent.port))
-            : ingress.some((r: any) => r.from.some((p: any) => p.podSelector?.matchLabels?.istio === 'eastwestgateway'));
+          const ok =
+            from === cluster.name
+              ? ingress.some(
+                  (r: any) =>
+                    r.from.some((p: any) => p.podSelector?.matchLabels?.[names.LABEL.agent] === f.from) && r.ports.some((p: any) => p.port === agent.port),
+                )
+              : ingress.some((r: any) => r.from.some((p: any) => p.podSelector?.matchLabels?.istio === 'eastwestgateway'));
           assert.ok(ok, `${where}: ingress ${agent.name} ← ${f.from}`);
         }
         // The OPA configuration: this agent's bundle, from this cluster's server, signature required.
@@ -124,7 +187,10 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
         assert.is(config.bundles.custody.resource, `bundles/${w.name}/${agent.name}.tar.gz`);
         assert.is(config.bundles.custody.signing.keyid, inputs.activeKeyId);
         assert.ok(config.keys[inputs.activeKeyId].key.startsWith('-----BEGIN PUBLIC KEY-----'));
-        assert.equal(Object.keys(config.keys).sort(), inputs.keys.map((k) => k.id));
+        assert.equal(
+          Object.keys(config.keys).sort(),
+          inputs.keys.map((k) => k.id),
+        );
         assert.is(config.services.custody.url, cluster.settings.bundleServer);
         assert.is(config.services.custody.headers['X-Custody-Key-Id'], inputs.activeKeyId);
         assert.is(config.bundles.custody.polling.long_polling_timeout_seconds, 60);
@@ -133,7 +199,10 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
         assert.equal(config.labels, { workflow: w.name, agent: agent.name, actor: agent.actor, cluster: cluster.name });
         // The volume on the cluster's StorageClass.
         const pvc = find(objs, 'PersistentVolumeClaim', `${agent.name}-data`)!;
-        assert.equal([pvc.spec.storageClassName, pvc.spec.accessModes, pvc.spec.resources.requests.storage], [cluster.settings.storageClass, ['ReadWriteOnce'], agent.storage]);
+        assert.equal(
+          [pvc.spec.storageClassName, pvc.spec.accessModes, pvc.spec.resources.requests.storage],
+          [cluster.settings.storageClass, ['ReadWriteOnce'], agent.storage],
+        );
       }
     }
   }
@@ -151,15 +220,23 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
     }
   }
   // No Secret value in Git: no Secret object, no private key anywhere, secrets only referenced.
-  assert.not.ok(t.objects.some((o) => o.kind === 'Secret'), 'no Secret objects');
+  assert.not.ok(
+    t.objects.some((o) => o.kind === 'Secret'),
+    'no Secret objects',
+  );
   assert.not.ok(JSON.stringify(t.objects).includes('PRIVATE KEY'), 'no private key');
   for (const d of deployments) {
-    for (const c of d.spec.template.spec.containers) for (const e of c.env ?? []) assert.not.ok(/(TOKEN|SECRET|PASSWORD)$/.test(e.name) && e.value !== undefined, `${d.metadata!.name}: ${e.name} is a literal`);
+    for (const c of d.spec.template.spec.containers)
+      for (const e of c.env ?? [])
+        assert.not.ok(/(TOKEN|SECRET|PASSWORD)$/.test(e.name) && e.value !== undefined, `${d.metadata!.name}: ${e.name} is a literal`);
   }
   // Every image pinned: a tag that is not "latest", or a digest.
   for (const d of deployments) {
     for (const c of d.spec.template.spec.containers) {
-      assert.ok(/@sha256:[0-9a-f]{64}$/.test(c.image) || (/:[^/:]+$/.test(c.image) && !c.image.endsWith(':latest')), `${d.metadata!.name}: ${c.image} is pinned`);
+      assert.ok(
+        /@sha256:[0-9a-f]{64}$/.test(c.image) || (/:[^/:]+$/.test(c.image) && !c.image.endsWith(':latest')),
+        `${d.metadata!.name}: ${c.image} is pinned`,
+      );
     }
   }
   // Pod hardening (design.md), and only OPA holds a token, with the bundle server's audience.
@@ -169,7 +246,11 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
     assert.equal([pod.securityContext.runAsNonRoot, pod.securityContext.seccompProfile.type], [true, 'RuntimeDefault']);
     for (const c of pod.containers) {
       const s = c.securityContext;
-      assert.equal([s.runAsNonRoot, s.readOnlyRootFilesystem, s.allowPrivilegeEscalation, s.privileged, s.capabilities.drop, s.seccompProfile.type], [true, true, false, false, ['ALL'], 'RuntimeDefault'], `${d.metadata!.name}/${c.name}`);
+      assert.equal(
+        [s.runAsNonRoot, s.readOnlyRootFilesystem, s.allowPrivilegeEscalation, s.privileged, s.capabilities.drop, s.seccompProfile.type],
+        [true, true, false, false, ['ALL'], 'RuntimeDefault'],
+        `${d.metadata!.name}/${c.name}`,
+      );
       assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory, `${d.metadata!.name}/${c.name} resources`);
     }
     const token = (pod.volumes ?? []).find((v: any) => v.projected);
@@ -179,26 +260,46 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
     }
     assert.equal(token.projected.sources, [{ serviceAccountToken: { audience: 'custody-bundle-server', expirationSeconds: 3600, path: 'token' } }]);
     const mounting = pod.containers.filter((c: any) => (c.volumeMounts ?? []).some((m: any) => m.name === token.name));
-    assert.equal(mounting.map((c: any) => [c.name, c.volumeMounts.find((m: any) => m.name === token.name).mountPath]), [['opa', '/var/run/secrets/custody']]);
+    assert.equal(
+      mounting.map((c: any) => [c.name, c.volumeMounts.find((m: any) => m.name === token.name).mountPath]),
+      [['opa', '/var/run/secrets/custody']],
+    );
   }
   // Sync waves: namespaces, then mTLS, then every deny and egress limit, then workloads, then allows.
   for (const o of t.objects.filter((x) => x.metadata?.namespace !== 'argocd' && x.metadata?.namespace !== 'flux-system')) {
     const wave = Number(o.metadata!.annotations![names.ANNOTATION.syncWave]);
-    const expect = o.kind === 'Namespace' ? -3 : o.kind === 'PeerAuthentication' ? -2
-      : (o.kind === 'AuthorizationPolicy' && o.spec.action === 'ALLOW') || (o.kind === 'NetworkPolicy' && o.metadata!.name !== 'default-deny' && !o.metadata!.name!.startsWith('allow-mesh')) ? 1
-      : ['AuthorizationPolicy', 'Sidecar', 'ServiceEntry', 'NetworkPolicy'].includes(o.kind) ? -1 : 0;
+    const expect =
+      o.kind === 'Namespace'
+        ? -3
+        : o.kind === 'PeerAuthentication'
+          ? -2
+          : (o.kind === 'AuthorizationPolicy' && o.spec.action === 'ALLOW') ||
+              (o.kind === 'NetworkPolicy' && o.metadata!.name !== 'default-deny' && !o.metadata!.name!.startsWith('allow-mesh'))
+            ? 1
+            : ['AuthorizationPolicy', 'Sidecar', 'ServiceEntry', 'NetworkPolicy'].includes(o.kind)
+              ? -1
+              : 0;
     assert.is(wave, expect, `${o.kind} ${o.metadata!.namespace}/${o.metadata!.name}: wave`);
   }
   // What holds data survives a prune, an Application's deletion and Flux's garbage collection; nothing else is exempt.
   for (const o of t.objects) {
     const a = o.metadata?.annotations ?? {};
     const retained = [a['argocd.argoproj.io/sync-options'], a['kustomize.toolkit.fluxcd.io/prune']];
-    if (o.kind === 'Namespace' || o.kind === 'PersistentVolumeClaim') assert.equal(retained, ['Prune=false,Delete=false', 'disabled'], `${o.kind} ${o.metadata!.name}`);
+    if (o.kind === 'Namespace' || o.kind === 'PersistentVolumeClaim')
+      assert.equal(retained, ['Prune=false,Delete=false', 'disabled'], `${o.kind} ${o.metadata!.name}`);
     else assert.equal(retained, [undefined, undefined], `${o.kind} ${o.metadata!.name}`);
   }
   // The reconcilers point at folders that exist.
-  for (const o of t.objects.filter((x) => x.kind === 'Application')) assert.ok([...t.files.keys()].some((p) => p.startsWith(`${o.spec.source.path.replace(/^generated\//, '')}/`)), o.spec.source.path);
-  for (const o of t.objects.filter((x) => x.kind === 'Kustomization')) assert.ok([...t.files.keys()].some((p) => p.startsWith(`${o.spec.path.replace(/^\.\/generated\//, '')}/`)), o.spec.path);
+  for (const o of t.objects.filter((x) => x.kind === 'Application'))
+    assert.ok(
+      [...t.files.keys()].some((p) => p.startsWith(`${o.spec.source.path.replace(/^generated\//, '')}/`)),
+      o.spec.source.path,
+    );
+  for (const o of t.objects.filter((x) => x.kind === 'Kustomization'))
+    assert.ok(
+      [...t.files.keys()].some((p) => p.startsWith(`${o.spec.path.replace(/^\.\/generated\//, '')}/`)),
+      o.spec.path,
+    );
   return t;
 }
 
@@ -215,7 +316,10 @@ test('the invariants hold on the example trees', async () => {
   }
   // Five clusters for the movie workflow, each with its namespace.
   const movie = [...t.files.keys()].filter((p) => p.endsWith('/movie-post-production/namespace.yaml'));
-  assert.equal(movie.map((p) => p.split('/')[1]), ['color-central', 'hdr-west', 'sound-west', 'studio-central', 'vfx-central']);
+  assert.equal(
+    movie.map((p) => p.split('/')[1]),
+    ['color-central', 'hdr-west', 'sound-west', 'studio-central', 'vfx-central'],
+  );
 });
 
 test('the invariants hold on the variant; its settings are applied', async () => {
@@ -235,9 +339,18 @@ test('the invariants hold on the variant; its settings are applied', async () =>
     { cluster: 'remote-east', issuer: 'https://issuer.remote.variant.example', jwksUrl: 'https://keys.remote.variant.example/jwks.json' },
   ]);
   const app = t.files.get('argocd/lab-main/application-variant.yaml')!;
-  assert.equal([app.spec.destination, app.spec.source.repoURL, app.spec.source.targetRevision], [{ server: 'https://lab-main.k8s.variant.example', namespace: 'variant' }, 'ssh://git@git.variant.example/lab/custody.git', 'release']);
-  const entries = inCluster(t, 'lab-main', names.SYSTEM_NAMESPACE).filter((o) => o.kind === 'ServiceEntry').map((o) => [o.spec.hosts[0], o.spec.ports[0].number]);
-  assert.equal(entries, [['git.variant.example', 22], ['issuer.lab.variant.example', 443], ['keys.remote.variant.example', 443]]);
+  assert.equal(
+    [app.spec.destination, app.spec.source.repoURL, app.spec.source.targetRevision],
+    [{ server: 'https://lab-main.k8s.variant.example', namespace: 'variant' }, 'ssh://git@git.variant.example/lab/custody.git', 'release'],
+  );
+  const entries = inCluster(t, 'lab-main', names.SYSTEM_NAMESPACE)
+    .filter((o) => o.kind === 'ServiceEntry')
+    .map((o) => [o.spec.hosts[0], o.spec.ports[0].number]);
+  assert.equal(entries, [
+    ['git.variant.example', 22],
+    ['issuer.lab.variant.example', 443],
+    ['keys.remote.variant.example', 443],
+  ]);
 });
 
 test('the same workflows and keys give the same files; another active key changes every OPA config', async () => {

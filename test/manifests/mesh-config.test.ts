@@ -16,7 +16,13 @@ import { exampleWorkflows } from '../helpers/workflows.js';
 import { exampleInputs } from './helpers.js';
 
 const fixture = (name: string) => readFileSync(repoPath('test', 'fixtures', 'roots', name), 'utf8');
-const roots = () => parseRoots(new Map([['studio-central.pem', fixture('studio-central.pem')], ['vfx-central.pem', fixture('vfx-central.pem')]]));
+const roots = () =>
+  parseRoots(
+    new Map([
+      ['studio-central.pem', fixture('studio-central.pem')],
+      ['vfx-central.pem', fixture('vfx-central.pem')],
+    ]),
+  );
 
 // Fields of istio.mesh.v1alpha1.MeshConfig and its messages (istio/api mesh/v1alpha1/config.proto) that
 // the values use: a misspelt field would be ignored by istiod, not rejected.
@@ -54,19 +60,31 @@ test('a root holding a private key, a workload certificate, or anything but cert
   refuse('VFX.pem', fixture('vfx-central.pem'), /named after its cluster/);
 });
 
-test('each cluster trusts exactly its peers\' roots, each for its own trust domain, and names the gaps', async () => {
+test("each cluster trusts exactly its peers' roots, each for its own trust domain, and names the gaps", async () => {
   const topo = topology(exampleWorkflows());
   const text = istiodValues(topo, topo.cluster('color-central'), roots());
   const values = parse(text) as { meshConfig: Record<string, unknown> };
-  const mesh = values.meshConfig as { trustDomain: string; caCertificates: { pem: string; trustDomains: string[] }[]; extensionProviders: { name: string; envoyExtAuthzGrpc: Record<string, unknown> }[] };
+  const mesh = values.meshConfig as {
+    trustDomain: string;
+    caCertificates: { pem: string; trustDomains: string[] }[];
+    extensionProviders: { name: string; envoyExtAuthzGrpc: Record<string, unknown> }[];
+  };
   assert.equal(Object.keys(values), ['meshConfig']);
   for (const k of Object.keys(mesh)) assert.ok(MESH_FIELDS.has(k), `meshConfig.${k}`);
   assert.is(mesh.trustDomain, 'mesh.color.example');
   // color-central receives from vfx-2 and sends to hdr; its sidecars fetch bundles from the studio.
-  assert.equal(mesh.caCertificates.map((c) => c.trustDomains), [['mesh.studio.example'], ['mesh.vfx.example']]);
+  assert.equal(
+    mesh.caCertificates.map((c) => c.trustDomains),
+    [['mesh.studio.example'], ['mesh.vfx.example']],
+  );
   assert.is(mesh.caCertificates[1]!.pem, fixture('vfx-central.pem'));
   for (const c of mesh.caCertificates) for (const k of Object.keys(c)) assert.ok(CERTIFICATE_DATA_FIELDS.has(k), `caCertificates[].${k}`);
-  assert.equal(mesh.extensionProviders, [{ name: 'opa-ext-authz-grpc', envoyExtAuthzGrpc: { service: 'opa-ext-authz-grpc.local', port: 9191, timeout: '2s', failOpen: false, statusOnError: '403' } }]);
+  assert.equal(mesh.extensionProviders, [
+    {
+      name: 'opa-ext-authz-grpc',
+      envoyExtAuthzGrpc: { service: 'opa-ext-authz-grpc.local', port: 9191, timeout: '2s', failOpen: false, statusOnError: '403' },
+    },
+  ]);
   for (const k of Object.keys(mesh.extensionProviders[0]!.envoyExtAuthzGrpc)) assert.ok(GRPC_PROVIDER_FIELDS.has(k), `envoyExtAuthzGrpc.${k}`);
   assert.match(text, /# Root of vfx-central \(trust domain mesh\.vfx\.example\): SHA-256 58:C2:62:68/);
   assert.match(text, /# GAP: no root certificate for peer cluster hdr-west \(trust domain mesh\.hdr\.example\)/);
@@ -77,7 +95,12 @@ test('each cluster trusts exactly its peers\' roots, each for its own trust doma
 test('the values file is written beside each cluster tree, outside its kustomization', async () => {
   const tree = renderManifests(exampleWorkflows(), await exampleInputs());
   const files = [...tree.files.keys()].filter((f) => f.endsWith('/istiod-values.yaml'));
-  assert.equal(files, ['color-central', 'hdr-west', 'shared-eu', 'site-boston', 'sound-west', 'sponsor-prod', 'studio-central', 'vfx-central'].map((c) => `clusters/${c}/istiod-values.yaml`));
+  assert.equal(
+    files,
+    ['color-central', 'hdr-west', 'shared-eu', 'site-boston', 'sound-west', 'sponsor-prod', 'studio-central', 'vfx-central'].map(
+      (c) => `clusters/${c}/istiod-values.yaml`,
+    ),
+  );
   for (const f of files) assert.not.match(tree.files.get(f.replace('istiod-values.yaml', 'kustomization.yaml'))!, /istiod-values/);
 });
 

@@ -21,7 +21,11 @@ const movie = exampleWorkflows().find((w) => w.name === 'movie-post-production')
 const FILE = 'clusters/color-central/movie-post-production/color/configmap-opa.yaml';
 
 test('Go reads the generated OPA configuration as JavaScript does', async () => {
-  const inputs = { keys: [{ id: 'k1', algorithm: 'RS256', publicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n' }], activeKeyId: 'k1', version: '0.0.0' };
+  const inputs = {
+    keys: [{ id: 'k1', algorithm: 'RS256', publicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n' }],
+    activeKeyId: 'k1',
+    version: '0.0.0',
+  };
   const text = (parse(renderManifests([movie], inputs).files.get(FILE)!) as { data: Record<string, string> }).data['config.yaml']!;
   const dir = mkdtempSync(path.join(tmpdir(), 'custody-opa-yaml-'));
   writeFileSync(path.join(dir, 'input.json'), JSON.stringify({ text }));
@@ -53,15 +57,27 @@ test('a real OPA started from the generated configuration activates its signed b
   try {
     const url = `http://127.0.0.1:${port}`;
     const head = t.server.catalog.status().head!.commit;
-    await eventually(async () => {
-      try {
-        return ((await (await fetch(`${url}/v1/data/system/bundles/custody/manifest/revision`)).json()) as { result?: string }).result;
-      } catch {
-        return undefined;
-      }
-    }, (r) => r === head, 15_000, `activation (${logs})`);
+    await eventually(
+      async () => {
+        try {
+          return ((await (await fetch(`${url}/v1/data/system/bundles/custody/manifest/revision`)).json()) as { result?: string }).result;
+        } catch {
+          return undefined;
+        }
+      },
+      (r) => r === head,
+      15_000,
+      `activation (${logs})`,
+    );
     const decide = async (from: string, method: string, p: string) =>
-      ((await (await fetch(`${url}/v1/data/custody/authz/allow`, { method: 'POST', body: JSON.stringify({ input: envoyInput(movie.agents.find((a) => a.name === from)!.principal, method, p) }) })).json()) as { result?: boolean }).result;
+      (
+        (await (
+          await fetch(`${url}/v1/data/custody/authz/allow`, {
+            method: 'POST',
+            body: JSON.stringify({ input: envoyInput(movie.agents.find((a) => a.name === from)!.principal, method, p) }),
+          })
+        ).json()) as { result?: boolean }
+      ).result;
     assert.is(await decide('vfx-2', 'POST', '/api/color'), true);
     assert.is(await decide('vfx-1', 'POST', '/api/color'), false);
     assert.is(await decide('vfx-2', 'GET', '/api/color'), false);

@@ -9,7 +9,11 @@ import { parse } from 'yaml';
 import { renderManifests } from '../../src/manifests/index.js';
 import { loadOne } from '../helpers/workflows.js';
 
-const INPUTS = { keys: [{ id: 'k1', algorithm: 'RS256', publicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n' }], activeKeyId: 'k1', version: '0.0.0' };
+const INPUTS = {
+  keys: [{ id: 'k1', algorithm: 'RS256', publicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n' }],
+  activeKeyId: 'k1',
+  version: '0.0.0',
+};
 
 const SPEC = (lab: string, partner: string) => `apiVersion: custody.dev/v1alpha1
 kind: Workflow
@@ -32,7 +36,10 @@ spec:
 /* eslint-disable @typescript-eslint/no-explicit-any */
 function render(lab: string, partner: string): (file: string) => any {
   const r = loadOne(SPEC(lab, partner));
-  assert.equal(r.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.equal(
+    r.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
   const files = renderManifests(r.workflows, INPUTS).files;
   return (file) => {
     const text = files.get(file);
@@ -41,7 +48,7 @@ function render(lab: string, partner: string): (file: string) => any {
   };
 }
 
-test('by default Argo CD deploys to in-cluster, and each cluster\'s projects name only that cluster', () => {
+test("by default Argo CD deploys to in-cluster, and each cluster's projects name only that cluster", () => {
   const at = render('', '');
   assert.equal(at('argocd/lab-main/application-wiring.yaml').spec.destination, { name: 'in-cluster', namespace: 'wiring' });
   assert.equal(at('argocd/lab-main/application-custody-system.yaml').spec.destination, { name: 'in-cluster', namespace: 'custody-system' });
@@ -54,7 +61,7 @@ test('by default Argo CD deploys to in-cluster, and each cluster\'s projects nam
   assert.is(flux.dependsOn, undefined);
 });
 
-test('the destination name and Flux\'s ServiceAccount and dependencies are settings of the cluster', () => {
+test("the destination name and Flux's ServiceAccount and dependencies are settings of the cluster", () => {
   const at = render(', argocdDestination: lab-prod', ', fluxServiceAccount: custody-reconciler, fluxDependsOn: [istio, storage-classes]');
   assert.equal(at('argocd/lab-main/application-wiring.yaml').spec.destination, { name: 'lab-prod', namespace: 'wiring' });
   assert.equal(at('argocd/lab-main/appproject-wiring.yaml').spec.destinations, [{ name: 'lab-prod', namespace: 'wiring' }]);
@@ -84,7 +91,10 @@ spec:
     - { from: a, to: b, methods: [GET], path: /x }
 `;
   const errors = loadOne(two).diagnostics.filter((d) => d.severity === 'error');
-  assert.equal(errors.map((d) => [d.code, d.field]), [['cluster-conflict', 'spec.actors.partner.cluster.fluxDependsOn']]);
+  assert.equal(
+    errors.map((d) => [d.code, d.field]),
+    [['cluster-conflict', 'spec.actors.partner.cluster.fluxDependsOn']],
+  );
   const same = loadOne(two.replace('[istio, storage]', '[istio]')).diagnostics.filter((d) => d.severity === 'error');
   assert.equal(same, []);
 });

@@ -18,16 +18,36 @@ export const LINT_EXCEPTIONS: Readonly<Record<string, string>> = {
   'deployment-strategy': 'an agent Deployment uses Recreate: a rolling update would start a second pod on a volume the first one holds',
 };
 
-interface ScoreCheck { check: { id: string; name: string }; grade: number; skipped: boolean; comments: { summary: string; description: string }[] | null }
-interface ScoredObject { object_name: string; checks: ScoreCheck[] }
+interface ScoreCheck {
+  check: { id: string; name: string };
+  grade: number;
+  skipped: boolean;
+  comments: { summary: string; description: string }[] | null;
+}
+interface ScoredObject {
+  object_name: string;
+  checks: ScoreCheck[];
+}
 
 async function lint(file: string): Promise<string[]> {
-  const args = ['score', '--output-format', 'json', '--kubernetes-version', 'v1.30', '--enable-optional-test', 'container-seccomp-profile', ...Object.keys(LINT_EXCEPTIONS).flatMap((t) => ['--ignore-test', t]), file];
+  const args = [
+    'score',
+    '--output-format',
+    'json',
+    '--kubernetes-version',
+    'v1.30',
+    '--enable-optional-test',
+    'container-seccomp-profile',
+    ...Object.keys(LINT_EXCEPTIONS).flatMap((t) => ['--ignore-test', t]),
+    file,
+  ];
   // kube-score exits 1 when it finds something: the JSON says what.
   const { stdout } = await run(tool('kube-score'), args, { maxBuffer: 64 * 1024 * 1024 }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
   const scored = JSON.parse(stdout) as ScoredObject[];
   assert.ok(scored.length > 0, `kube-score scored nothing in ${file}`);
-  return scored.flatMap((o) => o.checks.filter((c) => !c.skipped && c.grade < 10).map((c) => `${o.object_name}: ${c.check.id}: ${(c.comments ?? []).map((m) => m.summary).join('; ')}`));
+  return scored.flatMap((o) =>
+    o.checks.filter((c) => !c.skipped && c.grade < 10).map((c) => `${o.object_name}: ${c.check.id}: ${(c.comments ?? []).map((m) => m.summary).join('; ')}`),
+  );
 }
 
 async function checkTree(root: string, expectClusters: string[]) {
@@ -37,7 +57,10 @@ async function checkTree(root: string, expectClusters: string[]) {
   for (const cluster of clusters) {
     const built = await kustomizeBuild(path.join(root, 'clusters', cluster));
     const docs = parseAllDocuments(built).map((d) => d.toJS() as { kind: string });
-    assert.ok(docs.some((d) => d.kind === 'Deployment'), `${cluster} runs something`);
+    assert.ok(
+      docs.some((d) => d.kind === 'Deployment'),
+      `${cluster} runs something`,
+    );
     for (const dir of readdirSync(path.join(root, 'clusters', cluster), { withFileTypes: true }).filter((e) => e.isDirectory())) {
       await kustomizeBuild(path.join(root, 'clusters', cluster, dir.name));
     }

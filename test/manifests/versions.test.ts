@@ -19,8 +19,15 @@ const scriptValue = (name: string) => {
   return m[1]!;
 };
 
-interface Container { name: string; image: string }
-interface Deployment { kind: string; metadata: { name: string }; spec: { template: { spec: { containers: Container[] } } } }
+interface Container {
+  name: string;
+  image: string;
+}
+interface Deployment {
+  kind: string;
+  metadata: { name: string };
+  spec: { template: { spec: { containers: Container[] } } };
+}
 
 /** Every Deployment in the committed generated/ tree, by file. */
 function committedDeployments(): { file: string; deployment: Deployment }[] {
@@ -49,10 +56,10 @@ test('the OPA image tag of every generated Deployment is the opa-envoy-plugin re
   assert.is(opaVersion, '1.15.2');
 });
 
-test('the bundle server image is this package\'s release', () => {
+test("the bundle server image is this package's release", () => {
   const version = (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
   const servers = committedDeployments().filter((d) => d.deployment.metadata.name === 'custody-bundle-server');
-  assert.ok(servers.length >= 2, 'the owners\' clusters run a bundle server');
+  assert.ok(servers.length >= 2, "the owners' clusters run a bundle server");
   for (const { file, deployment } of servers) assert.is(deployment.spec.template.spec.containers[0]!.image, `ghcr.io/custody-dev/custody:${version}`, file);
 });
 
@@ -72,9 +79,20 @@ spec:
 `;
 
 test('a cluster chooses its OPA and bundle server images', () => {
-  const r = loadOne(SPEC(', opaImage: "registry.example/opa:1.16.0-envoy-2", serverImage: "registry.example/custody@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"'));
-  assert.equal(r.diagnostics.filter((d) => d.severity === 'error'), []);
-  const inputs = { keys: [{ id: 'k1', algorithm: 'RS256', publicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n' }], activeKeyId: 'k1', version: '9.9.9' };
+  const r = loadOne(
+    SPEC(
+      ', opaImage: "registry.example/opa:1.16.0-envoy-2", serverImage: "registry.example/custody@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"',
+    ),
+  );
+  assert.equal(
+    r.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
+  const inputs = {
+    keys: [{ id: 'k1', algorithm: 'RS256', publicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n' }],
+    activeKeyId: 'k1',
+    version: '9.9.9',
+  };
   const files = renderManifests(r.workflows, inputs).files;
   const opa = (parse(files.get('clusters/lab-main/images/a/deployment.yaml')!) as Deployment).spec.template.spec.containers.find((c) => c.name === 'opa')!;
   assert.is(opa.image, 'registry.example/opa:1.16.0-envoy-2');
@@ -82,7 +100,10 @@ test('a cluster chooses its OPA and bundle server images', () => {
   assert.is(server.spec.template.spec.containers[0]!.image, 'registry.example/custody@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef');
 
   const defaults = renderManifests(loadOne(SPEC('')).workflows, inputs).files;
-  assert.is((parse(defaults.get('clusters/lab-main/custody-system/deployment.yaml')!) as Deployment).spec.template.spec.containers[0]!.image, 'ghcr.io/custody-dev/custody:9.9.9');
+  assert.is(
+    (parse(defaults.get('clusters/lab-main/custody-system/deployment.yaml')!) as Deployment).spec.template.spec.containers[0]!.image,
+    'ghcr.io/custody-dev/custody:9.9.9',
+  );
 });
 
 test('an image that is not an image reference is refused at its field', () => {

@@ -16,7 +16,58 @@ import { opa } from '../helpers/opa.js';
 import { exampleWorkflows } from '../helpers/workflows.js';
 import { exampleInputs } from './helpers.js';
 
-const TRICKY = ['true', 'on', 'No', 'y', 'null', '~', '1', '-1', '0x1F', '1e3', '1_000', '08:00', '190:20:30', '2001-12-14', '.inf', '=', ':9191', 'a: b', '#x', '*', '&a', '!tag', '|', '>', '%', '@x', '`x', '[x]', '{x}', 'foo:', 'a,b', '100m', '1Gi', '0.0.0.0/0', '/api/*', './*', 'http://h:80/p', 'ssh://git@h/r.git', '', ' lead', 'trail ', 'x\n', 'x\ny', 'x\n\n', ' x\ny', 'a\tb', 'é', '"q"', "it's", '\\'];
+const TRICKY = [
+  'true',
+  'on',
+  'No',
+  'y',
+  'null',
+  '~',
+  '1',
+  '-1',
+  '0x1F',
+  '1e3',
+  '1_000',
+  '08:00',
+  '190:20:30',
+  '2001-12-14',
+  '.inf',
+  '=',
+  ':9191',
+  'a: b',
+  '#x',
+  '*',
+  '&a',
+  '!tag',
+  '|',
+  '>',
+  '%',
+  '@x',
+  '`x',
+  '[x]',
+  '{x}',
+  'foo:',
+  'a,b',
+  '100m',
+  '1Gi',
+  '0.0.0.0/0',
+  '/api/*',
+  './*',
+  'http://h:80/p',
+  'ssh://git@h/r.git',
+  '',
+  ' lead',
+  'trail ',
+  'x\n',
+  'x\ny',
+  'x\n\n',
+  ' x\ny',
+  'a\tb',
+  'é',
+  '"q"',
+  "it's",
+  '\\',
+];
 
 const key = fc.constantFrom('a', 'b', 'on', 'y', '1', 'a b', 'x.y/z', 'apiVersion', 'kind', 'metadata', 'config.yaml');
 const str = fc.oneof(fc.constantFrom(...TRICKY), fc.string({ maxLength: 12 }), fc.stringMatching(/^[a-z0-9.:/*@=-]{0,10}$/));
@@ -26,9 +77,12 @@ const { tree } = fc.letrec((tie) => ({
 }));
 
 test('random documents read back as themselves (YAML 1.2)', () => {
-  fc.assert(fc.property(fc.dictionary(key, tree, { maxKeys: 6 }), (doc) => {
-    assert.equal(parse(toYaml(doc)), sortedValue(doc));
-  }), { numRuns: Number(process.env.YAML_RUNS ?? 500) });
+  fc.assert(
+    fc.property(fc.dictionary(key, tree, { maxKeys: 6 }), (doc) => {
+      assert.equal(parse(toYaml(doc)), sortedValue(doc));
+    }),
+    { numRuns: Number(process.env.YAML_RUNS ?? 500) },
+  );
 });
 
 test('Go reads every file of the example trees, and the tricky strings, as JavaScript does', async () => {

@@ -57,7 +57,10 @@ test('bundle sources match their golden files', () => {
   const tree = renderBundles(r.workflows);
   assert.equal([...tree.files.keys()].sort(), [...tree.files.keys()]);
   for (const [rel, content] of tree.files) golden(`bundles/${rel}`, content);
-  noStale('bundles', [...tree.files.keys()].map((rel) => `bundles/${rel}`));
+  noStale(
+    'bundles',
+    [...tree.files.keys()].map((rel) => `bundles/${rel}`),
+  );
 });
 
 test('the matrix, as a table and as JSON, matches its golden files', () => {

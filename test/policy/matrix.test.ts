@@ -11,14 +11,23 @@ const ns = (s: string) => {
   return p.ns;
 };
 
-test('the movie matrix: 7 agents, GET and POST, 84 triples, the seed paper\'s edges', () => {
+test("the movie matrix: 7 agents, GET and POST, 84 triples, the seed paper's edges", () => {
   const m = accessMatrix(movie);
   assert.equal(m.methods, ['GET', 'POST']);
   assert.is(m.cells.length, 7 * 6 * 2);
-  const allowed = m.cells.filter((c) => c.decision !== 'deny').map((c) => `${c.from}>${c.to} ${c.method} ${c.decision}`).sort();
+  const allowed = m.cells
+    .filter((c) => c.decision !== 'deny')
+    .map((c) => `${c.from}>${c.to} ${c.method} ${c.decision}`)
+    .sort();
   assert.equal(allowed, [
-    'color>hdr POST allow', 'hdr>owner POST allow', 'owner>vfx-1 POST allow', 'sound>owner POST conditional',
-    'vfx-1>vfx-2 POST allow', 'vfx-1>vfx-3 POST allow', 'vfx-2>color POST allow', 'vfx-3>sound POST allow',
+    'color>hdr POST allow',
+    'hdr>owner POST allow',
+    'owner>vfx-1 POST allow',
+    'sound>owner POST conditional',
+    'vfx-1>vfx-2 POST allow',
+    'vfx-1>vfx-3 POST allow',
+    'vfx-2>color POST allow',
+    'vfx-3>sound POST allow',
   ]);
   // GET is never allowed: default deny in every direction.
   assert.ok(m.cells.filter((c) => c.method === 'GET').every((c) => c.decision === 'deny'));
@@ -60,7 +69,10 @@ spec:
     - { from: b, to: a, methods: [POST], path: /y, until: "2027-03-31T00:00:00Z" }
 `).workflows[0]!;
   const m = accessMatrix(low);
-  const at = (instant: string) => matrixAt(low, m, ns(instant)).filter((c) => c.decision === 'allow').map((c) => `${c.from}>${c.to}`);
+  const at = (instant: string) =>
+    matrixAt(low, m, ns(instant))
+      .filter((c) => c.decision === 'allow')
+      .map((c) => `${c.from}>${c.to}`);
   // Monday 2026-01-05: Paris is UTC+1 in winter, UTC+2 in summer (Monday 2026-07-06).
   assert.equal(at('2026-01-05T06:59:59Z'), ['b>a']);
   assert.equal(at('2026-01-05T07:00:00Z'), ['a>b', 'b>a']);
@@ -73,9 +85,12 @@ spec:
   assert.equal(at('2027-03-30T23:59:59.999999999Z'), ['b>a']);
 });
 
-const analyse = (flows: string, actors = `o: { cluster: { name: c }, agents: { o1: { image: r/o:1 } } }
+const analyse = (
+  flows: string,
+  actors = `o: { cluster: { name: c }, agents: { o1: { image: r/o:1 } } }
     x: { cluster: { name: c }, agents: { x1: { image: r/x:1 }, x2: { image: r/x:1 } } }
-    y: { cluster: { name: c }, agents: { y1: { image: r/y:1 } } }`) => {
+    y: { cluster: { name: c }, agents: { y1: { image: r/y:1 } } }`,
+) => {
   const r = loadOne(`apiVersion: custody.dev/v1alpha1
 kind: Workflow
 metadata: { name: t }
@@ -85,7 +100,10 @@ spec:
     ${actors}
   flows:
 ${flows}`);
-  assert.equal(r.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.equal(
+    r.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
   return analyseWorkflow(r.workflows[0]!).map((f) => `${f.code} ${f.path.join('.')}`);
 };
 
@@ -94,35 +112,47 @@ test('analysis: the seed workflow raises nothing', () => {
 });
 
 test('analysis: unreachable, no return, isolated, cycles', () => {
-  assert.equal(analyse(`    - { from: o1, to: x1, methods: [POST], path: /a }
+  assert.equal(
+    analyse(`    - { from: o1, to: x1, methods: [POST], path: /a }
     - { from: x1, to: x2, methods: [POST], path: /a }
     - { from: x2, to: x1, methods: [POST], path: /a }
     - { from: y1, to: o1, methods: [POST], path: /a }
-`), [
-    'no-return-to-owner spec.actors.x.agents.x1',
-    'no-return-to-owner spec.actors.x.agents.x2',
-    'unreachable-agent spec.actors.y.agents.y1',
-    'cycle spec.flows.1',
-  ]);
-  assert.equal(analyse(`    - { from: o1, to: x1, methods: [POST], path: /a }
+`),
+    [
+      'no-return-to-owner spec.actors.x.agents.x1',
+      'no-return-to-owner spec.actors.x.agents.x2',
+      'unreachable-agent spec.actors.y.agents.y1',
+      'cycle spec.flows.1',
+    ],
+  );
+  assert.equal(
+    analyse(`    - { from: o1, to: x1, methods: [POST], path: /a }
     - { from: x1, to: o1, methods: [POST], path: /a }
-`), ['isolated-agent spec.actors.x.agents.x2', 'isolated-agent spec.actors.y.agents.y1']);
+`),
+    ['isolated-agent spec.actors.x.agents.x2', 'isolated-agent spec.actors.y.agents.y1'],
+  );
 });
 
 test('analysis: business-intelligence exposure between contractors, not towards the owner', () => {
-  assert.equal(analyse(`    - { from: o1, to: x1, methods: [POST], path: /a }
+  assert.equal(
+    analyse(`    - { from: o1, to: x1, methods: [POST], path: /a }
     - { from: x1, to: y1, methods: [POST], path: /a }
     - { from: y1, to: x2, methods: [POST], path: /a }
     - { from: x2, to: o1, methods: [POST], path: /a }
-`), ['bi-exposure spec.actors.y']);
+`),
+    ['bi-exposure spec.actors.y'],
+  );
   // The same shape with the owner in the middle is what outsourcing is: no finding.
-  assert.equal(analyse(`    - { from: o1, to: x1, methods: [POST], path: /a }
+  assert.equal(
+    analyse(`    - { from: o1, to: x1, methods: [POST], path: /a }
     - { from: x1, to: o1, methods: [POST], path: /a }
     - { from: o1, to: x2, methods: [POST], path: /a }
     - { from: x2, to: o1, methods: [POST], path: /a }
     - { from: o1, to: y1, methods: [POST], path: /a }
     - { from: y1, to: o1, methods: [POST], path: /a }
-`), []);
+`),
+    [],
+  );
 });
 
 test.run();

@@ -30,7 +30,11 @@ test('real OPA agrees with the reference semantics on random workflows', async (
         const probes = probesFor(workflow, agent.name, instants);
         const decisions = await evalCases(path.join(out, 'bundles', workflow.name, agent.name), probes);
         const wrong = probes.filter((p, i) => decisions[i] !== p.expected);
-        assert.equal(wrong.slice(0, 3).map((p) => p.label), [], `${workflow.timezone}: ${stringify(doc)}`);
+        assert.equal(
+          wrong.slice(0, 3).map((p) => p.label),
+          [],
+          `${workflow.timezone}: ${stringify(doc)}`,
+        );
         compared += probes.length;
       }
     }),

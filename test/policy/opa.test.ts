@@ -20,7 +20,10 @@ import { exampleWorkflows } from '../helpers/workflows.js';
 const workflows = exampleWorkflows();
 
 test('the examples are the two committed workflows, with N(N-1)M triples each', () => {
-  assert.equal(workflows.map((w) => w.name), ['clinical-trial-analysis', 'movie-post-production']);
+  assert.equal(
+    workflows.map((w) => w.name),
+    ['clinical-trial-analysis', 'movie-post-production'],
+  );
   for (const w of workflows) {
     const m = accessMatrix(w);
     const n = w.agents.length;
@@ -39,7 +42,11 @@ for (const workflow of workflows) {
       // The committed bundle directory, as the bundle server will read it from Git.
       const decisions = await evalCases(repoPath('bundles', workflow.name, agent.name), probes);
       const wrong = probes.filter((p, i) => decisions[i] !== p.expected);
-      assert.equal(wrong.slice(0, 5).map((p) => `${p.label}: expected ${p.expected}`), [], `${wrong.length} of ${probes.length} decisions differ for ${agent.name}`);
+      assert.equal(
+        wrong.slice(0, 5).map((p) => `${p.label}: expected ${p.expected}`),
+        [],
+        `${wrong.length} of ${probes.length} decisions differ for ${agent.name}`,
+      );
       allowed += probes.filter((p) => p.expected).length;
       denied += probes.filter((p) => !p.expected).length;
     }
@@ -58,7 +65,11 @@ test('real OPA decides as the reference semantics on the conditions fixture (Lor
     const probes = probesFor(workflow, agent.name, instants);
     const decisions = await evalCases(path.join(out, 'bundles', workflow.name, agent.name), probes);
     const wrong = probes.filter((p, i) => decisions[i] !== p.expected);
-    assert.equal(wrong.slice(0, 5).map((p) => `${p.label}: expected ${p.expected}`), [], `${wrong.length} of ${probes.length} differ for ${agent.name}`);
+    assert.equal(
+      wrong.slice(0, 5).map((p) => `${p.label}: expected ${p.expected}`),
+      [],
+      `${wrong.length} of ${probes.length} differ for ${agent.name}`,
+    );
   }
 });
 
@@ -80,11 +91,23 @@ test('a bundle holds only the flows to its agent (least privilege)', async () =>
   const movie = workflows.find((w) => w.name === 'movie-post-production')!;
   const { stdout } = await opa(['eval', '-f', 'raw', '-b', path.join(out, 'bundles', movie.name, 'color'), 'data.custody.agent.sources']);
   const sources = JSON.parse(stdout) as Record<string, { agent: string; attributes: object; flows: { path: string }[] }>;
-  assert.equal(Object.values(sources).map((s) => s.agent), ['vfx-2']);
-  assert.equal(Object.values(sources)[0]!.flows.map((f) => f.path), ['/api/color']);
-  const hdr = JSON.parse((await opa(['eval', '-f', 'raw', '-b', path.join(out, 'bundles', movie.name, 'hdr'), 'data.custody.agent.sources'])).stdout) as Record<string, { attributes: object }>;
+  assert.equal(
+    Object.values(sources).map((s) => s.agent),
+    ['vfx-2'],
+  );
+  assert.equal(
+    Object.values(sources)[0]!.flows.map((f) => f.path),
+    ['/api/color'],
+  );
+  const hdr = JSON.parse((await opa(['eval', '-f', 'raw', '-b', path.join(out, 'bundles', movie.name, 'hdr'), 'data.custody.agent.sources'])).stdout) as Record<
+    string,
+    { attributes: object }
+  >;
   // vfx agents' tenure is read only by color's sidecar.
-  assert.equal(Object.values(hdr).map((s) => s.attributes), [{}]);
+  assert.equal(
+    Object.values(hdr).map((s) => s.attributes),
+    [{}],
+  );
 });
 
 test('malformed input is denied, never an error', async () => {
@@ -100,8 +123,14 @@ test('malformed input is denied, never an error', async () => {
     { attributes: { source: { principal: vfx2 }, request: { http: { method: 'POST', path: 'api/color' } } } },
     { attributes: { source: { principal: vfx2 }, request: { http: { method: ['POST'], path: '/api/color' } } } },
   ];
-  const decisions = await evalCases(repoPath('bundles', movie.name, 'color'), inputs.map((input) => ({ input, nowNs: 1_780_000_000_000_000_000n })));
-  assert.equal(decisions, inputs.map(() => false));
+  const decisions = await evalCases(
+    repoPath('bundles', movie.name, 'color'),
+    inputs.map((input) => ({ input, nowNs: 1_780_000_000_000_000_000n })),
+  );
+  assert.equal(
+    decisions,
+    inputs.map(() => false),
+  );
 });
 
 test.run();

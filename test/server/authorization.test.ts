@@ -15,7 +15,7 @@ import { clusterIssuers } from '../helpers/service-accounts.js';
 
 const W = 'movie-post-production';
 
-test('bundle, status and logs refuse alike: another cluster\'s token, a foreign ServiceAccount, an agent not served, a body naming another agent', async () => {
+test("bundle, status and logs refuse alike: another cluster's token, a foreign ServiceAccount, an agent not served, a body naming another agent", async () => {
   const repo = exampleRepository();
   rmSync(path.join(repo, 'bundles', W, 'sound'), { recursive: true });
   commitAll(repo, 'sound leaves');
@@ -23,12 +23,24 @@ test('bundle, status and logs refuse alike: another cluster\'s token, a foreign 
   const t = await startTestServer({ clusters: issuers.clusters }, repo);
   try {
     const head = t.server.catalog.status().head!.commit;
-    const status = (agent: string, labels: Record<string, string> = {}) => JSON.stringify({ labels: { id: `i-${agent}`, version: 'v1', workflow: W, agent, ...labels }, bundles: { custody: { active_revision: head } } });
-    const logs = (agent: string, labels: Record<string, string> = {}) => gzipSync(JSON.stringify([{ decision_id: `${agent}-${Math.random()}`, labels: { id: 'i', workflow: W, agent, ...labels }, result: false }]));
+    const status = (agent: string, labels: Record<string, string> = {}) =>
+      JSON.stringify({ labels: { id: `i-${agent}`, version: 'v1', workflow: W, agent, ...labels }, bundles: { custody: { active_revision: head } } });
+    const logs = (agent: string, labels: Record<string, string> = {}) =>
+      gzipSync(JSON.stringify([{ decision_id: `${agent}-${Math.random()}`, labels: { id: 'i', workflow: W, agent, ...labels }, result: false }]));
     const routes = {
       bundle: (token: string, agent: string) => fetch(`${t.server.url}/bundles/${W}/${agent}.tar.gz`, { headers: { authorization: `Bearer ${token}` } }),
-      status: (token: string, agent: string, labels?: Record<string, string>) => fetch(`${t.server.url}/status`, { method: 'POST', body: status(agent, labels), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }),
-      logs: (token: string, agent: string, labels?: Record<string, string>) => fetch(`${t.server.url}/logs`, { method: 'POST', body: logs(agent, labels), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-encoding': 'gzip' } }),
+      status: (token: string, agent: string, labels?: Record<string, string>) =>
+        fetch(`${t.server.url}/status`, {
+          method: 'POST',
+          body: status(agent, labels),
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        }),
+      logs: (token: string, agent: string, labels?: Record<string, string>) =>
+        fetch(`${t.server.url}/logs`, {
+          method: 'POST',
+          body: logs(agent, labels),
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        }),
     };
     const each = async (token: string, agent: string, labels?: Record<string, string>) => ({
       bundle: (await routes.bundle(token, agent)).status,
@@ -39,7 +51,7 @@ test('bundle, status and logs refuse alike: another cluster\'s token, a foreign 
     const color = await issuers.token({ cluster: 'color-central', account: `${W}:color` });
     assert.equal(await each(color, 'color'), { bundle: 200, status: 200, logs: 200 }, 'the agent, from its own cluster');
     const colorFromHdr = await issuers.token({ cluster: 'hdr-west', account: `${W}:color` });
-    assert.equal(await each(colorFromHdr, 'color'), { bundle: 403, status: 403, logs: 403 }, 'color\'s account made in hdr\'s cluster');
+    assert.equal(await each(colorFromHdr, 'color'), { bundle: 403, status: 403, logs: 403 }, "color's account made in hdr's cluster");
     const kubeSystem = await issuers.token({ cluster: 'color-central', account: 'kube-system:default' });
     assert.equal(await each(kubeSystem, 'default'), { bundle: 403, status: 403, logs: 403 }, 'a ServiceAccount that is no agent');
     assert.equal(await each(t.tokens[`${W}/sound`]!, 'sound'), { bundle: 403, status: 403, logs: 403 }, 'a static token of an agent no longer served');
@@ -52,10 +64,19 @@ test('bundle, status and logs refuse alike: another cluster\'s token, a foreign 
     assert.is((await routes.logs(hdr, 'color')).status, 403, 'decision logs naming another agent');
     assert.is((await routes.status(hdr, 'hdr')).status, 200);
 
-    const view = (await (await fetch(`${t.server.url}/api/rollout`, { headers: { authorization: `Bearer ${t.adminToken}` } })).json()) as { agents: { workflow: string; agent: string; sidecars: { instance: string }[] }[] };
+    const view = (await (await fetch(`${t.server.url}/api/rollout`, { headers: { authorization: `Bearer ${t.adminToken}` } })).json()) as {
+      agents: { workflow: string; agent: string; sidecars: { instance: string }[] }[];
+    };
     assert.equal([...new Set(view.agents.map((a) => a.workflow))].sort(), ['clinical-trial-analysis', W], 'no workflow made up by a caller');
-    assert.equal(view.agents.find((a) => a.agent === 'color')!.sidecars.map((s) => s.instance), ['i-color'], 'only color\'s own report');
-    assert.equal(view.agents.find((a) => a.agent === 'hdr')!.sidecars.map((s) => s.instance), ['i-hdr']);
+    assert.equal(
+      view.agents.find((a) => a.agent === 'color')!.sidecars.map((s) => s.instance),
+      ['i-color'],
+      "only color's own report",
+    );
+    assert.equal(
+      view.agents.find((a) => a.agent === 'hdr')!.sidecars.map((s) => s.instance),
+      ['i-hdr'],
+    );
     assert.is(t.server.observations.statusOf('kube-system/default').length, 0);
   } finally {
     await t.server.close();
@@ -72,15 +93,16 @@ test('an agent whose bundle names no cluster is refused to every ServiceAccount 
   const issuers = await clusterIssuers(repo, ['color-central', 'hdr-west']);
   const t = await startTestServer({ clusters: issuers.clusters }, repo);
   try {
-    const bundle = async (token: string) => (await fetch(`${t.server.url}/bundles/${W}/color.tar.gz`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const bundle = async (token: string) =>
+      (await fetch(`${t.server.url}/bundles/${W}/color.tar.gz`, { headers: { authorization: `Bearer ${token}` } })).status;
     const fromHdr = await issuers.token({ cluster: 'hdr-west', account: `${W}:color` });
     const fromColor = await issuers.token({ cluster: 'color-central', account: `${W}:color` });
-    assert.is(await bundle(fromHdr), 403, 'another cluster\'s token');
+    assert.is(await bundle(fromHdr), 403, "another cluster's token");
     assert.is(await bundle(fromColor), 403, 'no binding, no cluster to trust');
     assert.is(await bundle(fromHdr), 403);
     assert.is((await fetch(`${t.server.url}/status`, { method: 'POST', body: '{}', headers: { authorization: `Bearer ${fromColor}` } })).status, 403);
     assert.is(t.logs.filter((l) => /^error: .*color.*names no cluster/.test(l)).length, 1, t.logs.join('\n'));
-    assert.is(await bundle(t.tokens[`${W}/color`]!), 200, 'a static token is the agent\'s own secret, bound to no cluster');
+    assert.is(await bundle(t.tokens[`${W}/color`]!), 200, "a static token is the agent's own secret, bound to no cluster");
   } finally {
     await t.server.close();
   }

@@ -18,7 +18,11 @@ import { makeKey, startTestServer } from '../helpers/server.js';
 
 const BUNDLE = '/bundles/movie-post-production/color.tar.gz';
 
-function request(base: string, p: string, o: { agent?: http.Agent | false; headers?: Record<string, string>; method?: string; body?: string } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+function request(
+  base: string,
+  p: string,
+  o: { agent?: http.Agent | false; headers?: Record<string, string>; method?: string; body?: string } = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve) => {
     const req = http.request(`${base}${p}`, { agent: o.agent ?? false, method: o.method ?? 'GET', headers: o.headers ?? {} }, (res) => {
       res.resume();
@@ -51,14 +55,16 @@ function idleConnection(base: string, capMs = 15_000): { closedAfter: Promise<nu
 
 async function inBatches(n: number, concurrency: number, one: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) await one(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await one(next++);
+    }),
+  );
 }
 
 const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
 
-test('refused requests do not keep their connections; a sidecar\'s does; an idle one closes after the 10 s header timeout', async () => {
+test("refused requests do not keep their connections; a sidecar's does; an idle one closes after the 10 s header timeout", async () => {
   const t = await startTestServer();
   try {
     const idle = idleConnection(t.server.url);
@@ -66,10 +72,14 @@ test('refused requests do not keep their connections; a sidecar\'s does; an idle
     const statuses = new Set<number>();
     await inBatches(400, 50, async (i) => {
       const kind = i % 4;
-      const r = kind === 0 ? await request(t.server.url, BUNDLE, { agent: keepAlive, headers: { authorization: 'Bearer not-a-token' } })
-        : kind === 1 ? await request(t.server.url, BUNDLE, { agent: keepAlive, headers: { authorization: `Bearer ${t.tokens['movie-post-production/hdr']}` } })
-        : kind === 2 ? await request(t.server.url, '/status', { agent: keepAlive, method: 'POST', body: '{}', headers: { authorization: 'Bearer not-a-token' } })
-        : await request(t.server.url, '/nowhere', { agent: keepAlive });
+      const r =
+        kind === 0
+          ? await request(t.server.url, BUNDLE, { agent: keepAlive, headers: { authorization: 'Bearer not-a-token' } })
+          : kind === 1
+            ? await request(t.server.url, BUNDLE, { agent: keepAlive, headers: { authorization: `Bearer ${t.tokens['movie-post-production/hdr']}` } })
+            : kind === 2
+              ? await request(t.server.url, '/status', { agent: keepAlive, method: 'POST', body: '{}', headers: { authorization: 'Bearer not-a-token' } })
+              : await request(t.server.url, '/nowhere', { agent: keepAlive });
       statuses.add(r.status);
     });
     assert.equal([...statuses].sort(), [401, 403, 404]);
@@ -146,7 +156,10 @@ test('the bound on all connections: beyond it new connections are dropped, held 
 test('defaults: every descriptor but a reserve for connections, a quarter of them (at most 4096) for callers without credentials', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'custody-limits-'));
   const limits = path.join(dir, 'limits');
-  writeFileSync(limits, 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            20000                524288               files\n');
+  writeFileSync(
+    limits,
+    'Limit                     Soft Limit           Hard Limit           Units\nMax open files            20000                524288               files\n',
+  );
   assert.is(descriptorLimit(limits), 20000);
   writeFileSync(limits, 'Max open files            unlimited            unlimited            files\n');
   assert.is(descriptorLimit(limits), undefined);
@@ -154,7 +167,8 @@ test('defaults: every descriptor but a reserve for connections, a quarter of the
 
   const repo = exampleRepository();
   const key = makeKey(repo, 'k');
-  const load = (overrides: Record<string, unknown>) => loadConfig({ env: {}, cwd: repo, overrides: { repository: repo, signingKeys: [{ id: 'k', file: key.file }], ...overrides } });
+  const load = (overrides: Record<string, unknown>) =>
+    loadConfig({ env: {}, cwd: repo, overrides: { repository: repo, signingKeys: [{ id: 'k', file: key.file }], ...overrides } });
   const d = load({});
   assert.ok(d.maxConnections >= 64);
   assert.is(d.maxUnauthenticatedConnections, Math.min(4096, Math.floor(d.maxConnections / 4)));

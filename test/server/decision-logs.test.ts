@@ -15,16 +15,29 @@ const W = 'movie-post-production';
 
 function uploader(base: string, token: string) {
   return async (events: unknown[]) => {
-    const r = await fetch(`${base}/logs`, { method: 'POST', body: gzipSync(JSON.stringify(events)), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+    const r = await fetch(`${base}/logs`, {
+      method: 'POST',
+      body: gzipSync(JSON.stringify(events)),
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    });
     return { status: r.status, body: (await r.json()) as { written?: number } };
   };
 }
 
-const event = (id: string, allowed = true, padding = '') => ({ decision_id: id, path: 'custody/authz/allow', result: allowed, ...(padding ? { padding } : {}) });
+const event = (id: string, allowed = true, padding = '') => ({
+  decision_id: id,
+  path: 'custody/authz/allow',
+  result: allowed,
+  ...(padding ? { padding } : {}),
+});
 
 function idsIn(file: string): string[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { event: { decision_id: string } }).event.decision_id);
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { event: { decision_id: string } }).event.decision_id);
 }
 
 test('an upload that cannot be written is refused, then stored exactly once when retried; the server recovers and says so', async () => {
@@ -41,14 +54,18 @@ test('an upload that cannot be written is refused, then stored exactly once when
     assert.match(await (await fetch(`${t.server.url}/metrics`)).text(), /custody_decision_log_write_failures_total [1-9]/);
 
     rmSync(blocker);
-    assert.equal((await color(a)).body, { written: 3 }, 'OPA\'s retry is stored');
+    assert.equal((await color(a)).body, { written: 3 }, "OPA's retry is stored");
     assert.equal((await color(b)).body, { written: 2 }, 'and the server writes again');
     assert.equal((await color(a)).body, { written: 0 }, 'once stored, not again');
     assert.equal((await color([event('c1'), event('c1')])).body, { written: 1 }, 'nor twice in one upload');
     assert.match(t.logs.join('\n'), /decision log .* written again/);
     const files = readFileSync(path.join(t.dir, 'logs', `decisions.${W}.color.jsonl`), 'utf8');
     assert.equal(idsIn(path.join(t.dir, 'logs', `decisions.${W}.color.jsonl`)), ['a1', 'a2', 'a3', 'b1', 'b2', 'c1'], files);
-    assert.equal(t.server.observations.deniedOf(`${W}/color`).map((d) => d.decisionId), ['b2', 'a2'], 'denials counted once, when stored');
+    assert.equal(
+      t.server.observations.deniedOf(`${W}/color`).map((d) => d.decisionId),
+      ['b2', 'a2'],
+      'denials counted once, when stored',
+    );
   } finally {
     await t.server.close();
   }
@@ -60,7 +77,7 @@ test('each agent has its own file, bound and de-duplication', async () => {
     const color = uploader(t.server.url, t.tokens[`${W}/color`]!);
     const hdr = uploader(t.server.url, t.tokens[`${W}/hdr`]!);
     assert.equal((await hdr([event('h1'), event('same')])).body, { written: 2 });
-    assert.equal((await color([event('same')])).body, { written: 1 }, 'another agent\'s id is not this one\'s');
+    assert.equal((await color([event('same')])).body, { written: 1 }, "another agent's id is not this one's");
     for (let i = 0; i < 40; i++) await color([event(`flood-${i}-a`, true, 'x'.repeat(200)), event(`flood-${i}-b`, true, 'x'.repeat(200))]);
     const file = (agent: string) => path.join(t.dir, `decisions.${W}.${agent}.jsonl`);
     assert.equal(idsIn(file('hdr')), ['h1', 'same'], 'the flood of another agent pushed nothing out');
@@ -78,10 +95,20 @@ test('an event nesting too deeply to serialize is stored by its top-level fields
     const color = uploader(t.server.url, t.tokens[`${W}/color`]!);
     const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
     const body = gzipSync(`[{"decision_id":"deep","result":false,"input":{"parsed_body":${deep}}},{"decision_id":"plain","result":true}]`);
-    const r = await fetch(`${t.server.url}/logs`, { method: 'POST', body, headers: { authorization: `Bearer ${t.tokens[`${W}/color`]}`, 'content-encoding': 'gzip' } });
+    const r = await fetch(`${t.server.url}/logs`, {
+      method: 'POST',
+      body,
+      headers: { authorization: `Bearer ${t.tokens[`${W}/color`]}`, 'content-encoding': 'gzip' },
+    });
     assert.equal([r.status, await r.json()], [200, { written: 2 }]);
-    const lines = readFileSync(path.join(t.dir, `decisions.${W}.color.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { custody: { truncated?: string }; event: Record<string, unknown> });
-    assert.equal(lines.map((l) => l.event.decision_id), ['deep', 'plain']);
+    const lines = readFileSync(path.join(t.dir, `decisions.${W}.color.jsonl`), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { custody: { truncated?: string }; event: Record<string, unknown> });
+    assert.equal(
+      lines.map((l) => l.event.decision_id),
+      ['deep', 'plain'],
+    );
     assert.equal(lines[0]!.event, { decision_id: 'deep', result: false });
     assert.match(lines[0]!.custody.truncated!, /too deeply/);
     assert.equal((await color([event('deep')])).body, { written: 0 });

@@ -19,10 +19,27 @@ const movie = exampleWorkflows().find((w) => w.name === 'movie-post-production')
 test('real OPA sidecars fetch, verify and enforce their bundles; the server sees what each enforces; commits reach them by long polling', async () => {
   const t = await startTestServer();
   const agents = ['color', 'owner', 'vfx-2'];
-  const sidecars = await Promise.all(agents.map((agent) => startSidecar({ serverUrl: t.server.url, workflow: movie.name, agent, token: t.tokens[`${movie.name}/${agent}`]!, keyId: t.keyId, publicKeyPem: t.publicKeyPem })));
+  const sidecars = await Promise.all(
+    agents.map((agent) =>
+      startSidecar({
+        serverUrl: t.server.url,
+        workflow: movie.name,
+        agent,
+        token: t.tokens[`${movie.name}/${agent}`]!,
+        keyId: t.keyId,
+        publicKeyPem: t.publicKeyPem,
+      }),
+    ),
+  );
   try {
     const first = t.server.catalog.status().head!.commit;
-    for (const s of sidecars) await eventually(() => s.revision(), (r) => r === first, 15_000, `activation (${s.logs()})`);
+    for (const s of sidecars)
+      await eventually(
+        () => s.revision(),
+        (r) => r === first,
+        15_000,
+        `activation (${s.logs()})`,
+      );
 
     // Decisions at this instant, for every triple towards these agents, equal the matrix's.
     const now = BigInt(Date.now()) * 1_000_000n;
@@ -39,12 +56,18 @@ test('real OPA sidecars fetch, verify and enforce their bundles; the server sees
     // The owner sees which revision each sidecar enforces.
     const admin = { authorization: `Bearer ${t.adminToken}` };
     const view = await eventually(
-      async () => (await (await fetch(`${t.server.url}/api/rollout`, { headers: admin })).json()) as { agents: { agent: string; inSync: boolean; sidecars: { activeRevision?: string }[] }[] },
+      async () =>
+        (await (await fetch(`${t.server.url}/api/rollout`, { headers: admin })).json()) as {
+          agents: { agent: string; inSync: boolean; sidecars: { activeRevision?: string }[] }[];
+        },
       (v) => agents.every((a) => v.agents.find((x) => x.agent === a)?.inSync),
       10_000,
       'status reports',
     );
-    assert.equal(view.agents.find((a) => a.agent === 'color')!.sidecars.map((s) => s.activeRevision), [first]);
+    assert.equal(
+      view.agents.find((a) => a.agent === 'color')!.sidecars.map((s) => s.activeRevision),
+      [first],
+    );
     assert.is(view.agents.find((a) => a.agent === 'hdr')!.inSync, false, 'no sidecar for hdr');
 
     // A commit that changes color's policy reaches its waiting sidecar by long polling; the
@@ -53,7 +76,12 @@ test('real OPA sidecars fetch, verify and enforce their bundles; the server sees
     writeFileSync(data, readFileSync(data, 'utf8').replace('"/api/color"', '"/api/color/v2"'));
     const started = Date.now();
     const second = commitAll(t.repo, 'color: new path');
-    await eventually(() => sidecars[0]!.revision(), (r) => r === second, 10_000, 'the new revision at color');
+    await eventually(
+      () => sidecars[0]!.revision(),
+      (r) => r === second,
+      10_000,
+      'the new revision at color',
+    );
     const elapsed = Date.now() - started;
     assert.ok(elapsed < 2_000, `the commit reached the sidecar in ${elapsed} ms`);
     assert.is(t.server.catalog.get(movie.name, 'owner')!.revision, first, 'unchanged bundles keep their revision');
@@ -63,8 +91,15 @@ test('real OPA sidecars fetch, verify and enforce their bundles; the server sees
     // A build that fails leaves the last good bundle served and enforced, and says so.
     writeFileSync(data, '{"custody": ');
     const third = commitAll(t.repo, 'color: broken data');
-    await eventually(async () => t.server.catalog.get(movie.name, 'color')!.failure?.revision, (r) => r === third, 5_000, 'the build failure');
-    const broken = (await (await fetch(`${t.server.url}/api/rollout`, { headers: admin })).json()) as { agents: { agent: string; served: { revision: string }; buildError?: { message: string } }[] };
+    await eventually(
+      async () => t.server.catalog.get(movie.name, 'color')!.failure?.revision,
+      (r) => r === third,
+      5_000,
+      'the build failure',
+    );
+    const broken = (await (await fetch(`${t.server.url}/api/rollout`, { headers: admin })).json()) as {
+      agents: { agent: string; served: { revision: string }; buildError?: { message: string } }[];
+    };
     const color = broken.agents.find((a) => a.agent === 'color')!;
     assert.is(color.served.revision, second);
     assert.match(color.buildError!.message, /data\.json/);
@@ -74,13 +109,21 @@ test('real OPA sidecars fetch, verify and enforce their bundles; the server sees
     // Decision logs arrive (gzip), and the denial shows in the rollout view.
     await sidecars[0]!.decide(envoyInput(principal('owner'), 'GET', '/api/color/v2'));
     const denied = await eventually(
-      async () => ((await (await fetch(`${t.server.url}/api/rollout`, { headers: admin })).json()) as { agents: { agent: string; recentDenials: { source?: string; method?: string; path?: string }[] }[] }).agents.find((a) => a.agent === 'color')!.recentDenials,
+      async () =>
+        (
+          (await (await fetch(`${t.server.url}/api/rollout`, { headers: admin })).json()) as {
+            agents: { agent: string; recentDenials: { source?: string; method?: string; path?: string }[] }[];
+          }
+        ).agents.find((a) => a.agent === 'color')!.recentDenials,
       (d) => d.some((x) => x.method === 'GET' && x.source === principal('owner')),
       10_000,
       'the denied decision in the rollout view',
     );
     assert.ok(denied.length >= 1);
-    const logged = readFileSync(path.join(t.dir, 'decisions.movie-post-production.color.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { custody: { agent: string } });
+    const logged = readFileSync(path.join(t.dir, 'decisions.movie-post-production.color.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { custody: { agent: string } });
     assert.ok(logged.some((l) => l.custody.agent === 'color'));
   } finally {
     await Promise.all(sidecars.map((s) => s.stop()));

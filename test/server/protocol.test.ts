@@ -81,7 +81,7 @@ test('long polling: held until the bundle changes (exact OPA content type), 304 
   }
 });
 
-test('static tokens: none 401, unknown 401, another agent\'s bundle 403, admin only for the rollout view', async () => {
+test("static tokens: none 401, unknown 401, another agent's bundle 403, admin only for the rollout view", async () => {
   const t = await startTestServer();
   try {
     const u = bundleUrl(t.server.url);
@@ -94,7 +94,10 @@ test('static tokens: none 401, unknown 401, another agent\'s bundle 403, admin o
     assert.is((await fetch(u, { headers: bearer(t.adminToken) })).status, 403, 'the admin token fetches no bundle');
     assert.is((await fetch(`${t.server.url}/api/rollout`, { headers: bearer(t.tokens['movie-post-production/color']!) })).status, 403);
     assert.is((await fetch(`${t.server.url}/api/rollout`)).status, 401);
-    assert.is((await fetch(`${t.server.url}/bundles/movie-post-production/nobody.tar.gz`, { headers: bearer(t.tokens['movie-post-production/color']!) })).status, 403);
+    assert.is(
+      (await fetch(`${t.server.url}/bundles/movie-post-production/nobody.tar.gz`, { headers: bearer(t.tokens['movie-post-production/color']!) })).status,
+      403,
+    );
     assert.is((await fetch(`${t.server.url}/bundles/../etc/passwd`, { headers: bearer(t.tokens['movie-post-production/color']!) })).status, 404);
     assert.is((await fetch(`${t.server.url}/status`, { method: 'POST', body: '{}' })).status, 401);
     assert.ok(!t.logs.join('\n').includes(t.tokens['movie-post-production/color']!), 'no token in the logs');
@@ -114,8 +117,14 @@ test('ServiceAccount tokens: issuer keys, audience, expiry, subject and cluster 
     env: {},
     cwd: dir,
     overrides: {
-      repository: dir, port: 0, signingKeys: [{ id: 'k', file: key.file }], decisionLogFile: path.join(dir, 'd.jsonl'),
-      clusters: [{ cluster: 'color-central', issuer: 'https://color.example', jwksFile }, { cluster: 'hdr-west', issuer: 'https://hdr.example', jwksFile }],
+      repository: dir,
+      port: 0,
+      signingKeys: [{ id: 'k', file: key.file }],
+      decisionLogFile: path.join(dir, 'd.jsonl'),
+      clusters: [
+        { cluster: 'color-central', issuer: 'https://color.example', jwksFile },
+        { cluster: 'hdr-west', issuer: 'https://hdr.example', jwksFile },
+      ],
     },
   });
   const server = await startServer(config, { logger: { info() {}, error() {} } });
@@ -150,7 +159,17 @@ test('GitHub webhook: HMAC checked in constant time; a push refreshes at once', 
   try {
     const body = JSON.stringify({ ref: 'refs/heads/main' });
     const sign = (secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-    const post = (sig?: string) => fetch(`${t.server.url}/hooks/github`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), ...(sig ? { 'x-hub-signature-256': sig } : {}) } });
+    const post = (sig?: string) =>
+      fetch(`${t.server.url}/hooks/github`, {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': 'push',
+          'x-github-delivery': randomUUID(),
+          ...(sig ? { 'x-hub-signature-256': sig } : {}),
+        },
+      });
     assert.is((await post()).status, 401);
     assert.is((await post(sign('wrong'))).status, 401);
     const data = path.join(t.repo, 'bundles', 'movie-post-production', 'hdr', 'data.json');
@@ -169,8 +188,18 @@ test('decision logs: gzip JSON arrays, de-duplicated by decision id, size-bounde
   const t = await startTestServer({ decisionLogMaxBytes: 4096, maxBodyBytes: 64 * 1024 });
   try {
     const auth = bearer(t.tokens['movie-post-production/color']!);
-    const events = Array.from({ length: 10 }, (_, i) => ({ decision_id: `d${i}`, path: 'custody/authz/allow', result: i % 2 === 0, input: { attributes: { request: { http: { method: 'POST', path: `/p${i}` } } } } }));
-    const post = (payload: unknown) => fetch(`${t.server.url}/logs`, { method: 'POST', body: gzipSync(JSON.stringify(payload)), headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+    const events = Array.from({ length: 10 }, (_, i) => ({
+      decision_id: `d${i}`,
+      path: 'custody/authz/allow',
+      result: i % 2 === 0,
+      input: { attributes: { request: { http: { method: 'POST', path: `/p${i}` } } } },
+    }));
+    const post = (payload: unknown) =>
+      fetch(`${t.server.url}/logs`, {
+        method: 'POST',
+        body: gzipSync(JSON.stringify(payload)),
+        headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      });
     const r = await post(events);
     assert.is(r.status, 200);
     assert.equal(await r.json(), { written: 10 });
@@ -180,9 +209,25 @@ test('decision logs: gzip JSON arrays, de-duplicated by decision id, size-bounde
     assert.ok(statSync(file).size <= 4096, `the log stays under its bound (${statSync(file).size})`);
     assert.ok(statSync(`${file}.1`).size > 0, 'one rotated file kept');
     assert.is((await post({ not: 'an array' })).status, 400);
-    assert.is((await fetch(`${t.server.url}/logs`, { method: 'POST', body: gzipSync('x'.repeat(200_000)), headers: { ...auth, 'content-encoding': 'gzip' } })).status, 413, 'a gzip bomb is refused');
-    assert.is((await fetch(`${t.server.url}/status`, { method: 'POST', body: '{"bundles": {"custody": {"active_revision": "abc"}}, "labels": {"id": "i1"}}', headers: auth })).status, 200);
-    assert.equal(t.server.observations.statusOf('movie-post-production/color').map((s) => s.activeRevision), ['abc']);
+    assert.is(
+      (await fetch(`${t.server.url}/logs`, { method: 'POST', body: gzipSync('x'.repeat(200_000)), headers: { ...auth, 'content-encoding': 'gzip' } })).status,
+      413,
+      'a gzip bomb is refused',
+    );
+    assert.is(
+      (
+        await fetch(`${t.server.url}/status`, {
+          method: 'POST',
+          body: '{"bundles": {"custody": {"active_revision": "abc"}}, "labels": {"id": "i1"}}',
+          headers: auth,
+        })
+      ).status,
+      200,
+    );
+    assert.equal(
+      t.server.observations.statusOf('movie-post-production/color').map((s) => s.activeRevision),
+      ['abc'],
+    );
   } finally {
     await t.server.close();
   }
@@ -212,7 +257,16 @@ test('several signing keys: each sidecar gets the bundle signed with the key it 
   const dir = exampleRepository();
   const oldKey = makeKey(dir, 'old');
   const newKey = makeKey(dir, 'new', 'ec');
-  const t = await startTestServer({ signingKeys: [{ id: 'old', file: oldKey.file }, { id: 'new', file: newKey.file }], activeKeyId: 'old' }, dir);
+  const t = await startTestServer(
+    {
+      signingKeys: [
+        { id: 'old', file: oldKey.file },
+        { id: 'new', file: newKey.file },
+      ],
+      activeKeyId: 'old',
+    },
+    dir,
+  );
   try {
     const auth = bearer(t.tokens['movie-post-production/color']!);
     const sigOf = async (headers: Record<string, string>) => {
@@ -233,7 +287,14 @@ test('a server with no way to authenticate sidecars starts, says so, and refuses
   const dir = exampleRepository();
   const key = makeKey(dir, 'k');
   const logs: string[] = [];
-  const server = await startServer(loadConfig({ env: {}, cwd: dir, overrides: { repository: dir, port: 0, signingKeys: [{ id: 'k', file: key.file }], decisionLogFile: path.join(dir, 'd.jsonl') } }), { logger: { info() {}, error: (m) => logs.push(m) } });
+  const server = await startServer(
+    loadConfig({
+      env: {},
+      cwd: dir,
+      overrides: { repository: dir, port: 0, signingKeys: [{ id: 'k', file: key.file }], decisionLogFile: path.join(dir, 'd.jsonl') },
+    }),
+    { logger: { info() {}, error: (m) => logs.push(m) } },
+  );
   try {
     assert.match(logs.join('\n'), /no way to authenticate sidecars/);
     assert.is((await fetch(`${server.url}/readyz`)).status, 200);

@@ -23,13 +23,35 @@ test('malformed bodies are 4xx and logged: a charset other than UTF-8, invalid g
   const t = await startTestServer({ webhookSecret: 'secret' });
   try {
     const auth = { authorization: `Bearer ${t.tokens[`${W}/color`]}` };
-    const latin1 = await fetch(`${t.server.url}/status`, { method: 'POST', body: '{}', headers: { ...auth, 'content-type': 'application/json; charset=latin1' } });
+    const latin1 = await fetch(`${t.server.url}/status`, {
+      method: 'POST',
+      body: '{}',
+      headers: { ...auth, 'content-type': 'application/json; charset=latin1' },
+    });
     assert.is(latin1.status, 415);
-    const badGzip = await fetch(`${t.server.url}/status`, { method: 'POST', body: Buffer.from('not gzip at all'), headers: { ...auth, 'content-encoding': 'gzip' } });
+    const badGzip = await fetch(`${t.server.url}/status`, {
+      method: 'POST',
+      body: Buffer.from('not gzip at all'),
+      headers: { ...auth, 'content-encoding': 'gzip' },
+    });
     assert.is(badGzip.status, 400);
     const cut = gzipSync(JSON.stringify([{ decision_id: 'x' }])).subarray(0, 12);
-    assert.is((await fetch(`${t.server.url}/logs`, { method: 'POST', body: cut, headers: { ...auth, 'content-encoding': 'gzip' } })).status, 400, 'truncated gzip');
-    const hook = await rawRequest(t.server.url, ['POST /hooks/github HTTP/1.1', 'Host: x', 'Content-Length: 2', `X-GitHub-Delivery: ${randomUUID()}`, `X-Hub-Signature-256: sha256=${'0'.repeat(63)}\xff`].join('\n'), { body: '{}' });
+    assert.is(
+      (await fetch(`${t.server.url}/logs`, { method: 'POST', body: cut, headers: { ...auth, 'content-encoding': 'gzip' } })).status,
+      400,
+      'truncated gzip',
+    );
+    const hook = await rawRequest(
+      t.server.url,
+      [
+        'POST /hooks/github HTTP/1.1',
+        'Host: x',
+        'Content-Length: 2',
+        `X-GitHub-Delivery: ${randomUUID()}`,
+        `X-Hub-Signature-256: sha256=${'0'.repeat(63)}\xff`,
+      ].join('\n'),
+      { body: '{}' },
+    );
     assert.is(hook.status, 401);
     const log = t.logs.join('\n');
     assert.match(log, /415.*character set "latin1"/);
@@ -95,9 +117,14 @@ test('ServiceAccount tokens living longer than 48 hours are refused (configurabl
   const issuers = await clusterIssuers(repo, ['color-central']);
   const t = await startTestServer({ clusters: issuers.clusters }, repo);
   const now = Math.floor(Date.now() / 1000);
-  const status = async (claims: { iat?: number; exp?: number }) => (await fetch(`${t.server.url}/bundles/${W}/color.tar.gz`, { headers: { authorization: `Bearer ${await issuers.token({ cluster: 'color-central', account: `${W}:color`, ...claims })}` } })).status;
+  const status = async (claims: { iat?: number; exp?: number }) =>
+    (
+      await fetch(`${t.server.url}/bundles/${W}/color.tar.gz`, {
+        headers: { authorization: `Bearer ${await issuers.token({ cluster: 'color-central', account: `${W}:color`, ...claims })}` },
+      })
+    ).status;
   try {
-    assert.is(await status({ iat: now, exp: now + 3600 }), 200, 'the generated sidecars\' hour');
+    assert.is(await status({ iat: now, exp: now + 3600 }), 200, "the generated sidecars' hour");
     assert.is(await status({ iat: now - 60, exp: now + 48 * 3600 - 120 }), 200, 'within 48 hours');
     assert.is(await status({ iat: now, exp: now + 100 * 365 * 86400 }), 401, 'a hundred years');
     assert.is(await status({ iat: now + 100 * 365 * 86400, exp: now + 100 * 365 * 86400 + 3600 }), 401, 'issued in the future to last a hundred years');

@@ -29,7 +29,15 @@ test('a remote repository is cloned, served, and followed: a push reaches the se
   const config = loadConfig({
     env: {},
     cwd: root,
-    overrides: { repository: url, port: 0, pollSeconds: 0.3, cacheDir: path.join(root, 'cache'), signingKeys: [{ id: 'k', file: key.file }], tokensFile: path.join(root, 'tokens.json'), decisionLogFile: path.join(root, 'd.jsonl') },
+    overrides: {
+      repository: url,
+      port: 0,
+      pollSeconds: 0.3,
+      cacheDir: path.join(root, 'cache'),
+      signingKeys: [{ id: 'k', file: key.file }],
+      tokensFile: path.join(root, 'tokens.json'),
+      decisionLogFile: path.join(root, 'd.jsonl'),
+    },
   });
   const server = await startServer(config, { logger: { info() {}, error() {} }, env: { CUSTODY_GIT_TOKEN: gitToken } });
   try {
@@ -47,8 +55,14 @@ test('a remote repository is cloned, served, and followed: a push reaches the se
     const deadline = Date.now() + 10_000;
     while (server.catalog.get('movie-post-production', 'color')!.revision !== second && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.is(await revision(), second);
-    assert.ok(remote.requests.some((r) => r.url.includes('git-upload-pack') && r.status === 200), 'fetched over smart HTTP');
-    assert.ok(remote.requests.every((r) => !r.url.includes(gitToken)), 'the token never travels in a URL');
+    assert.ok(
+      remote.requests.some((r) => r.url.includes('git-upload-pack') && r.status === 200),
+      'fetched over smart HTTP',
+    );
+    assert.ok(
+      remote.requests.every((r) => !r.url.includes(gitToken)),
+      'the token never travels in a URL',
+    );
   } finally {
     await server.close();
     await remote.close();

@@ -21,17 +21,37 @@ test('chromium shows every agent in its state, the picture coloured, and the den
   const t = await startTestServer();
   const sidecars: Sidecar[] = [];
   try {
-    for (const agent of RUNNING) sidecars.push(await startSidecar({ serverUrl: t.server.url, workflow: WORKFLOW, agent, token: t.tokens[`${WORKFLOW}/${agent}`]!, keyId: t.keyId, publicKeyPem: t.publicKeyPem }));
+    for (const agent of RUNNING)
+      sidecars.push(
+        await startSidecar({
+          serverUrl: t.server.url,
+          workflow: WORKFLOW,
+          agent,
+          token: t.tokens[`${WORKFLOW}/${agent}`]!,
+          keyId: t.keyId,
+          publicKeyPem: t.publicKeyPem,
+        }),
+      );
     const commit = t.server.catalog.status().head!.commit;
     const admin = { authorization: `Bearer ${t.adminToken}` };
     type View = { agents: { workflow: string; agent: string; inSync: boolean; recentDenials: { path?: string }[] }[] };
     const view = () => fetch(`${t.server.url}/api/rollout`, { headers: admin }).then((r) => r.json() as Promise<View>);
-    await eventually(view, (v) => RUNNING.every((a) => v.agents.find((x) => x.workflow === WORKFLOW && x.agent === a)?.inSync), 20_000, 'every sidecar in sync');
+    await eventually(
+      view,
+      (v) => RUNNING.every((a) => v.agents.find((x) => x.workflow === WORKFLOW && x.agent === a)?.inSync),
+      20_000,
+      'every sidecar in sync',
+    );
 
     // vfx-2 may POST /api/color to color, never GET it: color's sidecar denies, and logs it.
     const denied = await sidecars[0]!.decide(envoyInput(`spiffe://mesh.vfx.example/ns/${WORKFLOW}/sa/vfx-2`, 'GET', '/api/color/denied-here'));
     assert.is(denied, false);
-    await eventually(view, (v) => v.agents.some((a) => a.agent === 'color' && a.recentDenials.some((d) => d.path === '/api/color/denied-here')), 10_000, 'the denial in the rollout view');
+    await eventually(
+      view,
+      (v) => v.agents.some((a) => a.agent === 'color' && a.recentDenials.some((d) => d.path === '/api/color/denied-here')),
+      10_000,
+      'the denial in the rollout view',
+    );
 
     const url = `${t.server.url}/#token=${encodeURIComponent(t.adminToken)}`;
     const dom = await dumpDom(url, [], 8000);
@@ -40,13 +60,23 @@ test('chromium shows every agent in its state, the picture coloured, and the den
     assert.match(dom, '<form id="login" hidden="">');
     assert.match(dom, '<main id="main">');
     for (const agent of RUNNING) {
-      assert.match(dom, `<tr class="agent state-in-sync" data-agent="${WORKFLOW}/${agent}" data-state="in-sync"><td class="agent-name">${agent}</td><td class="state">in sync</td><td>${short}</td><td>${short}</td>`, agent);
+      assert.match(
+        dom,
+        `<tr class="agent state-in-sync" data-agent="${WORKFLOW}/${agent}" data-state="in-sync"><td class="agent-name">${agent}</td><td class="state">in sync</td><td>${short}</td><td>${short}</td>`,
+        agent,
+      );
     }
-    assert.match(dom, `<tr class="agent state-never" data-agent="${WORKFLOW}/sound" data-state="never"><td class="agent-name">sound</td><td class="state">never reported</td><td>${short}</td><td>–</td>`);
+    assert.match(
+      dom,
+      `<tr class="agent state-never" data-agent="${WORKFLOW}/sound" data-state="never"><td class="agent-name">sound</td><td class="state">never reported</td><td>${short}</td><td>–</td>`,
+    );
     // The clinical workflow has no sidecar running: each of its six agents never reported.
     assert.is((dom.match(/data-agent="clinical-trial-analysis\/[^"]+" data-state="never"/g) ?? []).length, 6);
     // Grouped: the vfx organisation's one cluster holds its three agents.
-    assert.match(dom, /<h3>vfx<\/h3><h4>cluster vfx-central<\/h4><table class="agents">(?:(?!<\/table>)[\s\S])*vfx-1(?:(?!<\/table>)[\s\S])*vfx-2(?:(?!<\/table>)[\s\S])*vfx-3/);
+    assert.match(
+      dom,
+      /<h3>vfx<\/h3><h4>cluster vfx-central<\/h4><table class="agents">(?:(?!<\/table>)[\s\S])*vfx-1(?:(?!<\/table>)[\s\S])*vfx-2(?:(?!<\/table>)[\s\S])*vfx-3/,
+    );
     // The pictures: each agent's box coloured by its state (in the movie's, a0 is color and a3 sound).
     const movie = dom.slice(dom.indexOf(`<span class="name">${WORKFLOW}</span>`));
     assert.ok(movie.length < dom.length, 'the movie workflow is shown');
@@ -56,7 +86,12 @@ test('chromium shows every agent in its state, the picture coloured, and the den
     assert.is((movie.match(/class="node state-never"/g) ?? []).length, 1);
     assert.is((dom.match(/class="node state-never"/g) ?? []).length, 6 + 1);
     // The denial just made, with the caller's identity.
-    assert.match(dom, new RegExp(`<tr class="denial"><td>[^<]+</td><td>${WORKFLOW}/color</td><td>GET /api/color/denied-here</td><td>spiffe://mesh.vfx.example/ns/${WORKFLOW}/sa/vfx-2</td><td>${short}</td></tr>`));
+    assert.match(
+      dom,
+      new RegExp(
+        `<tr class="denial"><td>[^<]+</td><td>${WORKFLOW}/color</td><td>GET /api/color/denied-here</td><td>spiffe://mesh.vfx.example/ns/${WORKFLOW}/sa/vfx-2</td><td>${short}</td></tr>`,
+      ),
+    );
     assert.match(dom, `serving ${short}`);
 
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'custody-page-')), 'rollout.png');

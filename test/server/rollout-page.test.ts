@@ -12,12 +12,17 @@ import { registerRolloutPage } from '../../src/server/page/route.js';
 import { dumpDom } from '../helpers/chromium.js';
 import { startTestServer } from '../helpers/server.js';
 
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 test('the page and its files: strict CSP, nosniff, no framing; the pictures only for an admin', async () => {
   const t = await startTestServer();
   try {
-    for (const [at, type] of [['/', 'text/html; charset=utf-8'], ['/rollout.js', 'text/javascript; charset=utf-8'], ['/rollout.css', 'text/css; charset=utf-8']] as const) {
+    for (const [at, type] of [
+      ['/', 'text/html; charset=utf-8'],
+      ['/rollout.js', 'text/javascript; charset=utf-8'],
+      ['/rollout.css', 'text/css; charset=utf-8'],
+    ] as const) {
       const r = await fetch(`${t.server.url}${at}`);
       assert.is(r.status, 200, at);
       assert.is(r.headers.get('content-type'), type, at);
@@ -36,20 +41,30 @@ test('the page and its files: strict CSP, nosniff, no framing; the pictures only
     const r = await fetch(pictures, { headers: { authorization: `Bearer ${t.adminToken}` } });
     assert.is(r.status, 200);
     assert.is(r.headers.get('content-security-policy'), CSP);
-    const body = (await r.json()) as { commit: string; workflows: { name: string; svg?: string; agents: { name: string; organisation: string; cluster: string; node: string }[] }[]; invalid: string[] };
+    const body = (await r.json()) as {
+      commit: string;
+      workflows: { name: string; svg?: string; agents: { name: string; organisation: string; cluster: string; node: string }[] }[];
+      invalid: string[];
+    };
     assert.is(body.commit, t.server.catalog.status().head!.commit);
-    assert.equal(body.workflows.map((w) => w.name), ['clinical-trial-analysis', 'movie-post-production']);
+    assert.equal(
+      body.workflows.map((w) => w.name),
+      ['clinical-trial-analysis', 'movie-post-production'],
+    );
     assert.equal(body.invalid, []);
     const movie = body.workflows[1]!;
-    assert.equal(movie.agents.map((a) => `${a.name} ${a.organisation} ${a.cluster} ${a.node}`), [
-      'color color color-central a0',
-      'hdr hdr hdr-west a1',
-      'owner studio studio-central a2',
-      'sound sound sound-west a3',
-      'vfx-1 vfx vfx-central a4',
-      'vfx-2 vfx vfx-central a5',
-      'vfx-3 vfx vfx-central a6',
-    ]);
+    assert.equal(
+      movie.agents.map((a) => `${a.name} ${a.organisation} ${a.cluster} ${a.node}`),
+      [
+        'color color color-central a0',
+        'hdr hdr hdr-west a1',
+        'owner studio studio-central a2',
+        'sound sound sound-west a3',
+        'vfx-1 vfx vfx-central a4',
+        'vfx-2 vfx vfx-central a5',
+        'vfx-3 vfx vfx-central a6',
+      ],
+    );
     assert.match(movie.svg!, /<title>a0<\/title>\n<path[^>]*\/>\n<text[^>]*>color<\/text>/);
   } finally {
     await t.server.close();
@@ -74,7 +89,11 @@ function bigSpec(): string {
     for (let i = 0; i < PER_ORG; i++) lines.push(`        ${name(o, i)}: { image: registry.example/a:1 }`);
   }
   lines.push('  flows:');
-  for (let o = 1; o < ORGS; o++) lines.push(`    - { from: ${name(0, 0)}, to: ${name(o, 0)}, methods: [POST], path: /in }`, `    - { from: ${name(o, 0)}, to: ${name(0, 0)}, methods: [POST], path: /out }`);
+  for (let o = 1; o < ORGS; o++)
+    lines.push(
+      `    - { from: ${name(0, 0)}, to: ${name(o, 0)}, methods: [POST], path: /in }`,
+      `    - { from: ${name(o, 0)}, to: ${name(0, 0)}, methods: [POST], path: /out }`,
+    );
   return `${lines.join('\n')}\n`;
 }
 
@@ -85,14 +104,31 @@ function bigView() {
   for (let o = 0; o < ORGS; o++) {
     for (let i = 0; i < PER_ORG; i++, k++) {
       const state = STATES[k % 4]!;
-      const sidecar = { instance: 'opa-1', receivedAt: '2026-05-01T10:00:00.000Z', activeRevision: state === 'behind' ? OLD : COMMIT, ...(state === 'error' ? { error: { code: 'bundle_error', message: HOSTILE_MESSAGE } } : {}) };
+      const sidecar = {
+        instance: 'opa-1',
+        receivedAt: '2026-05-01T10:00:00.000Z',
+        activeRevision: state === 'behind' ? OLD : COMMIT,
+        ...(state === 'error' ? { error: { code: 'bundle_error', message: HOSTILE_MESSAGE } } : {}),
+      };
       agents.push({
         workflow: 'big',
         agent: name(o, i),
         served: { revision: COMMIT, builtAt: '2026-05-01T09:00:00.000Z' },
         sidecars: state === 'never' ? [] : [sidecar],
         inSync: state === 'in-sync',
-        recentDenials: k === 4 ? [{ decisionId: 'd1', timestamp: '2026-05-01T10:00:01Z', source: 'spiffe://x/ns/big/sa/o0-agent-001', method: 'GET', path: HOSTILE_PATH, revision: COMMIT }] : [],
+        recentDenials:
+          k === 4
+            ? [
+                {
+                  decisionId: 'd1',
+                  timestamp: '2026-05-01T10:00:01Z',
+                  source: 'spiffe://x/ns/big/sa/o0-agent-001',
+                  method: 'GET',
+                  path: HOSTILE_PATH,
+                  revision: COMMIT,
+                },
+              ]
+            : [],
       });
     }
   }
@@ -101,10 +137,18 @@ function bigView() {
 
 async function bigServer(): Promise<{ url: string; close: () => Promise<void> }> {
   const app = express();
-  const requireAdmin = (req: Request, res: Response, next: NextFunction) => (req.headers.authorization === 'Bearer admin-secret' ? next() : res.status(401).json({ code: 'unauthenticated' }));
+  const requireAdmin = (req: Request, res: Response, next: NextFunction) =>
+    req.headers.authorization === 'Bearer admin-secret' ? next() : res.status(401).json({ code: 'unauthenticated' });
   const view = bigView();
-  app.get('/api/rollout', requireAdmin, (_req, res) => { res.json(view); });
-  registerRolloutPage(app, { requireAdmin, count: () => (_req, _res, next) => next(), head: () => COMMIT, source: { folderFiles: async () => new Map([['big.yaml', bigSpec()]]) } });
+  app.get('/api/rollout', requireAdmin, (_req, res) => {
+    res.json(view);
+  });
+  registerRolloutPage(app, {
+    requireAdmin,
+    count: () => (_req, _res, next) => next(),
+    head: () => COMMIT,
+    source: { folderFiles: async () => new Map([['big.yaml', bigSpec()]]) },
+  });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
@@ -122,16 +166,26 @@ test('1,000 agents in chromium: each in its state, grouped by organisation and c
 
     const dom = await dumpDom(`${s.url}/#token=admin-secret`, [], 6000);
     assert.is(count(dom, /<tr class="agent state-/g), 1000);
-    for (const state of STATES) assert.is(count(dom, new RegExp(`<tr class="agent state-${state}" data-agent="big/[^"]+" data-state="${state}">`, 'g')), 250, state);
+    for (const state of STATES)
+      assert.is(count(dom, new RegExp(`<tr class="agent state-${state}" data-agent="big/[^"]+" data-state="${state}">`, 'g')), 250, state);
     for (let o = 0; o < ORGS; o++) {
       assert.is(count(dom, new RegExp(`<h3>o${o}</h3><h4>cluster c-${o}</h4>`, 'g')), 1, `o${o}`);
       for (const i of [0, 1, 2, 3, 99]) assert.match(dom, `<td class="agent-name">${name(o, i)}</td>`);
     }
-    assert.match(dom, '<tr class="agent state-in-sync" data-agent="big/o0-agent-000" data-state="in-sync"><td class="agent-name">o0-agent-000</td><td class="state">in sync</td><td>cccccccccccc</td><td>cccccccccccc</td>');
-    assert.match(dom, '<tr class="agent state-behind" data-agent="big/o0-agent-001" data-state="behind"><td class="agent-name">o0-agent-001</td><td class="state">behind</td><td>cccccccccccc</td><td>bbbbbbbbbbbb</td>');
+    assert.match(
+      dom,
+      '<tr class="agent state-in-sync" data-agent="big/o0-agent-000" data-state="in-sync"><td class="agent-name">o0-agent-000</td><td class="state">in sync</td><td>cccccccccccc</td><td>cccccccccccc</td>',
+    );
+    assert.match(
+      dom,
+      '<tr class="agent state-behind" data-agent="big/o0-agent-001" data-state="behind"><td class="agent-name">o0-agent-001</td><td class="state">behind</td><td>cccccccccccc</td><td>bbbbbbbbbbbb</td>',
+    );
     assert.match(dom, '<td class="problem">sidecar opa-1: &lt;b&gt;bold&lt;/b&gt; &amp; "quoted"</td>');
     assert.match(dom, '<td class="state">never reported</td>');
-    assert.match(dom, '<span class="chip state-in-sync">250 in sync</span><span class="chip state-behind">250 behind</span><span class="chip state-error">250 error</span><span class="chip state-never">250 never reported</span>');
+    assert.match(
+      dom,
+      '<span class="chip state-in-sync">250 in sync</span><span class="chip state-behind">250 behind</span><span class="chip state-error">250 error</span><span class="chip state-never">250 never reported</span>',
+    );
     assert.match(dom, '1000 agents: too many to draw; every one is listed below.');
     // The denial, its path as text: no element comes of it.
     assert.match(dom, '<tr class="denial"><td>2026-05-01T10:00:01Z</td><td>big/o0-agent-004</td><td>GET /x&lt;img src=x onerror=alert(1)&gt;</td>');

@@ -45,7 +45,11 @@ test('a build error and a repository error are logged once, not on every poll, a
 test('a repository URL with credentials in it is refused, and the credentials are not printed', () => {
   const dir = exampleRepository();
   const key = makeKey(dir, 'k');
-  for (const url of ['https://deploy:s3cr3t-t0ken@git.example/acme/custody.git', 'https://s3cr3t-t0ken@git.example/acme/custody.git', 'http://x:s3cr3t-t0ken@git.example/a.git']) {
+  for (const url of [
+    'https://deploy:s3cr3t-t0ken@git.example/acme/custody.git',
+    'https://s3cr3t-t0ken@git.example/acme/custody.git',
+    'http://x:s3cr3t-t0ken@git.example/a.git',
+  ]) {
     let message = 'accepted';
     try {
       loadConfig({ env: {}, cwd: dir, overrides: { repository: url, signingKeys: [{ id: 'k', file: key.file }] } });

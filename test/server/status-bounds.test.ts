@@ -23,8 +23,12 @@ test('a status nesting 5,000 levels in its errors leaves the rollout view answer
     assert.is(posted.status, 400, 'refused before parsing: no status nests that deep');
     const view = await fetch(`${t.server.url}/api/rollout`, { headers: { authorization: `Bearer ${t.adminToken}` } });
     assert.is(view.status, 200);
-    const color = ((await view.json()) as { agents: { workflow: string; agent: string; sidecars: { error?: { errors?: unknown[] } }[] }[] }).agents.find((a) => a.agent === 'color')!;
-    for (const s of color.sidecars) for (const e of s.error?.errors ?? []) assert.ok(typeof e === 'object' && e !== null && Object.values(e).every((v) => typeof v === 'string'), JSON.stringify(e).slice(0, 80));
+    const color = ((await view.json()) as { agents: { workflow: string; agent: string; sidecars: { error?: { errors?: unknown[] } }[] }[] }).agents.find(
+      (a) => a.agent === 'color',
+    )!;
+    for (const s of color.sidecars)
+      for (const e of s.error?.errors ?? [])
+        assert.ok(typeof e === 'object' && e !== null && Object.values(e).every((v) => typeof v === 'string'), JSON.stringify(e).slice(0, 80));
   } finally {
     await t.server.close();
   }
@@ -35,11 +39,23 @@ test('only the fields the view uses are kept: typed, bounded, flat', async () =>
   try {
     const body = {
       labels: { id: 'i1', version: 'v1.2.3', workflow: 'movie-post-production', agent: 'color', extra: 'x'.repeat(1000) },
-      bundles: { custody: { active_revision: 42, last_successful_activation: '2026-01-01T00:00:00Z', message: 'm'.repeat(100_000), code: 'c', http_code: 'nope', errors: Array.from({ length: 50 }, (_, i) => ({ code: `e${i}`, message: 'y'.repeat(5000), nested: { deep: [1, 2, 3] } })) } },
+      bundles: {
+        custody: {
+          active_revision: 42,
+          last_successful_activation: '2026-01-01T00:00:00Z',
+          message: 'm'.repeat(100_000),
+          code: 'c',
+          http_code: 'nope',
+          errors: Array.from({ length: 50 }, (_, i) => ({ code: `e${i}`, message: 'y'.repeat(5000), nested: { deep: [1, 2, 3] } })),
+        },
+      },
       plugins: { bundle: { state: 'OK' } },
       metrics: { prometheus: { huge: 'z'.repeat(10_000) } },
     };
-    assert.is((await fetch(`${t.server.url}/status`, { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${t.tokens[COLOR]}` } })).status, 200);
+    assert.is(
+      (await fetch(`${t.server.url}/status`, { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${t.tokens[COLOR]}` } })).status,
+      200,
+    );
     const [s] = t.server.observations.statusOf(COLOR);
     assert.ok(s);
     assert.is(s.activeRevision, undefined, 'a number is no revision');
@@ -50,7 +66,11 @@ test('only the fields the view uses are kept: typed, bounded, flat', async () =>
     assert.equal(Object.keys(s.error!.errors![0]!).sort(), ['code', 'message']);
     assert.ok(JSON.stringify(s).length < 8 * 1024, `kept ${JSON.stringify(s).length} bytes`);
     const tooLongId = { labels: { id: 'i'.repeat(1000) }, bundles: {} };
-    assert.is((await fetch(`${t.server.url}/status`, { method: 'POST', body: JSON.stringify(tooLongId), headers: { authorization: `Bearer ${t.tokens[COLOR]}` } })).status, 400);
+    assert.is(
+      (await fetch(`${t.server.url}/status`, { method: 'POST', body: JSON.stringify(tooLongId), headers: { authorization: `Bearer ${t.tokens[COLOR]}` } }))
+        .status,
+      400,
+    );
     assert.is((await fetch(`${t.server.url}/status`, { method: 'POST', body: '[1,2]', headers: { authorization: `Bearer ${t.tokens[COLOR]}` } })).status, 400);
   } finally {
     await t.server.close();
@@ -63,7 +83,12 @@ test('instance ids per agent are capped, the most recent kept', async () => {
     const auth = { authorization: `Bearer ${t.tokens[COLOR]}` };
     const keepAlive = { keepalive: true };
     for (let i = 0; i < 300; i++) {
-      await fetch(`${t.server.url}/status`, { ...keepAlive, method: 'POST', body: JSON.stringify({ labels: { id: `instance-${String(i).padStart(3, '0')}` }, bundles: { custody: { active_revision: 'r' } } }), headers: auth });
+      await fetch(`${t.server.url}/status`, {
+        ...keepAlive,
+        method: 'POST',
+        body: JSON.stringify({ labels: { id: `instance-${String(i).padStart(3, '0')}` }, bundles: { custody: { active_revision: 'r' } } }),
+        headers: auth,
+      });
     }
     const kept = t.server.observations.statusOf(COLOR).map((s) => s.instance);
     assert.ok(kept.length <= 64, `${kept.length} instances kept`);
@@ -76,13 +101,23 @@ test('instance ids per agent are capped, the most recent kept', async () => {
 
 test('an instance not seen for an hour is forgotten', () => {
   let now = Date.parse('2026-03-01T10:00:00Z');
-  const o = new Observations({ logFile: path.join(mkdtempSync(path.join(tmpdir(), 'custody-obs-')), 'd.jsonl'), maxBytes: 1 << 20, clock: () => new Date(now) });
+  const o = new Observations({
+    logFile: path.join(mkdtempSync(path.join(tmpdir(), 'custody-obs-')), 'd.jsonl'),
+    maxBytes: 1 << 20,
+    clock: () => new Date(now),
+  });
   o.recordStatus(COLOR, { labels: { id: 'old-pod' }, bundles: { custody: { active_revision: 'a' } } });
   now += 30 * 60_000;
   o.recordStatus(COLOR, { labels: { id: 'new-pod' }, bundles: { custody: { active_revision: 'b' } } });
-  assert.equal(o.statusOf(COLOR).map((s) => s.instance), ['new-pod', 'old-pod']);
+  assert.equal(
+    o.statusOf(COLOR).map((s) => s.instance),
+    ['new-pod', 'old-pod'],
+  );
   now += 31 * 60_000;
-  assert.equal(o.statusOf(COLOR).map((s) => s.instance), ['new-pod']);
+  assert.equal(
+    o.statusOf(COLOR).map((s) => s.instance),
+    ['new-pod'],
+  );
 });
 
 test('an agent whose reports cannot be shown does not fail the view', async () => {
@@ -100,7 +135,10 @@ test('an agent whose reports cannot be shown does not fail the view', async () =
     assert.is(view.agents.length, 13);
     const color = view.agents.find((a) => a.agent === 'color')!;
     assert.equal([color.sidecars, color.inSync, color.reportError], [[], false, 'the reports of this agent cannot be shown']);
-    assert.equal(view.agents.find((a) => a.agent === 'hdr')!.sidecars.map((s) => s.instance), ['h']);
+    assert.equal(
+      view.agents.find((a) => a.agent === 'hdr')!.sidecars.map((s) => s.instance),
+      ['h'],
+    );
   } finally {
     await t.server.close();
   }

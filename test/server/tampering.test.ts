@@ -55,10 +55,22 @@ test('real OPA rejects tampered, foreign-signed and unsigned bundles and keeps t
   });
   await new Promise<void>((r) => harness.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(harness.address() as AddressInfo).port}`;
-  const sidecar = await startSidecar({ serverUrl: url, workflow: 'movie-post-production', agent: 'color', token: 't', keyId: 'custody', publicKeyPem: trusted.publicKeyPem });
+  const sidecar = await startSidecar({
+    serverUrl: url,
+    workflow: 'movie-post-production',
+    agent: 'color',
+    token: 't',
+    keyId: 'custody',
+    publicKeyPem: trusted.publicKeyPem,
+  });
   const vfx2 = 'spiffe://mesh.vfx.example/ns/movie-post-production/sa/vfx-2';
   try {
-    await eventually(() => sidecar.revision(), (r) => r === 'good', 15_000, 'the good bundle');
+    await eventually(
+      () => sidecar.revision(),
+      (r) => r === 'good',
+      15_000,
+      'the good bundle',
+    );
     assert.is(await sidecar.decide(envoyInput(vfx2, 'POST', '/api/color')), true);
     assert.is(await sidecar.decide(envoyInput(vfx2, 'POST', '/admin')), false);
 
@@ -85,7 +97,12 @@ test('real OPA rejects tampered, foreign-signed and unsigned bundles and keeps t
     }
     current = variants.good2!;
     etag = '"good2"';
-    await eventually(() => sidecar.revision(), (r) => r === 'good2', 15_000, 'the next good bundle');
+    await eventually(
+      () => sidecar.revision(),
+      (r) => r === 'good2',
+      15_000,
+      'the next good bundle',
+    );
   } finally {
     await sidecar.stop();
     harness.closeAllConnections();

@@ -53,7 +53,12 @@ test('a kept token is refused from the second its exp names, as an unkept one is
   const dir = exampleRepository();
   const issuers = await clusterIssuers(dir, ['color-central']);
   let now = T0;
-  const auth = createAuthenticator({ clusters: issuers.clusters, audience: 'custody-bundle-server', maxLifetimeSeconds: 3600, clock: () => new Date(now * 1000) });
+  const auth = createAuthenticator({
+    clusters: issuers.clusters,
+    audience: 'custody-bundle-server',
+    maxLifetimeSeconds: 3600,
+    clock: () => new Date(now * 1000),
+  });
   const color = await issuers.token({ cluster: 'color-central', account: `${W}:color`, iat: T0, exp: T0 + 600 });
   assert.equal(await outcome(auth, color), { result: `accepted ${W}/color`, synchronous: false }, 'verified the first time');
   now = T0 + 599;
@@ -62,23 +67,28 @@ test('a kept token is refused from the second its exp names, as an unkept one is
   assert.equal(await outcome(auth, color), { result: '401', synchronous: false }, 'expired: verified again, and refused');
   now = T0 + 100;
   const other = await issuers.token({ cluster: 'color-central', account: `${W}:hdr`, iat: T0, exp: T0 + 600 });
-  assert.equal(await outcome(auth, other), { result: `accepted ${W}/hdr`, synchronous: false }, 'another token is verified on its own, not taken for a kept one');
+  assert.equal(
+    await outcome(auth, other),
+    { result: `accepted ${W}/hdr`, synchronous: false },
+    'another token is verified on its own, not taken for a kept one',
+  );
 });
 
-test('a token seen before is still refused for another agent\'s bundle, from another cluster, and once its agent is removed', async () => {
+test("a token seen before is still refused for another agent's bundle, from another cluster, and once its agent is removed", async () => {
   const repo = exampleRepository();
   const issuers = await clusterIssuers(repo, ['color-central', 'hdr-west']);
   const t = await startTestServer({ clusters: issuers.clusters, pollSeconds: 3600 }, repo);
   try {
-    const bundle = async (token: string, agent: string) => (await fetch(`${t.server.url}/bundles/${W}/${agent}.tar.gz`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const bundle = async (token: string, agent: string) =>
+      (await fetch(`${t.server.url}/bundles/${W}/${agent}.tar.gz`, { headers: { authorization: `Bearer ${token}` } })).status;
     const color = await issuers.token({ cluster: 'color-central', account: `${W}:color` });
     assert.is(await bundle(color, 'color'), 200);
     assert.is(await bundle(color, 'color'), 200, 'kept');
-    assert.is(await bundle(color, 'hdr'), 403, 'color\'s kept token for hdr\'s bundle');
+    assert.is(await bundle(color, 'hdr'), 403, "color's kept token for hdr's bundle");
     assert.is(await bundle(color, 'color'), 200);
 
     const colorFromHdr = await issuers.token({ cluster: 'hdr-west', account: `${W}:color` });
-    assert.is(await bundle(colorFromHdr, 'color'), 403, 'color\'s account made in hdr-west');
+    assert.is(await bundle(colorFromHdr, 'color'), 403, "color's account made in hdr-west");
     assert.is(await bundle(colorFromHdr, 'color'), 403, 'and again, once its identity is kept');
 
     rmSync(path.join(repo, 'bundles', W, 'color'), { recursive: true });
@@ -92,7 +102,7 @@ test('a token seen before is still refused for another agent\'s bundle, from ano
   }
 });
 
-test('a key removed from a cluster\'s fetched key set refuses its kept tokens once the set is fetched again', async () => {
+test("a key removed from a cluster's fetched key set refuses its kept tokens once the set is fetched again", async () => {
   const old = await keyPair('old');
   const rotated = await keyPair('new');
   let served = [old.jwk];
@@ -105,7 +115,12 @@ test('a key removed from a cluster\'s fetched key set refuses its kept tokens on
   try {
     const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/openid/v1/jwks`;
     // Keys are fetched again after 300 ms here (jose keeps them 10 minutes by default).
-    const auth = createAuthenticator({ clusters: [{ cluster: 'color-central', issuer: ISSUER, jwksUrl: url }], audience: 'custody-bundle-server', maxLifetimeSeconds: 3600, remoteKeys: { cacheMaxAge: 300, cooldownDuration: 0 } });
+    const auth = createAuthenticator({
+      clusters: [{ cluster: 'color-central', issuer: ISSUER, jwksUrl: url }],
+      audience: 'custody-bundle-server',
+      maxLifetimeSeconds: 3600,
+      remoteKeys: { cacheMaxAge: 300, cooldownDuration: 0 },
+    });
     const now = Math.floor(Date.now() / 1000);
     const signedByOld = await token(old, { iat: now, exp: now + 600 });
     assert.equal(await outcome(auth, signedByOld), { result: `accepted ${W}/color`, synchronous: false });
@@ -114,7 +129,7 @@ test('a key removed from a cluster\'s fetched key set refuses its kept tokens on
 
     served = [rotated.jwk];
     await new Promise((r) => setTimeout(r, 400));
-    assert.equal(await outcome(auth, signedByOld), { result: '401', synchronous: false }, 'its key is gone from the issuer\'s set');
+    assert.equal(await outcome(auth, signedByOld), { result: '401', synchronous: false }, "its key is gone from the issuer's set");
     assert.ok(fetches >= 2, 'the set was fetched again');
     const signedByNew = await token(rotated, { iat: now, exp: now + 600 });
     assert.equal(await outcome(auth, signedByNew), { result: `accepted ${W}/color`, synchronous: false });

@@ -15,7 +15,16 @@ import { startTestServer } from '../helpers/server.js';
 
 const SECRET = 'webhook-test-secret';
 const sign = (body: string | Buffer, secret = SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-const promised = (headers: string[], length = 8_000_000) => ['POST /hooks/github HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'X-GitHub-Event: push', `X-GitHub-Delivery: ${randomUUID()}`, `Content-Length: ${length}`, ...headers].join('\n');
+const promised = (headers: string[], length = 8_000_000) =>
+  [
+    'POST /hooks/github HTTP/1.1',
+    'Host: x',
+    'Content-Type: application/json',
+    'X-GitHub-Event: push',
+    `X-GitHub-Delivery: ${randomUUID()}`,
+    `Content-Length: ${length}`,
+    ...headers,
+  ].join('\n');
 
 test('no webhook secret configured: refused from the headers, the promised 8 MB body is never awaited', async () => {
   const t = await startTestServer({ pollSeconds: 3600 });
@@ -57,10 +66,15 @@ test('with a secret: compressed bodies (415), malformed or missing signatures (4
 test('signed pushes refresh at once; a wrong signature over the raw body is refused; a delivery is accepted once', async () => {
   const t = await startTestServer({ webhookSecret: SECRET, pollSeconds: 3600 });
   try {
-    const post = (body: string, headers: Record<string, string>) => fetch(`${t.server.url}/hooks/github`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', ...headers } });
+    const post = (body: string, headers: Record<string, string>) =>
+      fetch(`${t.server.url}/hooks/github`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', ...headers } });
     const body = JSON.stringify({ ref: 'refs/heads/main', after: 'x' });
     assert.is((await post(body, { 'x-hub-signature-256': sign(body, 'wrong'), 'x-github-delivery': randomUUID() })).status, 401);
-    assert.is((await post(body, { 'x-hub-signature-256': sign(`${body} `), 'x-github-delivery': randomUUID() })).status, 401, 'the signature covers the exact bytes');
+    assert.is(
+      (await post(body, { 'x-hub-signature-256': sign(`${body} `), 'x-github-delivery': randomUUID() })).status,
+      401,
+      'the signature covers the exact bytes',
+    );
     assert.is((await post(body, { 'x-hub-signature-256': sign(body) })).status, 400, 'GitHub always names its delivery');
 
     const data = path.join(t.repo, 'bundles', 'movie-post-production', 'hdr', 'data.json');
@@ -74,13 +88,21 @@ test('signed pushes refresh at once; a wrong signature over the raw body is refu
     assert.is(t.server.catalog.get('movie-post-production', 'hdr')!.revision, commit);
 
     assert.is((await post(body, { 'x-hub-signature-256': sign(body), 'x-github-delivery': delivery })).status, 409, 'the same delivery again');
-    assert.is((await post(body, { 'x-hub-signature-256': sign(body), 'x-github-delivery': randomUUID() })).status, 409, 'the same signed body under another delivery id');
+    assert.is(
+      (await post(body, { 'x-hub-signature-256': sign(body), 'x-github-delivery': randomUUID() })).status,
+      409,
+      'the same signed body under another delivery id',
+    );
     const other = JSON.stringify({ ref: 'refs/heads/main', after: 'y' });
     assert.is((await post(other, { 'x-hub-signature-256': sign(other), 'x-github-delivery': randomUUID() })).status, 202, 'a new delivery');
     const ping = JSON.stringify({ zen: 'Keep it logically awesome.' });
     assert.is((await post(ping, { 'x-hub-signature-256': sign(ping), 'x-github-delivery': randomUUID(), 'x-github-event': 'ping' })).status, 202);
     const notJson = 'not json';
-    assert.is((await post(notJson, { 'x-hub-signature-256': sign(notJson), 'x-github-delivery': randomUUID() })).status, 400, 'parsed only after the signature, and refused when not JSON');
+    assert.is(
+      (await post(notJson, { 'x-hub-signature-256': sign(notJson), 'x-github-delivery': randomUUID() })).status,
+      400,
+      'parsed only after the signature, and refused when not JSON',
+    );
   } finally {
     await t.server.close();
   }
@@ -91,7 +113,14 @@ test('a body sent without a length is cut at the bound', async () => {
   try {
     const chunk = 'x'.repeat(64 * 1024);
     const chunked = Array.from({ length: 24 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`).join('') + '0\r\n\r\n';
-    const head = ['POST /hooks/github HTTP/1.1', 'Host: x', 'X-GitHub-Event: push', `X-GitHub-Delivery: ${randomUUID()}`, `X-Hub-Signature-256: ${sign('x')}`, 'Transfer-Encoding: chunked'].join('\n');
+    const head = [
+      'POST /hooks/github HTTP/1.1',
+      'Host: x',
+      'X-GitHub-Event: push',
+      `X-GitHub-Delivery: ${randomUUID()}`,
+      `X-Hub-Signature-256: ${sign('x')}`,
+      'Transfer-Encoding: chunked',
+    ].join('\n');
     const r = await rawRequest(`${t.server.url}/`, head, { body: chunked });
     assert.is(r.status, 413);
     assert.ok(r.closed);

@@ -59,7 +59,10 @@ test('a hostile change: one Mermaid block holding exactly the diagram, drawn by 
   assert.ok(diagram, 'no diagram');
   const md = render(summary, 'markdown');
   const blocks = fencedBlocks(md);
-  assert.equal(blocks.map((b) => b.info), ['mermaid']);
+  assert.equal(
+    blocks.map((b) => b.info),
+    ['mermaid'],
+  );
   assert.is(`${blocks[0]!.body}\n`, diagram);
   // Nothing of the spec's reaches the Markdown as a fence or a summary marker.
   assert.is(md.split('<!--').length, 1);
@@ -67,7 +70,12 @@ test('a hostile change: one Mermaid block holding exactly the diagram, drawn by 
 
   const [drawn] = await renderInBrowser([['hostile change', blocks[0]!.body]]);
   assert.is(drawn!.error, undefined, drawn!.error);
-  const labels = [...drawn!.svg!.matchAll(/<p>([\s\S]*?)<\/p>/g)].map((m) => m[1]!.split(/<br ?\/?>/).map(decodeHtml).join('\n'));
+  const labels = [...drawn!.svg!.matchAll(/<p>([\s\S]*?)<\/p>/g)].map((m) =>
+    m[1]!
+      .split(/<br ?\/?>/)
+      .map(decodeHtml)
+      .join('\n'),
+  );
   assert.ok(labels.includes(`${visible(FENCE_NAME)}\nadded`), labels.join(' | '));
   assert.ok(labels.includes(`GET ${visible(FENCE_PATH)}`), labels.join(' | '));
   assert.ok(labels.includes(`${visible(base.agents[1]!.name)}`), labels.join(' | '));
@@ -90,7 +98,10 @@ test('the fence is longer than any run of backticks in what it holds', () => {
 test('a change too large to draw says so instead of drawing it', () => {
   const base = hostile();
   const [a, b] = [base.agents[0]!.name, base.agents[1]!.name];
-  const head: Workflow = { ...base, flows: [...base.flows, ...Array.from({ length: 201 }, (_, i) => ({ index: base.flows.length + i, from: a, to: b, methods: ['GET'], path: `/many/${i}` }))] };
+  const head: Workflow = {
+    ...base,
+    flows: [...base.flows, ...Array.from({ length: 201 }, (_, i) => ({ index: base.flows.length + i, from: a, to: b, methods: ['GET'], path: `/many/${i}` }))],
+  };
   const summary = summarize({ workflows: [base], files: new Map() }, { workflows: [head], files: new Map() });
   const md = render(summary, 'markdown');
   assert.not.match(md, '```mermaid');

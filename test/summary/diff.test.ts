@@ -45,20 +45,50 @@ function change(specs: Specs, file: string, from: string, to: string): Specs {
 
 /** Each kind of change, applied to the base. */
 const SCENARIOS: Record<string, () => Specs> = {
-  'flow-added': () => change(BASE, 'studio.yaml', '    - { from: color, to: owner',
-    '    - { from: vfx-2, to: owner, methods: [GET, POST], path: /api/frames/*, when: [{ days: [Mon, Tue, Wed, Thu, Fri], hours: { from: "08:00", to: "17:00" } }] }\n    - { from: color, to: owner'),
+  'flow-added': () =>
+    change(
+      BASE,
+      'studio.yaml',
+      '    - { from: color, to: owner',
+      '    - { from: vfx-2, to: owner, methods: [GET, POST], path: /api/frames/*, when: [{ days: [Mon, Tue, Wed, Thu, Fri], hours: { from: "08:00", to: "17:00" } }] }\n    - { from: color, to: owner',
+    ),
   'flow-removed': () => change(BASE, 'studio.yaml', '    - { from: color, to: owner, methods: [POST], path: /api/owner }\n', ''),
   'methods-changed': () => change(BASE, 'studio.yaml', 'to: vfx-1, methods: [POST]', 'to: vfx-1, methods: [POST, PUT]'),
   'path-changed': () => change(BASE, 'studio.yaml', 'path: /api/vfx-2 }', 'path: /api/vfx-2/* }'),
-  'condition-changed': () => change(change(BASE, 'studio.yaml', '[{ hours: { from: "08:00", to: "17:00" } }]', '[{ days: [Mon, Tue, Wed, Thu, Fri], hours: { from: "07:00", to: "19:00" } }]'),
-    'studio.yaml', 'path: /api/vfx-1 }', 'path: /api/vfx-1, until: "2027-03-31T00:00:00Z" }'),
+  'condition-changed': () =>
+    change(
+      change(
+        BASE,
+        'studio.yaml',
+        '[{ hours: { from: "08:00", to: "17:00" } }]',
+        '[{ days: [Mon, Tue, Wed, Thu, Fri], hours: { from: "07:00", to: "19:00" } }]',
+      ),
+      'studio.yaml',
+      'path: /api/vfx-1 }',
+      'path: /api/vfx-1, until: "2027-03-31T00:00:00Z" }',
+    ),
   'condition-removed': () => change(BASE, 'studio.yaml', ', when: [{ hours: { from: "08:00", to: "17:00" } }] }', ' }'),
   'attribute-changed': () => change(BASE, 'studio.yaml', 'attributes: { tenure: 3 }', 'attributes: { tenure: 11 }'),
   'agent-renamed': () => ({ ...BASE, 'studio.yaml': BASE['studio.yaml']!.replace(/vfx-2\b/g, 'compositor') }),
-  'agent-added-and-image': () => change(change(BASE, 'studio.yaml', 'color: { image: registry.example/color:5 }', 'color: { image: registry.example/color:6 }\n        grade: { image: registry.example/grade:1 }'),
-    'studio.yaml', '    - { from: color, to: owner', '    - { from: color, to: grade, methods: [PUT], path: /frames/* }\n    - { from: color, to: owner'),
-  'agent-moved': () => change(change(BASE, 'studio.yaml', "        vfx-2: { image: registry.example/vfx:2, attributes: { tenure: 12 } }\n", ''),
-    'studio.yaml', '        color: { image: registry.example/color:5 }', '        color: { image: registry.example/color:5 }\n        vfx-2: { image: registry.example/vfx:2, attributes: { tenure: 12 } }'),
+  'agent-added-and-image': () =>
+    change(
+      change(
+        BASE,
+        'studio.yaml',
+        'color: { image: registry.example/color:5 }',
+        'color: { image: registry.example/color:6 }\n        grade: { image: registry.example/grade:1 }',
+      ),
+      'studio.yaml',
+      '    - { from: color, to: owner',
+      '    - { from: color, to: grade, methods: [PUT], path: /frames/* }\n    - { from: color, to: owner',
+    ),
+  'agent-moved': () =>
+    change(
+      change(BASE, 'studio.yaml', '        vfx-2: { image: registry.example/vfx:2, attributes: { tenure: 12 } }\n', ''),
+      'studio.yaml',
+      '        color: { image: registry.example/color:5 }',
+      '        color: { image: registry.example/color:5 }\n        vfx-2: { image: registry.example/vfx:2, attributes: { tenure: 12 } }',
+    ),
   'workflow-renamed': () => change(BASE, 'studio.yaml', 'name: studio\n', 'name: studio-two\n'),
   'workflow-added': () => ({ ...BASE, 'archive.yaml': fixture('archive.yaml') }),
   'workflow-removed': () => ({ 'studio.yaml': BASE['studio.yaml']! }),
@@ -93,14 +123,21 @@ function golden(name: string, actual: string): void {
 
 /** Summary from the in-memory states, every file given on both sides. */
 function fullSummary(base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>): ChangeSummary {
-  const side = (files: ReadonlyMap<string, string>) => sideOf(
-    [...files].filter(([p]) => p.startsWith('workflows/')).map(([file, text]) => ({ file, text })),
-    new Map([...files].filter(([p]) => p.startsWith('bundles/') || p.startsWith('generated/'))),
-  );
+  const side = (files: ReadonlyMap<string, string>) =>
+    sideOf(
+      [...files].filter(([p]) => p.startsWith('workflows/')).map(([file, text]) => ({ file, text })),
+      new Map([...files].filter(([p]) => p.startsWith('bundles/') || p.startsWith('generated/'))),
+    );
   return summarize(side(base), side(head));
 }
 
-interface History { dir: string; base: string; heads: Record<string, string>; states: Record<string, Map<string, string>>; baseState: Map<string, string> }
+interface History {
+  dir: string;
+  base: string;
+  heads: Record<string, string>;
+  states: Record<string, Map<string, string>>;
+  baseState: Map<string, string>;
+}
 let history: History | undefined;
 
 /** One repository holding the base and, on top of one another, every scenario's head. */
@@ -134,7 +171,10 @@ for (const name of Object.keys(SCENARIOS)) {
     const { generated, ...rest } = summary;
     assert.equal(rest, fullSummary(h.baseState, h.states[name]!));
     // Every tree here is what custody generate writes: nothing to flag (nothing checkable with a spec error).
-    assert.equal(generated, name === 'spec-error' ? { checked: false, reason: 'the specs have errors (workflows/studio.yaml)', files: [] } : { checked: true, files: [] });
+    assert.equal(
+      generated,
+      name === 'spec-error' ? { checked: false, reason: 'the specs have errors (workflows/studio.yaml)', files: [] } : { checked: true, files: [] },
+    );
     golden(`${name}.txt`, render(summary, 'text'));
     golden(`${name}.md`, render(summary, 'markdown'));
     golden(`${name}.json`, render(summary, 'json'));
@@ -150,21 +190,39 @@ test('what the summaries say, in words (beyond the golden files)', async () => {
   const added = await words('flow-added');
   assert.match(added.text, '+ vfx-2 may now GET and POST /api/frames/* to owner, Mon–Fri 08:00–17:00 Europe/Paris');
   assert.equal(added.summary.counts.access, { added: 2, changed: 0, removed: 0 });
-  assert.equal(added.summary.bundles.map((b) => `${b.workflow}/${b.agent}:${b.status}`), ['studio/owner:changed']);
+  assert.equal(
+    added.summary.bundles.map((b) => `${b.workflow}/${b.agent}:${b.status}`),
+    ['studio/owner:changed'],
+  );
   // The receiver's cluster gets the ALLOW; the sender's, the callee's stub Service and a wider egress.
-  assert.equal(added.summary.manifests.map((m) => [m.tree, m.added, m.changed, m.removed]), [['clusters/studio-central', 1, 1, 0], ['clusters/vfx-central', 1, 2, 0]]);
-  assert.equal(added.summary.manifests.flatMap((m) => m.objects.filter((o) => o.change === 'added').map((o) => `${o.kind} ${o.namespace}/${o.name}`)), ['AuthorizationPolicy studio/allow-vfx-2-to-owner', 'Service studio/owner']);
+  assert.equal(
+    added.summary.manifests.map((m) => [m.tree, m.added, m.changed, m.removed]),
+    [
+      ['clusters/studio-central', 1, 1, 0],
+      ['clusters/vfx-central', 1, 2, 0],
+    ],
+  );
+  assert.equal(
+    added.summary.manifests.flatMap((m) => m.objects.filter((o) => o.change === 'added').map((o) => `${o.kind} ${o.namespace}/${o.name}`)),
+    ['AuthorizationPolicy studio/allow-vfx-2-to-owner', 'Service studio/owner'],
+  );
   assert.match((await words('flow-removed')).text, '- color may no longer POST /api/owner to owner');
   assert.match((await words('path-changed')).text, '~ vfx-1 may now POST /api/vfx-2/* to vfx-2 instead of /api/vfx-2');
   const renamed = await words('agent-renamed');
   assert.match(renamed.text, '* agent vfx-2 renamed compositor: its mesh identity becomes spiffe://cluster.local/ns/studio/sa/compositor');
   // A rename is not every flow removed and added again: only the path that was renamed with it.
-  assert.equal(renamed.summary.workflows[0]!.access.map((a) => a.text), ['vfx-1 may now POST /api/compositor to compositor instead of /api/vfx-2']);
+  assert.equal(
+    renamed.summary.workflows[0]!.access.map((a) => a.text),
+    ['vfx-1 may now POST /api/compositor to compositor instead of /api/vfx-2'],
+  );
   const attribute = await words('attribute-changed');
   assert.match(attribute.text, 'vfx-1 may now POST /api/color to color at any time (before: Sat) (as written: (tenure > 10 or Sat))');
   assert.match(attribute.text, 'agent vfx-1 attributes: tenure 3 → 11');
   const wf = await words('workflow-renamed');
-  assert.equal(wf.summary.workflows.map((w) => [w.status, w.previousName, w.workflow, w.access.length]), [['renamed', 'studio', 'studio-two', 0]]);
+  assert.equal(
+    wf.summary.workflows.map((w) => [w.status, w.previousName, w.workflow, w.access.length]),
+    [['renamed', 'studio', 'studio-two', 0]],
+  );
   const broken = await words('spec-error');
   assert.equal(broken.summary.notCompared, ['workflows/studio.yaml']);
   assert.match(broken.text, '~ analyzer may now POST /results/* to desk');
@@ -175,14 +233,23 @@ test('Markdown: free text from a spec (attribute names and values, conditions) r
   // Both pass custody check (the second alternative only warns that it can never hold).
   const note = '<!-- custody-summary:end --> <!--';
   const fancy = '*a* | `b` <img src=x> [l](http://x) ~~s~~ $m$ \\ &lt;';
-  const specs = change(change(change(BASE,
-    'studio.yaml', 'attributes: { tenure: 3 }', `attributes: { tenure: 3, note: ${JSON.stringify(note)} }`),
-    'studio.yaml', 'attributes: { tenure: 12 }', `attributes: { tenure: 12, note: ${JSON.stringify(fancy)} }`),
-    'studio.yaml', '    - { from: color, to: owner',
-    `    - { from: vfx-2, to: owner, methods: [GET], path: /api/notes, when: [{ attribute: note, equals: ${JSON.stringify(fancy)} }, { attribute: "<!--x|y", equals: 1 }] }\n    - { from: color, to: owner`);
+  const specs = change(
+    change(
+      change(BASE, 'studio.yaml', 'attributes: { tenure: 3 }', `attributes: { tenure: 3, note: ${JSON.stringify(note)} }`),
+      'studio.yaml',
+      'attributes: { tenure: 12 }',
+      `attributes: { tenure: 12, note: ${JSON.stringify(fancy)} }`,
+    ),
+    'studio.yaml',
+    '    - { from: color, to: owner',
+    `    - { from: vfx-2, to: owner, methods: [GET], path: /api/notes, when: [{ attribute: note, equals: ${JSON.stringify(fancy)} }, { attribute: "<!--x|y", equals: 1 }] }\n    - { from: color, to: owner`,
+  );
   const load = (s: Specs) => loadWorkflows(Object.entries(s).map(([name, text]) => ({ file: `workflows/${name}`, text })));
   const head = load(specs);
-  assert.equal(head.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.equal(
+    head.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
   const summary = summarize({ workflows: load(BASE).workflows, files: new Map() }, { workflows: head.workflows, files: new Map() });
   // Plain text says it as written.
   const text = render(summary, 'text');
@@ -194,7 +261,10 @@ test('Markdown: free text from a spec (attribute names and values, conditions) r
   // (In a change diagram, `<br>` is Mermaid's line break, Custody's own; a `<` from the spec is `#60;` there.)
   const diagrams = md.replace(/```mermaid\n[\s\S]*?\n```/g, (block) => block.replace(/<br>/g, ''));
   assert.not.match(diagrams.replace(/<\/?(details|summary|sub|code)>/g, ''), '<');
-  assert.match(md, '  a3 -->|"GET /api/notes<br>#9670; note = #34;#42;a#42; #124; #96;b#96; #60;img src=x#62; #91;l#93;(http://x) #126;#126;s#126;#126; #36;m#36; #92;#92; #38;lt#59;#34; or #9670; #60;#33;--x#124;y = 1"| a1\n');
+  assert.match(
+    md,
+    '  a3 -->|"GET /api/notes<br>#9670; note = #34;#42;a#42; #124; #96;b#96; #60;img src=x#62; #91;l#93;(http://x) #126;#126;s#126;#126; #36;m#36; #92;#92; #38;lt#59;#34; or #9670; #60;#33;--x#124;y = 1"| a1\n',
+  );
   assert.match(md, '- agent vfx-1 attributes: note (none) → "&lt;!-- custody-summary:end --> &lt;!--"');
   assert.match(md, '- agent vfx-2 attributes: note (none) → "\\*a\\* \\| \\`b\\` &lt;img src=x> \\[l\\](http\\://x) \\~\\~s\\~\\~ \\$m\\$ \\\\\\\\ &amp;lt;"');
   assert.match(md, '- vfx-2 **may now** `GET` `/api/notes` to owner (as written: (note = "\\*a\\*');
@@ -228,7 +298,11 @@ test('Markdown: spec text mentions nobody, links no issue, makes no link; plain 
   assert.not.match(line, /[\u202a-\u202e\u2066-\u2069\u0000-\u001f]/);
   assert.match(line, '\\\\u202egnp.exe');
   // What it shows once rendered, zero-width spaces aside: the value as written (escapes removed).
-  const shown = line.replace(/\u200b/g, '').replace(/\\([\\`*[\]|~$_:.])/g, '$1').replace(/&lt;/g, '<').replace(/&amp;/g, '&');
+  const shown = line
+    .replace(/\u200b/g, '')
+    .replace(/\\([\\`*[\]|~$_:.])/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&amp;/g, '&');
   assert.match(shown, 'cc @octocat @github/security-team, see https://evil.example/ok and www.evil.example, mailto:x@y.example #1 \\u202egnp.exe \\u001b[8m');
   const text = render(summary, 'text');
   assert.not.match(text, /[\u202a-\u202e\u001b]/);
@@ -246,7 +320,10 @@ test('custody diff: text, Markdown and JSON with the revisions named; exit codes
   git(h.dir, 'branch', '-f', 'base', h.base);
   const text = await custody(['diff', '--base', 'base', '--head', 'flow-added'], h.dir);
   assert.is(text.code, 0, text.stderr);
-  assert.is(text.stdout, `Changes from base (${h.base.slice(0, 12)}) to flow-added (${head.slice(0, 12)})\n\n${readFileSync(path.join(GOLDEN, 'flow-added.txt'), 'utf8')}`);
+  assert.is(
+    text.stdout,
+    `Changes from base (${h.base.slice(0, 12)}) to flow-added (${head.slice(0, 12)})\n\n${readFileSync(path.join(GOLDEN, 'flow-added.txt'), 'utf8')}`,
+  );
   const json = await custody(['diff', '--base', `${h.heads['flow-removed']!.slice(0, 10)}~1`, '--head', h.heads['flow-removed']!.slice(0, 8), '--json'], h.dir);
   assert.is(json.code, 0, json.stderr);
   const parsed = JSON.parse(json.stdout) as { base: { commit: string }; head: { commit: string }; counts: unknown };

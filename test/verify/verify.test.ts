@@ -36,13 +36,26 @@ test('ext_authz over gRPC: OPA with the Envoy plugin decides from the CheckReque
   const grpcPort = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'custody-envoy-'));
   const config = path.join(dir, 'config.json');
-  writeFileSync(config, JSON.stringify({ plugins: { envoy_ext_authz_grpc: { addr: `127.0.0.1:${grpcPort}`, path: 'custody/authz/allow' } }, decision_logs: { console: false } }));
+  writeFileSync(
+    config,
+    JSON.stringify({ plugins: { envoy_ext_authz_grpc: { addr: `127.0.0.1:${grpcPort}`, path: 'custody/authz/allow' } }, decision_logs: { console: false } }),
+  );
   const { spawn } = await import('node:child_process');
-  const child = spawn(ENVOY_OPA, ['run', '--server', '--addr', `127.0.0.1:${port}`, '--config-file', config, '-b', repoPath('bundles', 'movie-post-production', 'color')], { stdio: 'ignore' });
+  const child = spawn(
+    ENVOY_OPA,
+    ['run', '--server', '--addr', `127.0.0.1:${port}`, '--config-file', config, '-b', repoPath('bundles', 'movie-post-production', 'color')],
+    { stdio: 'ignore' },
+  );
   const client = new ExtAuthzClient(`127.0.0.1:${grpcPort}`);
   try {
     const vfx2 = 'spiffe://mesh.vfx.example/ns/movie-post-production/sa/vfx-2';
-    const check = (sourcePrincipal: string | undefined, method: string, p: string) => client.check({ ...(sourcePrincipal ? { sourcePrincipal } : {}), destinationPrincipal: 'spiffe://mesh.color.example/ns/movie-post-production/sa/color', method, path: p });
+    const check = (sourcePrincipal: string | undefined, method: string, p: string) =>
+      client.check({
+        ...(sourcePrincipal ? { sourcePrincipal } : {}),
+        destinationPrincipal: 'spiffe://mesh.color.example/ns/movie-post-production/sa/color',
+        method,
+        path: p,
+      });
     const deadline = Date.now() + 15_000;
     for (;;) {
       try {
@@ -61,7 +74,11 @@ test('ext_authz over gRPC: OPA with the Envoy plugin decides from the CheckReque
     assert.is(await check('spiffe://mesh.vfx.example/ns/movie-post-production/sa/vfx-1', 'POST', '/api/color'), false);
     // What the colour house's own administrator could mint (namespace and ServiceAccount "vfx-2"
     // in their cluster), and the old shared default domain: neither is the visual-effects house's agent.
-    assert.is(await check('spiffe://mesh.color.example/ns/movie-post-production/sa/vfx-2', 'POST', '/api/color'), false, 'vfx-2 minted in the receiver\'s trust domain');
+    assert.is(
+      await check('spiffe://mesh.color.example/ns/movie-post-production/sa/vfx-2', 'POST', '/api/color'),
+      false,
+      "vfx-2 minted in the receiver's trust domain",
+    );
     assert.is(await check('spiffe://cluster.local/ns/movie-post-production/sa/vfx-2', 'POST', '/api/color'), false, 'vfx-2 in the default trust domain');
   } finally {
     client.close();
@@ -97,14 +114,20 @@ test('verify and demo with a spec not committed: exit 2 at once, saying so, neve
   const r = await custody(['verify', '--workflow', 'bank-audit'], repo);
   assert.is(r.code, 2, r.stdout + r.stderr);
   assert.ok(Date.now() - started < 15_000, 'no sidecar waited for');
-  assert.match(r.stderr, /^custody verify: error\[uncommitted-changes\]: bank-audit \(workflows\/bank-audit\.yaml\) is in workflows\/ but not committed: verify asks sidecars fed by the bundle server, which serves only what is committed \(main at [0-9a-f]{12}\)/);
+  assert.match(
+    r.stderr,
+    /^custody verify: error\[uncommitted-changes\]: bank-audit \(workflows\/bank-audit\.yaml\) is in workflows\/ but not committed: verify asks sidecars fed by the bundle server, which serves only what is committed \(main at [0-9a-f]{12}\)/,
+  );
   assert.match(r.stderr, '(run custody commit: it generates the trees and commits them with their specs; then run custody verify again)');
   assert.not.match(r.stdout + r.stderr, /\d+ mismatch/);
   // An edited spec of the demo's workflow: the demo refuses the same way.
   writeFileSync(path.join(repo, 'workflows', 'movie-post-production.yaml'), `${movie}# edited\n`);
   const demo = await custody(['demo'], repo);
   assert.is(demo.code, 2, demo.stdout + demo.stderr);
-  assert.match(demo.stderr, 'custody demo: error[uncommitted-changes]: movie-post-production (workflows/movie-post-production.yaml) has changes that are not committed');
+  assert.match(
+    demo.stderr,
+    'custody demo: error[uncommitted-changes]: movie-post-production (workflows/movie-post-production.yaml) has changes that are not committed',
+  );
 });
 
 test('verify fails with a readable table when a flow is edited in bundles/ by hand', async () => {
@@ -112,7 +135,11 @@ test('verify fails with a readable table when a flow is edited in bundles/ by ha
   const data = path.join(repo, 'bundles', 'movie-post-production', 'hdr', 'data.json');
   // Someone gives owner a flow to hdr without changing the spec: the server signs what Git holds.
   const edited = JSON.parse(readFileSync(data, 'utf8')) as { custody: { agent: { sources: Record<string, unknown> } } };
-  edited.custody.agent.sources['spiffe://mesh.studio.example/ns/movie-post-production/sa/owner'] = { agent: 'owner', attributes: {}, flows: [{ methods: ['GET'], path: '/api/hdr' }] };
+  edited.custody.agent.sources['spiffe://mesh.studio.example/ns/movie-post-production/sa/owner'] = {
+    agent: 'owner',
+    attributes: {},
+    flows: [{ methods: ['GET'], path: '/api/hdr' }],
+  };
   writeFileSync(data, JSON.stringify(edited, null, 2));
   commitAll(repo, 'hand edit');
   const r = await custody(['verify', '--workflow', 'movie-post-production'], repo);
@@ -155,7 +182,10 @@ test('verify fails when a sidecar is served a tampered bundle: it activates noth
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const pub = path.join(repo, 'k.pub.pem');
     writeFileSync(pub, key.publicKeyPem);
-    const r = await custody(['verify', '--workflow', 'movie-post-production', '--server', url, '--public-key', pub, '--key-id', 'k', '--tokens', tokens, '--wait', '4'], repo);
+    const r = await custody(
+      ['verify', '--workflow', 'movie-post-production', '--server', url, '--public-key', pub, '--key-id', 'k', '--tokens', tokens, '--wait', '4'],
+      repo,
+    );
     assert.is(r.code, 1, r.stdout);
     assert.match(r.stdout, /sidecar color: no bundle activated/);
     assert.match(r.stdout, /vfx-2\s+color\s+POST\s+\/api\/color\s+allow\s+no answer\s+MISMATCH/);
@@ -188,9 +218,17 @@ test('verify against a server it cannot reach, or that refuses it: exit 3 within
   let started = Date.now();
   const unreachable = await custody(args(closed.url), repo);
   assert.is(unreachable.code, 3, unreachable.stdout + unreachable.stderr);
-  assert.match(unreachable.stderr, `custody verify: error[server-unreachable]: cannot reach the bundle server at ${closed.url} (ECONNREFUSED): nothing was verified (start it (custody serve) or pass the URL it listens on with --server)`);
+  assert.match(
+    unreachable.stderr,
+    `custody verify: error[server-unreachable]: cannot reach the bundle server at ${closed.url} (ECONNREFUSED): nothing was verified (start it (custody serve) or pass the URL it listens on with --server)`,
+  );
   assert.ok(Date.now() - started < 10_000, 'found in the first seconds');
-  for (const [status, code] of [[401, 'server-refused'], [403, 'server-refused'], [404, 'bundle-not-served'], [500, 'server-failed']] as const) {
+  for (const [status, code] of [
+    [401, 'server-refused'],
+    [403, 'server-refused'],
+    [404, 'bundle-not-served'],
+    [500, 'server-failed'],
+  ] as const) {
     const server = await refusingServer(status);
     try {
       started = Date.now();
@@ -207,7 +245,10 @@ test('verify against a server it cannot reach, or that refuses it: exit 3 within
   // Tokens missing for the agents: a usage error naming them.
   const none = await custody([...args(closed.url).slice(0, -2), '--tokens', path.join(repo, 'nowhere')], repo);
   assert.is(none.code, 2);
-  assert.match(none.stderr, 'error[missing-token]: no bundle-server token for movie-post-production/color, movie-post-production/hdr, movie-post-production/owner and 4 more');
+  assert.match(
+    none.stderr,
+    'error[missing-token]: no bundle-server token for movie-post-production/color, movie-post-production/hdr, movie-post-production/owner and 4 more',
+  );
 });
 
 test('verify against a live server leaves nothing in its rollout view: its sidecars say they are a check', async () => {
@@ -220,7 +261,10 @@ test('verify against a live server leaves nothing in its rollout view: its sidec
     }
     const pub = path.join(t.dir, 'public.pem');
     writeFileSync(pub, t.publicKeyPem);
-    const r = await custody(['verify', '--workflow', 'movie-post-production', '--server', t.server.url, '--public-key', pub, '--key-id', t.keyId, '--tokens', tokens], t.repo);
+    const r = await custody(
+      ['verify', '--workflow', 'movie-post-production', '--server', t.server.url, '--public-key', pub, '--key-id', t.keyId, '--tokens', tokens],
+      t.repo,
+    );
     assert.is(r.code, 0, r.stdout + r.stderr);
     for (const agent of ['color', 'hdr', 'owner', 'sound', 'vfx-1', 'vfx-2', 'vfx-3']) {
       assert.equal(t.server.observations.statusOf(`movie-post-production/${agent}`), [], `${agent}: no status kept`);

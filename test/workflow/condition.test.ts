@@ -24,7 +24,10 @@ spec:
 
 test('the model keeps an alternative as the spec spells it (days once each, in week order), and the policy data is that same value', () => {
   const r = loadOne(SPEC);
-  assert.equal(r.diagnostics.map((d) => [d.severity, d.message]), [['warning', 'day Fri is listed twice']]);
+  assert.equal(
+    r.diagnostics.map((d) => [d.severity, d.message]),
+    [['warning', 'day Fri is listed twice']],
+  );
   const w = r.workflows[0]!;
   const expected = [
     { hours: { from: '08:00', to: '17:00' }, days: ['Mon', 'Fri'] },
@@ -46,12 +49,25 @@ test('an attribute test, seen as one value', () => {
 
 // [comparator, actual, expected, holds]: Rego's ==, >, <, >=, <=; order comparisons only on numbers.
 const COMPARISONS: [Comparator, number | string | boolean, number | string | boolean, boolean][] = [
-  ['equals', 3, 3, true], ['equals', 3, 4, false], ['equals', 'lead', 'lead', true], ['equals', 'lead', 'Lead', false],
-  ['equals', true, true, true], ['equals', 1, true, false], ['equals', '3', 3, false],
-  ['greaterThan', 4, 3, true], ['greaterThan', 3, 3, false], ['greaterThan', '4', 3, false],
-  ['lessThan', 2, 3, true], ['lessThan', 3, 3, false], ['lessThan', true, 3, false],
-  ['atLeast', 3, 3, true], ['atLeast', 2.5, 3, false], ['atLeast', 'x', 0, false],
-  ['atMost', 3, 3, true], ['atMost', 3.5, 3, false], ['atMost', false, 3, false],
+  ['equals', 3, 3, true],
+  ['equals', 3, 4, false],
+  ['equals', 'lead', 'lead', true],
+  ['equals', 'lead', 'Lead', false],
+  ['equals', true, true, true],
+  ['equals', 1, true, false],
+  ['equals', '3', 3, false],
+  ['greaterThan', 4, 3, true],
+  ['greaterThan', 3, 3, false],
+  ['greaterThan', '4', 3, false],
+  ['lessThan', 2, 3, true],
+  ['lessThan', 3, 3, false],
+  ['lessThan', true, 3, false],
+  ['atLeast', 3, 3, true],
+  ['atLeast', 2.5, 3, false],
+  ['atLeast', 'x', 0, false],
+  ['atMost', 3, 3, true],
+  ['atMost', 3.5, 3, false],
+  ['atMost', false, 3, false],
 ];
 
 test('attribute comparison', () => {
@@ -60,7 +76,7 @@ test('attribute comparison', () => {
   }
 });
 
-test('an alternative\'s attribute test holds for a sender\'s attributes; a missing attribute never holds; no test always holds', () => {
+test("an alternative's attribute test holds for a sender's attributes; a missing attribute never holds; no test always holds", () => {
   const attributes = { level: 3, role: 'lead' };
   const rows: [Condition, boolean][] = [
     [{ attribute: 'level', atLeast: 3 }, true],

@@ -74,29 +74,35 @@ test('matches: exact paths only themselves, /a/* the path /a and everything belo
 });
 
 test('the shortest match of a pattern is matched by it', () => {
-  assert.equal(['/a/b', '/a/*', '/*', '/', '/a//*'].map((p) => shortestMatch(parsePathPattern(p))), ['/a/b', '/a', '/', '/', '/a/']);
+  assert.equal(
+    ['/a/b', '/a/*', '/*', '/', '/a//*'].map((p) => shortestMatch(parsePathPattern(p))),
+    ['/a/b', '/a', '/', '/', '/a/'],
+  );
 });
 
 const schemaPath = (workflowSchema as unknown as { $defs: { flow: { properties: { path: { pattern: string } } } } }).$defs.flow.properties.path.pattern;
 // Ajv compiles schema patterns with the "u" flag, as editors' JSON Schema validators do.
 const schemaRule = new RegExp(schemaPath, 'u');
 
-test('the schema\'s path pattern accepts exactly the paths the module accepts: on the table', () => {
+test("the schema's path pattern accepts exactly the paths the module accepts: on the table", () => {
   for (const p of VALID) assert.ok(schemaRule.test(p), `schema rejects ${p}`);
   for (const [p] of INVALID) assert.not.ok(schemaRule.test(p), `schema accepts ${JSON.stringify(p)}`);
 });
 
-test('the schema\'s path pattern accepts exactly the paths the module accepts: on random strings', () => {
+test("the schema's path pattern accepts exactly the paths the module accepts: on random strings", () => {
   const char = fc.constantFrom('/', '/', '/', '*', '.', '.', 'a', 'b', '-', '~', ':', '%', '2', 'F', '?', '#', ' ', 'é', '\\', '{', '}');
   fc.assert(
-    fc.property(fc.array(char, { maxLength: 10 }).map((cs) => cs.join('')), (p) => {
-      assert.is(schemaRule.test(p), pathProblem(p) === undefined, JSON.stringify(p));
-    }),
+    fc.property(
+      fc.array(char, { maxLength: 10 }).map((cs) => cs.join('')),
+      (p) => {
+        assert.is(schemaRule.test(p), pathProblem(p) === undefined, JSON.stringify(p));
+      },
+    ),
     { numRuns: 5000, seed: 20260417 },
   );
 });
 
-test('a bad flow path is reported once, with its reason, not again by the schema\'s pattern', () => {
+test("a bad flow path is reported once, with its reason, not again by the schema's pattern", () => {
   const text = `apiVersion: custody.dev/v1alpha1
 kind: Workflow
 metadata: { name: demo }

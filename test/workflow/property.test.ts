@@ -32,7 +32,14 @@ test('random valid specs are accepted, compile, and render the same bytes twice'
 
 type Mutation = (doc: WorkflowDoc, pick: number, junk: unknown) => void;
 
-const junkValue = fc.oneof(fc.constant(null), fc.integer(), fc.string(), fc.boolean(), fc.array(fc.string(), { maxLength: 2 }), fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { maxKeys: 2 }));
+const junkValue = fc.oneof(
+  fc.constant(null),
+  fc.integer(),
+  fc.string(),
+  fc.boolean(),
+  fc.array(fc.string(), { maxLength: 2 }),
+  fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { maxKeys: 2 }),
+);
 
 /** Every place in the document, as paths, to mutate one at random. */
 function paths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
@@ -50,15 +57,50 @@ function parentOf(doc: unknown, path: (string | number)[]): [Record<string | num
 }
 
 const mutations: Mutation[] = [
-  (doc, pick, junk) => { const p = paths(doc); const t = parentOf(doc, p[pick % p.length]!); if (t) t[0][t[1]] = junk; },
-  (doc, pick) => { const p = paths(doc); const t = parentOf(doc, p[pick % p.length]!); if (t) { if (Array.isArray(t[0])) t[0].splice(Number(t[1]), 1); else delete t[0][t[1]]; } },
-  (doc, pick, junk) => { const p = paths(doc).filter((x) => { const t = parentOf(doc, x); return t && !Array.isArray(t[0]); }); const t = parentOf(doc, p[pick % p.length]!); if (t) t[0][`${String(t[1])}x`] = junk; },
-  (doc, pick) => { const f = doc.spec.flows[pick % doc.spec.flows.length]!; f.to = f.from; },
-  (doc, pick) => { const f = doc.spec.flows[pick % doc.spec.flows.length]!; f.path = ['', 'x', '/a//b', '/a/*/b', '/%2e', '/a b'][pick % 6]; },
-  (doc, pick) => { const f = doc.spec.flows[pick % doc.spec.flows.length]!; f.when = [{ hours: { from: '10:00', to: ['10:00', '25:00', '9:00', 'noon'][pick % 4] } }]; },
-  (doc, pick) => { const f = doc.spec.flows[pick % doc.spec.flows.length]!; f.until = ['2020-01-01T00:00:00Z', 'tomorrow', '2027-13-01T00:00:00Z'][pick % 3]; f.notBefore = '2026-01-01T00:00:00Z'; },
-  (doc) => { doc.spec.timezone = 'Mars/Olympus_Mons'; },
-  (doc, pick) => { doc.spec.owner = `${doc.spec.owner as string}${'xyz'[pick % 3]}`; },
+  (doc, pick, junk) => {
+    const p = paths(doc);
+    const t = parentOf(doc, p[pick % p.length]!);
+    if (t) t[0][t[1]] = junk;
+  },
+  (doc, pick) => {
+    const p = paths(doc);
+    const t = parentOf(doc, p[pick % p.length]!);
+    if (t) {
+      if (Array.isArray(t[0])) t[0].splice(Number(t[1]), 1);
+      else delete t[0][t[1]];
+    }
+  },
+  (doc, pick, junk) => {
+    const p = paths(doc).filter((x) => {
+      const t = parentOf(doc, x);
+      return t && !Array.isArray(t[0]);
+    });
+    const t = parentOf(doc, p[pick % p.length]!);
+    if (t) t[0][`${String(t[1])}x`] = junk;
+  },
+  (doc, pick) => {
+    const f = doc.spec.flows[pick % doc.spec.flows.length]!;
+    f.to = f.from;
+  },
+  (doc, pick) => {
+    const f = doc.spec.flows[pick % doc.spec.flows.length]!;
+    f.path = ['', 'x', '/a//b', '/a/*/b', '/%2e', '/a b'][pick % 6];
+  },
+  (doc, pick) => {
+    const f = doc.spec.flows[pick % doc.spec.flows.length]!;
+    f.when = [{ hours: { from: '10:00', to: ['10:00', '25:00', '9:00', 'noon'][pick % 4] } }];
+  },
+  (doc, pick) => {
+    const f = doc.spec.flows[pick % doc.spec.flows.length]!;
+    f.until = ['2020-01-01T00:00:00Z', 'tomorrow', '2027-13-01T00:00:00Z'][pick % 3];
+    f.notBefore = '2026-01-01T00:00:00Z';
+  },
+  (doc) => {
+    doc.spec.timezone = 'Mars/Olympus_Mons';
+  },
+  (doc, pick) => {
+    doc.spec.owner = `${doc.spec.owner as string}${'xyz'[pick % 3]}`;
+  },
 ];
 
 test('random mutations of valid specs give typed, located errors, never a crash', () => {

@@ -47,54 +47,371 @@ const flow0 = '    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1
 const withFlow = (text: string) => edit([[flow0, text]]);
 
 const rows: { name: string; text: string; code: string; line: number; column: number; field: string }[] = [
-  { name: 'unknown top-level field', text: edit([['kind: Workflow', 'kind: Workflow\nstatus: new']]), code: DiagnosticCodes.unknownField, line: 3, column: 1, field: 'status' },
-  { name: 'unknown field in a flow, with a suggestion', text: withFlow('    - { from: owner, to: vfx-1, method: [POST], path: /api/vfx-1 }'), code: DiagnosticCodes.unknownField, line: 19, column: 33, field: 'spec.flows[0].method' },
+  {
+    name: 'unknown top-level field',
+    text: edit([['kind: Workflow', 'kind: Workflow\nstatus: new']]),
+    code: DiagnosticCodes.unknownField,
+    line: 3,
+    column: 1,
+    field: 'status',
+  },
+  {
+    name: 'unknown field in a flow, with a suggestion',
+    text: withFlow('    - { from: owner, to: vfx-1, method: [POST], path: /api/vfx-1 }'),
+    code: DiagnosticCodes.unknownField,
+    line: 19,
+    column: 33,
+    field: 'spec.flows[0].method',
+  },
   { name: 'missing required field', text: edit([['  owner: studio\n', '']]), code: DiagnosticCodes.missingField, line: 5, column: 1, field: 'spec' },
-  { name: 'missing image', text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { port: 8080 }']]), code: DiagnosticCodes.missingField, line: 17, column: 9, field: 'spec.actors.vfx.agents.vfx-2' },
-  { name: 'workflow name not a DNS-1123 label', text: edit([['name: demo', 'name: Demo_Flow']]), code: DiagnosticCodes.invalidName, line: 4, column: 9, field: 'metadata.name' },
-  { name: 'agent name not a DNS-1123 label', text: edit([['        vfx-2: {', '        VFX_2: {']]), code: DiagnosticCodes.invalidName, line: 17, column: 9, field: 'spec.actors.vfx.agents.VFX_2' },
-  { name: 'actor name too long', text: edit([['    vfx:\n', `    ${'v'.repeat(64)}:\n`]]), code: DiagnosticCodes.invalidName, line: 13, column: 5, field: `spec.actors.${'v'.repeat(64)}` },
-  { name: 'agent name used twice across actors', text: edit([['        vfx-2: {', '        owner: {']]), code: DiagnosticCodes.duplicateName, line: 17, column: 9, field: 'spec.actors.vfx.agents.owner' },
+  {
+    name: 'missing image',
+    text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { port: 8080 }']]),
+    code: DiagnosticCodes.missingField,
+    line: 17,
+    column: 9,
+    field: 'spec.actors.vfx.agents.vfx-2',
+  },
+  {
+    name: 'workflow name not a DNS-1123 label',
+    text: edit([['name: demo', 'name: Demo_Flow']]),
+    code: DiagnosticCodes.invalidName,
+    line: 4,
+    column: 9,
+    field: 'metadata.name',
+  },
+  {
+    name: 'agent name not a DNS-1123 label',
+    text: edit([['        vfx-2: {', '        VFX_2: {']]),
+    code: DiagnosticCodes.invalidName,
+    line: 17,
+    column: 9,
+    field: 'spec.actors.vfx.agents.VFX_2',
+  },
+  {
+    name: 'actor name too long',
+    text: edit([['    vfx:\n', `    ${'v'.repeat(64)}:\n`]]),
+    code: DiagnosticCodes.invalidName,
+    line: 13,
+    column: 5,
+    field: `spec.actors.${'v'.repeat(64)}`,
+  },
+  {
+    name: 'agent name used twice across actors',
+    text: edit([['        vfx-2: {', '        owner: {']]),
+    code: DiagnosticCodes.duplicateName,
+    line: 17,
+    column: 9,
+    field: 'spec.actors.vfx.agents.owner',
+  },
   { name: 'actor name used twice', text: edit([['    vfx:\n', '    studio:\n']]), code: DiagnosticCodes.duplicateName, line: 13, column: 5, field: '' },
-  { name: 'flow naming an unknown agent', text: withFlow('    - { from: ownr, to: vfx-1, methods: [POST], path: /api/vfx-1 }'), code: DiagnosticCodes.unknownAgent, line: 19, column: 15, field: 'spec.flows[0].from' },
-  { name: 'flow from an agent to itself', text: withFlow('    - { from: owner, to: owner, methods: [POST], path: /api/vfx-1 }'), code: DiagnosticCodes.selfFlow, line: 19, column: 26, field: 'spec.flows[0].to' },
-  { name: 'unknown timezone', text: edit([['timezone: Europe/Paris', 'timezone: Europe/Pariss']]), code: DiagnosticCodes.unknownTimezone, line: 7, column: 13, field: 'spec.timezone' },
-  { name: 'malformed time', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ hours: { from: "8:00", to: "17:00" } }] }'), code: DiagnosticCodes.invalidTime, line: 19, column: 92, field: 'spec.flows[0].when[0].hours.from' },
-  { name: 'time past the end of the day', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ hours: { from: "08:00", to: "24:30" } }] }'), code: DiagnosticCodes.invalidTime, line: 19, column: 105, field: 'spec.flows[0].when[0].hours.to' },
-  { name: 'malformed instant', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, until: "2027-02-30T00:00:00Z" }'), code: DiagnosticCodes.invalidInstant, line: 19, column: 75, field: 'spec.flows[0].until' },
-  { name: 'instant without a timezone', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, notBefore: "2027-01-01T00:00:00" }'), code: DiagnosticCodes.invalidInstant, line: 19, column: 79, field: 'spec.flows[0].notBefore' },
-  { name: 'relative path', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: api/vfx-1 }'), code: DiagnosticCodes.invalidPath, line: 19, column: 56, field: 'spec.flows[0].path' },
-  { name: 'wildcard inside a path', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/*/x }'), code: DiagnosticCodes.invalidPath, line: 19, column: 56, field: 'spec.flows[0].path' },
-  { name: 'dot segment in a path', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/../admin }'), code: DiagnosticCodes.invalidPath, line: 19, column: 56, field: 'spec.flows[0].path' },
-  { name: 'percent-escape in a path', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api%2Fadmin }'), code: DiagnosticCodes.invalidPath, line: 19, column: 56, field: 'spec.flows[0].path' },
-  { name: 'lower-case method', text: withFlow('    - { from: owner, to: vfx-1, methods: [post], path: /api/vfx-1 }'), code: DiagnosticCodes.invalidMethod, line: 19, column: 43, field: 'spec.flows[0].methods[0]' },
-  { name: 'empty hours window', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ hours: { from: "08:00", to: "08:00" } }] }'), code: DiagnosticCodes.neverHolds, line: 19, column: 74, field: 'spec.flows[0].when' },
-  { name: 'until before notBefore', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, notBefore: "2027-01-02T00:00:00Z", until: "2027-01-01T00:00:00Z" }'), code: DiagnosticCodes.neverHolds, line: 19, column: 110, field: 'spec.flows[0].until' },
-  { name: 'until equal to notBefore (until is exclusive)', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, notBefore: "2027-01-01T01:00:00+01:00", until: "2027-01-01T00:00:00Z" }'), code: DiagnosticCodes.neverHolds, line: 19, column: 115, field: 'spec.flows[0].until' },
-  { name: 'greaterThan on a string attribute', text: edit([['    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/* }', '    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/*, when: [{ attribute: team, greaterThan: 2 }] }']]), code: DiagnosticCodes.neverHolds, line: 20, column: 70, field: 'spec.flows[1].when' },
-  { name: 'attribute the source does not have', text: edit([['    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/* }', '    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/*, when: [{ attribute: rank, equals: 1 }] }']]), code: DiagnosticCodes.neverHolds, line: 20, column: 70, field: 'spec.flows[1].when' },
-  { name: 'attribute comparison known to be false', text: edit([['    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/* }', '    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/*, when: [{ attribute: tenure, greaterThan: 10 }] }']]), code: DiagnosticCodes.neverHolds, line: 20, column: 70, field: 'spec.flows[1].when' },
-  { name: 'comparison without an attribute', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ greaterThan: 3 }] }'), code: DiagnosticCodes.invalidCondition, line: 19, column: 90, field: 'spec.flows[0].when[0].greaterThan' },
-  { name: 'two comparisons in one test', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ attribute: x, atLeast: 1, atMost: 3 }] }'), code: DiagnosticCodes.invalidCondition, line: 19, column: 88, field: 'spec.flows[0].when[0].attribute' },
-  { name: 'unknown day', text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ days: [Mon, Tues] }] }'), code: DiagnosticCodes.invalidValue, line: 19, column: 89, field: 'spec.flows[0].when[0].days[1]' },
-  { name: 'owner that is not an actor', text: edit([['owner: studio', 'owner: studios']]), code: DiagnosticCodes.unknownOwner, line: 6, column: 10, field: 'spec.owner' },
-  { name: 'wrong apiVersion', text: edit([['custody.dev/v1alpha1', 'custody.dev/v1']]), code: DiagnosticCodes.invalidValue, line: 1, column: 13, field: 'apiVersion' },
-  { name: 'wrong type', text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { image: registry.example/vfx:2.0, port: "80" }']]), code: DiagnosticCodes.invalidType, line: 17, column: 57, field: 'spec.actors.vfx.agents.vfx-2.port' },
-  { name: 'port of the OPA sidecar', text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { image: registry.example/vfx:2.0, port: 9191 }']]), code: DiagnosticCodes.reservedPort, line: 17, column: 57, field: 'spec.actors.vfx.agents.vfx-2.port' },
-  { name: 'image without a tag', text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { image: registry.example:5000/vfx }']]), code: DiagnosticCodes.unpinnedImage, line: 17, column: 25, field: 'spec.actors.vfx.agents.vfx-2.image' },
-  { name: 'image tagged latest', text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { image: registry.example/vfx:latest }']]), code: DiagnosticCodes.unpinnedImage, line: 17, column: 25, field: 'spec.actors.vfx.agents.vfx-2.image' },
-  { name: 'reserved namespace', text: edit([['name: demo', 'name: kube-system']]), code: DiagnosticCodes.reservedName, line: 4, column: 9, field: 'metadata.name' },
+  {
+    name: 'flow naming an unknown agent',
+    text: withFlow('    - { from: ownr, to: vfx-1, methods: [POST], path: /api/vfx-1 }'),
+    code: DiagnosticCodes.unknownAgent,
+    line: 19,
+    column: 15,
+    field: 'spec.flows[0].from',
+  },
+  {
+    name: 'flow from an agent to itself',
+    text: withFlow('    - { from: owner, to: owner, methods: [POST], path: /api/vfx-1 }'),
+    code: DiagnosticCodes.selfFlow,
+    line: 19,
+    column: 26,
+    field: 'spec.flows[0].to',
+  },
+  {
+    name: 'unknown timezone',
+    text: edit([['timezone: Europe/Paris', 'timezone: Europe/Pariss']]),
+    code: DiagnosticCodes.unknownTimezone,
+    line: 7,
+    column: 13,
+    field: 'spec.timezone',
+  },
+  {
+    name: 'malformed time',
+    text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ hours: { from: "8:00", to: "17:00" } }] }'),
+    code: DiagnosticCodes.invalidTime,
+    line: 19,
+    column: 92,
+    field: 'spec.flows[0].when[0].hours.from',
+  },
+  {
+    name: 'time past the end of the day',
+    text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ hours: { from: "08:00", to: "24:30" } }] }'),
+    code: DiagnosticCodes.invalidTime,
+    line: 19,
+    column: 105,
+    field: 'spec.flows[0].when[0].hours.to',
+  },
+  {
+    name: 'malformed instant',
+    text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, until: "2027-02-30T00:00:00Z" }'),
+    code: DiagnosticCodes.invalidInstant,
+    line: 19,
+    column: 75,
+    field: 'spec.flows[0].until',
+  },
+  {
+    name: 'instant without a timezone',
+    text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, notBefore: "2027-01-01T00:00:00" }'),
+    code: DiagnosticCodes.invalidInstant,
+    line: 19,
+    column: 79,
+    field: 'spec.flows[0].notBefore',
+  },
+  {
+    name: 'relative path',
+    text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: api/vfx-1 }'),
+    code: DiagnosticCodes.invalidPath,
+    line: 19,
+    column: 56,
+    field: 'spec.flows[0].path',
+  },
+  {
+    name: 'wildcard inside a path',
+    text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/*/x }'),
+    code: DiagnosticCodes.invalidPath,
+    line: 19,
+    column: 56,
+    field: 'spec.flows[0].path',
+  },
+  {
+    name: 'dot segment in a path',
+    text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/../admin }'),
+    code: DiagnosticCodes.invalidPath,
+    line: 19,
+    column: 56,
+    field: 'spec.flows[0].path',
+  },
+  {
+    name: 'percent-escape in a path',
+    text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api%2Fadmin }'),
+    code: DiagnosticCodes.invalidPath,
+    line: 19,
+    column: 56,
+    field: 'spec.flows[0].path',
+  },
+  {
+    name: 'lower-case method',
+    text: withFlow('    - { from: owner, to: vfx-1, methods: [post], path: /api/vfx-1 }'),
+    code: DiagnosticCodes.invalidMethod,
+    line: 19,
+    column: 43,
+    field: 'spec.flows[0].methods[0]',
+  },
+  {
+    name: 'empty hours window',
+    text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ hours: { from: "08:00", to: "08:00" } }] }'),
+    code: DiagnosticCodes.neverHolds,
+    line: 19,
+    column: 74,
+    field: 'spec.flows[0].when',
+  },
+  {
+    name: 'until before notBefore',
+    text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, notBefore: "2027-01-02T00:00:00Z", until: "2027-01-01T00:00:00Z" }'),
+    code: DiagnosticCodes.neverHolds,
+    line: 19,
+    column: 110,
+    field: 'spec.flows[0].until',
+  },
+  {
+    name: 'until equal to notBefore (until is exclusive)',
+    text: withFlow(
+      '    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, notBefore: "2027-01-01T01:00:00+01:00", until: "2027-01-01T00:00:00Z" }',
+    ),
+    code: DiagnosticCodes.neverHolds,
+    line: 19,
+    column: 115,
+    field: 'spec.flows[0].until',
+  },
+  {
+    name: 'greaterThan on a string attribute',
+    text: edit([
+      [
+        '    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/* }',
+        '    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/*, when: [{ attribute: team, greaterThan: 2 }] }',
+      ],
+    ]),
+    code: DiagnosticCodes.neverHolds,
+    line: 20,
+    column: 70,
+    field: 'spec.flows[1].when',
+  },
+  {
+    name: 'attribute the source does not have',
+    text: edit([
+      [
+        '    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/* }',
+        '    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/*, when: [{ attribute: rank, equals: 1 }] }',
+      ],
+    ]),
+    code: DiagnosticCodes.neverHolds,
+    line: 20,
+    column: 70,
+    field: 'spec.flows[1].when',
+  },
+  {
+    name: 'attribute comparison known to be false',
+    text: edit([
+      [
+        '    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/* }',
+        '    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/*, when: [{ attribute: tenure, greaterThan: 10 }] }',
+      ],
+    ]),
+    code: DiagnosticCodes.neverHolds,
+    line: 20,
+    column: 70,
+    field: 'spec.flows[1].when',
+  },
+  {
+    name: 'comparison without an attribute',
+    text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ greaterThan: 3 }] }'),
+    code: DiagnosticCodes.invalidCondition,
+    line: 19,
+    column: 90,
+    field: 'spec.flows[0].when[0].greaterThan',
+  },
+  {
+    name: 'two comparisons in one test',
+    text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ attribute: x, atLeast: 1, atMost: 3 }] }'),
+    code: DiagnosticCodes.invalidCondition,
+    line: 19,
+    column: 88,
+    field: 'spec.flows[0].when[0].attribute',
+  },
+  {
+    name: 'unknown day',
+    text: withFlow('    - { from: owner, to: vfx-1, methods: [POST], path: /api/vfx-1, when: [{ days: [Mon, Tues] }] }'),
+    code: DiagnosticCodes.invalidValue,
+    line: 19,
+    column: 89,
+    field: 'spec.flows[0].when[0].days[1]',
+  },
+  {
+    name: 'owner that is not an actor',
+    text: edit([['owner: studio', 'owner: studios']]),
+    code: DiagnosticCodes.unknownOwner,
+    line: 6,
+    column: 10,
+    field: 'spec.owner',
+  },
+  {
+    name: 'wrong apiVersion',
+    text: edit([['custody.dev/v1alpha1', 'custody.dev/v1']]),
+    code: DiagnosticCodes.invalidValue,
+    line: 1,
+    column: 13,
+    field: 'apiVersion',
+  },
+  {
+    name: 'wrong type',
+    text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { image: registry.example/vfx:2.0, port: "80" }']]),
+    code: DiagnosticCodes.invalidType,
+    line: 17,
+    column: 57,
+    field: 'spec.actors.vfx.agents.vfx-2.port',
+  },
+  {
+    name: 'port of the OPA sidecar',
+    text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { image: registry.example/vfx:2.0, port: 9191 }']]),
+    code: DiagnosticCodes.reservedPort,
+    line: 17,
+    column: 57,
+    field: 'spec.actors.vfx.agents.vfx-2.port',
+  },
+  {
+    name: 'image without a tag',
+    text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { image: registry.example:5000/vfx }']]),
+    code: DiagnosticCodes.unpinnedImage,
+    line: 17,
+    column: 25,
+    field: 'spec.actors.vfx.agents.vfx-2.image',
+  },
+  {
+    name: 'image tagged latest',
+    text: edit([['vfx-2: { image: registry.example/vfx:2.0 }', 'vfx-2: { image: registry.example/vfx:latest }']]),
+    code: DiagnosticCodes.unpinnedImage,
+    line: 17,
+    column: 25,
+    field: 'spec.actors.vfx.agents.vfx-2.image',
+  },
+  {
+    name: 'reserved namespace',
+    text: edit([['name: demo', 'name: kube-system']]),
+    code: DiagnosticCodes.reservedName,
+    line: 4,
+    column: 9,
+    field: 'metadata.name',
+  },
   { name: 'YAML syntax error', text: edit([['  owner: studio', '  owner: [studio']]), code: DiagnosticCodes.yamlSyntax, line: 7, column: 3, field: '' },
   { name: 'two documents in one file', text: `${BASE}---\n${BASE}`, code: DiagnosticCodes.yamlSyntax, line: 22, column: 1, field: '' },
   { name: 'empty file', text: '', code: DiagnosticCodes.notAMapping, line: 1, column: 1, field: '' },
   { name: 'not a mapping', text: '- just a list\n', code: DiagnosticCodes.invalidType, line: 1, column: 1, field: '' },
-  { name: 'storage class not a DNS-1123 subdomain', text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, storageClass: Fast_SSD }']]), code: DiagnosticCodes.invalidValue, line: 10, column: 54, field: 'spec.actors.studio.cluster.storageClass' },
-  { name: 'istioCni not a boolean', text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, istioCni: "yes" }']]), code: DiagnosticCodes.invalidType, line: 10, column: 50, field: 'spec.actors.studio.cluster.istioCni' },
-  { name: 'bundle server not an http(s) URL', text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, bundleServer: "ftp://bundles.example" }']]), code: DiagnosticCodes.invalidValue, line: 10, column: 54, field: 'spec.actors.studio.cluster.bundleServer' },
-  { name: 'repository not an https or ssh URL', text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, repository: "git@github.com:o/r.git" }']]), code: DiagnosticCodes.invalidValue, line: 10, column: 52, field: 'spec.actors.studio.cluster.repository' },
-  { name: 'token issuer without its key set', text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, tokenIssuer: "https://issuer.example" }']]), code: DiagnosticCodes.missingField, line: 10, column: 7, field: 'spec.actors.studio.cluster' },
-  { name: 'cluster settings that disagree', text: edit([['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: studio-central, storageClass: b }'], ['cluster: { name: studio-central }', 'cluster: { name: studio-central, storageClass: a }']]), code: DiagnosticCodes.clusterConflict, line: 14, column: 54, field: 'spec.actors.vfx.cluster.storageClass' },
-  { name: 'cluster described two ways', text: edit([['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: studio-central, region: eu }'], ['cluster: { name: studio-central }', 'cluster: { name: studio-central, region: us }']]), code: DiagnosticCodes.clusterConflict, line: 14, column: 48, field: 'spec.actors.vfx.cluster.region' },
+  {
+    name: 'storage class not a DNS-1123 subdomain',
+    text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, storageClass: Fast_SSD }']]),
+    code: DiagnosticCodes.invalidValue,
+    line: 10,
+    column: 54,
+    field: 'spec.actors.studio.cluster.storageClass',
+  },
+  {
+    name: 'istioCni not a boolean',
+    text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, istioCni: "yes" }']]),
+    code: DiagnosticCodes.invalidType,
+    line: 10,
+    column: 50,
+    field: 'spec.actors.studio.cluster.istioCni',
+  },
+  {
+    name: 'bundle server not an http(s) URL',
+    text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, bundleServer: "ftp://bundles.example" }']]),
+    code: DiagnosticCodes.invalidValue,
+    line: 10,
+    column: 54,
+    field: 'spec.actors.studio.cluster.bundleServer',
+  },
+  {
+    name: 'repository not an https or ssh URL',
+    text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, repository: "git@github.com:o/r.git" }']]),
+    code: DiagnosticCodes.invalidValue,
+    line: 10,
+    column: 52,
+    field: 'spec.actors.studio.cluster.repository',
+  },
+  {
+    name: 'token issuer without its key set',
+    text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, tokenIssuer: "https://issuer.example" }']]),
+    code: DiagnosticCodes.missingField,
+    line: 10,
+    column: 7,
+    field: 'spec.actors.studio.cluster',
+  },
+  {
+    name: 'cluster settings that disagree',
+    text: edit([
+      ['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: studio-central, storageClass: b }'],
+      ['cluster: { name: studio-central }', 'cluster: { name: studio-central, storageClass: a }'],
+    ]),
+    code: DiagnosticCodes.clusterConflict,
+    line: 14,
+    column: 54,
+    field: 'spec.actors.vfx.cluster.storageClass',
+  },
+  {
+    name: 'cluster described two ways',
+    text: edit([
+      ['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: studio-central, region: eu }'],
+      ['cluster: { name: studio-central }', 'cluster: { name: studio-central, region: us }'],
+    ]),
+    code: DiagnosticCodes.clusterConflict,
+    line: 14,
+    column: 48,
+    field: 'spec.actors.vfx.cluster.region',
+  },
 ];
 
 for (const row of rows) {
@@ -116,7 +433,9 @@ test('all errors of a file are reported at once', () => {
     ['timezone: Europe/Paris', 'timezone: Mars/Olympus'],
     [flow0, '    - { from: ownr, to: vfx-1, methods: [POST], path: api }'],
   ]);
-  const codes = loadOne(text).diagnostics.map((d) => d.code).sort();
+  const codes = loadOne(text)
+    .diagnostics.map((d) => d.code)
+    .sort();
   assert.equal(codes, [DiagnosticCodes.invalidPath, DiagnosticCodes.unknownAgent, DiagnosticCodes.unknownOwner, DiagnosticCodes.unknownTimezone].sort());
 });
 
@@ -128,81 +447,163 @@ test('suggestions name the closest valid choice', () => {
 });
 
 test('an alternative that can never hold beside one that can is a warning, not an error', () => {
-  const r = loadOne(edit([['    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/* }', '    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/*, when: [{ attribute: team, equals: color }, { days: [Mon] }] }']]));
+  const r = loadOne(
+    edit([
+      [
+        '    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/* }',
+        '    - { from: vfx-1, to: vfx-2, methods: [POST], path: /api/*, when: [{ attribute: team, equals: color }, { days: [Mon] }] }',
+      ],
+    ]),
+  );
   assert.is(r.workflows.length, 1);
-  assert.equal(r.diagnostics.map((d) => [d.severity, d.code, d.field]), [['warning', DiagnosticCodes.conditionAlternativeNeverHolds, 'spec.flows[1].when[0]']]);
+  assert.equal(
+    r.diagnostics.map((d) => [d.severity, d.code, d.field]),
+    [['warning', DiagnosticCodes.conditionAlternativeNeverHolds, 'spec.flows[1].when[0]']],
+  );
 });
 
 test('names are unique across workflows, clusters consistent across workflows', async () => {
   const { loadWorkflows } = await import('../../src/workflow/index.js');
   const other = BASE.replace('cluster: { name: studio-central }', 'cluster: { name: studio-central, server: "https://a.example" }');
-  const r = loadWorkflows([{ file: 'a.yaml', text: BASE }, { file: 'b.yaml', text: BASE }]);
-  assert.equal(r.diagnostics.map((d) => [d.file, d.code, d.line]), [['b.yaml', DiagnosticCodes.duplicateWorkflow, 4]]);
-  assert.equal(r.workflows.map((w) => w.file), ['a.yaml']);
+  const r = loadWorkflows([
+    { file: 'a.yaml', text: BASE },
+    { file: 'b.yaml', text: BASE },
+  ]);
+  assert.equal(
+    r.diagnostics.map((d) => [d.file, d.code, d.line]),
+    [['b.yaml', DiagnosticCodes.duplicateWorkflow, 4]],
+  );
+  assert.equal(
+    r.workflows.map((w) => w.file),
+    ['a.yaml'],
+  );
   const c = loadWorkflows([
     { file: 'a.yaml', text: other },
     { file: 'b.yaml', text: other.replace('name: demo', 'name: demo-2').replace('https://a.example', 'https://b.example') },
   ]);
-  assert.equal(c.diagnostics.map((d) => [d.file, d.code]), [['b.yaml', DiagnosticCodes.clusterConflict]]);
+  assert.equal(
+    c.diagnostics.map((d) => [d.file, d.code]),
+    [['b.yaml', DiagnosticCodes.clusterConflict]],
+  );
 });
 
 test('per-cluster settings and trust domains agree across workflows; one workflow may give what another leaves out', async () => {
   const { loadWorkflows } = await import('../../src/workflow/index.js');
-  const set = (extra: string, name = 'demo') => BASE.replace('name: demo', `name: ${name}`).replace('cluster: { name: studio-central }', `cluster: { name: studio-central${extra} }`);
-  const agree = loadWorkflows([{ file: 'a.yaml', text: set(', istioCni: false, storageClass: enc') }, { file: 'b.yaml', text: set(', istioCni: false', 'demo-2') }, { file: 'c.yaml', text: set('', 'demo-3') }]);
+  const set = (extra: string, name = 'demo') =>
+    BASE.replace('name: demo', `name: ${name}`).replace('cluster: { name: studio-central }', `cluster: { name: studio-central${extra} }`);
+  const agree = loadWorkflows([
+    { file: 'a.yaml', text: set(', istioCni: false, storageClass: enc') },
+    { file: 'b.yaml', text: set(', istioCni: false', 'demo-2') },
+    { file: 'c.yaml', text: set('', 'demo-3') },
+  ]);
   assert.equal(agree.diagnostics, []);
   assert.is(agree.workflows.length, 3);
-  const clash = loadWorkflows([{ file: 'a.yaml', text: set(', istioCni: false') }, { file: 'b.yaml', text: set(', istioCni: true', 'demo-2') }]);
-  assert.equal(clash.diagnostics.map((d) => [d.file, d.code, d.field]), [['b.yaml', DiagnosticCodes.clusterConflict, 'spec.actors.studio.cluster.istioCni']]);
-  const domains = loadWorkflows([{ file: 'a.yaml', text: BASE }, { file: 'b.yaml', text: BASE.replace('name: demo', 'name: demo-2').replace('  owner: studio', '  owner: studio\n  trustDomain: other.example') }]);
-  assert.equal(domains.diagnostics.map((d) => [d.file, d.code, d.field, d.line]), [['b.yaml', DiagnosticCodes.clusterConflict, 'spec.trustDomain', 7]]);
+  const clash = loadWorkflows([
+    { file: 'a.yaml', text: set(', istioCni: false') },
+    { file: 'b.yaml', text: set(', istioCni: true', 'demo-2') },
+  ]);
+  assert.equal(
+    clash.diagnostics.map((d) => [d.file, d.code, d.field]),
+    [['b.yaml', DiagnosticCodes.clusterConflict, 'spec.actors.studio.cluster.istioCni']],
+  );
+  const domains = loadWorkflows([
+    { file: 'a.yaml', text: BASE },
+    { file: 'b.yaml', text: BASE.replace('name: demo', 'name: demo-2').replace('  owner: studio', '  owner: studio\n  trustDomain: other.example') },
+  ]);
+  assert.equal(
+    domains.diagnostics.map((d) => [d.file, d.code, d.field, d.line]),
+    [['b.yaml', DiagnosticCodes.clusterConflict, 'spec.trustDomain', 7]],
+  );
   assert.match(domains.diagnostics[0]!.message, /trust domain cluster.local.*other\.example/);
 });
 
 test('defaults and normalisation of the checked model', () => {
   const w = loadOne(BASE.replace('methods: [POST], path: /api/vfx-1', 'methods: [PUT, POST, PUT], path: /api/vfx-1')).workflows[0]!;
   assert.is(w.trustDomain, 'cluster.local');
-  assert.equal(w.agents.map((a) => [a.name, a.actor, a.port, a.storage]), [
-    ['owner', 'studio', 8080, '1Gi'], ['vfx-1', 'vfx', 8080, '1Gi'], ['vfx-2', 'vfx', 8080, '1Gi'],
-  ]);
-  assert.is(w.agents[0]!.principal, 'spiffe://cluster.local/ns/demo/sa/owner', 'a cluster without a trust domain takes the workflow\'s default');
-  assert.is(w.agents[1]!.principal, 'spiffe://vfx.example/ns/demo/sa/vfx-1', 'an agent is named in its own cluster\'s trust domain');
+  assert.equal(
+    w.agents.map((a) => [a.name, a.actor, a.port, a.storage]),
+    [
+      ['owner', 'studio', 8080, '1Gi'],
+      ['vfx-1', 'vfx', 8080, '1Gi'],
+      ['vfx-2', 'vfx', 8080, '1Gi'],
+    ],
+  );
+  assert.is(w.agents[0]!.principal, 'spiffe://cluster.local/ns/demo/sa/owner', "a cluster without a trust domain takes the workflow's default");
+  assert.is(w.agents[1]!.principal, 'spiffe://vfx.example/ns/demo/sa/vfx-1', "an agent is named in its own cluster's trust domain");
   assert.equal(w.flows[0]!.methods, ['POST', 'PUT']);
-  assert.equal(w.actors[0]!.cluster, { name: 'studio-central', trustDomain: 'cluster.local' }, 'only the settings given, and the resolved trust domain, are in the model; other defaults are the renderer\'s');
+  assert.equal(
+    w.actors[0]!.cluster,
+    { name: 'studio-central', trustDomain: 'cluster.local' },
+    "only the settings given, and the resolved trust domain, are in the model; other defaults are the renderer's",
+  );
   assert.equal(w.actors[1]!.cluster, { name: 'vfx-central', trustDomain: 'vfx.example' });
 });
 
 test('clusters of different actors sharing a trust domain, or one cluster, are warned about in words', () => {
   const shared = loadOne(edit([['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: vfx-central }']]));
   assert.is(shared.workflows.length, 1, 'a warning: the workflow is still accepted');
-  assert.equal(shared.diagnostics.map((d) => [d.severity, d.code, d.field, d.line]), [['warning', DiagnosticCodes.sharedTrustDomain, 'spec.actors.vfx.cluster.name', 14]]);
+  assert.equal(
+    shared.diagnostics.map((d) => [d.severity, d.code, d.field, d.line]),
+    [['warning', DiagnosticCodes.sharedTrustDomain, 'spec.actors.vfx.cluster.name', 14]],
+  );
   const [d] = shared.diagnostics;
   assert.match(d!.message, /clusters "studio-central" \(actor "studio"\) and "vfx-central" \(actor "vfx"\) share trust domain cluster\.local/);
   assert.match(d!.message, /administrator of either cluster can create this workflow's namespace and a ServiceAccount named after an agent of the other/);
   assert.match(d!.hint ?? '', /cluster\.trustDomain/);
   const explicit = loadOne(edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, trustDomain: vfx.example }']]));
-  assert.equal(explicit.diagnostics.map((d) => [d.code, d.field]), [[DiagnosticCodes.sharedTrustDomain, 'spec.actors.vfx.cluster.trustDomain']]);
+  assert.equal(
+    explicit.diagnostics.map((d) => [d.code, d.field]),
+    [[DiagnosticCodes.sharedTrustDomain, 'spec.actors.vfx.cluster.trustDomain']],
+  );
 
   const oneCluster = loadOne(edit([['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: studio-central }']]));
-  assert.equal(oneCluster.diagnostics.map((d) => [d.severity, d.code, d.field]), [['warning', DiagnosticCodes.sharedCluster, 'spec.actors.vfx.cluster.name']],
-    'two actors on one cluster share its trust domain too, but that is said once, as the shared cluster');
-  assert.match(oneCluster.diagnostics[0]!.message, /actors "studio" and "vfx" share cluster "studio-central": its administrator can run a workload as any agent of either actor/);
+  assert.equal(
+    oneCluster.diagnostics.map((d) => [d.severity, d.code, d.field]),
+    [['warning', DiagnosticCodes.sharedCluster, 'spec.actors.vfx.cluster.name']],
+    'two actors on one cluster share its trust domain too, but that is said once, as the shared cluster',
+  );
+  assert.match(
+    oneCluster.diagnostics[0]!.message,
+    /actors "studio" and "vfx" share cluster "studio-central": its administrator can run a workload as any agent of either actor/,
+  );
   const w = oneCluster.workflows[0]!;
-  assert.equal(w.agents.map((a) => a.principal), ['spiffe://cluster.local/ns/demo/sa/owner', 'spiffe://cluster.local/ns/demo/sa/vfx-1', 'spiffe://cluster.local/ns/demo/sa/vfx-2']);
+  assert.equal(
+    w.agents.map((a) => a.principal),
+    ['spiffe://cluster.local/ns/demo/sa/owner', 'spiffe://cluster.local/ns/demo/sa/vfx-1', 'spiffe://cluster.local/ns/demo/sa/vfx-2'],
+  );
 });
 
 test('a trust domain given for a cluster by one of its actors holds for all of them; two different ones conflict', () => {
-  const one = loadOne(edit([['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: studio-central }'], ['cluster: { name: studio-central }', 'cluster: { name: studio-central, trustDomain: studio.example }']]));
-  assert.equal(one.workflows[0]!.agents.map((a) => a.principal), ['spiffe://studio.example/ns/demo/sa/owner', 'spiffe://studio.example/ns/demo/sa/vfx-1', 'spiffe://studio.example/ns/demo/sa/vfx-2']);
-  const two = loadOne(edit([['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: studio-central, trustDomain: vfx.example }'], ['cluster: { name: studio-central }', 'cluster: { name: studio-central, trustDomain: studio.example }']]));
+  const one = loadOne(
+    edit([
+      ['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: studio-central }'],
+      ['cluster: { name: studio-central }', 'cluster: { name: studio-central, trustDomain: studio.example }'],
+    ]),
+  );
+  assert.equal(
+    one.workflows[0]!.agents.map((a) => a.principal),
+    ['spiffe://studio.example/ns/demo/sa/owner', 'spiffe://studio.example/ns/demo/sa/vfx-1', 'spiffe://studio.example/ns/demo/sa/vfx-2'],
+  );
+  const two = loadOne(
+    edit([
+      ['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: studio-central, trustDomain: vfx.example }'],
+      ['cluster: { name: studio-central }', 'cluster: { name: studio-central, trustDomain: studio.example }'],
+    ]),
+  );
   assert.is(two.workflows.length, 0);
-  assert.equal(two.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.field]), [[DiagnosticCodes.clusterConflict, 'spec.actors.vfx.cluster.trustDomain']]);
+  assert.equal(
+    two.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.field]),
+    [[DiagnosticCodes.clusterConflict, 'spec.actors.vfx.cluster.trustDomain']],
+  );
 });
 
 test('a cluster trust domain that is not a DNS name is rejected', () => {
   const r = loadOne(edit([['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: vfx-central, trustDomain: "Vfx.Example/x" }']]));
   assert.is(r.workflows.length, 0);
-  assert.equal(r.diagnostics.map((d) => [d.code, d.field]), [[DiagnosticCodes.invalidValue, 'spec.actors.vfx.cluster.trustDomain']]);
+  assert.equal(
+    r.diagnostics.map((d) => [d.code, d.field]),
+    [[DiagnosticCodes.invalidValue, 'spec.actors.vfx.cluster.trustDomain']],
+  );
 });
 
 test.run();

@@ -40,7 +40,12 @@ export async function pagePictures(commit: string, files: ReadonlyMap<string, st
     .sort(([a], [b]) => cmp(a, b))
     .map(([name, text]) => ({ file: `${WORKFLOWS_DIR}/${name}`, text }));
   const loaded = loadWorkflows(inputs);
-  const invalid = [...new Set([...loaded.diagnostics.filter((d) => d.severity === 'error').map((d) => d.file), ...[...files.keys()].filter((n) => isWorkflowFile(n) && !inputs.some((i) => i.file.endsWith(`/${n}`))).map((n) => `${WORKFLOWS_DIR}/${n}`)])].sort(cmp);
+  const invalid = [
+    ...new Set([
+      ...loaded.diagnostics.filter((d) => d.severity === 'error').map((d) => d.file),
+      ...[...files.keys()].filter((n) => isWorkflowFile(n) && !inputs.some((i) => i.file.endsWith(`/${n}`))).map((n) => `${WORKFLOWS_DIR}/${n}`),
+    ]),
+  ].sort(cmp);
   const workflows: PageWorkflow[] = [];
   for (const w of [...loaded.workflows].sort((a, b) => cmp(a.name, b.name))) workflows.push(await pageWorkflow(w));
   return { commit, workflows, invalid };

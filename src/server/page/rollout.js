@@ -157,7 +157,13 @@ function renderDenials(all) {
   body.replaceChildren(
     ...denials.map((d) => {
       const tr = el('tr', undefined, 'denial');
-      tr.append(el('td', d.timestamp || '–'), el('td', d.at), el('td', `${d.method || '?'} ${d.path || '?'}`), el('td', d.source || 'no identity'), el('td', short(d.revision)));
+      tr.append(
+        el('td', d.timestamp || '–'),
+        el('td', d.at),
+        el('td', `${d.method || '?'} ${d.path || '?'}`),
+        el('td', d.source || 'no identity'),
+        el('td', short(d.revision)),
+      );
       return tr;
     }),
   );
@@ -212,7 +218,11 @@ function agentTable(list) {
     tr.dataset.agent = `${r.workflow}/${r.agent}`;
     tr.dataset.state = r.state;
     const enforced = [...new Set(r.sidecars.map((s) => short(s.activeRevision)))].join(', ') || '–';
-    const last = r.sidecars.map((s) => s.receivedAt || '').sort().pop() || '–';
+    const last =
+      r.sidecars
+        .map((s) => s.receivedAt || '')
+        .sort()
+        .pop() || '–';
     tr.append(
       el('td', r.agent, 'agent-name'),
       el('td', STATE_WORDS[r.state], 'state'),

@@ -15,7 +15,8 @@ import { ConfigError, ServerError } from '../errors.js';
 import type { GitSource } from '../source.js';
 import { PictureCache } from './pictures.js';
 
-export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+export const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /** The page's files, by the path they are served at. */
 const ASSETS: Readonly<Record<string, { readonly file: string; readonly type: string }>> = {
