@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
 import { desiredTrees, staleEntries, writeTree } from '../generate/index.js';
-import { KeysError, readKeys, rootClusters, type KeySet } from '../keys/index.js';
+import { KeysError, jwksClusters, readKeys, rootClusters, type KeySet } from '../keys/index.js';
 import { accessMatrix, formatMatrix, matrixAt, matrixSize, type AccessMatrix, type MatrixCell } from '../policy/index.js';
 import { didYouMean, parseInstant, type Workflow } from '../workflow/index.js';
 import { CustodyError } from '../core/errors.js';
@@ -86,7 +86,7 @@ Exit codes: 0 no errors (warnings allowed), 1 errors in the specs, 2 usage error
     const root = repositoryRoot(io.cwd);
     const files = positionals.length ? await specFiles(positionals, io.cwd) : await workflowFiles(path.join(root, WORKFLOWS_DIR));
     if (files.length === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(root, WORKFLOWS_DIR)}`);
-    const checked = checkInputs(await readInputs(files, io.cwd), await rootClusters(path.join(root, KEYS_DIR)));
+    const checked = checkInputs(await readInputs(files, io.cwd), await rootClusters(path.join(root, KEYS_DIR)), await jwksClusters(path.join(root, KEYS_DIR)));
     const agents = checked.workflows.reduce((n, w) => n + w.agents.length, 0);
     const flows = checked.workflows.reduce((n, w) => n + w.flows.length, 0);
     if (values.json) {
@@ -254,7 +254,7 @@ Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 us
     const keysDir = values.keys ? path.resolve(io.cwd, values.keys) : path.join(root, KEYS_DIR);
     const out = values.out ? path.resolve(io.cwd, values.out) : root;
     const files = await workflowFiles(dir);
-    const checked = checkInputs(await readInputs(files, io.cwd), await rootClusters(keysDir));
+    const checked = checkInputs(await readInputs(files, io.cwd), await rootClusters(keysDir), await jwksClusters(keysDir));
     printDiagnostics(io.stderr, 'generate', checked.diagnostics);
     if (checked.errors > 0) {
       io.stdout.write(`${plural(checked.errors, 'error')}: nothing written\n`);

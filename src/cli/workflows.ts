@@ -1,5 +1,5 @@
 /** Loading and checking workflows for a command: validation, then the reviewer's warnings. */
-import { missingPeerRoots, topology } from '../manifests/index.js';
+import { missingPeerRoots, missingSidecarAuth, topology } from '../manifests/index.js';
 import { analyseWorkflow } from '../policy/index.js';
 import { compareDiagnostics, DiagnosticCodes, fieldName, loadWorkflows, type Diagnostic, type InputFile, type Workflow } from '../workflow/index.js';
 
@@ -10,8 +10,11 @@ export interface Checked {
   readonly warnings: number;
 }
 
-/** `roots`: the clusters whose mesh root is committed under keys/roots/ (absent: not checked). */
-export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<string>): Checked {
+/**
+ * `roots`: the clusters whose mesh root is committed under keys/roots/; `jwks`: those whose token
+ * key set is committed under keys/jwks/ (each absent: not checked).
+ */
+export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<string>, jwks?: ReadonlySet<string>): Checked {
   const result = loadWorkflows(inputs);
   const diagnostics = [...result.diagnostics];
   if (roots && result.workflows.length) {
@@ -30,6 +33,22 @@ export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<st
         field: fieldName(at),
         message: `no root certificate for cluster "${gap.cluster}" (keys/roots/${gap.cluster}.pem): ${gap.trustedBy.map((c) => `"${c}"`).join(', ')} cannot verify its agents' certificates, so requests between them fail until its organisation publishes the root`,
         hint: `commit the public root certificate of ${gap.cluster}'s mesh as keys/roots/${gap.cluster}.pem, then generate again`,
+      });
+    }
+  }
+  if (jwks && result.workflows.length) {
+    const byName = new Map(result.workflows.map((w) => [w.name, w]));
+    for (const gap of missingSidecarAuth(topology(result.workflows), jwks)) {
+      const workflow = byName.get(gap.workflow)!;
+      const actor = workflow.actors.find((a) => a.cluster.name === gap.cluster)!;
+      const at = ['spec', 'actors', actor.name, 'cluster', gap.missing === 'issuer' ? 'name' : 'tokenIssuer'];
+      const pos = result.sources.get(workflow.file)?.position(at) ?? { line: 1, column: 1 };
+      diagnostics.push({
+        severity: 'warning', code: DiagnosticCodes.noSidecarAuth, file: workflow.file, line: pos.line, column: pos.column, field: fieldName(at),
+        message: `the bundle server cannot authenticate the sidecars of cluster "${gap.cluster}" (${gap.missing === 'issuer' ? 'no tokenIssuer' : 'tokenIssuer but no key set'}): it will refuse them, their OPA never gets a bundle, and the agents there never become Ready`,
+        hint: gap.missing === 'issuer'
+          ? `ask ${gap.cluster}'s organisation for its ServiceAccount token issuer and keys: add tokenIssuer with tokenJwksUrl to its cluster, or tokenIssuer and commit its key set as keys/jwks/${gap.cluster}.json`
+          : `add tokenJwksUrl to the cluster, or commit the issuer's key set (its /openid/v1/jwks) as keys/jwks/${gap.cluster}.json`,
       });
     }
   }

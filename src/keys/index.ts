@@ -2,4 +2,5 @@ export { algorithmOf, ecAlgorithm } from './algorithm.js';
 export { KeysError } from './errors.js';
 export { fingerprint } from './fingerprint.js';
 export { generateSigningKey, type KeygenAlgorithm, type SigningKeyPair } from './generate.js';
-export { parseKeyFiles, parseKeys, parseRoots, readKeys, rootClusters, type KeySet, type RootCertificate, type VerificationKey } from './key-set.js';
+export { JWKS_DIR, parseJwksFiles, type ClusterJwks } from './jwks.js';
+export { jwksClusters, parseKeyFiles, parseKeys, parseRoots, readKeys, rootClusters, type KeySet, type RootCertificate, type VerificationKey } from './key-set.js';

@@ -2,7 +2,8 @@
  * The bundle verification keys of the repository (`keys/<key-id>.pem`, public SPKI PEM, committed
  * and reviewed like policy), read at the edge: parsed with node:crypto, which also tells the
  * algorithm from the key itself. The active key is the first by id, unless `keys/active` names one.
- * Also the mesh root certificates of `keys/roots/`: public trust material reviewed the same way.
+ * Also the mesh root certificates of `keys/roots/` and the clusters' token keys of `keys/jwks/`:
+ * public trust material reviewed the same way.
  */
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -11,6 +12,7 @@ import { isKeyFile, isKeyId, KEY_ID_RULE, KEYS_DIR } from '../contract/index.js'
 import { cmp } from '../core/order.js';
 import { algorithmOf } from './algorithm.js';
 import { KeysError } from './errors.js';
+import { JWKS_DIR, parseJwksFiles, type ClusterJwks } from './jwks.js';
 
 /** A key sidecars verify their bundle with, as their OPA configuration names it. */
 export interface VerificationKey {
@@ -27,6 +29,8 @@ export interface KeySet {
   readonly activeKeyId: string;
   /** The mesh root certificates of `keys/roots/`, by cluster (absent: none committed). */
   readonly roots?: ReadonlyMap<string, RootCertificate>;
+  /** The clusters' ServiceAccount token keys of `keys/jwks/`, by cluster (absent: none committed). */
+  readonly jwks?: ReadonlyMap<string, ClusterJwks>;
 }
 
 export function parseKeys(files: ReadonlyMap<string, string>, active: string | undefined, where: string = KEYS_DIR): KeySet {
@@ -82,8 +86,13 @@ export function parseKeyFiles(files: ReadonlyMap<string, string>, where: string 
     if (active === '')
       throw new KeysError(`${where}/active is empty: write the id of the key sidecars should require, or delete the file to use the first key`);
   }
+  const jwks = new Map([...files].filter(([name]) => name.startsWith(`${JWKS_DIR}/`)).map(([name, text]) => [name.slice(JWKS_DIR.length + 1), text]));
   const set = parseKeys(pems, active, where);
-  return roots.size ? { ...set, roots: parseRoots(roots, `${where}/roots`) } : set;
+  return {
+    ...set,
+    ...(roots.size ? { roots: parseRoots(roots, `${where}/roots`) } : {}),
+    ...(jwks.size ? { jwks: parseJwksFiles(jwks, `${where}/${JWKS_DIR}`) } : {}),
+  };
 }
 
 /** Reads `<dir>/*.pem` and `<dir>/active` (other files, such as a README, are left alone). */
@@ -105,17 +114,18 @@ export async function readKeys(dir: string, where = path.basename(dir)): Promise
     }
     files.set(name, await fs.readFile(path.join(dir, name), 'utf8'));
   }
-  let roots: string[] = [];
-  try {
-    roots = (await fs.readdir(path.join(dir, 'roots'))).filter((n) => n !== 'README.md').sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  for (const name of roots) {
-    const file = path.join(dir, 'roots', name);
-    if (!(await fs.lstat(file)).isFile())
-      throw new KeysError(`${where}/roots/${name} is not a file: a trusted root must be a file under ${where}/roots/, reviewed where it changes`);
-    files.set(`roots/${name}`, await fs.readFile(file, 'utf8'));
+  for (const sub of ['roots', JWKS_DIR]) {
+    let names: string[] = [];
+    try {
+      names = (await fs.readdir(path.join(dir, sub))).filter((n) => n !== 'README.md').sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    for (const name of names) {
+      const file = path.join(dir, sub, name);
+      if (!(await fs.lstat(file)).isFile()) throw new KeysError(`${where}/${sub}/${name} is not a file: trusted material must be a file under ${where}/${sub}/, reviewed where it changes`);
+      files.set(`${sub}/${name}`, await fs.readFile(file, 'utf8'));
+    }
   }
   return parseKeyFiles(files, where);
 }
@@ -188,8 +198,17 @@ export function parseRoots(files: ReadonlyMap<string, string>, where = 'keys/roo
 
 /** The clusters with a committed root (`<dir>/roots/<cluster>.pem`), without reading them: for `check`. */
 export async function rootClusters(dir: string): Promise<Set<string>> {
+  return clustersIn(dir, 'roots', '.pem');
+}
+
+/** The clusters with a committed token key set (`<dir>/jwks/<cluster>.json`), without reading them: for `check`. */
+export async function jwksClusters(dir: string): Promise<Set<string>> {
+  return clustersIn(dir, JWKS_DIR, '.json');
+}
+
+async function clustersIn(dir: string, sub: string, ext: string): Promise<Set<string>> {
   try {
-    return new Set((await fs.readdir(path.join(dir, 'roots'))).filter((n) => n.endsWith('.pem')).map((n) => n.slice(0, -'.pem'.length)));
+    return new Set((await fs.readdir(path.join(dir, sub))).filter((n) => n.endsWith(ext)).map((n) => n.slice(0, -ext.length)));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
     throw err;

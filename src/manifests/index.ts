@@ -7,3 +7,4 @@ export * as names from './constants.js';
 export type { KubeObject } from './objects.js';
 export { toYaml } from './yaml.js';
 export { istiodValues, meshPeers, missingPeerRoots, type MeshPeer, type PeerRoot } from './mesh-config.js';
+export { clusterIssuer, jwksFileName, missingSidecarAuth, type SidecarAuthGap } from './sidecar-auth.js';

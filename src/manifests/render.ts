@@ -29,6 +29,8 @@ export interface ManifestInputs {
   readonly version: string;
   /** The mesh root certificates of `keys/roots/`, by cluster. */
   readonly roots?: ReadonlyMap<string, PeerRoot>;
+  /** The clusters' ServiceAccount token key sets of `keys/jwks/`, by cluster. */
+  readonly jwks?: ReadonlyMap<string, { readonly json: string }>;
 }
 
 /** A folder's `kustomization.yaml`: its files and sub-folders, sorted. */
@@ -100,7 +102,7 @@ function kustomization(resources: readonly string[]): KustomizationFile {
 }
 
 function systemFolder(topo: Topology, cluster: ClusterPlan, inputs: ManifestInputs): Placed[] {
-  if (cluster.served.length > 0) return serverObjects({ cluster, topology: topo, activeKeyId: inputs.activeKeyId, version: inputs.version });
+  if (cluster.served.length > 0) return serverObjects({ cluster, topology: topo, activeKeyId: inputs.activeKeyId, version: inputs.version, jwks: inputs.jwks ?? new Map() });
   if (cluster.bundleServer.kind === 'mesh' && cluster.placements.length > 0) {
     const owners = [
       ...new Set(cluster.placements.map((p) => topo.clusterOf(p.workflow, p.workflow.agents.find((a) => a.actor === p.workflow.owner)!.name))),

@@ -29,6 +29,7 @@ import { ANYWHERE, defaultDeny, EAST_WEST_GATEWAY, meshEgress } from './network.
 import { meta, type KubeObject, type Placed } from './objects.js';
 import { principal, type ClusterPlan, type Topology } from './topology.js';
 import { containerSecurity } from './workload.js';
+import { clusterIssuer, jwksFileName } from './sidecar-auth.js';
 import { toYamlText } from './yaml.js';
 
 const SIGNING_KEY_DIR = '/etc/custody/signing-key';
@@ -54,16 +55,18 @@ export interface ServerInputs {
   readonly topology: Topology;
   readonly activeKeyId: string;
   readonly version: string;
+  /** The clusters' committed token key sets (`keys/jwks/`), by cluster. */
+  readonly jwks: ReadonlyMap<string, { readonly json: string }>;
 }
 
 /** The bundle server's configuration file (the rest comes from the Deployment's environment; no secret in it). */
 export function serverConfig(s: ServerInputs): ServerConfigFile {
   const clusters = new Map<string, ClusterIssuer>();
+  const committed = new Set(s.jwks.keys());
   for (const workflow of s.cluster.served) {
     for (const actor of workflow.actors) {
-      const c = s.topology.cluster(actor.cluster.name);
-      if (c.settings.tokenIssuer && c.settings.tokenJwksUrl)
-        clusters.set(c.name, { cluster: c.name, issuer: c.settings.tokenIssuer, jwksUrl: c.settings.tokenJwksUrl });
+      const issuer = clusterIssuer(s.topology.cluster(actor.cluster.name), committed);
+      if (issuer) clusters.set(issuer.cluster, issuer);
     }
   }
   return {
@@ -76,9 +79,12 @@ export function serverConfig(s: ServerInputs): ServerConfigFile {
 export function serverObjects(s: ServerInputs): Placed[] {
   const ns = SYSTEM_NAMESPACE;
   const { settings } = s.cluster;
-  const configText = toYamlText(serverConfig(s));
+  const serverFile = serverConfig(s);
+  const configText = toYamlText(serverFile);
+  // The committed key sets the configuration names, beside it in the same ConfigMap (public keys).
+  const jwksData = Object.fromEntries((serverFile.clusters ?? []).flatMap((c) => (c.jwksFile ? [[jwksFileName(c.cluster), s.jwks.get(c.cluster)!.json]] : [])));
   const hosts = new Map<string, ExternalHost>();
-  for (const url of [settings.repository, ...(serverConfig(s).clusters ?? []).flatMap((c) => c.jwksUrl ?? [])]) {
+  for (const url of [settings.repository, ...(serverFile.clusters ?? []).flatMap((c) => c.jwksUrl ?? [])]) {
     const h = externalHost(url);
     hosts.set(`${h.host}:${h.port}`, h);
   }
@@ -87,18 +93,8 @@ export function serverObjects(s: ServerInputs): Placed[] {
   const principals = s.cluster.served.flatMap((w) => w.agents.map((a) => principal(w, a.name))).sort();
   const localNamespaces = s.cluster.placements.map((p) => p.workflow.name);
 
-  const account: IServiceAccount = {
-    apiVersion: 'v1',
-    kind: 'ServiceAccount',
-    metadata: meta(SERVER_NAME, ns, WAVE.workload, labels),
-    automountServiceAccountToken: false,
-  };
-  const config: IConfigMap = {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: meta(SERVER_NAME, ns, WAVE.workload, labels),
-    data: { 'config.yaml': configText },
-  };
+  const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(SERVER_NAME, ns, WAVE.workload, labels), automountServiceAccountToken: false };
+  const config: IConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(SERVER_NAME, ns, WAVE.workload, labels), data: { 'config.yaml': configText, ...jwksData } };
   const svc: IService = {
     apiVersion: 'v1',
     kind: 'Service',

@@ -39,6 +39,7 @@ export const DiagnosticCodes = {
   sharedTrustDomain: 'shared-trust-domain',
   sharedCluster: 'shared-cluster',
   missingPeerRoot: 'missing-peer-root',
+  noSidecarAuth: 'no-sidecar-auth',
   duplicateFlow: 'duplicate-flow',
   conditionAlternativeNeverHolds: 'alternative-never-holds',
   unreachableAgent: 'unreachable-agent',

@@ -34,7 +34,7 @@ export interface Cluster {
   readonly branch?: string;
   /** The issuer (`iss`) of the cluster's ServiceAccount tokens, for the bundle server to verify them. */
   readonly tokenIssuer?: string;
-  /** Where the bundle server fetches that issuer's public keys (JWKS). */
+  /** Where the bundle server fetches that issuer's public keys (JWKS); else `keys/jwks/<cluster>.json`. */
   readonly tokenJwksUrl?: string;
   /** The OPA image (with the Envoy plugin) of the agents' sidecars; default the version the tests run. */
   readonly opaImage?: string;

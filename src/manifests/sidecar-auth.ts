@@ -1,0 +1,39 @@
+/**
+ * How the bundle server tells each cluster's sidecars apart: the issuer of the cluster's
+ * ServiceAccount tokens and where its keys come from (the spec's `tokenJwksUrl`, or the key set
+ * the organisation committed as `keys/jwks/<cluster>.json`, handed to the server in its
+ * ConfigMap). A cluster with agents and neither cannot authenticate its sidecars: the server
+ * refuses them, their OPA never activates a bundle and the agents never become Ready.
+ */
+import type { ClusterIssuer } from '../contract/index.js';
+import type { ClusterPlan, Topology } from './topology.js';
+
+/** The ConfigMap key (and, mounted beside config.yaml, the file name) of a committed key set. */
+export const jwksFileName = (cluster: string) => `jwks-${cluster}.json`;
+
+/** The server's issuer entry for a cluster, or undefined when the spec and keys/ give no way to verify its tokens. */
+export function clusterIssuer(c: ClusterPlan, committed: ReadonlySet<string>): ClusterIssuer | undefined {
+  const issuer = c.settings.tokenIssuer;
+  if (!issuer) return undefined;
+  if (c.settings.tokenJwksUrl) return { cluster: c.name, issuer, jwksUrl: c.settings.tokenJwksUrl };
+  // Relative: the server resolves it beside its configuration file, where the ConfigMap mounts it.
+  if (committed.has(c.name)) return { cluster: c.name, issuer, jwksFile: jwksFileName(c.name) };
+  return undefined;
+}
+
+export interface SidecarAuthGap {
+  readonly workflow: string;
+  readonly cluster: string;
+  /** What the cluster lacks. */
+  readonly missing: 'issuer' | 'keys';
+}
+
+/** Per workflow, each cluster hosting some of its agents whose sidecars the server could not authenticate. */
+export function missingSidecarAuth(topo: Topology, committed: ReadonlySet<string>): SidecarAuthGap[] {
+  const out: SidecarAuthGap[] = [];
+  for (const c of topo.clusters) {
+    if (clusterIssuer(c, committed)) continue;
+    for (const p of c.placements) out.push({ workflow: p.workflow.name, cluster: c.name, missing: c.settings.tokenIssuer ? 'keys' : 'issuer' });
+  }
+  return out.sort((a, b) => (a.workflow !== b.workflow ? (a.workflow < b.workflow ? -1 : 1) : a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0));
+}
