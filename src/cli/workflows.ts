@@ -44,11 +44,17 @@ export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<st
       const at = ['spec', 'actors', actor.name, 'cluster', gap.missing === 'issuer' ? 'name' : 'tokenIssuer'];
       const pos = result.sources.get(workflow.file)?.position(at) ?? { line: 1, column: 1 };
       diagnostics.push({
-        severity: 'warning', code: DiagnosticCodes.noSidecarAuth, file: workflow.file, line: pos.line, column: pos.column, field: fieldName(at),
+        severity: 'warning',
+        code: DiagnosticCodes.noSidecarAuth,
+        file: workflow.file,
+        line: pos.line,
+        column: pos.column,
+        field: fieldName(at),
         message: `the bundle server cannot authenticate the sidecars of cluster "${gap.cluster}" (${gap.missing === 'issuer' ? 'no tokenIssuer' : 'tokenIssuer but no key set'}): it will refuse them, their OPA never gets a bundle, and the agents there never become Ready`,
-        hint: gap.missing === 'issuer'
-          ? `ask ${gap.cluster}'s organisation for its ServiceAccount token issuer and keys: add tokenIssuer with tokenJwksUrl to its cluster, or tokenIssuer and commit its key set as keys/jwks/${gap.cluster}.json`
-          : `add tokenJwksUrl to the cluster, or commit the issuer's key set (its /openid/v1/jwks) as keys/jwks/${gap.cluster}.json`,
+        hint:
+          gap.missing === 'issuer'
+            ? `ask ${gap.cluster}'s organisation for its ServiceAccount token issuer and keys: add tokenIssuer with tokenJwksUrl to its cluster, or tokenIssuer and commit its key set as keys/jwks/${gap.cluster}.json`
+            : `add tokenJwksUrl to the cluster, or commit the issuer's key set (its /openid/v1/jwks) as keys/jwks/${gap.cluster}.json`,
       });
     }
   }

@@ -3,4 +3,14 @@ export { KeysError } from './errors.js';
 export { fingerprint } from './fingerprint.js';
 export { generateSigningKey, type KeygenAlgorithm, type SigningKeyPair } from './generate.js';
 export { JWKS_DIR, parseJwksFiles, type ClusterJwks } from './jwks.js';
-export { jwksClusters, parseKeyFiles, parseKeys, parseRoots, readKeys, rootClusters, type KeySet, type RootCertificate, type VerificationKey } from './key-set.js';
+export {
+  jwksClusters,
+  parseKeyFiles,
+  parseKeys,
+  parseRoots,
+  readKeys,
+  rootClusters,
+  type KeySet,
+  type RootCertificate,
+  type VerificationKey,
+} from './key-set.js';

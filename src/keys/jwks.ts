@@ -31,7 +31,7 @@ export function parseJwksFiles(files: ReadonlyMap<string, string>, where = `keys
       throw new KeysError(`${where}/${name}: ${why}`);
     };
     if (!name.endsWith('.json') || !CLUSTER.test(cluster) || cluster.length > 63) {
-      bad('a key set\'s file is named after its cluster, <cluster>.json (a DNS-1123 label); rename it');
+      bad("a key set's file is named after its cluster, <cluster>.json (a DNS-1123 label); rename it");
     }
     let parsed: unknown;
     try {
@@ -40,13 +40,17 @@ export function parseJwksFiles(files: ReadonlyMap<string, string>, where = `keys
       return bad(`is not JSON (${(err as Error).message}): commit the JSON the cluster serves at /openid/v1/jwks`);
     }
     const keys = (parsed as { keys?: unknown })?.keys;
-    if (typeof parsed !== 'object' || parsed === null || !Array.isArray(keys) || keys.length === 0) bad('must be a JSON Web Key Set, {"keys": [...]}, with at least one key');
+    if (typeof parsed !== 'object' || parsed === null || !Array.isArray(keys) || keys.length === 0)
+      bad('must be a JSON Web Key Set, {"keys": [...]}, with at least one key');
     const ids: string[] = [];
     (keys as unknown[]).forEach((key, i) => {
       if (typeof key !== 'object' || key === null || typeof (key as { kty?: unknown }).kty !== 'string') bad(`keys[${i}] is not a JSON Web Key (no "kty")`);
       const found = PRIVATE_MEMBERS.filter((m) => m in (key as object));
       // A private signing key of the cluster's issuer would let anyone with read access mint tokens for every ServiceAccount there.
-      if (found.length) bad(`keys[${i}] holds private key material (${found.map((m) => `"${m}"`).join(', ')}); remove it from the repository at once, rotate the cluster's service-account signing key, and commit only the public key set`);
+      if (found.length)
+        bad(
+          `keys[${i}] holds private key material (${found.map((m) => `"${m}"`).join(', ')}); remove it from the repository at once, rotate the cluster's service-account signing key, and commit only the public key set`,
+        );
       try {
         createPublicKey({ key: key as import('node:crypto').JsonWebKey, format: 'jwk' });
       } catch (err) {

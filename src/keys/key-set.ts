@@ -123,7 +123,8 @@ export async function readKeys(dir: string, where = path.basename(dir)): Promise
     }
     for (const name of names) {
       const file = path.join(dir, sub, name);
-      if (!(await fs.lstat(file)).isFile()) throw new KeysError(`${where}/${sub}/${name} is not a file: trusted material must be a file under ${where}/${sub}/, reviewed where it changes`);
+      if (!(await fs.lstat(file)).isFile())
+        throw new KeysError(`${where}/${sub}/${name} is not a file: trusted material must be a file under ${where}/${sub}/, reviewed where it changes`);
       files.set(`${sub}/${name}`, await fs.readFile(file, 'utf8'));
     }
   }

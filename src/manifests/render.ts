@@ -102,7 +102,8 @@ function kustomization(resources: readonly string[]): KustomizationFile {
 }
 
 function systemFolder(topo: Topology, cluster: ClusterPlan, inputs: ManifestInputs): Placed[] {
-  if (cluster.served.length > 0) return serverObjects({ cluster, topology: topo, activeKeyId: inputs.activeKeyId, version: inputs.version, jwks: inputs.jwks ?? new Map() });
+  if (cluster.served.length > 0)
+    return serverObjects({ cluster, topology: topo, activeKeyId: inputs.activeKeyId, version: inputs.version, jwks: inputs.jwks ?? new Map() });
   if (cluster.bundleServer.kind === 'mesh' && cluster.placements.length > 0) {
     const owners = [
       ...new Set(cluster.placements.map((p) => topo.clusterOf(p.workflow, p.workflow.agents.find((a) => a.actor === p.workflow.owner)!.name))),

@@ -93,8 +93,18 @@ export function serverObjects(s: ServerInputs): Placed[] {
   const principals = s.cluster.served.flatMap((w) => w.agents.map((a) => principal(w, a.name))).sort();
   const localNamespaces = s.cluster.placements.map((p) => p.workflow.name);
 
-  const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(SERVER_NAME, ns, WAVE.workload, labels), automountServiceAccountToken: false };
-  const config: IConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(SERVER_NAME, ns, WAVE.workload, labels), data: { 'config.yaml': configText, ...jwksData } };
+  const account: IServiceAccount = {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: meta(SERVER_NAME, ns, WAVE.workload, labels),
+    automountServiceAccountToken: false,
+  };
+  const config: IConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: meta(SERVER_NAME, ns, WAVE.workload, labels),
+    data: { 'config.yaml': configText, ...jwksData },
+  };
   const svc: IService = {
     apiVersion: 'v1',
     kind: 'Service',

@@ -58,11 +58,26 @@ test('check accepts the examples with a one-line summary and the warnings they a
   // The clinical example's lab and statistics contractor share one cluster, knowingly; and no
   // organisation of the examples has published its mesh's root under keys/roots/ (8 clusters).
   assert.equal(lines.filter((l) => /warning\[shared-cluster\]: [^\n]*actors "lab" and "biostat" share cluster "shared-eu"/.test(l)).length, 1);
-  assert.equal(lines.filter((l) => /warning\[missing-peer-root\]: [^\n]*no root certificate for cluster "[a-z-]+" \(keys\/roots\/[a-z-]+\.pem\)/.test(l)).length, 8);
+  assert.equal(
+    lines.filter((l) => /warning\[missing-peer-root\]: [^\n]*no root certificate for cluster "[a-z-]+" \(keys\/roots\/[a-z-]+\.pem\)/.test(l)).length,
+    8,
+  );
   // Nor has any sent its ServiceAccount token issuer: each cluster's sidecars would be refused.
   const auth = lines.filter((l) => l.includes('warning[no-sidecar-auth]'));
-  assert.equal(auth.map((l) => /cluster "([a-z-]+)"/.exec(l)![1]).sort(), ['color-central', 'hdr-west', 'shared-eu', 'site-boston', 'sound-west', 'sponsor-prod', 'studio-central', 'vfx-central']);
-  assert.match(auth.find((l) => l.includes('"hdr-west"'))!, 'workflows/movie-post-production.yaml:31:24: spec.actors.hdr.cluster.name: the bundle server cannot authenticate the sidecars of cluster "hdr-west" (no tokenIssuer): it will refuse them, their OPA never gets a bundle, and the agents there never become Ready (ask hdr-west\'s organisation for its ServiceAccount token issuer and keys: add tokenIssuer with tokenJwksUrl to its cluster, or tokenIssuer and commit its key set as keys/jwks/hdr-west.json)');
+  assert.equal(auth.map((l) => /cluster "([a-z-]+)"/.exec(l)![1]).sort(), [
+    'color-central',
+    'hdr-west',
+    'shared-eu',
+    'site-boston',
+    'sound-west',
+    'sponsor-prod',
+    'studio-central',
+    'vfx-central',
+  ]);
+  assert.match(
+    auth.find((l) => l.includes('"hdr-west"'))!,
+    'workflows/movie-post-production.yaml:31:24: spec.actors.hdr.cluster.name: the bundle server cannot authenticate the sidecars of cluster "hdr-west" (no tokenIssuer): it will refuse them, their OPA never gets a bundle, and the agents there never become Ready (ask hdr-west\'s organisation for its ServiceAccount token issuer and keys: add tokenIssuer with tokenJwksUrl to its cluster, or tokenIssuer and commit its key set as keys/jwks/hdr-west.json)',
+  );
 });
 
 test('check rejects bad input with custody check: error[CODE]: FILE:LINE:COL lines and exit 1', async () => {
@@ -72,11 +87,17 @@ test('check rejects bad input with custody check: error[CODE]: FILE:LINE:COL lin
   const r = await custody(['check'], dir);
   assert.is(r.code, 1);
   const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.filter((l) => l.includes(' error[')).map((l) => l.split(': ').slice(0, 3).join(': ')), [
-    'custody check: error[unknown-timezone]: workflows/movie-post-production.yaml:10:13',
-    'custody check: error[unknown-agent]: workflows/movie-post-production.yaml:35:26',
-  ]);
-  assert.match(lines.find((l) => l.includes('error[unknown-agent]'))!, /did you mean "vfx-1"\?/);
+  assert.equal(
+    lines.filter((l) => l.includes(' error[')).map((l) => l.split(': ').slice(0, 3).join(': ')),
+    [
+      'custody check: error[unknown-timezone]: workflows/movie-post-production.yaml:10:13',
+      'custody check: error[unknown-agent]: workflows/movie-post-production.yaml:35:26',
+    ],
+  );
+  assert.match(
+    lines.find((l) => l.includes('error[unknown-agent]'))!,
+    /did you mean "vfx-1"\?/,
+  );
   assert.is(r.stdout, '2 errors, 7 warnings in 2 files\n');
 });
 

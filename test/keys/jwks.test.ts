@@ -29,7 +29,10 @@ test('a public key set is read, as stable JSON, with its key ids', () => {
 });
 
 test('a private key, a wrong name, or what is not a key set is refused with what to do', () => {
-  refused([['vfx-central.json', JSON.stringify({ keys: [PRIVATE] })]], 'keys/jwks/vfx-central.json: keys[0] holds private key material ("d"); remove it from the repository at once, rotate');
+  refused(
+    [['vfx-central.json', JSON.stringify({ keys: [PRIVATE] })]],
+    'keys/jwks/vfx-central.json: keys[0] holds private key material ("d"); remove it from the repository at once, rotate',
+  );
   refused([['vfx-central.json', JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] })]], 'private key material ("k")');
   refused([['VFX.json', JSON.stringify({ keys: [PUBLIC] })]], 'named after its cluster, <cluster>.json');
   refused([['vfx-central.json', '{"keys": []}']], 'must be a JSON Web Key Set');

@@ -46,18 +46,38 @@ function saToken(key: { privateKey: KeyObject; kid: string }, issuer: string, ag
     .sign(key.privateKey);
 }
 
-interface EnvVar { name: string; value?: string }
+interface EnvVar {
+  name: string;
+  value?: string;
+}
 
-test('the generated server configuration authenticates each cluster\'s sidecars, and only for its own agents', async () => {
+test("the generated server configuration authenticates each cluster's sidecars, and only for its own agents", async () => {
   const vfx = issuerKey('vfx-2026');
   const color = issuerKey('color-2026');
   const spec = readFileSync(repoPath('workflows', `${WORKFLOW}.yaml`), 'utf8')
-    .replace('cluster: { name: vfx-central, region: us-central1, trustDomain: mesh.vfx.example }', `cluster: { name: vfx-central, region: us-central1, trustDomain: mesh.vfx.example, tokenIssuer: "${VFX_ISSUER}" }`)
-    .replace('cluster: { name: color-central, region: us-central1, trustDomain: mesh.color.example }', `cluster: { name: color-central, region: us-central1, trustDomain: mesh.color.example, tokenIssuer: "${COLOR_ISSUER}" }`);
+    .replace(
+      'cluster: { name: vfx-central, region: us-central1, trustDomain: mesh.vfx.example }',
+      `cluster: { name: vfx-central, region: us-central1, trustDomain: mesh.vfx.example, tokenIssuer: "${VFX_ISSUER}" }`,
+    )
+    .replace(
+      'cluster: { name: color-central, region: us-central1, trustDomain: mesh.color.example }',
+      `cluster: { name: color-central, region: us-central1, trustDomain: mesh.color.example, tokenIssuer: "${COLOR_ISSUER}" }`,
+    );
   assert.is((spec.match(/tokenIssuer/g) ?? []).length, 2, 'the spec names both clusters as written here');
   const loaded = loadWorkflows([{ file: `workflows/${WORKFLOW}.yaml`, text: spec }]);
-  assert.equal(loaded.diagnostics.filter((d) => d.severity === 'error'), []);
-  const keys = { ...(await readKeys(repoPath('keys'))), jwks: parseJwksFiles(new Map([['vfx-central.json', vfx.jwks], ['color-central.json', color.jwks]])) };
+  assert.equal(
+    loaded.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
+  const keys = {
+    ...(await readKeys(repoPath('keys'))),
+    jwks: parseJwksFiles(
+      new Map([
+        ['vfx-central.json', vfx.jwks],
+        ['color-central.json', color.jwks],
+      ]),
+    ),
+  };
   const generated = desiredTrees(loaded.workflows, keys).find((t) => t.root === 'generated')!;
   const at = (f: string) => parse(generated.files.get(`clusters/studio-central/custody-system/${f}`)!) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -68,7 +88,9 @@ test('the generated server configuration authenticates each cluster\'s sidecars,
   assert.equal(Object.keys(data).sort(), ['config.yaml', 'jwks-color-central.json', 'jwks-vfx-central.json']);
   mkdirSync(mounted);
   for (const [name, text] of Object.entries(data)) writeFileSync(path.join(mounted, name), text);
-  const env = Object.fromEntries((at('deployment.yaml').spec.template.spec.containers[0].env as EnvVar[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+  const env = Object.fromEntries(
+    (at('deployment.yaml').spec.template.spec.containers[0].env as EnvVar[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]),
+  );
   assert.is(env.CUSTODY_SIGNING_KEY_ID, 'custody-example');
   const signing = makeKey(dir, 'custody-example');
   const repo = exampleRepository();
@@ -84,20 +106,45 @@ test('the generated server configuration authenticates each cluster\'s sidecars,
   ]);
   const server = await startServer(config, { logger: { info: () => {}, error: () => {} } });
   // vfx-2 runs in vfx-central; its bundle's key is the one the generated sidecars trust.
-  const sidecar = await startSidecar({ serverUrl: server.url, workflow: WORKFLOW, agent: 'vfx-2', token: await saToken(vfx, VFX_ISSUER, 'vfx-2'), keyId: 'custody-example', publicKeyPem: signing.publicKeyPem });
+  const sidecar = await startSidecar({
+    serverUrl: server.url,
+    workflow: WORKFLOW,
+    agent: 'vfx-2',
+    token: await saToken(vfx, VFX_ISSUER, 'vfx-2'),
+    keyId: 'custody-example',
+    publicKeyPem: signing.publicKeyPem,
+  });
   try {
-    const revision = await eventually(() => sidecar.revision(), (r) => r !== undefined, 15_000, `activation with the vfx-central token (${sidecar.logs()})`);
+    const revision = await eventually(
+      () => sidecar.revision(),
+      (r) => r !== undefined,
+      15_000,
+      `activation with the vfx-central token (${sidecar.logs()})`,
+    );
     assert.is(revision, server.catalog.status().head!.commit);
-    assert.is(await sidecar.decide(envoyInput('spiffe://mesh.vfx.example/ns/movie-post-production/sa/vfx-1', 'POST', '/api/vfx-2/shots')), false, 'no flow from vfx-1');
+    assert.is(
+      await sidecar.decide(envoyInput('spiffe://mesh.vfx.example/ns/movie-post-production/sa/vfx-1', 'POST', '/api/vfx-2/shots')),
+      false,
+      'no flow from vfx-1',
+    );
 
-    const fetchBundle = async (token: string) => (await fetch(`${server.url}/bundles/${WORKFLOW}/vfx-2.tar.gz`, { headers: { authorization: `Bearer ${token}`, 'X-Custody-Key-Id': 'custody-example' } })).status;
+    const fetchBundle = async (token: string) =>
+      (await fetch(`${server.url}/bundles/${WORKFLOW}/vfx-2.tar.gz`, { headers: { authorization: `Bearer ${token}`, 'X-Custody-Key-Id': 'custody-example' } }))
+        .status;
     assert.is(await fetchBundle(await saToken(vfx, VFX_ISSUER, 'vfx-2')), 200);
     // color-central's administrator can create a ServiceAccount named vfx-2 in its own cluster: its token names color-central.
     assert.is(await fetchBundle(await saToken(color, COLOR_ISSUER, 'vfx-2')), 403);
     // Nor can it sign for vfx-central's issuer.
     assert.is(await fetchBundle(await saToken(color, VFX_ISSUER, 'vfx-2')), 401);
     // color-central's own agent gets its own bundle with its own token.
-    assert.is((await fetch(`${server.url}/bundles/${WORKFLOW}/color.tar.gz`, { headers: { authorization: `Bearer ${await saToken(color, COLOR_ISSUER, 'color')}`, 'X-Custody-Key-Id': 'custody-example' } })).status, 200);
+    assert.is(
+      (
+        await fetch(`${server.url}/bundles/${WORKFLOW}/color.tar.gz`, {
+          headers: { authorization: `Bearer ${await saToken(color, COLOR_ISSUER, 'color')}`, 'X-Custody-Key-Id': 'custody-example' },
+        })
+      ).status,
+      200,
+    );
   } finally {
     await sidecar.stop();
     await server.close();
