@@ -8,10 +8,12 @@ import { SERVER_COMMANDS } from './server-commands.js';
 import { checkInputs } from './workflows.js';
 
 const CONTEXT_OPTIONS = { kubeconfig: { type: 'string' }, context: { type: 'string' }, cluster: { type: 'string' }, json: { type: 'boolean' } } as const;
-const CONTEXT_HELP = `  --kubeconfig FILE  the kubeconfig (default: KUBECONFIG, then ~/.kube/config, as kubectl)
+const CONTEXT_HELP = `Options:
+  --kubeconfig FILE  the kubeconfig (default: KUBECONFIG, then ~/.kube/config, as kubectl)
   --context CTX      the kubeconfig context (default: its current context)
   --cluster NAME     the cluster as the workflows name it (default: the context's name)
-  --json             one JSON document on stdout`;
+  --json             one JSON document on stdout
+  -h, --help         this help`;
 
 function clientFor(values: { kubeconfig?: string; context?: string }, io: Io): ClusterClient {
   return connect(

@@ -1,4 +1,8 @@
-/** The commands: argument handling and output; the work is done by the core modules. */
+/**
+ * The commands: argument handling and output; the work is done by the core modules.
+ * One cohesive file: check, matrix and generate share the argument parser and the help printer
+ * defined here, and most of its lines are their help texts.
+ */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';

@@ -1,4 +1,7 @@
-/** Commands around Git and pull requests: diff, commit, push, pr, comment. */
+/**
+ * Commands around Git and pull requests: diff, commit, push, pr, comment.
+ * One cohesive file: five thin commands over src/gitops, most of its lines their help texts.
+ */
 import { terminalText } from '../core/text.js';
 import { assertSecureTransport, pushBranch, resolveRemote, tokenFromEnv, TOKEN_VARIABLES } from '../git/index.js';
 import { apiUrlFor, gitHubClient, repositoryFromUrl, upsertSummaryComment } from '../github/index.js';

@@ -18,7 +18,7 @@ const FIRST = ['apiVersion', 'kind', 'metadata'];
 const PLAIN = /^[A-Za-z_./][A-Za-z0-9_./@+=:*-]*$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?[A-Za-z]+$/;
 const RESERVED = /^(y|n|yes|no|true|false|on|off|null|\.inf|\.nan|=)$/i;
-const NUMBERISH = /^[0-9.]+[eE]|^\.[0-9]/;
+const NUMBERISH = /^[0-9.]+[eE]|^\.[0-9]|^[-+]?0[xXoObB]/;
 
 // The same labels, names and values recur in every object: decide each string once.
 const written = new Map<string, string>();

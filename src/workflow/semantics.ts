@@ -1,4 +1,5 @@
 /**
+ * One cohesive pass: the checks share one walk of the spec and its name tables, so they stay together.
  * The checks JSON Schema cannot express: names that must refer to something, uniqueness across
  * actors, timezones, times and instants, paths, and conditions that can never hold. They run on
  * the raw document even when the schema found problems, skipping values of the wrong type (the

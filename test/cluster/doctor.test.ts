@@ -101,7 +101,8 @@ test('doctor fails on an empty cluster, then passes check by check as each prere
 
     await c.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'argocd' } });
     await c.apply(
-      secret('studio-central', 'argocd', { name: 'studio-central', server: 'https://kubernetes.default.svc' }, { 'argocd.argoproj.io/secret-type': 'cluster' }),
+      // A per-cluster Argo CD names its own cluster in-cluster, the generated destination.
+      secret('in-cluster', 'argocd', { name: 'in-cluster', server: 'https://kubernetes.default.svc' }, { 'argocd.argoproj.io/secret-type': 'cluster' }),
     );
     r = await checks();
     assert.is(r.byId['argocd-destination'], 'pass');

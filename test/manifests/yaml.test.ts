@@ -97,4 +97,9 @@ test('Go reads every file of the example trees, and the tricky strings, as JavaS
   assert.equal(Object.values(go['tricky.yaml'] as object), TRICKY);
 });
 
+test('hexadecimal, octal and binary spellings are quoted (YAML 1.2 reads 0xA as the number 10)', () => {
+  const lines = toYaml({ a: '0xA', b: '0o7', c: '0b1', d: '512Mi' }).split('\n');
+  for (const line of ['a: "0xA"', 'b: "0o7"', 'c: "0b1"', 'd: 512Mi']) assert.ok(lines.includes(line), line);
+});
+
 test.run();

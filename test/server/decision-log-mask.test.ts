@@ -65,7 +65,8 @@ for (const [name, binary] of BINARIES)
       assert.is(await sidecar.decide(input(VFX2, 'POST', '/api/color')), true, 'an allowed flow is allowed');
       assert.is(await sidecar.decide(input(OWNER, 'GET', '/api/color')), false, 'a missing flow is denied');
 
-      const file = path.join(t.dir, 'decisions.jsonl');
+      // One file per agent: decisions.<workflow>.<agent>.jsonl beside the configured name.
+      const file = path.join(t.dir, `decisions.${WORKFLOW}.color.jsonl`);
       const read = () => {
         try {
           return readFileSync(file, 'utf8');
