@@ -1,26 +1,12 @@
 /** The `custody` command as a user runs it: the package's bin, in a child process. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readTree } from '../../src/generate/index.js';
-import { REPO, repoPath } from '../helpers/paths.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function custody(args: string[], cwd = REPO): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [repoPath('bin', 'custody.js'), ...args], { cwd }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+import { custody } from '../helpers/cli.js';
+import { repoPath } from '../helpers/paths.js';
 
 const workspace = (keys = true) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'custody-cli-'));

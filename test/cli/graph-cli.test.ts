@@ -1,25 +1,11 @@
 /** `custody graph` as a user runs it: the package's bin, in a child process (run `npm run build` first). */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { REPO, repoPath } from '../helpers/paths.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function custody(args: string[], cwd = REPO): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [repoPath('bin', 'custody.js'), ...args], { cwd }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+import { custody } from '../helpers/cli.js';
+import { repoPath } from '../helpers/paths.js';
 
 const goldenFile = (name: string) => readFileSync(repoPath('test', 'golden', 'graph', name), 'utf8');
 const MOVIE = 'workflows/movie-post-production.yaml';
