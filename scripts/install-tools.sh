@@ -17,6 +17,7 @@ TOOLS=(
   "opa|github.com/open-policy-agent/opa|v1.22.2|version|Version: 1.22.2"
   "kustomize|sigs.k8s.io/kustomize/kustomize/v5|v5.8.1|version|v5.8.1"
   "kube-score|github.com/zegl/kube-score/cmd/kube-score|v1.20.0|-|v1.20.0"
+  "actionlint|github.com/rhysd/actionlint/cmd/actionlint|v1.7.12|-version|v1.7.12"
 )
 
 tool_version() { # name vcmd

@@ -133,7 +133,8 @@ export function serverObjects(s: ServerInputs): Placed[] {
               name: 'server',
               image: s.cluster.settings.serverImage ?? custodyImage(s.version),
               imagePullPolicy: 'Always',
-              args: ['serve', '--config', '/etc/custody/config/config.yaml'],
+              // The image's entrypoint is `custody serve` (Dockerfile): only its options here.
+              args: ['--config', '/etc/custody/config/config.yaml'],
               env: [
                 { name: SERVER_ENV.host, value: '0.0.0.0' },
                 { name: SERVER_ENV.port, value: String(SERVER_PORT) },
