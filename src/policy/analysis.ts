@@ -1,9 +1,12 @@
 /**
- * What a reviewer should look at beyond validity: where the owner's data can and cannot go. The
- * graph has one edge per flow (conditional flows included: they can be taken).
+ * What a reviewer should look at beyond validity: where the owner's data can and cannot go.
+ * Edges follow the data, not the requests (workflow/direction.ts): a GET flow from A to B moves
+ * B's data to A. Where data can reach and return counts every way a flow moves data (requests and
+ * responses); loops and exposure count each flow in the way it is for (`mainDirection`).
+ * Conditional flows are included: they can be taken.
  */
 import type { DiagnosticCode, Workflow } from '../workflow/index.js';
-import { DiagnosticCodes } from '../workflow/index.js';
+import { dataEdges, DiagnosticCodes, mainDirection } from '../workflow/index.js';
 
 export interface Finding {
   readonly code: DiagnosticCode;
@@ -22,19 +25,29 @@ export function analyseWorkflow(workflow: Workflow): Finding[] {
     return ['spec', 'actors', agent.actor, 'agents', name];
   };
   const ownerAgents = new Set(workflow.agents.filter((a) => a.actor === workflow.owner).map((a) => a.name));
+  // Data edges: source -> agents its data can go to, in requests or responses.
   const next = new Map<string, Set<string>>();
   const prev = new Map<string, Set<string>>();
+  const add = (edges: Map<string, Set<string>>, a: string, b: string) => {
+    if (!edges.has(a)) edges.set(a, new Set());
+    edges.get(a)!.add(b);
+  };
+  const inFlows = new Set<string>();
+  const main = new Map<string, Set<string>>();
   for (const f of workflow.flows) {
-    if (!next.has(f.from)) next.set(f.from, new Set());
-    if (!prev.has(f.to)) prev.set(f.to, new Set());
-    next.get(f.from)!.add(f.to);
-    prev.get(f.to)!.add(f.from);
+    inFlows.add(f.from).add(f.to);
+    for (const e of dataEdges(f)) {
+      add(next, e.source, e.target);
+      add(prev, e.target, e.source);
+    }
+    const m = mainDirection(f);
+    add(main, m.source, m.target);
   }
   const reached = reach(ownerAgents, next);
   const returns = reach(ownerAgents, prev);
   for (const agent of workflow.agents) {
     if (ownerAgents.has(agent.name)) continue;
-    const hasFlows = next.has(agent.name) || prev.has(agent.name);
+    const hasFlows = inFlows.has(agent.name);
     if (!hasFlows) {
       findings.push({
         code: DiagnosticCodes.isolatedAgent,
@@ -64,7 +77,7 @@ export function analyseWorkflow(workflow: Workflow): Finding[] {
       });
     }
   }
-  for (const cycle of contractorCycles(workflow, ownerAgents, next)) {
+  for (const cycle of contractorCycles(workflow, ownerAgents, main)) {
     const first = workflow.flows.find((f) => cycle.includes(f.from) && cycle.includes(f.to))!;
     findings.push({
       code: DiagnosticCodes.cycle,
@@ -144,8 +157,9 @@ function biExposure(workflow: Workflow): Finding[] {
     const inputs = new Set<string>();
     const outputs = new Set<string>();
     for (const f of workflow.flows) {
-      const from = actorOf.get(f.from)!;
-      const to = actorOf.get(f.to)!;
+      const m = mainDirection(f);
+      const from = actorOf.get(m.source)!;
+      const to = actorOf.get(m.target)!;
       if (to === actor.name && from !== actor.name) inputs.add(from);
       if (from === actor.name && to !== actor.name) outputs.add(to);
     }

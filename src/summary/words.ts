@@ -4,7 +4,7 @@
  * set names and paths as code (a path such as `/jobs/*` would otherwise turn into emphasis), and
  * escape every piece of free text a spec carries (attribute names and values, conditions).
  */
-import type { Workflow } from '../workflow/index.js';
+import { flowDirection, type Workflow } from '../workflow/index.js';
 import { plural } from '../core/text.js';
 import type { AccessChange, AgentChange, SettingChange, WorkflowChange } from './model.js';
 
@@ -26,21 +26,35 @@ export function list(items: readonly string[]): string {
   return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
+/**
+ * Which way the owner's data moves when the grant is used (workflow/direction.ts): a GET's
+ * response brings the callee's data to the caller; a POST's body takes the caller's data to the
+ * callee, and its response brings some back.
+ */
+export function dataWords(from: string, to: string, methods: readonly string[], s: Style = PLAIN): string {
+  const d = flowDirection({ methods });
+  if (d.request && d.response) return `data moves ${s.name(from)} → ${s.name(to)}, and back in responses`;
+  if (d.request) return `data moves ${s.name(from)} → ${s.name(to)}`;
+  return `data moves ${s.name(to)} → ${s.name(from)}`;
+}
+
 export function accessWords(c: Omit<AccessChange, 'text'>, s: Style = PLAIN): string {
   const who = s.name(c.from);
-  const to = s.name(c.to);
+  // A caller that only fetches (GET) takes from the callee; one that sends, sends to it.
+  const to = `${flowDirection(c).request ? 'to' : 'from'} ${s.name(c.to)}`;
   const what = `${list(c.methods.map(s.code))} ${s.code(c.path)}`;
   const asWritten = c.written ? ` (as written: ${s.text(c.written)})` : '';
   const when = c.condition ? s.text(c.condition) : undefined;
+  const data = `; ${dataWords(c.from, c.to, c.methods, s)}`;
   switch (c.kind) {
     case 'added':
-      return `${who} ${s.verb('may now')} ${what} to ${to}${when ? `, ${when}` : ''}${asWritten}`;
+      return `${who} ${s.verb('may now')} ${what} ${to}${when ? `, ${when}` : ''}${asWritten}${data}`;
     case 'removed':
-      return `${who} ${s.verb('may no longer')} ${what} to ${to}${when ? ` (before: ${when})` : ''}`;
+      return `${who} ${s.verb('may no longer')} ${what} ${to}${when ? ` (before: ${when})` : ''}`;
     case 'path':
-      return `${who} ${s.verb('may now')} ${what} to ${to} instead of ${s.code(c.previousPath ?? '')}${when ? `, ${when}` : ''}${asWritten}`;
+      return `${who} ${s.verb('may now')} ${what} ${to} instead of ${s.code(c.previousPath ?? '')}${when ? `, ${when}` : ''}${asWritten}${data}`;
     case 'condition':
-      return `${who} ${s.verb('may now')} ${what} to ${to} ${when ? `only ${when}` : 'at any time'} (before: ${c.previousCondition ? s.text(c.previousCondition) : 'at any time'})${asWritten}`;
+      return `${who} ${s.verb('may now')} ${what} ${to} ${when ? `only ${when}` : 'at any time'} (before: ${c.previousCondition ? s.text(c.previousCondition) : 'at any time'})${asWritten}${data}`;
   }
 }
 

@@ -53,7 +53,7 @@ test('commits exactly the regenerated files and the edited spec; other changes s
   assert.equal(lines(git(dir, 'status', '--porcelain')), ['?? scratch.txt', 'M  docs.md', ' M notes.txt'].sort());
   const message = git(dir, 'log', '-1', '--format=%B');
   assert.match(message, /^Policy: movie-post-production: 1 grant added\n\nAccess changes\n  movie-post-production\n/);
-  assert.match(message, '    + vfx-2 may now GET /api/frames/* to hdr, Mon–Fri 08:00–17:00 Europe/Paris\n');
+  assert.match(message, '    + vfx-2 may now GET /api/frames/* from hdr, Mon–Fri 08:00–17:00 Europe/Paris; data moves hdr → vfx-2\n');
   assert.match(message, 'Policy bundles (bundles/): 1 changed\n  movie-post-production/hdr: changed (data.json)');
   assert.is(git(dir, 'log', '-1', '--format=%an <%ae> / %cn <%ce>'), 'Ada Lovelace <ada@example.invalid> / Ada Lovelace <ada@example.invalid>');
   git(dir, 'fsck', '--strict', '--no-progress');

@@ -124,11 +124,11 @@ test("the recipe's custody steps on a merge commit: checks pass, the job summary
       }
     }
     const summary = readFileSync(summaryFile, 'utf8');
-    assert.match(summary, '- vfx-3 **may now** `GET` `/api/frames/*` to hdr, 22:00–06:00 Europe/Paris');
+    assert.match(summary, '- vfx-3 **may now** `GET` `/api/frames/*` from hdr, 22:00–06:00 Europe/Paris; data moves hdr → vfx-3');
     assert.not.match(summary, 'NOTES.md');
     assert.is(gh.comments.length, 1, 'one comment, updated by the second run');
     assert.ok(gh.comments[0]!.body.startsWith(`${COMMENT_MARKER}\n### Custody: access changes`));
-    assert.match(gh.comments[0]!.body, '`/api/frames/*` to hdr');
+    assert.match(gh.comments[0]!.body, '`/api/frames/*` from hdr');
     assert.equal(
       gh.calls.filter((c) => c.operationId?.startsWith('issues/')).map((c) => `${c.operationId} ${c.status}`),
       ['issues/list-comments 200', 'issues/create-comment 201', 'issues/list-comments 200', 'issues/update-comment 200'],

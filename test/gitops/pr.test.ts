@@ -76,7 +76,7 @@ test('custody pr from a clone: branch, commit and pull request with the summary;
     assert.is(git(check, 'rev-parse', 'HEAD'), commit);
     assert.match(
       git(check, 'log', '-1', '--format=%B'),
-      /^Policy: movie-post-production: 1 grant added\n\nAccess changes\n  movie-post-production\n    \+ vfx-2 may now GET \/api\/frames\/\* to hdr, Mon–Fri 08:00–17:00 Europe\/Paris\n/,
+      /^Policy: movie-post-production: 1 grant added\n\nAccess changes\n  movie-post-production\n    \+ vfx-2 may now GET \/api\/frames\/\* from hdr, Mon–Fri 08:00–17:00 Europe\/Paris; data moves hdr → vfx-2\n/,
     );
     assert.equal(
       git(check, 'diff', '--name-only', 'origin/main', 'HEAD')
@@ -92,7 +92,7 @@ test('custody pr from a clone: branch, commit and pull request with the summary;
     const pr = gh.pulls[0]!;
     assert.equal([pr.head, pr.base, pr.state, pr.title], ['custody/movie-post-production', 'main', 'open', 'Policy: movie-post-production: 1 grant added']);
     assert.match(pr.body!, `${SUMMARY_START}\n### Custody: access changes`);
-    assert.match(pr.body!, '- vfx-2 **may now** `GET` `/api/frames/*` to hdr, Mon–Fri 08:00–17:00 Europe/Paris');
+    assert.match(pr.body!, '- vfx-2 **may now** `GET` `/api/frames/*` from hdr, Mon–Fri 08:00–17:00 Europe/Paris; data moves hdr → vfx-2');
     assert.match(pr.body!, '| `clusters/hdr-west` |');
     assert.match(pr.body!, '- `movie-post-production/hdr`: changed (`data.json`)');
     assert.match(pr.body!, SUMMARY_END);

@@ -112,24 +112,62 @@ test('analysis: the seed workflow raises nothing', () => {
 });
 
 test('analysis: unreachable, no return, isolated, cycles', () => {
+  // A POST carries data both ways (its body to x1, its response back): y1 gets the owner's data
+  // in o1's responses, and x1 and x2 return theirs in the responses to o1's and x1's requests.
   assert.equal(
     analyse(`    - { from: o1, to: x1, methods: [POST], path: /a }
     - { from: x1, to: x2, methods: [POST], path: /a }
     - { from: x2, to: x1, methods: [POST], path: /a }
     - { from: y1, to: o1, methods: [POST], path: /a }
 `),
-    [
-      'no-return-to-owner spec.actors.x.agents.x1',
-      'no-return-to-owner spec.actors.x.agents.x2',
-      'unreachable-agent spec.actors.y.agents.y1',
-      'cycle spec.flows.1',
-    ],
+    ['cycle spec.flows.1'],
+  );
+  // GET moves data in the response only (to -> from), DELETE in the request only (from -> to).
+  assert.equal(
+    analyse(`    - { from: x1, to: o1, methods: [GET], path: /a }
+    - { from: y1, to: o1, methods: [DELETE], path: /a }
+`),
+    ['no-return-to-owner spec.actors.x.agents.x1', 'isolated-agent spec.actors.x.agents.x2', 'unreachable-agent spec.actors.y.agents.y1'],
+  );
+  // Two contractors fetching from each other: data circulates between them.
+  assert.equal(
+    analyse(`    - { from: o1, to: x1, methods: [POST], path: /a }
+    - { from: x1, to: x2, methods: [GET], path: /a }
+    - { from: x2, to: x1, methods: [GET], path: /a }
+    - { from: o1, to: y1, methods: [POST], path: /a }
+`),
+    ['cycle spec.flows.1'],
   );
   assert.equal(
     analyse(`    - { from: o1, to: x1, methods: [POST], path: /a }
     - { from: x1, to: o1, methods: [POST], path: /a }
 `),
     ['isolated-agent spec.actors.x.agents.x2', 'isolated-agent spec.actors.y.agents.y1'],
+  );
+});
+
+test("analysis: an auditor that GETs evidence from the owner's ledger is reached by its data", () => {
+  const actors = `bank: { cluster: { name: c }, agents: { ledger: { image: r/l:1 } } }
+    auditor: { cluster: { name: d }, agents: { audit-review: { image: r/a:1 } } }`;
+  const flows = `    - { from: audit-review, to: ledger, methods: [GET], path: /api/evidence/* }
+`;
+  const r = loadOne(`apiVersion: custody.dev/v1alpha1
+kind: Workflow
+metadata: { name: t }
+spec:
+  owner: bank
+  actors:
+    ${actors}
+  flows:
+${flows}`);
+  assert.equal(
+    r.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
+  // The evidence ends at the auditor (nothing goes back to the bank): that is the one warning.
+  assert.equal(
+    analyseWorkflow(r.workflows[0]!).map((f) => `${f.code} ${f.subjects.join(',')}`),
+    ['no-return-to-owner audit-review'],
   );
 });
 

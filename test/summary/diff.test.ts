@@ -213,7 +213,7 @@ test('what the summaries say, in words (beyond the golden files)', async () => {
   // A rename is not every flow removed and added again: only the path that was renamed with it.
   assert.equal(
     renamed.summary.workflows[0]!.access.map((a) => a.text),
-    ['vfx-1 may now POST /api/compositor to compositor instead of /api/vfx-2'],
+    ['vfx-1 may now POST /api/compositor to compositor instead of /api/vfx-2; data moves vfx-1 → compositor, and back in responses'],
   );
   const attribute = await words('attribute-changed');
   assert.match(attribute.text, 'vfx-1 may now POST /api/color to color at any time (before: Sat) (as written: (tenure > 10 or Sat))');
@@ -267,7 +267,7 @@ test('Markdown: free text from a spec (attribute names and values, conditions) r
   );
   assert.match(md, '- agent vfx-1 attributes: note (none) → "&lt;!-- custody-summary:end --> &lt;!--"');
   assert.match(md, '- agent vfx-2 attributes: note (none) → "\\*a\\* \\| \\`b\\` &lt;img src=x> \\[l\\](http\\://x) \\~\\~s\\~\\~ \\$m\\$ \\\\\\\\ &amp;lt;"');
-  assert.match(md, '- vfx-2 **may now** `GET` `/api/notes` to owner (as written: (note = "\\*a\\*');
+  assert.match(md, '- vfx-2 **may now** `GET` `/api/notes` from owner (as written: (note = "\\*a\\*');
   assert.match(md, 'or &lt;!--x\\|y = 1))');
   // The pull request's description, updated three times: one summary section, the same length each time.
   let body = 'Why: the notes.\n';
@@ -351,6 +351,18 @@ test('custody diff: text, Markdown and JSON with the revisions named; exit codes
   const outside = await custody(['diff', '--base', 'HEAD'], tempDir('nogit'));
   assert.is(outside.code, 2);
   assert.match(outside.stderr, 'error[not-a-repository]');
+});
+
+test('the words say which way data moves: a GET takes from the callee, a POST sends to it and gets a response, a DELETE only sends', async () => {
+  const { accessWords } = await import('../../src/summary/words.js');
+  const grant = { kind: 'added' as const, from: 'audit-review', to: 'ledger', path: '/api/evidence/*', condition: null };
+  assert.is(accessWords({ ...grant, methods: ['GET'] }), 'audit-review may now GET /api/evidence/* from ledger; data moves ledger → audit-review');
+  assert.is(
+    accessWords({ ...grant, methods: ['POST'] }),
+    'audit-review may now POST /api/evidence/* to ledger; data moves audit-review → ledger, and back in responses',
+  );
+  assert.is(accessWords({ ...grant, methods: ['DELETE'] }), 'audit-review may now DELETE /api/evidence/* to ledger; data moves audit-review → ledger');
+  assert.is(accessWords({ ...grant, kind: 'removed', methods: ['GET'] }), 'audit-review may no longer GET /api/evidence/* from ledger');
 });
 
 test.run();
