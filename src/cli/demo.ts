@@ -10,6 +10,20 @@ import { EXIT, repositoryRoot } from './io.js';
 
 const DEFAULT_WORKFLOW = 'movie-post-production';
 
+/** Where a newcomer goes from here: the spec that was just enforced, what it became, and their own. */
+const nextSteps = (spec: string) => `
+Now write your own:
+  workflows/        the specs; the one just enforced is ${spec}.
+                    Copy it to workflows/<your-workflow>.yaml and change the actors, agents and flows.
+  custody check     says what is wrong, with file, line and field
+  custody matrix --workflow <your-workflow> --allowed
+                    who may call whom
+  custody generate  writes bundles/ (each agent's policy) and generated/ (each cluster's
+                    Kubernetes tree: generated/clusters/<cluster>/)
+  custody commit    commits them with the spec: the bundle server serves commits only
+  custody demo --workflow <your-workflow>, then custody verify --workflow <your-workflow>
+`;
+
 function opaBinary(root: string): string {
   const found = findBinary('opa', [process.env.OPA_BIN, path.join(root, '.tools', 'bin', 'opa')]);
   if (!found) throw new UsageError('the demo runs the real opa binary: run npm run tools (or set OPA_BIN)');
@@ -71,6 +85,7 @@ not report in time, 2 usage error or the workflow not committed, 3 failure.
       io.stdout.write(
         '\nthe rollout page: custody demo --keep keeps all this running and prints its URL; or custody serve, then open http://127.0.0.1:8800/\n',
       );
+      if (result.inSync) io.stdout.write(nextSteps(workflow.file));
     }
     return result.inSync ? EXIT.ok : EXIT.invalid;
 

@@ -31,9 +31,11 @@ status (/status) and decision logs (/logs); shows the rollout at /api/rollout (c
 
 Without --config (and without CUSTODY_REPOSITORY), it runs the embedded default on this clone:
 it makes a development signing key and a token per agent under .custody/dev/ on first run
-(Git ignores that folder) and says where. With --config FILE (YAML), see the README for every
-setting; CUSTODY_* environment variables override the file (CUSTODY_WEBHOOK_SECRET and
-CUSTODY_GIT_TOKEN are read from the environment only).
+(Git ignores that folder) and says where. With --config FILE (YAML), docs/server.md describes
+every setting; CUSTODY_* environment variables override the file (CUSTODY_WEBHOOK_SECRET and
+CUSTODY_GIT_TOKEN are read from the environment only). It serves what is committed on the branch,
+never the working tree, and says which commit, and what the working tree holds that it does not.
+Running it in production (authentication, limits, the rollout view): docs/server.md.
 
 Options:
   --config FILE   server configuration (YAML or JSON)

@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,6 +37,13 @@ test("every command's --help lists its Options (with -h, --help) and its Exit co
     assert.match(h.stdout, /^ {2}-h, --help +this help$/m, `${name}: -h, --help`);
     assert.match(h.stdout, /^Exit codes: 0 /m, `${name}: Exit codes`);
   }
+});
+
+test('serve --help points at docs/server.md, which exists', async () => {
+  const h = await run(['serve', '--help']);
+  assert.match(h.stdout, 'docs/server.md describes\nevery setting');
+  assert.match(h.stdout, 'Running it in production (authentication, limits, the rollout view): docs/server.md.');
+  assert.ok(existsSync(repoPath('docs', 'server.md')));
 });
 
 test('a misspelt command: one line naming the command meant, exit 2', async () => {
