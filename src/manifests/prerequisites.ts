@@ -34,7 +34,7 @@ function storageClassExamples(name: string): string[] {
     `provisioner: ${provisioner}`,
     'parameters:',
     ...parameters.map((p) => `  ${p}`),
-    '# Retain: deleting a claim by mistake leaves the disk (and the agent\'s data) in place.',
+    "# Retain: deleting a claim by mistake leaves the disk (and the agent's data) in place.",
     'reclaimPolicy: Retain',
     'volumeBindingMode: WaitForFirstConsumer',
     'allowVolumeExpansion: true',
@@ -43,15 +43,21 @@ function storageClassExamples(name: string): string[] {
   return [
     '- Google Cloud (Persistent Disk CSI), encrypted with your Cloud KMS key (CMEK):',
     '',
-    ...sc('pd.csi.storage.gke.io', ['type: pd-balanced', 'disk-encryption-kms-key: projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>']).map((l) => `  ${l}`),
+    ...sc('pd.csi.storage.gke.io', [
+      'type: pd-balanced',
+      'disk-encryption-kms-key: projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>',
+    ]).map((l) => `  ${l}`),
     '',
-    '- AWS (EBS CSI), encrypted with your KMS key (without `kmsKeyId`, the region\'s `aws/ebs` key):',
+    "- AWS (EBS CSI), encrypted with your KMS key (without `kmsKeyId`, the region's `aws/ebs` key):",
     '',
     ...sc('ebs.csi.aws.com', ['type: gp3', 'encrypted: "true"', 'kmsKeyId: arn:aws:kms:<region>:<account>:key/<key-id>']).map((l) => `  ${l}`),
     '',
     '- Azure (Disk CSI), encrypted with your disk encryption set (customer-managed key):',
     '',
-    ...sc('disk.csi.azure.com', ['skuName: Premium_LRS', 'diskEncryptionSetID: /subscriptions/<subscription>/resourceGroups/<group>/providers/Microsoft.Compute/diskEncryptionSets/<set>']).map((l) => `  ${l}`),
+    ...sc('disk.csi.azure.com', [
+      'skuName: Premium_LRS',
+      'diskEncryptionSetID: /subscriptions/<subscription>/resourceGroups/<group>/providers/Microsoft.Compute/diskEncryptionSets/<set>',
+    ]).map((l) => `  ${l}`),
   ];
 }
 
@@ -65,10 +71,10 @@ export function prerequisites(topo: Topology, cluster: ClusterPlan, inputs: Prer
     `# Before cluster ${code(cluster.name)} can run its tree`,
     '',
     `For the administrator of ${code(cluster.name)} (${actors.length ? `actors here: ${actors.map(markdownText).join(', ')}` : 'no agents here'}).`,
-    'Argo CD or Flux applies this folder\'s `kustomization.yaml`; what follows is not in it and must',
+    "Argo CD or Flux applies this folder's `kustomization.yaml`; what follows is not in it and must",
     'exist first. See docs/gitops.md for the reasons.',
     '',
-    '## 1. Istio with this cluster\'s mesh configuration',
+    "## 1. Istio with this cluster's mesh configuration",
     '',
     `Istio 1.22 or later with sidecar injection${s.istioCni ? ' and the Istio CNI plugin (`istio/cni` chart)' : ''}, istiod installed with ${code(ISTIOD_VALUES_FILE)}`,
     `(this folder): trust domain ${code(s.trustDomain)}, the peers' roots, the pod-local OPA as ext_authz provider.`,
@@ -80,13 +86,20 @@ export function prerequisites(topo: Topology, cluster: ClusterPlan, inputs: Prer
   ];
   if (peers.length) {
     lines.push('Peer clusters this mesh must trust, and whether their root is committed:', '');
-    for (const p of peers) lines.push(`- ${code(p.cluster)} (trust domain ${code(p.trustDomain)}): ${p.root ? `root committed, SHA-256 ${code(p.root.fingerprint)}` : `**missing**: ${code(`${ROOTS_DIR}/${p.cluster}.pem`)} is not committed yet, requests with it fail`}`);
-    lines.push('', 'Cross-cluster requests also need an east-west gateway (`istio: eastwestgateway` in `istio-system`, port 15443) reachable from the peers.', '');
+    for (const p of peers)
+      lines.push(
+        `- ${code(p.cluster)} (trust domain ${code(p.trustDomain)}): ${p.root ? `root committed, SHA-256 ${code(p.root.fingerprint)}` : `**missing**: ${code(`${ROOTS_DIR}/${p.cluster}.pem`)} is not committed yet, requests with it fail`}`,
+      );
+    lines.push(
+      '',
+      'Cross-cluster requests also need an east-west gateway (`istio: eastwestgateway` in `istio-system`, port 15443) reachable from the peers.',
+      '',
+    );
   }
   lines.push(
     `## 2. The encrypted StorageClass ${code(s.storageClass)}`,
     '',
-    'Every agent\'s own volume is claimed from it; Custody does not create it. Check with',
+    "Every agent's own volume is claimed from it; Custody does not create it. Check with",
     `${code(`kubectl get storageclass ${s.storageClass}`)}. Examples (choose one, fill in your key):`,
     '',
     ...storageClassExamples(s.storageClass),
@@ -111,7 +124,10 @@ export function prerequisites(topo: Topology, cluster: ClusterPlan, inputs: Prer
   }
   if (s.fluxServiceAccount || s.fluxDependsOn?.length) {
     lines.push(`## ${step++}. Flux`, '');
-    if (s.fluxServiceAccount) lines.push(`- ServiceAccount ${code(s.fluxServiceAccount)} in ${code(FLUX_NAMESPACE)}, allowed to manage the Namespace and the objects of this tree (Flux impersonates it).`);
+    if (s.fluxServiceAccount)
+      lines.push(
+        `- ServiceAccount ${code(s.fluxServiceAccount)} in ${code(FLUX_NAMESPACE)}, allowed to manage the Namespace and the objects of this tree (Flux impersonates it).`,
+      );
     if (s.fluxDependsOn?.length) lines.push(`- Kustomizations in ${code(FLUX_NAMESPACE)} this tree waits for: ${s.fluxDependsOn.map(code).join(', ')}.`);
     lines.push('');
   }
@@ -124,9 +140,18 @@ export function prerequisites(topo: Topology, cluster: ClusterPlan, inputs: Prer
     '',
     'For the bundle server and the peer clusters, through a pull request (public material only):',
     '',
-    have(s.tokenIssuer !== undefined, `the issuer of this cluster's ServiceAccount tokens as ${code('tokenIssuer')} of the cluster in the spec (${code('kubectl get --raw /.well-known/openid-configuration')} shows it)${s.tokenIssuer ? `: ${code(s.tokenIssuer)}` : ''}`),
-    have(issuer !== undefined, `its key set: ${code('tokenJwksUrl')}, or ${code(`kubectl get --raw /openid/v1/jwks > keys/jwks/${cluster.name}.json`)} committed; without issuer and keys the bundle server refuses this cluster's sidecars and its agents never become Ready`),
-    have(root !== undefined, `the public root certificate of this mesh as ${code(`${ROOTS_DIR}/${cluster.name}.pem`)} (never its private key)${root ? `: SHA-256 ${code(root.fingerprint)}` : ''}`),
+    have(
+      s.tokenIssuer !== undefined,
+      `the issuer of this cluster's ServiceAccount tokens as ${code('tokenIssuer')} of the cluster in the spec (${code('kubectl get --raw /.well-known/openid-configuration')} shows it)${s.tokenIssuer ? `: ${code(s.tokenIssuer)}` : ''}`,
+    ),
+    have(
+      issuer !== undefined,
+      `its key set: ${code('tokenJwksUrl')}, or ${code(`kubectl get --raw /openid/v1/jwks > keys/jwks/${cluster.name}.json`)} committed; without issuer and keys the bundle server refuses this cluster's sidecars and its agents never become Ready`,
+    ),
+    have(
+      root !== undefined,
+      `the public root certificate of this mesh as ${code(`${ROOTS_DIR}/${cluster.name}.pem`)} (never its private key)${root ? `: SHA-256 ${code(root.fingerprint)}` : ''}`,
+    ),
     '',
   );
   return `${lines.join('\n')}`;

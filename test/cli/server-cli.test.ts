@@ -113,7 +113,7 @@ test('demo: real OPA sidecars for every agent of the movie workflow, all in sync
   );
   // It ends by pointing at the specs and the generated trees: the newcomer's next step.
   assert.match(r.stdout, '\nNow write your own:\n  workflows/        the specs; the one just enforced is workflows/movie-post-production.yaml.\n');
-  assert.match(r.stdout, '  custody generate  writes bundles/ (each agent\'s policy) and generated/ (each cluster\'s\n');
+  assert.match(r.stdout, "  custody generate  writes bundles/ (each agent's policy) and generated/ (each cluster's\n");
   assert.ok(r.stdout.trimEnd().endsWith('then custody verify --workflow <your-workflow>'));
 });
 
