@@ -89,6 +89,7 @@ export function createBundleRoute(deps: {
     return a;
   };
   const count = (outcome: string) => metrics.countBundleRequest(outcome);
+  const lastUrlOn = new WeakMap<object, { readonly url: string; readonly named: Named }>();
 
   /**
    * Answers at once when the caller's token is known (a static token, or a ServiceAccount token
@@ -97,12 +98,19 @@ export function createBundleRoute(deps: {
    */
   return function serveBundle(req: IncomingMessage, res: ServerResponse): Promise<void> | undefined {
     const raw = req.url ?? '/';
-    const q = raw.indexOf('?');
-    const named = parseBundlePath(q < 0 ? raw : raw.slice(0, q));
+    // A sidecar asks for the same URL on every request of its connection: parsed once per connection.
+    const last = lastUrlOn.get(req.socket);
+    let named: Named | undefined;
+    if (last !== undefined && last.url === raw) named = last.named;
+    else {
+      const q = raw.indexOf('?');
+      named = parseBundlePath(q < 0 ? raw : raw.slice(0, q));
+      if (named) lastUrlOn.set(req.socket, { url: raw, named });
+    }
     if (!named) return fail(req, res, new ServerError('notFound', `bundles are at ${BUNDLES_URL_PREFIX}<workflow>/<agent>.tar.gz`));
     let checked;
     try {
-      checked = auth.authenticate(req.headers.authorization);
+      checked = auth.authenticate(req.headers.authorization, req.socket);
     } catch (err) {
       return fail(req, res, err);
     }

@@ -77,6 +77,11 @@ export class Catalog {
     return this.entries.get(Catalog.key(workflow, agent));
   }
 
+  /** By `Catalog.key(workflow, agent)`. */
+  byKey(key: string): CatalogEntry | undefined {
+    return this.entries.get(key);
+  }
+
   all(): CatalogEntry[] {
     return [...this.entries.values()].sort((a, b) => (Catalog.key(a.workflow, a.agent) < Catalog.key(b.workflow, b.agent) ? -1 : 1));
   }
