@@ -7,7 +7,7 @@
  * bundle's URL, the labels of a status or of a decision) names the caller.
  */
 import type { Identity } from './auth.js';
-import type { Catalog, CatalogEntry } from './catalog.js';
+import { Catalog, type CatalogEntry } from './catalog.js';
 import { ServerError } from './errors.js';
 
 export type AgentIdentity = Extract<Identity, { kind: 'agent' }>;
@@ -22,13 +22,21 @@ export interface SidecarCaller {
 export function createSidecarAuthorizer(catalog: Catalog, log: (message: string) => void) {
   // Per agent, the tree whose missing binding was logged: once per change, not per request.
   const unboundLogged = new Map<string, string>();
+  // An identity is the same object on every request of its token (auth.ts keeps them): its
+  // catalog key is joined once, not on every request, and looked up as an already hashed string.
+  const keys = new WeakMap<AgentIdentity, string>();
+  const keyOf = (identity: AgentIdentity) => {
+    let key = keys.get(identity);
+    if (key === undefined) keys.set(identity, (key = Catalog.key(identity.workflow, identity.agent)));
+    return key;
+  };
   /** Throws 403 with the reason (for the log; callers are told less). */
   return function authorizeSidecar(identity: Identity, named?: { readonly workflow: string; readonly agent: string }): SidecarCaller {
     if (identity.kind !== 'agent') throw new ServerError('forbidden', 'not a sidecar credential');
-    const key = `${identity.workflow}/${identity.agent}`;
+    const key = keyOf(identity);
     if (named && (named.workflow !== identity.workflow || named.agent !== identity.agent))
       throw new ServerError('forbidden', `${key} asked for ${named.workflow}/${named.agent}: a sidecar may use only its own agent's bundle`);
-    const entry = catalog.get(identity.workflow, identity.agent);
+    const entry = catalog.byKey(key);
     if (!entry) throw new ServerError('forbidden', `${key} is not an agent at the branch head`);
     if (identity.cluster !== undefined) {
       // Fails closed: without a binding no cluster's token is known to be the agent's.

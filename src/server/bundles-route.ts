@@ -89,20 +89,28 @@ export function createBundleRoute(deps: {
     return a;
   };
   const count = (outcome: string) => metrics.countBundleRequest(outcome);
+  const lastUrlOn = new WeakMap<object, { readonly url: string; readonly named: Named }>();
 
   /**
    * Answers at once when the caller's token is known (a static token, or a ServiceAccount token
    * verified before): no promise and no extra turn of the event loop on the hot path. Returns a
-   * promise only while a token is verified or a long poll is held.
+   * promise only while a token is verified.
    */
   return function serveBundle(req: IncomingMessage, res: ServerResponse): Promise<void> | undefined {
     const raw = req.url ?? '/';
-    const q = raw.indexOf('?');
-    const named = parseBundlePath(q < 0 ? raw : raw.slice(0, q));
+    // A sidecar asks for the same URL on every request of its connection: parsed once per connection.
+    const last = lastUrlOn.get(req.socket);
+    let named: Named | undefined;
+    if (last !== undefined && last.url === raw) named = last.named;
+    else {
+      const q = raw.indexOf('?');
+      named = parseBundlePath(q < 0 ? raw : raw.slice(0, q));
+      if (named) lastUrlOn.set(req.socket, { url: raw, named });
+    }
     if (!named) return fail(req, res, new ServerError('notFound', `bundles are at ${BUNDLES_URL_PREFIX}<workflow>/<agent>.tar.gz`));
     let checked;
     try {
-      checked = auth.authenticate(req.headers.authorization);
+      checked = auth.authenticate(req.headers.authorization, req.socket);
     } catch (err) {
       return fail(req, res, err);
     }
@@ -138,6 +146,11 @@ export function createBundleRoute(deps: {
     return hold(req, res, named, keyId, bundle, ifNoneMatch, Math.min(wait, deps.longPollMaxSeconds));
   }
 
+  /**
+   * Held without a promise of its own (a held poll costs memory for as long as it waits): answered
+   * by the catalog's wake-up when the agent's bundle changes, by its timer, or forgotten when the
+   * caller goes away.
+   */
   function hold(
     req: IncomingMessage,
     res: ServerResponse,
@@ -146,33 +159,34 @@ export function createBundleRoute(deps: {
     held: ServedBundle,
     ifNoneMatch: string | undefined,
     seconds: number,
-  ): Promise<void> {
-    const current = (): ServedBundle | undefined => catalog.get(named.workflow, named.agent)?.bundles.get(keyId);
-    return new Promise<void>((resolve) => {
-      const key = `${named.workflow}/${named.agent}`;
-      let done = false;
-      const finish = (changed: boolean) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        cancel();
-        res.off('close', onClose);
-        const now = current();
+  ): undefined {
+    let done = false;
+    const finish = (changed: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      cancel();
+      res.off('close', onClose);
+      // Called from the catalog's wake-up of many polls or from a timer: a failure stays this poll's.
+      try {
+        const now = catalog.get(named.workflow, named.agent)?.bundles.get(keyId);
         if (changed && now && !matches(ifNoneMatch, now.etag)) send(res, req, now, true, '200 long poll');
         else if (!res.destroyed) notModified(res, now ?? held, true, '304 long poll');
-        resolve();
-      };
-      const cancel = catalog.wait(key, () => finish(true));
-      const timer = setTimeout(() => finish(false), seconds * 1000);
-      const onClose = () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        cancel();
-        resolve();
-      };
-      res.on('close', onClose);
-    });
+      } catch (err) {
+        deps.log.error(`bundle request failed: ${(err as Error).message}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      }
+    };
+    const cancel = catalog.wait(`${named.workflow}/${named.agent}`, () => finish(true));
+    const timer = setTimeout(() => finish(false), seconds * 1000);
+    const onClose = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      cancel();
+    };
+    res.on('close', onClose);
+    return undefined;
   }
 
   function send(res: ServerResponse, req: IncomingMessage, bundle: ServedBundle, longPoll: boolean, outcome: string): undefined {

@@ -40,6 +40,9 @@ export interface BuildTimings {
 
 type Waiter = () => void;
 
+/** Long polls answered per turn of the event loop when a bundle changes (about 10 ms of writes). */
+export const WAKE_BATCH = 256;
+
 export class Catalog {
   private readonly entries = new Map<string, CatalogEntry>();
   private readonly waiters = new Map<string, Set<Waiter>>();
@@ -75,6 +78,11 @@ export class Catalog {
 
   get(workflow: string, agent: string): CatalogEntry | undefined {
     return this.entries.get(Catalog.key(workflow, agent));
+  }
+
+  /** By `Catalog.key(workflow, agent)`. */
+  byKey(key: string): CatalogEntry | undefined {
+    return this.entries.get(key);
   }
 
   all(): CatalogEntry[] {
@@ -117,6 +125,8 @@ export class Catalog {
         this.entries.set(key, await this.build(source, snapshot));
         this.failedTrees.delete(key);
         changed.push(key);
+        // Its long polls are answered now, while the next agent builds, not after every agent has.
+        this.wake(key);
       } catch (err) {
         const failure = { revision: snapshot.commit, message: (err as Error).message, at: this.clock().toISOString() };
         this.failedTrees.set(key, { ...failure, treeOid: source.treeOid });
@@ -130,7 +140,6 @@ export class Catalog {
     for (const key of [...this.entries.keys()]) if (!present.has(key)) this.entries.delete(key);
     this.skippedFolders = snapshot.skipped;
     this.head = { commit: snapshot.commit, commitTime: snapshot.commitTime, at: this.clock().toISOString() };
-    for (const key of changed) this.wake(key);
     return changed;
   }
 
@@ -177,11 +186,23 @@ export class Catalog {
     return n;
   }
 
+  /**
+   * Thousands of polls may wait for one agent: they are answered WAKE_BATCH at a time, one batch
+   * per turn of the event loop, so that the next agent's build (Git reads) and other requests
+   * proceed between batches instead of waiting for the last poll to be written.
+   */
   private wake(key: string): void {
     const set = this.waiters.get(key);
     if (!set) return;
     this.waiters.delete(key);
-    for (const w of set) w();
+    const woken = [...set];
+    let next = 0;
+    const batch = () => {
+      const end = Math.min(next + WAKE_BATCH, woken.length);
+      while (next < end) woken[next++]!();
+      if (next < woken.length) setImmediate(batch);
+    };
+    batch();
   }
 }
 

@@ -239,7 +239,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     },
     (req, res) => {
       if (isBundleRequest(req)) {
-        // Answered in this turn when the token is known; a promise only while one is verified or a long poll held.
+        // Answered in this turn when the token is known; a promise only while one is verified.
         try {
           serveBundle(req, res)?.catch((err: unknown) => bundleFailed(res, err));
         } catch (err) {

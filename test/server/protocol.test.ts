@@ -81,6 +81,33 @@ test('long polling: held until the bundle changes (exact OPA content type), 304 
   }
 });
 
+test('long polling: more polls of one agent than one wake-up batch are all answered with the new bundle', async () => {
+  const t = await startTestServer();
+  try {
+    const auth = bearer(t.tokens['movie-post-production/color']!);
+    const etag = (await fetch(bundleUrl(t.server.url), { headers: auth })).headers.get('etag')!;
+    // 600: more than two batches of 256, so the last are answered two turns of the event loop later.
+    const polls = Array.from({ length: 600 }, () =>
+      fetch(bundleUrl(t.server.url), { headers: { ...auth, 'if-none-match': etag, prefer: 'wait=30' } }).then(async (r) => {
+        const files = await readTarball(Buffer.from(await r.arrayBuffer()));
+        return `${r.status} ${JSON.parse(files.get('.manifest')!.toString()).revision}`;
+      }),
+    );
+    for (let i = 0; i < 200 && t.server.catalog.waiting() < 600; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.is(t.server.catalog.waiting(), 600);
+    const data = path.join(t.repo, 'bundles', 'movie-post-production', 'color', 'data.json');
+    writeFileSync(data, readFileSync(data, 'utf8').replace('"08:00"', '"07:30"'));
+    const commit = commitAll(t.repo, 'earlier start');
+    await t.server.refresh();
+    const answers = await Promise.all(polls);
+    assert.equal(new Set(answers), new Set([`200 ${commit}`]));
+    assert.is(answers.length, 600);
+    assert.is(t.server.catalog.waiting(), 0);
+  } finally {
+    await t.server.close();
+  }
+});
+
 test("static tokens: none 401, unknown 401, another agent's bundle 403, admin only for the rollout view", async () => {
   const t = await startTestServer();
   try {

@@ -11,7 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { createAuthenticator, type Authenticator } from '../../src/server/index.js';
+import { createAuthenticator, sha256Hex, type Authenticator } from '../../src/server/index.js';
 import { commitAll, exampleRepository } from '../helpers/git-repo.js';
 import { startTestServer } from '../helpers/server.js';
 import { clusterIssuers } from '../helpers/service-accounts.js';
@@ -72,6 +72,40 @@ test('a kept token is refused from the second its exp names, as an unkept one is
     { result: `accepted ${W}/hdr`, synchronous: false },
     'another token is verified on its own, not taken for a kept one',
   );
+});
+
+test('on one connection, the token it sent before is not hashed again, yet expiry and every other token are checked as on a new one', async () => {
+  const dir = exampleRepository();
+  const issuers = await clusterIssuers(dir, ['color-central']);
+  let now = T0;
+  const staticColor = 'static-color-token-0123456789';
+  const auth = createAuthenticator({
+    tokens: { agents: { [`${W}/color`]: sha256Hex(staticColor) }, admins: [] },
+    clusters: issuers.clusters,
+    audience: 'custody-bundle-server',
+    maxLifetimeSeconds: 3600,
+    clock: () => new Date(now * 1000),
+  });
+  const connection = {};
+  const on = async (value: string) => {
+    try {
+      const identity = await auth.authenticate(`Bearer ${value}`, connection);
+      return identity.kind === 'agent' ? `accepted ${identity.workflow}/${identity.agent}` : 'accepted admin';
+    } catch (err) {
+      return String((err as { status?: number }).status);
+    }
+  };
+  const color = await issuers.token({ cluster: 'color-central', account: `${W}:color`, iat: T0, exp: T0 + 600 });
+  const hdr = await issuers.token({ cluster: 'color-central', account: `${W}:hdr`, iat: T0, exp: T0 + 600 });
+  assert.is(await on(color), `accepted ${W}/color`);
+  assert.is(await on(color), `accepted ${W}/color`, 'the same header again');
+  assert.is(await on(`${color.slice(0, -2)}xx`), '401', 'a forged signature after a good token on the same connection');
+  assert.is(await on(hdr), `accepted ${W}/hdr`, 'another token on the same connection names its own agent');
+  assert.is(await on(staticColor), `accepted ${W}/color`, 'a static token');
+  assert.is(await on(`${staticColor}x`), '401', 'a wrong static token after a good one');
+  assert.is(await on(color), `accepted ${W}/color`);
+  now = T0 + 600;
+  assert.is(await on(color), '401', 'expired while the connection kept it');
 });
 
 test("a token seen before is still refused for another agent's bundle, from another cluster, and once its agent is removed", async () => {
