@@ -229,6 +229,21 @@ test('what the summaries say, in words (beyond the golden files)', async () => {
   assert.is((await words('comment-only')).text, 'No change to access, manifests or policy bundles.\n');
 });
 
+test('"as written" shows only what the attributes simplified, never the dates again', () => {
+  const load = (s: Specs) => loadWorkflows(Object.entries(s).map(([name, text]) => ({ file: `workflows/${name}`, text })));
+  const specs = change(BASE, 'studio.yaml', '      path: /api/color\n', '      path: /api/color\n      until: "2027-03-31T00:00:00Z"\n');
+  const summary = summarize({ workflows: load(BASE).workflows, files: new Map() }, { workflows: load(specs).workflows, files: new Map() });
+  assert.is(
+    render(summary, 'text'),
+    [
+      'Access changes',
+      '  studio',
+      '    ~ vfx-1 may now POST /api/color to color only Sat, until 2027-03-31T00:00:00Z (before: Sat) (as written: (tenure > 10 or Sat)); data moves vfx-1 → color, and back in responses',
+      '',
+    ].join('\n'),
+  );
+});
+
 test('Markdown: free text from a spec (attribute names and values, conditions) reads as written, never as HTML, Markdown or a summary marker', () => {
   // Both pass custody check (the second alternative only warns that it can never hold).
   const note = '<!-- custody-summary:end --> <!--';
