@@ -13,7 +13,10 @@ export interface MatrixRule {
   readonly path: string;
   /** What must hold beyond the source, destination, method and path, in words; absent when nothing. */
   readonly condition?: string;
-  /** The condition as written, when what is known of the source (its attributes) simplified it. */
+  /**
+   * The flow's `when:` as written, when what is known of the source (its attributes) simplified
+   * it; without the dates, which `condition` already states.
+   */
   readonly written?: string;
 }
 
@@ -77,7 +80,10 @@ export function accessMatrix(workflow: Workflow): AccessMatrix {
  * (an agent's attributes are known), so only time remains conditional. Empty if it never holds.
  */
 function matrixRule(workflow: Workflow, flow: Flow): MatrixRule[] {
-  const written = flowConditionInWords(flow, workflow.timezone);
+  // Only the `when:` part is ever simplified (its attribute tests decided); the dates (`notBefore`,
+  // `until`) stand in the condition as written, so the "as written" text leaves them out rather
+  // than repeat them.
+  const written = flowConditionInWords({ when: flow.when }, workflow.timezone);
   const attributes = workflow.agents.find((a) => a.name === flow.from)?.attributes ?? {};
   let when: Condition[] | undefined;
   if (flow.when) {
@@ -93,12 +99,13 @@ function matrixRule(workflow: Workflow, flow: Flow): MatrixRule[] {
     if (when.some((c) => !c.hours && !c.days)) when = undefined;
   }
   const condition = flowConditionInWords({ ...flow, ...(when ? { when } : { when: undefined }) }, workflow.timezone);
+  const decided = flowConditionInWords({ when }, workflow.timezone);
   return [
     {
       flow: flow.index,
       path: flow.path,
       ...(condition !== undefined ? { condition } : {}),
-      ...(written !== undefined && written !== condition ? { written } : {}),
+      ...(written !== undefined && written !== decided ? { written } : {}),
     },
   ];
 }

@@ -16,6 +16,8 @@ export function formatRollout(view: RolloutView): string {
         .map((s) => s.lastSuccessfulActivation ?? '')
         .sort()
         .at(-1) || '-';
+    // To the second: OPA's nanoseconds take ten columns a reader never needs.
+    const sinceShown = since.replace(/^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+Z$/, '$1Z');
     const state = a.buildError
       ? `build failed at ${short(a.buildError.revision)}`
       : a.sidecars.length === 0
@@ -25,13 +27,13 @@ export function formatRollout(view: RolloutView): string {
           : a.inSync
             ? 'in sync'
             : 'rolling out';
-    rows.push([a.workflow, a.agent, a.cluster ?? '-', short(a.served?.revision), active, since, state, String(a.recentDenials.length)]);
+    rows.push([a.workflow, a.agent, a.cluster ?? '-', short(a.served?.revision), active, sinceShown, state, String(a.recentDenials.length)]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const widths = fitWidths(rows);
   for (const r of rows)
     lines.push(
       r
-        .map((c, i) => c.padEnd(widths[i]!))
+        .map((c, i) => elide(c, widths[i]!).padEnd(widths[i]!))
         .join('  ')
         .trimEnd(),
     );
@@ -46,4 +48,37 @@ export function formatRollout(view: RolloutView): string {
   if (denials.length) lines.push('', 'Recent denials:', ...denials);
   // Agents write status messages and request paths: nothing of theirs reaches a terminal raw.
   return `${terminalText(lines.join('\n'))}\n`;
+}
+
+/** The table fits a 120-column terminal: `custody status` is read there, not scrolled sideways. */
+export const STATUS_WIDTH = 120;
+/** Columns that may be shortened, widest first, and how narrow each may become (WORKFLOW, AGENT, CLUSTER, ENFORCED, STATE). */
+const ELIDABLE: readonly (readonly [number, number])[] = [
+  [0, 12],
+  [1, 10],
+  [2, 10],
+  [4, 12],
+  [6, 12],
+];
+
+/**
+ * Each column as wide as its widest cell, then, while the row is wider than `STATUS_WIDTH`, the
+ * widest shortenable column loses one (ties: the leftmost), never below its minimum. The same
+ * rows always give the same widths.
+ */
+function fitWidths(rows: readonly string[][]): number[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+  while (total() > STATUS_WIDTH) {
+    let pick: number | undefined;
+    for (const [i, min] of ELIDABLE) if (widths[i]! > min && (pick === undefined || widths[i]! > widths[pick]!)) pick = i;
+    if (pick === undefined) break;
+    widths[pick]!--;
+  }
+  return widths;
+}
+
+/** A cell longer than its column keeps its start and ends with "…", so it still reads as a prefix. */
+function elide(cell: string, width: number): string {
+  return cell.length <= width ? cell : `${cell.slice(0, width - 1)}…`;
 }

@@ -82,12 +82,28 @@ export interface SettingChange {
   readonly text: string;
 }
 
+/** One organisation taking part in a new workflow: who it is, where it runs, what it runs. */
+export interface Participant {
+  readonly actor: string;
+  readonly owner: boolean;
+  readonly cluster: string;
+  /** Absent when the spec gives none. */
+  readonly region?: string;
+  /** By name. */
+  readonly agents: readonly { readonly name: string; readonly image: string }[];
+}
+
 export interface WorkflowChange {
   /** The head name (the base name when removed). */
   readonly workflow: string;
   readonly status: 'added' | 'removed' | 'renamed' | 'changed';
   readonly previousName?: string;
   readonly text?: string;
+  /**
+   * `added`: every organisation it brings in, with its cluster, region, agents and images, so a
+   * reviewer sees who will hold the data and where (by organisation, owner first).
+   */
+  readonly participants?: readonly Participant[];
   readonly settings: readonly SettingChange[];
   readonly agents: readonly AgentChange[];
   /** Added first, then changed paths and conditions, then removed; by caller, callee and path within each. */

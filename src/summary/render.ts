@@ -3,9 +3,9 @@
  * commit messages, JSON for programs. Pure; the same summary always gives the same bytes.
  */
 import { markdownCode, markdownText, plural, terminalText } from '../core/text.js';
-import type { AccessChange, ChangeSummary, WorkflowChange } from './model.js';
+import type { AccessChange, ChangeSummary, ObjectChange, WorkflowChange } from './model.js';
 import { isEmpty } from './summarize.js';
-import { accessWords, agentWords, list, settingWords, type Style } from './words.js';
+import { accessWords, agentWords, list, participantWords, settingWords, type Style } from './words.js';
 
 export type SummaryFormat = 'markdown' | 'text' | 'json';
 
@@ -33,6 +33,8 @@ const MARKDOWN: Style = { name: markdownText, code: markdownCode, verb: (s) => `
 const { name: md, code } = MARKDOWN;
 const SIGN: Record<AccessChange['kind'], string> = { added: '+', path: '~', condition: '~', removed: '-' };
 const MAX_OBJECTS = 200;
+const OBJECT_SIGN: Record<ObjectChange['change'], string> = { added: '+', changed: '~', removed: '-' };
+const objectName = (o: ObjectChange) => [o.namespace, o.name].filter(Boolean).join('/') || o.file;
 /**
  * A change diagram larger than this is not drawn: GitHub's Mermaid refuses more than 50,000
  * characters or 500 arrows, a pull request body holds 65,536 characters, and a few hundred arrows
@@ -109,6 +111,7 @@ function text(summary: ChangeSummary, options: RenderOptions): string {
     out.push('Access changes');
     for (const w of summary.workflows) {
       out.push(`  ${w.workflow}${w.text ? `: ${w.text}` : ''}`);
+      for (const p of w.participants ?? []) out.push(`    = ${participantWords(p)}`);
       for (const s of w.settings) out.push(`    ! ${s.text}`);
       for (const a of w.agents) out.push(`    * ${a.text}`);
       for (const a of w.access) out.push(`    ${SIGN[a.kind]} ${a.text}`);
@@ -125,7 +128,15 @@ function text(summary: ChangeSummary, options: RenderOptions): string {
     const o = summary.counts.objects;
     out.push(`Manifests (generated/): ${o.added} added, ${o.changed} changed, ${o.removed} removed`);
     const width = Math.max(...summary.manifests.map((m) => m.tree.length));
-    for (const m of summary.manifests) out.push(`  ${m.tree.padEnd(width)}  ${m.added} added, ${m.changed} changed, ${m.removed} removed`);
+    // Each object by name, not only counts: a reviewer reads what a tree gains or loses.
+    let shown = 0;
+    for (const m of summary.manifests) {
+      out.push(`  ${m.tree.padEnd(width)}  ${m.added} added, ${m.changed} changed, ${m.removed} removed`);
+      for (const o of m.objects) {
+        if (shown++ < MAX_OBJECTS) out.push(`    ${OBJECT_SIGN[o.change]} ${o.kind} ${objectName(o)}`);
+      }
+    }
+    if (shown > MAX_OBJECTS) out.push(`    … and ${shown - MAX_OBJECTS} more (custody diff --json lists them all)`);
   }
   if (summary.bundles.length) {
     out.push(`Policy bundles (bundles/): ${bundleCounts(summary)}`);
@@ -161,6 +172,7 @@ function markdownWorkflow(w: WorkflowChange, budget: { chars: number }): string[
   const title = w.status === 'renamed' ? `${md(w.previousName ?? '')} → ${md(w.workflow)}` : md(w.workflow);
   out.push(`#### ${title}${w.status === 'added' ? ' (new)' : w.status === 'removed' ? ' (removed)' : ''}`, '');
   if (w.text) out.push(`${md(w.text)}.`, '');
+  if (w.participants?.length) out.push(...w.participants.map((p) => `- ${participantWords(p, MARKDOWN)}`), '');
   const lines: string[] = [];
   for (const s of w.settings)
     lines.push(
@@ -206,9 +218,7 @@ function markdown(summary: ChangeSummary, options: RenderOptions): string {
       out.push('| tree | added | changed | removed |', '|---|---:|---:|---:|');
       for (const m of summary.manifests) out.push(`| ${code(m.tree)} | ${m.added} | ${m.changed} | ${m.removed} |`);
       out.push('');
-      const objects = summary.manifests.flatMap((m) =>
-        m.objects.map((o) => `- ${o.change} ${md(o.kind)} ${code([o.namespace, o.name].filter(Boolean).join('/') || o.file)} in ${code(m.tree)}`),
-      );
+      const objects = summary.manifests.flatMap((m) => m.objects.map((o) => `- ${o.change} ${md(o.kind)} ${code(objectName(o))} in ${code(m.tree)}`));
       out.push('<details><summary>Objects</summary>', '', ...objects.slice(0, MAX_OBJECTS));
       if (objects.length > MAX_OBJECTS) out.push(`- … and ${objects.length - MAX_OBJECTS} more (custody diff --json lists them all)`);
       out.push('', '</details>', '');

@@ -6,7 +6,7 @@
  */
 import { flowDirection, type Workflow } from '../workflow/index.js';
 import { plural } from '../core/text.js';
-import type { AccessChange, AgentChange, SettingChange, WorkflowChange } from './model.js';
+import type { AccessChange, AgentChange, Participant, SettingChange, WorkflowChange } from './model.js';
 
 export interface Style {
   /** An agent, workflow or other name. */
@@ -93,11 +93,26 @@ export function settingWords(setting: SettingChange['setting'], before: string, 
   }
 }
 
+/** An organisation of a new workflow: "keeper (owner): cluster archive-jp, region ap-northeast-1; agents …". */
+export function participantWords(p: Participant, s: Style = PLAIN): string {
+  const where = `cluster ${s.name(p.cluster)}, ${p.region ? `region ${s.name(p.region)}` : 'no region given'}`;
+  const agents = p.agents.map((a) => `${s.name(a.name)} (${s.code(a.image)})`);
+  return `organisation ${s.name(p.actor)}${p.owner ? ' (owner)' : ''}: ${where}; ${agents.length === 1 ? 'agent' : 'agents'} ${list(agents)}`;
+}
+
 /** The workflow as a whole, when it came, went or was renamed; undefined for a change inside it. */
 export function workflowWords(c: Pick<WorkflowChange, 'status' | 'workflow' | 'previousName'>, w: Workflow, s: Style = PLAIN): string | undefined {
   switch (c.status) {
-    case 'added':
-      return `new workflow ${s.name(c.workflow)}: owner ${s.name(w.owner)}, ${plural(w.agents.length, 'agent')}, ${plural(w.flows.length, 'flow')}`;
+    case 'added': {
+      const clusters = [...new Set(w.actors.map((a) => a.cluster.name))].sort();
+      const regions = [...new Set(w.actors.flatMap((a) => (a.cluster.region ? [a.cluster.region] : [])))].sort();
+      return [
+        `new workflow ${s.name(c.workflow)}: owner ${s.name(w.owner)}, ${plural(w.agents.length, 'agent')}, ${plural(w.flows.length, 'flow')}`,
+        `${w.actors.length === 1 ? 'organisation' : 'organisations'} ${list([...w.actors.map((a) => a.name)].sort().map(s.name))}`,
+        `${clusters.length === 1 ? 'cluster' : 'clusters'} ${list(clusters.map(s.name))}`,
+        regions.length ? `${regions.length === 1 ? 'region' : 'regions'} ${list(regions.map(s.name))}` : 'no region given',
+      ].join('; ');
+    }
     case 'removed':
       return `workflow ${s.name(c.workflow)} removed: its ${plural(w.agents.length, 'agent')} lose every flow`;
     case 'renamed':

@@ -10,7 +10,7 @@ import { changeDiagram } from '../graph/index.js';
 import { compareAccess } from './access-changes.js';
 import { agentRenames, grantKey, grants, workflowRenames, type Grant } from './access.js';
 import { compareAgents } from './agent-changes.js';
-import type { WorkflowChange } from './model.js';
+import type { Participant, WorkflowChange } from './model.js';
 import { compareSettings } from './setting-changes.js';
 import { workflowWords } from './words.js';
 
@@ -48,6 +48,7 @@ function compareWorkflow(b: Workflow | undefined, h: Workflow | undefined): Work
     workflow: name,
     status,
     ...(status === 'renamed' ? { previousName: b!.name } : {}),
+    ...(status === 'added' ? { participants: participants(h!) } : {}),
     settings,
     agents,
     access,
@@ -57,6 +58,19 @@ function compareWorkflow(b: Workflow | undefined, h: Workflow | undefined): Work
   const none = (w: Workflow): Workflow => ({ ...w, agents: [], flows: [] });
   const diagram = changeDiagram(b ?? none(h!), h ?? none(b!), renames);
   return { ...change, ...(text ? { text } : {}), ...(diagram ? { diagram } : {}) };
+}
+
+export function participants(w: Workflow): Participant[] {
+  const images = new Map(w.agents.map((a) => [a.name, a.image]));
+  return [...w.actors]
+    .sort((a, b) => Number(b.name === w.owner) - Number(a.name === w.owner) || cmp(a.name, b.name))
+    .map((a) => ({
+      actor: a.name,
+      owner: a.name === w.owner,
+      cluster: a.cluster.name,
+      ...(a.cluster.region ? { region: a.cluster.region } : {}),
+      agents: [...a.agents].sort(cmp).map((name) => ({ name, image: images.get(name) ?? '' })),
+    }));
 }
 
 function remapGrants(map: Map<string, Grant>, rename: (n: string) => string): Map<string, Grant> {

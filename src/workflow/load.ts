@@ -60,7 +60,8 @@ export function loadWorkflow(input: InputFile): { workflow?: Workflow; source?: 
   const parsed = SourceFile.parse(input.file, input.text);
   if (!parsed.source) return { diagnostics: parsed.diagnostics };
   const source = parsed.source;
-  const diagnostics = [...schemaDiagnostics(source), ...semanticDiagnostics(source)].sort(compareDiagnostics);
+  // The parser's diagnostics that leave a document (a name used twice) come with the rest.
+  const diagnostics = [...parsed.diagnostics, ...schemaDiagnostics(source), ...semanticDiagnostics(source)].sort(compareDiagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return { source, diagnostics };
   return { workflow: build(source.value as RawWorkflow, input.file), source, diagnostics };
 }

@@ -353,8 +353,11 @@ function checkWhen(
         const comparator = comparators[0]!;
         const actual = attributes[alt.attribute];
         const expected = alt[comparator];
-        if (actual === undefined) reason = `agent "${sourceName}" has no attribute "${alt.attribute}"`;
-        else if (comparator !== 'equals' && typeof actual !== 'number')
+        if (actual === undefined) {
+          // Attribute names are case-sensitive: `pcilevel` is not `pciLevel`, so the near miss is named.
+          const guess = didYouMean(alt.attribute, Object.keys(attributes));
+          reason = `agent "${sourceName}" has no attribute "${alt.attribute}"${guess ? ` (did you mean "${guess}"?)` : ''}`;
+        } else if (comparator !== 'equals' && typeof actual !== 'number')
           reason = `${comparator} compares numbers, but attribute "${alt.attribute}" of agent "${sourceName}" is ${typeof actual} ${JSON.stringify(actual)}`;
         else if (comparator === 'equals' && typeof actual !== typeof expected)
           reason = `attribute "${alt.attribute}" of agent "${sourceName}" is ${typeof actual} ${JSON.stringify(actual)}, never equal to ${typeof expected} ${JSON.stringify(expected)}`;

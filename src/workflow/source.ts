@@ -29,19 +29,43 @@ export class SourceFile {
     const diagnostics: Diagnostic[] = [];
     const first = docs[0];
     for (const doc of docs) {
+      let syntax = false;
       for (const err of [...doc.errors, ...doc.warnings]) {
         const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
-        // A repeated key is how an actor (or any name) used twice shows in YAML: say so in those words.
-        const duplicate = err.code === 'DUPLICATE_KEY';
+        // A repeated key is how an actor (or any name) used twice shows in YAML: say so in those words,
+        // naming the key and where it stands.
+        if (err.code === 'DUPLICATE_KEY') {
+          const where = keyPathAt(doc.contents, err.pos[0], []);
+          const name = where?.at(-1);
+          const parent = where ? fieldName(where.slice(0, -1)) : '';
+          diagnostics.push({
+            severity: 'error',
+            code: DiagnosticCodes.duplicateName,
+            file,
+            line: pos.line,
+            column: pos.col,
+            field: where ? fieldName(where) : '',
+            message:
+              name === undefined
+                ? 'this name is already used as a key of the same mapping'
+                : `"${excerpt(String(name), 100)}" is already used as a key of ${parent || 'the document'}`,
+            hint: 'each actor, agent and field is named once; rename or merge the two',
+          });
+          continue;
+        }
+        // After one syntax error the parser's later complaints (a mis-indented line gives three or
+        // four) are mostly its consequences: the first, where the reader must look, is the one said.
+        if (syntax) continue;
+        syntax = true;
         diagnostics.push({
           severity: 'error',
-          code: duplicate ? DiagnosticCodes.duplicateName : DiagnosticCodes.yamlSyntax,
+          code: DiagnosticCodes.yamlSyntax,
           file,
           line: pos.line,
           column: pos.col,
           field: '',
-          message: duplicate ? 'this name is already used as a key of the same mapping' : excerpt(err.message.split('\n')[0] ?? err.message, 200),
-          hint: duplicate ? 'each actor, agent and field is named once; rename or merge the two' : 'fix the YAML syntax at this place',
+          message: excerpt(err.message.split('\n')[0] ?? err.message, 200),
+          hint: 'fix the YAML syntax at this place',
         });
       }
     }
@@ -71,7 +95,9 @@ export class SourceFile {
         hint: 'write a Workflow (see workflows/movie-post-production.yaml)',
       });
     }
-    if (!first || diagnostics.length > 0) return { diagnostics };
+    // A name used twice still leaves a document to check (the later value of the key is kept): its
+    // other errors are reported with it, not hidden behind it.
+    if (!first || diagnostics.some((d) => d.code !== DiagnosticCodes.duplicateName)) return { diagnostics };
     let value: unknown;
     try {
       value = first.toJS({ maxAliasCount: 100 });
@@ -127,6 +153,25 @@ export class SourceFile {
     const pos = this.lines.linePos(offset);
     return { line: pos.line, column: pos.col };
   }
+}
+
+/** The field path of the map key that starts at `offset`, if any. */
+function keyPathAt(node: unknown, offset: number, path: (string | number)[]): (string | number)[] | undefined {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (!isPair(pair) || !isScalar(pair.key)) continue;
+      const key = String(pair.key.value);
+      if (nodeStart(pair.key) === offset) return [...path, key];
+      const inner = keyPathAt(pair.value, offset, [...path, key]);
+      if (inner) return inner;
+    }
+  } else if (isSeq(node)) {
+    for (let i = 0; i < node.items.length; i++) {
+      const inner = keyPathAt(node.items[i], offset, [...path, i]);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
 }
 
 function nodeStart(node: unknown): number | undefined {

@@ -229,6 +229,80 @@ test('what the summaries say, in words (beyond the golden files)', async () => {
   assert.is((await words('comment-only')).text, 'No change to access, manifests or policy bundles.\n');
 });
 
+test('a new workflow: its organisations, clusters, regions, agents and images, for a reviewer to see who holds the data and where', () => {
+  const load = (s: Specs) => loadWorkflows(Object.entries(s).map(([name, text]) => ({ file: `workflows/${name}`, text })));
+  const studio = change(
+    change(BASE, 'studio.yaml', '{ name: vfx-central }', '{ name: vfx-central, region: ca-central-1 }'),
+    'studio.yaml',
+    '{ name: color-central }',
+    '{ name: color-central, region: eu-west-3 }',
+  );
+  const summary = summarize(
+    { workflows: load({ 'lab.yaml': BASE['lab.yaml']! }).workflows, files: new Map() },
+    { workflows: load(studio).workflows, files: new Map() },
+  );
+  const text = render(summary, 'text').split('\n');
+  assert.equal(text.slice(0, 5), [
+    'Access changes',
+    '  studio: new workflow studio: owner studio, 4 agents, 5 flows; organisations color, studio and vfx; clusters color-central, studio-central and vfx-central; regions ca-central-1 and eu-west-3',
+    '    = organisation studio (owner): cluster studio-central, no region given; agent owner (registry.example/owner:1)',
+    '    = organisation color: cluster color-central, region eu-west-3; agent color (registry.example/color:5)',
+    '    = organisation vfx: cluster vfx-central, region ca-central-1; agents vfx-1 (registry.example/vfx:2) and vfx-2 (registry.example/vfx:2)',
+  ]);
+  assert.match(
+    render(summary, 'markdown'),
+    '- organisation vfx: cluster vfx-central, region ca-central-1; agents vfx-1 (`registry.example/vfx:2`) and vfx-2 (`registry.example/vfx:2`)\n',
+  );
+  assert.equal(summary.workflows[0]!.participants?.[2], {
+    actor: 'vfx',
+    owner: false,
+    cluster: 'vfx-central',
+    region: 'ca-central-1',
+    agents: [
+      { name: 'vfx-1', image: 'registry.example/vfx:2' },
+      { name: 'vfx-2', image: 'registry.example/vfx:2' },
+    ],
+  });
+});
+
+test('text lists each changed object of each tree, not only the counts', async () => {
+  const h = repository();
+  const { summary } = await summarizeRevisions(openRepository(h.dir), h.base, h.heads['flow-added']!);
+  assert.ok(
+    render(summary, 'text').endsWith(
+      [
+        'Manifests (generated/): 2 added, 3 changed, 0 removed',
+        '  clusters/studio-central  1 added, 1 changed, 0 removed',
+        '    + AuthorizationPolicy studio/allow-vfx-2-to-owner',
+        '    ~ Kustomization generated/clusters/studio-central/studio/kustomization.yaml',
+        '  clusters/vfx-central     1 added, 2 changed, 0 removed',
+        '    ~ Kustomization generated/clusters/vfx-central/studio/kustomization.yaml',
+        '    + Service studio/owner',
+        '    ~ Sidecar studio/vfx-2',
+        'Policy bundles (bundles/): 1 changed',
+        '  studio/owner: changed (data.json)',
+        '',
+      ].join('\n'),
+    ),
+    render(summary, 'text'),
+  );
+});
+
+test('"as written" shows only what the attributes simplified, never the dates again', () => {
+  const load = (s: Specs) => loadWorkflows(Object.entries(s).map(([name, text]) => ({ file: `workflows/${name}`, text })));
+  const specs = change(BASE, 'studio.yaml', '      path: /api/color\n', '      path: /api/color\n      until: "2027-03-31T00:00:00Z"\n');
+  const summary = summarize({ workflows: load(BASE).workflows, files: new Map() }, { workflows: load(specs).workflows, files: new Map() });
+  assert.is(
+    render(summary, 'text'),
+    [
+      'Access changes',
+      '  studio',
+      '    ~ vfx-1 may now POST /api/color to color only Sat, until 2027-03-31T00:00:00Z (before: Sat) (as written: (tenure > 10 or Sat)); data moves vfx-1 → color, and back in responses',
+      '',
+    ].join('\n'),
+  );
+});
+
 test('Markdown: free text from a spec (attribute names and values, conditions) reads as written, never as HTML, Markdown or a summary marker', () => {
   // Both pass custody check (the second alternative only warns that it can never hold).
   const note = '<!-- custody-summary:end --> <!--';

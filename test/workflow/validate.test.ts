@@ -104,7 +104,14 @@ const rows: { name: string; text: string; code: string; line: number; column: nu
     column: 9,
     field: 'spec.actors.vfx.agents.owner',
   },
-  { name: 'actor name used twice', text: edit([['    vfx:\n', '    studio:\n']]), code: DiagnosticCodes.duplicateName, line: 13, column: 5, field: '' },
+  {
+    name: 'actor name used twice',
+    text: edit([['    vfx:\n', '    studio:\n']]),
+    code: DiagnosticCodes.duplicateName,
+    line: 13,
+    column: 5,
+    field: 'spec.actors.studio',
+  },
   {
     name: 'flow naming an unknown agent',
     text: withFlow('    - { from: ownr, to: vfx-1, methods: [POST], path: /api/vfx-1 }'),
@@ -444,6 +451,46 @@ test('suggestions name the closest valid choice', () => {
   assert.match(r.diagnostics[0]!.hint ?? '', /did you mean "owner"/);
   const f = loadOne(withFlow('    - { from: owner, to: vfx-1, method: [POST], path: /api/vfx-1 }'));
   assert.ok(f.diagnostics.some((d) => /did you mean "methods"/.test(d.hint ?? '')));
+});
+
+test('an attribute name in a condition that misses by case or a letter gets a did-you-mean', () => {
+  const r = loadOne(withFlow('    - { from: vfx-1, to: owner, methods: [GET], path: /api/x, when: [{ attribute: Tenure, greaterThan: 2 }] }'));
+  const never = r.diagnostics.find((d) => d.code === DiagnosticCodes.neverHolds);
+  assert.is(
+    never?.message,
+    'no alternative of "when" can ever hold, so the flow can never be taken: agent "vfx-1" has no attribute "Tenure" (did you mean "tenure"?)',
+  );
+});
+
+test("a name used twice: the duplicate and its field path are named, and the file's other errors are reported with it", () => {
+  const r = loadOne(
+    edit([
+      ['    vfx:\n', '    studio:\n'],
+      [flow0, '    - { from: owner, to: nobody, methods: [POST], path: /api/vfx-1 }'],
+    ]),
+  );
+  const lines = r.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+  assert.ok(
+    lines.includes(
+      'error[duplicate-name]: test.yaml:13:5: spec.actors.studio: "studio" is already used as a key of spec.actors (each actor, agent and field is named once; rename or merge the two)',
+    ),
+    lines.join('\n'),
+  );
+  assert.ok(
+    lines.some((l) => l.startsWith('error[unknown-agent]: test.yaml:19:26: spec.flows[0].to: agent "nobody" is not defined')),
+    lines.join('\n'),
+  );
+});
+
+test('one mis-indented line gives one yaml-syntax error, where the line is', () => {
+  for (const [from, to, where] of [
+    ['        vfx-2: {', '       vfx-2: {', 'test.yaml:17:1:'],
+    ['  timezone: Europe/Paris', '   timezone: Europe/Paris', 'test.yaml:6:10:'],
+  ] as const) {
+    const errors = loadOne(edit([[from, to]])).diagnostics.filter((d) => d.code === DiagnosticCodes.yamlSyntax);
+    assert.is(errors.length, 1, `${to}: ${errors.map(formatDiagnostic).join('\n')}`);
+    assert.match(formatDiagnostic(errors[0]!), `error[yaml-syntax]: ${where}`);
+  }
 });
 
 test('an alternative that can never hold beside one that can is a warning, not an error', () => {
