@@ -123,5 +123,7 @@ function stepText(step: DemoStep, workflow: string, opa: string): string {
       return '\n';
     case 'request':
       return `  ${step.from} -> ${step.to}  ${step.method} ${step.path}: ${step.allowed ? 'allowed' : 'denied'} by ${step.to}'s sidecar\n`;
+    case 'outside-window':
+      return `  ${step.from} -> ${step.to}  ${step.method} ${step.path} at ${step.at}: ${step.allowed ? 'allowed' : 'denied'} by ${step.to}'s sidecar (the flow is open ${step.window})\n`;
   }
 }

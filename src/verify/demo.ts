@@ -9,8 +9,8 @@ import { DECISION_PATH } from '../contract/index.js';
 import { CustodyError } from '../core/errors.js';
 import { accessMatrix, matrixAt, probePath } from '../policy/index.js';
 import { rolloutView, startEmbeddedServer, type Logger, type RolloutView } from '../server/index.js';
-import type { Workflow } from '../workflow/index.js';
-import { startLocalSidecar, type LocalSidecar } from './sidecars.js';
+import { parseInstant, type Workflow } from '../workflow/index.js';
+import { decideAt, startLocalSidecar, type LocalSidecar } from './sidecars.js';
 
 export interface DemoOptions {
   readonly repository: string;
@@ -38,7 +38,19 @@ export type DemoStep =
   | { readonly kind: 'serving'; readonly url: string; readonly bundles: number; readonly commit: string | undefined }
   | { readonly kind: 'sidecars'; readonly count: number }
   | { readonly kind: 'requests' }
-  | { readonly kind: 'request'; readonly from: string; readonly to: string; readonly method: string; readonly path: string; readonly allowed: boolean };
+  | { readonly kind: 'request'; readonly from: string; readonly to: string; readonly method: string; readonly path: string; readonly allowed: boolean }
+  | {
+      readonly kind: 'outside-window';
+      readonly from: string;
+      readonly to: string;
+      readonly method: string;
+      readonly path: string;
+      /** The instant asked about, in the workflow's time zone, e.g. "Wed, 31 Mar 2027, 02:00 Europe/Paris". */
+      readonly at: string;
+      /** When the flow is open, in words. */
+      readonly window: string;
+      readonly allowed: boolean;
+    };
 
 export interface DemoResult {
   /** The rollout view of the workflow's agents. */
@@ -102,6 +114,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       if (r.result !== true) deniedCount++;
       o.progress({ kind: 'request', ...e, allowed: r.result === true });
     }
+    const window = outsideWindow(workflow, now);
+    if (window) {
+      const sidecar = sidecars.find((s) => s.agent === window.to)!;
+      const principal = workflow.agents.find((a) => a.name === window.from)!.principal;
+      const input = { attributes: { source: { principal }, request: { http: { method: window.method, path: window.path } } } };
+      const allowed = (await decideAt(sidecar, input, window.atNs).catch(() => undefined)) === true;
+      o.progress({ kind: 'outside-window', ...window, allowed });
+    }
     // Decision logs are uploaded every second or so: wait until the denials have arrived.
     const denialsDeadline = Date.now() + 5_000;
     while (agents().reduce((n, a) => n + a.recentDenials.length, 0) < deniedCount && Date.now() < denialsDeadline) await sleep(100);
@@ -113,4 +133,57 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     await Promise.all(sidecars.map((s) => s.stop()));
     await server.close();
   }
+}
+
+const HOUR_NS = 3_600_000_000_000n;
+
+/**
+ * A flow open only at some times, and the first moment at which it is shut (a whole hour of the
+ * coming week, or the end of its validity): the request the demo sends there, with the sidecar's
+ * clock set to that moment, shows the window enforced by the real engine. Undefined when no flow
+ * of the workflow depends on time.
+ */
+function outsideWindow(workflow: Workflow, nowNs: bigint) {
+  const full = accessMatrix(workflow);
+  const cell = full.cells.find((c) => c.decision === 'conditional' && c.rules.some((r) => r.condition !== undefined));
+  if (!cell) return undefined;
+  const start = (nowNs / HOUR_NS + 1n) * HOUR_NS;
+  // The coming week's hours shut a daily or weekly window; a validity period shuts at its ends.
+  const ends = workflow.flows.flatMap((f) => [f.until, f.notBefore].filter((t): t is string => t !== undefined));
+  const boundaries = ends.flatMap((t) => {
+    const parsed = parseInstant(t);
+    return 'error' in parsed ? [] : [parsed.ns, parsed.ns - HOUR_NS];
+  });
+  const candidates = [
+    ...Array.from({ length: 24 * 8 }, (_, h) => start + BigInt(h) * HOUR_NS),
+    ...boundaries.filter((b) => b > nowNs).sort((a, b) => (a < b ? -1 : 1)),
+  ];
+  for (const atNs of candidates) {
+    const resolved = matrixAt(workflow, { ...full, cells: [cell] }, atNs)[0]!;
+    if (resolved.decision !== 'deny') continue;
+    return {
+      from: cell.from,
+      to: cell.to,
+      method: cell.method,
+      path: probePath(cell.rules[0]!.path),
+      atNs,
+      at: localTime(atNs, workflow.timezone),
+      window: cell.rules.map((r) => r.condition!).join(' or '),
+    };
+  }
+  return undefined;
+}
+
+function localTime(atNs: bigint, timeZone: string): string {
+  const f = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    weekday: 'short',
+    day: '2-digit',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  return `${f.format(new Date(Number(atNs / 1_000_000n)))} ${timeZone}`;
 }

@@ -105,6 +105,11 @@ test('demo: real OPA sidecars for every agent of the movie workflow, all in sync
   assert.match(r.stdout, /started 7 OPA sidecars/);
   assert.match(r.stdout, /: allowed by \S+'s sidecar/);
   assert.match(r.stdout, /: denied by \S+'s sidecar/);
+  // One request at a moment its flow is shut, decided by the real sidecar with its clock set there.
+  assert.match(
+    r.stdout,
+    /\n  \S+ -> \S+  POST \/api\/\S+ at \w{3}, \d{2} \w{3} \d{4}, \d{2}:\d{2} Europe\/Paris: denied by \S+'s sidecar \(the flow is open [^)]+\)\n/,
+  );
   assert.is((r.stdout.match(/ in sync /g) ?? []).length, 7);
   assert.match(r.stdout, /Recent denials:\n  movie-post-production\//);
   assert.match(
