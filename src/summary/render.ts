@@ -2,6 +2,7 @@
  * The change summary laid out: Markdown for a pull request, plain text for a terminal and for
  * commit messages, JSON for programs. Pure; the same summary always gives the same bytes.
  */
+import { KEY_JWKS_DIR, KEY_ROOTS_DIR, KEYS_DIR } from '../contract/index.js';
 import { markdownCode, markdownText, plural, terminalText } from '../core/text.js';
 import type { AccessChange, ChangeSummary, WorkflowChange } from './model.js';
 import { isEmpty } from './summarize.js';
@@ -72,6 +73,8 @@ export function headline(summary: ChangeSummary): string {
     drift ? `${plural(drift, 'generated file')} not from the specs` : '',
     summary.generated?.checked === false ? 'generated files not checked' : '',
     summary.keys ? 'bundle signing keys changed' : '',
+    summary.trust?.roots.length ? 'mesh roots changed' : '',
+    summary.trust?.tokenKeys.length ? 'cluster token keys changed' : '',
   ].filter(Boolean);
   if (names.length === 0) {
     if (warnings.length) return `Policy: ${warnings.join('; ')}`;
@@ -88,6 +91,8 @@ const PROBLEM: Record<NonNullable<ChangeSummary['generated']>['files'][number]['
 };
 const DRIFT_LEAD =
   'Not generated from the specs: these changed files are not what the specs and keys of the head generate (a hand edit, or trees committed without their specs); the access described here does not cover them. custody generate --check lists them; run custody generate and commit.';
+
+const TRUST_DIRS = { roots: `${KEYS_DIR}/${KEY_ROOTS_DIR}/`, tokenKeys: `${KEYS_DIR}/${KEY_JWKS_DIR}/` };
 
 const label = (r: RevisionLabel) => `${r.name} (${r.commit.slice(0, 12)})`;
 
@@ -120,6 +125,14 @@ function text(summary: ChangeSummary, options: RenderOptions): string {
   if (summary.keys) {
     out.push('Bundle signing keys (keys/)');
     for (const t of summary.keys.text) out.push(`  ! ${t}`);
+  }
+  if (summary.trust?.roots.length) {
+    out.push(`Mesh roots (${TRUST_DIRS.roots})`);
+    for (const r of summary.trust.roots) out.push(`  ! ${r.text}`);
+  }
+  if (summary.trust?.tokenKeys.length) {
+    out.push(`Cluster token keys (${TRUST_DIRS.tokenKeys})`);
+    for (const k of summary.trust.tokenKeys) out.push(`  ! ${k.text}`);
   }
   if (summary.manifests.length) {
     const o = summary.counts.objects;
@@ -198,6 +211,16 @@ function markdown(summary: ChangeSummary, options: RenderOptions): string {
     if (summary.keys) {
       out.push('#### Bundle signing keys (`keys/`)', '');
       for (const t of summary.keys.text) out.push(`- ${md(t)}`);
+      out.push('');
+    }
+    if (summary.trust?.roots.length) {
+      out.push(`#### Mesh roots (${code(TRUST_DIRS.roots)})`, '');
+      for (const r of summary.trust.roots) out.push(`- ${md(r.text)}`);
+      out.push('');
+    }
+    if (summary.trust?.tokenKeys.length) {
+      out.push(`#### Cluster token keys (${code(TRUST_DIRS.tokenKeys)})`, '');
+      for (const k of summary.trust.tokenKeys) out.push(`- ${md(k.text)}`);
       out.push('');
     }
     if (summary.manifests.length) {
