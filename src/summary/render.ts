@@ -5,6 +5,7 @@
 import { KEY_JWKS_DIR, KEY_ROOTS_DIR, KEYS_DIR } from '../contract/index.js';
 import { markdownCode, markdownText, plural, terminalText } from '../core/text.js';
 import type { AccessChange, ChangeSummary, WorkflowChange } from './model.js';
+import { proofMarkdown, proofText, type Proof } from './proof.js';
 import { isEmpty } from './summarize.js';
 import { accessWords, agentWords, list, settingWords, type Style } from './words.js';
 
@@ -19,6 +20,8 @@ export interface RevisionLabel {
 export interface RenderOptions {
   readonly base?: RevisionLabel;
   readonly head?: RevisionLabel;
+  /** What custody verify found for the changed workflows, when it ran (verify/report.ts). */
+  readonly proof?: Proof;
 }
 
 /** Marks the summary section in a pull request body, so an update replaces it and nothing else. */
@@ -54,7 +57,8 @@ export function render(summary: ChangeSummary, format: SummaryFormat, options: R
   if (format === 'json') {
     // The diagrams are a Markdown picture, not data: a program has the changes themselves.
     const workflows = summary.workflows.map(({ diagram: _, ...w }) => w);
-    return `${JSON.stringify({ ...(options.base ? { base: options.base } : {}), ...(options.head ? { head: options.head } : {}), ...summary, workflows }, null, 2)}\n`;
+    const labels = { ...(options.base ? { base: options.base } : {}), ...(options.head ? { head: options.head } : {}) };
+    return `${JSON.stringify({ ...labels, ...summary, workflows, ...(options.proof ? { proof: options.proof } : {}) }, null, 2)}\n`;
   }
   return format === 'markdown' ? markdown(summary, options) : terminalText(text(summary, options));
 }
@@ -99,6 +103,7 @@ const label = (r: RevisionLabel) => `${r.name} (${r.commit.slice(0, 12)})`;
 function text(summary: ChangeSummary, options: RenderOptions): string {
   const out: string[] = [];
   if (options.base && options.head) out.push(`Changes from ${label(options.base)} to ${label(options.head)}`, '');
+  if (options.proof) out.push(...proofText(options.proof), '');
   if (isEmpty(summary)) {
     out.push('No change to access, manifests or policy bundles.');
     return `${out.join('\n')}\n`;
@@ -188,6 +193,8 @@ function markdownWorkflow(w: WorkflowChange, budget: { chars: number }): string[
 
 function markdown(summary: ChangeSummary, options: RenderOptions): string {
   const out: string[] = ['### Custody: access changes', ''];
+  // First, as the claim the rest rests on: the engine enforces what the summary describes.
+  if (options.proof) out.push(...proofMarkdown(options.proof));
   if (isEmpty(summary)) {
     out.push('No change to access, manifests or policy bundles.', '');
   } else {
