@@ -45,8 +45,8 @@ Options:
 The changed files of bundles/ and generated/ are also checked against what the head's specs and
 keys generate (custody generate --check, limited to them): a hand edit of a bundle or manifest,
 or trees committed without their specs, enforce something the summary does not describe, and
-are listed first. Changes to keys/ (the keys sidecars verify bundles with) are listed with their
-fingerprints.
+are listed first. Changes to keys/ (the keys sidecars verify bundles with, the peers' mesh roots
+in keys/roots/, the clusters' token keys in keys/jwks/) are listed with their fingerprints.
 
 Exit codes: 0 printed, 1 the head revision has spec errors (its summary leaves those files out)
 or changed generated files that are not what its specs generate (or that cannot be checked,

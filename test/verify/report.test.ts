@@ -75,6 +75,11 @@ test('verified: "real OPA enforces exactly this spec: N triples checked" (golden
   golden('proof-verified.md', render(NOTHING, 'markdown', { proof }));
   golden('proof-verified.txt', render(NOTHING, 'text', { proof }));
   assert.match(render(NOTHING, 'markdown', { proof }), '\nReal OPA enforces exactly this spec: 3 triples checked.\n');
+  // For programs, the proof as data beside the summary.
+  const json = JSON.parse(render(NOTHING, 'json', { proof })) as {
+    proof: { status: string; workflows: { workflow: string; triples: number; mismatches: unknown[] }[] };
+  };
+  assert.equal(json.proof, { status: 'checked', workflows: [{ workflow: 'studio', via: 'ext_authz gRPC', triples: 3, mismatches: [], sidecars: [] }] });
 });
 
 test('mismatches: the claim withdrawn, each mismatched triple listed with what the spec says and what OPA answered (golden)', () => {
