@@ -153,7 +153,12 @@ test('a peer root and a token key set committed with the trees they generate: di
   const r = await custody(['diff', '--base', 'HEAD~1'], dir);
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.not.match(r.stdout, 'Not generated from the specs');
-  assert.match(r.stdout, 'generated/clusters/');
+  // The peers' trees changed with the root, and the summary names it by its openssl fingerprint.
+  assert.match(r.stdout, '  clusters/color-central ');
+  assert.match(
+    r.stdout,
+    '  ! mesh root of vfx-central added: SHA-256 58:C2:62:68:5D:E9:46:E6:F7:CA:99:04:2D:15:78:69:06:27:EE:2E:D4:A8:AA:9F:14:A6:E8:5E:84:C9:53:51 (O=vfx example, CN=vfx mesh root)',
+  );
   // Another root in its place, the trees left as they were, and a touched tree file: stale.
   copyFileSync(repoPath('test', 'fixtures', 'roots', 'studio-central.pem'), path.join(dir, 'keys', 'roots', 'vfx-central.pem'));
   const values = path.join(dir, 'generated', 'clusters', 'color-central', 'istiod-values.yaml');
