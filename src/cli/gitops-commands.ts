@@ -2,11 +2,14 @@
  * Commands around Git and pull requests: diff, commit, push, pr, comment.
  * One cohesive file: five thin commands over src/gitops, most of its lines their help texts.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { terminalText } from '../core/text.js';
 import { assertSecureTransport, pushBranch, resolveRemote, tokenFromEnv, TOKEN_VARIABLES } from '../git/index.js';
 import { apiUrlFor, gitHubClient, repositoryFromUrl, upsertSummaryComment } from '../github/index.js';
 import { commitRegenerated, proposeChange, summarizeRevisions } from '../gitops/index.js';
-import { render, type SummaryFormat } from '../summary/index.js';
+import { proofFailed, proofHeadline, render, type Proof, type SummaryFormat } from '../summary/index.js';
+import { proofFromReport } from '../verify/index.js';
 import { help, parse, type Command } from './commands.js';
 import { CustodyError } from '../core/errors.js';
 import { printError, UsageError } from './errors.js';
@@ -16,7 +19,7 @@ import { plural } from './workflows.js';
 import { authorOptions, describeCommit, messageFrom, regeneration, repoName, repository } from './repository-options.js';
 const diff: Command = {
   summary: 'summarise what a policy change allows or forbids, between two revisions',
-  help: `Usage: custody diff --base REF [--head REF] [--json | --markdown]
+  help: `Usage: custody diff --base REF [--head REF] [--json | --markdown] [--verify-report FILE]
 
 The access-change summary between two revisions of the repository, read from Git without a
 checkout: per workflow, the grants added ("vfx-2 may now POST /api/color to color, Mon–Fri
@@ -33,27 +36,38 @@ Options:
   --head REF     the revision after it (default HEAD)
   --markdown     Markdown, for a pull request
   --json         JSON, for programs
+  --verify-report FILE
+                 what custody verify --json wrote for the changed workflows: the summary opens
+                 with it ("real OPA enforces exactly this spec: N triples checked", or the
+                 mismatches); an empty FILE (verify stopped early) says the change is not proven
   -h, --help     this help
 
 The changed files of bundles/ and generated/ are also checked against what the head's specs and
 keys generate (custody generate --check, limited to them): a hand edit of a bundle or manifest,
 or trees committed without their specs, enforce something the summary does not describe, and
-are listed first. Changes to keys/ (the keys sidecars verify bundles with) are listed with their
-fingerprints.
+are listed first. Changes to keys/ (the keys sidecars verify bundles with, the peers' mesh roots
+in keys/roots/, the clusters' token keys in keys/jwks/) are listed with their fingerprints.
 
 Exit codes: 0 printed, 1 the head revision has spec errors (its summary leaves those files out)
 or changed generated files that are not what its specs generate (or that cannot be checked,
-its specs or keys having errors), 2 usage error (e.g. an unknown revision), 3 the repository
+its specs or keys having errors), or the verify report shows mismatches or is empty, 2 usage error (e.g. an unknown revision), 3 the repository
 cannot be read.
 `,
   async run(args, io) {
-    const { values } = parse(args, { base: { type: 'string' }, head: { type: 'string' }, json: { type: 'boolean' }, markdown: { type: 'boolean' } });
+    const { values } = parse(args, {
+      base: { type: 'string' },
+      head: { type: 'string' },
+      json: { type: 'boolean' },
+      markdown: { type: 'boolean' },
+      'verify-report': { type: 'string' },
+    });
     if (values.help) return help(io, this);
     if (!values.base) throw new UsageError('--base REF is required (e.g. --base main)');
     if (values.json && values.markdown) throw new UsageError('--json and --markdown exclude each other');
     const format: SummaryFormat = values.json ? 'json' : values.markdown ? 'markdown' : 'text';
+    const proof = readProof(values['verify-report'], io.cwd);
     const result = await summarizeRevisions(repository(io), values.base!, values.head ?? 'HEAD');
-    io.stdout.write(render(result.summary, format, result));
+    io.stdout.write(render(result.summary, format, { ...result, ...(proof ? { proof } : {}) }));
     const { notCompared, generated } = result.summary;
     // Findings rather than failures: the summary is printed, and the exit code says the head is not clean.
     const findings: CustodyError[] = [];
@@ -79,9 +93,11 @@ cannot be read.
           `the changed generated files could not be checked against the head's specs: ${generated.reason ?? ''}`,
         ),
       );
+    if (proof && proofFailed(proof))
+      findings.push(new CustodyError('not-proven', 'invalid', proofHeadline(proof), { hint: 'custody verify lists each triple' }));
     const stderr = { write: (line: string) => io.stderr.write(terminalText(line)) };
     for (const f of findings) printError(stderr, 'diff', f);
-    return notCompared.length || generated?.files.length || generated?.checked === false ? EXIT.invalid : EXIT.ok;
+    return findings.length ? EXIT.invalid : EXIT.ok;
   },
 };
 
@@ -263,6 +279,7 @@ GitHub refused (the local commit is kept; run the command again once fixed).
 const comment: Command = {
   summary: 'post or update the access-change summary as a pull request comment (for CI)',
   help: `Usage: custody comment --pr NUMBER --base REF [--head REF] [--repo OWNER/NAME] [--api-url URL]
+                       [--verify-report FILE]
 
 Computes the summary as custody diff --markdown does and writes it as one comment on the pull
 request, updated in place on every run (found by <!-- custody-summary -->). For CI: in a
@@ -275,6 +292,7 @@ Options:
   --head REF          the revision after it (default HEAD)
   --repo OWNER/NAME   default GITHUB_REPOSITORY, then the origin remote's URL
   --api-url URL       default GITHUB_API_URL, then https://api.github.com
+  --verify-report FILE  custody verify --json's report for the changed workflows, shown first
   -h, --help          this help
 
 Exit codes: 0 written, 2 usage error, 3 GitHub refused or failed.
@@ -286,6 +304,7 @@ Exit codes: 0 written, 2 usage error, 3 GitHub refused or failed.
       head: { type: 'string' },
       repo: { type: 'string' },
       'api-url': { type: 'string' },
+      'verify-report': { type: 'string' },
     });
     if (values.help) return help(io, this);
     if (!values.pr || !/^[1-9]\d*$/.test(values.pr)) throw new UsageError('--pr NUMBER is required (the pull request number)');
@@ -296,15 +315,31 @@ Exit codes: 0 written, 2 usage error, 3 GitHub refused or failed.
       named = repositoryFromUrl((await resolveRemote(repo)).url);
       if (!named) throw new UsageError('cannot tell the GitHub repository: pass --repo OWNER/NAME');
     }
+    const proof = readProof(values['verify-report'], io.cwd);
     const result = await summarizeRevisions(repo, values.base!, values.head ?? 'HEAD');
     const token = tokenFromEnv(process.env);
     const apiUrl = values['api-url'] ?? process.env.GITHUB_API_URL ?? 'https://api.github.com';
     assertSecureTransport(apiUrl, token, 'the API root');
     const octokit = gitHubClient({ ...(token ? { token } : {}), apiUrl });
-    const c = await upsertSummaryComment(octokit, { ...named, number: Number(values.pr) }, render(result.summary, 'markdown', result));
+    const body = render(result.summary, 'markdown', { ...result, ...(proof ? { proof } : {}) });
+    const c = await upsertSummaryComment(octokit, { ...named, number: Number(values.pr) }, body);
     io.stdout.write(`summary comment ${c.created ? 'added' : 'updated'}: ${c.url}\n`);
     return EXIT.ok;
   },
 };
+
+/** The proof of `--verify-report FILE`, read before any other work so that a wrong path fails at once. */
+function readProof(file: string | undefined, cwd: string): Proof | undefined {
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path.resolve(cwd, file), 'utf8');
+  } catch (err) {
+    throw new UsageError(`--verify-report ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
+      hint: 'give the file custody verify --json wrote',
+    });
+  }
+  return proofFromReport(text, file);
+}
 
 export const GITOPS_COMMANDS: Readonly<Record<string, Command>> = { diff, commit, push, pr, comment };

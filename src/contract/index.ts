@@ -1,4 +1,16 @@
-export { BUNDLES_DIR, GENERATED_DIR, GENERATED_ROOTS, isKeyFile, isWorkflowFile, KEYS_DIR, WORKFLOWS_DIR } from './layout.js';
+export {
+  BUNDLES_DIR,
+  GENERATED_DIR,
+  GENERATED_ROOTS,
+  isKeyFile,
+  isKeyInput,
+  isWorkflowFile,
+  KEY_JWKS_DIR,
+  KEY_ROOTS_DIR,
+  KEY_SUBFOLDERS,
+  KEYS_DIR,
+  WORKFLOWS_DIR,
+} from './layout.js';
 export { DECISION_PATH, DECISION_REF } from './decision.js';
 export { isKeyId, KEY_ID_RULE } from './key-id.js';
 export { bundleResource, BUNDLES_URL_PREFIX, KEY_ID_HEADER, parseBundlePath, TOKEN_AUDIENCE, VERIFY_LABEL } from './bundle-server.js';

@@ -7,7 +7,7 @@
 import git from 'isomorphic-git';
 import type { InputFile } from '../workflow/index.js';
 import { cmp } from '../core/order.js';
-import { GENERATED_ROOTS, isKeyFile, isWorkflowFile, KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
+import { GENERATED_ROOTS, isKeyFile, isKeyInput, isWorkflowFile, KEY_SUBFOLDERS, KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
 import { gitArgs, isNotFound, type Repository } from './repository.js';
 
 export interface TreeEntry {
@@ -81,12 +81,21 @@ export async function differingFiles(
   return out;
 }
 
-/** `keys/` (its `*.pem` files and `active`) of a commit or tree, by file name. */
+/**
+ * The inputs of `keys/` of a commit or tree (`isKeyInput`: its `*.pem` files and `active`, and the
+ * files of `roots/` and `jwks/`), by path relative to `keys/`: what `readKeys` reads from the
+ * working tree, so the trees are checked against what generate would render from this commit.
+ */
 export async function keyFilesAt(repo: Repository, commitOrTree: string | undefined): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const [name, e] of await folderAt(repo, commitOrTree, KEYS_DIR, isKeyFile)) {
-    // A link's blob is its target's path: not a key, and the key check says so.
-    out.set(name, e.mode === '120000' ? `(a symbolic link to ${await readText(repo, e.oid)})` : await readText(repo, e.oid));
+  // A link's blob is its target's path: not a key, and the key check says so.
+  const text = async (e: TreeEntry) => (e.mode === '120000' ? `(a symbolic link to ${await readText(repo, e.oid)})` : await readText(repo, e.oid));
+  for (const [name, e] of await folderAt(repo, commitOrTree, KEYS_DIR, isKeyFile)) out.set(name, await text(e));
+  if (!commitOrTree) return out;
+  const keys = (await treeEntries(repo, commitOrTree)).get(KEYS_DIR);
+  if (keys?.type !== 'tree') return out;
+  for (const sub of KEY_SUBFOLDERS) {
+    for (const [name, e] of await folderAt(repo, keys.oid, sub, (n) => isKeyInput(`${sub}/${n}`))) out.set(`${sub}/${name}`, await text(e));
   }
   return out;
 }

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { staleEntries, writeTree, type Tree } from '../generate/index.js';
 import type { InputFile, Workflow } from '../workflow/index.js';
-import { GENERATED_ROOTS, isKeyFile, isWorkflowFile, KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
+import { GENERATED_ROOTS, isKeyInput, isWorkflowFile, KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
 import {
   GitopsError,
   keyFilesAt,
@@ -126,9 +126,7 @@ export async function summarizePlan(plan: CommitPlan, headWorkflows?: readonly W
 
 /** `keys/` in HEAD and in the planned commit, when the plan changes it. */
 async function plannedKeys(plan: CommitPlan): Promise<{ base: Map<string, string>; head: Map<string, string> } | undefined> {
-  const changes = plan.changes.filter(
-    (c) => c.path.startsWith(`${KEYS_DIR}/`) && c.path.split('/').length === 2 && isKeyFile(c.path.slice(KEYS_DIR.length + 1)),
-  );
+  const changes = plan.changes.filter((c) => c.path.startsWith(`${KEYS_DIR}/`) && isKeyInput(c.path.slice(KEYS_DIR.length + 1)));
   if (changes.length === 0) return undefined;
   const base = await keyFilesAt(plan.repo, plan.parentTree);
   const head = new Map(base);

@@ -4,7 +4,8 @@
  * cluster's sidecars with them, without reaching the cluster. Public material only, reviewed where
  * it changes; refused when a file could leak a secret or would not verify anything.
  */
-import { createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
+import { KEY_JWKS_DIR } from '../contract/index.js';
 import { stableJson } from '../core/json.js';
 import { KeysError } from './errors.js';
 
@@ -16,7 +17,8 @@ export interface ClusterJwks {
   readonly keyIds: readonly string[];
 }
 
-export const JWKS_DIR = 'jwks';
+/** `keys/jwks/`: the name is the contract's, shared with every reader of `keys/`. */
+export const JWKS_DIR = KEY_JWKS_DIR;
 
 const CLUSTER = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** JWK members that only a private or symmetric key has (RFC 7518 section 6). */
@@ -62,4 +64,31 @@ export function parseJwksFiles(files: ReadonlyMap<string, string>, where = `keys
     out.set(cluster, { cluster, json: stableJson(parsed), keyIds: ids });
   }
   return out;
+}
+
+/**
+ * The members RFC 7638 (section 3.2) hashes for each key type, in lexicographic order: the
+ * thumbprint names the key itself, whatever `kid`, `alg` or `use` the file gives it.
+ */
+const THUMBPRINT_MEMBERS: Record<string, readonly string[]> = {
+  EC: ['crv', 'kty', 'x', 'y'],
+  RSA: ['e', 'kty', 'n'],
+  OKP: ['crv', 'kty', 'x'],
+  oct: ['k', 'kty'],
+};
+
+/**
+ * The RFC 7638 JWK thumbprint: SHA-256 of the required members as compact JSON in lexicographic
+ * order, base64url without padding. Undefined for a key type or member RFC 7638 does not define
+ * (a reviewer is then told the key is unreadable, not given a made-up value).
+ */
+export function jwkThumbprint(key: unknown): string | undefined {
+  if (typeof key !== 'object' || key === null) return undefined;
+  const members = THUMBPRINT_MEMBERS[(key as { kty?: unknown }).kty as string];
+  if (!members) return undefined;
+  const values = members.map((m) => (key as Record<string, unknown>)[m]);
+  if (values.some((v) => typeof v !== 'string')) return undefined;
+  // JSON.stringify of strings is the RFC's form: no whitespace, members in the order given.
+  const json = `{${members.map((m, i) => `${JSON.stringify(m)}:${JSON.stringify(values[i])}`).join(',')}}`;
+  return createHash('sha256').update(json).digest('base64url');
 }

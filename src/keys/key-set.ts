@@ -8,7 +8,7 @@
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { isKeyFile, isKeyId, KEY_ID_RULE, KEYS_DIR } from '../contract/index.js';
+import { isKeyFile, isKeyId, isKeyInput, KEY_ID_RULE, KEY_ROOTS_DIR, KEY_SUBFOLDERS, KEYS_DIR } from '../contract/index.js';
 import { cmp } from '../core/order.js';
 import { algorithmOf } from './algorithm.js';
 import { KeysError } from './errors.js';
@@ -79,7 +79,9 @@ export function parseKeys(files: ReadonlyMap<string, string>, active: string | u
  */
 export function parseKeyFiles(files: ReadonlyMap<string, string>, where: string = KEYS_DIR): KeySet {
   const pems = new Map([...files].filter(([name]) => name.endsWith('.pem') && !name.includes('/')));
-  const roots = new Map([...files].filter(([name]) => name.startsWith('roots/')).map(([name, text]) => [name.slice('roots/'.length), text]));
+  const roots = new Map(
+    [...files].filter(([name]) => name.startsWith(`${KEY_ROOTS_DIR}/`)).map(([name, text]) => [name.slice(KEY_ROOTS_DIR.length + 1), text]),
+  );
   let active: string | undefined;
   if (files.has('active')) {
     active = files.get('active')!.trim();
@@ -90,7 +92,7 @@ export function parseKeyFiles(files: ReadonlyMap<string, string>, where: string 
   const set = parseKeys(pems, active, where);
   return {
     ...set,
-    ...(roots.size ? { roots: parseRoots(roots, `${where}/roots`) } : {}),
+    ...(roots.size ? { roots: parseRoots(roots, `${where}/${KEY_ROOTS_DIR}`) } : {}),
     ...(jwks.size ? { jwks: parseJwksFiles(jwks, `${where}/${JWKS_DIR}`) } : {}),
   };
 }
@@ -114,10 +116,10 @@ export async function readKeys(dir: string, where = path.basename(dir)): Promise
     }
     files.set(name, await fs.readFile(path.join(dir, name), 'utf8'));
   }
-  for (const sub of ['roots', JWKS_DIR]) {
+  for (const sub of KEY_SUBFOLDERS) {
     let names: string[] = [];
     try {
-      names = (await fs.readdir(path.join(dir, sub))).filter((n) => n !== 'README.md').sort();
+      names = (await fs.readdir(path.join(dir, sub))).filter((n) => isKeyInput(`${sub}/${n}`)).sort();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
@@ -199,7 +201,7 @@ export function parseRoots(files: ReadonlyMap<string, string>, where = 'keys/roo
 
 /** The clusters with a committed root (`<dir>/roots/<cluster>.pem`), without reading them: for `check`. */
 export async function rootClusters(dir: string): Promise<Set<string>> {
-  return clustersIn(dir, 'roots', '.pem');
+  return clustersIn(dir, KEY_ROOTS_DIR, '.pem');
 }
 
 /** The clusters with a committed token key set (`<dir>/jwks/<cluster>.json`), without reading them: for `check`. */

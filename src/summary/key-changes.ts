@@ -30,8 +30,14 @@ export interface KeyChanges {
   readonly text: readonly string[];
 }
 
-/** `keys/` of one version: file name → text (the `*.pem` files and `active`). */
+/**
+ * `keys/` of one version: path relative to `keys/` → text (the `*.pem` files and `active`, and
+ * the peers' `roots/` and `jwks/`, which trust-changes.ts compares).
+ */
 export type KeyFiles = ReadonlyMap<string, string>;
+
+/** A bundle verification key: a top-level `<key-id>.pem` (a root under `roots/` is not one). */
+const isSigningKey = (name: string) => name.endsWith('.pem') && !name.includes('/');
 
 export function keyInfo(name: string, text: string): KeyInfo {
   const id = name.replace(/\.pem$/, '');
@@ -48,7 +54,7 @@ function activeOf(files: KeyFiles): string | undefined {
   const named = files.get('active')?.trim();
   if (named) return named;
   return [...files.keys()]
-    .filter((n) => n.endsWith('.pem'))
+    .filter(isSigningKey)
     .sort(cmp)[0]
     ?.replace(/\.pem$/, '');
 }
@@ -60,7 +66,7 @@ export function compareKeyFiles(base: KeyFiles, head: KeyFiles): KeyChanges | un
   const pems = (files: KeyFiles) =>
     new Map(
       [...files]
-        .filter(([n]) => n.endsWith('.pem'))
+        .filter(([n]) => isSigningKey(n))
         .sort(([a], [b]) => cmp(a, b))
         .map(([n, t]) => [n, keyInfo(n, t)]),
     );

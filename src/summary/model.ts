@@ -7,6 +7,7 @@
  */
 import type { Workflow } from '../workflow/index.js';
 import type { KeyChanges, KeyFiles } from './key-changes.js';
+import type { TrustChanges } from './trust-changes.js';
 
 /** One version of the repository, as the summary needs it. */
 export interface DiffSide {
@@ -19,7 +20,7 @@ export interface DiffSide {
    * be left out (a reader that skips identical Git trees does): they count for nothing.
    */
   readonly files: ReadonlyMap<string, string>;
-  /** The whole of `keys/` (`*.pem`, `active`) when it differs between the versions; else absent on both sides. */
+  /** The whole of `keys/` (`*.pem`, `active`, `roots/`, `jwks/`) when it differs between the versions; else absent on both sides. */
   readonly keys?: KeyFiles;
 }
 
@@ -153,6 +154,8 @@ export interface ChangeSummary {
   readonly notCompared: readonly string[];
   /** The bundle verification keys, when they changed. */
   readonly keys?: KeyChanges;
+  /** The peers' mesh roots and the clusters' token keys, when they changed. */
+  readonly trust?: TrustChanges;
   /** Whether the changed generated files are what the head's specs generate (when it was checked). */
   readonly generated?: GeneratedCheck;
   readonly counts: {

@@ -2,8 +2,10 @@
  * The change summary laid out: Markdown for a pull request, plain text for a terminal and for
  * commit messages, JSON for programs. Pure; the same summary always gives the same bytes.
  */
+import { KEY_JWKS_DIR, KEY_ROOTS_DIR, KEYS_DIR } from '../contract/index.js';
 import { markdownCode, markdownText, plural, terminalText } from '../core/text.js';
 import type { AccessChange, ChangeSummary, ObjectChange, WorkflowChange } from './model.js';
+import { proofMarkdown, proofText, type Proof } from './proof.js';
 import { isEmpty } from './summarize.js';
 import { accessWords, agentWords, list, participantWords, settingWords, type Style } from './words.js';
 
@@ -18,6 +20,8 @@ export interface RevisionLabel {
 export interface RenderOptions {
   readonly base?: RevisionLabel;
   readonly head?: RevisionLabel;
+  /** What custody verify found for the changed workflows, when it ran (verify/report.ts). */
+  readonly proof?: Proof;
 }
 
 /** Marks the summary section in a pull request body, so an update replaces it and nothing else. */
@@ -55,7 +59,8 @@ export function render(summary: ChangeSummary, format: SummaryFormat, options: R
   if (format === 'json') {
     // The diagrams are a Markdown picture, not data: a program has the changes themselves.
     const workflows = summary.workflows.map(({ diagram: _, ...w }) => w);
-    return `${JSON.stringify({ ...(options.base ? { base: options.base } : {}), ...(options.head ? { head: options.head } : {}), ...summary, workflows }, null, 2)}\n`;
+    const labels = { ...(options.base ? { base: options.base } : {}), ...(options.head ? { head: options.head } : {}) };
+    return `${JSON.stringify({ ...labels, ...summary, workflows, ...(options.proof ? { proof: options.proof } : {}) }, null, 2)}\n`;
   }
   return format === 'markdown' ? markdown(summary, options) : terminalText(text(summary, options));
 }
@@ -74,6 +79,8 @@ export function headline(summary: ChangeSummary): string {
     drift ? `${plural(drift, 'generated file')} not from the specs` : '',
     summary.generated?.checked === false ? 'generated files not checked' : '',
     summary.keys ? 'bundle signing keys changed' : '',
+    summary.trust?.roots.length ? 'mesh roots changed' : '',
+    summary.trust?.tokenKeys.length ? 'cluster token keys changed' : '',
   ].filter(Boolean);
   if (names.length === 0) {
     if (warnings.length) return `Policy: ${warnings.join('; ')}`;
@@ -91,11 +98,14 @@ const PROBLEM: Record<NonNullable<ChangeSummary['generated']>['files'][number]['
 const DRIFT_LEAD =
   'Not generated from the specs: these changed files are not what the specs and keys of the head generate (a hand edit, or trees committed without their specs); the access described here does not cover them. custody generate --check lists them; run custody generate and commit.';
 
+const TRUST_DIRS = { roots: `${KEYS_DIR}/${KEY_ROOTS_DIR}/`, tokenKeys: `${KEYS_DIR}/${KEY_JWKS_DIR}/` };
+
 const label = (r: RevisionLabel) => `${r.name} (${r.commit.slice(0, 12)})`;
 
 function text(summary: ChangeSummary, options: RenderOptions): string {
   const out: string[] = [];
   if (options.base && options.head) out.push(`Changes from ${label(options.base)} to ${label(options.head)}`, '');
+  if (options.proof) out.push(...proofText(options.proof), '');
   if (isEmpty(summary)) {
     out.push('No change to access, manifests or policy bundles.');
     return `${out.join('\n')}\n`;
@@ -123,6 +133,14 @@ function text(summary: ChangeSummary, options: RenderOptions): string {
   if (summary.keys) {
     out.push('Bundle signing keys (keys/)');
     for (const t of summary.keys.text) out.push(`  ! ${t}`);
+  }
+  if (summary.trust?.roots.length) {
+    out.push(`Mesh roots (${TRUST_DIRS.roots})`);
+    for (const r of summary.trust.roots) out.push(`  ! ${r.text}`);
+  }
+  if (summary.trust?.tokenKeys.length) {
+    out.push(`Cluster token keys (${TRUST_DIRS.tokenKeys})`);
+    for (const k of summary.trust.tokenKeys) out.push(`  ! ${k.text}`);
   }
   if (summary.manifests.length) {
     const o = summary.counts.objects;
@@ -187,6 +205,8 @@ function markdownWorkflow(w: WorkflowChange, budget: { chars: number }): string[
 
 function markdown(summary: ChangeSummary, options: RenderOptions): string {
   const out: string[] = ['### Custody: access changes', ''];
+  // First, as the claim the rest rests on: the engine enforces what the summary describes.
+  if (options.proof) out.push(...proofMarkdown(options.proof));
   if (isEmpty(summary)) {
     out.push('No change to access, manifests or policy bundles.', '');
   } else {
@@ -210,6 +230,16 @@ function markdown(summary: ChangeSummary, options: RenderOptions): string {
     if (summary.keys) {
       out.push('#### Bundle signing keys (`keys/`)', '');
       for (const t of summary.keys.text) out.push(`- ${md(t)}`);
+      out.push('');
+    }
+    if (summary.trust?.roots.length) {
+      out.push(`#### Mesh roots (${code(TRUST_DIRS.roots)})`, '');
+      for (const r of summary.trust.roots) out.push(`- ${md(r.text)}`);
+      out.push('');
+    }
+    if (summary.trust?.tokenKeys.length) {
+      out.push(`#### Cluster token keys (${code(TRUST_DIRS.tokenKeys)})`, '');
+      for (const k of summary.trust.tokenKeys) out.push(`- ${md(k.text)}`);
       out.push('');
     }
     if (summary.manifests.length) {

@@ -7,6 +7,7 @@ import { cmp } from '../core/order.js';
 import { compareBundles } from './bundle-changes.js';
 import { compareKeyFiles } from './key-changes.js';
 import { compareManifests } from './manifest-changes.js';
+import { compareTrustFiles } from './trust-changes.js';
 import type { ChangeSummary, DiffSide } from './model.js';
 import { compareWorkflows } from './workflow-changes.js';
 
@@ -31,10 +32,19 @@ export function summarize(base: DiffSide, head: DiffSide): ChangeSummary {
     objects.removed += m.removed;
   }
   const keys = base.keys || head.keys ? compareKeyFiles(base.keys ?? new Map(), head.keys ?? new Map()) : undefined;
-  return { workflows, manifests, bundles, notCompared, ...(keys ? { keys } : {}), counts: { access, objects, bundles: bundles.length } };
+  const trust = base.keys || head.keys ? compareTrustFiles(base.keys ?? new Map(), head.keys ?? new Map()) : undefined;
+  return {
+    workflows,
+    manifests,
+    bundles,
+    notCompared,
+    ...(keys ? { keys } : {}),
+    ...(trust ? { trust } : {}),
+    counts: { access, objects, bundles: bundles.length },
+  };
 }
 
-/** Nothing to say: no access, key, manifest or bundle change, and nothing left unchecked. */
+/** Nothing to say: no access, key, root, token key, manifest or bundle change, and nothing left unchecked. */
 export function isEmpty(summary: ChangeSummary): boolean {
   return (
     summary.workflows.length === 0 &&
@@ -42,6 +52,7 @@ export function isEmpty(summary: ChangeSummary): boolean {
     summary.bundles.length === 0 &&
     summary.notCompared.length === 0 &&
     !summary.keys &&
+    !summary.trust &&
     !summary.generated?.files.length &&
     summary.generated?.checked !== false
   );

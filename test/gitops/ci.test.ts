@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { COMMENT_MARKER } from '../../src/github/index.js';
@@ -30,18 +30,35 @@ const recipe = parse(readFileSync(repoPath('.github', 'workflows', 'custody.yml'
 };
 const steps = recipe.jobs.custody.steps;
 
-test('the recipe: on pull requests touching workflows/ (or the trees and keys, against hand edits), minimal permissions, check, generate --check, summary, comment', () => {
+test('the recipe: on pull requests touching workflows/ (or the trees and keys, against hand edits), minimal permissions, check, generate --check, verify, summary, comment', () => {
   assert.equal(recipe.on.pull_request.paths, ['workflows/**', 'bundles/**', 'generated/**', 'keys/**']);
   assert.equal(recipe.permissions, { contents: 'read', 'pull-requests': 'write' });
-  const uses = steps.filter((s) => s.uses).map((s) => s.uses!.split('@')[0]);
-  assert.equal(uses, ['actions/checkout', 'actions/setup-node']);
-  assert.is((steps[0]!.with as { 'fetch-depth': number })['fetch-depth'], 0, 'custody diff reads HEAD^1: the checkout needs the parents');
-  const runs = steps.filter((s) => s.run).map((s) => s.run!.trim());
+  // Each action pinned to a release, not a moving branch or a major tag that new releases move.
   assert.equal(
-    runs.map((r) => r.split(' ').slice(0, 3).join(' ')),
-    ['npm ci', 'npx custody check', 'npx custody generate', 'npx custody diff', 'npx custody comment'],
+    steps.filter((s) => s.uses).map((s) => s.uses),
+    ['actions/checkout@v4', 'actions/setup-node@v4', 'actions/setup-go@v5.1.0', 'actions/cache@v4.2.0'],
   );
-  assert.match(runs[2]!, '--check');
+  assert.is((steps[0]!.with as { 'fetch-depth': number })['fetch-depth'], 0, 'custody diff reads HEAD^1: the checkout needs the parents');
+  // Go as install-tools.sh needs it (its build modules say go 1.26, with GOTOOLCHAIN=local).
+  const uses = (name: string) => steps.find((s) => s.uses?.startsWith(`${name}@`))!;
+  assert.equal(uses('actions/setup-go').with, { 'go-version': '1.26.8', cache: false });
+  assert.match(readFileSync(repoPath('scripts', 'install-tools.sh'), 'utf8'), "printf 'module custody.invalid/tools\\n\\ngo 1.26\\n");
+  // The tools cached between runs, rebuilt exactly when the script's pins change.
+  assert.equal(uses('actions/cache').with, {
+    path: '.tools',
+    key: "custody-tools-${{ runner.os }}-${{ runner.arch }}-go1.26.8-${{ hashFiles('scripts/install-tools.sh') }}",
+  });
+  const build = steps.find((s) => s.run?.trim() === 'scripts/install-tools.sh')!;
+  assert.is(build.if, "steps.tools.outputs.cache-hit != 'true'");
+  const runs = steps.filter((s) => s.run).map((s) => s.run!.trim());
+  assert.equal(runs.slice(0, 2), ['npm ci', 'scripts/install-tools.sh']);
+  assert.equal(
+    runs.map((r) => r.match(/npx custody \w+/g)?.join()),
+    [undefined, undefined, 'npx custody check', 'npx custody generate', 'npx custody verify', 'npx custody diff', 'npx custody comment'],
+  );
+  assert.match(runs[3]!, '--check');
+  // The verify report reaches both summaries.
+  for (const r of runs.slice(5)) assert.match(r, '--verify-report "$RUNNER_TEMP/custody-verify.json"');
   const comment = steps.find((s) => s.run?.includes('custody comment'))!;
   assert.equal(comment.env, { GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}', PR_NUMBER: '${{ github.event.pull_request.number }}' });
   // No expression is expanded inside a shell command (script injection): values come through env.
@@ -107,18 +124,28 @@ function runStep(
   });
 }
 
-test("the recipe's custody steps on a merge commit: checks pass, the job summary and the comment carry the summary; a second run updates it", async () => {
+test("the recipe's custody steps on a merge commit: checks pass, verify proves the changed workflow with real OPA, the job summary and the comment carry the summary and the proof; a second run updates it", async () => {
   const dir = await mergeCommit(true);
+  // The tools as the cache step restores them (built by install-tools.sh, as the recipe would).
+  symlinkSync(repoPath('.tools'), path.join(dir, '.tools'));
+  const runnerTemp = tempDir('runner');
   const gh = await startGitHubStandIn({ token: TOKEN, repositories: ['acme/custody'] });
   try {
     gh.pulls.push({ number: 1, title: 'feature', body: null, head: 'feature', base: 'main', state: 'open', owner: 'acme', repo: 'custody' });
     const summaryFile = path.join(tempDir('summary'), 'step-summary.md');
     mkdirSync(path.dirname(summaryFile), { recursive: true });
     writeFileSync(summaryFile, '');
-    const env = { PATH: `${npxShim()}:${process.env.PATH}`, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_REPOSITORY: 'acme/custody', GITHUB_API_URL: gh.url };
+    const env = {
+      PATH: `${npxShim()}:${process.env.PATH}`,
+      GITHUB_STEP_SUMMARY: summaryFile,
+      GITHUB_REPOSITORY: 'acme/custody',
+      GITHUB_API_URL: gh.url,
+      RUNNER_TEMP: runnerTemp,
+    };
     const expressions = { 'secrets.GITHUB_TOKEN': TOKEN, 'github.event.pull_request.number': '1' };
     for (let round = 0; round < 2; round++) {
-      for (const step of steps.filter((s) => s.run?.includes('npx custody'))) {
+      // The proof is the costly step: the second round reuses its report, to show the comment updated.
+      for (const step of steps.filter((s) => s.run?.includes('npx custody') && !(round === 1 && s.run.includes('custody verify')))) {
         const r = await runStep(step, dir, env, expressions);
         assert.is(r.code, 0, `${step.name}: ${r.stdout}${r.stderr}`);
       }
@@ -129,6 +156,16 @@ test("the recipe's custody steps on a merge commit: checks pass, the job summary
     assert.is(gh.comments.length, 1, 'one comment, updated by the second run');
     assert.ok(gh.comments[0]!.body.startsWith(`${COMMENT_MARKER}\n### Custody: access changes`));
     assert.match(gh.comments[0]!.body, '`/api/frames/*` from hdr');
+    // The proof, from real OPA sidecars: first in both, after the title (84: every source,
+    // destination and method of the movie workflow's matrix, the new flow included).
+    const report = JSON.parse(readFileSync(path.join(runnerTemp, 'custody-verify.json'), 'utf8')) as { workflow: string; via: string; mismatches: number }[];
+    assert.equal(
+      report.map((r) => [r.workflow, r.via, r.mismatches]),
+      [['movie-post-production', 'ext_authz gRPC', 0]],
+    );
+    for (const text of [summary, gh.comments[0]!.body]) {
+      assert.match(text, '### Custody: access changes\n\n#### Proof (`custody verify`)\n\nReal OPA enforces exactly this spec: 84 triples checked.\n');
+    }
     assert.equal(
       gh.calls.filter((c) => c.operationId?.startsWith('issues/')).map((c) => `${c.operationId} ${c.status}`),
       ['issues/list-comments 200', 'issues/create-comment 201', 'issues/list-comments 200', 'issues/update-comment 200'],

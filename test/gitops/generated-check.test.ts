@@ -7,9 +7,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { custody, edit, fixtureRepository, git } from '../helpers/fixture-repository.js';
+import { repoPath } from '../helpers/paths.js';
 
 const AUTHOR = ['--author-name', 'Ada Lovelace', '--author-email', 'ada@example.invalid'];
 const DATA = 'bundles/movie-post-production/hdr/data.json';
@@ -135,6 +136,38 @@ test('a key that is a symbolic link: generate refuses it; a revision holding one
   assert.match(r.stderr, "custody diff: error[generated-unchecked]: the changed generated files could not be checked against the head's specs");
   const md = await custody(['diff', '--base', 'HEAD~1', '--markdown'], dir);
   assert.match(md.stdout, '> [!WARNING]\n> Generated files not checked against the specs');
+});
+
+test('a peer root and a token key set committed with the trees they generate: diff finds nothing stale; a root changed without regenerating is caught', async () => {
+  const dir = await fixtureRepository();
+  mkdirSync(path.join(dir, 'keys', 'roots'));
+  mkdirSync(path.join(dir, 'keys', 'jwks'));
+  copyFileSync(repoPath('test', 'fixtures', 'roots', 'vfx-central.pem'), path.join(dir, 'keys', 'roots', 'vfx-central.pem'));
+  copyFileSync(repoPath('test', 'fixtures', 'jwks', 'rfc7638.json'), path.join(dir, 'keys', 'jwks', 'vfx-central.json'));
+  // A README beside them is the owner's, not an input (as beside the specs).
+  writeFileSync(path.join(dir, 'keys', 'roots', 'README.md'), 'Roots of the peer meshes.\n');
+  const generate = await custody(['generate'], dir);
+  assert.is(generate.code, 0, generate.stdout + generate.stderr);
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'vfx publishes its root and token keys');
+  const r = await custody(['diff', '--base', 'HEAD~1'], dir);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.not.match(r.stdout, 'Not generated from the specs');
+  // The peers' trees changed with the root, and the summary names it by its openssl fingerprint.
+  assert.match(r.stdout, '  clusters/color-central ');
+  assert.match(
+    r.stdout,
+    '  ! mesh root of vfx-central added: SHA-256 58:C2:62:68:5D:E9:46:E6:F7:CA:99:04:2D:15:78:69:06:27:EE:2E:D4:A8:AA:9F:14:A6:E8:5E:84:C9:53:51 (O=vfx example, CN=vfx mesh root)',
+  );
+  // Another root in its place, the trees left as they were, and a touched tree file: stale.
+  copyFileSync(repoPath('test', 'fixtures', 'roots', 'studio-central.pem'), path.join(dir, 'keys', 'roots', 'vfx-central.pem'));
+  const values = path.join(dir, 'generated', 'clusters', 'color-central', 'istiod-values.yaml');
+  writeFileSync(values, `${readFileSync(values, 'utf8')}# reviewed\n`);
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'root swapped by hand');
+  const stale = await custody(['diff', '--base', 'HEAD~1'], dir);
+  assert.is(stale.code, 1, stale.stdout + stale.stderr);
+  assert.match(stale.stdout, '  ! generated/clusters/color-central/istiod-values.yaml: differs from what the specs generate');
 });
 
 test.run();
