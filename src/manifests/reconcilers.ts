@@ -78,8 +78,10 @@ export function application(cluster: ClusterPlan, folder: string, project: strin
       namespace: ARGOCD_NAMESPACE,
       labels: labels({ [LABEL.cluster]: cluster.name, [LABEL.partOf]: project }),
       // Deleting the Application deletes what it synced (the policies with the workloads), except
-      // what carries RETAIN (the Namespace and the agents' volumes: their data).
-      finalizers: ['resources-finalizer.argocd.argoproj.io'],
+      // what carries RETAIN (the Namespace and the agents' volumes: their data). The `/foreground`
+      // form (Argo CD 2.x and 3.x: foreground cascading deletion, as the bare name) because the API
+      // server warns about a finalizer name without a path.
+      finalizers: ['resources-finalizer.argocd.argoproj.io/foreground'],
     },
     spec: {
       project,
