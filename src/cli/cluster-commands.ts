@@ -30,7 +30,8 @@ The preflight before a reconciler syncs a cluster: the Istio CRDs and Argo CD's 
 ext_authz provider in the mesh configuration, the mesh's trust domain, each peer cluster's root
 bound to that peer's trust domain (caCertificates) and the cluster's own root (cacerts), the
 StorageClass (and its encryption, for known provisioners), the signing-key Secret where the bundle
-server runs, the Argo CD destination cluster, and a server-side dry run of the cluster's tree.
+server runs, the issuer-discovery ClusterRoleBinding where it reads its own cluster's token keys,
+the Argo CD destination cluster, and a server-side dry run of the cluster's tree.
 Each check prints pass, fail (with the fix) or skip.
 
 ${CONTEXT_HELP}

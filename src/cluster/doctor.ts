@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { GENERATED_DIR, KEYS_DIR } from '../contract/index.js';
 import { readKeys } from '../keys/index.js';
-import { meshPeers, names, topology, type ClusterPlan } from '../manifests/index.js';
+import { clusterIssuer, meshPeers, names, topology, type ClusterPlan } from '../manifests/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { applyObjects } from './apply.js';
 import type { ClusterClient, KubeObject } from './client.js';
@@ -126,6 +126,7 @@ export async function doctor(client: ClusterClient, root: string, workflows: rea
 
   checks.push(await storageCheck(client, plan));
   checks.push(await signingKeyCheck(client, plan));
+  checks.push(await discoveryBindingCheck(client, plan));
   checks.push(argo ? await destinationCheck(client, root, cluster) : { id: 'argocd-destination', status: 'skip', detail: 'Argo CD is not installed here' });
   checks.push(await dryRunCheck(client, root, cluster));
   return { cluster, context: client.context, ok: checks.every((c) => c.status !== 'fail'), checks };
@@ -159,6 +160,28 @@ async function signingKeyCheck(client: ClusterClient, plan: ClusterPlan): Promis
         status: 'fail',
         detail: `no Secret ${names.SYSTEM_NAMESPACE}/${names.SIGNING_KEY_SECRET} with private-key.pem: the bundle server cannot sign`,
         fix: `kubectl -n ${names.SYSTEM_NAMESPACE} create secret generic ${names.SIGNING_KEY_SECRET} --from-file=private-key.pem=<the key custody keygen wrote>`,
+      };
+}
+
+/** The owner's server reading its own cluster's token keys needs the binding the tree carries (synced with it, or removed by hand). */
+async function discoveryBindingCheck(client: ClusterClient, plan: ClusterPlan): Promise<Check> {
+  const issuer = plan.served.length > 0 ? clusterIssuer(plan, new Set(), plan.name) : undefined;
+  if (!issuer?.jwksTokenFile) return { id: 'issuer-discovery', status: 'skip', detail: "the bundle server does not read this cluster's own token keys" };
+  const name = `${names.SERVER_NAME}-issuer-discovery`;
+  const b = (await client.get('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', name)) as
+    (KubeObject & { roleRef?: { name?: string }; subjects?: { kind?: string; name?: string; namespace?: string }[] }) | undefined;
+  const ok =
+    b?.roleRef?.name === 'system:service-account-issuer-discovery' &&
+    (b.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === names.SERVER_NAME && s.namespace === names.SYSTEM_NAMESPACE);
+  return ok
+    ? { id: 'issuer-discovery', status: 'pass', detail: `ClusterRoleBinding ${name} lets the bundle server read ${issuer.jwksUrl}` }
+    : {
+        id: 'issuer-discovery',
+        status: 'fail',
+        detail: b
+          ? `ClusterRoleBinding ${name} does not bind system:service-account-issuer-discovery to ${names.SYSTEM_NAMESPACE}/${names.SERVER_NAME}`
+          : `no ClusterRoleBinding ${name}: the bundle server cannot read ${issuer.jwksUrl}, and refuses this cluster's sidecars`,
+        fix: `sync the custody-system folder of this cluster's tree (it holds clusterrolebinding-issuer-discovery.yaml; Argo CD's custody-system project must allow ClusterRoleBinding)`,
       };
 }
 

@@ -30,9 +30,9 @@ const ROOT = (cluster: string) => readFileSync(repoPath('test', 'fixtures', 'roo
 for (const c of ['color-central', 'hdr-west', 'sound-west', 'studio-central', 'vfx-central'])
   writeFileSync(path.join(repo, 'keys', 'roots', `${c}.pem`), ROOT(c));
 
-async function run(args: string[]): Promise<{ code: number; stdout: string }> {
+async function run(args: string[], cwd = repo): Promise<{ code: number; stdout: string }> {
   let stdout = '';
-  const code = await main(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => undefined }, cwd: repo });
+  const code = await main(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => undefined }, cwd });
   return { code, stdout };
 }
 
@@ -85,6 +85,7 @@ test('doctor fails on an empty cluster, then passes check by check as each prere
       'mesh-root': 'fail',
       'storage-class': 'fail',
       'signing-key': 'fail',
+      'issuer-discovery': 'skip',
       'argocd-destination': 'skip',
       'dry-run': 'fail',
     });
@@ -185,6 +186,52 @@ test('doctor fails on an empty cluster, then passes check by check as each prere
   } finally {
     await plane.stop();
     rmSync(repo, { recursive: true, force: true });
+  }
+});
+
+test("where the owner's server reads its own cluster's token keys, doctor checks the discovery binding exists", async () => {
+  const own = mkdtempSync(path.join(tmpdir(), 'custody-doctor-own-'));
+  for (const dir of ['workflows', 'keys', 'generated']) cpSync(repoPath(dir), path.join(own, dir), { recursive: true });
+  const spec = path.join(own, 'workflows', 'movie-post-production.yaml');
+  const text = readFileSync(spec, 'utf8');
+  const studio = '{ name: studio-central, region: us-central1, trustDomain: mesh.studio.example }';
+  assert.ok(text.includes(studio));
+  writeFileSync(
+    spec,
+    text.replace(
+      studio,
+      '{ name: studio-central, region: us-central1, trustDomain: mesh.studio.example, tokenIssuer: "https://kubernetes.default.svc", tokenJwksUrl: "https://kubernetes.default.svc/openid/v1/jwks" }',
+    ),
+  );
+  const plane = await startControlPlane({ context: 'studio-central', crds: false });
+  try {
+    const status = async () => {
+      const report = JSON.parse((await run(['doctor', '--kubeconfig', plane.kubeconfig, '--json'], own)).stdout) as {
+        checks: { id: string; status: string; detail: string }[];
+      };
+      return report.checks.find((c) => c.id === 'issuer-discovery')!;
+    };
+    const missing = await status();
+    assert.is(missing.status, 'fail');
+    assert.is(
+      missing.detail,
+      "no ClusterRoleBinding custody-bundle-server-issuer-discovery: the bundle server cannot read https://kubernetes.default.svc/openid/v1/jwks, and refuses this cluster's sidecars",
+    );
+    const binding = (role: string): KubeObject => ({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'custody-bundle-server-issuer-discovery' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects: [{ kind: 'ServiceAccount', name: 'custody-bundle-server', namespace: 'custody-system' }],
+    });
+    await plane.client.apply(binding('view'));
+    assert.is((await status()).status, 'fail', 'a binding to another role does not count');
+    await plane.client.remove(binding('view'));
+    await plane.client.apply(binding('system:service-account-issuer-discovery'));
+    assert.is((await status()).status, 'pass');
+  } finally {
+    await plane.stop();
+    rmSync(own, { recursive: true, force: true });
   }
 });
 
