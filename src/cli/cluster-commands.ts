@@ -27,9 +27,11 @@ const doctorCommand: Command = {
   help: `Usage: custody doctor [--context CTX] [--cluster NAME] [--json]
 
 The preflight before a reconciler syncs a cluster: the Istio CRDs and Argo CD's or Flux's, the
-ext_authz provider in the mesh configuration, the mesh's trust domain and shared root, the
+ext_authz provider in the mesh configuration, the mesh's trust domain, each peer cluster's root
+bound to that peer's trust domain (caCertificates) and the cluster's own root (cacerts), the
 StorageClass (and its encryption, for known provisioners), the signing-key Secret where the bundle
-server runs, the Argo CD destination cluster, and a server-side dry run of the cluster's tree.
+server runs, the issuer-discovery ClusterRoleBinding where it reads its own cluster's token keys,
+the Argo CD destination cluster, and a server-side dry run of the cluster's tree.
 Each check prints pass, fail (with the fix) or skip.
 
 ${CONTEXT_HELP}

@@ -3,12 +3,15 @@
  * check reads the cluster, says pass or fail, and on a failure the fix. A check that does not
  * apply to this cluster (the signing key where no bundle server runs) is skipped, and says why.
  */
-import { names, topology, type ClusterPlan } from '../manifests/index.js';
+import path from 'node:path';
+import { GENERATED_DIR, KEYS_DIR } from '../contract/index.js';
+import { readKeys } from '../keys/index.js';
+import { clusterIssuer, meshPeers, names, topology, type ClusterPlan } from '../manifests/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { applyObjects } from './apply.js';
 import type { ClusterClient, KubeObject } from './client.js';
 import { ClusterError } from './errors.js';
-import { EXT_AUTHZ_FIX, extAuthzProvider, meshConfig, meshTrustDomain, storageEncryption } from './mesh-checks.js';
+import { EXT_AUTHZ_FIX, extAuthzProvider, meshConfig, meshTrustDomain, peerRoots, storageEncryption } from './mesh-checks.js';
 import { clusterTree, treeObjects, wiringTree } from './tree.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
@@ -37,13 +40,16 @@ const ARGO_CRDS = ['applications.argoproj.io', 'appprojects.argoproj.io'];
 const FLUX_CRDS = ['gitrepositories.source.toolkit.fluxcd.io', 'kustomizations.kustomize.toolkit.fluxcd.io'];
 
 export async function doctor(client: ClusterClient, root: string, workflows: readonly Workflow[], cluster: string): Promise<DoctorReport> {
-  const plan = topology(workflows).clusters.find((c) => c.name === cluster);
+  const topo = topology(workflows);
+  const plan = topo.clusters.find((c) => c.name === cluster);
   if (!plan)
     throw new ClusterError('unknown-cluster', 'usage', `no workflow places an agent in cluster "${cluster}"`, {
       hint: `clusters: ${topology(workflows)
         .clusters.map((c) => c.name)
         .join(', ')}; pass --cluster`,
     });
+  const keys = await readKeys(path.join(root, KEYS_DIR));
+  const valuesFile = `${GENERATED_DIR}/clusters/${cluster}/${names.ISTIOD_VALUES_FILE}`;
   const crds = new Set((await client.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition')).map((c) => c.metadata.name));
   const missing = (list: readonly string[]) => list.filter((n) => !crds.has(n));
   const checks: Check[] = [];
@@ -75,38 +81,52 @@ export async function doctor(client: ClusterClient, root: string, workflows: rea
       istio ? 'the istio ConfigMap has no readable "mesh" key' : 'no ConfigMap istio-system/istio: Istio is not installed',
       EXT_AUTHZ_FIX,
     );
-    add('trust-domain', false, 'no mesh configuration to read', 'install Istio with the trust domain the workflows name');
+    add('trust-domain', false, 'no mesh configuration to read', `install istiod with ${valuesFile}`);
+    add('peer-roots', false, 'no mesh configuration to read', `install istiod with ${valuesFile}`);
   } else {
     const provider = extAuthzProvider(mesh);
     add('ext-authz-provider', provider.ok, provider.detail, EXT_AUTHZ_FIX);
     const domain = meshTrustDomain(mesh);
     // Each organisation's cluster has its own trust domain, as the workflow gives it for this cluster.
-    const expected = (p: (typeof plan.placements)[number]) =>
-      p.workflow.actors.find((a) => a.cluster.name === p.cluster)?.cluster.trustDomain ?? p.workflow.trustDomain;
-    const wrong = plan.placements.filter((p) => expected(p) !== domain);
+    const expected = plan.settings.trustDomain;
     add(
       'trust-domain',
-      wrong.length === 0,
-      wrong.length
-        ? `the mesh's trust domain is ${domain}; ${wrong.map((p) => `${p.workflow.name} expects ${expected(p)}`).join(', ')}`
-        : `${domain}, as every workflow here expects`,
-      `set meshConfig.trustDomain (or the workflow's trustDomain) so both agree`,
+      domain === expected,
+      domain === expected
+        ? `${domain}, as the workflows give this cluster`
+        : `the mesh's trust domain is ${domain}; the workflows give this cluster ${expected}`,
+      `set meshConfig.trustDomain: ${expected} (${valuesFile}) and upgrade istiod, or correct the cluster's trustDomain in the workflow`,
+    );
+    const verdict = peerRoots(mesh, meshPeers(topo, plan, keys.roots ?? new Map()));
+    add(
+      'peer-roots',
+      verdict.ok,
+      verdict.detail,
+      `install istiod with ${valuesFile} (meshConfig.caCertificates: each peer's root with trustDomains [its trust domain]); a missing root: commit keys/roots/<peer>.pem and run custody generate first`,
     );
   }
-  // Agents of one workflow in several clusters authenticate each other only under one shared root.
+  // The cluster's own certificate authority: the root its peers were given (keys/roots/<cluster>.pem).
   const cacerts = await client.get('v1', 'Secret', 'cacerts', 'istio-system');
-  const hasRoot = !!(cacerts?.data as Record<string, string> | undefined)?.['root-cert.pem'];
+  const live = (cacerts?.data as Record<string, string> | undefined)?.['root-cert.pem'];
+  const own = keys.roots?.get(cluster);
+  const liveText = live === undefined ? undefined : Buffer.from(live, 'base64').toString('utf8');
+  const sameRoot = own !== undefined && liveText !== undefined && liveText.replace(/\s+/g, '') === own.pem.replace(/\s+/g, '');
   add(
     'mesh-root',
-    hasRoot,
-    hasRoot
-      ? 'istio-system/cacerts holds the shared root (root-cert.pem)'
-      : 'no istio-system/cacerts with root-cert.pem: this cluster signs with its own self-made root, which the other clusters of the workflow do not trust',
-    "plug in the workflow's shared CA: kubectl -n istio-system create secret generic cacerts --from-file=ca-cert.pem --from-file=ca-key.pem --from-file=root-cert.pem --from-file=cert-chain.pem",
+    liveText !== undefined && (own === undefined || sameRoot),
+    liveText === undefined
+      ? 'no istio-system/cacerts with root-cert.pem: this cluster signs with a self-made root, which no peer trusts'
+      : own === undefined
+        ? `istio-system/cacerts holds a plugged-in root; keys/roots/${cluster}.pem is not committed, so the peers cannot trust it yet`
+        : sameRoot
+          ? `istio-system/cacerts holds the root committed as keys/roots/${cluster}.pem (SHA-256 ${own.fingerprint})`
+          : `istio-system/cacerts holds another root than keys/roots/${cluster}.pem (SHA-256 ${own.fingerprint}), the one the peers trust`,
+    `plug in the CA whose root is committed as keys/roots/${cluster}.pem: kubectl -n istio-system create secret generic cacerts --from-file=ca-cert.pem --from-file=ca-key.pem --from-file=root-cert.pem --from-file=cert-chain.pem`,
   );
 
   checks.push(await storageCheck(client, plan));
   checks.push(await signingKeyCheck(client, plan));
+  checks.push(await discoveryBindingCheck(client, plan));
   checks.push(argo ? await destinationCheck(client, root, cluster) : { id: 'argocd-destination', status: 'skip', detail: 'Argo CD is not installed here' });
   checks.push(await dryRunCheck(client, root, cluster));
   return { cluster, context: client.context, ok: checks.every((c) => c.status !== 'fail'), checks };
@@ -140,6 +160,28 @@ async function signingKeyCheck(client: ClusterClient, plan: ClusterPlan): Promis
         status: 'fail',
         detail: `no Secret ${names.SYSTEM_NAMESPACE}/${names.SIGNING_KEY_SECRET} with private-key.pem: the bundle server cannot sign`,
         fix: `kubectl -n ${names.SYSTEM_NAMESPACE} create secret generic ${names.SIGNING_KEY_SECRET} --from-file=private-key.pem=<the key custody keygen wrote>`,
+      };
+}
+
+/** The owner's server reading its own cluster's token keys needs the binding the tree carries (synced with it, or removed by hand). */
+async function discoveryBindingCheck(client: ClusterClient, plan: ClusterPlan): Promise<Check> {
+  const issuer = plan.served.length > 0 ? clusterIssuer(plan, new Set(), plan.name) : undefined;
+  if (!issuer?.jwksTokenFile) return { id: 'issuer-discovery', status: 'skip', detail: "the bundle server does not read this cluster's own token keys" };
+  const name = `${names.SERVER_NAME}-issuer-discovery`;
+  const b = (await client.get('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', name)) as
+    (KubeObject & { roleRef?: { name?: string }; subjects?: { kind?: string; name?: string; namespace?: string }[] }) | undefined;
+  const ok =
+    b?.roleRef?.name === 'system:service-account-issuer-discovery' &&
+    (b.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === names.SERVER_NAME && s.namespace === names.SYSTEM_NAMESPACE);
+  return ok
+    ? { id: 'issuer-discovery', status: 'pass', detail: `ClusterRoleBinding ${name} lets the bundle server read ${issuer.jwksUrl}` }
+    : {
+        id: 'issuer-discovery',
+        status: 'fail',
+        detail: b
+          ? `ClusterRoleBinding ${name} does not bind system:service-account-issuer-discovery to ${names.SYSTEM_NAMESPACE}/${names.SERVER_NAME}`
+          : `no ClusterRoleBinding ${name}: the bundle server cannot read ${issuer.jwksUrl}, and refuses this cluster's sidecars`,
+        fix: `sync the custody-system folder of this cluster's tree (it holds clusterrolebinding-issuer-discovery.yaml; Argo CD's custody-system project must allow ClusterRoleBinding)`,
       };
 }
 

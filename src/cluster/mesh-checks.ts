@@ -73,3 +73,46 @@ export function storageEncryption(sc: { provisioner?: string; parameters?: Recor
       return { ok: true, checked: false, detail: `provisioner ${sc.provisioner ?? '(none)'}: encryption not checked, make sure the class encrypts` };
   }
 }
+
+/** A peer cluster whose agents this cluster's mesh must accept, with its committed root if any. */
+export interface PeerTrust {
+  readonly cluster: string;
+  readonly trustDomain: string;
+  readonly root?: { readonly pem: string; readonly fingerprint: string };
+}
+
+/** The certificates of a PEM text, whitespace removed, so a re-wrapped copy still matches. */
+const certificates = (pem: string) => (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map((b) => b.replace(/\s+/g, ''));
+
+/**
+ * Whether `meshConfig.caCertificates` binds each peer's committed root to that peer's trust
+ * domain, and binds no other root to it: a foreign root bound to a peer's domain would let its
+ * holder sign identities of that peer's agents. An entry without `trustDomains` trusts its root
+ * for every domain, which is refused for the same reason.
+ */
+export function peerRoots(mesh: Record<string, unknown>, peers: readonly PeerTrust[]): Verdict {
+  const entries = (Array.isArray(mesh.caCertificates) ? (mesh.caCertificates as Record<string, unknown>[]) : []).map((e) => ({
+    certs: typeof e.pem === 'string' ? certificates(e.pem) : [],
+    domains: Array.isArray(e.trustDomains) ? (e.trustDomains as unknown[]).map(String) : [],
+  }));
+  const problems: string[] = [];
+  for (const p of peers) {
+    if (!p.root) {
+      problems.push(`${p.cluster}: no root committed (keys/roots/${p.cluster}.pem), so none can be checked`);
+      continue;
+    }
+    const own = certificates(p.root.pem);
+    const holds = (e: (typeof entries)[number]) => e.certs.length > 0 && own.every((c) => e.certs.includes(c));
+    const found = entries.filter(holds);
+    if (found.length === 0) problems.push(`${p.cluster}: its root (SHA-256 ${p.root.fingerprint}) is not in caCertificates`);
+    else if (!found.some((e) => e.domains.includes(p.trustDomain)))
+      problems.push(`${p.cluster}: its root is bound to ${found.map((e) => e.domains.join(', ') || 'every trust domain').join('; ')}, not to ${p.trustDomain}`);
+    const foreign = entries.filter((e) => !holds(e) && (e.domains.includes(p.trustDomain) || e.domains.length === 0));
+    if (foreign.length) problems.push(`${p.cluster}: ${foreign.length} other root(s) are bound to its trust domain ${p.trustDomain}`);
+  }
+  if (problems.length) return { ok: false, detail: problems.join('\n') };
+  return {
+    ok: true,
+    detail: peers.length ? `caCertificates bind ${peers.map((p) => `${p.cluster} to ${p.trustDomain}`).join(', ')}` : 'no peer cluster to trust',
+  };
+}

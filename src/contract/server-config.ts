@@ -21,6 +21,14 @@ export interface ClusterIssuer {
   /** The cluster's issuer keys: a JWKS file, or an URL (e.g. the cluster's /openid/v1/jwks); exactly one. */
   readonly jwksFile?: string;
   readonly jwksUrl?: string;
+  /**
+   * With `jwksUrl` only: a file holding a bearer token sent with every fetch of the keys, read
+   * again each time (the kubelet renews a projected token in place). For a cluster's own
+   * `/openid/v1/jwks`, which answers only callers allowed `system:service-account-issuer-discovery`.
+   */
+  readonly jwksTokenFile?: string;
+  /** With `jwksUrl` only: PEM certificates trusted for it instead of the system's (the cluster CA, from `kube-root-ca.crt`). */
+  readonly jwksCaFile?: string;
 }
 
 /** The file's settings, every one optional (the environment or the defaults may supply it). */

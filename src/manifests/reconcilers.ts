@@ -11,6 +11,7 @@ import type { IKustomization } from '@kubernetes-models/flux-cd/kustomize.toolki
 import { GENERATED_DIR } from '../contract/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { LABEL, SYSTEM_NAMESPACE } from './constants.js';
+import { isInClusterIssuer } from './sidecar-auth.js';
 import { boundedName, type ClusterPlan } from './topology.js';
 
 export const ARGOCD_NAMESPACE = 'argocd';
@@ -38,7 +39,14 @@ const WORKFLOW_KINDS = [...SYSTEM_KINDS, { group: '', kind: 'PersistentVolumeCla
 // default of argocdDestination); `server` names an API server instead.
 const destination = (c: ClusterPlan) => (c.settings.server ? { server: c.settings.server } : { name: c.settings.argocdDestination });
 
-export function appProject(name: string, description: string, clusters: readonly ClusterPlan[], ns: string, kinds: typeof SYSTEM_KINDS): IAppProject {
+export function appProject(
+  name: string,
+  description: string,
+  clusters: readonly ClusterPlan[],
+  ns: string,
+  kinds: typeof SYSTEM_KINDS,
+  clusterKinds: typeof CLUSTER_KINDS = CLUSTER_KINDS,
+): IAppProject {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'AppProject',
@@ -47,7 +55,7 @@ export function appProject(name: string, description: string, clusters: readonly
       description,
       sourceRepos: [...new Set(clusters.map((c) => c.settings.repository))].sort(),
       destinations: clusters.map((c) => ({ ...destination(c), namespace: ns })),
-      clusterResourceWhitelist: CLUSTER_KINDS,
+      clusterResourceWhitelist: clusterKinds,
       namespaceResourceWhitelist: kinds,
       orphanedResources: { warn: true },
     },
@@ -65,7 +73,17 @@ export function workflowProject(workflow: Workflow, clusters: readonly ClusterPl
 }
 
 export function systemProject(clusters: readonly ClusterPlan[]): IAppProject {
-  return appProject(SYSTEM_NAMESPACE, 'Custody: the bundle server, or the name by which a cluster reaches it', clusters, SYSTEM_NAMESPACE, SYSTEM_KINDS);
+  // A server reading its own cluster's token keys has a ClusterRoleBinding (system.ts): allowed only then.
+  const binds = clusters.some((c) => isInClusterIssuer(c.settings.tokenJwksUrl) && c.served.length > 0 && c.settings.tokenIssuer);
+  const clusterKinds = binds ? [...CLUSTER_KINDS, { group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding' }] : CLUSTER_KINDS;
+  return appProject(
+    SYSTEM_NAMESPACE,
+    'Custody: the bundle server, or the name by which a cluster reaches it',
+    clusters,
+    SYSTEM_NAMESPACE,
+    SYSTEM_KINDS,
+    clusterKinds,
+  );
 }
 
 /** One folder of one cluster's tree, synced with prune, self-heal and server-side apply; waves order it. */
@@ -78,8 +96,10 @@ export function application(cluster: ClusterPlan, folder: string, project: strin
       namespace: ARGOCD_NAMESPACE,
       labels: labels({ [LABEL.cluster]: cluster.name, [LABEL.partOf]: project }),
       // Deleting the Application deletes what it synced (the policies with the workloads), except
-      // what carries RETAIN (the Namespace and the agents' volumes: their data).
-      finalizers: ['resources-finalizer.argocd.argoproj.io'],
+      // what carries RETAIN (the Namespace and the agents' volumes: their data). The `/foreground`
+      // form (Argo CD 2.x and 3.x: foreground cascading deletion, as the bare name) because the API
+      // server warns about a finalizer name without a path.
+      finalizers: ['resources-finalizer.argocd.argoproj.io/foreground'],
     },
     spec: {
       project,

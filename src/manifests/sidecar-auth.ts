@@ -11,11 +11,27 @@ import type { ClusterPlan, Topology } from './topology.js';
 /** The ConfigMap key (and, mounted beside config.yaml, the file name) of a committed key set. */
 export const jwksFileName = (cluster: string) => `jwks-${cluster}.json`;
 
+/** The in-cluster name of a cluster's own API server, the kubernetes Service in default. */
+const IN_CLUSTER_HOSTS = new Set(['kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', 'kubernetes.default', 'kubernetes']);
+
+/** Whether a key-set URL is the API server of the cluster the caller runs in (which answers only authenticated callers). */
+export const isInClusterIssuer = (url: string | undefined) => url !== undefined && IN_CLUSTER_HOSTS.has(new URL(url).hostname);
+
+/** Where the owner's bundle server finds its own ServiceAccount token and the cluster CA for an in-cluster key set. */
+export const JWKS_CREDENTIALS_DIR = '/var/run/secrets/custody/jwks';
+export const JWKS_TOKEN_FILE = `${JWKS_CREDENTIALS_DIR}/token`;
+export const JWKS_CA_FILE = `${JWKS_CREDENTIALS_DIR}/ca.crt`;
+
 /** The server's issuer entry for a cluster, or undefined when the spec and keys/ give no way to verify its tokens. */
-export function clusterIssuer(c: ClusterPlan, committed: ReadonlySet<string>): ClusterIssuer | undefined {
+/** `serverCluster`: where the server that uses the entry runs; an in-cluster URL is only its own API server. */
+export function clusterIssuer(c: ClusterPlan, committed: ReadonlySet<string>, serverCluster?: string): ClusterIssuer | undefined {
   const issuer = c.settings.tokenIssuer;
   if (!issuer) return undefined;
-  if (c.settings.tokenJwksUrl) return { cluster: c.name, issuer, jwksUrl: c.settings.tokenJwksUrl };
+  if (c.settings.tokenJwksUrl) {
+    // The server's own cluster: fetched with its ServiceAccount's projected token, trusting the cluster CA.
+    const own = isInClusterIssuer(c.settings.tokenJwksUrl) && c.name === serverCluster;
+    return { cluster: c.name, issuer, jwksUrl: c.settings.tokenJwksUrl, ...(own ? { jwksTokenFile: JWKS_TOKEN_FILE, jwksCaFile: JWKS_CA_FILE } : {}) };
+  }
   // Relative: the server resolves it beside its configuration file, where the ConfigMap mounts it.
   if (committed.has(c.name)) return { cluster: c.name, issuer, jwksFile: jwksFileName(c.name) };
   return undefined;

@@ -8,6 +8,7 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import type { IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { BUNDLES_URL_PREFIX, SERVER_ENV, TOKEN_AUDIENCE, type ClusterIssuer, type ServerConfigFile } from '../contract/index.js';
 import {
@@ -29,7 +30,7 @@ import { ANYWHERE, defaultDeny, EAST_WEST_GATEWAY, meshEgress } from './network.
 import { meta, type KubeObject, type Placed } from './objects.js';
 import { principal, type ClusterPlan, type Topology } from './topology.js';
 import { containerSecurity } from './workload.js';
-import { clusterIssuer, jwksFileName } from './sidecar-auth.js';
+import { clusterIssuer, isInClusterIssuer, JWKS_CREDENTIALS_DIR, jwksFileName } from './sidecar-auth.js';
 import { toYamlText } from './yaml.js';
 
 const SIGNING_KEY_DIR = '/etc/custody/signing-key';
@@ -65,7 +66,7 @@ export function serverConfig(s: ServerInputs): ServerConfigFile {
   const committed = new Set(s.jwks.keys());
   for (const workflow of s.cluster.served) {
     for (const actor of workflow.actors) {
-      const issuer = clusterIssuer(s.topology.cluster(actor.cluster.name), committed);
+      const issuer = clusterIssuer(s.topology.cluster(actor.cluster.name), committed, s.cluster.name);
       if (issuer) clusters.set(issuer.cluster, issuer);
     }
   }
@@ -84,7 +85,9 @@ export function serverObjects(s: ServerInputs): Placed[] {
   // The committed key sets the configuration names, beside it in the same ConfigMap (public keys).
   const jwksData = Object.fromEntries((serverFile.clusters ?? []).flatMap((c) => (c.jwksFile ? [[jwksFileName(c.cluster), s.jwks.get(c.cluster)!.json]] : [])));
   const hosts = new Map<string, ExternalHost>();
-  for (const url of [settings.repository, ...(serverFile.clusters ?? []).flatMap((c) => c.jwksUrl ?? [])]) {
+  // The cluster's own API server is no external host: it is reached by its Service, on its own rules below.
+  const ownIssuer = (serverFile.clusters ?? []).find((c) => c.jwksTokenFile !== undefined);
+  for (const url of [settings.repository, ...(serverFile.clusters ?? []).flatMap((c) => (c === ownIssuer ? [] : (c.jwksUrl ?? [])))]) {
     const h = externalHost(url);
     hosts.set(`${h.host}:${h.port}`, h);
   }
@@ -99,6 +102,14 @@ export function serverObjects(s: ServerInputs): Placed[] {
     metadata: meta(SERVER_NAME, ns, WAVE.workload, labels),
     automountServiceAccountToken: false,
   };
+  // Reading the cluster's own token keys, nothing else: the role every cluster has for it.
+  const discovery: IClusterRoleBinding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: meta(`${SERVER_NAME}-issuer-discovery`, undefined, WAVE.workload, labels),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:service-account-issuer-discovery' },
+    subjects: [{ kind: 'ServiceAccount', name: SERVER_NAME, namespace: ns }],
+  };
   const config: IConfigMap = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -110,6 +121,18 @@ export function serverObjects(s: ServerInputs): Placed[] {
     kind: 'Service',
     metadata: meta(SERVER_NAME, ns, WAVE.workload, labels),
     spec: { type: 'ClusterIP', selector, ports: [{ name: 'http', port: SERVER_PORT, targetPort: 'http', protocol: 'TCP', appProtocol: 'http' }] },
+  };
+  // For the cluster's own /openid/v1/jwks: a token of the server's ServiceAccount for the API
+  // server itself (no audience: the API server's default), renewed by the kubelet, and the CA.
+  const jwksCredentials = {
+    name: 'jwks-credentials',
+    projected: {
+      defaultMode: 0o440,
+      sources: [
+        { serviceAccountToken: { path: 'token', expirationSeconds: 600 } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+      ],
+    },
   };
   const optionalSecret = (name: string, secret: string) => ({ name, valueFrom: { secretKeyRef: { name: secret, key: 'token', optional: true } } });
   const deployment: IDeployment = {
@@ -155,6 +178,7 @@ export function serverObjects(s: ServerInputs): Placed[] {
                 { name: 'cache', mountPath: '/var/cache/custody' },
                 { name: 'decisions', mountPath: '/var/lib/custody' },
                 { name: 'tmp', mountPath: '/tmp' },
+                ...(ownIssuer ? [{ name: 'jwks-credentials', mountPath: JWKS_CREDENTIALS_DIR, readOnly: true }] : []),
               ],
               resources: {
                 requests: { cpu: '100m', memory: '256Mi', 'ephemeral-storage': '256Mi' },
@@ -170,6 +194,7 @@ export function serverObjects(s: ServerInputs): Placed[] {
             { name: 'cache', emptyDir: { sizeLimit: '1Gi' } },
             { name: 'decisions', emptyDir: { sizeLimit: '512Mi' } },
             { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
+            ...(ownIssuer ? [jwksCredentials] : []),
           ],
         },
       },
@@ -204,6 +229,9 @@ export function serverObjects(s: ServerInputs): Placed[] {
       egress: [
         ...meshEgress(),
         ...[...new Set(external.map((h) => h.port))].sort((a, b) => a - b).map((port) => ({ to: [ANYWHERE], ports: [{ protocol: 'TCP' as const, port }] })),
+        // The API server is no pod: a NetworkPolicy sees the endpoint kube-proxy chose (its own
+        // address and port, not the Service's 443), so an address block and that port.
+        ...(ownIssuer ? [{ to: [{ ipBlock: { cidr: settings.apiServerCidr } }], ports: [{ protocol: 'TCP' as const, port: settings.apiServerPort }] }] : []),
       ],
     },
   };
@@ -233,7 +261,7 @@ export function serverObjects(s: ServerInputs): Placed[] {
     ['peerauthentication-default.yaml', strictMtls(ns, labels)],
     ['authorizationpolicy-deny-all.yaml', denyAll(ns, labels)],
     ['authorizationpolicy-allow-sidecars.yaml', allow],
-    ['sidecar-default.yaml', defaultSidecar(ns, labels, ['./*'])],
+    ['sidecar-default.yaml', defaultSidecar(ns, labels, ownIssuer ? ['./*', 'default/kubernetes.default.svc.cluster.local'] : ['./*'])],
     ...external.map((h): [string, KubeObject] => [
       `serviceentry-${h.host}-${h.port}.yaml`,
       externalServiceEntry(`${h.host.replace(/\./g, '-')}-${h.port}`, ns, h.host, h.port, h.tls, labels),
@@ -242,6 +270,7 @@ export function serverObjects(s: ServerInputs): Placed[] {
     ['networkpolicy-allow-mesh-and-repository.yaml', egress],
     ['networkpolicy-custody-bundle-server.yaml', ingress],
     ['serviceaccount.yaml', account],
+    ...(ownIssuer ? [['clusterrolebinding-issuer-discovery.yaml', discovery] as [string, KubeObject]] : []),
     ['configmap.yaml', config],
     ['service.yaml', svc],
     ['deployment.yaml', deployment],

@@ -19,6 +19,9 @@ export interface ClusterSettings {
   readonly region?: string;
   readonly tokenIssuer?: string;
   readonly tokenJwksUrl?: string;
+  /** Where the bundle server reaches its own cluster's API server, for an in-cluster tokenJwksUrl (NetworkPolicy egress). */
+  readonly apiServerPort: number;
+  readonly apiServerCidr: string;
   /** The sidecars' OPA image (default {@link OPA_IMAGE}). */
   readonly opaImage: string;
   /** The bundle server's image, when the spec chooses one; else the release of this package (rendered with the version). */
@@ -95,6 +98,8 @@ export function topology(workflows: readonly Workflow[]): Topology {
       repository: (given.repository as string | undefined) ?? CLUSTER_DEFAULTS.repository,
       branch: (given.branch as string | undefined) ?? CLUSTER_DEFAULTS.branch,
       opaImage: (given.opaImage as string | undefined) ?? OPA_IMAGE,
+      apiServerPort: (given.apiServerPort as number | undefined) ?? CLUSTER_DEFAULTS.apiServerPort,
+      apiServerCidr: (given.apiServerCidr as string | undefined) ?? CLUSTER_DEFAULTS.apiServerCidr,
       argocdDestination: (given.argocdDestination as string | undefined) ?? CLUSTER_DEFAULTS.argocdDestination,
       ...pick(given, ['server', 'region', 'tokenIssuer', 'tokenJwksUrl', 'serverImage', 'fluxServiceAccount']),
       ...(Array.isArray(given.fluxDependsOn) ? { fluxDependsOn: given.fluxDependsOn as string[] } : {}),

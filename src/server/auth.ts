@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
+  customFetch,
   decodeJwt,
   jwksCache,
   jwtVerify,
@@ -26,6 +27,7 @@ import {
 } from 'jose';
 import type { ClusterIssuer } from '../contract/index.js';
 import { ConfigError, ServerError } from './errors.js';
+import { JwksFetchError, jwksFetch } from './jwks-fetch.js';
 
 export type Identity = { readonly kind: 'agent'; readonly workflow: string; readonly agent: string; readonly cluster?: string } | { readonly kind: 'admin' };
 
@@ -117,7 +119,7 @@ export function createAuthenticator(options: {
     if (c.jwksFile) issuers.set(c.issuer, { cluster: c.cluster, keys: createLocalJWKSet(JSON.parse(readFileSync(c.jwksFile, 'utf8'))) });
     else {
       const fetched: Remote['fetched'] = {};
-      const set = createRemoteJWKSet(new URL(c.jwksUrl!), { ...options.remoteKeys, [jwksCache]: fetched });
+      const set = createRemoteJWKSet(new URL(c.jwksUrl!), { ...options.remoteKeys, [jwksCache]: fetched, [customFetch]: jwksFetch(c) });
       issuers.set(c.issuer, { cluster: c.cluster, keys: set, remote: { set, fetched } });
     }
   }
@@ -197,6 +199,8 @@ export function createAuthenticator(options: {
         ...(options.clock ? { currentDate: options.clock() } : {}),
       }));
     } catch (err) {
+      // The server could not get the keys: its own failure (logged with the reason), not the caller's.
+      if (err instanceof JwksFetchError) throw err;
       throw new ServerError('unauthenticated', `token from ${issuer} rejected: ${(err as { code?: string }).code ?? 'invalid'}`);
     }
     // A stolen token is good until it expires: as Kubernetes bounds projected tokens, so does the

@@ -100,13 +100,21 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
   if (!signingKeys.some((k) => k.id === activeKeyId)) throw new ConfigError(`activeKeyId "${activeKeyId}" is not one of the signing keys`);
   const clusters = (Array.isArray(c.clusters) ? c.clusters : []).map((x: unknown, i) => {
     const o = x as Record<string, unknown>;
-    const entry: ServerConfig['clusters'][number] = {
+    let entry: ServerConfig['clusters'][number] = {
       cluster: str(`clusters[${i}].cluster`, o?.cluster),
       issuer: str(`clusters[${i}].issuer`, o?.issuer),
       ...(o?.jwksFile !== undefined ? { jwksFile: file(`clusters[${i}].jwksFile`, o.jwksFile) } : {}),
       ...(o?.jwksUrl !== undefined ? { jwksUrl: str(`clusters[${i}].jwksUrl`, o.jwksUrl) } : {}),
     };
     if ((entry.jwksFile === undefined) === (entry.jwksUrl === undefined)) throw new ConfigError(`clusters[${i}]: give exactly one of jwksFile and jwksUrl`);
+    for (const k of ['jwksTokenFile', 'jwksCaFile'] as const) {
+      if (o[k] === undefined) continue;
+      if (entry.jwksUrl === undefined) throw new ConfigError(`clusters[${i}].${k} applies to a jwksUrl only: remove it, or fetch the keys from jwksUrl`);
+      // A credential never goes out in clear text.
+      if (k === 'jwksTokenFile' && !entry.jwksUrl.startsWith('https://'))
+        throw new ConfigError(`clusters[${i}].jwksTokenFile: the token is sent only over https; make jwksUrl an https:// URL`);
+      entry = { ...entry, [k]: file(`clusters[${i}].${k}`, o[k]) };
+    }
     return entry;
   });
   const maxConnections = num('maxConnections', 16, 10_000_000, Math.max(64, (descriptorLimit() ?? 1024) - RESERVED_DESCRIPTORS));

@@ -36,6 +36,10 @@ export interface Cluster {
   readonly tokenIssuer?: string;
   /** Where the bundle server fetches that issuer's public keys (JWKS); else `keys/jwks/<cluster>.json`. */
   readonly tokenJwksUrl?: string;
+  /** The port of the API server's own address (the kubernetes Service's endpoints), for the bundle server's egress; default 6443. */
+  readonly apiServerPort?: number;
+  /** The addresses of the API server's endpoints, for the bundle server's egress; default 0.0.0.0/0. */
+  readonly apiServerCidr?: string;
   /** The OPA image (with the Envoy plugin) of the agents' sidecars; default the version the tests run. */
   readonly opaImage?: string;
   /** The bundle server's image in this cluster, if it runs one; default the release of this package. */
@@ -66,6 +70,8 @@ export const CLUSTER_SETTINGS = [
   'branch',
   'tokenIssuer',
   'tokenJwksUrl',
+  'apiServerPort',
+  'apiServerCidr',
   'opaImage',
   'serverImage',
   'argocdDestination',
@@ -133,6 +139,10 @@ export const CLUSTER_DEFAULTS = {
   /** The repository of the examples; an owner sets its own. */
   repository: 'https://github.com/custody-dev/custody.git',
   branch: 'main',
+  /** kube-apiserver's default --secure-port, what kubeadm and most distributions keep. */
+  apiServerPort: 6443,
+  /** A NetworkPolicy cannot name the API server (not a pod); the operator narrows this to its endpoints. */
+  apiServerCidr: '0.0.0.0/0',
   /** The name Argo CD gives the cluster it runs in: a per-cluster Argo CD deploys there. */
   argocdDestination: 'in-cluster',
 } as const;

@@ -135,6 +135,10 @@ function patternHint(path: FieldPath): string | undefined {
       return "write the https:// issuer URL of the cluster's ServiceAccount tokens";
     case 'tokenJwksUrl':
       return "write the https:// URL of the issuer's JWKS";
+    case 'apiServerPort':
+      return 'write the port the API server listens on, e.g. 6443';
+    case 'apiServerCidr':
+      return "write the API server endpoints' addresses as an IPv4 CIDR, e.g. 10.0.0.2/32";
     case 'opaImage':
     case 'serverImage':
       return 'write a container image reference with a tag or digest, e.g. openpolicyagent/opa:1.15.2-envoy';

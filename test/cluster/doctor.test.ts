@@ -4,7 +4,7 @@
  * appears, and exit 0 only at the end. The owner's cluster (studio-central) is used, so the
  * signing-key check applies.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -12,23 +12,55 @@ import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/cluster/client.js';
 import { clusterTree, treeObjects } from '../../src/cluster/tree.js';
 import { installCrds, pinnedCrds, startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
-import { REPO } from '../helpers/paths.js';
+import { main } from '../../src/cli/main.js';
+import { REPO, repoPath } from '../helpers/paths.js';
 import { custody } from './cli.js';
 
 let plane: ControlPlane;
 
-async function checks(): Promise<{ code: number; byId: Record<string, string> }> {
-  const r = await custody(['doctor', '--kubeconfig', plane.kubeconfig, '--json']);
-  const report = JSON.parse(r.stdout) as { ok: boolean; checks: { id: string; status: string }[] };
-  assert.is(report.ok, r.code === 0);
-  return { code: r.code, byId: Object.fromEntries(report.checks.map((c) => [c.id, c.status])) };
+/**
+ * A copy of the repository's workflows, keys and generated trees with every organisation's mesh
+ * root committed (the repository itself has none yet): studio-central's peers are the four other
+ * clusters of the movie workflow.
+ */
+const repo = mkdtempSync(path.join(tmpdir(), 'custody-doctor-'));
+for (const dir of ['workflows', 'keys', 'generated']) cpSync(repoPath(dir), path.join(repo, dir), { recursive: true });
+mkdirSync(path.join(repo, 'keys', 'roots'));
+const ROOT = (cluster: string) => readFileSync(repoPath('test', 'fixtures', 'roots', `${cluster}.pem`), 'utf8');
+for (const c of ['color-central', 'hdr-west', 'sound-west', 'studio-central', 'vfx-central'])
+  writeFileSync(path.join(repo, 'keys', 'roots', `${c}.pem`), ROOT(c));
+
+async function run(args: string[], cwd = repo): Promise<{ code: number; stdout: string }> {
+  let stdout = '';
+  const code = await main(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => undefined }, cwd });
+  return { code, stdout };
 }
 
-const mesh = (extra: string) => ({
+async function checks(): Promise<{ code: number; byId: Record<string, string>; detail: Record<string, string> }> {
+  const r = await run(['doctor', '--kubeconfig', plane.kubeconfig, '--json']);
+  const report = JSON.parse(r.stdout) as { ok: boolean; checks: { id: string; status: string; detail: string }[] };
+  assert.is(report.ok, r.code === 0);
+  return {
+    code: r.code,
+    byId: Object.fromEntries(report.checks.map((c) => [c.id, c.status])),
+    detail: Object.fromEntries(report.checks.map((c) => [c.id, c.detail])),
+  };
+}
+
+const PROVIDERS = [{ name: 'opa-ext-authz-grpc', envoyExtAuthzGrpc: { service: 'opa-ext-authz-grpc.local', port: 9191 } }];
+/** The peers' roots as istiod's values bind them, each to its organisation's trust domain. */
+const BOUND = [
+  { pem: ROOT('color-central'), trustDomains: ['mesh.color.example'] },
+  { pem: ROOT('hdr-west'), trustDomains: ['mesh.hdr.example'] },
+  { pem: ROOT('sound-west'), trustDomains: ['mesh.sound.example'] },
+  { pem: ROOT('vfx-central'), trustDomains: ['mesh.vfx.example'] },
+];
+// The mesh key as an administrator writes it (JSON is YAML).
+const mesh = (config: Record<string, unknown>, trustDomain = 'mesh.studio.example') => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
   metadata: { name: 'istio', namespace: 'istio-system' },
-  data: { mesh: `trustDomain: mesh.studio.example\n${extra}` },
+  data: { mesh: JSON.stringify({ trustDomain, ...config }) },
 });
 const secret = (name: string, namespace: string, data: Record<string, string>, labels: Record<string, string> = {}): KubeObject => ({
   apiVersion: 'v1',
@@ -49,9 +81,11 @@ test('doctor fails on an empty cluster, then passes check by check as each prere
       'reconciler-crds': 'fail',
       'ext-authz-provider': 'fail',
       'trust-domain': 'fail',
+      'peer-roots': 'fail',
       'mesh-root': 'fail',
       'storage-class': 'fail',
       'signing-key': 'fail',
+      'issuer-discovery': 'skip',
       'argocd-destination': 'skip',
       'dry-run': 'fail',
     });
@@ -71,14 +105,50 @@ test('doctor fails on an empty cluster, then passes check by check as each prere
     assert.is(r.byId['argocd-destination'], 'fail', 'with Argo CD installed, its destination cluster must resolve');
 
     await c.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } });
-    await c.apply(mesh('extensionProviders: [{name: other, envoyExtAuthzGrpc: {service: x.local, port: 1}}]\n'));
+    await c.apply(mesh({ extensionProviders: [{ name: 'other', envoyExtAuthzGrpc: { service: 'x.local', port: 1 } }] }));
     r = await checks();
     assert.is(r.byId['ext-authz-provider'], 'fail');
     assert.is(r.byId['trust-domain'], 'pass');
-    await c.apply(mesh('extensionProviders: [{name: opa-ext-authz-grpc, envoyExtAuthzGrpc: {service: opa-ext-authz-grpc.local, port: 9191}}]\n'));
+    assert.is(r.byId['peer-roots'], 'fail', 'no peer root in the mesh');
+    await c.apply(mesh({ extensionProviders: PROVIDERS }));
     assert.is((await checks()).byId['ext-authz-provider'], 'pass');
 
-    await c.apply(secret('cacerts', 'istio-system', { 'root-cert.pem': 'root' }));
+    // The trust domain of the mesh must be this cluster's, as the workflow gives it.
+    await c.apply(mesh({ extensionProviders: PROVIDERS, caCertificates: BOUND }, 'cluster.local'));
+    r = await checks();
+    assert.is(r.byId['trust-domain'], 'fail');
+    assert.is(r.detail['trust-domain'], "the mesh's trust domain is cluster.local; the workflows give this cluster mesh.studio.example");
+
+    // A peer's root missing, one bound to another peer's domain, a foreign root bound to a peer's domain.
+    await c.apply(mesh({ extensionProviders: PROVIDERS, caCertificates: BOUND.slice(1) }));
+    r = await checks();
+    assert.is(r.byId['trust-domain'], 'pass');
+    assert.is(r.byId['peer-roots'], 'fail');
+    assert.match(r.detail['peer-roots']!, /^color-central: its root \(SHA-256 [0-9A-F:]+\) is not in caCertificates$/);
+    await c.apply(mesh({ extensionProviders: PROVIDERS, caCertificates: [{ ...BOUND[0]!, trustDomains: ['mesh.hdr.example'] }, ...BOUND.slice(1)] }));
+    r = await checks();
+    assert.is(r.byId['peer-roots'], 'fail');
+    assert.is(
+      r.detail['peer-roots'],
+      'color-central: its root is bound to mesh.hdr.example, not to mesh.color.example\nhdr-west: 1 other root(s) are bound to its trust domain mesh.hdr.example',
+    );
+    await c.apply(mesh({ extensionProviders: PROVIDERS, caCertificates: [...BOUND, { pem: ROOT('studio-central'), trustDomains: ['mesh.vfx.example'] }] }));
+    r = await checks();
+    assert.is(r.detail['peer-roots'], 'vfx-central: 1 other root(s) are bound to its trust domain mesh.vfx.example');
+    await c.apply(mesh({ extensionProviders: PROVIDERS, caCertificates: BOUND }));
+    r = await checks();
+    assert.is(r.byId['peer-roots'], 'pass');
+    assert.is(
+      r.detail['peer-roots'],
+      'caCertificates bind color-central to mesh.color.example, hdr-west to mesh.hdr.example, sound-west to mesh.sound.example, vfx-central to mesh.vfx.example',
+    );
+
+    // The cluster's own CA must be the one whose root its peers were given.
+    await c.apply(secret('cacerts', 'istio-system', { 'root-cert.pem': ROOT('vfx-central') }));
+    r = await checks();
+    assert.is(r.byId['mesh-root'], 'fail');
+    assert.match(r.detail['mesh-root']!, /holds another root than keys\/roots\/studio-central\.pem/);
+    await c.apply(secret('cacerts', 'istio-system', { 'root-cert.pem': ROOT('studio-central') }));
     assert.is((await checks()).byId['mesh-root'], 'pass');
 
     const sc = (encrypted: string): KubeObject => ({
@@ -109,12 +179,59 @@ test('doctor fails on an empty cluster, then passes check by check as each prere
     assert.is(r.byId['dry-run'], 'pass');
     assert.is(r.code, 0);
 
-    const text = await custody(['doctor', '--kubeconfig', plane.kubeconfig]);
+    const text = await run(['doctor', '--kubeconfig', plane.kubeconfig]);
     assert.is(text.code, 0);
     assert.match(text.stdout, /PASS  dry-run/);
     assert.match(text.stdout, /ready to sync/);
   } finally {
     await plane.stop();
+    rmSync(repo, { recursive: true, force: true });
+  }
+});
+
+test("where the owner's server reads its own cluster's token keys, doctor checks the discovery binding exists", async () => {
+  const own = mkdtempSync(path.join(tmpdir(), 'custody-doctor-own-'));
+  for (const dir of ['workflows', 'keys', 'generated']) cpSync(repoPath(dir), path.join(own, dir), { recursive: true });
+  const spec = path.join(own, 'workflows', 'movie-post-production.yaml');
+  const text = readFileSync(spec, 'utf8');
+  const studio = '{ name: studio-central, region: us-central1, trustDomain: mesh.studio.example }';
+  assert.ok(text.includes(studio));
+  writeFileSync(
+    spec,
+    text.replace(
+      studio,
+      '{ name: studio-central, region: us-central1, trustDomain: mesh.studio.example, tokenIssuer: "https://kubernetes.default.svc", tokenJwksUrl: "https://kubernetes.default.svc/openid/v1/jwks" }',
+    ),
+  );
+  const plane = await startControlPlane({ context: 'studio-central', crds: false });
+  try {
+    const status = async () => {
+      const report = JSON.parse((await run(['doctor', '--kubeconfig', plane.kubeconfig, '--json'], own)).stdout) as {
+        checks: { id: string; status: string; detail: string }[];
+      };
+      return report.checks.find((c) => c.id === 'issuer-discovery')!;
+    };
+    const missing = await status();
+    assert.is(missing.status, 'fail');
+    assert.is(
+      missing.detail,
+      "no ClusterRoleBinding custody-bundle-server-issuer-discovery: the bundle server cannot read https://kubernetes.default.svc/openid/v1/jwks, and refuses this cluster's sidecars",
+    );
+    const binding = (role: string): KubeObject => ({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'custody-bundle-server-issuer-discovery' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects: [{ kind: 'ServiceAccount', name: 'custody-bundle-server', namespace: 'custody-system' }],
+    });
+    await plane.client.apply(binding('view'));
+    assert.is((await status()).status, 'fail', 'a binding to another role does not count');
+    await plane.client.remove(binding('view'));
+    await plane.client.apply(binding('system:service-account-issuer-discovery'));
+    assert.is((await status()).status, 'pass');
+  } finally {
+    await plane.stop();
+    rmSync(own, { recursive: true, force: true });
   }
 });
 

@@ -15,7 +15,7 @@ import { applyObjects } from '../../src/cluster/apply.js';
 import { clusterTree, treeObjects } from '../../src/cluster/tree.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 import { REPO } from '../helpers/paths.js';
-import { startTestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const NS = 'movie-post-production';
 
@@ -72,6 +72,82 @@ test('the bundle server trusts the cluster issuer: hdr gets its own bundle, and 
   } finally {
     await server?.server.close();
     await other.stop();
+    await plane.stop();
+  }
+});
+
+test("the owner's own cluster: the server fetches /openid/v1/jwks with its ServiceAccount's token and the cluster CA, and says why it cannot without", async () => {
+  const plane = await startControlPlane({ context: 'studio-central', crds: false });
+  const servers: Awaited<ReturnType<typeof startTestServer>>[] = [];
+  try {
+    const c = plane.client;
+    for (const name of ['custody-system', NS]) await c.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    await c.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'custody-bundle-server', namespace: 'custody-system' } });
+    await c.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'owner', namespace: NS } });
+    // Kubernetes binds the discovery role to every ServiceAccount by default; an administrator may
+    // remove that binding, and then only the generated one below lets the server read the keys.
+    await c.remove({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'system:service-account-issuer-discovery' },
+    });
+    // The binding the generator writes for the owner's server: the discovery role and nothing else.
+    await c.apply({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'custody-bundle-server-issuer-discovery' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:service-account-issuer-discovery' },
+      subjects: [{ kind: 'ServiceAccount', name: 'custody-bundle-server', namespace: 'custody-system' }],
+    });
+    // As the projected volume gives it: audience the API server's default (its issuer), short-lived.
+    const tokenFile = path.join(plane.dir, 'jwks-token');
+    writeFileSync(tokenFile, await mint(plane, 'custody-system', 'custody-bundle-server', [plane.issuer]));
+    const jwksUrl = `${plane.server}/openid/v1/jwks`;
+    const start = async (extra: Record<string, string>) => {
+      const s = await startTestServer({ clusters: [{ cluster: 'studio-central', issuer: plane.issuer, jwksUrl, ...extra }] });
+      servers.push(s);
+      return s;
+    };
+    const get = (s: TestServer, token: string) =>
+      fetch(`${s.server.url}/bundles/${NS}/owner.tar.gz`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+    // The owner's agent runs in this cluster: its projected token, as its sidecar presents it.
+    const ownerToken = await mint(plane, NS, 'owner', ['custody-bundle-server']);
+
+    const authenticated = await start({ jwksTokenFile: tokenFile, jwksCaFile: plane.caFile });
+    assert.is(await get(authenticated, ownerToken), 200, "with the server's token and the cluster CA, the owner agent's projected token is accepted");
+
+    // Without the token, the API server refuses the anonymous caller; the sidecar gets a 503 and the log says why.
+    const anonymous = await start({ jwksCaFile: plane.caFile });
+    assert.is(await get(anonymous, ownerToken), 503);
+    const refused = anonymous.logs.filter((l) => l.includes('cannot fetch its token keys'));
+    assert.is(refused.length, 1, anonymous.logs.join('\n'));
+    assert.match(
+      refused[0]!,
+      /cluster studio-central: cannot fetch its token keys from https:\/\/127\.0\.0\.1:\d+\/openid\/v1\/jwks: HTTP 40[13]: this URL answers only an authenticated caller; set jwksTokenFile/,
+    );
+
+    // A token of a ServiceAccount without the binding is refused too, and the log names the binding.
+    await c.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'unbound', namespace: 'custody-system' } });
+    const unboundFile = path.join(plane.dir, 'unbound-token');
+    writeFileSync(unboundFile, await mint(plane, 'custody-system', 'unbound', [plane.issuer]));
+    const unbound = await start({ jwksTokenFile: unboundFile, jwksCaFile: plane.caFile });
+    assert.is(await get(unbound, ownerToken), 503);
+    assert.ok(
+      unbound.logs.some((l) =>
+        /HTTP 403: the token of jwksTokenFile was refused; bind the server's ServiceAccount to the ClusterRole system:service-account-issuer-discovery/.test(l),
+      ),
+      unbound.logs.join('\n'),
+    );
+
+    // Without the cluster CA the API server's certificate is not trusted, and the log says which file to set.
+    const untrusted = await start({ jwksTokenFile: tokenFile });
+    assert.is(await get(untrusted, ownerToken), 503);
+    assert.ok(
+      untrusted.logs.some((l) => /set jwksCaFile to its CA/.test(l)),
+      untrusted.logs.join('\n'),
+    );
+  } finally {
+    for (const s of servers) await s.server.close();
     await plane.stop();
   }
 });

@@ -55,7 +55,7 @@ test("by default Argo CD deploys to in-cluster, and each cluster's projects name
   assert.equal(at('argocd/partner-main/appproject-wiring.yaml').spec.destinations, [{ name: 'in-cluster', namespace: 'wiring' }]);
   assert.equal(at('argocd/lab-main/appproject-custody-system.yaml').spec.destinations, [{ name: 'in-cluster', namespace: 'custody-system' }]);
   // The Application still cleans up after itself, except what is retained.
-  assert.equal(at('argocd/lab-main/application-wiring.yaml').metadata.finalizers, ['resources-finalizer.argocd.argoproj.io']);
+  assert.equal(at('argocd/lab-main/application-wiring.yaml').metadata.finalizers, ['resources-finalizer.argocd.argoproj.io/foreground']);
   const flux = at('flux/partner-main/flux-kustomization.yaml').spec;
   assert.is(flux.serviceAccountName, undefined);
   assert.is(flux.dependsOn, undefined);
