@@ -1,5 +1,5 @@
 /** Loading and checking workflows for a command: validation, then the reviewer's warnings. */
-import { missingPeerRoots, missingSidecarAuth, topology } from '../manifests/index.js';
+import { missingEastWestGateways, missingPeerRoots, missingSidecarAuth, topology } from '../manifests/index.js';
 import { analyseWorkflow } from '../policy/index.js';
 import { compareDiagnostics, DiagnosticCodes, fieldName, loadWorkflows, type Diagnostic, type InputFile, type Workflow } from '../workflow/index.js';
 
@@ -55,6 +55,24 @@ export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<st
           gap.missing === 'issuer'
             ? `ask ${gap.cluster}'s organisation for its ServiceAccount token issuer and keys: add tokenIssuer with tokenJwksUrl to its cluster, or tokenIssuer and commit its key set as keys/jwks/${gap.cluster}.json`
             : `add tokenJwksUrl to the cluster, or commit the issuer's key set (its /openid/v1/jwks) as keys/jwks/${gap.cluster}.json`,
+      });
+    }
+  }
+  if (result.workflows.length) {
+    for (const gap of missingEastWestGateways(topology(result.workflows), result.workflows)) {
+      const actor = gap.workflow.actors.find((a) => a.cluster.name === gap.cluster)!;
+      const at = ['spec', 'actors', actor.name, 'cluster', 'name'];
+      const pos = result.sources.get(gap.workflow.file)?.position(at) ?? { line: 1, column: 1 };
+      const flows = gap.flows.map((f) => `${f.from} -> ${f.to} (spec.flows[${f.index}])`).join(', ');
+      diagnostics.push({
+        severity: 'warning',
+        code: DiagnosticCodes.noEastWestGateway,
+        file: gap.workflow.file,
+        line: pos.line,
+        column: pos.column,
+        field: fieldName(at),
+        message: `cluster "${gap.cluster}" has no east-west gateway address, so requests from other clusters cannot reach it: ${flows} cannot be routed`,
+        hint: `ask ${gap.cluster}'s organisation for the address and port at which other clusters reach its east-west gateway, and add eastWestGateway: { address: <IP or DNS name>, port: 15443 } to its cluster`,
       });
     }
   }

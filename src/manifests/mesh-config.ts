@@ -5,6 +5,7 @@
  * applied by Argo CD or Flux: the mesh is installed by the cluster's administrator.
  */
 import { EXT_AUTHZ_HOST, EXT_AUTHZ_PORT, EXT_AUTHZ_PROVIDER, EXT_AUTHZ_TIMEOUT, GENERATED_HEADER, ISTIOD_VALUES_FILE, ROOTS_DIR } from './constants.js';
+import { crossClusterFlows } from './east-west.js';
 import type { ClusterPlan, Topology } from './topology.js';
 import { toYamlText } from './yaml.js';
 
@@ -52,9 +53,17 @@ export function istiodValues(topo: Topology, cluster: ClusterPlan, roots: Readon
   const peers = meshPeers(topo, cluster, roots);
   const bound = peers.filter((p) => p.root);
   const gaps = peers.filter((p) => !p.root);
+  const sends = cluster.placements.some((p) => crossClusterFlows(topo, p.workflow).some((c) => c.from === cluster.name));
   const values = {
+    // The network names this cluster's pods (and its east-west gateway's label): distinct per
+    // organisation, so that no peer's istiod takes our pods for directly reachable ones.
+    global: { network: cluster.settings.network },
     meshConfig: {
       trustDomain: cluster.settings.trustDomain,
+      // An agent of another cluster is a ServiceEntry host, unknown to the cluster's DNS: the
+      // sidecar's DNS proxy answers for it with an address it allocates, so the application
+      // resolves the name (docs/gitops.md, "Cross-organisation traffic").
+      ...(sends ? { defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true', ISTIO_META_DNS_AUTO_ALLOCATE: 'true' } } } : {}),
       ...(bound.length ? { caCertificates: bound.map((p) => ({ pem: p.root!.pem, trustDomains: [p.trustDomain] })) } : {}),
       extensionProviders: [
         {

@@ -1,8 +1,8 @@
 /**
  * Kubernetes NetworkPolicies, the layer below the mesh: if a pod bypassed its proxy, these still
  * hold. Default deny in both directions; then DNS, istiod and the bundle server for every pod; then
- * per agent exactly the peers its flows need. A peer in another cluster is reached through the
- * east-west gateways (the multi-network mesh), whose addresses the generator does not know.
+ * per agent exactly the peers its flows need. A peer in another cluster is reached through its
+ * cluster's east-west gateway, at the address its organisation published (east-west.ts).
  */
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { INetworkPolicyEgressRule } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule';
@@ -10,11 +10,11 @@ import type { INetworkPolicyIngressRule } from 'kubernetes-models/networking.k8s
 import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer';
 import { EAST_WEST_PORT, ISTIOD_PORT, LABEL, SERVER_NAME, SERVER_PORT, SYSTEM_NAMESPACE, WAVE } from './constants.js';
 import { meta } from './objects.js';
-import type { BundleServerRoute } from './topology.js';
+import type { BundleServerRoute, GatewayAddress } from './topology.js';
 
 const NAMESPACE_NAME = 'kubernetes.io/metadata.name';
 const tcp = (port: number) => ({ protocol: 'TCP' as const, port });
-const inNamespace = (ns: string, pods: Record<string, string>): INetworkPolicyPeer => ({
+export const inNamespace = (ns: string, pods: Record<string, string>): INetworkPolicyPeer => ({
   namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: ns } },
   podSelector: { matchLabels: pods },
 });
@@ -64,6 +64,8 @@ export interface Peer {
   readonly port: number;
   /** In the same cluster (a pod of this namespace) or behind another cluster's east-west gateway. */
   readonly local: boolean;
+  /** A remote receiver's cluster gateway, as its organisation published it (absent: not routable). */
+  readonly gateway?: GatewayAddress;
 }
 
 /** What one agent's flows need: from each sender, to each receiver. */
@@ -80,7 +82,10 @@ export function agentPolicy(
   if (localSenders.length) ingress.push({ from: localSenders.map((a) => ({ podSelector: agentPods(a) })), ports: [tcp(port)] });
   if (senders.some((s) => !s.local)) ingress.push({ from: [EAST_WEST_GATEWAY], ports: [tcp(port)] });
   const egress: INetworkPolicyEgressRule[] = receivers.filter((r) => r.local).map((r) => ({ to: [{ podSelector: agentPods(r.agent) }], ports: [tcp(r.port)] }));
-  if (receivers.some((r) => !r.local)) egress.push({ to: [ANYWHERE], ports: [tcp(EAST_WEST_PORT)] });
+  // A remote receiver is reached at its cluster's gateway, on the port that organisation published.
+  const gateways = new Map<string, GatewayAddress>();
+  for (const r of receivers) if (!r.local && r.gateway) gateways.set(`${r.gateway.address} ${r.gateway.port}`, r.gateway);
+  for (const [, g] of [...gateways].sort(([a], [b]) => (a < b ? -1 : 1))) egress.push({ to: gatewayPeers(g), ports: [tcp(g.port)] });
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
@@ -92,4 +97,15 @@ export function agentPolicy(
       ...(egress.length ? { egress } : {}),
     },
   };
+}
+
+/**
+ * Where a sender's pods may connect for a peer's gateway: the address itself when it is an IP;
+ * for a DNS name any address of either family (NetworkPolicy cannot name a host; `0.0.0.0/0`
+ * alone would leave an IPv6 gateway unreachable).
+ */
+export function gatewayPeers(gateway: GatewayAddress): INetworkPolicyPeer[] {
+  if (gateway.kind === 'ipv4') return [{ ipBlock: { cidr: `${gateway.address}/32` } }];
+  if (gateway.kind === 'ipv6') return [{ ipBlock: { cidr: `${gateway.address}/128` } }];
+  return [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }];
 }

@@ -8,6 +8,7 @@
 import { markdownCode, markdownText } from '../core/text.js';
 import { GENERATED_HEADER, ISTIOD_VALUES_FILE, ROOTS_DIR, SIGNING_KEY_SECRET, SYSTEM_NAMESPACE } from './constants.js';
 import { meshPeers, type PeerRoot } from './mesh-config.js';
+import { receivesAcrossClusters } from './east-west.js';
 import { FLUX_NAMESPACE } from './reconcilers.js';
 import { clusterIssuer } from './sidecar-auth.js';
 import type { ClusterPlan, Topology } from './topology.js';
@@ -152,7 +153,16 @@ export function prerequisites(topo: Topology, cluster: ClusterPlan, inputs: Prer
       root !== undefined,
       `the public root certificate of this mesh as ${code(`${ROOTS_DIR}/${cluster.name}.pem`)} (never its private key)${root ? `: SHA-256 ${code(root.fingerprint)}` : ''}`,
     ),
-    '',
   );
+  if (receivesAcrossClusters(topo, cluster)) {
+    const g = s.eastWestGateway;
+    lines.push(
+      have(
+        g !== undefined,
+        `other clusters send here: the address at which they reach this cluster's east-west gateway (labelled ${code('istio: eastwestgateway')} and ${code(`topology.istio.io/network: ${s.network}`)}, with ${code(`ISTIO_META_REQUESTED_NETWORK_VIEW: ${s.network}`)} and the passthrough port 15443; docs/gitops.md, "A two-organisation install") as ${code('eastWestGateway')} of the cluster in the spec${g ? `: ${code(`${g.kind === 'ipv6' ? `[${g.address}]` : g.address}:${g.port}`)}` : ''}`,
+      ),
+    );
+  }
+  lines.push('');
   return `${lines.join('\n')}`;
 }

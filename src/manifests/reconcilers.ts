@@ -86,6 +86,21 @@ export function systemProject(clusters: readonly ClusterPlan[]): IAppProject {
   );
 }
 
+/**
+ * The receiver's east-west objects (the Gateway and its pods' NetworkPolicy) live in the gateway's
+ * namespace, which Istio's installation owns: a project of their own, limited to those two kinds
+ * there, so no workflow's Application can write into istio-system.
+ */
+export function eastWestProject(clusters: readonly ClusterPlan[]): IAppProject {
+  const project = appProject('custody-east-west', "Custody: the east-west gateway's exposure of the agents other clusters send to", clusters, 'istio-system', [
+    { group: 'networking.istio.io', kind: 'Gateway' },
+    { group: 'networking.k8s.io', kind: 'NetworkPolicy' },
+  ]);
+  // Istio's own objects fill istio-system: reporting them as orphans would only be noise.
+  const { orphanedResources: _none, ...spec } = project.spec!;
+  return { ...project, spec: { ...spec, clusterResourceWhitelist: [] } };
+}
+
 /** One folder of one cluster's tree, synced with prune, self-heal and server-side apply; waves order it. */
 export function application(cluster: ClusterPlan, folder: string, project: string): IApplication {
   return {

@@ -6,20 +6,20 @@
 import { GENERATED_DIR } from '../contract/index.js';
 import type { VerificationKey } from '../keys/index.js';
 import { parsePathPattern, type Workflow } from '../workflow/index.js';
-import { EXT_AUTHZ_HOST, LABEL, SERVER_HOST, SYSTEM_NAMESPACE, WAVE, ANNOTATION } from './constants.js';
+import { EXT_AUTHZ_HOST, LABEL, SERVER_HOST, SYSTEM_NAMESPACE } from './constants.js';
+import { EAST_WEST_NAME, EAST_WEST_NAMESPACE, eastWestReceiver, remoteServiceEntry } from './east-west.js';
 import { agentSidecar, defaultSidecar, denyAll, externalServiceEntry, flowAllow, istioPaths, opaExtAuthz, opaServiceEntry, strictMtls } from './mesh.js';
 import { istiodValues, type PeerRoot } from './mesh-config.js';
 import { namespace } from './namespace.js';
 import { ISTIOD_VALUES_FILE } from './constants.js';
 import { prerequisites, PREREQUISITES_FILE } from './prerequisites.js';
 import { agentPolicy, defaultDeny, infrastructure, type Peer } from './network.js';
-import { meta, workflowLabels, type KubeObject, type Placed } from './objects.js';
-import { application, fluxKustomization, gitRepository, systemProject, workflowProject } from './reconcilers.js';
+import { workflowLabels, type KubeObject, type Placed } from './objects.js';
+import { application, eastWestProject, fluxKustomization, gitRepository, systemProject, workflowProject } from './reconcilers.js';
 import { serverObjects, serverStub } from './system.js';
 import { boundedName, topology, workflowIndex, type ClusterPlan, type Placement, type Topology } from './topology.js';
 import { agentLabels, dataClaim, deployment, opaConfigMap, opaConfigText, service, serviceAccount, type AgentContext } from './workload.js';
 import { toYaml } from './yaml.js';
-import type { IService } from 'kubernetes-models/v1/Service';
 
 export interface ManifestInputs {
   /** Every verification key of `keys/`, sorted by id: all are listed in each sidecar's configuration. */
@@ -65,6 +65,11 @@ export function manifestFiles(workflows: readonly Workflow[], inputs: ManifestIn
       folder(`${root}/${SYSTEM_NAMESPACE}`, system);
       folders.push(SYSTEM_NAMESPACE);
     }
+    const eastWest = eastWestReceiver(topo, cluster);
+    if (eastWest.length) {
+      folder(`${root}/${EAST_WEST_NAMESPACE}`, eastWest);
+      folders.push(EAST_WEST_NAMESPACE);
+    }
     files.set(`${root}/kustomization.yaml`, kustomization(folders));
 
     // Each cluster's own Argo CD applies its own copy of the projects: they name only this
@@ -78,6 +83,10 @@ export function manifestFiles(workflows: readonly Workflow[], inputs: ManifestIn
     if (system.length) {
       argo.push({ file: `appproject-${SYSTEM_NAMESPACE}.yaml`, object: systemProject([cluster]) });
       argo.push({ file: `application-${SYSTEM_NAMESPACE}.yaml`, object: application(cluster, SYSTEM_NAMESPACE, SYSTEM_NAMESPACE) });
+    }
+    if (eastWest.length) {
+      argo.push({ file: `appproject-${EAST_WEST_NAME}.yaml`, object: eastWestProject([cluster]) });
+      argo.push({ file: `application-${EAST_WEST_NAME}.yaml`, object: application(cluster, EAST_WEST_NAMESPACE, EAST_WEST_NAME) });
     }
     folder(`argocd/${cluster.name}`, argo);
     folder(`flux/${cluster.name}`, [
@@ -193,30 +202,17 @@ function workflowObjects(topo: Topology, cluster: ClusterPlan, placement: Placem
       );
     }
     const senders: Peer[] = [...new Set(inbound.map((f) => f.from))].sort().map((s) => ({ agent: s, port: agent.port, local: here(s) }));
-    const receivers: Peer[] = targets.map((t) => ({ agent: t, port: port(t), local: here(t) }));
+    const receivers: Peer[] = targets.map((t) => {
+      const gateway = here(t) ? undefined : topo.cluster(topo.clusterOf(w, t)).settings.eastWestGateway;
+      return { agent: t, port: port(t), local: here(t), ...(gateway ? { gateway } : {}) };
+    });
     if (senders.length || receivers.length) put(`${dir}/networkpolicy.yaml`, agentPolicy(ns, agent.name, agent.port, senders, receivers, c.labels));
   }
-  for (const [agent, where] of [...remote.entries()].sort(([a], [b]) => (a < b ? -1 : 1)))
-    put(`remote/service-${agent}.yaml`, remoteService(ns, agent, port(agent), where, labels));
+  // An agent of another cluster is reachable only once its organisation has published its
+  // gateway's address (check warns no-east-west-gateway until then).
+  for (const [agent, where] of [...remote.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const peer = topo.cluster(where);
+    if (peer.settings.eastWestGateway) put(`remote/serviceentry-${agent}.yaml`, remoteServiceEntry(w, agent, peer, peer.settings.eastWestGateway, labels));
+  }
   return out;
-}
-
-/**
- * A flow target in another cluster: a Service of the same name without a selector, so the name
- * resolves in this cluster and the mesh (which merges services by name across its clusters)
- * routes it to the agent's pods there.
- */
-function remoteService(ns: string, agent: string, port: number, cluster: string, labels: Record<string, string>): IService {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: meta(
-      agent,
-      ns,
-      WAVE.workload,
-      { ...labels, [LABEL.agent]: agent },
-      { [ANNOTATION.remoteCluster]: cluster, [ANNOTATION.lintIgnore]: 'service-targets-pod' },
-    ),
-    spec: { type: 'ClusterIP', ports: [{ name: 'http', port, protocol: 'TCP', appProtocol: 'http' }] },
-  };
 }

@@ -4,7 +4,17 @@
  * placed there, and whether it runs the bundle server (it is the owner's cluster of a workflow).
  */
 import { createHash } from 'node:crypto';
-import { CLUSTER_DEFAULTS, CLUSTER_SETTINGS, type Agent, type Flow, type Workflow } from '../workflow/index.js';
+import {
+  addressKind,
+  CLUSTER_DEFAULTS,
+  CLUSTER_SETTINGS,
+  EAST_WEST_DEFAULTS,
+  type AddressKind,
+  type Agent,
+  type EastWestGateway,
+  type Flow,
+  type Workflow,
+} from '../workflow/index.js';
 import { OPA_IMAGE, SERVER_HOST } from './constants.js';
 
 export interface ClusterSettings {
@@ -30,6 +40,17 @@ export interface ClusterSettings {
   readonly argocdDestination: string;
   readonly fluxServiceAccount?: string;
   readonly fluxDependsOn?: readonly string[];
+  /** The cluster's Istio network (`topology.istio.io/network`): the spec's, else the cluster's name. */
+  readonly network: string;
+  /** Where other clusters reach its east-west gateway, when its organisation has published it. */
+  readonly eastWestGateway?: GatewayAddress;
+}
+
+/** A peer's east-west gateway, resolved: the address, its kind, the port. */
+export interface GatewayAddress {
+  readonly address: string;
+  readonly kind: AddressKind;
+  readonly port: number;
 }
 
 /** How a cluster's sidecars reach their bundle server. */
@@ -103,6 +124,8 @@ export function topology(workflows: readonly Workflow[]): Topology {
       argocdDestination: (given.argocdDestination as string | undefined) ?? CLUSTER_DEFAULTS.argocdDestination,
       ...pick(given, ['server', 'region', 'tokenIssuer', 'tokenJwksUrl', 'serverImage', 'fluxServiceAccount']),
       ...(Array.isArray(given.fluxDependsOn) ? { fluxDependsOn: given.fluxDependsOn as string[] } : {}),
+      network: (given.eastWestGateway as EastWestGateway | undefined)?.network ?? name,
+      ...gatewayAddress(given.eastWestGateway as EastWestGateway | undefined),
     };
     const runsServer = served.has(name);
     return {
@@ -130,6 +153,13 @@ export function topology(workflows: readonly Workflow[]): Topology {
       return c;
     },
   };
+}
+
+function gatewayAddress(g: EastWestGateway | undefined): { eastWestGateway?: GatewayAddress } {
+  if (!g) return {};
+  const kind = addressKind(g.address);
+  if (!kind) throw new Error(`internal: east-west gateway address ${g.address} was not checked`);
+  return { eastWestGateway: { address: g.address, kind, port: g.port ?? EAST_WEST_DEFAULTS.port } };
 }
 
 function pick(o: Record<string, unknown>, keys: readonly string[]): Record<string, string> {

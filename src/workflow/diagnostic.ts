@@ -40,6 +40,7 @@ export const DiagnosticCodes = {
   sharedCluster: 'shared-cluster',
   missingPeerRoot: 'missing-peer-root',
   noSidecarAuth: 'no-sidecar-auth',
+  noEastWestGateway: 'no-east-west-gateway',
   duplicateFlow: 'duplicate-flow',
   conditionAlternativeNeverHolds: 'alternative-never-holds',
   unreachableAgent: 'unreachable-agent',

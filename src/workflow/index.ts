@@ -6,5 +6,6 @@ export { RESERVED_PORTS } from './semantics.js';
 export { AMBIGUOUS_ESCAPES, isPlainPath, matches, parsePathPattern, pathProblem, PREFIX_MARK, shortestMatch, type PathPattern } from './paths.js';
 export { isTimezone, parseClock, parseInstant } from './time.js';
 export { dataEdges, flowDirection, mainDirection, methodDirection, type Direction } from './direction.js';
+export { addressKind, type AddressKind } from './address.js';
 export { workflowSchema } from './schema.js';
 export { fieldName, SourceFile, type FieldPath, type Position } from './source.js';

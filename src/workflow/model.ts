@@ -50,6 +50,8 @@ export interface Cluster {
   readonly fluxServiceAccount?: string;
   /** Flux Kustomizations (in flux-system) that must be Ready before the cluster's tree is applied. */
   readonly fluxDependsOn?: readonly string[];
+  /** Where the agents of other clusters reach this cluster's east-west gateway; absent: nowhere. */
+  readonly eastWestGateway?: EastWestGateway;
   /**
    * The SPIFFE trust domain of the cluster's mesh: the one the spec gives for the cluster, else the
    * workflow's `trustDomain`. Always set in a loaded workflow (the loader resolves it), so that
@@ -57,6 +59,22 @@ export interface Cluster {
    */
   readonly trustDomain: string;
 }
+
+/**
+ * A cluster's east-west gateway as its peers reach it: traffic of other organisations' agents
+ * enters through it, in mutual TLS passthrough (the sender's certificate reaches the receiving
+ * sidecar). Published by the cluster's organisation; no API-server access is exchanged.
+ */
+export interface EastWestGateway {
+  /** An IP literal or a DNS name. */
+  readonly address: string;
+  /** Default {@link EAST_WEST_DEFAULTS.port}. */
+  readonly port?: number;
+  /** The Istio network of the cluster (`topology.istio.io/network`); default the cluster's name. */
+  readonly network?: string;
+}
+
+export const EAST_WEST_DEFAULTS = { port: 15443 } as const;
 
 /** The per-cluster settings that may be given in the spec, in the order they are documented. */
 export const CLUSTER_SETTINGS = [
@@ -77,6 +95,7 @@ export const CLUSTER_SETTINGS = [
   'argocdDestination',
   'fluxServiceAccount',
   'fluxDependsOn',
+  'eastWestGateway',
 ] as const;
 export type ClusterSetting = (typeof CLUSTER_SETTINGS)[number];
 
@@ -147,10 +166,21 @@ export const CLUSTER_DEFAULTS = {
   argocdDestination: 'in-cluster',
 } as const;
 
-/** Whether two values of one cluster setting are the same (lists compare by their items, in order). */
+/**
+ * Whether two values of one cluster setting are the same (lists compare by their items, in order;
+ * mappings by their keys, whatever their order).
+ */
 export function sameSetting(a: unknown, b: unknown): boolean {
-  return Array.isArray(a) && Array.isArray(b) ? a.length === b.length && a.every((x, i) => x === b[i]) : a === b;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameSetting(x, b[i]));
+  if (isMapping(a) && isMapping(b)) {
+    const keys = Object.keys(a).sort();
+    const other = Object.keys(b).sort();
+    return keys.length === other.length && keys.every((k, i) => k === other[i] && sameSetting(a[k], b[k]));
+  }
+  return a === b;
 }
+
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function spiffeId(trustDomain: string, workflow: string, agent: string): string {
   return `spiffe://${trustDomain}/ns/${workflow}/sa/${agent}`;

@@ -144,6 +144,8 @@ function patternHint(path: FieldPath): string | undefined {
       return 'write a container image reference with a tag or digest, e.g. openpolicyagent/opa:1.15.2-envoy';
     case 'argocdDestination':
       return 'write the cluster name Argo CD knows, e.g. in-cluster';
+    case 'address':
+      return 'write the IP address or DNS name of the east-west gateway, e.g. 203.0.113.10 or eastwest.mesh.example';
     case 'fluxServiceAccount':
       return 'write the name of a ServiceAccount in flux-system, e.g. custody-reconciler';
     default:

@@ -6,6 +6,7 @@
  * schema has reported those), so that one run reports everything.
  */
 import { DiagnosticCodes, didYouMean, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostic.js';
+import { addressKind } from './address.js';
 import { compareAttribute, COMPARATORS, type AttributeValue } from './condition.js';
 import { CLUSTER_SETTINGS, DEFAULTS, sameSetting } from './model.js';
 import { pathProblem } from './paths.js';
@@ -94,6 +95,15 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
           }
         }
       }
+    }
+    const gateway = cluster && isObj(cluster.eastWestGateway) ? cluster.eastWestGateway : undefined;
+    if (gateway && isStr(gateway.address) && /^[0-9A-Za-z.:-]+$/.test(gateway.address) && !addressKind(gateway.address)) {
+      error(
+        DiagnosticCodes.invalidValue,
+        ['spec', 'actors', actorName, 'cluster', 'eastWestGateway', 'address'],
+        `${JSON.stringify(gateway.address)} is neither an IP address nor a DNS name`,
+        'write the IPv4 or IPv6 address or the DNS name (lowercase, DNS-1123) by which the other organisations reach the gateway, e.g. 203.0.113.10 or eastwest.mesh.example',
+      );
     }
     const actorAgents = isObj(actor.agents) ? actor.agents : {};
     for (const [agentName, agent] of Object.entries(actorAgents)) {

@@ -42,8 +42,9 @@ for (const cluster of CLUSTERS) {
   test(`${cluster}: every object is accepted without a warning, and a second apply changes nothing`, async () => {
     const plane = await startControlPlane({ context: cluster });
     try {
-      // Where Argo CD and Flux are installed: their own installation creates these, not Custody.
-      for (const name of ['argocd', 'flux-system']) await plane.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      // Where Argo CD, Flux and Istio's east-west gateway are installed: their own installations
+      // create these, not Custody.
+      for (const name of ['argocd', 'flux-system', 'istio-system']) await plane.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
       const objects = [
         ...treeObjects(clusterTree(REPO, cluster)),
         ...treeObjects(wiringTree(REPO, 'argocd', cluster)),

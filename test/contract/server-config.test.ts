@@ -80,8 +80,8 @@ test('the secrets the Deployment passes from Secrets are variables the server re
 
 test("token issuers of the served clusters load as the server's issuers", async () => {
   const spec = MOVIE.replace(
-    'cluster: { name: hdr-west, region: us-west2, trustDomain: mesh.hdr.example }',
-    'cluster: { name: hdr-west, region: us-west2, trustDomain: mesh.hdr.example, tokenIssuer: "https://issuer.hdr.example", tokenJwksUrl: "https://issuer.hdr.example/openid/v1/jwks" }',
+    'cluster: { name: hdr-west, region: us-west2, trustDomain: mesh.hdr.example, eastWestGateway: { address: "2001:db8:4d::10", network: hdr-net } }',
+    'cluster: { name: hdr-west, region: us-west2, trustDomain: mesh.hdr.example, eastWestGateway: { address: "2001:db8:4d::10", network: hdr-net }, tokenIssuer: "https://issuer.hdr.example", tokenJwksUrl: "https://issuer.hdr.example/openid/v1/jwks" }',
   );
   assert.ok(spec !== MOVIE, 'the spec names hdr-west as written here');
   const { file, env } = await deployed(spec);

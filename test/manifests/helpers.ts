@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { AppProject, Application } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1';
 import { Kustomization as FluxKustomization } from '@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1';
 import { GitRepository } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
-import { ServiceEntry, Sidecar } from '@kubernetes-models/istio/networking.istio.io/v1beta1';
+import { Gateway, ServiceEntry, Sidecar } from '@kubernetes-models/istio/networking.istio.io/v1beta1';
 import { AuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1';
 import { PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1beta1';
 import { Deployment } from 'kubernetes-models/apps/v1';
@@ -29,7 +29,7 @@ export async function exampleInputs(): Promise<ManifestInputs> {
 
 /**
  * The schema each kind is validated against. The installed Istio models carry Istio 1.18's CRDs,
- * which had v1 only for AuthorizationPolicy: the v1 PeerAuthentication, Sidecar and ServiceEntry
+ * which had v1 only for AuthorizationPolicy: the v1 PeerAuthentication, Sidecar, ServiceEntry and Gateway
  * are validated against their v1beta1 schema (Istio 1.22 promoted them to v1 without changing
  * their fields).
  */
@@ -46,6 +46,7 @@ const MODELS: Record<string, { make: (o: Record<string, unknown>) => Validator; 
   'security.istio.io/v1/PeerAuthentication': { make: (o) => new PeerAuthentication(o as never), as: 'security.istio.io/v1beta1' },
   'networking.istio.io/v1/Sidecar': { make: (o) => new Sidecar(o as never), as: 'networking.istio.io/v1beta1' },
   'networking.istio.io/v1/ServiceEntry': { make: (o) => new ServiceEntry(o as never), as: 'networking.istio.io/v1beta1' },
+  'networking.istio.io/v1/Gateway': { make: (o) => new Gateway(o as never), as: 'networking.istio.io/v1beta1' },
   'argoproj.io/v1alpha1/Application': { make: (o) => new Application(o as never) },
   'argoproj.io/v1alpha1/AppProject': { make: (o) => new AppProject(o as never) },
   'source.toolkit.fluxcd.io/v1/GitRepository': { make: (o) => new GitRepository(o as never) },

@@ -149,12 +149,25 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
               `${where}: egress ${agent.name} → ${f.to}`,
             );
           } else {
-            assert.ok(
-              egress.some((r: any) => r.ports.some((p: any) => p.port === names.EAST_WEST_PORT)),
-              `${where}: egress ${agent.name} → ${f.to} through the east-west gateway`,
-            );
-            const stub = find(objs, 'Service', f.to);
-            assert.ok(stub && !stub.spec.selector && stub.spec.ports[0].port === to.port, `${where}: ${f.to} resolves here`);
+            // Routed only to a published gateway: its address and port, the peer's host and port.
+            const gateway = topo.cluster(other).settings.eastWestGateway;
+            const entry = find(objs, 'ServiceEntry', f.to);
+            if (gateway) {
+              assert.ok(
+                egress.some((r: any) => r.ports.some((p: any) => p.port === gateway.port) && r.to.some((p: any) => p.ipBlock)),
+                `${where}: egress ${agent.name} → ${f.to} through ${other}'s east-west gateway`,
+              );
+              assert.equal(
+                [entry?.spec.hosts, entry?.spec.location, entry?.spec.ports[0].number, entry?.spec.endpoints[0].address, entry?.spec.endpoints[0].ports.http],
+                [[`${f.to}.${w.name}.svc.cluster.local`], 'MESH_INTERNAL', to.port, gateway.address, gateway.port],
+                `${where}: ${f.to} resolves to ${other}'s gateway`,
+              );
+              const exposed = inCluster(t, other, 'istio-system').find((o) => o.kind === 'Gateway');
+              assert.ok(exposed?.spec.servers[0].hosts.includes(`${f.to}.${w.name}.svc.cluster.local`), `${other}: its gateway exposes ${f.to}`);
+            } else {
+              assert.not.ok(entry, `${where}: no ServiceEntry for ${f.to}, whose cluster published no gateway`);
+            }
+            assert.not.ok(find(objs, 'Service', f.to), `${where}: no Service named ${f.to} would shadow the ServiceEntry`);
             const peer = inCluster(t, other, w.name);
             const theirs = find(peer, 'NetworkPolicy', f.to);
             assert.ok(
@@ -265,7 +278,7 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
       [['opa', '/var/run/secrets/custody']],
     );
   }
-  // Sync waves: namespaces, then mTLS, then every deny and egress limit, then workloads, then allows.
+  // Sync waves: namespaces, then mTLS, then every deny and egress limit, then workloads, then allows (the gateway's exposure too).
   for (const o of t.objects.filter((x) => x.metadata?.namespace !== 'argocd' && x.metadata?.namespace !== 'flux-system')) {
     const wave = Number(o.metadata!.annotations![names.ANNOTATION.syncWave]);
     const expect =
@@ -274,6 +287,7 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
         : o.kind === 'PeerAuthentication'
           ? -2
           : (o.kind === 'AuthorizationPolicy' && o.spec.action === 'ALLOW') ||
+              o.kind === 'Gateway' ||
               (o.kind === 'NetworkPolicy' && o.metadata!.name !== 'default-deny' && !o.metadata!.name!.startsWith('allow-mesh'))
             ? 1
             : ['AuthorizationPolicy', 'Sidecar', 'ServiceEntry', 'NetworkPolicy'].includes(o.kind)

@@ -26,7 +26,7 @@ const roots = () =>
 
 // Fields of istio.mesh.v1alpha1.MeshConfig and its messages (istio/api mesh/v1alpha1/config.proto) that
 // the values use: a misspelt field would be ignored by istiod, not rejected.
-const MESH_FIELDS = new Set(['trustDomain', 'caCertificates', 'extensionProviders']);
+const MESH_FIELDS = new Set(['trustDomain', 'defaultConfig', 'caCertificates', 'extensionProviders']);
 const CERTIFICATE_DATA_FIELDS = new Set(['pem', 'spiffeBundleUrl', 'certSigners', 'trustDomains']);
 const GRPC_PROVIDER_FIELDS = new Set(['service', 'port', 'timeout', 'failOpen', 'statusOnError', 'includeRequestBodyInCheck']);
 
@@ -69,7 +69,12 @@ test("each cluster trusts exactly its peers' roots, each for its own trust domai
     caCertificates: { pem: string; trustDomains: string[] }[];
     extensionProviders: { name: string; envoyExtAuthzGrpc: Record<string, unknown> }[];
   };
-  assert.equal(Object.keys(values), ['meshConfig']);
+  assert.equal(Object.keys(values), ['global', 'meshConfig']);
+  // Its own Istio network, and the DNS proxy that resolves the hosts of agents in other clusters.
+  assert.equal((values as unknown as { global: unknown }).global, { network: 'color-central' });
+  assert.equal((mesh as unknown as { defaultConfig: unknown }).defaultConfig, {
+    proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true', ISTIO_META_DNS_AUTO_ALLOCATE: 'true' },
+  });
   for (const k of Object.keys(mesh)) assert.ok(MESH_FIELDS.has(k), `meshConfig.${k}`);
   assert.is(mesh.trustDomain, 'mesh.color.example');
   // color-central receives from vfx-2 and sends to hdr; its sidecars fetch bundles from the studio.

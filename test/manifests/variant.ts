@@ -1,6 +1,6 @@
 /**
  * A workflow that takes the other branches of the renderer: no Istio CNI, a bundle server outside
- * the mesh, token issuers, a StorageClass, an ssh repository, an API server or a destination name for Argo CD, Flux's ServiceAccount and dependencies, two actors
+ * the mesh, token issuers, a StorageClass, an ssh repository, an API server or a destination name for Argo CD, Flux's ServiceAccount and dependencies, an east-west gateway on one side only, two actors
  * on one cluster (flows inside a cluster) and flows across clusters.
  */
 export const VARIANT = `apiVersion: custody.dev/v1alpha1
@@ -37,6 +37,7 @@ spec:
         argocdDestination: remote-east-prod
         fluxServiceAccount: custody-reconciler
         fluxDependsOn: [istio, storage-classes]
+        eastWestGateway: { address: eastwest.remote.variant.example, port: 443, network: east }
       agents:
         cruncher: { image: registry.variant.example/cruncher:3.0 }
   flows:

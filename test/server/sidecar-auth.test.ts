@@ -56,12 +56,12 @@ test("the generated server configuration authenticates each cluster's sidecars, 
   const color = issuerKey('color-2026');
   const spec = readFileSync(repoPath('workflows', `${WORKFLOW}.yaml`), 'utf8')
     .replace(
-      'cluster: { name: vfx-central, region: us-central1, trustDomain: mesh.vfx.example }',
-      `cluster: { name: vfx-central, region: us-central1, trustDomain: mesh.vfx.example, tokenIssuer: "${VFX_ISSUER}" }`,
+      'cluster: { name: vfx-central, region: us-central1, trustDomain: mesh.vfx.example, eastWestGateway: { address: 203.0.113.10 } }',
+      `cluster: { name: vfx-central, region: us-central1, trustDomain: mesh.vfx.example, eastWestGateway: { address: 203.0.113.10 }, tokenIssuer: "${VFX_ISSUER}" }`,
     )
     .replace(
-      'cluster: { name: color-central, region: us-central1, trustDomain: mesh.color.example }',
-      `cluster: { name: color-central, region: us-central1, trustDomain: mesh.color.example, tokenIssuer: "${COLOR_ISSUER}" }`,
+      'cluster: { name: color-central, region: us-central1, trustDomain: mesh.color.example, eastWestGateway: { address: 203.0.113.20, port: 443 } }',
+      `cluster: { name: color-central, region: us-central1, trustDomain: mesh.color.example, eastWestGateway: { address: 203.0.113.20, port: 443 }, tokenIssuer: "${COLOR_ISSUER}" }`,
     );
   assert.is((spec.match(/tokenIssuer/g) ?? []).length, 2, 'the spec names both clusters as written here');
   const loaded = loadWorkflows([{ file: `workflows/${WORKFLOW}.yaml`, text: spec }]);

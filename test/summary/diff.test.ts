@@ -194,17 +194,18 @@ test('what the summaries say, in words (beyond the golden files)', async () => {
     added.summary.bundles.map((b) => `${b.workflow}/${b.agent}:${b.status}`),
     ['studio/owner:changed'],
   );
-  // The receiver's cluster gets the ALLOW; the sender's, the callee's stub Service and a wider egress.
+  // The receiver's cluster gets the ALLOW; the sender's, the callee's host in its Sidecar. The
+  // fixture's clusters publish no east-west gateway: no ServiceEntry and no egress to route it.
   assert.equal(
     added.summary.manifests.map((m) => [m.tree, m.added, m.changed, m.removed]),
     [
       ['clusters/studio-central', 1, 1, 0],
-      ['clusters/vfx-central', 1, 2, 0],
+      ['clusters/vfx-central', 0, 1, 0],
     ],
   );
   assert.equal(
     added.summary.manifests.flatMap((m) => m.objects.filter((o) => o.change === 'added').map((o) => `${o.kind} ${o.namespace}/${o.name}`)),
-    ['AuthorizationPolicy studio/allow-vfx-2-to-owner', 'Service studio/owner'],
+    ['AuthorizationPolicy studio/allow-vfx-2-to-owner'],
   );
   assert.match((await words('flow-removed')).text, '- color may no longer POST /api/owner to owner');
   assert.match((await words('path-changed')).text, '~ vfx-1 may now POST /api/vfx-2/* to vfx-2 instead of /api/vfx-2');

@@ -1,0 +1,209 @@
+/**
+ * The cross-organisation objects, on a small workflow written for them: four clusters, flows
+ * inside one cluster and across clusters, one receiving cluster that published no gateway, one
+ * cluster that receives nothing. Every expectation is written out.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { manifestFiles, missingEastWestGateways, renderManifests, topology, type KubeObject } from '../../src/manifests/index.js';
+import { loadOne } from '../helpers/workflows.js';
+import { exampleInputs, isKustomization, validateObject } from './helpers.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Obj = KubeObject & Record<string, any>;
+
+const SPEC = `apiVersion: custody.dev/v1alpha1
+kind: Workflow
+metadata:
+  name: ew
+spec:
+  owner: own
+  actors:
+    own:
+      cluster: { name: one, trustDomain: mesh.one.example, eastWestGateway: { address: 203.0.113.1 } }
+      agents:
+        src: { image: registry.example/src:1.0 }
+        local: { image: registry.example/local:1.0 }
+    part:
+      cluster: { name: two, trustDomain: mesh.two.example, eastWestGateway: { address: gw.two.example, port: 443, network: net-two } }
+      agents:
+        dst: { image: registry.example/dst:1.0, port: 9000 }
+        other: { image: registry.example/other:1.0 }
+    solo:
+      cluster: { name: three, trustDomain: mesh.three.example }
+      agents:
+        lone: { image: registry.example/lone:1.0 }
+    quiet:
+      cluster: { name: four, trustDomain: mesh.four.example, eastWestGateway: { address: "2001:db8::4" } }
+      agents:
+        iso: { image: registry.example/iso:1.0 }
+  flows:
+    - { from: src, to: local, methods: [POST], path: /a }
+    - { from: src, to: dst, methods: [POST], path: /b }
+    - { from: dst, to: other, methods: [POST], path: /c }
+    - { from: other, to: lone, methods: [POST], path: /d }
+    - { from: lone, to: src, methods: [POST], path: /e }
+    - { from: iso, to: src, methods: [GET], path: /f }
+`;
+
+async function render(): Promise<Map<string, Obj>> {
+  const r = loadOne(SPEC);
+  assert.equal(
+    r.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
+  const out = new Map<string, Obj>();
+  for (const [p, o] of manifestFiles(r.workflows, await exampleInputs())) if (!isKustomization(o as never)) out.set(p, o as Obj);
+  return out;
+}
+
+test('a receiving cluster exposes exactly the agents other clusters send to, and its gateway reaches only their ports', async () => {
+  const files = await render();
+  const gateways = [...files].filter(([, o]) => o.kind === 'Gateway');
+  // four receives nothing from another cluster: no gateway object there.
+  assert.equal(
+    gateways.map(([p]) => p),
+    [
+      'clusters/one/istio-system/gateway-custody-east-west.yaml',
+      'clusters/three/istio-system/gateway-custody-east-west.yaml',
+      'clusters/two/istio-system/gateway-custody-east-west.yaml',
+    ],
+  );
+  assert.not.ok([...files.keys()].some((p) => p.startsWith('clusters/four/istio-system/')));
+  const hosts = Object.fromEntries(gateways.map(([p, o]) => [p.split('/')[1], o.spec.servers.map((s: any) => s.hosts)]));
+  assert.equal(hosts, {
+    // src receives from lone (three) and iso (four); local only from src, in its own cluster. The
+    // bundle server, because the other clusters' sidecars fetch through the mesh.
+    one: [['custody-bundle-server.custody-system.svc.cluster.local', 'src.ew.svc.cluster.local']],
+    three: [['lone.ew.svc.cluster.local']],
+    // other receives only from dst, beside it: not exposed.
+    two: [['dst.ew.svc.cluster.local']],
+  });
+  const two = files.get('clusters/two/istio-system/gateway-custody-east-west.yaml')!;
+  assert.equal(two.metadata!.namespace, 'istio-system');
+  assert.equal(two.spec.selector, { istio: 'eastwestgateway' });
+  assert.equal(two.spec.servers[0].port, { number: 15443, name: 'tls', protocol: 'TLS' });
+  assert.equal(two.spec.servers[0].tls, { mode: 'AUTO_PASSTHROUGH' });
+  for (const [, o] of gateways) assert.not.ok(JSON.stringify(o.spec).includes('*'), 'no wildcard host');
+
+  const policy = files.get('clusters/two/istio-system/networkpolicy-custody-east-west.yaml')!;
+  assert.equal(policy.spec.podSelector, { matchLabels: { istio: 'eastwestgateway' } });
+  assert.equal(policy.spec.policyTypes, ['Egress']);
+  assert.equal(policy.spec.egress.slice(2), [
+    {
+      to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ew' } }, podSelector: { matchLabels: { 'custody.dev/agent': 'dst' } } }],
+      ports: [{ protocol: 'TCP', port: 9000 }],
+    },
+  ]);
+  for (const [, o] of files) validateObject(o);
+});
+
+test('a sender gets a ServiceEntry per remote agent, at the peer gateway, and egress to that gateway only', async () => {
+  const files = await render();
+  const entries = [...files].filter(([, o]) => o.kind === 'ServiceEntry' && o.spec.location === 'MESH_INTERNAL');
+  // lone's cluster published no gateway: two gets nothing for it. No entry for a same-cluster flow.
+  assert.equal(
+    entries.map(([p]) => p),
+    ['clusters/four/ew/remote/serviceentry-src.yaml', 'clusters/one/ew/remote/serviceentry-dst.yaml', 'clusters/three/ew/remote/serviceentry-src.yaml'],
+  );
+  assert.equal(files.get('clusters/one/ew/remote/serviceentry-dst.yaml')!.spec, {
+    hosts: ['dst.ew.svc.cluster.local'],
+    location: 'MESH_INTERNAL',
+    resolution: 'DNS',
+    ports: [{ number: 9000, name: 'http', protocol: 'HTTP' }],
+    endpoints: [{ address: 'gw.two.example', ports: { http: 443 }, network: 'net-two', labels: { 'security.istio.io/tlsMode': 'istio' } }],
+    subjectAltNames: ['spiffe://mesh.two.example/ns/ew/sa/dst'],
+    exportTo: ['.'],
+  });
+  const toOne = files.get('clusters/three/ew/remote/serviceentry-src.yaml')!.spec;
+  assert.equal(
+    [toOne.resolution, toOne.endpoints],
+    ['STATIC', [{ address: '203.0.113.1', ports: { http: 15443 }, network: 'one', labels: { 'security.istio.io/tlsMode': 'istio' } }]],
+  );
+  assert.not.ok(
+    [...files].some(([, o]) => o.kind === 'Service' && !o.spec.selector && o.metadata!.namespace === 'ew'),
+    'no selector-less stub Service',
+  );
+
+  // Egress: src to local beside it, and to two's gateway (a DNS name: any address, both families, its port).
+  assert.equal(files.get('clusters/one/ew/src/networkpolicy.yaml')!.spec.egress, [
+    { to: [{ podSelector: { matchLabels: { 'custody.dev/agent': 'local' } } }], ports: [{ protocol: 'TCP', port: 8080 }] },
+    { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }], ports: [{ protocol: 'TCP', port: 443 }] },
+  ]);
+  assert.equal(files.get('clusters/three/ew/lone/networkpolicy.yaml')!.spec.egress, [
+    { to: [{ ipBlock: { cidr: '203.0.113.1/32' } }], ports: [{ protocol: 'TCP', port: 15443 }] },
+  ]);
+  // other's only target, lone, is unroutable: no egress rule is written for it.
+  assert.equal(files.get('clusters/two/ew/other/networkpolicy.yaml')!.spec.egress, undefined);
+  // The Sidecar lists the remote host, as for a local flow.
+  assert.ok(files.get('clusters/one/ew/src/sidecar.yaml')!.spec.egress[0].hosts.includes('./dst.ew.svc.cluster.local'));
+});
+
+test('the gateway objects have their own Argo CD project, limited to istio-system and two kinds', async () => {
+  const files = await render();
+  const project = files.get('argocd/two/appproject-custody-east-west.yaml')!;
+  assert.equal(project.spec.destinations, [{ name: 'in-cluster', namespace: 'istio-system' }]);
+  assert.equal(project.spec.clusterResourceWhitelist, []);
+  assert.equal(project.spec.namespaceResourceWhitelist, [
+    { group: 'networking.istio.io', kind: 'Gateway' },
+    { group: 'networking.k8s.io', kind: 'NetworkPolicy' },
+  ]);
+  const app = files.get('argocd/two/application-custody-east-west.yaml')!;
+  assert.equal(
+    [app.spec.project, app.spec.source.path, app.spec.destination.namespace],
+    ['custody-east-west', 'generated/clusters/two/istio-system', 'istio-system'],
+  );
+  assert.not.ok(files.has('argocd/four/appproject-custody-east-west.yaml'));
+});
+
+test('the flows into a cluster without a published gateway are named', () => {
+  const r = loadOne(SPEC);
+  const gaps = missingEastWestGateways(topology(r.workflows), r.workflows);
+  assert.equal(
+    gaps.map((g) => [g.workflow.name, g.cluster, g.flows.map((f) => `${f.from}->${f.to}`)]),
+    [['ew', 'three', ['other->lone']]],
+  );
+});
+
+test("a receiving cluster's prerequisites ask for its gateway's address, ticked once it is in the spec", async () => {
+  const tree = renderManifests(loadOne(SPEC).workflows, await exampleInputs());
+  const line = (cluster: string) =>
+    tree.files
+      .get(`clusters/${cluster}/PREREQUISITES.md`)!
+      .split('\n')
+      .find((l) => l.includes('eastWestGateway'));
+  assert.match(
+    line('two')!,
+    /^- \[x\] other clusters send here: .*`topology\.istio\.io\/network: net-two`.* as `eastWestGateway` of the cluster in the spec: `gw\.two\.example:443`$/,
+  );
+  assert.match(line('three')!, /^- \[ \] other clusters send here: .*`topology\.istio\.io\/network: three`.* in the spec$/);
+  assert.is(line('four'), undefined, 'four receives nothing from another cluster');
+});
+
+test('the gateway setting is checked: address kind, port range, unknown fields, one value per cluster', () => {
+  const withGateway = (gateway: string) => SPEC.replace('eastWestGateway: { address: 203.0.113.1 }', `eastWestGateway: ${gateway}`);
+  const errors = (text: string) =>
+    loadOne(text)
+      .diagnostics.filter((d) => d.severity === 'error')
+      .map((d) => `${d.code} ${d.field}`);
+  assert.equal(errors(withGateway('{ address: 10.0.0.256 }')), ['invalid-value spec.actors.own.cluster.eastWestGateway.address']);
+  assert.equal(errors(withGateway('{ address: Gateway.Example }')), ['invalid-value spec.actors.own.cluster.eastWestGateway.address']);
+  assert.equal(errors(withGateway('{ address: "gw_1.example" }')), ['invalid-value spec.actors.own.cluster.eastWestGateway.address']);
+  assert.equal(errors(withGateway('{ address: "2001:db8::1" }')), []);
+  assert.equal(errors(withGateway('{ address: gw.one.example, port: 0 }')), ['invalid-value spec.actors.own.cluster.eastWestGateway.port']);
+  assert.equal(errors(withGateway('{ address: gw.one.example, port: 65536 }')), ['invalid-value spec.actors.own.cluster.eastWestGateway.port']);
+  assert.equal(errors(withGateway('{ port: 15443 }')), ['missing-field spec.actors.own.cluster.eastWestGateway']);
+  assert.equal(errors(withGateway('{ address: gw.one.example, tls: true }')), ['unknown-field spec.actors.own.cluster.eastWestGateway.tls']);
+  // Two actors on one cluster: the same mapping (keys in any order) agrees, another value conflicts.
+  const shared = (a: string, b: string) =>
+    SPEC.replace(
+      'cluster: { name: two, trustDomain: mesh.two.example, eastWestGateway: { address: gw.two.example, port: 443, network: net-two } }',
+      `cluster: { name: two, eastWestGateway: ${a} }`,
+    ).replace('cluster: { name: three, trustDomain: mesh.three.example }', `cluster: { name: two, eastWestGateway: ${b} }`);
+  assert.equal(errors(shared('{ address: gw.two.example, port: 443 }', '{ port: 443, address: gw.two.example }')), []);
+  assert.equal(errors(shared('{ address: gw.two.example, port: 443 }', '{ address: gw.two.example }')), [
+    'cluster-conflict spec.actors.solo.cluster.eastWestGateway',
+  ]);
+});
+
+test.run();
