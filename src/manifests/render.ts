@@ -32,6 +32,8 @@ export interface ManifestInputs {
   readonly roots?: ReadonlyMap<string, PeerRoot>;
   /** The clusters' ServiceAccount token key sets of `keys/jwks/`, by cluster. */
   readonly jwks?: ReadonlyMap<string, { readonly json: string }>;
+  /** The repository of clusters whose spec names none: the clone's origin, read at the edge (absent: the examples'). */
+  readonly repository?: string;
 }
 
 /** A folder's `kustomization.yaml`: its files and sub-folders, sorted. */
@@ -46,7 +48,7 @@ export type ManifestFiles = Map<string, KubeObject | KustomizationFile>;
 
 export function manifestFiles(workflows: readonly Workflow[], inputs: ManifestInputs): ManifestFiles {
   if (!inputs.keys.some((k) => k.id === inputs.activeKeyId)) throw new Error(`internal: active key ${inputs.activeKeyId} is not among the keys`);
-  const topo = topology(workflows);
+  const topo = topology(workflows, inputs.repository ? { repository: inputs.repository } : {});
   const files: ManifestFiles = new Map();
   const systems = new Map(topo.clusters.map((c) => [c.name, systemFolder(topo, c, inputs)]));
   const folder = (dir: string, placed: readonly Placed[]) => {
@@ -93,7 +95,7 @@ export function renderManifests(workflows: readonly Workflow[], inputs: Manifest
   const files = new Map<string, string>();
   for (const [path, value] of manifestFiles(workflows, inputs)) files.set(path, toYaml(value));
   // Beside each cluster's tree, not in its kustomization: what the administrator installs first.
-  const topo = topology(workflows);
+  const topo = topology(workflows, inputs.repository ? { repository: inputs.repository } : {});
   const prereq = { roots: inputs.roots ?? new Map(), jwks: new Set((inputs.jwks ?? new Map()).keys()), activeKeyId: inputs.activeKeyId };
   for (const cluster of topo.clusters) {
     files.set(`clusters/${cluster.name}/${ISTIOD_VALUES_FILE}`, istiodValues(topo, cluster, prereq.roots));

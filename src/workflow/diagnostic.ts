@@ -40,6 +40,8 @@ export const DiagnosticCodes = {
   sharedCluster: 'shared-cluster',
   missingPeerRoot: 'missing-peer-root',
   noSidecarAuth: 'no-sidecar-auth',
+  defaultRepository: 'default-repository',
+  exampleSigningKey: 'example-signing-key',
   duplicateFlow: 'duplicate-flow',
   conditionAlternativeNeverHolds: 'alternative-never-holds',
   unreachableAgent: 'unreachable-agent',

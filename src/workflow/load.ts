@@ -127,10 +127,10 @@ export function loadWorkflows(inputs: readonly InputFile[]): LoadResult {
         else if (!sameSetting(seen.value, value) && seen.workflow !== workflow.name) {
           // A defaulted trust domain is reported where it comes from, once per place.
           const at =
-            field !== 'trustDomain' || raw.spec.actors[actor.name]?.cluster.trustDomain !== undefined
+            (field !== 'trustDomain' && field !== 'repository') || raw.spec.actors[actor.name]?.cluster[field] !== undefined
               ? ['spec', 'actors', actor.name, 'cluster', field]
-              : raw.spec.trustDomain !== undefined
-                ? ['spec', 'trustDomain']
+              : raw.spec[field] !== undefined
+                ? ['spec', field]
                 : ['spec', 'actors', actor.name, 'cluster', 'name'];
           if (reported.has(at.join('.'))) continue;
           reported.add(at.join('.'));
@@ -161,6 +161,7 @@ interface RawWorkflow {
     owner: string;
     timezone?: string;
     trustDomain?: string;
+    repository?: string;
     actors: Record<
       string,
       {
@@ -188,6 +189,8 @@ function build(raw: RawWorkflow, file: string): Workflow {
   for (const [actorName, actor] of Object.entries(raw.spec.actors)) {
     const cluster: Record<string, unknown> = { name: actor.cluster.name };
     for (const field of CLUSTER_SETTINGS) if (actor.cluster[field] !== undefined) cluster[field] = actor.cluster[field];
+    // The workflow's repository is its clusters' unless one names its own.
+    if (cluster.repository === undefined && raw.spec.repository !== undefined) cluster.repository = raw.spec.repository;
     const domain = clusterDomain.get(actor.cluster.name) ?? trustDomain;
     cluster.trustDomain = domain;
     actors.push({
