@@ -11,7 +11,7 @@ import { agentSidecar, defaultSidecar, denyAll, externalServiceEntry, flowAllow,
 import { istiodValues, type PeerRoot } from './mesh-config.js';
 import { namespace } from './namespace.js';
 import { ISTIOD_VALUES_FILE } from './constants.js';
-import { prerequisites, PREREQUISITES_FILE } from './prerequisites.js';
+import { handover, HANDOVER_FILE } from './handover.js';
 import { agentPolicy, defaultDeny, infrastructure, type Peer } from './network.js';
 import { meta, workflowLabels, type KubeObject, type Placed } from './objects.js';
 import { application, fluxKustomization, gitRepository, systemProject, workflowProject } from './reconcilers.js';
@@ -94,12 +94,12 @@ export function manifestFiles(workflows: readonly Workflow[], inputs: ManifestIn
 export function renderManifests(workflows: readonly Workflow[], inputs: ManifestInputs): { root: string; files: Map<string, string> } {
   const files = new Map<string, string>();
   for (const [path, value] of manifestFiles(workflows, inputs)) files.set(path, toYaml(value));
-  // Beside each cluster's tree, not in its kustomization: what the administrator installs first.
+  // Beside each cluster's tree, not in its kustomization: the page its organisation receives.
   const topo = topology(workflows, inputs.repository ? { repository: inputs.repository } : {});
   const prereq = { roots: inputs.roots ?? new Map(), jwks: new Set((inputs.jwks ?? new Map()).keys()), activeKeyId: inputs.activeKeyId };
   for (const cluster of topo.clusters) {
     files.set(`clusters/${cluster.name}/${ISTIOD_VALUES_FILE}`, istiodValues(topo, cluster, prereq.roots));
-    files.set(`clusters/${cluster.name}/${PREREQUISITES_FILE}`, prerequisites(topo, cluster, prereq));
+    files.set(`clusters/${cluster.name}/${HANDOVER_FILE}`, handover(topo, cluster, prereq));
   }
   return { root: GENERATED_DIR, files: new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
 }

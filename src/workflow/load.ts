@@ -10,6 +10,7 @@ import {
   type Cluster,
   type ClusterSetting,
   type Agent,
+  type AgentResources,
   type Flow,
   type Workflow,
 } from './model.js';
@@ -166,7 +167,17 @@ interface RawWorkflow {
       string,
       {
         cluster: Partial<Omit<Cluster, 'name'>> & { name: string };
-        agents: Record<string, { image: string; port?: number; storage?: string; attributes?: Record<string, AttributeValue> }>;
+        agents: Record<
+          string,
+          {
+            image: string;
+            port?: number;
+            storage?: string;
+            attributes?: Record<string, AttributeValue>;
+            imagePullSecrets?: string[];
+            resources?: AgentResources;
+          }
+        >;
       }
     >;
     flows: { from: string; to: string; methods: string[]; path: string; when?: Condition[]; notBefore?: string; until?: string }[];
@@ -206,6 +217,8 @@ function build(raw: RawWorkflow, file: string): Workflow {
         port: agent.port ?? DEFAULTS.port,
         storage: agent.storage ?? DEFAULTS.storage,
         attributes: sortKeys(agent.attributes ?? {}),
+        ...(agent.imagePullSecrets?.length ? { imagePullSecrets: [...agent.imagePullSecrets] } : {}),
+        ...(agent.resources ? { resources: agent.resources } : {}),
         principal: spiffeId(domain, name, agentName),
       });
     }
