@@ -13,7 +13,8 @@ import { didYouMean, parseInstant, type Workflow } from '../workflow/index.js';
 import { CustodyError } from '../core/errors.js';
 import { asCustodyError, OperationalError, printDiagnostics, printError, UsageError } from './errors.js';
 import { displayPath, EXIT, readInputs, repositoryRoot, specFiles, workflowFiles, type Io } from './io.js';
-import { checkInputs, plural, type Checked } from './workflows.js';
+import { originForTrees } from './origin.js';
+import { checkInputs, plural, type Checked, type DeploymentFacts } from './workflows.js';
 
 export interface Command {
   readonly summary: string;
@@ -90,7 +91,12 @@ Exit codes: 0 no errors (warnings allowed), 1 errors in the specs, 2 usage error
     const root = repositoryRoot(io.cwd);
     const files = positionals.length ? await specFiles(positionals, io.cwd) : await workflowFiles(path.join(root, WORKFLOWS_DIR));
     if (files.length === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(root, WORKFLOWS_DIR)}`);
-    const checked = checkInputs(await readInputs(files, io.cwd), await rootClusters(path.join(root, KEYS_DIR)), await jwksClusters(path.join(root, KEYS_DIR)));
+    const checked = checkInputs(
+      await readInputs(files, io.cwd),
+      await rootClusters(path.join(root, KEYS_DIR)),
+      await jwksClusters(path.join(root, KEYS_DIR)),
+      await deploymentFacts(root, path.join(root, KEYS_DIR), io),
+    );
     const agents = checked.workflows.reduce((n, w) => n + w.agents.length, 0);
     const flows = checked.workflows.reduce((n, w) => n + w.flows.length, 0);
     if (values.json) {
@@ -258,7 +264,8 @@ Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 us
     const keysDir = values.keys ? path.resolve(io.cwd, values.keys) : path.join(root, KEYS_DIR);
     const out = values.out ? path.resolve(io.cwd, values.out) : root;
     const files = await workflowFiles(dir);
-    const checked = checkInputs(await readInputs(files, io.cwd), await rootClusters(keysDir), await jwksClusters(keysDir));
+    const facts = await deploymentFacts(root, keysDir, io);
+    const checked = checkInputs(await readInputs(files, io.cwd), await rootClusters(keysDir), await jwksClusters(keysDir), facts);
     printDiagnostics(io.stderr, 'generate', checked.diagnostics);
     if (checked.errors > 0) {
       io.stdout.write(`${plural(checked.errors, 'error')}: nothing written\n`);
@@ -273,7 +280,7 @@ Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 us
       io.stdout.write('1 error: nothing written\n');
       return EXIT.invalid;
     }
-    const trees = desiredTrees(checked.workflows, keys);
+    const trees = desiredTrees(checked.workflows, keys, facts.repository);
     let staleCount = 0;
     for (const tree of trees) {
       const stale = await staleEntries(out, tree);
@@ -303,6 +310,24 @@ Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 us
     return EXIT.ok;
   },
 };
+
+/**
+ * The repository and signing key the trees would use, for the deployment warnings: the clone's
+ * origin (https or ssh only; one with credentials is refused), and the active key when keys/ reads
+ * (a broken keys/ is generate's own error, reported where the keys are used).
+ */
+async function deploymentFacts(root: string, keysDir: string, io: Io): Promise<DeploymentFacts> {
+  let activeKey: DeploymentFacts['activeKey'];
+  try {
+    const keys = await readKeys(keysDir, displayPath(keysDir, io.cwd));
+    const key = keys.keys.find((k) => k.id === keys.activeKeyId)!;
+    activeKey = { id: key.id, publicKeyPem: key.publicKeyPem, file: displayPath(path.join(keysDir, `${key.id}.pem`), io.cwd) };
+  } catch {
+    activeKey = undefined;
+  }
+  const repository = await originForTrees(root);
+  return { ...(repository ? { repository } : {}), ...(activeKey ? { activeKey } : {}) };
+}
 
 export function help(io: Io, command: Command): number {
   io.stdout.write(command.help);

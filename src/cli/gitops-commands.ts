@@ -17,6 +17,7 @@ import { EXIT } from './io.js';
 import { plural } from './workflows.js';
 
 import { authorOptions, describeCommit, messageFrom, regeneration, repoName, repository } from './repository-options.js';
+import { originForTrees } from './origin.js';
 const diff: Command = {
   summary: 'summarise what a policy change allows or forbids, between two revisions',
   help: `Usage: custody diff --base REF [--head REF] [--json | --markdown] [--verify-report FILE]
@@ -66,7 +67,9 @@ cannot be read.
     if (values.json && values.markdown) throw new UsageError('--json and --markdown exclude each other');
     const format: SummaryFormat = values.json ? 'json' : values.markdown ? 'markdown' : 'text';
     const proof = readProof(values['verify-report'], io.cwd);
-    const result = await summarizeRevisions(repository(io), values.base!, values.head ?? 'HEAD');
+    const repo = repository(io);
+    const origin = await originForTrees(repo.dir);
+    const result = await summarizeRevisions(repo, values.base!, values.head ?? 'HEAD', origin ? { repository: origin } : {});
     io.stdout.write(render(result.summary, format, { ...result, ...(proof ? { proof } : {}) }));
     const { notCompared, generated } = result.summary;
     // Findings rather than failures: the summary is printed, and the exit code says the head is not clean.
@@ -142,6 +145,7 @@ Exit codes: 0 committed (or nothing to commit), 1 spec or key errors (nothing wr
     const result = await commitRegenerated({
       repo,
       trees: regen.trees,
+      ...(regen.repository ? { treeRepository: regen.repository } : {}),
       inputs: regen.inputs,
       ...(values['trees-only'] ? { treesOnly: true } : { workflows: regen.workflows }),
       ...(message ? { message } : {}),
@@ -316,7 +320,8 @@ Exit codes: 0 written, 2 usage error, 3 GitHub refused or failed.
       if (!named) throw new UsageError('cannot tell the GitHub repository: pass --repo OWNER/NAME');
     }
     const proof = readProof(values['verify-report'], io.cwd);
-    const result = await summarizeRevisions(repo, values.base!, values.head ?? 'HEAD');
+    const origin = await originForTrees(repo.dir);
+    const result = await summarizeRevisions(repo, values.base!, values.head ?? 'HEAD', origin ? { repository: origin } : {});
     const token = tokenFromEnv(process.env);
     const apiUrl = values['api-url'] ?? process.env.GITHUB_API_URL ?? 'https://api.github.com';
     assertSecureTransport(apiUrl, token, 'the API root');

@@ -10,6 +10,7 @@ import { type RegenerateResult } from '../gitops/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { asCustodyError, OperationalError, printDiagnostics, printError, UsageError } from './errors.js';
 import { displayPath, EXIT, type Io } from './io.js';
+import { originForTrees } from './origin.js';
 import { checkInputs, plural } from './workflows.js';
 
 export function repository(io: Io): Repository {
@@ -21,7 +22,7 @@ export async function regeneration(
   io: Io,
   repo: Repository,
   command: string,
-): Promise<{ trees: Tree[]; inputs: InputFolder[]; workflows: readonly Workflow[] } | number> {
+): Promise<{ trees: Tree[]; inputs: InputFolder[]; workflows: readonly Workflow[]; repository?: string } | number> {
   const inputs = await readInputFolders(repo.dir);
   const specs = inputs.find((i) => i.root === WORKFLOWS_DIR)!;
   if (specs.files.size === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(repo.dir, WORKFLOWS_DIR)}`);
@@ -43,7 +44,8 @@ export async function regeneration(
     io.stdout.write('1 error: nothing written or committed\n');
     return EXIT.invalid;
   }
-  return { trees: desiredTrees(checked.workflows, keys), inputs, workflows: checked.workflows };
+  const origin = await originForTrees(repo.dir);
+  return { trees: desiredTrees(checked.workflows, keys, origin), inputs, workflows: checked.workflows, ...(origin ? { repository: origin } : {}) };
 }
 
 export function authorOptions(values: { 'author-name'?: string; 'author-email'?: string }) {

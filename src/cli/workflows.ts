@@ -1,7 +1,17 @@
 /** Loading and checking workflows for a command: validation, then the reviewer's warnings. */
 import { missingEastWestGateways, missingPeerRoots, missingSidecarAuth, topology } from '../manifests/index.js';
 import { analyseWorkflow } from '../policy/index.js';
-import { compareDiagnostics, DiagnosticCodes, fieldName, loadWorkflows, type Diagnostic, type InputFile, type Workflow } from '../workflow/index.js';
+import { isExampleKey } from '../keys/index.js';
+import {
+  CLUSTER_DEFAULTS,
+  compareDiagnostics,
+  DiagnosticCodes,
+  fieldName,
+  loadWorkflows,
+  type Diagnostic,
+  type InputFile,
+  type Workflow,
+} from '../workflow/index.js';
 
 export interface Checked {
   readonly workflows: readonly Workflow[];
@@ -10,13 +20,23 @@ export interface Checked {
   readonly warnings: number;
 }
 
+/** What `check` and `generate` know about the deployment besides the specs, read at the edge. */
+export interface DeploymentFacts {
+  /** The clone's origin as the trees would name it (https or ssh); absent: none that counts. */
+  readonly repository?: string;
+  /** The active signing key and its file as shown to the user, when keys/ could be read. */
+  readonly activeKey?: { readonly id: string; readonly publicKeyPem: string; readonly file: string };
+}
+
 /**
  * `roots`: the clusters whose mesh root is committed under keys/roots/; `jwks`: those whose token
- * key set is committed under keys/jwks/ (each absent: not checked).
+ * key set is committed under keys/jwks/; `deployment`: the repository and key the trees would use
+ * (each absent: not checked).
  */
-export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<string>, jwks?: ReadonlySet<string>): Checked {
+export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<string>, jwks?: ReadonlySet<string>, deployment?: DeploymentFacts): Checked {
   const result = loadWorkflows(inputs);
   const diagnostics = [...result.diagnostics];
+  if (deployment) diagnostics.push(...deploymentWarnings(result.workflows, result.sources, deployment));
   if (roots && result.workflows.length) {
     const byName = new Map(result.workflows.map((w) => [w.name, w]));
     for (const gap of missingPeerRoots(topology(result.workflows), roots)) {
@@ -102,3 +122,50 @@ export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<st
 }
 
 export { plural } from '../core/text.js';
+
+/**
+ * While a deployment would still run on the examples' stand-ins: clusters syncing Custody's own
+ * repository (no repository in the spec, no https or ssh origin), and the example signing key.
+ */
+function deploymentWarnings(
+  workflows: readonly Workflow[],
+  sources: ReadonlyMap<string, { position(at: (string | number)[], key?: boolean): { line: number; column: number } }>,
+  facts: DeploymentFacts,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (facts.repository === undefined) {
+    // A cluster named in several workflows takes the repository any of them gives.
+    const given = new Set(workflows.flatMap((w) => w.actors.filter((a) => a.cluster.repository !== undefined).map((a) => a.cluster.name)));
+    for (const w of workflows) {
+      const clusters = [...new Set(w.actors.map((a) => a.cluster.name).filter((c) => !given.has(c)))].sort();
+      if (clusters.length === 0) continue;
+      const at = ['spec', 'repository'];
+      const pos = sources.get(w.file)?.position(at, true) ?? { line: 1, column: 1 };
+      const host = new URL(CLUSTER_DEFAULTS.repository).hostname;
+      out.push({
+        severity: 'warning',
+        code: DiagnosticCodes.defaultRepository,
+        file: w.file,
+        line: pos.line,
+        column: pos.column,
+        field: fieldName(at),
+        message: `${clusters.length === 1 ? 'cluster' : 'clusters'} ${clusters.map((c) => `"${c}"`).join(', ')} would sync from ${CLUSTER_DEFAULTS.repository}, Custody's own examples, not your repository: it is the Argo CD repoURL and the Flux GitRepository of ${clusters.length === 1 ? 'its tree' : 'their trees'}, and in the owner's cluster the repository the bundle server reads (CUSTODY_REPOSITORY) and its egress to ${host}`,
+        hint: `set spec.repository to the https:// or ssh:// URL of the repository holding this workflow (or run generate in a clone whose origin remote is that URL), then generate again`,
+      });
+    }
+  }
+  const key = facts.activeKey;
+  if (key && isExampleKey(key.publicKeyPem)) {
+    out.push({
+      severity: 'warning',
+      code: DiagnosticCodes.exampleSigningKey,
+      file: key.file,
+      line: 1,
+      column: 1,
+      field: '',
+      message: `the active signing key "${key.id}" is the examples' key, whose private half was discarded: no bundle server can sign with it, so every sidecar would refuse its bundle and no agent would become Ready`,
+      hint: `make your own: custody keygen --id <your-key-id> (the public key goes to keys/, the private key stays outside Git for the bundle server's Secret), delete ${key.file}, then generate again; see keys/README.md`,
+    });
+  }
+  return out;
+}

@@ -12,7 +12,11 @@ export function packageVersion(): string {
   return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 }
 
-/** The trees `custody generate` writes for these checked workflows and keys. */
-export function desiredTrees(workflows: readonly Workflow[], keys: KeySet): Tree[] {
-  return renderAll(workflows, { ...keys, version: packageVersion() });
+/**
+ * The trees `custody generate` writes for these checked workflows and keys. `repository`: the
+ * clone's origin for clusters whose spec names no repository, read by the caller (the output
+ * depends on nothing else of the machine).
+ */
+export function desiredTrees(workflows: readonly Workflow[], keys: KeySet, repository?: string): Tree[] {
+  return renderAll(workflows, { ...keys, version: packageVersion(), ...(repository ? { repository } : {}) });
 }

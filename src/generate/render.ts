@@ -26,6 +26,8 @@ export interface RenderInputs {
   readonly version: string;
   /** The mesh root certificates of `keys/roots/`, by cluster. */
   readonly roots?: ReadonlyMap<string, { readonly pem: string; readonly fingerprint: string }>;
+  /** The repository of clusters whose spec names none: the clone's origin, read at the edge (absent: the examples'). */
+  readonly repository?: string;
 }
 
 /** A renderer contributes one tree from all workflows (a cluster tree spans workflows). */

@@ -8,7 +8,16 @@ export { planCommit, type CommitPlan, type FileChange } from './commit-plan.js';
 export { writeCommit, type CommitResult, type CommitWriteOptions } from './commit.js';
 export { parseGitDate, resolvePeople, type AuthorOptions, type Person } from './author.js';
 export { baseCommit, mergeBaseOf, switchBack, switchTo } from './branch.js';
-export { assertSecureTransport, resolveRemote, tokenFromEnv, TOKEN_VARIABLES, type Remote, type Token } from './remote.js';
+export {
+  assertSecureTransport,
+  originRepositoryUrl,
+  resolveRemote,
+  tokenFromEnv,
+  TOKEN_VARIABLES,
+  treeRepositoryUrl,
+  type Remote,
+  type Token,
+} from './remote.js';
 export { pushBranch, type PushOptions, type PushResult } from './push.js';
 export { gitHttp } from './http.js';
 export { workingTreeChanges, type WorkingFolder } from './working-tree.js';

@@ -120,3 +120,41 @@ export function assertSecureTransport(url: string, token: Token | undefined, wha
     );
   }
 }
+
+/**
+ * The repository URL the generated trees name (Argo CD `repoURL`, Flux `url`, the bundle server's
+ * repository), from a clone's origin remote. Only https and ssh count: they are what a cluster's
+ * reconciler fetches over, while a local path or plain http is a test fixture or a mirror on this
+ * machine, which no cluster can reach (so a fresh local clone, as the tests make, keeps the
+ * default). The scp form `git@host:path` is written `ssh://git@host/path`, the form Flux accepts.
+ * Credentials are refused, never copied: any user part of an https URL (a token often stands there
+ * alone) and a password anywhere; ssh keeps its user name (`git@`), which is not a secret.
+ */
+export function treeRepositoryUrl(url: string): string | undefined {
+  const trimmed = url.trim();
+  const scp = /^([A-Za-z0-9._-]+)@([^:/\s]+):(?!\/\/)(\S+)$/.exec(trimmed);
+  const candidate = scp ? `ssh://${scp[1]}@${scp[2]}/${scp[3]!.replace(/^\/+/, '')}` : trimmed;
+  let parsed: URL;
+  try {
+    parsed = new URL(candidate);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'ssh:') return undefined;
+  // Over https a user name alone is often a token (https://<token>@host/...): refused like a password.
+  if (parsed.password || (parsed.protocol === 'https:' && parsed.username)) {
+    throw new GitopsError(
+      'credentials-in-url',
+      `the origin remote (${redactUrl(candidate)}) carries credentials; Custody does not write them into the generated trees`,
+      `remove them (git remote set-url origin ${redactUrl(candidate)}), or set spec.repository in the workflow`,
+    );
+  }
+  if (parsed.protocol === 'https:') return `https://${parsed.host}${parsed.pathname}`;
+  return `ssh://${parsed.username ? `${parsed.username}@` : ''}${parsed.host}${parsed.pathname}`;
+}
+
+/** The clone's origin as {@link treeRepositoryUrl} has it; undefined without a remote, or one that does not count. */
+export async function originRepositoryUrl(repo: Repository): Promise<string | undefined> {
+  const url = (await git.getConfig({ fs: repo.fs, dir: repo.dir, gitdir: repo.gitdir, path: 'remote.origin.url' })) as string | undefined;
+  return url ? treeRepositoryUrl(url) : undefined;
+}

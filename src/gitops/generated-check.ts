@@ -18,6 +18,7 @@ export async function checkGenerated(
   head: string,
   files: { base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> },
   headKeys?: ReadonlyMap<string, string>,
+  repository?: string,
 ): Promise<GeneratedCheck> {
   const touched = [...new Set([...files.base.keys(), ...files.head.keys()])].sort();
   if (touched.length === 0) return { checked: true, files: [] };
@@ -32,7 +33,7 @@ export async function checkGenerated(
     return { checked: false, reason: err.message, files: [] };
   }
   const rendered = new Map<string, string>();
-  for (const tree of desiredTrees(loaded.workflows, keys)) for (const [p, content] of tree.files) rendered.set(`${tree.root}/${p}`, content);
+  for (const tree of desiredTrees(loaded.workflows, keys, repository)) for (const [p, content] of tree.files) rendered.set(`${tree.root}/${p}`, content);
   const out: { path: string; problem: 'differs' | 'not-generated' | 'missing' }[] = [];
   for (const p of touched) {
     const have = files.head.get(p);

@@ -43,6 +43,8 @@ import { headline, render, type ChangeSummary, type RevisionLabel } from '../sum
 export interface ProposeOptions {
   readonly repo: Repository;
   readonly trees: readonly Tree[];
+  /** The clone's origin the trees were rendered with (`desiredTrees`), for the summary's check of them. */
+  readonly treeRepository?: string;
   readonly inputs?: readonly InputFolder[];
   /** The checked workflows of `inputs`, if the caller has them. */
   readonly workflows?: readonly Workflow[];
@@ -150,7 +152,10 @@ export async function proposeChange(options: ProposeOptions): Promise<ProposeRes
     ...(options.token ? { token: options.token } : {}),
     ...(options.http ? { http: options.http } : {}),
   });
-  const summary = await summarizeCommits(repo, mergeBase, head, { checkGenerated: true });
+  const summary = await summarizeCommits(repo, mergeBase, head, {
+    checkGenerated: true,
+    ...(options.treeRepository ? { repository: options.treeRepository } : {}),
+  });
   const labels = { base: { name: baseRef.name, commit: mergeBase }, head: { name: branch, commit: head } };
   const markdown = render(summary, 'markdown', labels);
   const octokit =

@@ -22,20 +22,22 @@ export interface RevisionSummary {
   readonly head: RevisionLabel;
 }
 
+export interface SummaryOptions {
+  /** Check that the changed generated files are what the head's specs generate. */
+  readonly checkGenerated?: boolean;
+  /** The clone's origin, as `generate` used it for clusters whose spec names no repository (read by the caller). */
+  readonly repository?: string;
+}
+
 /**
  * The summary between two revisions of the repository (what `custody diff` prints), with the
  * check that the changed generated files are what the head's specs generate (unless told not to).
  */
-export async function summarizeRevisions(
-  repo: Repository,
-  baseRevision: string,
-  headRevision: string,
-  options: { checkGenerated?: boolean } = {},
-): Promise<RevisionSummary> {
+export async function summarizeRevisions(repo: Repository, baseRevision: string, headRevision: string, options: SummaryOptions = {}): Promise<RevisionSummary> {
   const base = await resolveRevision(repo, baseRevision);
   const head = await resolveRevision(repo, headRevision);
   return {
-    summary: await summarizeCommits(repo, base, head, { checkGenerated: options.checkGenerated ?? true }),
+    summary: await summarizeCommits(repo, base, head, { ...options, checkGenerated: options.checkGenerated ?? true }),
     base: { name: baseRevision, commit: base },
     head: { name: headRevision, commit: head },
   };
@@ -45,12 +47,7 @@ export async function summarizeRevisions(
  * The summary between two commits. Only the specs that differ are loaded (a spec the same in both
  * has the same grants): loading is the costly part for large workflows.
  */
-export async function summarizeCommits(
-  repo: Repository,
-  base: string | undefined,
-  head: string,
-  options: { checkGenerated?: boolean } = {},
-): Promise<ChangeSummary> {
+export async function summarizeCommits(repo: Repository, base: string | undefined, head: string, options: SummaryOptions = {}): Promise<ChangeSummary> {
   // One walk for every folder the summary reads: folders equal on both sides are not entered.
   const all = await differingFiles(repo, base, head, [...GENERATED_ROOTS, WORKFLOWS_DIR, KEYS_DIR]);
   const under = (m: ReadonlyMap<string, string>, roots: readonly string[]) => new Map([...m].filter(([p]) => roots.some((r) => p.startsWith(`${r}/`))));
@@ -65,5 +62,5 @@ export async function summarizeCommits(
     { ...sideOf(inputs(all.head), files.head), ...(keys ? { keys: keys.head } : {}) },
   );
   if (!options.checkGenerated) return summary;
-  return { ...summary, generated: await checkGenerated(repo, head, files, keys?.head) };
+  return { ...summary, generated: await checkGenerated(repo, head, files, keys?.head, options.repository) };
 }

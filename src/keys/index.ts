@@ -1,6 +1,6 @@
 export { algorithmOf, ecAlgorithm } from './algorithm.js';
 export { KeysError } from './errors.js';
-export { fingerprint } from './fingerprint.js';
+export { EXAMPLE_KEY_FINGERPRINT, fingerprint, isExampleKey } from './fingerprint.js';
 export { generateSigningKey, type KeygenAlgorithm, type SigningKeyPair } from './generate.js';
 export { JWKS_DIR, jwkThumbprint, parseJwksFiles, type ClusterJwks } from './jwks.js';
 export {

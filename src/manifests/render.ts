@@ -12,7 +12,7 @@ import { agentSidecar, defaultSidecar, denyAll, externalServiceEntry, flowAllow,
 import { istiodValues, type PeerRoot } from './mesh-config.js';
 import { namespace } from './namespace.js';
 import { ISTIOD_VALUES_FILE } from './constants.js';
-import { prerequisites, PREREQUISITES_FILE } from './prerequisites.js';
+import { handover, HANDOVER_FILE } from './handover.js';
 import { agentPolicy, defaultDeny, infrastructure, type Peer } from './network.js';
 import { workflowLabels, type KubeObject, type Placed } from './objects.js';
 import { application, eastWestProject, fluxKustomization, gitRepository, systemProject, workflowProject } from './reconcilers.js';
@@ -32,6 +32,8 @@ export interface ManifestInputs {
   readonly roots?: ReadonlyMap<string, PeerRoot>;
   /** The clusters' ServiceAccount token key sets of `keys/jwks/`, by cluster. */
   readonly jwks?: ReadonlyMap<string, { readonly json: string }>;
+  /** The repository of clusters whose spec names none: the clone's origin, read at the edge (absent: the examples'). */
+  readonly repository?: string;
 }
 
 /** A folder's `kustomization.yaml`: its files and sub-folders, sorted. */
@@ -46,7 +48,7 @@ export type ManifestFiles = Map<string, KubeObject | KustomizationFile>;
 
 export function manifestFiles(workflows: readonly Workflow[], inputs: ManifestInputs): ManifestFiles {
   if (!inputs.keys.some((k) => k.id === inputs.activeKeyId)) throw new Error(`internal: active key ${inputs.activeKeyId} is not among the keys`);
-  const topo = topology(workflows);
+  const topo = topology(workflows, inputs.repository ? { repository: inputs.repository } : {});
   const files: ManifestFiles = new Map();
   const systems = new Map(topo.clusters.map((c) => [c.name, systemFolder(topo, c, inputs)]));
   const folder = (dir: string, placed: readonly Placed[]) => {
@@ -101,12 +103,12 @@ export function manifestFiles(workflows: readonly Workflow[], inputs: ManifestIn
 export function renderManifests(workflows: readonly Workflow[], inputs: ManifestInputs): { root: string; files: Map<string, string> } {
   const files = new Map<string, string>();
   for (const [path, value] of manifestFiles(workflows, inputs)) files.set(path, toYaml(value));
-  // Beside each cluster's tree, not in its kustomization: what the administrator installs first.
-  const topo = topology(workflows);
+  // Beside each cluster's tree, not in its kustomization: the page its organisation receives.
+  const topo = topology(workflows, inputs.repository ? { repository: inputs.repository } : {});
   const prereq = { roots: inputs.roots ?? new Map(), jwks: new Set((inputs.jwks ?? new Map()).keys()), activeKeyId: inputs.activeKeyId };
   for (const cluster of topo.clusters) {
     files.set(`clusters/${cluster.name}/${ISTIOD_VALUES_FILE}`, istiodValues(topo, cluster, prereq.roots));
-    files.set(`clusters/${cluster.name}/${PREREQUISITES_FILE}`, prerequisites(topo, cluster, prereq));
+    files.set(`clusters/${cluster.name}/${HANDOVER_FILE}`, handover(topo, cluster, prereq));
   }
   return { root: GENERATED_DIR, files: new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
 }

@@ -86,7 +86,13 @@ export interface Topology {
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-export function topology(workflows: readonly Workflow[]): Topology {
+/** What the specs may leave out and the caller knows: the repository of clusters that name none. */
+export interface TopologyDefaults {
+  /** The clone's origin (read at the edge, https or ssh only); absent: {@link CLUSTER_DEFAULTS.repository}. */
+  readonly repository?: string;
+}
+
+export function topology(workflows: readonly Workflow[], defaults: TopologyDefaults = {}): Topology {
   const explicit = new Map<string, Record<string, unknown>>();
   const agentCluster = new Map<string, string>();
   const placements = new Map<string, Map<string, Agent[]>>();
@@ -116,7 +122,7 @@ export function topology(workflows: readonly Workflow[]): Topology {
       storageClass: (given.storageClass as string | undefined) ?? CLUSTER_DEFAULTS.storageClass,
       istioCni: (given.istioCni as boolean | undefined) ?? CLUSTER_DEFAULTS.istioCni,
       bundleServer: (given.bundleServer as string | undefined) ?? CLUSTER_DEFAULTS.bundleServer,
-      repository: (given.repository as string | undefined) ?? CLUSTER_DEFAULTS.repository,
+      repository: (given.repository as string | undefined) ?? defaults.repository ?? CLUSTER_DEFAULTS.repository,
       branch: (given.branch as string | undefined) ?? CLUSTER_DEFAULTS.branch,
       opaImage: (given.opaImage as string | undefined) ?? OPA_IMAGE,
       apiServerPort: (given.apiServerPort as number | undefined) ?? CLUSTER_DEFAULTS.apiServerPort,

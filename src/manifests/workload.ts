@@ -56,6 +56,12 @@ export const agentLabels = (workflow: Workflow, agent: Agent, cluster: string): 
   [LABEL.cluster]: cluster,
 });
 
+/** The agent's service container's requests and limits unless its spec gives others (`resources`). */
+export const SERVICE_RESOURCES = {
+  requests: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '64Mi' },
+  limits: { cpu: '1', memory: '512Mi', 'ephemeral-storage': '256Mi' },
+} as const;
+
 export const dataClaimName = (agent: string) => `${agent}-data`;
 export const opaConfigName = (agent: string) => `${agent}-opa`;
 
@@ -153,9 +159,10 @@ export function deployment(c: AgentContext, opaConfig: string): IDeployment {
       { name: 'tmp', mountPath: '/tmp' },
     ],
     readinessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 10, failureThreshold: 3 },
+    // The spec's values over the defaults, one resource at a time: a spec giving only memory keeps the rest.
     resources: {
-      requests: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '64Mi' },
-      limits: { cpu: '1', memory: '512Mi', 'ephemeral-storage': '256Mi' },
+      requests: { ...SERVICE_RESOURCES.requests, ...c.agent.resources?.requests },
+      limits: { ...SERVICE_RESOURCES.limits, ...c.agent.resources?.limits },
     },
     securityContext: containerSecurity(),
   };
@@ -208,6 +215,7 @@ export function deployment(c: AgentContext, opaConfig: string): IDeployment {
             fsGroup: RUN_AS,
             seccompProfile: { type: 'RuntimeDefault' },
           },
+          ...(c.agent.imagePullSecrets?.length ? { imagePullSecrets: c.agent.imagePullSecrets.map((name) => ({ name })) } : {}),
           containers: [service, opa],
           volumes: [
             { name: 'data', persistentVolumeClaim: { claimName: dataClaimName(c.agent.name) } },

@@ -41,6 +41,8 @@ export const DiagnosticCodes = {
   missingPeerRoot: 'missing-peer-root',
   noSidecarAuth: 'no-sidecar-auth',
   noEastWestGateway: 'no-east-west-gateway',
+  defaultRepository: 'default-repository',
+  exampleSigningKey: 'example-signing-key',
   duplicateFlow: 'duplicate-flow',
   conditionAlternativeNeverHolds: 'alternative-never-holds',
   unreachableAgent: 'unreachable-agent',

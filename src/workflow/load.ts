@@ -10,6 +10,7 @@ import {
   type Cluster,
   type ClusterSetting,
   type Agent,
+  type AgentResources,
   type Flow,
   type Workflow,
 } from './model.js';
@@ -128,10 +129,10 @@ export function loadWorkflows(inputs: readonly InputFile[]): LoadResult {
         else if (!sameSetting(seen.value, value) && seen.workflow !== workflow.name) {
           // A defaulted trust domain is reported where it comes from, once per place.
           const at =
-            field !== 'trustDomain' || raw.spec.actors[actor.name]?.cluster.trustDomain !== undefined
+            (field !== 'trustDomain' && field !== 'repository') || raw.spec.actors[actor.name]?.cluster[field] !== undefined
               ? ['spec', 'actors', actor.name, 'cluster', field]
-              : raw.spec.trustDomain !== undefined
-                ? ['spec', 'trustDomain']
+              : raw.spec[field] !== undefined
+                ? ['spec', field]
                 : ['spec', 'actors', actor.name, 'cluster', 'name'];
           if (reported.has(at.join('.'))) continue;
           reported.add(at.join('.'));
@@ -162,11 +163,22 @@ interface RawWorkflow {
     owner: string;
     timezone?: string;
     trustDomain?: string;
+    repository?: string;
     actors: Record<
       string,
       {
         cluster: Partial<Omit<Cluster, 'name'>> & { name: string };
-        agents: Record<string, { image: string; port?: number; storage?: string; attributes?: Record<string, AttributeValue> }>;
+        agents: Record<
+          string,
+          {
+            image: string;
+            port?: number;
+            storage?: string;
+            attributes?: Record<string, AttributeValue>;
+            imagePullSecrets?: string[];
+            resources?: AgentResources;
+          }
+        >;
       }
     >;
     flows: { from: string; to: string; methods: string[]; path: string; when?: Condition[]; notBefore?: string; until?: string }[];
@@ -189,6 +201,8 @@ function build(raw: RawWorkflow, file: string): Workflow {
   for (const [actorName, actor] of Object.entries(raw.spec.actors)) {
     const cluster: Record<string, unknown> = { name: actor.cluster.name };
     for (const field of CLUSTER_SETTINGS) if (actor.cluster[field] !== undefined) cluster[field] = actor.cluster[field];
+    // The workflow's repository is its clusters' unless one names its own.
+    if (cluster.repository === undefined && raw.spec.repository !== undefined) cluster.repository = raw.spec.repository;
     const domain = clusterDomain.get(actor.cluster.name) ?? trustDomain;
     cluster.trustDomain = domain;
     actors.push({
@@ -204,6 +218,8 @@ function build(raw: RawWorkflow, file: string): Workflow {
         port: agent.port ?? DEFAULTS.port,
         storage: agent.storage ?? DEFAULTS.storage,
         attributes: sortKeys(agent.attributes ?? {}),
+        ...(agent.imagePullSecrets?.length ? { imagePullSecrets: [...agent.imagePullSecrets] } : {}),
+        ...(agent.resources ? { resources: agent.resources } : {}),
         principal: spiffeId(domain, name, agentName),
       });
     }

@@ -106,11 +106,23 @@ export interface Agent {
   readonly port: number;
   readonly storage: string;
   readonly attributes: Readonly<Record<string, AttributeValue>>;
+  /** Secrets in the workflow's namespace the kubelet pulls the image with, as given (none: absent). */
+  readonly imagePullSecrets?: readonly string[];
+  /** The service container's requests and limits that differ from the defaults, as given. */
+  readonly resources?: AgentResources;
   /**
    * `spiffe://<trust domain of the agent's cluster>/ns/<workflow>/sa/<agent>`: the identity the
    * mesh of the agent's own organisation gives it, and the only one its policies accept.
    */
   readonly principal: string;
+}
+
+/** Kubernetes quantities by resource name (`cpu`, `memory`, `ephemeral-storage`). */
+export type ResourceList = Readonly<Partial<Record<'cpu' | 'memory' | 'ephemeral-storage', string>>>;
+
+export interface AgentResources {
+  readonly requests?: ResourceList;
+  readonly limits?: ResourceList;
 }
 
 export interface Actor {

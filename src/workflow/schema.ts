@@ -119,6 +119,11 @@ function patternHint(path: FieldPath): string | undefined {
       return 'write a container image reference such as registry.example/team/app:1.2.3';
     case 'storage':
       return 'write a Kubernetes quantity such as 1Gi or 500Mi';
+    case 'cpu':
+      return 'write a Kubernetes quantity such as 500m (half a core) or 2';
+    case 'memory':
+    case 'ephemeral-storage':
+      return 'write a Kubernetes quantity such as 512Mi or 4Gi';
     case 'server':
       return 'write the https:// URL of the cluster API server';
     case 'trustDomain':

@@ -39,7 +39,7 @@ test('help for the tool and for each command; usage errors exit 2', async () => 
 test('check accepts the examples with a one-line summary and the warnings they are meant to raise', async () => {
   const r = await custody(['check']);
   assert.is(r.code, 0, r.stderr);
-  assert.is(r.stdout, 'ok: 2 workflows, 13 agents, 16 flows, 17 warnings\n');
+  assert.is(r.stdout, 'ok: 2 workflows, 13 agents, 16 flows, 18 warnings\n');
   const lines = r.stderr.trim().split('\n');
   // The clinical example's lab and statistics contractor share one cluster, knowingly; and no
   // organisation of the examples has published its mesh's root under keys/roots/ (8 clusters).
@@ -84,7 +84,7 @@ test('check rejects bad input with custody check: error[CODE]: FILE:LINE:COL lin
     lines.find((l) => l.includes('error[unknown-agent]'))!,
     /did you mean "vfx-1"\?/,
   );
-  assert.is(r.stdout, '2 errors, 7 warnings in 2 files\n');
+  assert.is(r.stdout, '2 errors, 8 warnings in 2 files\n');
 });
 
 test('generate --check passes on the committed tree', async () => {

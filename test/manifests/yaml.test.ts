@@ -86,7 +86,7 @@ test('random documents read back as themselves (YAML 1.2)', () => {
 });
 
 test('Go reads every file of the example trees, and the tricky strings, as JavaScript does', async () => {
-  // Every YAML file (PREREQUISITES.md is Markdown for people, not read by a program).
+  // Every YAML file (HANDOVER.md is Markdown for people, not read by a program).
   const files = Object.fromEntries([...renderManifests(exampleWorkflows(), await exampleInputs()).files].filter(([p]) => p.endsWith('.yaml')));
   files['tricky.yaml'] = toYaml(Object.fromEntries(TRICKY.map((s, i) => [`k${String(i).padStart(3, '0')}`, s])));
   const dir = mkdtempSync(path.join(tmpdir(), 'custody-yaml-'));
