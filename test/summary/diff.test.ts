@@ -272,13 +272,12 @@ test('text lists each changed object of each tree, not only the counts', async (
   assert.ok(
     render(summary, 'text').endsWith(
       [
-        'Manifests (generated/): 2 added, 3 changed, 0 removed',
+        // The fixture's clusters publish no east-west gateway: the sender gets no ServiceEntry.
+        'Manifests (generated/): 1 added, 2 changed, 0 removed',
         '  clusters/studio-central  1 added, 1 changed, 0 removed',
         '    + AuthorizationPolicy studio/allow-vfx-2-to-owner',
         '    ~ Kustomization generated/clusters/studio-central/studio/kustomization.yaml',
-        '  clusters/vfx-central     1 added, 2 changed, 0 removed',
-        '    ~ Kustomization generated/clusters/vfx-central/studio/kustomization.yaml',
-        '    + Service studio/owner',
+        '  clusters/vfx-central     0 added, 1 changed, 0 removed',
         '    ~ Sidecar studio/vfx-2',
         'Policy bundles (bundles/): 1 changed',
         '  studio/owner: changed (data.json)',
