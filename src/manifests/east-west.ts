@@ -14,7 +14,7 @@
 import type { IGateway } from '@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { INetworkPolicyEgressRule } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule';
-import type { Flow, Workflow } from '../workflow/index.js';
+import { spiffeId, type Flow, type Workflow } from '../workflow/index.js';
 import { ANNOTATION, EAST_WEST_PORT, LABEL, SERVER_HOST, SERVER_NAME, SERVER_PORT, SYSTEM_NAMESPACE, WAVE } from './constants.js';
 import type { ServiceEntryV1 } from './mesh.js';
 import { inNamespace, meshEgress } from './network.js';
@@ -168,6 +168,30 @@ export function remoteServiceEntry(
       endpoints: [{ address: gateway.address, ports: { http: gateway.port }, network: peer.settings.network, labels: { [TLS_MODE_LABEL]: 'istio' } }],
       subjectAltNames: [index.agent(agent).principal],
       exportTo: ['.'],
+    },
+  };
+}
+
+/**
+ * In a cluster whose sidecars fetch through the mesh from the one owner cluster that runs their
+ * bundle server: the server's mesh host, resolved to the owner's published gateway, as for a
+ * remote agent. It replaces a selector-less Service of the same name (Istio prefers a Service to a
+ * ServiceEntry with its host, which would send the fetches nowhere); subjectAltNames pins the
+ * server's own identity, and it is visible to every namespace (each workflow's sidecars use it).
+ */
+export function remoteServerEntry(owner: ClusterPlan, gateway: GatewayAddress, labels: Record<string, string>): ServiceEntryV1 {
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
+    metadata: meta(SERVER_NAME, SYSTEM_NAMESPACE, WAVE.deny, labels, { [ANNOTATION.remoteCluster]: owner.name }),
+    spec: {
+      hosts: [SERVER_HOST],
+      location: 'MESH_INTERNAL',
+      resolution: gateway.kind === 'dns' ? 'DNS' : 'STATIC',
+      ports: [{ number: SERVER_PORT, name: 'http', protocol: 'HTTP' }],
+      endpoints: [{ address: gateway.address, ports: { http: gateway.port }, network: owner.settings.network, labels: { [TLS_MODE_LABEL]: 'istio' } }],
+      subjectAltNames: [spiffeId(owner.settings.trustDomain, SYSTEM_NAMESPACE, SERVER_NAME)],
+      exportTo: ['*'],
     },
   };
 }

@@ -53,7 +53,10 @@ export function istiodValues(topo: Topology, cluster: ClusterPlan, roots: Readon
   const peers = meshPeers(topo, cluster, roots);
   const bound = peers.filter((p) => p.root);
   const gaps = peers.filter((p) => !p.root);
-  const sends = cluster.placements.some((p) => crossClusterFlows(topo, p.workflow).some((c) => c.from === cluster.name));
+  // Names resolved only by a ServiceEntry (a remote agent, or the owner's bundle server fetched
+  // through the mesh) need the sidecar's DNS proxy.
+  const fetchesRemotely = cluster.placements.length > 0 && cluster.bundleServer.kind === 'mesh' && !cluster.bundleServer.local;
+  const sends = fetchesRemotely || cluster.placements.some((p) => crossClusterFlows(topo, p.workflow).some((c) => c.from === cluster.name));
   const values = {
     // The network names this cluster's pods (and its east-west gateway's label): distinct per
     // organisation, so that no peer's istiod takes our pods for directly reachable ones.

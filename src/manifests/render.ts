@@ -16,7 +16,8 @@ import { handover, HANDOVER_FILE } from './handover.js';
 import { agentPolicy, defaultDeny, infrastructure, type Peer } from './network.js';
 import { workflowLabels, type KubeObject, type Placed } from './objects.js';
 import { application, eastWestProject, fluxKustomization, gitRepository, systemProject, workflowProject } from './reconcilers.js';
-import { serverObjects, serverStub } from './system.js';
+import { serverStub } from './server-route.js';
+import { serverObjects } from './system.js';
 import { boundedName, topology, workflowIndex, type ClusterPlan, type Placement, type Topology } from './topology.js';
 import { agentLabels, dataClaim, deployment, opaConfigMap, opaConfigText, service, serviceAccount, type AgentContext } from './workload.js';
 import { toYaml } from './yaml.js';
@@ -124,7 +125,10 @@ function systemFolder(topo: Topology, cluster: ClusterPlan, inputs: ManifestInpu
     const owners = [
       ...new Set(cluster.placements.map((p) => topo.clusterOf(p.workflow, p.workflow.agents.find((a) => a.actor === p.workflow.owner)!.name))),
     ].sort();
-    return serverStub(cluster, owners);
+    return serverStub(
+      cluster,
+      owners.map((name) => topo.cluster(name)),
+    );
   }
   return [];
 }

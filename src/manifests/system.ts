@@ -1,7 +1,6 @@
 /**
- * `custody-system`: in the owner's cluster, the bundle server itself; in another cluster whose
- * sidecars reach it through the mesh, only the namespace and a selector-less Service of the same
- * name, so the name resolves there and the mesh routes it to the owner's cluster.
+ * `custody-system` in the owner's cluster: the bundle server itself. Other clusters get only the
+ * name by which they reach it (server-route.ts).
  */
 import type { IAuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -35,7 +34,8 @@ import { toYamlText } from './yaml.js';
 
 const SIGNING_KEY_DIR = '/etc/custody/signing-key';
 const SIGNING_KEY_FILE = 'private-key.pem';
-const labels = { [LABEL.partOf]: 'custody', [LABEL.name]: SERVER_NAME, [LABEL.component]: 'bundle-server' };
+export const SERVER_LABELS = { [LABEL.partOf]: 'custody', [LABEL.name]: SERVER_NAME, [LABEL.component]: 'bundle-server' };
+const labels = SERVER_LABELS;
 const selector = { [LABEL.name]: SERVER_NAME };
 
 /** A host the server must reach outside the mesh (its repository, the clusters' token keys). */
@@ -276,19 +276,4 @@ export function serverObjects(s: ServerInputs): Placed[] {
     ['deployment.yaml', deployment],
   ];
   return objects.map(([file, object]) => ({ file, object }));
-}
-
-/** In a cluster without the server: the name only, resolved here and routed by the mesh to the owner's cluster. */
-export function serverStub(cluster: ClusterPlan, owners: readonly string[]): Placed[] {
-  const ns = SYSTEM_NAMESPACE;
-  const svc: IService = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: meta(SERVER_NAME, ns, WAVE.workload, labels, { [ANNOTATION.remoteCluster]: owners.join(','), [ANNOTATION.lintIgnore]: 'service-targets-pod' }),
-    spec: { type: 'ClusterIP', ports: [{ name: 'http', port: SERVER_PORT, protocol: 'TCP', appProtocol: 'http' }] },
-  };
-  return [
-    { file: 'namespace.yaml', object: namespace(ns, cluster.settings.istioCni, { [LABEL.partOf]: 'custody' }) },
-    { file: 'service.yaml', object: svc },
-  ];
 }

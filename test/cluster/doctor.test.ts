@@ -194,13 +194,13 @@ test("where the owner's server reads its own cluster's token keys, doctor checks
   for (const dir of ['workflows', 'keys', 'generated']) cpSync(repoPath(dir), path.join(own, dir), { recursive: true });
   const spec = path.join(own, 'workflows', 'movie-post-production.yaml');
   const text = readFileSync(spec, 'utf8');
-  const studio = '{ name: studio-central, region: us-central1, trustDomain: mesh.studio.example }';
+  const studio = '{ name: studio-central, region: us-central1, trustDomain: mesh.studio.example, eastWestGateway: { address: eastwest.mesh.studio.example } }';
   assert.ok(text.includes(studio));
   writeFileSync(
     spec,
     text.replace(
       studio,
-      '{ name: studio-central, region: us-central1, trustDomain: mesh.studio.example, tokenIssuer: "https://kubernetes.default.svc", tokenJwksUrl: "https://kubernetes.default.svc/openid/v1/jwks" }',
+      '{ name: studio-central, region: us-central1, trustDomain: mesh.studio.example, eastWestGateway: { address: eastwest.mesh.studio.example }, tokenIssuer: "https://kubernetes.default.svc", tokenJwksUrl: "https://kubernetes.default.svc/openid/v1/jwks" }',
     ),
   );
   const plane = await startControlPlane({ context: 'studio-central', crds: false });

@@ -20,6 +20,8 @@ test('drift reports a hand-added principal and a PERMISSIVE PeerAuthentication a
   const plane = await startControlPlane({ context: 'hdr-west' });
   const kubectl = (...args: string[]) => run(toolBinary('kubectl'), ['--kubeconfig', plane.kubeconfig, '-n', 'movie-post-production', ...args]);
   try {
+    // Istio's installation makes istio-system; the tree's east-west gateway objects live there.
+    await plane.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } });
     const objects = treeObjects(clusterTree(REPO, 'hdr-west'));
     assert.equal(
       (await applyObjects(plane.client, objects)).filter((r) => r.error),

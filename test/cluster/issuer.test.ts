@@ -30,6 +30,8 @@ test('the bundle server trusts the cluster issuer: hdr gets its own bundle, and 
   const other = await startControlPlane({ context: 'elsewhere', crds: false });
   let server: Awaited<ReturnType<typeof startTestServer>> | undefined;
   try {
+    // Istio's installation makes istio-system; the tree's east-west gateway objects live there.
+    await plane.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } });
     assert.equal(
       (await applyObjects(plane.client, treeObjects(clusterTree(REPO, 'hdr-west')))).filter((r) => r.error),
       [],

@@ -51,7 +51,7 @@ test('status --kube: per agent, the Deployment, pods, OPA, the reconciler and th
   const stand = await rolloutStandIn('admin-token');
   const kubectl = (...args: string[]) => run(toolBinary('kubectl'), ['--kubeconfig', plane.kubeconfig, ...args]);
   try {
-    for (const name of ['argocd', 'flux-system']) await plane.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    for (const name of ['argocd', 'flux-system', 'istio-system']) await plane.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     const objects = [
       ...treeObjects(clusterTree(REPO, 'vfx-central')),
       ...treeObjects(wiringTree(REPO, 'argocd', 'vfx-central')),

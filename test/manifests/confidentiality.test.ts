@@ -65,7 +65,7 @@ function universe(workflows: readonly Workflow[]): Facts {
 
 /**
  * What cluster `name` needs: of each workflow with agents there, the workflow's name and owner,
- * its own agents, their flows' peers and the owner's cluster (its bundle server); of a workflow
+ * its own agents, their flows' peers and the owner's cluster and bundle server (its identity); of a workflow
  * whose owner runs there, everything (the owner sees its whole workflow).
  */
 function needed(workflows: readonly Workflow[], name: string): Facts {
@@ -76,6 +76,8 @@ function needed(workflows: readonly Workflow[], name: string): Facts {
     out.set(w.name, 'workflow');
     out.set(w.owner, 'actor');
     addCluster(out, ownerCluster(w));
+    // The owner's bundle server, whose identity a cluster fetching through the mesh pins.
+    out.set(`${ownerCluster(w).trustDomain}/ns/custody-system/sa/custody-bundle-server`, 'principal');
     if (ownerCluster(w).name === name) {
       for (const a of w.agents) addAgent(out, w, a.name);
       continue;

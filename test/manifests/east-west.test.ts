@@ -102,9 +102,17 @@ test('a sender gets a ServiceEntry per remote agent, at the peer gateway, and eg
   const files = await render();
   const entries = [...files].filter(([, o]) => o.kind === 'ServiceEntry' && o.spec.location === 'MESH_INTERNAL');
   // lone's cluster published no gateway: two gets nothing for it. No entry for a same-cluster flow.
+  // Each cluster without the server reaches the owner's server at one's gateway.
   assert.equal(
     entries.map(([p]) => p),
-    ['clusters/four/ew/remote/serviceentry-src.yaml', 'clusters/one/ew/remote/serviceentry-dst.yaml', 'clusters/three/ew/remote/serviceentry-src.yaml'],
+    [
+      'clusters/four/custody-system/serviceentry-custody-bundle-server.yaml',
+      'clusters/four/ew/remote/serviceentry-src.yaml',
+      'clusters/one/ew/remote/serviceentry-dst.yaml',
+      'clusters/three/custody-system/serviceentry-custody-bundle-server.yaml',
+      'clusters/three/ew/remote/serviceentry-src.yaml',
+      'clusters/two/custody-system/serviceentry-custody-bundle-server.yaml',
+    ],
   );
   assert.equal(files.get('clusters/one/ew/remote/serviceentry-dst.yaml')!.spec, {
     hosts: ['dst.ew.svc.cluster.local'],
@@ -139,6 +147,33 @@ test('a sender gets a ServiceEntry per remote agent, at the peer gateway, and eg
   assert.ok(files.get('clusters/one/ew/src/sidecar.yaml')!.spec.egress[0].hosts.includes('./dst.ew.svc.cluster.local'));
 });
 
+test("a cluster without the server fetches bundles at the owner's gateway: a ServiceEntry for the server's host, no Service", async () => {
+  const files = await render();
+  for (const c of ['two', 'three', 'four']) {
+    assert.not.ok(files.has(`clusters/${c}/custody-system/service.yaml`), c);
+    const entry = files.get(`clusters/${c}/custody-system/serviceentry-custody-bundle-server.yaml`)!;
+    assert.equal(
+      { ns: entry.metadata!.namespace, spec: entry.spec },
+      {
+        ns: 'custody-system',
+        spec: {
+          hosts: ['custody-bundle-server.custody-system.svc.cluster.local'],
+          location: 'MESH_INTERNAL',
+          resolution: 'STATIC',
+          ports: [{ number: 8080, name: 'http', protocol: 'HTTP' }],
+          endpoints: [{ address: '203.0.113.1', ports: { http: 15443 }, network: 'one', labels: { 'security.istio.io/tlsMode': 'istio' } }],
+          subjectAltNames: ['spiffe://mesh.one.example/ns/custody-system/sa/custody-bundle-server'],
+          exportTo: ['*'],
+        },
+      },
+    );
+    validateObject(entry);
+  }
+  // The owner's own cluster runs the server: a Service with a selector, no entry.
+  assert.ok(files.has('clusters/one/custody-system/service.yaml'));
+  assert.not.ok(files.has('clusters/one/custody-system/serviceentry-custody-bundle-server.yaml'));
+});
+
 test('the gateway objects have their own Argo CD project, limited to istio-system and two kinds', async () => {
   const files = await render();
   const project = files.get('argocd/two/appproject-custody-east-west.yaml')!;
@@ -165,11 +200,11 @@ test('the flows into a cluster without a published gateway are named', () => {
   );
 });
 
-test("a receiving cluster's prerequisites ask for its gateway's address, ticked once it is in the spec", async () => {
+test("a receiving cluster's hand-over page asks for its gateway's address, ticked once it is in the spec", async () => {
   const tree = renderManifests(loadOne(SPEC).workflows, await exampleInputs());
   const line = (cluster: string) =>
     tree.files
-      .get(`clusters/${cluster}/PREREQUISITES.md`)!
+      .get(`clusters/${cluster}/HANDOVER.md`)!
       .split('\n')
       .find((l) => l.includes('eastWestGateway'));
   assert.match(
