@@ -29,7 +29,7 @@ test('drift reports a hand-added principal and a PERMISSIVE PeerAuthentication a
     );
     let r = await custody(['drift', '--kubeconfig', plane.kubeconfig]);
     assert.is(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /hdr-west: the live access objects of custody-system, movie-post-production are what Git says/);
+    assert.match(r.stdout, /hdr-west: the live access objects of custody-system, istio-system, movie-post-production are what Git says/);
 
     await kubectl(
       'patch',
