@@ -62,7 +62,7 @@ test('custody push: the branch arrives over smart HTTP; a native clone has the s
     assert.is(git(check, 'ls-tree', '-r', 'HEAD'), git(w.clone, 'ls-tree', '-r', 'HEAD'));
     const message = git(check, 'log', '-1', '--format=%B');
     assert.ok(message.startsWith('Policy: movie-post-production: 1 grant added'), message);
-    assert.match(message, '+ vfx-2 may now GET /api/frames/* to hdr');
+    assert.match(message, '+ vfx-2 may now GET /api/frames/* from hdr');
     assert.is(git(check, 'log', '-1', '--format=%an <%ae>'), 'Ada <ada@example.invalid>');
     assert.is(git(check, 'status', '--porcelain'), '');
     git(check, 'fsck', '--strict', '--no-progress');
