@@ -142,12 +142,41 @@ export function eastWestReceiver(topo: Topology, cluster: ClusterPlan): Placed[]
   ];
 }
 
+/** A mesh host in another cluster, as a sender sees it: what a remote agent and the owner's server share. */
+interface RemoteHost {
+  readonly name: string;
+  readonly namespace: string;
+  readonly host: string;
+  readonly port: number;
+  /** The identity the receiving sidecar must present. */
+  readonly principal: string;
+  /** '.': only its own namespace; '*': every namespace. */
+  readonly exportTo: string;
+}
+
 /**
- * The sender's view of an agent in another cluster: its mesh host, resolved to the peer's
- * published gateway (STATIC for an IP, DNS for a name), in the peer's network, with the port of
- * the agent's Service. The tlsMode label makes the sidecar originate Istio mutual TLS (plain text
- * would match no passthrough filter chain), and subjectAltNames pins the receiver's identity.
+ * A remote mesh host resolved to the peer's published gateway (STATIC for an IP, DNS for a name),
+ * in the peer's network. The tlsMode label makes the sidecar originate Istio mutual TLS (plain
+ * text would match no passthrough filter chain), and subjectAltNames pins the receiver's identity.
  */
+function atGateway(target: RemoteHost, peer: ClusterPlan, gateway: GatewayAddress, labels: Record<string, string>): ServiceEntryV1 {
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
+    metadata: meta(target.name, target.namespace, WAVE.deny, labels, { [ANNOTATION.remoteCluster]: peer.name }),
+    spec: {
+      hosts: [target.host],
+      location: 'MESH_INTERNAL',
+      resolution: gateway.kind === 'dns' ? 'DNS' : 'STATIC',
+      ports: [{ number: target.port, name: 'http', protocol: 'HTTP' }],
+      endpoints: [{ address: gateway.address, ports: { http: gateway.port }, network: peer.settings.network, labels: { [TLS_MODE_LABEL]: 'istio' } }],
+      subjectAltNames: [target.principal],
+      exportTo: [target.exportTo],
+    },
+  };
+}
+
+/** The sender's view of an agent in another cluster, with the port of the agent's Service. */
 export function remoteServiceEntry(
   workflow: Workflow,
   agent: string,
@@ -155,43 +184,19 @@ export function remoteServiceEntry(
   gateway: GatewayAddress,
   labels: Record<string, string>,
 ): ServiceEntryV1 {
-  const index = workflowIndex(workflow);
-  return {
-    apiVersion: 'networking.istio.io/v1',
-    kind: 'ServiceEntry',
-    metadata: meta(agent, workflow.name, WAVE.deny, { ...labels, [LABEL.agent]: agent }, { [ANNOTATION.remoteCluster]: peer.name }),
-    spec: {
-      hosts: [agentHost(workflow.name, agent)],
-      location: 'MESH_INTERNAL',
-      resolution: gateway.kind === 'dns' ? 'DNS' : 'STATIC',
-      ports: [{ number: index.agent(agent).port, name: 'http', protocol: 'HTTP' }],
-      endpoints: [{ address: gateway.address, ports: { http: gateway.port }, network: peer.settings.network, labels: { [TLS_MODE_LABEL]: 'istio' } }],
-      subjectAltNames: [index.agent(agent).principal],
-      exportTo: ['.'],
-    },
-  };
+  const { port, principal } = workflowIndex(workflow).agent(agent);
+  const target = { name: agent, namespace: workflow.name, host: agentHost(workflow.name, agent), port, principal, exportTo: '.' };
+  return atGateway(target, peer, gateway, { ...labels, [LABEL.agent]: agent });
 }
 
 /**
  * In a cluster whose sidecars fetch through the mesh from the one owner cluster that runs their
- * bundle server: the server's mesh host, resolved to the owner's published gateway, as for a
- * remote agent. It replaces a selector-less Service of the same name (Istio prefers a Service to a
- * ServiceEntry with its host, which would send the fetches nowhere); subjectAltNames pins the
- * server's own identity, and it is visible to every namespace (each workflow's sidecars use it).
+ * bundle server: the server's host at the owner's gateway, as for a remote agent. It replaces a
+ * selector-less Service of the same name (Istio prefers a Service to a ServiceEntry with its host,
+ * which would send the fetches nowhere), and every namespace sees it (each workflow's sidecars).
  */
 export function remoteServerEntry(owner: ClusterPlan, gateway: GatewayAddress, labels: Record<string, string>): ServiceEntryV1 {
-  return {
-    apiVersion: 'networking.istio.io/v1',
-    kind: 'ServiceEntry',
-    metadata: meta(SERVER_NAME, SYSTEM_NAMESPACE, WAVE.deny, labels, { [ANNOTATION.remoteCluster]: owner.name }),
-    spec: {
-      hosts: [SERVER_HOST],
-      location: 'MESH_INTERNAL',
-      resolution: gateway.kind === 'dns' ? 'DNS' : 'STATIC',
-      ports: [{ number: SERVER_PORT, name: 'http', protocol: 'HTTP' }],
-      endpoints: [{ address: gateway.address, ports: { http: gateway.port }, network: owner.settings.network, labels: { [TLS_MODE_LABEL]: 'istio' } }],
-      subjectAltNames: [spiffeId(owner.settings.trustDomain, SYSTEM_NAMESPACE, SERVER_NAME)],
-      exportTo: ['*'],
-    },
-  };
+  const principal = spiffeId(owner.settings.trustDomain, SYSTEM_NAMESPACE, SERVER_NAME);
+  const target = { name: SERVER_NAME, namespace: SYSTEM_NAMESPACE, host: SERVER_HOST, port: SERVER_PORT, principal, exportTo: '*' };
+  return atGateway(target, owner, gateway, labels);
 }
