@@ -5,6 +5,7 @@ export {
   isKeyFile,
   isKeyInput,
   isWorkflowFile,
+  isWorkflowInput,
   KEY_JWKS_DIR,
   KEY_ROOTS_DIR,
   KEY_SUBFOLDERS,

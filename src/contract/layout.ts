@@ -19,6 +19,8 @@ export const GENERATED_DIR = 'generated';
 export const GENERATED_ROOTS = [BUNDLES_DIR, GENERATED_DIR] as const;
 
 export const isWorkflowFile = (name: string) => /\.ya?ml$/.test(name);
+/** Whether a path relative to `workflows/` is a spec: a top-level `*.yaml`/`*.yml` (subfolders are not read). */
+export const isWorkflowInput = (rel: string) => !rel.includes('/') && isWorkflowFile(rel);
 /** Other files under `keys/` (a README) are the owner's, not inputs. */
 export const isKeyFile = (name: string) => name.endsWith('.pem') || name === 'active';
 /** Under `keys/`: the root certificate each organisation publishes for its cluster's mesh, `<cluster>.pem`. */

@@ -55,7 +55,7 @@ export interface CommitPlan {
   /** Objects HEAD does not have at these paths, to write. */
   readonly objects: ReadonlyMap<string, { readonly type: ObjectType; readonly content: Buffer | string }>;
   /** Per folder Custody wrote, every desired path's blob id and mode: what the index must hold. */
-  readonly owned: ReadonlyMap<string, { readonly files: ReadonlyMap<string, IndexEntry>; readonly select?: (name: string) => boolean }>;
+  readonly owned: ReadonlyMap<string, { readonly files: ReadonlyMap<string, IndexEntry>; readonly select?: (rel: string) => boolean }>;
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -89,6 +89,47 @@ async function entriesOf(repo: Repository, oid: string, prefix: string): Promise
 /** A tree entry's mode as the index holds it: a number. */
 const indexMode = (mode: string) => parseInt(mode, 8);
 
+/**
+ * An input folder's tree (`sub`: '' for its root, else one of its `folders`): HEAD's entries but
+ * its selected files, which are the working tree's; each keeps the executable bit HEAD gives it
+ * (a new one: 100644). `files` collects what the index must hold.
+ */
+async function inputTree(
+  repo: Repository,
+  head: string | undefined,
+  input: InputFolder,
+  sub: string,
+  files: Map<string, IndexEntry>,
+): Promise<MemoryTree | undefined> {
+  const rel = (name: string) => (sub ? `${sub}/${name}` : name);
+  const entries = new Map<string, Entry>();
+  const executable = new Set<string>();
+  if (head) {
+    for (const [name, e] of await entriesOf(repo, head, `${input.root}/${sub}`.replace(/\/$/, ''))) {
+      if (!(e.type === 'blob' && input.select(rel(name)))) entries.set(name, { mode: treeMode(e.mode), type: e.type as ObjectType, oid: e.oid });
+      else if (treeMode(e.mode) === '100755') executable.add(name);
+    }
+  }
+  for (const [p, content] of input.files) {
+    const cut = p.lastIndexOf('/');
+    if ((cut < 0 ? '' : p.slice(0, cut)) !== sub) continue;
+    const name = p.slice(cut + 1);
+    const mode = executable.has(name) ? '100755' : '100644';
+    const oid = objectId('blob', content);
+    entries.set(name, { mode, type: 'blob', oid, content });
+    files.set(`${input.root}/${p}`, { oid, mode: indexMode(mode) });
+  }
+  if (!sub) {
+    for (const folder of input.folders ?? []) {
+      const e = entries.get(folder);
+      const below = await inputTree(repo, e?.type === 'tree' ? e.oid : undefined, input, folder, files);
+      if (below) entries.set(folder, { mode: '40000', type: 'tree', oid: below.oid, tree: below });
+      else if (e?.type === 'tree') entries.delete(folder);
+    }
+  }
+  return entries.size ? makeTree(entries) : undefined;
+}
+
 /** What committing the desired trees would change, computed without writing anything. */
 export async function planCommit(options: CommitPlanOptions): Promise<CommitPlan> {
   const { repo } = options;
@@ -97,7 +138,7 @@ export async function planCommit(options: CommitPlanOptions): Promise<CommitPlan
   const rootEntries = parentTree ? await entriesOf(repo, parentTree, '') : new Map();
   const root = new Map<string, Entry>([...rootEntries].map(([name, e]) => [name, { mode: treeMode(e.mode), type: e.type as ObjectType, oid: e.oid }]));
   const replaced = new Map<string, MemoryTree | undefined>();
-  const owned = new Map<string, { files: Map<string, IndexEntry>; select?: (name: string) => boolean }>();
+  const owned = new Map<string, { files: Map<string, IndexEntry>; select?: (rel: string) => boolean }>();
   for (const tree of options.trees) {
     // Regular files (100644), whatever mode HEAD has at a path (executable, link): the folder is Custody's.
     const desired = buildTree(tree.files);
@@ -106,23 +147,8 @@ export async function planCommit(options: CommitPlanOptions): Promise<CommitPlan
   }
   for (const input of options.inputs ?? []) {
     const existing = root.get(input.root);
-    const entries = new Map<string, Entry>();
-    const executable = new Set<string>();
-    if (existing?.type === 'tree') {
-      for (const [name, e] of await entriesOf(repo, existing.oid, input.root)) {
-        if (!(e.type === 'blob' && input.select(name))) entries.set(name, { mode: treeMode(e.mode), type: e.type as ObjectType, oid: e.oid });
-        else if (treeMode(e.mode) === '100755') executable.add(name);
-      }
-    }
-    // The inputs are top-level files; each keeps HEAD's executable bit (a new one: 100644).
     const files = new Map<string, IndexEntry>();
-    for (const [name, content] of input.files) {
-      const mode = executable.has(name) ? '100755' : '100644';
-      const oid = objectId('blob', content);
-      entries.set(name, { mode, type: 'blob', oid, content });
-      files.set(`${input.root}/${name}`, { oid, mode: indexMode(mode) });
-    }
-    replaced.set(input.root, entries.size ? makeTree(entries) : undefined);
+    replaced.set(input.root, await inputTree(repo, existing?.type === 'tree' ? existing.oid : undefined, input, '', files));
     owned.set(input.root, { files, select: input.select });
   }
   for (const [name, tree] of replaced) {

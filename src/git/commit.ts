@@ -143,7 +143,7 @@ async function indexUpdates(
   // Each with whether its folder is a generated tree (Custody's whole, so its modes too).
   const refresh: [string, IndexEntry, boolean][] = [];
   for (const [root, { files, select }] of plan.owned) {
-    const mine = (p: string) => p.startsWith(`${root}/`) && (!select || (!p.slice(root.length + 1).includes('/') && select(p.slice(root.length + 1))));
+    const mine = (p: string) => p.startsWith(`${root}/`) && (!select || select(p.slice(root.length + 1)));
     for (const p of current.keys()) if (mine(p) && !files.has(p)) updates.push({ path: p });
     for (const [p, want] of files) {
       const have = current.get(p);

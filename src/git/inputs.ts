@@ -8,7 +8,7 @@ import path from 'node:path';
 import { GitopsError } from './errors.js';
 import { INPUTS, type InputSelection } from './layout.js';
 
-/** An input folder as it is in the working tree: the selected files' bytes by name. */
+/** An input folder as it is in the working tree: the selected files' bytes by path relative to `root` (`roots/c.pem`). */
 export interface InputFolder extends InputSelection {
   readonly files: ReadonlyMap<string, Buffer>;
 }
@@ -17,26 +17,44 @@ export interface InputFolder extends InputSelection {
 export async function readInputFolders(dir: string, selections: readonly InputSelection[] = INPUTS): Promise<InputFolder[]> {
   return Promise.all(
     selections.map(async (s) => {
+      const names: string[] = [];
+      for (const sub of ['', ...(s.folders ?? [])]) names.push(...(await selectedFiles(dir, s, sub)));
       const files = new Map<string, Buffer>();
-      let names: string[] = [];
-      try {
-        const entries = (await fsp.readdir(path.join(dir, s.root), { withFileTypes: true })).filter((e) => s.select(e.name));
-        // A link would be committed as a link (or, left out, as a deleted spec with its whole
-        // policy), while generate reads the file it points to: refused, so both agree.
-        const link = entries.find((e) => !e.isFile() && !e.isDirectory());
-        if (link) {
-          throw new GitopsError(
-            'unsupported-input',
-            `${s.root}/${link.name} is ${link.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}: custody commits inputs as files`,
-            `replace it with the file itself (cp --remove-destination "$(readlink -f ${s.root}/${link.name})" ${s.root}/${link.name}), then run the command again`,
-          );
-        }
-        names = entries.filter((e) => e.isFile()).map((e) => e.name);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
-      for (const name of names.sort()) files.set(name, await fsp.readFile(path.join(dir, s.root, name)));
+      for (const rel of names.sort()) files.set(rel, await fsp.readFile(path.join(dir, s.root, ...rel.split('/'))));
       return { ...s, files };
     }),
   );
+}
+
+/** The selected regular files of one folder (`sub`: '' for the top), as paths relative to the root. */
+async function selectedFiles(dir: string, s: InputSelection, sub: string): Promise<string[]> {
+  const rel = (name: string) => (sub ? `${sub}/${name}` : name);
+  let entries;
+  try {
+    // A linked subfolder would be committed as a link while generate reads through it.
+    if (sub && (await fsp.lstat(path.join(dir, s.root, sub))).isSymbolicLink()) {
+      throw new GitopsError(
+        'unsupported-input',
+        `${s.root}/${sub} is a symbolic link: custody commits inputs as files in a folder`,
+        `replace the link with a folder holding the files themselves, then run the command again`,
+      );
+    }
+    entries = (await fsp.readdir(path.join(dir, s.root, sub), { withFileTypes: true })).filter((e) => s.select(rel(e.name)));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw err;
+  }
+  // A link would be committed as a link (or, left out, as a deleted spec with its whole
+  // policy), while generate reads the file it points to: refused, so both agree.
+  const link = entries.find((e) => !e.isFile() && !e.isDirectory());
+  if (link) {
+    const shown = `${s.root}/${rel(link.name)}`;
+    throw new GitopsError(
+      'unsupported-input',
+      `${shown} is ${link.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}: custody commits inputs as files`,
+      `replace it with the file itself (cp --remove-destination "$(readlink -f ${shown})" ${shown}), then run the command again`,
+    );
+  }
+  return entries.filter((e) => e.isFile()).map((e) => rel(e.name));
 }

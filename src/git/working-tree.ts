@@ -17,8 +17,13 @@ import { cmp } from '../core/order.js';
 export interface WorkingFolder {
   /** Top-level folder, e.g. `workflows`. */
   readonly root: string;
-  /** Which top-level names of the folder count (a README beside the specs does not); absent: every file, at any depth. */
-  readonly select?: (name: string) => boolean;
+  /**
+   * Which paths relative to `root` count (a README beside the specs does not), read at the top and
+   * in `folders`; absent: every file, at any depth.
+   */
+  readonly select?: (rel: string) => boolean;
+  /** With `select`: the subfolders (one level) read as well. */
+  readonly folders?: readonly string[];
 }
 
 /**
@@ -31,7 +36,8 @@ export async function workingTreeChanges(repo: Repository, folders: readonly Wor
   const headTree = head ? (await git.readCommit({ ...gitArgs(repo), oid: head })).commit.tree : undefined;
   const root = headTree ? await treeEntries(repo, headTree) : new Map<string, TreeEntry>();
   const out: FileChange[] = [];
-  const walk = async (rel: string, tree: string | undefined, select: ((name: string) => boolean) | undefined): Promise<void> => {
+  const walk = async (rel: string, tree: string | undefined, folder: WorkingFolder, top: boolean): Promise<void> => {
+    const { select } = folder;
     const theirs = tree ? await treeEntries(repo, tree) : new Map<string, TreeEntry>();
     const ours = new Map<string, 'file' | 'dir'>();
     try {
@@ -49,10 +55,13 @@ export async function workingTreeChanges(repo: Repository, folders: readonly Wor
       const entry = theirs.get(name);
       const blob = entry?.type === 'blob' ? entry.oid : undefined;
       if (select) {
-        // An input folder: its selected top-level files only.
-        if (!select(name) || (mine === 'dir' && !blob)) continue;
+        // An input folder: its selected files only, at the top and in its input subfolders.
+        if (top && folder.folders?.includes(name) && (mine === 'dir' || entry?.type === 'tree')) {
+          await walk(p, entry?.type === 'tree' ? entry.oid : undefined, folder, false);
+        }
+        if (!select(p.slice(folder.root.length + 1)) || (mine === 'dir' && !blob)) continue;
       } else if (mine === 'dir' || entry?.type === 'tree') {
-        await walk(p, entry?.type === 'tree' ? entry.oid : undefined, undefined);
+        await walk(p, entry?.type === 'tree' ? entry.oid : undefined, folder, false);
       }
       const file = mine === 'file' ? await blobId(repo, p) : undefined;
       if (file === blob) continue;
@@ -63,7 +72,7 @@ export async function workingTreeChanges(repo: Repository, folders: readonly Wor
   };
   for (const f of folders) {
     const entry = root.get(f.root);
-    await walk(f.root, entry?.type === 'tree' ? entry.oid : undefined, f.select);
+    await walk(f.root, entry?.type === 'tree' ? entry.oid : undefined, f, true);
   }
   return out.sort((a, b) => cmp(a.path, b.path));
 }

@@ -5,16 +5,11 @@
  * once, and `verify` and `demo` refuse to run rather than report the gap as policy mismatches.
  */
 import path from 'node:path';
-import { BUNDLES_DIR, GENERATED_DIR, isKeyFile, isWorkflowFile, KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
-import { currentBranch, GitopsError, headCommit, workingTreeChanges, type FileChange, type Repository, type WorkingFolder } from '../git/index.js';
+import { BUNDLES_DIR, GENERATED_DIR, KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
+import { currentBranch, GitopsError, headCommit, INPUTS, workingTreeChanges, type FileChange, type Repository, type WorkingFolder } from '../git/index.js';
 
-/** The folders whose committed state the server and the sidecars depend on. */
-const FOLDERS: readonly WorkingFolder[] = [
-  { root: WORKFLOWS_DIR, select: isWorkflowFile },
-  { root: KEYS_DIR, select: isKeyFile },
-  { root: BUNDLES_DIR },
-  { root: GENERATED_DIR },
-];
+/** The folders whose committed state the server and the sidecars depend on: the inputs `commit` commits, and the trees. */
+const FOLDERS: readonly WorkingFolder[] = [...INPUTS, { root: BUNDLES_DIR }, { root: GENERATED_DIR }];
 
 /** One thing that differs from HEAD: a spec or key file, or a generated folder (a workflow's bundles, a cluster's tree). */
 export interface UncommittedItem {
@@ -53,7 +48,7 @@ export async function uncommittedChanges(repo: Repository, names: ReadonlyMap<st
   return { ...(branch ? { branch } : {}), ...(head ? { head } : {}), items };
 }
 
-/** A top-level input file stands alone; a generated file counts under its workflow's or cluster's folder. */
+/** An input file (a spec, a key, a peer root) stands alone; a generated file counts under its workflow's or cluster's folder. */
 function groupOf(p: string): string {
   const parts = p.split('/');
   if (parts[0] === WORKFLOWS_DIR || parts[0] === KEYS_DIR) return p;
@@ -64,7 +59,7 @@ function groupOf(p: string): string {
 function wordsOf(key: string, files: readonly FileChange[], workflow: string | undefined): string {
   const all = (s: FileChange['status']) => files.every((f) => f.status === s);
   if (!key.endsWith('/')) {
-    const folder = `${key.split('/')[0]}/`;
+    const folder = `${path.posix.dirname(key)}/`;
     const what = key.startsWith(`${WORKFLOWS_DIR}/`) && workflow ? `${workflow} (${key})` : key;
     if (all('added')) return `${what} is in ${folder} but not committed`;
     if (all('deleted')) return `${key} is deleted from ${folder} but still committed`;

@@ -7,12 +7,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Tree } from '../../src/generate/index.js';
 import { openRepository, parseGitDate, planCommit } from '../../src/git/index.js';
 import { commitRegenerated } from '../../src/gitops/index.js';
 import { cleanEnv, custody, edit, fixtureRepository, git, MOVIE, tempDir } from '../helpers/fixture-repository.js';
+import { repoPath } from '../helpers/paths.js';
 
 const AUTHOR = ['--author-name', 'Ada Lovelace', '--author-email', 'ada@example.invalid'];
 const NEW_FLOW =
@@ -315,6 +316,53 @@ test('an input committed executable keeps its mode: no mode-only commit, and the
   assert.match(git(dir, 'ls-files', '-s', MOVIE), /^100755 /);
   assert.is(git(dir, 'status', '--porcelain'), '');
   git(dir, 'fsck', '--strict', '--no-progress');
+});
+
+test('a peer root and a token key set under keys/ are committed with the trees they change; a README beside them is not; a removed root leaves the commit too', async () => {
+  const dir = await fixtureRepository();
+  mkdirSync(path.join(dir, 'keys', 'roots'));
+  mkdirSync(path.join(dir, 'keys', 'jwks'));
+  copyFileSync(repoPath('test', 'fixtures', 'roots', 'vfx-central.pem'), path.join(dir, 'keys', 'roots', 'vfx-central.pem'));
+  copyFileSync(repoPath('test', 'fixtures', 'jwks', 'rfc7638.json'), path.join(dir, 'keys', 'jwks', 'vfx-central.json'));
+  writeFileSync(path.join(dir, 'keys', 'roots', 'README.md'), 'Roots of the peer meshes.\n');
+  const r = await custody(['commit', ...AUTHOR], dir);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  const committed = lines(git(dir, 'diff-tree', '--no-commit-id', '--name-status', '-r', 'HEAD'));
+  assert.ok(committed.includes('A\tkeys/roots/vfx-central.pem'), committed.join('\n'));
+  assert.ok(committed.includes('A\tkeys/jwks/vfx-central.json'), committed.join('\n'));
+  assert.ok(committed.includes('M\tgenerated/clusters/color-central/istiod-values.yaml'), committed.join('\n'));
+  assert.not.ok(
+    committed.some((l) => l.includes('README')),
+    committed.join('\n'),
+  );
+  // The committed bytes are the files', and Git's own status agrees that nothing else is pending.
+  assert.is(git(dir, 'show', 'HEAD:keys/roots/vfx-central.pem'), readFileSync(path.join(dir, 'keys', 'roots', 'vfx-central.pem'), 'utf8').trimEnd());
+  assert.equal(lines(git(dir, 'status', '--porcelain', '--untracked-files=all')), ['?? keys/roots/README.md']);
+  // Nothing stale in the summary of that commit: the trees were generated from the root it holds.
+  const diff = await custody(['diff', '--base', 'HEAD~1'], dir);
+  assert.is(diff.code, 0, diff.stdout + diff.stderr);
+  assert.match(diff.stdout, '  ! mesh root of vfx-central added: SHA-256 58:C2:62:68');
+
+  rmSync(path.join(dir, 'keys', 'roots', 'vfx-central.pem'));
+  const removed = await custody(['commit', ...AUTHOR], dir);
+  assert.is(removed.code, 0, removed.stdout + removed.stderr);
+  const second = lines(git(dir, 'diff-tree', '--no-commit-id', '--name-status', '-r', 'HEAD'));
+  assert.ok(second.includes('D\tkeys/roots/vfx-central.pem'), second.join('\n'));
+  assert.ok(second.includes('M\tgenerated/clusters/color-central/istiod-values.yaml'), second.join('\n'));
+  assert.equal(lines(git(dir, 'status', '--porcelain', '--untracked-files=all')), ['?? keys/roots/README.md']);
+  git(dir, 'fsck', '--strict', '--no-progress');
+});
+
+test('keys/roots as a symbolic link to a folder: refused (unsupported-input), nothing committed', async () => {
+  const dir = await fixtureRepository();
+  const elsewhere = tempDir('roots');
+  copyFileSync(repoPath('test', 'fixtures', 'roots', 'vfx-central.pem'), path.join(elsewhere, 'vfx-central.pem'));
+  symlinkSync(elsewhere, path.join(dir, 'keys', 'roots'));
+  const head = git(dir, 'rev-parse', 'HEAD');
+  const r = await custody(['commit', ...AUTHOR], dir);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, 'error[unsupported-input]: keys/roots is a symbolic link');
+  assert.is(git(dir, 'rev-parse', 'HEAD'), head);
 });
 
 test('file names that are not UTF-8 (in HEAD or only in the index): refused with unsupported-path, nothing committed or changed', async () => {

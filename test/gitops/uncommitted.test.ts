@@ -37,6 +37,12 @@ test('a new spec, its bundles, an edited spec, a deleted cluster file and a stag
   rmSync(path.join(dir, 'generated', 'clusters', 'sound-west', 'kustomization.yaml'));
   writeFileSync(path.join(dir, 'keys', 'next.pem'), 'not yet a key\n');
   git(dir, 'add', 'keys/next.pem');
+  // A peer's root is an input too; a README beside it and a file in another subfolder are not.
+  mkdirSync(path.join(dir, 'keys', 'roots'));
+  mkdirSync(path.join(dir, 'keys', 'old'));
+  writeFileSync(path.join(dir, 'keys', 'roots', 'vfx-central.pem'), 'a root\n');
+  writeFileSync(path.join(dir, 'keys', 'roots', 'README.md'), 'notes\n');
+  writeFileSync(path.join(dir, 'keys', 'old', 'retired.pem'), 'old\n');
   const u = await uncommittedChanges(openRepository(dir), new Map([[BANK, 'bank-audit']]));
   assert.equal(
     u.items.map((i) => i.words),
@@ -44,6 +50,7 @@ test('a new spec, its bundles, an edited spec, a deleted cluster file and a stag
       'bundles/bank-audit/ is not committed (2 files)',
       'generated/clusters/sound-west/ is deleted but still committed (1 file)',
       'keys/next.pem is in keys/ but not committed',
+      'keys/roots/vfx-central.pem is in keys/roots/ but not committed',
       'bank-audit (workflows/bank-audit.yaml) is in workflows/ but not committed',
       'workflows/clinical-trial-analysis.yaml has changes that are not committed',
     ],
