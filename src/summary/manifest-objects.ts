@@ -7,6 +7,7 @@
 import { parseAllDocuments } from 'yaml';
 import { GENERATED_DIR } from '../contract/index.js';
 import { sortedValue } from '../core/json.js';
+import { names } from '../manifests/index.js';
 
 export interface ManifestObject {
   /** Identity within its tree: `kind/namespace/name`; objects without a name are known by file and position. */
@@ -57,7 +58,9 @@ export function manifestObjects(file: string, text: string): ManifestObject[] {
     }
     if (value === null || value === undefined) return;
     const obj = (typeof value === 'object' && !Array.isArray(value) ? value : {}) as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
-    const kind = typeof obj.kind === 'string' ? obj.kind : '(no kind)';
+    // The one generated file that is not an object: the values an organisation gives istiod's Helm chart.
+    const values = file.endsWith(`/${names.ISTIOD_VALUES_FILE}`);
+    const kind = typeof obj.kind === 'string' ? obj.kind : values ? 'istiod Helm values' : '(no kind)';
     const name = typeof obj.metadata?.name === 'string' ? obj.metadata.name : undefined;
     const namespace = typeof obj.metadata?.namespace === 'string' ? obj.metadata.namespace : undefined;
     // A kustomization.yaml names no object: it is known by where it is.
