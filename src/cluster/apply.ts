@@ -27,7 +27,8 @@ export async function applyObjects(
       const { object, warnings } = await client.apply(o, options);
       out.push({ object: describeObject(o), warnings, live: object });
     } catch (err) {
-      if (!(err instanceof ClusterError) || err.code !== 'api-rejected') throw err;
+      // Refused, or of a kind this server does not serve: this object's failure, the others still go.
+      if (!(err instanceof ClusterError) || (err.code !== 'api-rejected' && err.code !== 'kind-not-served')) throw err;
       out.push({ object: describeObject(o), warnings: [], error: err.message });
     }
   }

@@ -139,6 +139,18 @@ export function connect(kc: KubeConfig): ClusterClient {
         const applied = await api.applyRaw(object, options.dryRun ?? false, options.force ?? false);
         return { object: applied, warnings };
       } catch (err) {
+        // Its group served but not its kind (a CRD missing from an installed project): not a network failure.
+        if (unserved(err)) {
+          throw new ClusterError(
+            'kind-not-served',
+            'operational',
+            `${describeObject(object)}: ${object.kind} (${object.apiVersion}) is not served by this API server`,
+            {
+              hint: 'install the CustomResourceDefinition that serves it (custody doctor names the missing ones)',
+              cause: err,
+            },
+          );
+        }
         throw rejected(object, err);
       }
     },

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { GENERATED_DIR, KEYS_DIR } from '../contract/index.js';
 import { readKeys } from '../keys/index.js';
-import { clusterIssuer, meshPeers, names, topology, type ClusterPlan } from '../manifests/index.js';
+import { clusterIssuer, meshPeers, names, receivesAcrossClusters, topology, type ClusterPlan } from '../manifests/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { applyObjects } from './apply.js';
 import type { ClusterClient, KubeObject } from './client.js';
@@ -36,6 +36,8 @@ const ISTIO_CRDS = [
   'sidecars.networking.istio.io',
   'serviceentries.networking.istio.io',
 ];
+/** Only where other clusters send here: the east-west Gateway the tree exposes them on. */
+const GATEWAY_CRD = 'gateways.networking.istio.io';
 const ARGO_CRDS = ['applications.argoproj.io', 'appprojects.argoproj.io'];
 const FLUX_CRDS = ['gitrepositories.source.toolkit.fluxcd.io', 'kustomizations.kustomize.toolkit.fluxcd.io'];
 
@@ -55,10 +57,14 @@ export async function doctor(client: ClusterClient, root: string, workflows: rea
   const checks: Check[] = [];
   const add = (id: string, ok: boolean, detail: string, fix: string) => checks.push(ok ? { id, status: 'pass', detail } : { id, status: 'fail', detail, fix });
 
+  const receives = receivesAcrossClusters(topo, plan);
+  const istioCrds = receives ? [...ISTIO_CRDS, GATEWAY_CRD] : ISTIO_CRDS;
   add(
     'istio-crds',
-    missing(ISTIO_CRDS).length === 0,
-    missing(ISTIO_CRDS).length ? `missing: ${missing(ISTIO_CRDS).join(', ')}` : 'AuthorizationPolicy, PeerAuthentication, Sidecar, ServiceEntry served',
+    missing(istioCrds).length === 0,
+    missing(istioCrds).length
+      ? `missing: ${missing(istioCrds).join(', ')}`
+      : `AuthorizationPolicy, PeerAuthentication, Sidecar, ServiceEntry${receives ? ', Gateway' : ''} served`,
     'install Istio 1.22 or later (istioctl install, or the base Helm chart)',
   );
   const argo = missing(ARGO_CRDS).length === 0;

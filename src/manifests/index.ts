@@ -8,4 +8,4 @@ export type { KubeObject } from './objects.js';
 export { toYaml } from './yaml.js';
 export { istiodValues, meshPeers, missingPeerRoots, type MeshPeer, type PeerRoot } from './mesh-config.js';
 export { clusterIssuer, jwksFileName, missingSidecarAuth, type SidecarAuthGap } from './sidecar-auth.js';
-export { crossClusterFlows, missingEastWestGateways, type CrossFlow } from './east-west.js';
+export { crossClusterFlows, missingEastWestGateways, receivesAcrossClusters, type CrossFlow } from './east-west.js';
