@@ -122,7 +122,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   app.disable('x-powered-by');
   const requireIdentity = (kind: Identity['kind']) => async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const identity = await auth.authenticate(req.headers.authorization);
+      const identity = await auth.authenticate(req.headers.authorization, req.socket);
       if (identity.kind !== kind) throw new ServerError('forbidden');
       res.locals.identity = identity;
       connections.trust(req.socket);
@@ -135,7 +135,8 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   // The sidecar routes share the bundle route's rule (authorize.ts); the body is read only after it.
   const requireSidecar = async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const caller = authorizeSidecar(await auth.authenticate(req.headers.authorization));
+      // With the connection: a sidecar reporting on a keep-alive connection is not hashed again (auth.ts).
+      const caller = authorizeSidecar(await auth.authenticate(req.headers.authorization, req.socket));
       res.locals.caller = caller;
       connections.trust(req.socket);
       res.removeHeader('connection');
