@@ -19,7 +19,16 @@ import { ANNOTATION, EAST_WEST_PORT, LABEL, SERVER_NAME, SERVER_PORT, SYSTEM_NAM
 import type { ServiceEntryV1 } from './mesh.js';
 import { inNamespace, meshEgress } from './network.js';
 import { meta, type Placed } from './objects.js';
-import { fetchedThroughMesh, ownerServerHost, ownerServerName, workflowIndex, type ClusterPlan, type GatewayAddress, type Topology } from './topology.js';
+import {
+  fetchedThroughMesh,
+  ownerCluster,
+  ownerServerHost,
+  ownerServerName,
+  workflowIndex,
+  type ClusterPlan,
+  type GatewayAddress,
+  type Topology,
+} from './topology.js';
 
 type AsVersion<T, V extends string> = Omit<T, 'apiVersion'> & { apiVersion: V };
 export type GatewayV1 = AsVersion<IGateway, 'networking.istio.io/v1'>;
@@ -53,18 +62,28 @@ export function crossClusterFlows(topo: Topology, workflow: Workflow): CrossFlow
 }
 
 /**
- * Per workflow, each receiving cluster without a published gateway address and the flows into it
- * that cannot be routed: `check` and `generate` warn (the address may come later).
+ * Per workflow, each receiving cluster without a published gateway address, the flows into it
+ * that cannot be routed, and (for the owner's cluster) the other clusters whose sidecars fetch
+ * their bundles from its server through the mesh and so get none: `check` and `generate` warn
+ * (the address may come later).
  */
-export function missingEastWestGateways(topo: Topology, workflows: readonly Workflow[]): { workflow: Workflow; cluster: string; flows: Flow[] }[] {
-  const out: { workflow: Workflow; cluster: string; flows: Flow[] }[] = [];
+export function missingEastWestGateways(
+  topo: Topology,
+  workflows: readonly Workflow[],
+): { workflow: Workflow; cluster: string; flows: Flow[]; fetchers: string[] }[] {
+  const out: { workflow: Workflow; cluster: string; flows: Flow[]; fetchers: string[] }[] = [];
   for (const w of [...workflows].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const byCluster = new Map<string, Flow[]>();
-    for (const c of crossClusterFlows(topo, w)) {
-      if (topo.cluster(c.to).settings.eastWestGateway) continue;
-      byCluster.set(c.to, [...(byCluster.get(c.to) ?? []), c.flow]);
+    const byCluster = new Map<string, { flows: Flow[]; fetchers: string[] }>();
+    const gap = (cluster: string) => byCluster.get(cluster) ?? byCluster.set(cluster, { flows: [], fetchers: [] }).get(cluster)!;
+    for (const c of crossClusterFlows(topo, w)) if (!topo.cluster(c.to).settings.eastWestGateway) gap(c.to).flows.push(c.flow);
+    const owner = topo.cluster(ownerCluster(w));
+    if (!owner.settings.eastWestGateway) {
+      const fetchers = new Set(
+        w.agents.map((a) => topo.cluster(topo.clusterOf(w, a.name))).filter((c) => c.name !== owner.name && c.bundleServer.kind === 'mesh'),
+      );
+      if (fetchers.size) gap(owner.name).fetchers.push(...[...fetchers].map((c) => c.name).sort());
     }
-    for (const [cluster, flows] of [...byCluster].sort(([a], [b]) => (a < b ? -1 : 1))) out.push({ workflow: w, cluster, flows });
+    for (const [cluster, g] of [...byCluster].sort(([a], [b]) => (a < b ? -1 : 1))) out.push({ workflow: w, cluster, ...g });
   }
   return out;
 }
