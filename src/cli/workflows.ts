@@ -84,6 +84,11 @@ export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<st
       const at = ['spec', 'actors', actor.name, 'cluster', 'name'];
       const pos = result.sources.get(gap.workflow.file)?.position(at) ?? { line: 1, column: 1 };
       const flows = gap.flows.map((f) => `${f.from} -> ${f.to} (spec.flows[${f.index}])`).join(', ');
+      const fetchers = gap.fetchers.map((c) => `"${c}"`).join(', ');
+      const lost = [
+        ...(flows ? [`${flows} cannot be routed`] : []),
+        ...(fetchers ? [`the sidecars of ${fetchers} fetch their bundles from its server through the mesh and never get one`] : []),
+      ];
       diagnostics.push({
         severity: 'warning',
         code: DiagnosticCodes.noEastWestGateway,
@@ -91,8 +96,10 @@ export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<st
         line: pos.line,
         column: pos.column,
         field: fieldName(at),
-        message: `cluster "${gap.cluster}" has no east-west gateway address, so requests from other clusters cannot reach it: ${flows} cannot be routed`,
-        hint: `ask ${gap.cluster}'s organisation for the address and port at which other clusters reach its east-west gateway, and add eastWestGateway: { address: <IP or DNS name>, port: 15443 } to its cluster`,
+        message: `cluster "${gap.cluster}" has no east-west gateway address, so requests from other clusters cannot reach it: ${lost.join('; ')}`,
+        hint:
+          `ask ${gap.cluster}'s organisation for the address and port at which other clusters reach its east-west gateway, and add eastWestGateway: { address: <IP or DNS name>, port: 15443 } to its cluster` +
+          (fetchers ? ` (or set bundleServer of ${fetchers} to a URL the owner publishes for its bundle server)` : ''),
       });
     }
   }

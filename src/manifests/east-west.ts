@@ -15,11 +15,20 @@ import type { IGateway } from '@kubernetes-models/istio/networking.istio.io/v1be
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { INetworkPolicyEgressRule } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule';
 import { spiffeId, type Flow, type Workflow } from '../workflow/index.js';
-import { ANNOTATION, EAST_WEST_PORT, LABEL, SERVER_HOST, SERVER_NAME, SERVER_PORT, SYSTEM_NAMESPACE, WAVE } from './constants.js';
+import { ANNOTATION, EAST_WEST_PORT, LABEL, SERVER_NAME, SERVER_PORT, SYSTEM_NAMESPACE, WAVE } from './constants.js';
 import type { ServiceEntryV1 } from './mesh.js';
 import { inNamespace, meshEgress } from './network.js';
 import { meta, type Placed } from './objects.js';
-import { workflowIndex, type ClusterPlan, type GatewayAddress, type Topology } from './topology.js';
+import {
+  fetchedThroughMesh,
+  ownerCluster,
+  ownerServerHost,
+  ownerServerName,
+  workflowIndex,
+  type ClusterPlan,
+  type GatewayAddress,
+  type Topology,
+} from './topology.js';
 
 type AsVersion<T, V extends string> = Omit<T, 'apiVersion'> & { apiVersion: V };
 export type GatewayV1 = AsVersion<IGateway, 'networking.istio.io/v1'>;
@@ -53,18 +62,28 @@ export function crossClusterFlows(topo: Topology, workflow: Workflow): CrossFlow
 }
 
 /**
- * Per workflow, each receiving cluster without a published gateway address and the flows into it
- * that cannot be routed: `check` and `generate` warn (the address may come later).
+ * Per workflow, each receiving cluster without a published gateway address, the flows into it
+ * that cannot be routed, and (for the owner's cluster) the other clusters whose sidecars fetch
+ * their bundles from its server through the mesh and so get none: `check` and `generate` warn
+ * (the address may come later).
  */
-export function missingEastWestGateways(topo: Topology, workflows: readonly Workflow[]): { workflow: Workflow; cluster: string; flows: Flow[] }[] {
-  const out: { workflow: Workflow; cluster: string; flows: Flow[] }[] = [];
+export function missingEastWestGateways(
+  topo: Topology,
+  workflows: readonly Workflow[],
+): { workflow: Workflow; cluster: string; flows: Flow[]; fetchers: string[] }[] {
+  const out: { workflow: Workflow; cluster: string; flows: Flow[]; fetchers: string[] }[] = [];
   for (const w of [...workflows].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const byCluster = new Map<string, Flow[]>();
-    for (const c of crossClusterFlows(topo, w)) {
-      if (topo.cluster(c.to).settings.eastWestGateway) continue;
-      byCluster.set(c.to, [...(byCluster.get(c.to) ?? []), c.flow]);
+    const byCluster = new Map<string, { flows: Flow[]; fetchers: string[] }>();
+    const gap = (cluster: string) => byCluster.get(cluster) ?? byCluster.set(cluster, { flows: [], fetchers: [] }).get(cluster)!;
+    for (const c of crossClusterFlows(topo, w)) if (!topo.cluster(c.to).settings.eastWestGateway) gap(c.to).flows.push(c.flow);
+    const owner = topo.cluster(ownerCluster(w));
+    if (!owner.settings.eastWestGateway) {
+      const fetchers = new Set(
+        w.agents.map((a) => topo.cluster(topo.clusterOf(w, a.name))).filter((c) => c.name !== owner.name && c.bundleServer.kind === 'mesh'),
+      );
+      if (fetchers.size) gap(owner.name).fetchers.push(...[...fetchers].map((c) => c.name).sort());
     }
-    for (const [cluster, flows] of [...byCluster].sort(([a], [b]) => (a < b ? -1 : 1))) out.push({ workflow: w, cluster, flows });
+    for (const [cluster, g] of [...byCluster].sort(([a], [b]) => (a < b ? -1 : 1))) out.push({ workflow: w, cluster, ...g });
   }
   return out;
 }
@@ -91,14 +110,12 @@ function exposedHere(topo: Topology, cluster: ClusterPlan): Exposed[] {
   }
   // The bundle server of the owner's cluster, for the sidecars of other clusters that fetch their
   // bundles through the mesh: without it here, the gateway would neither route to it nor reach it.
-  const remoteSidecars = cluster.served.some((w) =>
-    w.agents.some((a) => {
-      const where = topo.cluster(topo.clusterOf(w, a.name));
-      return where.name !== cluster.name && where.bundleServer.kind === 'mesh';
-    }),
-  );
-  if (remoteSidecars)
-    out.set(SERVER_HOST, { namespace: SYSTEM_NAMESPACE, name: SERVER_NAME, host: SERVER_HOST, port: SERVER_PORT, pods: { [LABEL.name]: SERVER_NAME } });
+  // Exposed under the per-owner host only (its own Service in custody-system), the name those
+  // sidecars use; the server's own host stays for this cluster's sidecars.
+  if (fetchedThroughMesh(topo, cluster)) {
+    const host = ownerServerHost(cluster.name);
+    out.set(host, { namespace: SYSTEM_NAMESPACE, name: SERVER_NAME, host, port: SERVER_PORT, pods: { [LABEL.name]: SERVER_NAME } });
+  }
   return [...out.values()].sort((a, b) => (a.host < b.host ? -1 : 1));
 }
 
@@ -190,13 +207,19 @@ export function remoteServiceEntry(
 }
 
 /**
- * In a cluster whose sidecars fetch through the mesh from the one owner cluster that runs their
- * bundle server: the server's host at the owner's gateway, as for a remote agent. It replaces a
- * selector-less Service of the same name (Istio prefers a Service to a ServiceEntry with its host,
- * which would send the fetches nowhere), and every namespace sees it (each workflow's sidecars).
+ * In a cluster whose sidecars fetch through the mesh from an owner cluster that runs their bundle
+ * server: the owner's per-owner host at its gateway, as for a remote agent (one per owner, so a
+ * cluster may work for several). Every namespace sees it (each workflow's sidecars).
  */
 export function remoteServerEntry(owner: ClusterPlan, gateway: GatewayAddress, labels: Record<string, string>): ServiceEntryV1 {
   const principal = spiffeId(owner.settings.trustDomain, SYSTEM_NAMESPACE, SERVER_NAME);
-  const target = { name: SERVER_NAME, namespace: SYSTEM_NAMESPACE, host: SERVER_HOST, port: SERVER_PORT, principal, exportTo: '*' };
+  const target = {
+    name: ownerServerName(owner.name),
+    namespace: SYSTEM_NAMESPACE,
+    host: ownerServerHost(owner.name),
+    port: SERVER_PORT,
+    principal,
+    exportTo: '*',
+  };
   return atGateway(target, owner, gateway, labels);
 }

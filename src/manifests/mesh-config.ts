@@ -6,7 +6,7 @@
  */
 import { EXT_AUTHZ_HOST, EXT_AUTHZ_PORT, EXT_AUTHZ_PROVIDER, EXT_AUTHZ_TIMEOUT, GENERATED_HEADER, ISTIOD_VALUES_FILE, ROOTS_DIR } from './constants.js';
 import { crossClusterFlows } from './east-west.js';
-import type { ClusterPlan, Topology } from './topology.js';
+import { workflowBundleRoute, type ClusterPlan, type Topology } from './topology.js';
 import { toYamlText } from './yaml.js';
 
 /** A committed root certificate, as the renderer needs it (read and checked at the edge). */
@@ -55,7 +55,10 @@ export function istiodValues(topo: Topology, cluster: ClusterPlan, roots: Readon
   const gaps = peers.filter((p) => !p.root);
   // Names resolved only by a ServiceEntry (a remote agent, or the owner's bundle server fetched
   // through the mesh) need the sidecar's DNS proxy.
-  const fetchesRemotely = cluster.placements.length > 0 && cluster.bundleServer.kind === 'mesh' && !cluster.bundleServer.local;
+  const fetchesRemotely = cluster.placements.some((p) => {
+    const r = workflowBundleRoute(topo, cluster, p.workflow);
+    return r.kind === 'mesh' && !r.local;
+  });
   const sends = fetchesRemotely || cluster.placements.some((p) => crossClusterFlows(topo, p.workflow).some((c) => c.from === cluster.name));
   const values = {
     // The network names this cluster's pods (and its east-west gateway's label): distinct per

@@ -44,6 +44,8 @@ export function meshEgress(): INetworkPolicyEgressRule[] {
 /** How a sidecar's OPA reaches the bundle server, as seen by the pod's network. */
 export function bundleServerEgress(route: BundleServerRoute): INetworkPolicyEgressRule {
   if (route.kind === 'mesh' && route.local) return { to: [inNamespace(SYSTEM_NAMESPACE, { [LABEL.name]: SERVER_NAME })], ports: [tcp(SERVER_PORT)] };
+  // The owner's gateway, at the address and port its organisation published (as for a remote agent).
+  if (route.kind === 'mesh' && route.gateway) return { to: gatewayPeers(route.gateway), ports: [tcp(route.gateway.port)] };
   if (route.kind === 'mesh') return { to: [ANYWHERE], ports: [tcp(EAST_WEST_PORT)] };
   return { to: [ANYWHERE], ports: [tcp(route.port)] };
 }

@@ -6,7 +6,7 @@
 import { GENERATED_DIR } from '../contract/index.js';
 import type { VerificationKey } from '../keys/index.js';
 import { parsePathPattern, type Workflow } from '../workflow/index.js';
-import { EXT_AUTHZ_HOST, LABEL, SERVER_HOST, SYSTEM_NAMESPACE } from './constants.js';
+import { EXT_AUTHZ_HOST, LABEL, SYSTEM_NAMESPACE } from './constants.js';
 import { EAST_WEST_NAME, EAST_WEST_NAMESPACE, eastWestReceiver, remoteServiceEntry } from './east-west.js';
 import { agentSidecar, defaultSidecar, denyAll, externalServiceEntry, flowAllow, istioPaths, opaExtAuthz, opaServiceEntry, strictMtls } from './mesh.js';
 import { istiodValues, type PeerRoot } from './mesh-config.js';
@@ -16,9 +16,9 @@ import { handover, HANDOVER_FILE } from './handover.js';
 import { agentPolicy, defaultDeny, infrastructure, type Peer } from './network.js';
 import { workflowLabels, type KubeObject, type Placed } from './objects.js';
 import { application, eastWestProject, fluxKustomization, gitRepository, systemProject, workflowProject } from './reconcilers.js';
-import { serverStub } from './server-route.js';
+import { ownerService, remoteServers } from './server-route.js';
 import { serverObjects } from './system.js';
-import { boundedName, topology, workflowIndex, type ClusterPlan, type Placement, type Topology } from './topology.js';
+import { boundedName, topology, workflowBundleRoute, workflowIndex, type ClusterPlan, type Placement, type Topology } from './topology.js';
 import { agentLabels, dataClaim, deployment, opaConfigMap, opaConfigText, service, serviceAccount, type AgentContext } from './workload.js';
 import { toYaml } from './yaml.js';
 
@@ -119,17 +119,15 @@ function kustomization(resources: readonly string[]): KustomizationFile {
 }
 
 function systemFolder(topo: Topology, cluster: ClusterPlan, inputs: ManifestInputs): Placed[] {
+  const remote = remoteServers(topo, cluster);
   if (cluster.served.length > 0)
-    return serverObjects({ cluster, topology: topo, activeKeyId: inputs.activeKeyId, version: inputs.version, jwks: inputs.jwks ?? new Map() });
-  if (cluster.bundleServer.kind === 'mesh' && cluster.placements.length > 0) {
-    const owners = [
-      ...new Set(cluster.placements.map((p) => topo.clusterOf(p.workflow, p.workflow.agents.find((a) => a.actor === p.workflow.owner)!.name))),
-    ].sort();
-    return serverStub(
-      cluster,
-      owners.map((name) => topo.cluster(name)),
-    );
-  }
+    return [
+      ...serverObjects({ cluster, topology: topo, activeKeyId: inputs.activeKeyId, version: inputs.version, jwks: inputs.jwks ?? new Map() }),
+      ...ownerService(topo, cluster),
+      ...remote,
+    ];
+  if (cluster.bundleServer.kind === 'mesh' && cluster.placements.length > 0)
+    return [{ file: 'namespace.yaml', object: namespace(SYSTEM_NAMESPACE, cluster.settings.istioCni, { [LABEL.partOf]: 'custody' }) }, ...remote];
   return [];
 }
 
@@ -139,8 +137,8 @@ function workflowObjects(topo: Topology, cluster: ClusterPlan, placement: Placem
   const labels = { ...workflowLabels(w.name), [LABEL.cluster]: cluster.name };
   const out: Placed[] = [];
   const put = (file: string, object: KubeObject) => out.push({ file, object });
-  const route = cluster.bundleServer;
-  const bundleHost = route.kind === 'mesh' ? `${SYSTEM_NAMESPACE}/${SERVER_HOST}` : `./${route.host}`;
+  const route = workflowBundleRoute(topo, cluster, w);
+  const bundleHost = route.kind === 'mesh' ? `${SYSTEM_NAMESPACE}/${route.host}` : `./${route.host}`;
 
   put('namespace.yaml', namespace(ns, cluster.settings.istioCni, labels));
   put('peerauthentication-default.yaml', strictMtls(ns, labels));
@@ -165,7 +163,7 @@ function workflowObjects(topo: Topology, cluster: ClusterPlan, placement: Placem
       cluster: cluster.name,
       storageClass: cluster.settings.storageClass,
       opaImage: cluster.settings.opaImage,
-      bundleServerUrl: cluster.settings.bundleServer,
+      bundleServerUrl: route.url,
       keys: inputs.keys,
       activeKeyId: inputs.activeKeyId,
       labels: agentLabels(w, agent, cluster.name),

@@ -15,7 +15,7 @@ import {
   type Flow,
   type Workflow,
 } from '../workflow/index.js';
-import { OPA_IMAGE, SERVER_HOST } from './constants.js';
+import { OPA_IMAGE, SERVER_HOST, SERVER_NAME, SYSTEM_NAMESPACE } from './constants.js';
 
 export interface ClusterSettings {
   /** The SPIFFE trust domain of the cluster's mesh (every loaded workflow gives one, and they agree). */
@@ -55,8 +55,12 @@ export interface GatewayAddress {
 
 /** How a cluster's sidecars reach their bundle server. */
 export type BundleServerRoute =
-  /** The owner's server through the mesh: in this cluster, or in another through its east-west gateway. */
-  | { readonly kind: 'mesh'; readonly local: boolean; readonly url: string }
+  /**
+   * The owner's server through the mesh: in this cluster, or in another through its east-west
+   * gateway. `host` is the name the sidecars fetch from (the server's own, or the per-owner host
+   * at the owner's published `gateway`: {@link workflowBundleRoute}).
+   */
+  | { readonly kind: 'mesh'; readonly local: boolean; readonly url: string; readonly host: string; readonly gateway?: GatewayAddress }
   /** Any other URL: a host outside the mesh. */
   | { readonly kind: 'external'; readonly url: string; readonly host: string; readonly port: number; readonly tls: boolean };
 
@@ -177,9 +181,58 @@ function pick(o: Record<string, unknown>, keys: readonly string[]): Record<strin
 /** The owner's server in the mesh is recognised by its service name; every other URL is outside the mesh. */
 export function route(url: string, runsServer: boolean): BundleServerRoute {
   const u = new URL(url);
-  if (u.hostname === SERVER_HOST) return { kind: 'mesh', local: runsServer, url };
+  if (u.hostname === SERVER_HOST) return { kind: 'mesh', local: runsServer, url, host: SERVER_HOST };
   const tls = u.protocol === 'https:';
   return { kind: 'external', url, host: u.hostname, port: u.port ? Number(u.port) : tls ? 443 : 80, tls };
+}
+
+/** The cluster of a workflow's owner: where its bundle server runs. */
+export function ownerCluster(workflow: Workflow): string {
+  const owner = workflow.actors.find((a) => a.name === workflow.owner);
+  if (!owner) throw new Error(`internal: workflow ${workflow.name} has no owner actor ${workflow.owner}`);
+  return owner.cluster.name;
+}
+
+/**
+ * The bundle server's name as other clusters reach it through the owner's east-west gateway:
+ * `custody-bundle-server-<owner cluster>` (cut with a hash past 63 characters; it starts with a
+ * letter and ends with a letter or digit, so a DNS-1035 label, as a Service name must be).
+ */
+export const ownerServerName = (owner: string): string => boundedName(SERVER_NAME, owner);
+export const ownerServerHost = (owner: string): string => `${ownerServerName(owner)}.${SYSTEM_NAMESPACE}.svc.cluster.local`;
+
+/**
+ * How the sidecars of one workflow in this cluster reach its owner's bundle server. Through the
+ * mesh from another cluster, always at the per-owner host once the owner has published its
+ * gateway, never at the server's own name: the passthrough gateway routes by the SNI, which must
+ * name a Service of the owner's cluster, and one name cannot route to two owners. One rule for one
+ * owner or several, so that a second owner's workflow arriving in a cluster changes nothing of the
+ * first's objects. Without a published gateway the server's own name stays (docs/gitops.md).
+ */
+export function workflowBundleRoute(topo: Topology, cluster: ClusterPlan, workflow: Workflow): BundleServerRoute {
+  const r = cluster.bundleServer;
+  if (r.kind !== 'mesh') return r;
+  const owner = topo.cluster(ownerCluster(workflow));
+  if (owner.name === cluster.name) return { kind: 'mesh', local: true, url: r.url, host: SERVER_HOST };
+  const gateway = owner.settings.eastWestGateway;
+  if (!gateway) return { kind: 'mesh', local: false, url: r.url, host: SERVER_HOST };
+  const host = ownerServerHost(owner.name);
+  // route() recognised the server's host in the URL's authority; only that part changes.
+  const url = r.url.replace(new RegExp(SERVER_HOST.replace(/\./g, '\\.'), 'i'), host);
+  return { kind: 'mesh', local: false, url, host, gateway };
+}
+
+/**
+ * Whether the sidecars of another cluster fetch their bundles from this cluster's server through
+ * the mesh (its gateway then exposes the server under the per-owner host).
+ */
+export function fetchedThroughMesh(topo: Topology, cluster: ClusterPlan): boolean {
+  return cluster.served.some((w) =>
+    w.agents.some((a) => {
+      const where = topo.cluster(topo.clusterOf(w, a.name));
+      return where.name !== cluster.name && where.bundleServer.kind === 'mesh';
+    }),
+  );
 }
 
 /** Lookups by agent name, built once per workflow (a large workflow has thousands of agents and flows). */

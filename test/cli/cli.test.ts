@@ -90,7 +90,7 @@ test('check rejects bad input with custody check: error[CODE]: FILE:LINE:COL lin
 test('generate --check passes on the committed tree', async () => {
   const r = await custody(['generate', '--check']);
   assert.is(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /^up to date: 417 files from 2 workflows\n$/);
+  assert.match(r.stdout, /^up to date: 419 files from 2 workflows\n$/);
   // generate warns as check does: no cluster of the examples can authenticate its sidecars yet.
   assert.is(r.stderr.split('\n').filter((l) => l.startsWith('custody generate: warning[no-sidecar-auth]: ')).length, 8);
 });
@@ -133,8 +133,8 @@ test('generate writes byte-identical trees; --check notices a changed spec; erro
   writeFileSync(spec, original.replace('path: /api/hdr', 'path: /api/hdr/*'));
   const ok = await custody(['generate', '--out', '.'], a);
   assert.is(ok.code, 0);
-  assert.is(ok.stdout, 'wrote bundles/: 52 files, 1 changed\nwrote generated/: 365 files, 1 changed\n');
-  assert.is((await custody(['generate', '--out', '.'], a)).stdout, 'up to date: 417 files from 2 workflows\n');
+  assert.is(ok.stdout, 'wrote bundles/: 52 files, 1 changed\nwrote generated/: 367 files, 1 changed\n');
+  assert.is((await custody(['generate', '--out', '.'], a)).stdout, 'up to date: 419 files from 2 workflows\n');
 
   // A hand edit of a generated manifest is stale too, and generate puts it back.
   const deny = path.join(a, 'generated', 'clusters', 'hdr-west', 'movie-post-production', 'authorizationpolicy-deny-all.yaml');
@@ -143,7 +143,7 @@ test('generate writes byte-identical trees; --check notices a changed spec; erro
   const edited = await custody(['generate', '--check', '--out', '.'], a);
   assert.is(edited.code, 1);
   assert.match(edited.stdout, /^stale: generated\/clusters\/hdr-west\/movie-post-production\/authorizationpolicy-deny-all\.yaml \(changed\)$/m);
-  assert.is((await custody(['generate', '--out', '.'], a)).stdout, 'wrote generated/: 365 files, 1 changed\n');
+  assert.is((await custody(['generate', '--out', '.'], a)).stdout, 'wrote generated/: 367 files, 1 changed\n');
   assert.is(readFileSync(deny, 'utf8'), denyText);
 });
 

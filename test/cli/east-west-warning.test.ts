@@ -38,8 +38,9 @@ test('a warning per receiving cluster without a gateway, naming its cross-cluste
         9,
         24,
         'spec.actors.own.cluster.name',
-        'cluster "one" has no east-west gateway address, so requests from other clusters cannot reach it: dst -> src (spec.flows[2]) cannot be routed',
-        "ask one's organisation for the address and port at which other clusters reach its east-west gateway, and add eastWestGateway: { address: <IP or DNS name>, port: 15443 } to its cluster",
+        // one is also the owner's cluster: two's sidecars fetch their bundles from its server.
+        'cluster "one" has no east-west gateway address, so requests from other clusters cannot reach it: dst -> src (spec.flows[2]) cannot be routed; the sidecars of "two" fetch their bundles from its server through the mesh and never get one',
+        'ask one\'s organisation for the address and port at which other clusters reach its east-west gateway, and add eastWestGateway: { address: <IP or DNS name>, port: 15443 } to its cluster (or set bundleServer of "two" to a URL the owner publishes for its bundle server)',
       ],
       [
         'warning',
@@ -50,6 +51,29 @@ test('a warning per receiving cluster without a gateway, naming its cross-cluste
         "ask two's organisation for the address and port at which other clusters reach its east-west gateway, and add eastWestGateway: { address: <IP or DNS name>, port: 15443 } to its cluster",
       ],
     ],
+  );
+});
+
+test("an owner's cluster that receives no flow is still named while other clusters fetch bundles from it through the mesh", () => {
+  const noReturn = SPEC.replace('    - { from: dst, to: src, methods: [GET], path: /c }\n', '');
+  assert.equal(
+    warnings(noReturn).map((d) => [d.field, d.message]),
+    [
+      [
+        'spec.actors.own.cluster.name',
+        'cluster "one" has no east-west gateway address, so requests from other clusters cannot reach it: the sidecars of "two" fetch their bundles from its server through the mesh and never get one',
+      ],
+      [
+        'spec.actors.part.cluster.name',
+        'cluster "two" has no east-west gateway address, so requests from other clusters cannot reach it: src -> dst (spec.flows[1]), local -> dst (spec.flows[2]) cannot be routed',
+      ],
+    ],
+  );
+  // Fetching from a URL outside the mesh: nothing is lost through one's gateway.
+  const outside = noReturn.replace('trustDomain: mesh.two.example }', 'trustDomain: mesh.two.example, bundleServer: "https://bundles.one.example" }');
+  assert.equal(
+    warnings(outside).map((d) => d.field),
+    ['spec.actors.part.cluster.name'],
   );
 });
 

@@ -58,7 +58,11 @@ test('egress opened in the Sidecar and the NetworkPolicy, and the OPA sidecar po
   live = edit(
     'hdr-opa',
     'ConfigMap',
-    (o) => (o.data['config.yaml'] = o.data['config.yaml'].replace('http://custody-bundle-server.custody-system.svc.cluster.local:8080', 'http://evil.example')),
+    (o) =>
+      (o.data['config.yaml'] = o.data['config.yaml'].replace(
+        'http://custody-bundle-server-studio-central.custody-system.svc.cluster.local:8080',
+        'http://evil.example',
+      )),
   );
   assert.equal(words(live), ["+ ConfigMap/hdr-opa: hdr's sidecar could now load policy from, or report to, another server"]);
 });

@@ -78,6 +78,9 @@ function needed(workflows: readonly Workflow[], name: string): Facts {
     addCluster(out, ownerCluster(w));
     // The owner's bundle server, whose identity a cluster fetching through the mesh pins.
     out.set(`${ownerCluster(w).trustDomain}/ns/custody-system/sa/custody-bundle-server`, 'principal');
+    // Its per-owner host (the owner's cluster name, which the tree holds anyway), and the sidecars' URL there.
+    out.set(`custody-bundle-server-${ownerCluster(w).name}.custody-system.svc.cluster.local`, 'host');
+    out.set(`http://custody-bundle-server-${ownerCluster(w).name}.custody-system.svc.cluster.local:8080`, 'url');
     if (ownerCluster(w).name === name) {
       for (const a of w.agents) addAgent(out, w, a.name);
       continue;

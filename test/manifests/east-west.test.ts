@@ -1,53 +1,22 @@
 /**
- * The cross-organisation objects, on a small workflow written for them: four clusters, flows
- * inside one cluster and across clusters, one receiving cluster that published no gateway, one
- * cluster that receives nothing. Every expectation is written out.
+ * The cross-organisation objects, on a small workflow written for them (east-west-specs.ts): four
+ * clusters, flows inside one cluster and across clusters, one receiving cluster that published no
+ * gateway, one cluster that receives nothing; with a second workflow, a cluster working for two
+ * owners. Every expectation is written out.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { manifestFiles, missingEastWestGateways, renderManifests, topology, type KubeObject } from '../../src/manifests/index.js';
+import { parse } from 'yaml';
 import { loadOne } from '../helpers/workflows.js';
+import { loadEw, SECOND, SPEC } from './east-west-specs.js';
 import { exampleInputs, isKustomization, validateObject } from './helpers.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = KubeObject & Record<string, any>;
 
-const SPEC = `apiVersion: custody.dev/v1alpha1
-kind: Workflow
-metadata:
-  name: ew
-spec:
-  owner: own
-  actors:
-    own:
-      cluster: { name: one, trustDomain: mesh.one.example, eastWestGateway: { address: 203.0.113.1 } }
-      agents:
-        src: { image: registry.example/src:1.0 }
-        local: { image: registry.example/local:1.0 }
-    part:
-      cluster: { name: two, trustDomain: mesh.two.example, eastWestGateway: { address: gw.two.example, port: 443, network: net-two } }
-      agents:
-        dst: { image: registry.example/dst:1.0, port: 9000 }
-        other: { image: registry.example/other:1.0 }
-    solo:
-      cluster: { name: three, trustDomain: mesh.three.example }
-      agents:
-        lone: { image: registry.example/lone:1.0 }
-    quiet:
-      cluster: { name: four, trustDomain: mesh.four.example, eastWestGateway: { address: "2001:db8::4" } }
-      agents:
-        iso: { image: registry.example/iso:1.0 }
-  flows:
-    - { from: src, to: local, methods: [POST], path: /a }
-    - { from: src, to: dst, methods: [POST], path: /b }
-    - { from: dst, to: other, methods: [POST], path: /c }
-    - { from: other, to: lone, methods: [POST], path: /d }
-    - { from: lone, to: src, methods: [POST], path: /e }
-    - { from: iso, to: src, methods: [GET], path: /f }
-`;
-
-async function render(): Promise<Map<string, Obj>> {
-  const r = loadOne(SPEC);
+async function render(...more: string[]): Promise<Map<string, Obj>> {
+  const r = loadEw(...more);
   assert.equal(
     r.diagnostics.filter((d) => d.severity === 'error'),
     [],
@@ -74,7 +43,7 @@ test('a receiving cluster exposes exactly the agents other clusters send to, and
   assert.equal(hosts, {
     // src receives from lone (three) and iso (four); local only from src, in its own cluster. The
     // bundle server, because the other clusters' sidecars fetch through the mesh.
-    one: [['custody-bundle-server.custody-system.svc.cluster.local', 'src.ew.svc.cluster.local']],
+    one: [['custody-bundle-server-one.custody-system.svc.cluster.local', 'src.ew.svc.cluster.local']],
     three: [['lone.ew.svc.cluster.local']],
     // other receives only from dst, beside it: not exposed.
     two: [['dst.ew.svc.cluster.local']],
@@ -106,12 +75,12 @@ test('a sender gets a ServiceEntry per remote agent, at the peer gateway, and eg
   assert.equal(
     entries.map(([p]) => p),
     [
-      'clusters/four/custody-system/serviceentry-custody-bundle-server.yaml',
+      'clusters/four/custody-system/serviceentry-custody-bundle-server-one.yaml',
       'clusters/four/ew/remote/serviceentry-src.yaml',
       'clusters/one/ew/remote/serviceentry-dst.yaml',
-      'clusters/three/custody-system/serviceentry-custody-bundle-server.yaml',
+      'clusters/three/custody-system/serviceentry-custody-bundle-server-one.yaml',
       'clusters/three/ew/remote/serviceentry-src.yaml',
-      'clusters/two/custody-system/serviceentry-custody-bundle-server.yaml',
+      'clusters/two/custody-system/serviceentry-custody-bundle-server-one.yaml',
     ],
   );
   assert.equal(files.get('clusters/one/ew/remote/serviceentry-dst.yaml')!.spec, {
@@ -147,17 +116,18 @@ test('a sender gets a ServiceEntry per remote agent, at the peer gateway, and eg
   assert.ok(files.get('clusters/one/ew/src/sidecar.yaml')!.spec.egress[0].hosts.includes('./dst.ew.svc.cluster.local'));
 });
 
-test("a cluster without the server fetches bundles at the owner's gateway: a ServiceEntry for the server's host, no Service", async () => {
+test("a cluster without the server fetches bundles at the owner's gateway: a ServiceEntry for the owner's own host, no Service", async () => {
   const files = await render();
   for (const c of ['two', 'three', 'four']) {
     assert.not.ok(files.has(`clusters/${c}/custody-system/service.yaml`), c);
-    const entry = files.get(`clusters/${c}/custody-system/serviceentry-custody-bundle-server.yaml`)!;
+    const entry = files.get(`clusters/${c}/custody-system/serviceentry-custody-bundle-server-one.yaml`)!;
     assert.equal(
-      { ns: entry.metadata!.namespace, spec: entry.spec },
+      { name: entry.metadata!.name, ns: entry.metadata!.namespace, spec: entry.spec },
       {
+        name: 'custody-bundle-server-one',
         ns: 'custody-system',
         spec: {
-          hosts: ['custody-bundle-server.custody-system.svc.cluster.local'],
+          hosts: ['custody-bundle-server-one.custody-system.svc.cluster.local'],
           location: 'MESH_INTERNAL',
           resolution: 'STATIC',
           ports: [{ number: 8080, name: 'http', protocol: 'HTTP' }],
@@ -169,9 +139,142 @@ test("a cluster without the server fetches bundles at the owner's gateway: a Ser
     );
     validateObject(entry);
   }
-  // The owner's own cluster runs the server: a Service with a selector, no entry.
+  // The owner's own cluster runs the server: its Service, and the same pods under the per-owner
+  // name its gateway exposes; no entry. Its own sidecars keep the server's own name.
   assert.ok(files.has('clusters/one/custody-system/service.yaml'));
-  assert.not.ok(files.has('clusters/one/custody-system/serviceentry-custody-bundle-server.yaml'));
+  assert.equal(
+    [...files].filter(([p, o]) => p.startsWith('clusters/one/custody-system/') && o.kind === 'Service').map(([p]) => p),
+    ['clusters/one/custody-system/service-custody-bundle-server-one.yaml', 'clusters/one/custody-system/service.yaml'],
+  );
+  const opaUrl = (path: string) => parse(files.get(path)!.data['config.yaml']).services.custody.url;
+  assert.is(opaUrl('clusters/one/ew/src/configmap-opa.yaml'), 'http://custody-bundle-server.custody-system.svc.cluster.local:8080');
+  assert.is(opaUrl('clusters/two/ew/dst/configmap-opa.yaml'), 'http://custody-bundle-server-one.custody-system.svc.cluster.local:8080');
+  assert.ok(
+    files.get('clusters/two/ew/dst/sidecar.yaml')!.spec.egress[0].hosts.includes('custody-system/custody-bundle-server-one.custody-system.svc.cluster.local'),
+  );
+  // The namespace's egress to the bundle server: the owner's gateway at its published address and port.
+  assert.equal(files.get('clusters/four/ew/networkpolicy-allow-mesh-and-bundle-server.yaml')!.spec.egress[2], {
+    to: [{ ipBlock: { cidr: '203.0.113.1/32' } }],
+    ports: [{ protocol: 'TCP', port: 15443 }],
+  });
+});
+
+test("a cluster working for two owners reaches each owner's server under its own host, at its own gateway", async () => {
+  const files = await render(SECOND);
+  const entry = (p: string) => {
+    const o = files.get(p)!;
+    validateObject(o);
+    return {
+      name: o.metadata!.name,
+      ns: o.metadata!.namespace,
+      hosts: o.spec.hosts,
+      endpoints: o.spec.endpoints,
+      san: o.spec.subjectAltNames,
+      exportTo: o.spec.exportTo,
+    };
+  };
+  assert.equal(
+    [...files].filter(([p, o]) => p.startsWith('clusters/three/custody-system/') && o.kind !== 'Namespace').map(([p]) => p),
+    ['clusters/three/custody-system/serviceentry-custody-bundle-server-one.yaml', 'clusters/three/custody-system/serviceentry-custody-bundle-server-two.yaml'],
+  );
+  assert.equal(entry('clusters/three/custody-system/serviceentry-custody-bundle-server-one.yaml'), {
+    name: 'custody-bundle-server-one',
+    ns: 'custody-system',
+    hosts: ['custody-bundle-server-one.custody-system.svc.cluster.local'],
+    endpoints: [{ address: '203.0.113.1', ports: { http: 15443 }, network: 'one', labels: { 'security.istio.io/tlsMode': 'istio' } }],
+    san: ['spiffe://mesh.one.example/ns/custody-system/sa/custody-bundle-server'],
+    exportTo: ['*'],
+  });
+  assert.equal(entry('clusters/three/custody-system/serviceentry-custody-bundle-server-two.yaml'), {
+    name: 'custody-bundle-server-two',
+    ns: 'custody-system',
+    hosts: ['custody-bundle-server-two.custody-system.svc.cluster.local'],
+    endpoints: [{ address: 'gw.two.example', ports: { http: 443 }, network: 'net-two', labels: { 'security.istio.io/tlsMode': 'istio' } }],
+    san: ['spiffe://mesh.two.example/ns/custody-system/sa/custody-bundle-server'],
+    exportTo: ['*'],
+  });
+  assert.is(files.get('clusters/three/custody-system/serviceentry-custody-bundle-server-two.yaml')!.spec.resolution, 'DNS');
+  // two runs ew2's server and fetches ew's bundles from one: its server, plus one's entry, no stub.
+  assert.equal(entry('clusters/two/custody-system/serviceentry-custody-bundle-server-one.yaml').hosts, [
+    'custody-bundle-server-one.custody-system.svc.cluster.local',
+  ]);
+  assert.ok(files.get('clusters/two/custody-system/service.yaml')!.spec.selector);
+
+  // Each owner's cluster: the server's pods under the per-owner name, same selector and port.
+  for (const owner of ['one', 'two']) {
+    const svc = files.get(`clusters/${owner}/custody-system/service-custody-bundle-server-${owner}.yaml`)!;
+    validateObject(svc);
+    assert.equal(
+      { name: svc.metadata!.name, ns: svc.metadata!.namespace, spec: svc.spec },
+      {
+        name: `custody-bundle-server-${owner}`,
+        ns: 'custody-system',
+        spec: {
+          type: 'ClusterIP',
+          selector: { 'app.kubernetes.io/name': 'custody-bundle-server' },
+          ports: [{ name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP', appProtocol: 'http' }],
+        },
+      },
+    );
+  }
+  const hosts = (c: string) => files.get(`clusters/${c}/istio-system/gateway-custody-east-west.yaml`)!.spec.servers[0].hosts;
+  assert.equal(hosts('one'), ['custody-bundle-server-one.custody-system.svc.cluster.local', 'src.ew.svc.cluster.local']);
+  assert.equal(hosts('two'), ['custody-bundle-server-two.custody-system.svc.cluster.local', 'dst.ew.svc.cluster.local', 'hub.ew2.svc.cluster.local']);
+  // two's gateway reaches the server's pods on 8080.
+  assert.ok(
+    files
+      .get('clusters/two/istio-system/networkpolicy-custody-east-west.yaml')!
+      .spec.egress.some((r: any) => r.to[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'] === 'custody-system' && r.ports[0].port === 8080),
+  );
+
+  // Per workflow, the sidecars' URL and Sidecar host name their owner's server.
+  const opaUrl = (p: string) => parse(files.get(p)!.data['config.yaml']).services.custody.url;
+  assert.is(opaUrl('clusters/three/ew/lone/configmap-opa.yaml'), 'http://custody-bundle-server-one.custody-system.svc.cluster.local:8080');
+  assert.is(opaUrl('clusters/three/ew2/tool/configmap-opa.yaml'), 'http://custody-bundle-server-two.custody-system.svc.cluster.local:8080');
+  assert.is(opaUrl('clusters/two/ew2/hub/configmap-opa.yaml'), 'http://custody-bundle-server.custody-system.svc.cluster.local:8080');
+  assert.ok(
+    files
+      .get('clusters/three/ew2/tool/sidecar.yaml')!
+      .spec.egress[0].hosts.includes('custody-system/custody-bundle-server-two.custody-system.svc.cluster.local'),
+  );
+  assert.equal(files.get('clusters/three/ew2/networkpolicy-allow-mesh-and-bundle-server.yaml')!.spec.egress[2], {
+    to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }],
+    ports: [{ protocol: 'TCP', port: 443 }],
+  });
+  assert.equal(files.get('clusters/two/ew2/networkpolicy-allow-mesh-and-bundle-server.yaml')!.spec.egress[2], {
+    to: [
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'custody-system' } },
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'custody-bundle-server' } },
+      },
+    ],
+    ports: [{ protocol: 'TCP', port: 8080 }],
+  });
+});
+
+test("a second owner's workflow changes nothing of the first workflow's objects", async () => {
+  const alone = await render();
+  const both = await render(SECOND);
+  const ew = (files: Map<string, Obj>) => [...files].filter(([p]) => /^clusters\/[^/]+\/ew\//.test(p));
+  assert.ok(ew(alone).length > 0);
+  assert.equal(ew(both), ew(alone));
+  // Nor of the first owner's server entries elsewhere.
+  for (const c of ['two', 'three', 'four'])
+    assert.equal(
+      both.get(`clusters/${c}/custody-system/serviceentry-custody-bundle-server-one.yaml`),
+      alone.get(`clusters/${c}/custody-system/serviceentry-custody-bundle-server-one.yaml`),
+    );
+});
+
+test('the per-owner name is a DNS-1035 label of at most 63 characters, cut with a stable hash', async () => {
+  const long = 'sponsor-research-production-cluster-in-the-eu-central-region';
+  const files = await render(SECOND.replaceAll('name: two,', `name: ${long},`).replace('name: ew2', 'name: ew3'));
+  const svc = [...files.keys()].filter((p) => p.startsWith(`clusters/${long}/custody-system/service-`));
+  assert.equal(svc, [`clusters/${long}/custody-system/service-custody-bundle-server-sponsor-research-production-clus-36cd552f.yaml`]);
+  assert.is(files.get(svc[0]!)!.metadata!.name, 'custody-bundle-server-sponsor-research-production-clus-36cd552f');
+  assert.equal(files.get('clusters/three/custody-system/serviceentry-custody-bundle-server-sponsor-research-production-clus-36cd552f.yaml')!.spec.hosts, [
+    'custody-bundle-server-sponsor-research-production-clus-36cd552f.custody-system.svc.cluster.local',
+  ]);
 });
 
 test('the gateway objects have their own Argo CD project, limited to istio-system and two kinds', async () => {

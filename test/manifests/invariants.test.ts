@@ -114,7 +114,12 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
         const outbound = w.flows.filter((f) => f.from === agent.name);
         const inbound = w.flows.filter((f) => f.to === agent.name);
         // Egress hosts: exactly the flow targets, the bundle server and the pod's OPA.
-        const bundleHost = cluster.bundleServer.kind === 'mesh' ? `${names.SYSTEM_NAMESPACE}/${names.SERVER_HOST}` : `./${cluster.bundleServer.host}`;
+        // Through the mesh from another cluster whose owner published its gateway: the per-owner
+        // host (the example clusters' names are short, so no hash).
+        const owner = w.actors.find((a) => a.name === w.owner)!.cluster;
+        const perOwner = owner.name !== cluster.name && owner.eastWestGateway !== undefined;
+        const meshHost = perOwner ? `custody-bundle-server-${owner.name}.custody-system.svc.cluster.local` : names.SERVER_HOST;
+        const bundleHost = cluster.bundleServer.kind === 'mesh' ? `${names.SYSTEM_NAMESPACE}/${meshHost}` : `./${cluster.bundleServer.host}`;
         assert.equal(
           hosts,
           [...new Set([...outbound.map((f) => `./${f.to}.${w.name}.svc.cluster.local`), bundleHost, `./${names.EXT_AUTHZ_HOST}`])].sort(),
@@ -204,7 +209,8 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
           Object.keys(config.keys).sort(),
           inputs.keys.map((k) => k.id),
         );
-        assert.is(config.services.custody.url, cluster.settings.bundleServer);
+        // The URL of the spec, with the per-owner host where the Sidecar names it.
+        assert.is(config.services.custody.url, cluster.bundleServer.kind === 'mesh' ? `http://${meshHost}:8080` : cluster.settings.bundleServer);
         assert.is(config.services.custody.headers['X-Custody-Key-Id'], inputs.activeKeyId);
         assert.is(config.bundles.custody.polling.long_polling_timeout_seconds, 60);
         assert.equal(config.plugins.envoy_ext_authz_grpc, { addr: '127.0.0.1:9191', path: 'custody/authz/allow' });

@@ -42,7 +42,7 @@ test('a real OPA started from the generated configuration activates its signed b
   const tokenFile = path.join(dir, 'token');
   writeFileSync(tokenFile, `${t.tokens[`${movie.name}/color`]}\n`, { mode: 0o600 });
   const local = text
-    .replace('url: http://custody-bundle-server.custody-system.svc.cluster.local:8080', `url: ${t.server.url}`)
+    .replace('url: http://custody-bundle-server-studio-central.custody-system.svc.cluster.local:8080', `url: ${t.server.url}`)
     .replace('token_path: /var/run/secrets/custody/token', `token_path: ${tokenFile}`)
     .replace(/^plugins:\n(?: {2}.*\n)+/m, '');
   assert.not.equal(local, text);
