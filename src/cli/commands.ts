@@ -13,7 +13,7 @@ import { didYouMean, parseInstant, type Workflow } from '../workflow/index.js';
 import { CustodyError } from '../core/errors.js';
 import { asCustodyError, OperationalError, printDiagnostics, printError, UsageError } from './errors.js';
 import { displayPath, EXIT, readInputs, repositoryRoot, specFiles, workflowFiles, type Io } from './io.js';
-import { originForTrees } from './origin.js';
+import { deploymentFacts } from './deployment.js';
 import { checkInputs, plural, type Checked, type DeploymentFacts } from './workflows.js';
 
 export interface Command {
@@ -310,24 +310,6 @@ Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 us
     return EXIT.ok;
   },
 };
-
-/**
- * The repository and signing key the trees would use, for the deployment warnings: the clone's
- * origin (https or ssh only; one with credentials is refused), and the active key when keys/ reads
- * (a broken keys/ is generate's own error, reported where the keys are used).
- */
-async function deploymentFacts(root: string, keysDir: string, io: Io): Promise<DeploymentFacts> {
-  let activeKey: DeploymentFacts['activeKey'];
-  try {
-    const keys = await readKeys(keysDir, displayPath(keysDir, io.cwd));
-    const key = keys.keys.find((k) => k.id === keys.activeKeyId)!;
-    activeKey = { id: key.id, publicKeyPem: key.publicKeyPem, file: displayPath(path.join(keysDir, `${key.id}.pem`), io.cwd) };
-  } catch {
-    activeKey = undefined;
-  }
-  const repository = await originForTrees(root);
-  return { ...(repository ? { repository } : {}), ...(activeKey ? { activeKey } : {}) };
-}
 
 export function help(io: Io, command: Command): number {
   io.stdout.write(command.help);

@@ -3,14 +3,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
 import { desiredTrees, type Tree } from '../generate/index.js';
-import { KeysError, readKeys, type KeySet } from '../keys/index.js';
+import { jwksClusters, KeysError, readKeys, rootClusters, type KeySet } from '../keys/index.js';
 import { openRepository, readInputFolders, type InputFolder, type Repository } from '../git/index.js';
 import { parseRepositoryName, type RepositoryName } from '../github/index.js';
 import { type RegenerateResult } from '../gitops/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { asCustodyError, OperationalError, printDiagnostics, printError, UsageError } from './errors.js';
 import { displayPath, EXIT, type Io } from './io.js';
-import { originForTrees } from './origin.js';
+import { deploymentFacts } from './deployment.js';
 import { checkInputs, plural } from './workflows.js';
 
 export function repository(io: Io): Repository {
@@ -26,15 +26,20 @@ export async function regeneration(
   const inputs = await readInputFolders(repo.dir);
   const specs = inputs.find((i) => i.root === WORKFLOWS_DIR)!;
   if (specs.files.size === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(repo.dir, WORKFLOWS_DIR)}`);
+  const keysDir = path.join(repo.dir, KEYS_DIR);
+  // The reviewer's warnings as generate prints them: what is committed here is what gets deployed.
+  const facts = await deploymentFacts(repo.dir, keysDir, io);
   const checked = checkInputs(
     [...specs.files].map(([n, bytes]) => ({ file: displayPath(path.join(repo.dir, WORKFLOWS_DIR, n), io.cwd), text: bytes.toString('utf8') })),
+    await rootClusters(keysDir),
+    await jwksClusters(keysDir),
+    facts,
   );
   printDiagnostics(io.stderr, command, checked.diagnostics);
   if (checked.errors > 0) {
     io.stdout.write(`${plural(checked.errors, 'error')}: nothing written or committed\n`);
     return EXIT.invalid;
   }
-  const keysDir = path.join(repo.dir, KEYS_DIR);
   let keys: KeySet;
   try {
     keys = await readKeys(keysDir, displayPath(keysDir, io.cwd));
@@ -44,7 +49,7 @@ export async function regeneration(
     io.stdout.write('1 error: nothing written or committed\n');
     return EXIT.invalid;
   }
-  const origin = await originForTrees(repo.dir);
+  const origin = facts.repository;
   return { trees: desiredTrees(checked.workflows, keys, origin), inputs, workflows: checked.workflows, ...(origin ? { repository: origin } : {}) };
 }
 

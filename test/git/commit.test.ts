@@ -327,6 +327,9 @@ test('a peer root and a token key set under keys/ are committed with the trees t
   writeFileSync(path.join(dir, 'keys', 'roots', 'README.md'), 'Roots of the peer meshes.\n');
   const r = await custody(['commit', ...AUTHOR], dir);
   assert.is(r.code, 0, r.stdout + r.stderr);
+  // The reviewer's warnings, as generate gives them: hdr-west has sent no token issuer yet.
+  assert.match(r.stderr, 'custody commit: warning[no-sidecar-auth]: workflows/movie-post-production.yaml:');
+  assert.match(r.stderr, 'the bundle server cannot authenticate the sidecars of cluster "hdr-west"');
   const committed = lines(git(dir, 'diff-tree', '--no-commit-id', '--name-status', '-r', 'HEAD'));
   assert.ok(committed.includes('A\tkeys/roots/vfx-central.pem'), committed.join('\n'));
   assert.ok(committed.includes('A\tkeys/jwks/vfx-central.json'), committed.join('\n'));
