@@ -31,7 +31,7 @@ import { openRepository, readInputFolders } from '../src/git/index.js';
 import { commitRegenerated } from '../src/gitops/index.js';
 import { loadWorkflows, type Workflow } from '../src/workflow/index.js';
 import { syntheticWorkflow } from './generate.bench.js';
-import { barChart, machine, ROOT, writeChart, writeResults } from './lib.js';
+import { barChart, LoadLog, machine, publishIfQuiet, ROOT } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const WORKFLOWS = 15;
@@ -209,45 +209,47 @@ async function main() {
   // One incremental run first, not counted: the first commit of a process runs before V8 has
   // compiled the hot paths (reported as coldRun; a custody commit process is always cold).
   const cold = await incremental(s, -1);
-  for (let run = 0; run < RUNS; run++) {
-    for (const [key, setupOf] of [
-      ['incremental', s],
-      ['incrementalOneLargeSpec', large],
-    ] as const) {
-      const r = await incremental(setupOf, run);
-      results[key]!.custody.push(r.custody);
-      results[key]!.native.push(r.native);
-      results[key]!.changedFiles = r.changedFiles;
-    }
+  const log = new LoadLog();
+  for (let run = 0; run < RUNS; run++)
+    await log.measure(`run ${run + 1}`, async () => {
+      for (const [key, setupOf] of [
+        ['incremental', s],
+        ['incrementalOneLargeSpec', large],
+      ] as const) {
+        const r = await incremental(setupOf, run);
+        results[key]!.custody.push(r.custody);
+        results[key]!.native.push(r.native);
+        results[key]!.changedFiles = r.changedFiles;
+      }
 
-    // First commit of the trees.
-    const fa = copy(s.empty, path.join(work, `first-a-${run}`));
-    const fb = copy(s.empty, path.join(work, `first-b-${run}`));
-    const oursFirst = async () => {
-      if (!(await custodyCommit(fa, s.base))) throw new Error('first: no commit');
-    };
-    const nativeFirst = () => sh(fb, 'git add -A && git commit -q -m trees');
-    if (run % 2 === 0) {
-      results.first!.custody.push(await time(oursFirst));
-      results.first!.native.push(await time(nativeFirst));
-    } else {
-      results.first!.native.push(await time(nativeFirst));
-      results.first!.custody.push(await time(oursFirst));
-    }
-    if (gitOut(fa, 'rev-parse', 'HEAD^{tree}') !== gitOut(fb, 'rev-parse', 'HEAD^{tree}')) throw new Error('first: the two commits differ');
+      // First commit of the trees.
+      const fa = copy(s.empty, path.join(work, `first-a-${run}`));
+      const fb = copy(s.empty, path.join(work, `first-b-${run}`));
+      const oursFirst = async () => {
+        if (!(await custodyCommit(fa, s.base))) throw new Error('first: no commit');
+      };
+      const nativeFirst = () => sh(fb, 'git add -A && git commit -q -m trees');
+      if (run % 2 === 0) {
+        results.first!.custody.push(await time(oursFirst));
+        results.first!.native.push(await time(nativeFirst));
+      } else {
+        results.first!.native.push(await time(nativeFirst));
+        results.first!.custody.push(await time(oursFirst));
+      }
+      if (gitOut(fa, 'rev-parse', 'HEAD^{tree}') !== gitOut(fb, 'rev-parse', 'HEAD^{tree}')) throw new Error('first: the two commits differ');
 
-    // No-op.
-    const na = copy(s.full, path.join(work, `noop-a-${run}`));
-    const before = gitOut(na, 'rev-parse', 'HEAD');
-    results.noop!.custody.push(
-      await time(async () => {
-        if (await custodyCommit(na, s.base)) throw new Error('no-op: a commit was made');
-      }),
-    );
-    if (gitOut(na, 'rev-parse', 'HEAD') !== before) throw new Error('no-op: HEAD moved');
-    results.noop!.native.push(await time(() => sh(na, 'git add -A && git commit -q -m nothing || true')));
-    for (const d of [fa, fb, na]) rmSync(d, { recursive: true, force: true });
-  }
+      // No-op.
+      const na = copy(s.full, path.join(work, `noop-a-${run}`));
+      const before = gitOut(na, 'rev-parse', 'HEAD');
+      results.noop!.custody.push(
+        await time(async () => {
+          if (await custodyCommit(na, s.base)) throw new Error('no-op: a commit was made');
+        }),
+      );
+      if (gitOut(na, 'rev-parse', 'HEAD') !== before) throw new Error('no-op: HEAD moved');
+      results.noop!.native.push(await time(() => sh(na, 'git add -A && git commit -q -m nothing || true')));
+      for (const d of [fa, fb, na]) rmSync(d, { recursive: true, force: true });
+    });
 
   // For scale, once: isomorphic-git's add('.') and commit on the incremental change.
   const c = copy(s.full, path.join(work, 'iso-add'));
@@ -276,6 +278,7 @@ async function main() {
   const m = machine();
   const out = {
     benchmark: 'custody commit (isomorphic-git, desired trees hashed in memory) vs native git add -A && git commit, same change, same run',
+    ...log.verdict(),
     machine: { ...m, git: gitOut(ROOT, '--version') },
     tree: { files: s.files, workflows: WORKFLOWS, agentsPerWorkflow: SIZE.agents, flowsPerWorkflow: SIZE.flows },
     largeSpecTree: { files: large.files, workflows: 1, agents: LARGE.agents, flows: LARGE.flows },
@@ -298,10 +301,8 @@ async function main() {
       noopMakesNoCommit: true,
     },
   };
-  writeResults('gitops', out);
   const ms = (x: number) => x * 1000;
-  writeChart(
-    'gitops',
+  publishIfQuiet('gitops', out, () =>
     barChart(
       'custody commit vs git add -A && git commit',
       'ms',
@@ -336,7 +337,7 @@ async function main() {
           ],
         },
       ],
-      `median of ${RUNS} runs; ${String(m.cpu)}, ${String(m.cores)} cores, Node ${process.version}`,
+      `median of ${RUNS} runs; ${String(m.cpu)}, ${String(m.cores)} cores, Node ${process.version}; highest 1-minute load ${out.load.highest}`,
     ),
   );
   rmSync(work, { recursive: true, force: true });

@@ -25,6 +25,64 @@ export function writeResults(name: string, results: unknown): string {
   return file;
 }
 
+/** The 1-minute load average: how much else ran beside a measurement. */
+export const load1 = () => +os.loadavg()[0]!.toFixed(2);
+export const MAX_LOAD_PER_CORE = Number(process.env.BENCH_MAX_LOAD_PER_CORE ?? 1);
+
+/**
+ * The load average before and after each measured run. A run counts only when it stayed at or
+ * below MAX_LOAD_PER_CORE per core throughout: above that, other work shared the machine and the
+ * figures say nothing about what was measured.
+ */
+export class LoadLog {
+  readonly runs: { what: string; before: number; after: number }[] = [];
+
+  /**
+   * `ownLoad`: the measured runs load the machine themselves (hundreds of OPA processes), so only
+   * the load before each run tells whether other work shared it; the load after is recorded, not judged.
+   */
+  constructor(private readonly ownLoad = false) {}
+
+  async measure<T>(what: string, run: () => Promise<T> | T): Promise<T> {
+    const before = load1();
+    const result = await run();
+    this.runs.push({ what, before, after: load1() });
+    return result;
+  }
+
+  verdict(): { quiet: boolean; load: { rule: string; highest: number; runs: LoadLog['runs'] } } {
+    const cores = os.cpus().length;
+    const max = MAX_LOAD_PER_CORE * cores;
+    const highest = Math.max(...this.runs.flatMap((r) => (this.ownLoad ? [r.before] : [r.before, r.after])));
+    return {
+      quiet: highest <= max,
+      load: {
+        rule: `quiet when the 1-minute load average stayed at or below ${MAX_LOAD_PER_CORE} per core (${max} on ${cores} cores) before ${this.ownLoad ? 'every run (the runs load the machine themselves: after is recorded, not judged)' : 'and after every run'}`,
+        highest,
+        runs: this.runs,
+      },
+    };
+  }
+}
+
+/**
+ * Writes docs/bench/<name>.json and .svg from a quiet run only; a loaded run's results are printed
+ * and kept in a temporary file, the committed ones stay, and the process exits 3.
+ */
+export function publishIfQuiet(name: string, results: { readonly quiet: boolean; readonly load: { readonly highest: number } }, chart: () => string): void {
+  if (!results.quiet) {
+    const kept = path.join(mkdtempSync(path.join(tmpdir(), `custody-${name}-`)), `${name}.loaded.json`);
+    writeFileSync(kept, `${JSON.stringify(results, null, 2)}\n`);
+    console.error(
+      `NOT PUBLISHED: the 1-minute load average reached ${results.load.highest} (above ${MAX_LOAD_PER_CORE} per core): other work shared the machine. docs/bench/${name}.json and .svg are unchanged; these results are in ${kept}. Rerun on a quiet machine.`,
+    );
+    process.exitCode = 3;
+    return;
+  }
+  writeResults(name, results);
+  writeChart(name, chart());
+}
+
 export interface BarGroup {
   readonly label: string;
   readonly bars: readonly { readonly label: string; readonly value: number }[];

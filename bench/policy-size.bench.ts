@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderBundles, writeTree } from '../src/generate/index.js';
 import { loadWorkflows, type Workflow } from '../src/workflow/index.js';
-import { barChart, machine, ROOT, writeChart, writeResults } from './lib.js';
+import { barChart, LoadLog, machine, publishIfQuiet, ROOT } from './lib.js';
 
 const OPA = process.env.OPA_BIN ?? path.join(ROOT, '.tools', 'bin', 'opa');
 const EXTRA = [0, 100, 1000];
@@ -26,9 +26,10 @@ function movieWith(extra: number): Workflow {
     flows.push(`    - { from: extra-${i}, to: color, methods: [POST], path: /api/color/extra-${i} }`);
   }
   if (extra > 0) {
-    text = text.replace('  color:\n      cluster: { name: color-central, region: us-central1 }\n      agents:\n', (m) => m);
     text = text.replace('    hdr:\n', `    extras:\n      cluster: { name: extras }\n      agents:\n${agents.join('\n')}\n    hdr:\n`);
-    text = `${text.trimEnd()}\n${flows.join('\n')}\n`;
+    // At the head of the flows list: the spec goes on with other fields after it.
+    if (!text.includes('\n  flows:\n')) throw new Error('the movie example has no flows list to extend');
+    text = text.replace('\n  flows:\n', `\n  flows:\n${flows.join('\n')}\n`);
   }
   const r = loadWorkflows([{ file: 'movie.yaml', text }]);
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
@@ -79,27 +80,28 @@ async function main() {
   mkdirSync(allowAll);
   writeFileSync(path.join(allowAll, 'policy.rego'), 'package custody.authz\n\nallow := true\n');
   const rows: { size: string; style: string; allowedMedianNs: number; deniedMedianNs: number; allowedMeanNs: number; deniedMeanNs: number }[] = [];
-  const record = (size: string, style: string, dir: string) => {
-    const a = bench(dir, allowed, work);
-    const d = bench(dir, denied, work);
+  const log = new LoadLog();
+  const record = async (size: string, style: string, dir: string) => {
+    const { a, d } = await log.measure(`${size} ${style}`, () => ({ a: bench(dir, allowed, work), d: bench(dir, denied, work) }));
     rows.push({ size, style, allowedMedianNs: a.medianNs, deniedMedianNs: d.medianNs, allowedMeanNs: a.meanNs, deniedMeanNs: d.meanNs });
     console.log(`${size.padEnd(10)} ${style.padEnd(14)} allowed ${(a.medianNs / 1000).toFixed(1)} µs, denied ${(d.medianNs / 1000).toFixed(1)} µs`);
   };
-  record('all allow', 'allow := true', allowAll);
+  await record('all allow', 'allow := true', allowAll);
   for (const extra of EXTRA) {
     const workflow = movieWith(extra);
     const size = extra === 0 ? 'minimal' : `+${extra}`;
     const out = path.join(work, `custody-${extra}`);
     await writeTree(out, renderBundles([workflow]));
-    record(size, 'custody', path.join(out, 'bundles', workflow.name, 'color'));
+    await record(size, 'custody', path.join(out, 'bundles', workflow.name, 'color'));
     const edge = path.join(work, `per-edge-${extra}`);
     mkdirSync(edge);
     writeFileSync(path.join(edge, 'policy.rego'), perEdgeRego(workflow));
-    record(size, 'per-edge rules', edge);
+    await record(size, 'per-edge rules', edge);
   }
   const get = (size: string, style: string) => rows.find((r) => r.size === size && r.style === style)!;
   const results = {
     benchmark: 'policy size (seed paper experiment)',
+    ...log.verdict(),
     machine: machine(),
     peer: `opa bench, ${execFileSync(OPA, ['version'], { encoding: 'utf8' }).split('\n')[0]}, best median of ${ROUNDS} rounds`,
     notes: [
@@ -119,10 +121,8 @@ async function main() {
       denied: get('+1000', 'per-edge rules').deniedMedianNs / get('minimal', 'per-edge rules').deniedMedianNs,
     },
   };
-  writeResults('policy-size', results);
   const m = results.machine;
-  writeChart(
-    'policy-size',
+  publishIfQuiet('policy-size', results, () =>
     barChart(
       'Decision time by policy size (denied request: the worst case)',
       'µs',
@@ -136,7 +136,7 @@ async function main() {
           ],
         })),
       ],
-      `opa bench median of query evaluation; ${String(m.cpu)}, ${m.cores} cores, ${m.memoryGiB} GiB`,
+      `opa bench median of query evaluation; ${String(m.cpu)}, ${m.cores} cores, ${m.memoryGiB} GiB; highest 1-minute load ${results.load.highest}`,
     ),
   );
   console.log(JSON.stringify({ custody: results.custodyRatio1000ToMinimal, perEdge: results.perEdgeRatio1000ToMinimal }));

@@ -8,11 +8,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { opaSidecarConfig } from '../src/policy/index.js';
 import { loadConfig, sha256Hex, startServer, type RunningServer } from '../src/server/index.js';
 import { freePort } from '../src/verify/index.js';
-import { barChart, bundlesRepository, git, machine, percentile, ROOT, writeChart, writeResults } from './lib.js';
+import { barChart, bundlesRepository, git, load1, LoadLog, machine, MAX_LOAD_PER_CORE, percentile, publishIfQuiet, ROOT } from './lib.js';
 
 const OPA = process.env.OPA_BIN ?? path.join(ROOT, '.tools', 'bin', 'opa');
 const COUNTS = (process.env.BENCH_SIDECARS ?? '1,10,50,100,200').split(',').map(Number);
@@ -138,17 +139,31 @@ async function run(count: number, polling: 'long' | 'default') {
   }
 }
 
+const PAUSE_SECONDS = Number(process.env.BENCH_PAUSE_SECONDS ?? 30);
+/** Waits up to PAUSE_SECONDS × 4 for the load average to fall to 1 per core after the previous run's processes. */
+async function settle(): Promise<void> {
+  const deadline = Date.now() + PAUSE_SECONDS * 4000;
+  await new Promise((r) => setTimeout(r, PAUSE_SECONDS * 1000));
+  while (load1() > MAX_LOAD_PER_CORE * os.cpus().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5000));
+}
+
 async function main() {
-  const rows = [];
+  const rows: Awaited<ReturnType<typeof run>>[] = [];
+  // Up to 200 OPA processes on 2 cores load the machine themselves; a pause lets the average settle before each run.
+  const log = new LoadLog(true);
   for (const n of COUNTS) {
-    const r = await run(n, 'long');
+    await settle();
+    const r = await log.measure(`${n} sidecars long polling`, () => run(n, 'long'));
     console.log(JSON.stringify(r));
     rows.push(r);
   }
-  const periodic = DEFAULT_POLLING_COUNT > 0 ? await run(DEFAULT_POLLING_COUNT, 'default') : undefined;
+  if (DEFAULT_POLLING_COUNT > 0) await settle();
+  const periodic =
+    DEFAULT_POLLING_COUNT > 0 ? await log.measure(`${DEFAULT_POLLING_COUNT} sidecars default polling`, () => run(DEFAULT_POLLING_COUNT, 'default')) : undefined;
   if (periodic) console.log(JSON.stringify(periodic));
   const results = {
     benchmark: 'policy propagation',
+    ...log.verdict(),
     machine: machine(),
     peer: `${execFileSync(OPA, ['version'], { encoding: 'utf8' }).split('\n')[0]}, OPA's default periodic polling (60-120 s), same server, same run`,
     notes: [
@@ -158,10 +173,8 @@ async function main() {
     longPolling: rows,
     ...(periodic ? { defaultPolling: periodic } : {}),
   };
-  writeResults('propagation', results);
   const m = results.machine;
-  writeChart(
-    'propagation',
+  publishIfQuiet('propagation', results, () =>
     barChart(
       'Time until every sidecar enforces a new commit',
       'ms',
@@ -185,7 +198,7 @@ async function main() {
             ]
           : []),
       ],
-      `${String(m.cpu)}, ${m.cores} cores, ${m.memoryGiB} GiB; real OPA processes`,
+      `${String(m.cpu)}, ${m.cores} cores, ${m.memoryGiB} GiB; real OPA processes; highest 1-minute load before a run ${results.load.highest}`,
     ),
   );
 }

@@ -28,7 +28,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { buildBundle, createSigner } from '../src/bundle/index.js';
 import { sha256Hex } from '../src/server/index.js';
 import { RawClient } from './raw-client.js';
-import { barChart, bundlesRepository, git, machine, percentile, requireTools, ROOT, writeChart, writeResults } from './lib.js';
+import { barChart, bundlesRepository, git, load1, machine, MAX_LOAD_PER_CORE, percentile, requireTools, ROOT, writeChart, writeResults } from './lib.js';
 
 const LONG_POLLS = Number(process.env.BENCH_LONG_POLLS ?? 10_000);
 /** Held long polls measured in turn, for the most one process answers within the goal; LONG_POLLS among them. */
@@ -39,7 +39,6 @@ const LONG_POLL_GOAL_MS = 2000;
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PAUSE_SECONDS = Number(process.env.BENCH_PAUSE_SECONDS ?? 10);
-const MAX_LOAD_PER_CORE = Number(process.env.BENCH_MAX_LOAD_PER_CORE ?? 1);
 /** `long-polls`: only the long-poll measurement, printed and never published (to work on it alone). */
 const ONLY = process.env.BENCH_ONLY;
 const OPA = process.env.OPA_BIN ?? path.join(ROOT, '.tools', 'bin', 'opa');
@@ -48,9 +47,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PEERS = ['custodyStatic', 'custodyJwt', 'bareNode', 'nginx'] as const;
 type Peer = (typeof PEERS)[number];
 type Kind = '304' | '200';
-
-/** The 1-minute load average, the measure of how much else ran. */
-const load1 = () => +os.loadavg()[0]!.toFixed(2);
 
 async function waitFor(check: () => Promise<boolean> | boolean, ms: number, what: string) {
   const deadline = Date.now() + ms;
