@@ -38,12 +38,18 @@ export class LoadLog {
   readonly runs: { what: string; before: number; after: number }[] = [];
 
   /**
-   * `ownLoad`: the measured runs load the machine themselves (hundreds of OPA processes), so only
-   * the load before each run tells whether other work shared it; the load after is recorded, not judged.
+   * `ownLoad`: the measured runs load the machine themselves (OPA processes and threads, git, the
+   * kernel's writeback of the files written), which on two cores alone lifts the average past the
+   * limit; so each run starts after `settleSeconds` (settleLoad), only the load before it tells
+   * whether other work shared the machine, and the load after is recorded, not judged.
    */
-  constructor(private readonly ownLoad = false) {}
+  constructor(
+    private readonly ownLoad = false,
+    private readonly settleSeconds = Number(process.env.BENCH_PAUSE_SECONDS ?? 20),
+  ) {}
 
   async measure<T>(what: string, run: () => Promise<T> | T): Promise<T> {
+    if (this.ownLoad) await settleLoad(this.settleSeconds);
     const before = load1();
     const result = await run();
     this.runs.push({ what, before, after: load1() });
@@ -63,6 +69,18 @@ export class LoadLog {
       },
     };
   }
+}
+
+/**
+ * Before a run that loads the machine itself: `seconds` of pause, then up to ten times as long
+ * more while the load average is above MAX_LOAD_PER_CORE per core (the previous run's processes
+ * and the kernel's writeback of its files are still counted in it: after 200 OPA processes the
+ * 1-minute average needs minutes to fall back).
+ */
+export async function settleLoad(seconds: number): Promise<void> {
+  const deadline = Date.now() + seconds * 11_000;
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  while (load1() > MAX_LOAD_PER_CORE * os.cpus().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5000));
 }
 
 /**

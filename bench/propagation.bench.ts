@@ -8,12 +8,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { opaSidecarConfig } from '../src/policy/index.js';
 import { loadConfig, sha256Hex, startServer, type RunningServer } from '../src/server/index.js';
 import { freePort } from '../src/verify/index.js';
-import { barChart, bundlesRepository, git, load1, LoadLog, machine, MAX_LOAD_PER_CORE, percentile, publishIfQuiet, ROOT } from './lib.js';
+import { barChart, bundlesRepository, git, LoadLog, machine, percentile, publishIfQuiet, ROOT } from './lib.js';
 
 const OPA = process.env.OPA_BIN ?? path.join(ROOT, '.tools', 'bin', 'opa');
 const COUNTS = (process.env.BENCH_SIDECARS ?? '1,10,50,100,200').split(',').map(Number);
@@ -139,25 +138,15 @@ async function run(count: number, polling: 'long' | 'default') {
   }
 }
 
-const PAUSE_SECONDS = Number(process.env.BENCH_PAUSE_SECONDS ?? 30);
-/** Waits up to PAUSE_SECONDS × 4 for the load average to fall to 1 per core after the previous run's processes. */
-async function settle(): Promise<void> {
-  const deadline = Date.now() + PAUSE_SECONDS * 4000;
-  await new Promise((r) => setTimeout(r, PAUSE_SECONDS * 1000));
-  while (load1() > MAX_LOAD_PER_CORE * os.cpus().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5000));
-}
-
 async function main() {
   const rows: Awaited<ReturnType<typeof run>>[] = [];
   // Up to 200 OPA processes on 2 cores load the machine themselves; a pause lets the average settle before each run.
-  const log = new LoadLog(true);
+  const log = new LoadLog(true, Number(process.env.BENCH_PAUSE_SECONDS ?? 30));
   for (const n of COUNTS) {
-    await settle();
     const r = await log.measure(`${n} sidecars long polling`, () => run(n, 'long'));
     console.log(JSON.stringify(r));
     rows.push(r);
   }
-  if (DEFAULT_POLLING_COUNT > 0) await settle();
   const periodic =
     DEFAULT_POLLING_COUNT > 0 ? await log.measure(`${DEFAULT_POLLING_COUNT} sidecars default polling`, () => run(DEFAULT_POLLING_COUNT, 'default')) : undefined;
   if (periodic) console.log(JSON.stringify(periodic));
