@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Tree } from '../../src/generate/index.js';
 import { openRepository, parseGitDate, planCommit } from '../../src/git/index.js';
 import { commitRegenerated } from '../../src/gitops/index.js';
-import { cleanEnv, custody, edit, fixtureRepository, git, MOVIE, tempDir } from '../helpers/fixture-repository.js';
+import { cleanEnv, custody, edit, fixtureRepository, git, MOVIE, publishVfxTrust, tempDir } from '../helpers/fixture-repository.js';
 import { repoPath } from '../helpers/paths.js';
 
 const AUTHOR = ['--author-name', 'Ada Lovelace', '--author-email', 'ada@example.invalid'];
@@ -320,11 +320,7 @@ test('an input committed executable keeps its mode: no mode-only commit, and the
 
 test('a peer root and a token key set under keys/ are committed with the trees they change; a README beside them is not; a removed root leaves the commit too', async () => {
   const dir = await fixtureRepository();
-  mkdirSync(path.join(dir, 'keys', 'roots'));
-  mkdirSync(path.join(dir, 'keys', 'jwks'));
-  copyFileSync(repoPath('test', 'fixtures', 'roots', 'vfx-central.pem'), path.join(dir, 'keys', 'roots', 'vfx-central.pem'));
-  copyFileSync(repoPath('test', 'fixtures', 'jwks', 'rfc7638.json'), path.join(dir, 'keys', 'jwks', 'vfx-central.json'));
-  writeFileSync(path.join(dir, 'keys', 'roots', 'README.md'), 'Roots of the peer meshes.\n');
+  publishVfxTrust(dir);
   const r = await custody(['commit', ...AUTHOR], dir);
   assert.is(r.code, 0, r.stdout + r.stderr);
   // The reviewer's warnings, as generate gives them: hdr-west has sent no token issuer yet.

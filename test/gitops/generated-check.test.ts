@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { custody, edit, fixtureRepository, git } from '../helpers/fixture-repository.js';
+import { custody, edit, fixtureRepository, git, publishVfxTrust } from '../helpers/fixture-repository.js';
 import { repoPath } from '../helpers/paths.js';
 
 const AUTHOR = ['--author-name', 'Ada Lovelace', '--author-email', 'ada@example.invalid'];
@@ -140,12 +140,8 @@ test('a key that is a symbolic link: generate refuses it; a revision holding one
 
 test('a peer root and a token key set committed with the trees they generate: diff finds nothing stale; a root changed without regenerating is caught', async () => {
   const dir = await fixtureRepository();
-  mkdirSync(path.join(dir, 'keys', 'roots'));
-  mkdirSync(path.join(dir, 'keys', 'jwks'));
-  copyFileSync(repoPath('test', 'fixtures', 'roots', 'vfx-central.pem'), path.join(dir, 'keys', 'roots', 'vfx-central.pem'));
-  copyFileSync(repoPath('test', 'fixtures', 'jwks', 'rfc7638.json'), path.join(dir, 'keys', 'jwks', 'vfx-central.json'));
-  // A README beside them is the owner's, not an input (as beside the specs).
-  writeFileSync(path.join(dir, 'keys', 'roots', 'README.md'), 'Roots of the peer meshes.\n');
+  // With a README beside the roots: the owner's, not an input (as beside the specs).
+  publishVfxTrust(dir);
   const generate = await custody(['generate'], dir);
   assert.is(generate.code, 0, generate.stdout + generate.stderr);
   git(dir, 'add', '-A');

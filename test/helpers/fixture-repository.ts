@@ -4,7 +4,7 @@
  * renderer (so the tests never depend on the committed trees being up to date).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { desiredTrees, writeTree } from '../../src/generate/index.js';
@@ -101,6 +101,18 @@ export async function fixtureRepository(): Promise<string> {
 }
 
 export const MOVIE = 'workflows/movie-post-production.yaml';
+
+/**
+ * vfx-central's organisation publishes its mesh root (keys/roots/) and its token key set
+ * (keys/jwks/) in the working tree, with a README beside the roots that is not an input.
+ */
+export function publishVfxTrust(dir: string): void {
+  mkdirSync(path.join(dir, 'keys', 'roots'));
+  mkdirSync(path.join(dir, 'keys', 'jwks'));
+  copyFileSync(repoPath('test', 'fixtures', 'roots', 'vfx-central.pem'), path.join(dir, 'keys', 'roots', 'vfx-central.pem'));
+  copyFileSync(repoPath('test', 'fixtures', 'jwks', 'rfc7638.json'), path.join(dir, 'keys', 'jwks', 'vfx-central.json'));
+  writeFileSync(path.join(dir, 'keys', 'roots', 'README.md'), 'Roots of the peer meshes.\n');
+}
 
 /** Edits a file of a working tree by replacing text that must be there. */
 export function edit(dir: string, file: string, from: string, to: string): void {
