@@ -7,13 +7,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
 import { desiredTrees, staleEntries, writeTree } from '../generate/index.js';
-import { KeysError, jwksClusters, readKeys, rootClusters, type KeySet } from '../keys/index.js';
+import { KeysError } from '../keys/index.js';
 import { accessMatrix, formatMatrix, matrixAt, matrixSize, type AccessMatrix, type MatrixCell } from '../policy/index.js';
 import { didYouMean, parseInstant, type Workflow } from '../workflow/index.js';
 import { CustodyError } from '../core/errors.js';
 import { asCustodyError, OperationalError, printDiagnostics, printError, UsageError } from './errors.js';
 import { displayPath, EXIT, readInputs, repositoryRoot, specFiles, workflowFiles, type Io } from './io.js';
-import { deploymentFacts } from './deployment.js';
+import { readDeployment } from './deployment.js';
 import { checkInputs, plural, type Checked, type DeploymentFacts } from './workflows.js';
 
 export interface Command {
@@ -91,12 +91,8 @@ Exit codes: 0 no errors (warnings allowed), 1 errors in the specs, 2 usage error
     const root = repositoryRoot(io.cwd);
     const files = positionals.length ? await specFiles(positionals, io.cwd) : await workflowFiles(path.join(root, WORKFLOWS_DIR));
     if (files.length === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(root, WORKFLOWS_DIR)}`);
-    const checked = checkInputs(
-      await readInputs(files, io.cwd),
-      await rootClusters(path.join(root, KEYS_DIR)),
-      await jwksClusters(path.join(root, KEYS_DIR)),
-      await deploymentFacts(root, path.join(root, KEYS_DIR), io),
-    );
+    const deployment = await readDeployment(root, path.join(root, KEYS_DIR), io);
+    const checked = checkInputs(await readInputs(files, io.cwd), deployment.roots, deployment.jwks, deployment.facts);
     const agents = checked.workflows.reduce((n, w) => n + w.agents.length, 0);
     const flows = checked.workflows.reduce((n, w) => n + w.flows.length, 0);
     if (values.json) {
@@ -264,19 +260,16 @@ Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 us
     const keysDir = values.keys ? path.resolve(io.cwd, values.keys) : path.join(root, KEYS_DIR);
     const out = values.out ? path.resolve(io.cwd, values.out) : root;
     const files = await workflowFiles(dir);
-    const facts = await deploymentFacts(root, keysDir, io);
-    const checked = checkInputs(await readInputs(files, io.cwd), await rootClusters(keysDir), await jwksClusters(keysDir), facts);
+    const { facts, roots, jwks, keys } = await readDeployment(root, keysDir, io);
+    const checked = checkInputs(await readInputs(files, io.cwd), roots, jwks, facts);
     printDiagnostics(io.stderr, 'generate', checked.diagnostics);
     if (checked.errors > 0) {
       io.stdout.write(`${plural(checked.errors, 'error')}: nothing written\n`);
       return EXIT.invalid;
     }
-    let keys: KeySet;
-    try {
-      keys = await readKeys(keysDir, displayPath(keysDir, io.cwd));
-    } catch (err) {
-      if (!(err instanceof KeysError)) throw new OperationalError(`cannot read ${keysDir}: ${(err as Error).message}`);
-      printError(io.stderr, 'generate', asCustodyError(err)!);
+    if (keys instanceof Error) {
+      if (!(keys instanceof KeysError)) throw new OperationalError(`cannot read ${keysDir}: ${keys.message}`);
+      printError(io.stderr, 'generate', asCustodyError(keys)!);
       io.stdout.write('1 error: nothing written\n');
       return EXIT.invalid;
     }

@@ -1,24 +1,44 @@
 /** What `check`, `generate`, `commit` and `pr` know of the deployment besides the specs, read at the edge. */
 import path from 'node:path';
-import { readKeys } from '../keys/index.js';
+import { jwksClusters, readKeys, rootClusters, type KeySet } from '../keys/index.js';
 import { displayPath, type Io } from './io.js';
 import { originForTrees } from './origin.js';
 import type { DeploymentFacts } from './workflows.js';
 
+export interface Deployment {
+  /** The repository and active signing key, for the deployment warnings. */
+  readonly facts: DeploymentFacts;
+  /** The clusters whose mesh root (keys/roots/) and token key set (keys/jwks/) are committed. */
+  readonly roots: ReadonlySet<string>;
+  readonly jwks: ReadonlySet<string>;
+  /** The key set, or why keys/ does not read: the error of the command that needs the keys, not of `check`. */
+  readonly keys: KeySet | Error;
+}
+
 /**
- * The repository and signing key the trees would use, for the deployment warnings: the clone's
- * origin (https or ssh only; one with credentials is refused), and the active key when keys/ reads
- * (a broken keys/ is generate's own error, reported where the keys are used).
+ * keys/ read once for everything the commands ask of it, and the clone's origin (https or ssh
+ * only; one with credentials is refused). When keys/ does not read, the committed clusters are
+ * still listed by file name, so that `check` warns about missing roots all the same.
  */
-export async function deploymentFacts(root: string, keysDir: string, io: Io): Promise<DeploymentFacts> {
-  let activeKey: DeploymentFacts['activeKey'];
+export async function readDeployment(root: string, keysDir: string, io: Io): Promise<Deployment> {
+  let keys: KeySet | Error;
   try {
-    const keys = await readKeys(keysDir, displayPath(keysDir, io.cwd));
+    keys = await readKeys(keysDir, displayPath(keysDir, io.cwd));
+  } catch (err) {
+    keys = err as Error;
+  }
+  let facts: DeploymentFacts = {};
+  let roots: ReadonlySet<string>;
+  let jwks: ReadonlySet<string>;
+  if (keys instanceof Error) {
+    roots = await rootClusters(keysDir);
+    jwks = await jwksClusters(keysDir);
+  } else {
     const key = keys.keys.find((k) => k.id === keys.activeKeyId)!;
-    activeKey = { id: key.id, publicKeyPem: key.publicKeyPem, file: displayPath(path.join(keysDir, `${key.id}.pem`), io.cwd) };
-  } catch {
-    activeKey = undefined;
+    facts = { activeKey: { id: key.id, publicKeyPem: key.publicKeyPem, file: displayPath(path.join(keysDir, `${key.id}.pem`), io.cwd) } };
+    roots = new Set(keys.roots?.keys());
+    jwks = new Set(keys.jwks?.keys());
   }
   const repository = await originForTrees(root);
-  return { ...(repository ? { repository } : {}), ...(activeKey ? { activeKey } : {}) };
+  return { facts: { ...facts, ...(repository ? { repository } : {}) }, roots, jwks, keys };
 }

@@ -3,14 +3,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
 import { desiredTrees, type Tree } from '../generate/index.js';
-import { jwksClusters, KeysError, readKeys, rootClusters, type KeySet } from '../keys/index.js';
+import { KeysError } from '../keys/index.js';
 import { openRepository, readInputFolders, type InputFolder, type Repository } from '../git/index.js';
 import { parseRepositoryName, type RepositoryName } from '../github/index.js';
 import { type RegenerateResult } from '../gitops/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { asCustodyError, OperationalError, printDiagnostics, printError, UsageError } from './errors.js';
 import { displayPath, EXIT, type Io } from './io.js';
-import { deploymentFacts } from './deployment.js';
+import { readDeployment } from './deployment.js';
 import { checkInputs, plural } from './workflows.js';
 
 export function repository(io: Io): Repository {
@@ -28,11 +28,11 @@ export async function regeneration(
   if (specs.files.size === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(repo.dir, WORKFLOWS_DIR)}`);
   const keysDir = path.join(repo.dir, KEYS_DIR);
   // The reviewer's warnings as generate prints them: what is committed here is what gets deployed.
-  const facts = await deploymentFacts(repo.dir, keysDir, io);
+  const { facts, roots, jwks, keys } = await readDeployment(repo.dir, keysDir, io);
   const checked = checkInputs(
     [...specs.files].map(([n, bytes]) => ({ file: displayPath(path.join(repo.dir, WORKFLOWS_DIR, n), io.cwd), text: bytes.toString('utf8') })),
-    await rootClusters(keysDir),
-    await jwksClusters(keysDir),
+    roots,
+    jwks,
     facts,
   );
   printDiagnostics(io.stderr, command, checked.diagnostics);
@@ -40,12 +40,9 @@ export async function regeneration(
     io.stdout.write(`${plural(checked.errors, 'error')}: nothing written or committed\n`);
     return EXIT.invalid;
   }
-  let keys: KeySet;
-  try {
-    keys = await readKeys(keysDir, displayPath(keysDir, io.cwd));
-  } catch (err) {
-    if (!(err instanceof KeysError)) throw new OperationalError(`cannot read ${keysDir}: ${(err as Error).message}`);
-    printError(io.stderr, command, asCustodyError(err)!);
+  if (keys instanceof Error) {
+    if (!(keys instanceof KeysError)) throw new OperationalError(`cannot read ${keysDir}: ${keys.message}`);
+    printError(io.stderr, command, asCustodyError(keys)!);
     io.stdout.write('1 error: nothing written or committed\n');
     return EXIT.invalid;
   }

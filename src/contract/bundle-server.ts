@@ -5,6 +5,15 @@
  * authorization policy (manifests/) lets exactly these requests through.
  */
 
+/** Where the owner's bundle server runs in its cluster: the namespace and the name of its Service. */
+export const SYSTEM_NAMESPACE = 'custody-system';
+export const SERVER_NAME = 'custody-bundle-server';
+/** The bundle server listens on plain HTTP inside the pod; the mesh carries it over mutual TLS. */
+export const SERVER_PORT = 8080;
+export const SERVER_HOST = `${SERVER_NAME}.${SYSTEM_NAMESPACE}.svc.cluster.local`;
+/** The server as the sidecars reach it through the mesh: the only URL at that host that answers. */
+export const MESH_SERVER_URL = `http://${SERVER_HOST}:${SERVER_PORT}`;
+
 /** The URL path under which every bundle is served. */
 export const BUNDLES_URL_PREFIX = '/bundles/';
 

@@ -1,4 +1,5 @@
 /** The checked, typed workflow: what every generator consumes. Built only from input without errors. */
+import { MESH_SERVER_URL } from '../contract/index.js';
 import type { AttributeValue, Condition } from './condition.js';
 
 export interface Flow {
@@ -166,7 +167,7 @@ export const CLUSTER_DEFAULTS = {
   /** Secure by default: a cluster without the CNI plugin must say so, and the review sees it. */
   istioCni: true,
   /** The owner's bundle server, reached through the mesh (mTLS by the sidecars). */
-  bundleServer: 'http://custody-bundle-server.custody-system.svc.cluster.local:8080',
+  bundleServer: MESH_SERVER_URL,
   /** The repository of the examples; an owner sets its own. */
   repository: 'https://github.com/custody-dev/custody.git',
   branch: 'main',

@@ -5,6 +5,7 @@
  * the raw document even when the schema found problems, skipping values of the wrong type (the
  * schema has reported those), so that one run reports everything.
  */
+import { MESH_SERVER_URL, SERVER_HOST, SYSTEM_NAMESPACE } from '../contract/index.js';
 import { DiagnosticCodes, didYouMean, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostic.js';
 import { addressKind } from './address.js';
 import { compareAttribute, COMPARATORS, type AttributeValue } from './condition.js';
@@ -14,7 +15,7 @@ import { fieldName, type FieldPath, type SourceFile } from './source.js';
 import { isTimezone, parseClock, parseInstant } from './time.js';
 
 /** Namespaces a workflow must never be deployed into. */
-const RESERVED_NAMESPACES = new Set(['default', 'custody-system', 'istio-system', 'opa-istio']);
+const RESERVED_NAMESPACES = new Set(['default', SYSTEM_NAMESPACE, 'istio-system', 'opa-istio']);
 
 /** Ports the pod's sidecars already listen on: Istio's proxy and agent, and the OPA sidecar. */
 export const RESERVED_PORTS: ReadonlyMap<number, string> = new Map([
@@ -35,6 +36,26 @@ export const RESERVED_PORTS: ReadonlyMap<number, string> = new Map([
 type Raw = Record<string, unknown>;
 const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
+
+/**
+ * What is wrong with a bundleServer URL that names the server's host in the mesh, if anything: the
+ * generated Service, sidecar egress and remote ServiceEntries know one port and plain HTTP (the mesh
+ * adds mutual TLS), so any other port, scheme or path would leave the sidecars without bundles.
+ */
+function meshServerUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined; // the schema reports a malformed URL
+  }
+  if (url.hostname !== SERVER_HOST) return undefined;
+  const expected = new URL(MESH_SERVER_URL);
+  if (url.protocol !== expected.protocol) return `which speaks ${expected.protocol.slice(0, -1)} (the mesh adds mutual TLS), not ${url.protocol.slice(0, -1)}`;
+  if (url.port !== expected.port) return `which listens on port ${expected.port}, not ${url.port || 'the default port'}`;
+  if (url.pathname !== '/' || url.username || url.password || url.hash) return 'which serves its bundles at the root of that URL';
+  return undefined;
+}
 
 export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -103,6 +124,15 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
         ['spec', 'actors', actorName, 'cluster', 'eastWestGateway', 'address'],
         `${JSON.stringify(gateway.address)} is neither an IP address nor a DNS name`,
         'write the IPv4 or IPv6 address or the DNS name (lowercase, DNS-1123) by which the other organisations reach the gateway, e.g. 203.0.113.10 or eastwest.mesh.example',
+      );
+    }
+    const meshServerProblem = cluster && isStr(cluster.bundleServer) ? meshServerUrlProblem(cluster.bundleServer) : undefined;
+    if (meshServerProblem) {
+      error(
+        DiagnosticCodes.invalidValue,
+        ['spec', 'actors', actorName, 'cluster', 'bundleServer'],
+        `${JSON.stringify(cluster!.bundleServer)} names the owner's bundle server in the mesh, ${meshServerProblem}`,
+        `write ${MESH_SERVER_URL}, or the URL of a server the owner publishes elsewhere`,
       );
     }
     const actorAgents = isObj(actor.agents) ? actor.agents : {};

@@ -382,6 +382,55 @@ const rows: { name: string; text: string; code: string; line: number; column: nu
     field: 'spec.actors.studio.cluster.bundleServer',
   },
   {
+    name: 'the in-mesh bundle server at a port its Service does not open',
+    text: edit([
+      [
+        'cluster: { name: studio-central }',
+        'cluster: { name: studio-central, bundleServer: "http://custody-bundle-server.custody-system.svc.cluster.local:9000" }',
+      ],
+    ]),
+    code: DiagnosticCodes.invalidValue,
+    line: 10,
+    column: 54,
+    field: 'spec.actors.studio.cluster.bundleServer',
+  },
+  {
+    name: 'the in-mesh bundle server without a port (80, which its Service does not open)',
+    text: edit([
+      ['cluster: { name: studio-central }', 'cluster: { name: studio-central, bundleServer: "http://custody-bundle-server.custody-system.svc.cluster.local" }'],
+    ]),
+    code: DiagnosticCodes.invalidValue,
+    line: 10,
+    column: 54,
+    field: 'spec.actors.studio.cluster.bundleServer',
+  },
+  {
+    name: 'the in-mesh bundle server over https (it speaks plain HTTP; the mesh adds mutual TLS)',
+    text: edit([
+      [
+        'cluster: { name: studio-central }',
+        'cluster: { name: studio-central, bundleServer: "https://custody-bundle-server.custody-system.svc.cluster.local:8080" }',
+      ],
+    ]),
+    code: DiagnosticCodes.invalidValue,
+    line: 10,
+    column: 54,
+    field: 'spec.actors.studio.cluster.bundleServer',
+  },
+  {
+    name: 'the in-mesh bundle server under a path (it serves bundles at its root)',
+    text: edit([
+      [
+        'cluster: { name: studio-central }',
+        'cluster: { name: studio-central, bundleServer: "http://custody-bundle-server.custody-system.svc.cluster.local:8080/opa" }',
+      ],
+    ]),
+    code: DiagnosticCodes.invalidValue,
+    line: 10,
+    column: 54,
+    field: 'spec.actors.studio.cluster.bundleServer',
+  },
+  {
     name: 'repository not an https or ssh URL',
     text: edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, repository: "git@github.com:o/r.git" }']]),
     code: DiagnosticCodes.invalidValue,
@@ -420,6 +469,32 @@ const rows: { name: string; text: string; code: string; line: number; column: nu
     field: 'spec.actors.vfx.cluster.region',
   },
 ];
+
+test('the in-mesh bundle server written out in full, in any case of its host, and a server elsewhere at any port are accepted', () => {
+  for (const url of [
+    'http://custody-bundle-server.custody-system.svc.cluster.local:8080',
+    'http://Custody-Bundle-Server.custody-system.svc.cluster.local:8080/',
+    'https://bundles.studio.example:9443',
+  ]) {
+    const r = loadOne(edit([['cluster: { name: studio-central }', `cluster: { name: studio-central, bundleServer: "${url}" }`]]));
+    assert.equal(r.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic), [], url);
+    assert.is(r.workflows.length, 1, url);
+  }
+});
+
+test('a wrong port of the in-mesh bundle server is named with the one that works', () => {
+  const r = loadOne(
+    edit([
+      [
+        'cluster: { name: studio-central }',
+        'cluster: { name: studio-central, bundleServer: "http://custody-bundle-server.custody-system.svc.cluster.local:9000" }',
+      ],
+    ]),
+  );
+  const [hit] = r.diagnostics.filter((d) => d.severity === 'error');
+  assert.match(hit!.message, /listens on port 8080, not 9000/);
+  assert.is(hit!.hint, 'write http://custody-bundle-server.custody-system.svc.cluster.local:8080, or the URL of a server the owner publishes elsewhere');
+});
 
 for (const row of rows) {
   test(`rejects: ${row.name}`, () => {
