@@ -1,6 +1,6 @@
 /** Shared pieces of the benchmarks: the machine they ran on, result files, and SVG charts. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,12 +30,32 @@ export const load1 = () => +os.loadavg()[0]!.toFixed(2);
 export const MAX_LOAD_PER_CORE = Number(process.env.BENCH_MAX_LOAD_PER_CORE ?? 1);
 
 /**
+ * The CPU time this virtual machine's host gave to others while it wanted to run ("steal" in
+ * /proc/stat), as a share of all CPU time since `since` (a mark from the same function): a
+ * neighbour on the host slows every peer alike and never shows in the load average. Undefined
+ * where /proc/stat does not exist.
+ */
+export function stealMark(): { steal: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { steal: fields[7] ?? 0, total: fields.reduce((a, b) => a + b, 0) };
+  } catch {
+    return undefined;
+  }
+}
+export function stealPercentSince(since: ReturnType<typeof stealMark>): number | undefined {
+  const now = stealMark();
+  if (!since || !now || now.total === since.total) return undefined;
+  return +((100 * (now.steal - since.steal)) / (now.total - since.total)).toFixed(1);
+}
+
+/**
  * The load average before and after each measured run. A run counts only when it stayed at or
  * below MAX_LOAD_PER_CORE per core throughout: above that, other work shared the machine and the
  * figures say nothing about what was measured.
  */
 export class LoadLog {
-  readonly runs: { what: string; before: number; after: number }[] = [];
+  readonly runs: { what: string; before: number; after: number; stealPercent?: number }[] = [];
 
   /**
    * `ownLoad`: the measured runs load the machine themselves (OPA processes and threads, git, the
@@ -51,8 +71,10 @@ export class LoadLog {
   async measure<T>(what: string, run: () => Promise<T> | T): Promise<T> {
     if (this.ownLoad) await settleLoad(this.settleSeconds);
     const before = load1();
+    const mark = stealMark();
     const result = await run();
-    this.runs.push({ what, before, after: load1() });
+    const stealPercent = stealPercentSince(mark);
+    this.runs.push({ what, before, after: load1(), ...(stealPercent === undefined ? {} : { stealPercent }) });
     return result;
   }
 

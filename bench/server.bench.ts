@@ -1,15 +1,17 @@
 /**
  * Bundle server benchmarks, each against its peers in the same run:
  *  - 304 revalidations and 200 downloads per second of the same bundle bytes, under
- *    `wrk -t1 -c64`, for four peers interleaved over several rounds: custody with a static token,
+ *    `wrk -t1 -c64`, for five peers interleaved over several rounds: custody with a static token,
  *    custody with a ServiceAccount JWT, a bare node:http process that checks one bearer header
- *    and answers from memory (Node's own ceiling here), and nginx (1 worker, sendfile, ETag);
+ *    and answers from memory (Node's own ceiling here), the same with the JWT as that header (the
+ *    ceiling for the same request bytes), and nginx (1 worker, sendfile, ETag);
  *  - held long polls at several counts (BENCH_LONG_POLL_LEVELS): memory per poll, the time until
  *    all get a new revision after a commit, and the most answered with p99 under 2 s; at
  *    BENCH_LONG_POLLS, against the same clients short-polling at 1-2 s (OPA's default is 60-120 s);
  *  - build + sign of one bundle, against `opa build --signing-key` on the same sources.
  *
- * Quiet or not: the 1-minute load average is recorded before and after every run. If it went
+ * Quiet or not: the 1-minute load average (and the CPU time the host gave to other machines, where
+ * /proc/stat tells) is recorded before and after every run. If it went
  * above BENCH_MAX_LOAD_PER_CORE (default 1) times the number of cores, other work shared the
  * machine and the figures say nothing about custody: the results are printed and kept in the
  * work folder, marked `"quiet": false`, and docs/bench/server.json and .svg are left as they are
@@ -28,7 +30,21 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { buildBundle, createSigner } from '../src/bundle/index.js';
 import { sha256Hex } from '../src/server/index.js';
 import { RawClient } from './raw-client.js';
-import { barChart, bundlesRepository, git, load1, machine, MAX_LOAD_PER_CORE, percentile, requireTools, ROOT, writeChart, writeResults } from './lib.js';
+import {
+  barChart,
+  bundlesRepository,
+  git,
+  load1,
+  machine,
+  MAX_LOAD_PER_CORE,
+  percentile,
+  requireTools,
+  ROOT,
+  stealMark,
+  stealPercentSince,
+  writeChart,
+  writeResults,
+} from './lib.js';
 
 const LONG_POLLS = Number(process.env.BENCH_LONG_POLLS ?? 10_000);
 /** Held long polls measured in turn, for the most one process answers within the goal; LONG_POLLS among them. */
@@ -39,12 +55,12 @@ const LONG_POLL_GOAL_MS = 2000;
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PAUSE_SECONDS = Number(process.env.BENCH_PAUSE_SECONDS ?? 10);
-/** `long-polls`: only the long-poll measurement, printed and never published (to work on it alone). */
+/** `long-polls` or `throughput`: only that measurement, printed and never published (to work on it alone). */
 const ONLY = process.env.BENCH_ONLY;
 const OPA = process.env.OPA_BIN ?? path.join(ROOT, '.tools', 'bin', 'opa');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const PEERS = ['custodyStatic', 'custodyJwt', 'bareNode', 'nginx'] as const;
+const PEERS = ['custodyStatic', 'custodyJwt', 'bareNode', 'bareNodeJwtHeader', 'nginx'] as const;
 type Peer = (typeof PEERS)[number];
 type Kind = '304' | '200';
 
@@ -65,7 +81,7 @@ async function main() {
   if (ONLY !== 'long-polls') requireTools(['wrk', 'nginx']);
   const cores = os.cpus().length;
   const maxLoad = MAX_LOAD_PER_CORE * cores;
-  const loads: { what: string; before: number; after: number }[] = [];
+  const loads: { what: string; before: number; after: number; stealPercent?: number }[] = [];
   const { work, repo } = bundlesRepository('custody-bench-');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyFile = path.join(work, 'signing.pem');
@@ -105,6 +121,7 @@ async function main() {
   const base = `http://127.0.0.1:${port}`;
   let nginx: ChildProcess | undefined;
   let bare: ChildProcess | undefined;
+  let bareJwt: ChildProcess | undefined;
   try {
     await waitFor(() => /serving/.test(serverOut), 20_000, 'the server');
     if (ONLY === 'long-polls') {
@@ -146,11 +163,18 @@ async function main() {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const bareUrl = `http://127.0.0.1:${barePort}/bundles/movie-post-production/color.tar.gz`;
-    await waitFor(
-      async () => (await fetch(bareUrl, { headers: { authorization: `Bearer ${bareToken}` } }).catch(() => undefined))?.status === 200,
-      10_000,
-      'the bare node:http server',
-    );
+    // The same, comparing the ServiceAccount token as its header: a JWT makes every request about
+    // 1 KB longer, which Node parses and the client sends whoever checks it.
+    const bareJwtPort = port + 3000;
+    bareJwt = spawn(process.execPath, [path.join(ROOT, 'bench', 'bare-node-server.mjs'), String(bareJwtPort), path.join(www, 'color.tar.gz'), etag, colorJwt], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const bareJwtUrl = `http://127.0.0.1:${bareJwtPort}/bundles/movie-post-production/color.tar.gz`;
+    for (const [url, token, what] of [
+      [bareUrl, bareToken, 'the bare node:http server'],
+      [bareJwtUrl, colorJwt, 'the bare node:http server with the JWT'],
+    ] as const)
+      await waitFor(async () => (await fetch(url, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined))?.status === 200, 10_000, what);
 
     const targets: Record<Peer, { url: string; headers: Record<Kind, Record<string, string>> }> = {
       custodyStatic: { url: bundleUrl, headers: { '304': { Authorization: auth, 'If-None-Match': etag }, '200': { Authorization: auth } } },
@@ -161,6 +185,10 @@ async function main() {
       bareNode: {
         url: bareUrl,
         headers: { '304': { Authorization: `Bearer ${bareToken}`, 'If-None-Match': etag }, '200': { Authorization: `Bearer ${bareToken}` } },
+      },
+      bareNodeJwtHeader: {
+        url: bareJwtUrl,
+        headers: { '304': { Authorization: `Bearer ${colorJwt}`, 'If-None-Match': etag }, '200': { Authorization: `Bearer ${colorJwt}` } },
       },
       nginx: { url: nginxUrl, headers: { '304': { 'If-None-Match': nginxEtag }, '200': {} } },
     };
@@ -196,16 +224,19 @@ async function main() {
           const peer = PEERS[(i + round) % PEERS.length]!;
           await sleep(PAUSE_SECONDS * 1000);
           const before = load1();
+          const mark = stealMark();
           const requestsPerSecond = wrk(targets[peer].url, targets[peer].headers[kind], kind);
           const after = load1();
+          const stealPercent = stealPercentSince(mark);
           runs.push({ round, kind, peer, requestsPerSecond: Math.round(requestsPerSecond), load1Before: before, load1After: after });
-          loads.push({ what: `${kind} ${peer} round ${round + 1}`, before, after });
+          loads.push({ what: `${kind} ${peer} round ${round + 1}`, before, after, ...(stealPercent === undefined ? {} : { stealPercent }) });
           process.stderr.write(`round ${round + 1}/${ROUNDS} ${kind} ${peer}: ${Math.round(requestsPerSecond)}/s (load ${before} -> ${after})\n`);
         }
       }
     }
     nginx.kill('SIGTERM');
     bare.kill('SIGTERM');
+    bareJwt.kill('SIGTERM');
     const rate = (kind: Kind, peer: Peer) => median(runs.filter((r) => r.kind === kind && r.peer === peer).map((r) => r.requestsPerSecond));
     // Ratios within a round (runs minutes apart share less), then their median.
     const ratio = (kind: Kind, peer: Peer, to: Peer) =>
@@ -221,8 +252,13 @@ async function main() {
         {
           requestsPerSecond: Object.fromEntries(PEERS.map((p) => [p, rate(kind, p)])),
           staticToken: { toNginx: ratio(kind, 'custodyStatic', 'nginx'), toBareNode: ratio(kind, 'custodyStatic', 'bareNode') },
-          serviceAccountJwt: { toNginx: ratio(kind, 'custodyJwt', 'nginx'), toBareNode: ratio(kind, 'custodyJwt', 'bareNode') },
+          serviceAccountJwt: {
+            toNginx: ratio(kind, 'custodyJwt', 'nginx'),
+            toBareNode: ratio(kind, 'custodyJwt', 'bareNode'),
+            toBareNodeSameHeader: ratio(kind, 'custodyJwt', 'bareNodeJwtHeader'),
+          },
           bareNodeToNginx: ratio(kind, 'bareNode', 'nginx'),
+          bareNodeJwtHeaderToNginx: ratio(kind, 'bareNodeJwtHeader', 'nginx'),
         },
       ]),
     ) as Record<
@@ -230,11 +266,16 @@ async function main() {
       {
         requestsPerSecond: Record<Peer, number>;
         staticToken: { toNginx: number; toBareNode: number };
-        serviceAccountJwt: { toNginx: number; toBareNode: number };
+        serviceAccountJwt: { toNginx: number; toBareNode: number; toBareNodeSameHeader: number };
         bareNodeToNginx: number;
+        bareNodeJwtHeaderToNginx: number;
       }
     >;
 
+    if (ONLY === 'throughput') {
+      console.log(JSON.stringify({ ...summary, load1: loads }, null, 2));
+      return;
+    }
     const longPoll = await longPollLevels(base, repo, agents, tokens, admin, loads);
     const before = load1();
     const build = await buildVersusOpa(path.join(ROOT, 'bundles', 'movie-post-production', 'color'), keyFile, work);
@@ -258,7 +299,7 @@ async function main() {
         node: process.version,
       },
       notes: [
-        'Same machine, same run, peers interleaved. nginx: 1 worker process, sendfile, ETag on, no auth. custody: one Node.js process, the bearer token checked on every request (a static token by its SHA-256; a ServiceAccount JWT verified once, then known by its SHA-256 until it expires), the agent authorized against the catalog on every request, bundle and headers kept in memory, the bundle path answered on node:http before express routing. bareNode: one node:http process comparing one header and answering from memory: what Node allows here.',
+        'Same machine, same run, peers interleaved. nginx: 1 worker process, sendfile, ETag on, no auth. custody: one Node.js process, the bearer token checked on every request (a static token by its SHA-256; a ServiceAccount JWT verified once, then known by its SHA-256 until it expires), the agent authorized against the catalog on every request, bundle and headers kept in memory, the bundle path answered on node:http before express routing. bareNode: one node:http process comparing one header and answering from memory: what Node allows here. bareNodeJwtHeader: the same process comparing the ServiceAccount JWT custodyJwt presents, so the same request bytes (about 1 KB more per request than a static token).',
         `Bundle: movie-post-production/color, ${bytes.length} bytes. wrk -t1 -c64, ${WRK_SECONDS} s per run after 1 s of warm-up, ${ROUNDS} rounds, ${PAUSE_SECONDS} s pause before each run; rates are medians over rounds, ratios medians of the ratios within each round.`,
         "Short polling at 1-2 s is far more aggressive than OPA's default 60-120 s; with the default, a change takes up to 120 s to reach every sidecar.",
         'opa build is timed as a command (process start included), the way a CI pipeline runs it; custody builds in its running process.',
@@ -280,7 +321,13 @@ async function main() {
     writeResults('server', results);
     const bars = (kind: Kind) =>
       PEERS.map((p) => ({
-        label: { custodyStatic: 'custody, static token', custodyJwt: 'custody, ServiceAccount JWT', bareNode: 'bare node:http', nginx: 'nginx' }[p],
+        label: {
+          custodyStatic: 'custody, static token',
+          custodyJwt: 'custody, ServiceAccount JWT',
+          bareNode: 'bare node:http',
+          bareNodeJwtHeader: 'bare node:http, JWT header',
+          nginx: 'nginx',
+        }[p],
         value: summary[kind].requestsPerSecond[p],
       }));
     writeChart(
@@ -312,6 +359,7 @@ async function main() {
   } finally {
     nginx?.kill('SIGTERM');
     bare?.kill('SIGTERM');
+    bareJwt?.kill('SIGTERM');
     server.kill('SIGTERM');
   }
 }
