@@ -23,6 +23,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import git from 'isomorphic-git';
 import { desiredTrees, staleEntries, type Tree } from '../src/generate/index.js';
@@ -34,8 +35,8 @@ import { syntheticWorkflow } from './generate.bench.js';
 import { barChart, LoadLog, machine, publishIfQuiet, ROOT } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const WORKFLOWS = 15;
-const SIZE = { agents: 14, flows: 56, clusters: 7 };
+export const WORKFLOWS = 15;
+export const SIZE = { agents: 14, flows: 56, clusters: 7 };
 const LARGE = { agents: 330, flows: 1320, clusters: 20 };
 const AUTHOR = { name: 'bench', email: 'bench@example.invalid' };
 const NEW_FLOW =
@@ -44,7 +45,7 @@ const NEW_FLOW =
 type Specs = ReadonlyMap<string, string>;
 
 /** `count` workflows of the generator benchmark's kind, each on its own clusters among 20. */
-function specs(count: number, size: typeof SIZE): Specs {
+export function specs(count: number, size: typeof SIZE): Specs {
   const out = new Map<string, string>();
   for (let i = 0; i < count; i++) {
     out.set(
@@ -61,7 +62,7 @@ function specs(count: number, size: typeof SIZE): Specs {
 }
 
 /** The same specs with one flow added to the first one. */
-function withNewFlow(s: Specs): Specs {
+export function withNewFlow(s: Specs): Specs {
   const [first, text] = [...s][0]!;
   return new Map([...s, [first, text.replace('  flows:\n', NEW_FLOW)]]);
 }
@@ -94,7 +95,7 @@ function render(s: Specs, keys: Awaited<ReturnType<typeof readKeys>>): { workflo
 }
 
 /** Writes what differs, in place (as an editor or a generator that rewrites only changed files would). */
-async function applyInPlace(dir: string, s: Specs, desired: readonly Tree[]): Promise<number> {
+export async function applyInPlace(dir: string, s: Specs, desired: readonly Tree[]): Promise<number> {
   for (const [file, text] of s) {
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     writeFileSync(path.join(dir, file), text);
@@ -114,7 +115,7 @@ async function applyInPlace(dir: string, s: Specs, desired: readonly Tree[]): Pr
   return n;
 }
 
-function copy(from: string, to: string): string {
+export function copy(from: string, to: string): string {
   execFileSync('cp', ['-a', from, to]);
   // The copy has new inodes: let native git's index catch up, outside the measurement.
   sh(to, 'git update-index -q --refresh || true');
@@ -129,7 +130,7 @@ async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-interface Setup {
+export interface Setup {
   readonly work: string;
   /** Specs and keys committed; the regenerated trees written, not committed: the first commit's start. */
   readonly empty: string;
@@ -142,7 +143,7 @@ interface Setup {
   readonly files: number;
 }
 
-async function setup(work: string, name: string, baseSpecs: Specs, keys: Awaited<ReturnType<typeof readKeys>>): Promise<Setup> {
+export async function setup(work: string, name: string, baseSpecs: Specs, keys: Awaited<ReturnType<typeof readKeys>>): Promise<Setup> {
   const headSpecs = withNewFlow(baseSpecs);
   const base = render(baseSpecs, keys);
   const head = render(headSpecs, keys);
@@ -158,7 +159,7 @@ async function setup(work: string, name: string, baseSpecs: Specs, keys: Awaited
 }
 
 /** custody commit after generate: the trees are in the working tree, the specs checked. */
-async function custodyCommit(dir: string, state: Setup['base']): Promise<boolean> {
+export async function custodyCommit(dir: string, state: Setup['base']): Promise<boolean> {
   const r = await commitRegenerated({
     repo: openRepository(dir),
     trees: state.trees,
@@ -359,4 +360,5 @@ async function main() {
   if (!out.targets.incrementalMet || !out.targets.firstMet) process.exitCode = 1;
 }
 
-await main();
+// Run when executed (npm run bench), not when imported by bench/profile-commit.ts.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -210,3 +210,47 @@ export function requireTools(tools: readonly string[]): void {
   console.error(`this benchmark runs ${missing.join(' and ')}, not found on PATH; install ${missing.map((t) => INSTALL[t] ?? t).join(', and ')}, then rerun`);
   process.exit(2);
 }
+
+/** A V8 CPU profile (what `node --cpu-prof` writes and the inspector's Profiler.stop returns). */
+export interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  samples: number[];
+}
+
+/**
+ * Where a profile's busy samples went: the `top` functions by self time, and the inclusive share
+ * of each of `parts` (function names; each counted once per sample, however deep it recurses).
+ */
+export function profileShares(profile: CpuProfile, parts: readonly string[], top = 25): { busySamples: number; top: string[]; parts: string[] } {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const label = (n: CpuProfile['nodes'][number]) =>
+    `${n.callFrame.functionName || '(anonymous)'} ${path.basename(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let busy = 0;
+  for (const id of profile.samples) {
+    const n = byId.get(id)!;
+    if (n.callFrame.functionName === '(idle)') continue;
+    busy++;
+    self.set(label(n), (self.get(label(n)) ?? 0) + 1);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const name = byId.get(at)!.callFrame.functionName;
+      if (name && !seen.has(name)) {
+        seen.add(name);
+        inclusive.set(name, (inclusive.get(name) ?? 0) + 1);
+      }
+    }
+  }
+  const pct = (x: number) => `${((100 * x) / busy).toFixed(1).padStart(5)} %`;
+  return {
+    busySamples: busy,
+    top: [...self.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, v]) => `${pct(v)}  ${k}`),
+    parts: parts.filter((p) => inclusive.has(p)).map((p) => `${pct(inclusive.get(p)!)}  ${p}`),
+  };
+}

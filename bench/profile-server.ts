@@ -16,17 +16,27 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { sha256Hex } from '../src/server/index.js';
-import { bundlesRepository, requireTools, ROOT } from './lib.js';
+import { bundlesRepository, profileShares, requireTools, ROOT, type CpuProfile } from './lib.js';
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-}
+const PARTS = [
+  'serveBundle',
+  'authenticate',
+  'verifyJwt',
+  'jwtVerify',
+  'authorizeSidecar',
+  'parseBundlePath',
+  'preferredWait',
+  'matches',
+  'send',
+  'notModified',
+  'count',
+  'writeHead',
+  'end',
+  'sendError',
+  'parserOnIncoming',
+  'parserOnHeadersComplete',
+  '(garbage collector)',
+];
 
 const mode = process.argv[2] === 'jwt' ? 'jwt' : 'static';
 const seconds = Number(process.argv[3] ?? 5);
@@ -95,59 +105,6 @@ function wrk(headers: Record<string, string>): Promise<string> {
   });
 }
 
-function shares(profile: Profile) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const label = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${path.basename(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
-  const self = new Map<string, number>();
-  const inclusive = new Map<string, number>();
-  let busy = 0;
-  for (const id of profile.samples) {
-    const n = byId.get(id)!;
-    if (n.callFrame.functionName === '(idle)') continue;
-    busy++;
-    self.set(label(n), (self.get(label(n)) ?? 0) + 1);
-    // Each function once per sample, however deep it recurses.
-    const seen = new Set<string>();
-    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-      const name = byId.get(at)!.callFrame.functionName;
-      if (name && !seen.has(name)) {
-        seen.add(name);
-        inclusive.set(name, (inclusive.get(name) ?? 0) + 1);
-      }
-    }
-  }
-  const pct = (x: number) => `${((100 * x) / busy).toFixed(1).padStart(5)} %`;
-  const top = [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 25)
-    .map(([k, v]) => `${pct(v)}  ${k}`);
-  const parts = [
-    'serveBundle',
-    'authenticate',
-    'verifyJwt',
-    'jwtVerify',
-    'authorizeSidecar',
-    'parseBundlePath',
-    'preferredWait',
-    'matches',
-    'send',
-    'notModified',
-    'count',
-    'writeHead',
-    'end',
-    'sendError',
-    'parserOnIncoming',
-    'parserOnHeadersComplete',
-    'garbage collector',
-    '(garbage collector)',
-  ]
-    .filter((p) => inclusive.has(p))
-    .map((p) => `${pct(inclusive.get(p)!)}  ${p}`);
-  return { busySamples: busy, top, parts };
-}
-
 const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
@@ -159,10 +116,10 @@ for (const [name, headers] of [
   const load = os.loadavg()[0]!;
   await session.post('Profiler.start');
   const out = await wrk(headers);
-  const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile };
+  const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile };
   const file = path.join(work, `${mode}-${name}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
-  const s = shares(profile);
+  const s = profileShares(profile, PARTS);
   console.log(
     `\n== ${mode} token, ${name}: ${/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? '?'} requests/s (1-minute load average ${load.toFixed(2)} on ${os.cpus().length} cores; compare shares, not rates)`,
   );

@@ -4,10 +4,13 @@
  * default periodic polling (60–120 s). The time is taken when each sidecar reports the new revision
  * as active (OPA's status update, timed on receipt), so it includes download, verification,
  * activation and the report; at the end each sidecar is also asked which revision it enforces.
+ * The sidecars are spread over the movie workflow's agents (color first), and the commit changes
+ * every agent's bundle: the server keeps the reports of at most 64 instances per agent (observe.ts),
+ * so 200 replicas of one agent would hide most of their reports from the measurement.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { opaSidecarConfig } from '../src/policy/index.js';
 import { loadConfig, sha256Hex, startServer, type RunningServer } from '../src/server/index.js';
@@ -17,7 +20,9 @@ import { barChart, bundlesRepository, git, LoadLog, machine, percentile, publish
 const OPA = process.env.OPA_BIN ?? path.join(ROOT, '.tools', 'bin', 'opa');
 const COUNTS = (process.env.BENCH_SIDECARS ?? '1,10,50,100,200').split(',').map(Number);
 const DEFAULT_POLLING_COUNT = Number(process.env.BENCH_DEFAULT_POLLING_SIDECARS ?? 50);
-const AGENT = 'movie-post-production/color';
+const WORKFLOW = 'movie-post-production';
+/** color first: one sidecar is color's, as in earlier runs. */
+const AGENTS = readdirSync(path.join(ROOT, 'bundles', WORKFLOW)).sort((a, b) => (a === 'color' ? -1 : b === 'color' ? 1 : a < b ? -1 : 1));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function run(count: number, polling: 'long' | 'default') {
@@ -25,10 +30,12 @@ async function run(count: number, polling: 'long' | 'default') {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyFile = path.join(work, 'key.pem');
   writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  const token = randomBytes(24).toString('base64url');
-  const tokenFile = path.join(work, 'token');
-  writeFileSync(tokenFile, token);
-  writeFileSync(path.join(work, 'tokens.json'), JSON.stringify({ agents: { [AGENT]: sha256Hex(token) }, admins: [] }));
+  const tokens = new Map(AGENTS.map((a) => [a, randomBytes(24).toString('base64url')]));
+  for (const [agent, token] of tokens) writeFileSync(path.join(work, `token-${agent}`), token);
+  writeFileSync(
+    path.join(work, 'tokens.json'),
+    JSON.stringify({ agents: Object.fromEntries([...tokens].map(([a, t]) => [`${WORKFLOW}/${a}`, sha256Hex(t)])), admins: [] }),
+  );
   const server: RunningServer = await startServer(
     loadConfig({
       env: {},
@@ -44,39 +51,37 @@ async function run(count: number, polling: 'long' | 'default') {
     }),
     { logger: { info() {}, error() {} } },
   );
-  const config = path.join(work, 'opa.json');
-  writeFileSync(
-    config,
-    JSON.stringify(
-      opaSidecarConfig({
-        bundleServerUrl: server.url,
-        workflow: 'movie-post-production',
-        agent: 'color',
-        keyId: 'k',
-        keys: [{ id: 'k', algorithm: 'RS256', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
-        tokenPath: tokenFile,
-        envoyPlugin: false,
-        ...(polling === 'long' ? { longPollSeconds: 60 } : { longPollSeconds: undefined }),
-      }),
-    ),
-  );
-  if (polling === 'default') {
+  const configOf = (agent: string) => {
+    const config = path.join(work, `opa-${agent}.json`);
+    const c = opaSidecarConfig({
+      bundleServerUrl: server.url,
+      workflow: WORKFLOW,
+      agent,
+      keyId: 'k',
+      keys: [{ id: 'k', algorithm: 'RS256', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
+      tokenPath: path.join(work, `token-${agent}`),
+      envoyPlugin: false,
+      ...(polling === 'long' ? { longPollSeconds: 60 } : { longPollSeconds: undefined }),
+    }) as { bundles: { custody: { polling: unknown } } };
     // OPA's defaults: no long polling, a random delay of 60-120 s between polls.
-    const c = JSON.parse(readFileSync(config, 'utf8')) as { bundles: { custody: { polling: unknown } } };
-    c.bundles.custody.polling = {};
+    if (polling === 'default') c.bundles.custody.polling = {};
     writeFileSync(config, JSON.stringify(c));
-  }
+    return config;
+  };
+  const configs = new Map(AGENTS.map((a) => [a, configOf(a)]));
   const children: ChildProcess[] = [];
   const ports: number[] = [];
   try {
     for (let i = 0; i < count; i++) {
       const port = await freePort();
       ports.push(port);
+      const config = configs.get(AGENTS[i % AGENTS.length]!)!;
       children.push(spawn(OPA, ['run', '--server', '--addr', `127.0.0.1:${port}`, '--config-file', config, '--log-level', 'error'], { stdio: 'ignore' }));
       if (i % 20 === 19) await sleep(200);
     }
     const first = server.catalog.status().head!.commit;
-    const active = (rev: string) => server.observations.statusOf(AGENT).filter((s) => s.activeRevision === rev).length;
+    const reports = () => AGENTS.flatMap((a) => server.observations.statusOf(`${WORKFLOW}/${a}`));
+    const active = (rev: string) => reports().filter((s) => s.activeRevision === rev).length;
     const enforcing = async (rev: string) =>
       (
         await Promise.all(
@@ -98,8 +103,11 @@ async function run(count: number, polling: 'long' | 'default') {
     if ((await enforcing(first)) < count) throw new Error(`only ${await enforcing(first)} of ${count} sidecars activated`);
     await sleep(polling === 'long' ? 1000 : 0);
 
-    const data = path.join(repo, 'bundles', 'movie-post-production', 'color', 'data.json');
-    writeFileSync(data, readFileSync(data, 'utf8').replace('"/api/color"', '"/api/color/v2"'));
+    // Every agent's bundle changes (a comment in its policy), so every sidecar has a new bundle to fetch.
+    for (const agent of AGENTS) {
+      const policy = path.join(repo, 'bundles', WORKFLOW, agent, 'policy.rego');
+      writeFileSync(policy, `${readFileSync(policy, 'utf8')}# ${randomBytes(4).toString('hex')}\n`);
+    }
     const second = (git(repo, 'commit', '-q', '-am', 'change'), git(repo, 'rev-parse', 'HEAD'));
     const t0 = Date.now();
     await server.refresh();
@@ -107,8 +115,7 @@ async function run(count: number, polling: 'long' | 'default') {
     const arrivals = new Map<string, number>();
     deadline = Date.now() + (polling === 'long' ? 30_000 : 200_000);
     while (arrivals.size < count && Date.now() < deadline) {
-      for (const s of server.observations.statusOf(AGENT))
-        if (s.activeRevision === second && !arrivals.has(s.instance!)) arrivals.set(s.instance!, Date.now() - t0);
+      for (const s of reports()) if (s.activeRevision === second && !arrivals.has(s.instance!)) arrivals.set(s.instance!, Date.now() - t0);
       await sleep(10);
     }
     const times = [...arrivals.values()].sort((a, b) => a - b);
@@ -157,7 +164,7 @@ async function main() {
     peer: `${execFileSync(OPA, ['version'], { encoding: 'utf8' }).split('\n')[0]}, OPA's default periodic polling (60-120 s), same server, same run`,
     notes: [
       'Time from the commit being read by the server (refresh) to each sidecar reporting the new revision as active in its status update (timed on receipt). enforcingAtEnd: sidecars whose own API shows the new revision at the end; OPA occasionally drops a status update (about 1 in 100 here), so reported can be one less.',
-      'All sidecars are real OPA processes on this machine (2 cores), long polling with a 60 s wait.',
+      `All sidecars are real OPA processes on this machine (2 cores), long polling with a 60 s wait, spread over the ${AGENTS.length} agents of ${WORKFLOW} (color first; one sidecar is color's); the commit changes every agent's bundle. The server keeps the reports of at most 64 instances per agent, so more replicas of one agent would hide reports from this measurement.`,
     ],
     longPolling: rows,
     ...(periodic ? { defaultPolling: periodic } : {}),
