@@ -66,7 +66,10 @@ export class GitSource {
   /** Fetches (remote) and reads the branch head. */
   async snapshot(): Promise<Snapshot> {
     if (this.remote) await this.fetch();
-    if (this.branch === undefined) this.branch = (await git.currentBranch({ fs, dir: this.dir, fullname: false })) ?? 'main';
+    // A local clone with no branch configured serves the branch checked out, or on a detached HEAD
+    // (CI's checkout of a pull request's merge commit) the commit checked out: never another
+    // branch's bundles than the specs beside them.
+    if (this.branch === undefined) this.branch = (await git.currentBranch({ fs, dir: this.dir, fullname: false })) ?? 'HEAD';
     const ref = this.remote ? `refs/remotes/origin/${this.branch}` : this.branch;
     const commit = await git.resolveRef({ fs, dir: this.dir, ref });
     const { commit: c } = await git.readCommit({ fs, dir: this.dir, oid: commit, cache: this.cache });

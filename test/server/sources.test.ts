@@ -2,7 +2,7 @@
  * What the server reads from Git, and what it says about it: errors logged once per change (not
  * on every poll); a repository URL carrying credentials refused and never printed; a bundle above
  * its size bound not served (the last good one is); an agent folder that is a symbolic link not
- * served, with the reason in the log.
+ * served, with the reason in the log; a local clone on a detached HEAD serves that commit.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -37,6 +37,25 @@ test('a build error and a repository error are logged once, not on every poll, a
     git(repo, 'branch', '-m', 'renamed', 'main');
     await pause(600);
     assert.is(t.logs.filter((l) => l.includes('the repository is readable again')).length, 1, t.logs.join('\n'));
+  } finally {
+    await t.server.close();
+  }
+});
+
+test('a local clone on a detached HEAD (a pull request merge commit, as CI checks it out) serves the commit checked out, not main', async () => {
+  const repo = exampleRepository();
+  git(repo, 'switch', '-q', '-c', 'feature');
+  const data = path.join(repo, 'bundles', W, 'color', 'data.json');
+  writeFileSync(data, readFileSync(data, 'utf8').replace('"/api/color"', '"/api/color/v2"'));
+  commitAll(repo, 'feature');
+  const feature = git(repo, 'rev-parse', 'HEAD');
+  git(repo, 'switch', '-q', '--detach', feature);
+  git(repo, 'branch', '-q', '-D', 'feature');
+  const main = git(repo, 'rev-parse', 'main');
+  assert.is.not(main, feature);
+  const t = await startTestServer({}, repo);
+  try {
+    assert.is(t.server.catalog.status().head?.commit, feature);
   } finally {
     await t.server.close();
   }
