@@ -8,7 +8,8 @@
  *  - first commit: the whole tree, new;
  *  - no-op: nothing changed (Custody makes no commit; `git add -A && git commit` finds nothing).
  * Both start from the same working tree (the trees already written, as `custody generate` leaves
- * them; the index of the native copy refreshed beforehand), and both commits must have the same
+ * them; the index of the native copy refreshed beforehand; the copies flushed to disk before the
+ * clock starts), and both commits must have the same
  * tree, which the benchmark checks. Medians of BENCH_RUNS runs (default 5) after one incremental
  * run that is reported but not counted (V8 compiles the hot paths during it). Also, once,
  * isomorphic-git's own `add('.')` + `commit` on
@@ -122,6 +123,15 @@ export function copy(from: string, to: string): string {
   return to;
 }
 
+/**
+ * The copies just made (two trees of about 5,000 files) are flushed before a measured commit:
+ * otherwise the kernel writes them back while the commits run, and whichever commit runs first
+ * pays for it.
+ */
+export function settleDisk(): void {
+  execFileSync('sync');
+}
+
 async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
   const start = performance.now();
   await fn();
@@ -177,6 +187,7 @@ async function incremental(s: Setup, run: number): Promise<{ custody: number; na
   const b = copy(s.full, path.join(s.work, `inc-b-${run + 1}`));
   const changedFiles = await applyInPlace(a, s.headSpecs, s.head.trees);
   await applyInPlace(b, s.headSpecs, s.head.trees);
+  settleDisk();
   const ours = async () => {
     if (!(await custodyCommit(a, s.head))) throw new Error('incremental: no commit');
   };
@@ -227,6 +238,7 @@ async function main() {
       // First commit of the trees.
       const fa = copy(s.empty, path.join(work, `first-a-${run}`));
       const fb = copy(s.empty, path.join(work, `first-b-${run}`));
+      settleDisk();
       const oursFirst = async () => {
         if (!(await custodyCommit(fa, s.base))) throw new Error('first: no commit');
       };
@@ -242,6 +254,7 @@ async function main() {
 
       // No-op.
       const na = copy(s.full, path.join(work, `noop-a-${run}`));
+      settleDisk();
       const before = gitOut(na, 'rev-parse', 'HEAD');
       results.noop!.custody.push(
         await time(async () => {

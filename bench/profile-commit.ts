@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readKeys } from '../src/keys/index.js';
-import { applyInPlace, copy, custodyCommit, setup, SIZE, specs, WORKFLOWS } from './gitops.bench.js';
+import { applyInPlace, copy, custodyCommit, settleDisk, setup, SIZE, specs, WORKFLOWS } from './gitops.bench.js';
 import { profileShares, ROOT, type CpuProfile } from './lib.js';
 
 const runs = Number(process.argv[2] ?? 5);
@@ -42,6 +42,7 @@ const s = await setup(work, 'many', specs(WORKFLOWS, SIZE), await readKeys(path.
 const fresh = async (name: string) => {
   const dir = copy(s.full, path.join(work, name));
   await applyInPlace(dir, s.headSpecs, s.head.trees);
+  settleDisk();
   return dir;
 };
 await custodyCommit(await fresh('warm-up'), s.head);
