@@ -35,7 +35,7 @@ export const MAX_LOAD_PER_CORE = Number(process.env.BENCH_MAX_LOAD_PER_CORE ?? 1
  * neighbour on the host slows every peer alike and never shows in the load average. Undefined
  * where /proc/stat does not exist.
  */
-export function stealMark(): { steal: number; total: number } | undefined {
+function stealMark(): { steal: number; total: number } | undefined {
   try {
     const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
     return { steal: fields[7] ?? 0, total: fields.reduce((a, b) => a + b, 0) };
@@ -43,7 +43,7 @@ export function stealMark(): { steal: number; total: number } | undefined {
     return undefined;
   }
 }
-export function stealPercentSince(since: ReturnType<typeof stealMark>): number | undefined {
+function stealPercentSince(since: ReturnType<typeof stealMark>): number | undefined {
   const now = stealMark();
   if (!since || !now || now.total === since.total) return undefined;
   return +((100 * (now.steal - since.steal)) / (now.total - since.total)).toFixed(1);

@@ -30,21 +30,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { buildBundle, createSigner } from '../src/bundle/index.js';
 import { sha256Hex } from '../src/server/index.js';
 import { RawClient } from './raw-client.js';
-import {
-  barChart,
-  bundlesRepository,
-  git,
-  load1,
-  machine,
-  MAX_LOAD_PER_CORE,
-  percentile,
-  requireTools,
-  ROOT,
-  stealMark,
-  stealPercentSince,
-  writeChart,
-  writeResults,
-} from './lib.js';
+import { barChart, bundlesRepository, git, LoadLog, machine, MAX_LOAD_PER_CORE, percentile, requireTools, ROOT, writeChart, writeResults } from './lib.js';
 
 const LONG_POLLS = Number(process.env.BENCH_LONG_POLLS ?? 10_000);
 /** Held long polls measured in turn, for the most one process answers within the goal; LONG_POLLS among them. */
@@ -81,7 +67,7 @@ async function main() {
   if (ONLY !== 'long-polls') requireTools(['wrk', 'nginx']);
   const cores = os.cpus().length;
   const maxLoad = MAX_LOAD_PER_CORE * cores;
-  const loads: { what: string; before: number; after: number; stealPercent?: number }[] = [];
+  const log = new LoadLog();
   const { work, repo } = bundlesRepository('custody-bench-');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyFile = path.join(work, 'signing.pem');
@@ -125,8 +111,8 @@ async function main() {
   try {
     await waitFor(() => /serving/.test(serverOut), 20_000, 'the server');
     if (ONLY === 'long-polls') {
-      console.log(JSON.stringify(await longPollLevels(base, repo, agents, tokens, admin, loads), null, 2));
-      console.log(JSON.stringify({ load1: loads }, null, 2));
+      console.log(JSON.stringify(await longPollLevels(base, repo, agents, tokens, admin, log), null, 2));
+      console.log(JSON.stringify({ load1: log.runs }, null, 2));
       return;
     }
     const color = 'movie-post-production/color';
@@ -223,13 +209,9 @@ async function main() {
         for (let i = 0; i < PEERS.length; i++) {
           const peer = PEERS[(i + round) % PEERS.length]!;
           await sleep(PAUSE_SECONDS * 1000);
-          const before = load1();
-          const mark = stealMark();
-          const requestsPerSecond = wrk(targets[peer].url, targets[peer].headers[kind], kind);
-          const after = load1();
-          const stealPercent = stealPercentSince(mark);
+          const requestsPerSecond = await log.measure(`${kind} ${peer} round ${round + 1}`, () => wrk(targets[peer].url, targets[peer].headers[kind], kind));
+          const { before, after } = log.runs.at(-1)!;
           runs.push({ round, kind, peer, requestsPerSecond: Math.round(requestsPerSecond), load1Before: before, load1After: after });
-          loads.push({ what: `${kind} ${peer} round ${round + 1}`, before, after, ...(stealPercent === undefined ? {} : { stealPercent }) });
           process.stderr.write(`round ${round + 1}/${ROUNDS} ${kind} ${peer}: ${Math.round(requestsPerSecond)}/s (load ${before} -> ${after})\n`);
         }
       }
@@ -273,24 +255,18 @@ async function main() {
     >;
 
     if (ONLY === 'throughput') {
-      console.log(JSON.stringify({ ...summary, load1: loads }, null, 2));
+      console.log(JSON.stringify({ ...summary, load1: log.runs }, null, 2));
       return;
     }
-    const longPoll = await longPollLevels(base, repo, agents, tokens, admin, loads);
-    const before = load1();
-    const build = await buildVersusOpa(path.join(ROOT, 'bundles', 'movie-post-production', 'color'), keyFile, work);
-    loads.push({ what: 'build', before, after: load1() });
+    const longPoll = await longPollLevels(base, repo, agents, tokens, admin, log);
+    const build = await log.measure('build', () => buildVersusOpa(path.join(ROOT, 'bundles', 'movie-post-production', 'color'), keyFile, work));
 
-    const highest = Math.max(...loads.flatMap((l) => [l.before, l.after]));
-    const quiet = highest <= maxLoad;
+    const { quiet, load } = log.verdict();
+    const highest = load.highest;
     const results = {
       benchmark: 'bundle server',
       quiet,
-      load: {
-        rule: `quiet when the 1-minute load average stayed at or below ${MAX_LOAD_PER_CORE} per core (${maxLoad} on ${cores} cores) before and after every run`,
-        highest,
-        runs: loads,
-      },
+      load,
       machine: machine(),
       peers: {
         nginx: spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim(),
@@ -468,21 +444,12 @@ async function longPolls(base: string, repo: string, agents: string[], tokens: R
  * Long polls at each of LONG_POLL_LEVELS (a pause between them), short polling at LONG_POLLS
  * only; and the most held long polls of those measured that were all answered, p99 within the goal.
  */
-async function longPollLevels(
-  base: string,
-  repo: string,
-  agents: string[],
-  tokens: Record<string, string>,
-  admin: string,
-  loads: { what: string; before: number; after: number }[],
-) {
+async function longPollLevels(base: string, repo: string, agents: string[], tokens: Record<string, string>, admin: string, log: LoadLog) {
   const levels = [];
   let main;
   for (const count of LONG_POLL_LEVELS) {
     await sleep(PAUSE_SECONDS * 1000);
-    const before = load1();
-    const r = await longPolls(base, repo, agents, tokens, admin, count, count === LONG_POLLS);
-    loads.push({ what: `long polls ${count}`, before, after: load1() });
+    const r = await log.measure(`long polls ${count}`, () => longPolls(base, repo, agents, tokens, admin, count, count === LONG_POLLS));
     levels.push({ clients: count, ...r.longPolling });
     if (count === LONG_POLLS) main = r;
   }
