@@ -37,6 +37,8 @@ type Raw = Record<string, unknown>;
 const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
 
+const MESH_SERVER = new URL(MESH_SERVER_URL);
+
 /**
  * What is wrong with a bundleServer URL that names the server's host in the mesh, if anything: the
  * generated Service, sidecar egress and remote ServiceEntries know one port and plain HTTP (the mesh
@@ -50,9 +52,9 @@ function meshServerUrlProblem(value: string): string | undefined {
     return undefined; // the schema reports a malformed URL
   }
   if (url.hostname !== SERVER_HOST) return undefined;
-  const expected = new URL(MESH_SERVER_URL);
-  if (url.protocol !== expected.protocol) return `which speaks ${expected.protocol.slice(0, -1)} (the mesh adds mutual TLS), not ${url.protocol.slice(0, -1)}`;
-  if (url.port !== expected.port) return `which listens on port ${expected.port}, not ${url.port || 'the default port'}`;
+  if (url.protocol !== MESH_SERVER.protocol)
+    return `which speaks ${MESH_SERVER.protocol.slice(0, -1)} (the mesh adds mutual TLS), not ${url.protocol.slice(0, -1)}`;
+  if (url.port !== MESH_SERVER.port) return `which listens on port ${MESH_SERVER.port}, not ${url.port || 'the default port'}`;
   if (url.pathname !== '/' || url.username || url.password || url.hash) return 'which serves its bundles at the root of that URL';
   return undefined;
 }
