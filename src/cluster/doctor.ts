@@ -4,7 +4,7 @@
  * apply to this cluster (the signing key where no bundle server runs) is skipped, and says why.
  */
 import path from 'node:path';
-import { GENERATED_DIR, KEYS_DIR } from '../contract/index.js';
+import { GENERATED_DIR, KEYS_DIR, SERVER_NAME, SYSTEM_NAMESPACE } from '../contract/index.js';
 import { readKeys } from '../keys/index.js';
 import { clusterIssuer, meshPeers, names, receivesAcrossClusters, topology, type ClusterPlan } from '../manifests/index.js';
 import type { Workflow } from '../workflow/index.js';
@@ -157,15 +157,15 @@ async function storageCheck(client: ClusterClient, plan: ClusterPlan): Promise<C
 
 async function signingKeyCheck(client: ClusterClient, plan: ClusterPlan): Promise<Check> {
   if (plan.served.length === 0) return { id: 'signing-key', status: 'skip', detail: 'no bundle server runs in this cluster' };
-  const secret = await client.get('v1', 'Secret', names.SIGNING_KEY_SECRET, names.SYSTEM_NAMESPACE);
+  const secret = await client.get('v1', 'Secret', names.SIGNING_KEY_SECRET, SYSTEM_NAMESPACE);
   const ok = !!(secret?.data as Record<string, string> | undefined)?.['private-key.pem'];
   return ok
-    ? { id: 'signing-key', status: 'pass', detail: `${names.SYSTEM_NAMESPACE}/${names.SIGNING_KEY_SECRET} holds private-key.pem` }
+    ? { id: 'signing-key', status: 'pass', detail: `${SYSTEM_NAMESPACE}/${names.SIGNING_KEY_SECRET} holds private-key.pem` }
     : {
         id: 'signing-key',
         status: 'fail',
-        detail: `no Secret ${names.SYSTEM_NAMESPACE}/${names.SIGNING_KEY_SECRET} with private-key.pem: the bundle server cannot sign`,
-        fix: `kubectl -n ${names.SYSTEM_NAMESPACE} create secret generic ${names.SIGNING_KEY_SECRET} --from-file=private-key.pem=<the key custody keygen wrote>`,
+        detail: `no Secret ${SYSTEM_NAMESPACE}/${names.SIGNING_KEY_SECRET} with private-key.pem: the bundle server cannot sign`,
+        fix: `kubectl -n ${SYSTEM_NAMESPACE} create secret generic ${names.SIGNING_KEY_SECRET} --from-file=private-key.pem=<the key custody keygen wrote>`,
       };
 }
 
@@ -173,19 +173,19 @@ async function signingKeyCheck(client: ClusterClient, plan: ClusterPlan): Promis
 async function discoveryBindingCheck(client: ClusterClient, plan: ClusterPlan): Promise<Check> {
   const issuer = plan.served.length > 0 ? clusterIssuer(plan, new Set(), plan.name) : undefined;
   if (!issuer?.jwksTokenFile) return { id: 'issuer-discovery', status: 'skip', detail: "the bundle server does not read this cluster's own token keys" };
-  const name = `${names.SERVER_NAME}-issuer-discovery`;
+  const name = `${SERVER_NAME}-issuer-discovery`;
   const b = (await client.get('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', name)) as
     (KubeObject & { roleRef?: { name?: string }; subjects?: { kind?: string; name?: string; namespace?: string }[] }) | undefined;
   const ok =
     b?.roleRef?.name === 'system:service-account-issuer-discovery' &&
-    (b.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === names.SERVER_NAME && s.namespace === names.SYSTEM_NAMESPACE);
+    (b.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === SERVER_NAME && s.namespace === SYSTEM_NAMESPACE);
   return ok
     ? { id: 'issuer-discovery', status: 'pass', detail: `ClusterRoleBinding ${name} lets the bundle server read ${issuer.jwksUrl}` }
     : {
         id: 'issuer-discovery',
         status: 'fail',
         detail: b
-          ? `ClusterRoleBinding ${name} does not bind system:service-account-issuer-discovery to ${names.SYSTEM_NAMESPACE}/${names.SERVER_NAME}`
+          ? `ClusterRoleBinding ${name} does not bind system:service-account-issuer-discovery to ${SYSTEM_NAMESPACE}/${SERVER_NAME}`
           : `no ClusterRoleBinding ${name}: the bundle server cannot read ${issuer.jwksUrl}, and refuses this cluster's sidecars`,
         fix: `sync the custody-system folder of this cluster's tree (it holds clusterrolebinding-issuer-discovery.yaml; Argo CD's custody-system project must allow ClusterRoleBinding)`,
       };

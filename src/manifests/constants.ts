@@ -2,7 +2,7 @@
  * Names, images and ports every rendered object agrees on. Changing one changes the contract with
  * the clusters (mesh configuration, the bundle server), so each is documented in docs/gitops.md.
  */
-import { KEY_ROOTS_DIR, KEYS_DIR, SERVER_HOST, SERVER_NAME, SERVER_PORT, SYSTEM_NAMESPACE } from '../contract/index.js';
+import { KEY_ROOTS_DIR, KEYS_DIR } from '../contract/index.js';
 import { SIDECAR_TOKEN_PATH } from '../policy/index.js';
 
 /**
@@ -15,8 +15,6 @@ export const OPA_IMAGE = 'openpolicyagent/opa:1.15.2-envoy';
 /** The image a release of this package publishes; pinned by tag (no registry is reachable to resolve a digest). */
 export const custodyImage = (version: string) => `ghcr.io/custody-dev/custody:${version}`;
 
-/** The bundle server's place in the owner's cluster is part of the contract with the sidecars' configuration. */
-export { SERVER_HOST, SERVER_NAME, SERVER_PORT, SYSTEM_NAMESPACE };
 /** Never generated: the owner creates it from the key `custody keygen` wrote outside Git. */
 export const SIGNING_KEY_SECRET = 'custody-bundle-signing-key';
 /** Optional Secrets of the bundle server (a token for a private repository, the webhook secret). */

@@ -15,7 +15,8 @@ import type { IGateway } from '@kubernetes-models/istio/networking.istio.io/v1be
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { INetworkPolicyEgressRule } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule';
 import { spiffeId, type Flow, type Workflow } from '../workflow/index.js';
-import { ANNOTATION, EAST_WEST_PORT, LABEL, SERVER_NAME, SERVER_PORT, SYSTEM_NAMESPACE, WAVE } from './constants.js';
+import { SERVER_NAME, SERVER_PORT, SYSTEM_NAMESPACE } from '../contract/index.js';
+import { ANNOTATION, EAST_WEST_PORT, LABEL, WAVE } from './constants.js';
 import type { ServiceEntryV1 } from './mesh.js';
 import { inNamespace, meshEgress } from './network.js';
 import { meta, type Placed } from './objects.js';

@@ -8,6 +8,7 @@
  * mesh already has to trust (istiod-values.yaml lists the same).
  */
 import { markdownCode, markdownText } from '../core/text.js';
+import { SYSTEM_NAMESPACE } from '../contract/index.js';
 import {
   EXT_AUTHZ_HOST,
   EXT_AUTHZ_PORT,
@@ -18,7 +19,6 @@ import {
   ROOTS_DIR,
   RUN_AS,
   SIGNING_KEY_SECRET,
-  SYSTEM_NAMESPACE,
 } from './constants.js';
 import { meshPeers, type PeerRoot } from './mesh-config.js';
 import { receivesAcrossClusters } from './east-west.js';

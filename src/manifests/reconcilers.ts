@@ -8,9 +8,9 @@ import type { IAppProject } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha
 import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import type { IGitRepository } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1/GitRepository';
 import type { IKustomization } from '@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1/Kustomization';
-import { GENERATED_DIR } from '../contract/index.js';
+import { GENERATED_DIR, SYSTEM_NAMESPACE } from '../contract/index.js';
 import type { Workflow } from '../workflow/index.js';
-import { LABEL, SYSTEM_NAMESPACE } from './constants.js';
+import { LABEL } from './constants.js';
 import { isInClusterIssuer } from './sidecar-auth.js';
 import { boundedName, type ClusterPlan } from './topology.js';
 

@@ -3,10 +3,10 @@
  * by workflow (one namespace, one Argo CD Application), then by agent; one object per file, each
  * folder a kustomization. Pure: workflows and keys in, a tree of file contents out.
  */
-import { GENERATED_DIR } from '../contract/index.js';
+import { GENERATED_DIR, SYSTEM_NAMESPACE } from '../contract/index.js';
 import type { VerificationKey } from '../keys/index.js';
 import { parsePathPattern, type Workflow } from '../workflow/index.js';
-import { EXT_AUTHZ_HOST, LABEL, SYSTEM_NAMESPACE } from './constants.js';
+import { EXT_AUTHZ_HOST, LABEL } from './constants.js';
 import { EAST_WEST_NAME, EAST_WEST_NAMESPACE, eastWestReceiver, remoteServiceEntry } from './east-west.js';
 import { agentSidecar, defaultSidecar, denyAll, externalServiceEntry, flowAllow, istioPaths, opaExtAuthz, opaServiceEntry, strictMtls } from './mesh.js';
 import { istiodValues, type PeerRoot } from './mesh-config.js';

@@ -8,7 +8,8 @@
  * publishes (docs/gitops.md).
  */
 import type { IService } from 'kubernetes-models/v1/Service';
-import { ANNOTATION, LABEL, SERVER_NAME, SERVER_PORT, SYSTEM_NAMESPACE, WAVE } from './constants.js';
+import { SERVER_NAME, SERVER_PORT, SYSTEM_NAMESPACE } from '../contract/index.js';
+import { ANNOTATION, LABEL, WAVE } from './constants.js';
 import { remoteServerEntry } from './east-west.js';
 import { meta, type Placed } from './objects.js';
 import { SERVER_LABELS } from './system.js';

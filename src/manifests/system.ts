@@ -9,20 +9,17 @@ import type { IService } from 'kubernetes-models/v1/Service';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
-import { BUNDLES_URL_PREFIX, SERVER_ENV, TOKEN_AUDIENCE, type ClusterIssuer, type ServerConfigFile } from '../contract/index.js';
 import {
-  ANNOTATION,
-  custodyImage,
-  GIT_CREDENTIALS_SECRET,
-  LABEL,
-  RUN_AS,
+  BUNDLES_URL_PREFIX,
+  SERVER_ENV,
   SERVER_NAME,
   SERVER_PORT,
-  SIGNING_KEY_SECRET,
   SYSTEM_NAMESPACE,
-  WAVE,
-  WEBHOOK_SECRET,
-} from './constants.js';
+  TOKEN_AUDIENCE,
+  type ClusterIssuer,
+  type ServerConfigFile,
+} from '../contract/index.js';
+import { ANNOTATION, custodyImage, GIT_CREDENTIALS_SECRET, LABEL, RUN_AS, SIGNING_KEY_SECRET, WAVE, WEBHOOK_SECRET } from './constants.js';
 import { denyAll, defaultSidecar, externalServiceEntry, strictMtls } from './mesh.js';
 import { namespace } from './namespace.js';
 import { ANYWHERE, defaultDeny, EAST_WEST_GATEWAY, meshEgress } from './network.js';

@@ -15,7 +15,8 @@ import {
   type Flow,
   type Workflow,
 } from '../workflow/index.js';
-import { OPA_IMAGE, SERVER_HOST, SERVER_NAME, SYSTEM_NAMESPACE } from './constants.js';
+import { SERVER_HOST, SERVER_NAME, SYSTEM_NAMESPACE } from '../contract/index.js';
+import { OPA_IMAGE } from './constants.js';
 
 export interface ClusterSettings {
   /** The SPIFFE trust domain of the cluster's mesh (every loaded workflow gives one, and they agree). */

@@ -3,6 +3,7 @@
  * every namespace must have, the agreement of both ends of every flow (receiver's ALLOW, sender's
  * egress host, both NetworkPolicies), no shared volume, no secret, pinned images, hardened pods.
  */
+import { SERVER_HOST, SERVER_NAME, SYSTEM_NAMESPACE } from '../../src/contract/index.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { manifestFiles, names, topology, type KubeObject, type ManifestInputs } from '../../src/manifests/index.js';
@@ -118,8 +119,8 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
         // host (the example clusters' names are short, so no hash).
         const owner = w.actors.find((a) => a.name === w.owner)!.cluster;
         const perOwner = owner.name !== cluster.name && owner.eastWestGateway !== undefined;
-        const meshHost = perOwner ? `custody-bundle-server-${owner.name}.custody-system.svc.cluster.local` : names.SERVER_HOST;
-        const bundleHost = cluster.bundleServer.kind === 'mesh' ? `${names.SYSTEM_NAMESPACE}/${meshHost}` : `./${cluster.bundleServer.host}`;
+        const meshHost = perOwner ? `custody-bundle-server-${owner.name}.custody-system.svc.cluster.local` : SERVER_HOST;
+        const bundleHost = cluster.bundleServer.kind === 'mesh' ? `${SYSTEM_NAMESPACE}/${meshHost}` : `./${cluster.bundleServer.host}`;
         assert.equal(
           hosts,
           [...new Set([...outbound.map((f) => `./${f.to}.${w.name}.svc.cluster.local`), bundleHost, `./${names.EXT_AUTHZ_HOST}`])].sort(),
@@ -273,7 +274,7 @@ function checkAll(workflows: readonly Workflow[], inputs: ManifestInputs) {
       assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory, `${d.metadata!.name}/${c.name} resources`);
     }
     const token = (pod.volumes ?? []).find((v: any) => v.projected);
-    if (d.metadata!.namespace === names.SYSTEM_NAMESPACE) {
+    if (d.metadata!.namespace === SYSTEM_NAMESPACE) {
       assert.not.ok(token, 'the bundle server needs no token');
       continue;
     }
@@ -327,7 +328,7 @@ test('the invariants hold on the example trees', async () => {
   const t = checkAll(exampleWorkflows(), await exampleInputs());
   // The owner's clusters run the bundle server, with the signing key as a reference only.
   for (const cluster of ['studio-central', 'sponsor-prod']) {
-    const server = find(inCluster(t, cluster, names.SYSTEM_NAMESPACE), 'Deployment', names.SERVER_NAME)!;
+    const server = find(inCluster(t, cluster, SYSTEM_NAMESPACE), 'Deployment', SERVER_NAME)!;
     const pod = server.spec.template.spec;
     assert.equal(pod.volumes.find((v: any) => v.name === 'signing-key').secret.secretName, names.SIGNING_KEY_SECRET);
     const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
@@ -352,8 +353,8 @@ test('the invariants hold on the variant; its settings are applied', async () =>
   assert.is(find(remote, 'Namespace', 'variant')!.metadata!.labels!['pod-security.kubernetes.io/enforce'], 'restricted');
   const entry = find(remote, 'ServiceEntry', 'custody-bundle-server')!;
   assert.equal([entry.spec.hosts, entry.spec.ports[0].number, entry.spec.location], [['bundles.variant.example'], 443, 'MESH_EXTERNAL']);
-  assert.not.ok(inCluster(t, 'remote-east', names.SYSTEM_NAMESPACE).length, 'no stub where the server is outside the mesh');
-  const config = parse(find(inCluster(t, 'lab-main', names.SYSTEM_NAMESPACE), 'ConfigMap', names.SERVER_NAME)!.data['config.yaml']);
+  assert.not.ok(inCluster(t, 'remote-east', SYSTEM_NAMESPACE).length, 'no stub where the server is outside the mesh');
+  const config = parse(find(inCluster(t, 'lab-main', SYSTEM_NAMESPACE), 'ConfigMap', SERVER_NAME)!.data['config.yaml']);
   assert.equal(config.clusters, [
     { cluster: 'lab-main', issuer: 'https://issuer.lab.variant.example', jwksUrl: 'https://issuer.lab.variant.example/openid/v1/jwks' },
     { cluster: 'remote-east', issuer: 'https://issuer.remote.variant.example', jwksUrl: 'https://keys.remote.variant.example/jwks.json' },
@@ -363,7 +364,7 @@ test('the invariants hold on the variant; its settings are applied', async () =>
     [app.spec.destination, app.spec.source.repoURL, app.spec.source.targetRevision],
     [{ server: 'https://lab-main.k8s.variant.example', namespace: 'variant' }, 'ssh://git@git.variant.example/lab/custody.git', 'release'],
   );
-  const entries = inCluster(t, 'lab-main', names.SYSTEM_NAMESPACE)
+  const entries = inCluster(t, 'lab-main', SYSTEM_NAMESPACE)
     .filter((o) => o.kind === 'ServiceEntry')
     .map((o) => [o.spec.hosts[0], o.spec.ports[0].number]);
   assert.equal(entries, [
