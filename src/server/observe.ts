@@ -50,6 +50,8 @@ export class Observations {
   /** Per agent: the uploads being written, one after the other. */
   private readonly queues = new Map<string, Promise<void>>();
   private readonly failing = new Set<string>();
+  /** Per agent: when an instance was last dropped to keep INSTANCES_PER_AGENT (ms since the epoch). */
+  private readonly crowded = new Map<string, number>();
   private readonly log: DecisionLog;
   private readonly clock: () => Date;
   private readonly onWrite: ObservationsOptions['onWrite'];
@@ -69,7 +71,25 @@ export class Observations {
     byInstance.delete(status.instance);
     byInstance.set(status.instance, status);
     this.expire(byInstance);
-    if (byInstance.size > INSTANCES_PER_AGENT) byInstance.delete(byInstance.keys().next().value!);
+    if (byInstance.size > INSTANCES_PER_AGENT) {
+      byInstance.delete(byInstance.keys().next().value!);
+      this.crowded.set(key, this.clock().getTime());
+    }
+  }
+
+  /**
+   * When more instances of the agent reported within the hour than are kept: the view then says
+   * that it shows only the most recent ones (one timestamp per agent, so the count of the others,
+   * which are not kept, is never needed).
+   */
+  instancesDropped(key: string): { readonly kept: number; readonly lastDroppedAt: string } | undefined {
+    const at = this.crowded.get(key);
+    if (at === undefined) return undefined;
+    if (at < this.clock().getTime() - INSTANCE_TTL_MS) {
+      this.crowded.delete(key);
+      return undefined;
+    }
+    return { kept: INSTANCES_PER_AGENT, lastDroppedAt: new Date(at).toISOString() };
   }
 
   statusOf(key: string): SidecarStatus[] {
@@ -81,7 +101,7 @@ export class Observations {
 
   /** Forgets what agents no longer served reported. */
   keepOnly(keys: ReadonlySet<string>): void {
-    for (const map of [this.status, this.denials, this.seen]) for (const key of [...map.keys()]) if (!keys.has(key)) map.delete(key);
+    for (const map of [this.status, this.denials, this.seen, this.crowded]) for (const key of [...map.keys()]) if (!keys.has(key)) map.delete(key);
     for (const key of [...this.failing]) if (!keys.has(key)) this.failing.delete(key);
   }
 

@@ -45,6 +45,13 @@ export function formatRollout(view: RolloutView): string {
           `  ${a.workflow}/${a.agent}: denied ${d.method ?? '?'} ${d.path ?? '?'} from ${d.source ?? 'no identity'}${d.timestamp ? ` at ${d.timestamp}` : ''}`,
       ),
   );
+  const crowded = view.agents.filter((a) => a.moreSidecars);
+  if (crowded.length)
+    lines.push(
+      '',
+      `More sidecars reported within the hour than are kept (ENFORCED and STATE are of those heard from last):`,
+      ...crowded.map((a) => `  ${a.workflow}/${a.agent}: the ${a.moreSidecars!.kept} heard from last, of more`),
+    );
   if (denials.length) lines.push('', 'Recent denials:', ...denials);
   // Agents write status messages and request paths: nothing of theirs reaches a terminal raw.
   return `${terminalText(lines.join('\n'))}\n`;

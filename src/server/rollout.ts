@@ -9,6 +9,11 @@ export interface RolloutAgent {
   readonly served?: { readonly revision: string; readonly builtAt: string };
   readonly buildError?: { readonly revision: string; readonly message: string; readonly at: string };
   readonly sidecars: ReturnType<Observations['statusOf']>;
+  /**
+   * Set when more of the agent's instances reported within the hour than the server keeps: the
+   * sidecars listed are the `kept` heard from most recently, and `inSync` speaks only for them.
+   */
+  readonly moreSidecars?: NonNullable<ReturnType<Observations['instancesDropped']>>;
   /** Whether every reporting sidecar enforces the served revision. */
   readonly inSync: boolean;
   readonly recentDenials: ReturnType<Observations['deniedOf']>;
@@ -43,9 +48,11 @@ export function rolloutView(catalog: Catalog, observations: Observations, source
       // What one agent reported never fails the view of all the others.
       try {
         const sidecars = observations.statusOf(key);
+        const more = observations.instancesDropped(key);
         return {
           ...served,
           sidecars,
+          ...(more ? { moreSidecars: more } : {}),
           inSync: sidecars.length > 0 && sidecars.every((x) => x.activeRevision === e.revision),
           recentDenials: observations.deniedOf(key),
         };

@@ -42,4 +42,33 @@ test('custody status fits 120 columns: long names and a long sidecar error are e
   assert.is(formatRollout(view), out);
 });
 
+test('an agent with more sidecars than the server keeps is named below the table', () => {
+  const view = {
+    repository: 'r',
+    agents: [
+      {
+        workflow: 'w',
+        agent: 'a',
+        served: { revision: 'abc', builtAt: '2026-11-23T09:27:30Z' },
+        sidecars: [{ instance: 'x', activeRevision: 'abc', receivedAt: '2026-11-23T09:27:37Z' }],
+        moreSidecars: { kept: 64, lastDroppedAt: '2026-11-23T09:27:37.000Z' },
+        inSync: true,
+        recentDenials: [],
+      },
+      { workflow: 'w', agent: 'b', sidecars: [], inSync: false, recentDenials: [] },
+    ],
+  };
+  const out = formatRollout(view).split('\n');
+  assert.equal(out.slice(-4), [
+    '',
+    'More sidecars reported within the hour than are kept (ENFORCED and STATE are of those heard from last):',
+    '  w/a: the 64 heard from last, of more',
+    '',
+  ]);
+  assert.not.ok(
+    out.some((l) => l.includes('w/b')),
+    'only the crowded agent is named',
+  );
+});
+
 test.run();

@@ -94,6 +94,10 @@ test('instance ids per agent are capped, the most recent kept', async () => {
     assert.ok(kept.length <= 64, `${kept.length} instances kept`);
     assert.ok(kept.includes('instance-299'), 'the newest is kept');
     assert.not.ok(kept.includes('instance-000'), 'the oldest went first');
+    const view = await fetch(`${t.server.url}/api/rollout`, { headers: { authorization: `Bearer ${t.adminToken}` } });
+    const agents = ((await view.json()) as { agents: { agent: string; moreSidecars?: { kept: number } }[] }).agents;
+    assert.is(agents.find((a) => a.agent === 'color')!.moreSidecars?.kept, 64, 'the view says that it shows only some');
+    assert.is(agents.find((a) => a.agent === 'hdr')!.moreSidecars, undefined);
   } finally {
     await t.server.close();
   }
@@ -118,6 +122,31 @@ test('an instance not seen for an hour is forgotten', () => {
     o.statusOf(COLOR).map((s) => s.instance),
     ['new-pod'],
   );
+});
+
+test('the view says when more instances reported within the hour than are kept, and stops saying it an hour later', () => {
+  let now = Date.parse('2026-03-01T10:00:00Z');
+  const o = new Observations({
+    logFile: path.join(mkdtempSync(path.join(tmpdir(), 'custody-obs-')), 'd.jsonl'),
+    maxBytes: 1 << 20,
+    clock: () => new Date(now),
+  });
+  const report = (i: number) => o.recordStatus(COLOR, { labels: { id: `pod-${i}` }, bundles: { custody: { active_revision: 'r' } } });
+  for (let i = 0; i < 64; i++) report(i);
+  assert.is(o.statusOf(COLOR).length, 64);
+  assert.is(o.instancesDropped(COLOR), undefined, 'sixty-four fit: nothing dropped');
+  now += 60_000;
+  report(64);
+  assert.equal(o.instancesDropped(COLOR), { kept: 64, lastDroppedAt: '2026-03-01T10:01:00.000Z' });
+  assert.not.ok(
+    o.statusOf(COLOR).some((s) => s.instance === 'pod-0'),
+    'the one heard from least recently went',
+  );
+  assert.is(o.instancesDropped('movie-post-production/hdr'), undefined, 'another agent is not crowded');
+  now += 59 * 60_000;
+  assert.ok(o.instancesDropped(COLOR), 'still within the hour of the drop');
+  now += 2 * 60_000;
+  assert.is(o.instancesDropped(COLOR), undefined, 'an hour after the last drop, the others would have expired anyway');
 });
 
 test('an agent whose reports cannot be shown does not fail the view', async () => {

@@ -93,6 +93,8 @@ function problemOf(a) {
   if (a.buildError) return `build failed at ${short(a.buildError.revision)}: ${a.buildError.message}`;
   const s = a.sidecars.find((x) => x.error);
   if (s) return `sidecar ${s.instance || ''}: ${s.error.message || s.error.code || 'error'}`;
+  if (a.moreSidecars)
+    return `more than ${a.moreSidecars.kept} sidecars reported within the hour: the ${a.moreSidecars.kept} heard from most recently are shown`;
   return '';
 }
 
