@@ -7,6 +7,8 @@
  *  - incremental: one flow added to one workflow's spec, so a few files change;
  *  - first commit: the whole tree, new;
  *  - no-op: nothing changed (Custody makes no commit; `git add -A && git commit` finds nothing).
+ * Each run starts after a pause for the load average to settle; the process goes cold while it
+ * waits, so each run's first incremental commit is reported apart and a second one is judged.
  * Both start from the same working tree (the trees already written, as `custody generate` leaves
  * them; the index of the native copy refreshed beforehand; the copies flushed to disk before the
  * clock starts), and both commits must have the same
@@ -214,6 +216,7 @@ async function main() {
   const large = await setup(work, 'large', specs(1, LARGE), keys);
   const results: Record<string, { custody: number[]; native: number[]; changedFiles?: number }> = {
     incremental: { custody: [], native: [] },
+    incrementalAfterPause: { custody: [], native: [] },
     first: { custody: [], native: [] },
     noop: { custody: [], native: [] },
     incrementalOneLargeSpec: { custody: [], native: [] },
@@ -225,7 +228,12 @@ async function main() {
   const log = new LoadLog(true);
   for (let run = 0; run < RUNS; run++)
     await log.measure(`run ${run + 1}`, async () => {
+      // The first commit after the load pause runs slower than the next (1.4 to 1.6× in
+      // bench/profile-commit.ts with the same pause): the process has gone cold while it waited,
+      // though it stays warm through the copies made since. That first commit is reported apart;
+      // the warm one, as the cold run's note says, is what the target judges.
       for (const [key, setupOf] of [
+        ['incrementalAfterPause', s],
         ['incremental', s],
         ['incrementalOneLargeSpec', large],
       ] as const) {
@@ -289,7 +297,7 @@ async function main() {
         },
       ];
     }),
-  ) as unknown as Record<'incremental' | 'first' | 'noop' | 'incrementalOneLargeSpec', Row>;
+  ) as unknown as Record<'incremental' | 'incrementalAfterPause' | 'first' | 'noop' | 'incrementalOneLargeSpec', Row>;
   const m = machine();
   const out = {
     benchmark: 'custody commit (isomorphic-git, desired trees hashed in memory) vs native git add -A && git commit, same change, same run',
@@ -331,6 +339,13 @@ async function main() {
           ],
         },
         {
+          label: `incremental, the first commit after the load pause: ${summary.incrementalAfterPause.ratio}×`,
+          bars: [
+            { label: 'custody (isomorphic-git)', value: ms(summary.incrementalAfterPause.custodySeconds) },
+            { label: 'native git', value: ms(summary.incrementalAfterPause.nativeSeconds) },
+          ],
+        },
+        {
           label: `first commit (${s.files} files): ${summary.first.ratio}× (target ≤ 12×)`,
           bars: [
             { label: 'custody (isomorphic-git)', value: ms(summary.first.custodySeconds) },
@@ -360,6 +375,7 @@ async function main() {
   process.stdout.write(
     `${line(`incremental (${summary.incremental.changedFiles} files changed of ${s.files})`, summary.incremental)} (target ≤ 2×: ${out.targets.incrementalMet ? 'met' : 'NOT met'})\n`,
   );
+  process.stdout.write(`${line('incremental, the first commit after the load pause', summary.incrementalAfterPause)} (reported, not judged)\n`);
   process.stdout.write(`${line(`first commit (${s.files} files)`, summary.first)} (target ≤ 12×: ${out.targets.firstMet ? 'met' : 'NOT met'})\n`);
   process.stdout.write(`${line('no-op (custody: no commit)', summary.noop)}\n`);
   process.stdout.write(

@@ -39,7 +39,11 @@ const STEPS = [
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'custody-profile-commit-'));
 const s = await setup(work, 'many', specs(WORKFLOWS, SIZE), await readKeys(path.join(ROOT, 'keys')));
+// BENCH_PAUSE_SECONDS: a pause before each measured commit, as the benchmark's load pause; the
+// commit after it runs slower than a commit straight after another.
+const pause = Number(process.env.BENCH_PAUSE_SECONDS ?? 0);
 const fresh = async (name: string) => {
+  if (pause > 0 && name !== 'warm-up') await new Promise((r) => setTimeout(r, pause * 1000));
   const dir = copy(s.full, path.join(work, name));
   await applyInPlace(dir, s.headSpecs, s.head.trees);
   settleDisk();
