@@ -115,6 +115,7 @@ function bigView() {
         agent: name(o, i),
         served: { revision: COMMIT, builtAt: '2026-05-01T09:00:00.000Z' },
         sidecars: state === 'never' ? [] : [sidecar],
+        ...(k === 0 ? { moreSidecars: { kept: 64, lastDroppedAt: '2026-05-01T10:00:00.000Z' } } : {}),
         inSync: state === 'in-sync',
         recentDenials:
           k === 4
@@ -182,6 +183,11 @@ test('1,000 agents in chromium: each in its state, grouped by organisation and c
     );
     assert.match(dom, '<td class="problem">sidecar opa-1: &lt;b&gt;bold&lt;/b&gt; &amp; "quoted"</td>');
     assert.match(dom, '<td class="state">never reported</td>');
+    assert.match(
+      dom,
+      '<td class="problem">more than 64 sidecars reported within the hour: the 64 heard from most recently are shown</td></tr><tr class="agent state-behind" data-agent="big/o0-agent-001"',
+      'named on its own row only',
+    );
     assert.match(
       dom,
       '<span class="chip state-in-sync">250 in sync</span><span class="chip state-behind">250 behind</span><span class="chip state-error">250 error</span><span class="chip state-never">250 never reported</span>',
