@@ -1,10 +1,11 @@
 /**
  * Bundle server benchmarks, each against its peers in the same run:
  *  - 304 revalidations and 200 downloads per second of the same bundle bytes, under
- *    `wrk -t1 -c64`, for five peers interleaved over several rounds: custody with a static token,
+ *    `wrk -t1 -c64`, for six peers interleaved over several rounds: custody with a static token,
  *    custody with a ServiceAccount JWT, a bare node:http process that checks one bearer header
  *    and answers from memory (Node's own ceiling here), the same with the JWT as that header (the
- *    ceiling for the same request bytes), and nginx (1 worker, sendfile, ETag);
+ *    ceiling for the same request bytes), two such processes sharing the port (what several
+ *    processes would give, for the planners' choice), and nginx (1 worker, sendfile, ETag);
  *  - held long polls at several counts (BENCH_LONG_POLL_LEVELS): memory per poll, the time until
  *    all get a new revision after a commit, and the most answered with p99 under 2 s; at
  *    BENCH_LONG_POLLS, against the same clients short-polling at 1-2 s (OPA's default is 60-120 s);
@@ -46,7 +47,7 @@ const ONLY = process.env.BENCH_ONLY;
 const OPA = process.env.OPA_BIN ?? path.join(ROOT, '.tools', 'bin', 'opa');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const PEERS = ['custodyStatic', 'custodyJwt', 'bareNode', 'bareNodeJwtHeader', 'nginx'] as const;
+const PEERS = ['custodyStatic', 'custodyJwt', 'bareNode', 'bareNodeJwtHeader', 'bareNodeTwoProcesses', 'nginx'] as const;
 type Peer = (typeof PEERS)[number];
 type Kind = '304' | '200';
 
@@ -108,6 +109,7 @@ async function main() {
   let nginx: ChildProcess | undefined;
   let bare: ChildProcess | undefined;
   let bareJwt: ChildProcess | undefined;
+  let bareTwo: ChildProcess | undefined;
   try {
     await waitFor(() => /serving/.test(serverOut), 20_000, 'the server');
     if (ONLY === 'long-polls') {
@@ -156,9 +158,18 @@ async function main() {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const bareJwtUrl = `http://127.0.0.1:${bareJwtPort}/bundles/movie-post-production/color.tar.gz`;
+    // Two such processes on one port (node:cluster): what a server of several processes would reach.
+    const bareTwoPort = port + 4000;
+    bareTwo = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bench', 'bare-node-server.mjs'), String(bareTwoPort), path.join(www, 'color.tar.gz'), etag, bareToken, '2'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const bareTwoUrl = `http://127.0.0.1:${bareTwoPort}/bundles/movie-post-production/color.tar.gz`;
     for (const [url, token, what] of [
       [bareUrl, bareToken, 'the bare node:http server'],
       [bareJwtUrl, colorJwt, 'the bare node:http server with the JWT'],
+      [bareTwoUrl, bareToken, 'the two bare node:http processes'],
     ] as const)
       await waitFor(async () => (await fetch(url, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined))?.status === 200, 10_000, what);
 
@@ -175,6 +186,10 @@ async function main() {
       bareNodeJwtHeader: {
         url: bareJwtUrl,
         headers: { '304': { Authorization: `Bearer ${colorJwt}`, 'If-None-Match': etag }, '200': { Authorization: `Bearer ${colorJwt}` } },
+      },
+      bareNodeTwoProcesses: {
+        url: bareTwoUrl,
+        headers: { '304': { Authorization: `Bearer ${bareToken}`, 'If-None-Match': etag }, '200': { Authorization: `Bearer ${bareToken}` } },
       },
       nginx: { url: nginxUrl, headers: { '304': { 'If-None-Match': nginxEtag }, '200': {} } },
     };
@@ -219,6 +234,7 @@ async function main() {
     nginx.kill('SIGTERM');
     bare.kill('SIGTERM');
     bareJwt.kill('SIGTERM');
+    bareTwo.kill('SIGTERM');
     const rate = (kind: Kind, peer: Peer) => median(runs.filter((r) => r.kind === kind && r.peer === peer).map((r) => r.requestsPerSecond));
     // Ratios within a round (runs minutes apart share less), then their median.
     const ratio = (kind: Kind, peer: Peer, to: Peer) =>
@@ -241,6 +257,7 @@ async function main() {
           },
           bareNodeToNginx: ratio(kind, 'bareNode', 'nginx'),
           bareNodeJwtHeaderToNginx: ratio(kind, 'bareNodeJwtHeader', 'nginx'),
+          bareNodeTwoProcessesToNginx: ratio(kind, 'bareNodeTwoProcesses', 'nginx'),
         },
       ]),
     ) as Record<
@@ -251,6 +268,7 @@ async function main() {
         serviceAccountJwt: { toNginx: number; toBareNode: number; toBareNodeSameHeader: number };
         bareNodeToNginx: number;
         bareNodeJwtHeaderToNginx: number;
+        bareNodeTwoProcessesToNginx: number;
       }
     >;
 
@@ -275,7 +293,7 @@ async function main() {
         node: process.version,
       },
       notes: [
-        'Same machine, same run, peers interleaved. nginx: 1 worker process, sendfile, ETag on, no auth. custody: one Node.js process, the bearer token checked on every request (a static token by its SHA-256; a ServiceAccount JWT verified once, then known by its SHA-256 until it expires), the agent authorized against the catalog on every request, bundle and headers kept in memory, the bundle path answered on node:http before express routing. bareNode: one node:http process comparing one header and answering from memory: what Node allows here. bareNodeJwtHeader: the same process comparing the ServiceAccount JWT custodyJwt presents, so the same request bytes (about 1 KB more per request than a static token).',
+        'Same machine, same run, peers interleaved. nginx: 1 worker process, sendfile, ETag on, no auth. custody: one Node.js process, the bearer token checked on every request (a static token by its SHA-256; a ServiceAccount JWT verified once, then known by its SHA-256 until it expires), the agent authorized against the catalog on every request, bundle and headers kept in memory, the bundle path answered on node:http before express routing. bareNode: one node:http process comparing one header and answering from memory: what Node allows here. bareNodeJwtHeader: the same process comparing the ServiceAccount JWT custodyJwt presents, so the same request bytes (about 1 KB more per request than a static token). bareNodeTwoProcesses: two bareNode processes sharing the port through node:cluster, on the same two cores as wrk: what a server of several processes could reach here.',
         `Bundle: movie-post-production/color, ${bytes.length} bytes. wrk -t1 -c64, ${WRK_SECONDS} s per run after 1 s of warm-up, ${ROUNDS} rounds, ${PAUSE_SECONDS} s pause before each run; rates are medians over rounds, ratios medians of the ratios within each round.`,
         "Short polling at 1-2 s is far more aggressive than OPA's default 60-120 s; with the default, a change takes up to 120 s to reach every sidecar.",
         'opa build is timed as a command (process start included), the way a CI pipeline runs it; custody builds in its running process.',
@@ -302,6 +320,7 @@ async function main() {
           custodyJwt: 'custody, ServiceAccount JWT',
           bareNode: 'bare node:http',
           bareNodeJwtHeader: 'bare node:http, JWT header',
+          bareNodeTwoProcesses: 'bare node:http, 2 processes',
           nginx: 'nginx',
         }[p],
         value: summary[kind].requestsPerSecond[p],
@@ -336,6 +355,7 @@ async function main() {
     nginx?.kill('SIGTERM');
     bare?.kill('SIGTERM');
     bareJwt?.kill('SIGTERM');
+    bareTwo?.kill('SIGTERM');
     server.kill('SIGTERM');
   }
 }
