@@ -103,13 +103,18 @@ test('instance ids per agent are capped, the most recent kept', async () => {
   }
 });
 
-test('an instance not seen for an hour is forgotten', () => {
-  let now = Date.parse('2026-03-01T10:00:00Z');
-  const o = new Observations({
+/** Observations on a clock the test moves. */
+function observationsAt(now: () => number): Observations {
+  return new Observations({
     logFile: path.join(mkdtempSync(path.join(tmpdir(), 'custody-obs-')), 'd.jsonl'),
     maxBytes: 1 << 20,
-    clock: () => new Date(now),
+    clock: () => new Date(now()),
   });
+}
+
+test('an instance not seen for an hour is forgotten', () => {
+  let now = Date.parse('2026-03-01T10:00:00Z');
+  const o = observationsAt(() => now);
   o.recordStatus(COLOR, { labels: { id: 'old-pod' }, bundles: { custody: { active_revision: 'a' } } });
   now += 30 * 60_000;
   o.recordStatus(COLOR, { labels: { id: 'new-pod' }, bundles: { custody: { active_revision: 'b' } } });
@@ -126,11 +131,7 @@ test('an instance not seen for an hour is forgotten', () => {
 
 test('the view says when more instances reported within the hour than are kept, and stops saying it an hour later', () => {
   let now = Date.parse('2026-03-01T10:00:00Z');
-  const o = new Observations({
-    logFile: path.join(mkdtempSync(path.join(tmpdir(), 'custody-obs-')), 'd.jsonl'),
-    maxBytes: 1 << 20,
-    clock: () => new Date(now),
-  });
+  const o = observationsAt(() => now);
   const report = (i: number) => o.recordStatus(COLOR, { labels: { id: `pod-${i}` }, bundles: { custody: { active_revision: 'r' } } });
   for (let i = 0; i < 64; i++) report(i);
   assert.is(o.statusOf(COLOR).length, 64);
