@@ -30,6 +30,15 @@ import { createWebhook } from './webhook.js';
 /** OPA's status reports are a few KiB and nest a few levels. */
 const STATUS_MAX_BYTES = 1024 * 1024;
 const STATUS_MAX_DEPTH = 32;
+/**
+ * Longer than Go's idle-connection timeout (90 s), which OPA's client uses: if the server closed
+ * idle connections first, a status or log POST sent on one as it closes would fail (a POST is
+ * not retried), and the owner would miss that report. Only authenticated connections stay open
+ * between requests: the others are closed after their response.
+ */
+const KEEP_ALIVE_MS = 95_000;
+/** How often sockets are looked at for traffic (ConnectionBudget.sweep). */
+const SWEEP_MS = 5_000;
 
 export interface Logger {
   info(message: string): void;
@@ -86,7 +95,10 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     connections: () => connections.counts(),
     unwritableDecisionLogs: () => observations.unwritable(),
   });
-  connections = new ConnectionBudget(config.maxUnauthenticatedConnections, () => metrics.connectionsShed.inc({ reason: 'unauthenticated budget' }));
+  // Silent for longer than the longest long poll (plus time to answer it) and than a keep-alive
+  // connection may idle: nothing can still be in progress on the socket.
+  const silentMs = Math.max((config.longPollMaxSeconds + 30) * 1000, KEEP_ALIVE_MS + SWEEP_MS);
+  connections = new ConnectionBudget(config.maxUnauthenticatedConnections, silentMs, (reason) => metrics.connectionsShed.inc({ reason }));
   catalog = new Catalog(source, signers, { timings: metrics.buildSeconds, maxBundleBytes: config.maxBundleBytes });
   const changes = new ChangeLog((m) => logger.error(m));
   const observations = new Observations({
@@ -232,11 +244,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
       headersTimeout: 10_000,
       requestTimeout: 30_000,
       connectionsCheckingInterval: 1_000,
-      // Longer than Go's idle-connection timeout (90 s), which OPA's client uses: if the server closed
-      // idle connections first, a status or log POST sent on one as it closes would fail (a POST is
-      // not retried), and the owner would miss that report. Only authenticated connections stay
-      // open between requests: the others are closed after their response.
-      keepAliveTimeout: 95_000,
+      keepAliveTimeout: KEEP_ALIVE_MS,
     },
     (req, res) => {
       if (isBundleRequest(req)) {
@@ -256,12 +264,12 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   server.maxConnections = config.maxConnections;
   server.on('connection', (socket) => connections.accept(socket));
   server.on('drop', () => metrics.connectionsShed.inc({ reason: 'connection limit' }));
-  // An idle socket is closed once no long poll can still be pending on it.
-  server.setTimeout((config.longPollMaxSeconds + 30) * 1000, (socket) => socket.destroy());
 
   await refresh();
   const timer = setInterval(() => void refresh(), config.pollSeconds * 1000);
   timer.unref();
+  const sweeper = setInterval(() => connections.sweep(), SWEEP_MS);
+  sweeper.unref();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -276,6 +284,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     openConnections: () => new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n)))),
     async close() {
       clearInterval(timer);
+      clearInterval(sweeper);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -11,7 +11,8 @@ import net from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { descriptorLimit } from '../../src/server/connections.js';
+import { EventEmitter } from 'node:events';
+import { ConnectionBudget, descriptorLimit, type ShedReason } from '../../src/server/connections.js';
 import { loadConfig } from '../../src/server/index.js';
 import { exampleRepository } from '../helpers/git-repo.js';
 import { makeKey, startTestServer } from '../helpers/server.js';
@@ -151,6 +152,57 @@ test('the bound on all connections: beyond it new connections are dropped, held 
   } finally {
     await t.server.close();
   }
+});
+
+/** What the budget reads of a socket: its byte counts, and whether it was destroyed. */
+class FakeSocket extends EventEmitter {
+  bytesRead = 0;
+  bytesWritten = 0;
+  destroyed = false;
+  destroy() {
+    this.destroyed = true;
+    this.emit('close');
+  }
+}
+
+test('a socket with no traffic for the silent time is closed, whether authenticated or not; one with traffic is kept', () => {
+  let now = 0;
+  const shed: ShedReason[] = [];
+  const budget = new ConnectionBudget(
+    10,
+    100_000,
+    (r) => shed.push(r),
+    () => now,
+  );
+  const [silent, busy, late, trusted] = [0, 1, 2, 3].map(() => new FakeSocket());
+  for (const s of [silent, busy, late, trusted]) budget.accept(s as unknown as net.Socket);
+  budget.trust(trusted as unknown as net.Socket);
+  const at = (seconds: number) => {
+    now = seconds * 1000;
+    busy.bytesWritten += 10;
+    budget.sweep();
+  };
+  at(0);
+  late.bytesRead = 5; // one request, at 50 s
+  at(60);
+  assert.equal(
+    [silent, busy, late, trusted].map((s) => s.destroyed),
+    [false, false, false, false],
+    'nothing silent for 100 s yet',
+  );
+  at(100);
+  assert.equal(
+    [silent, busy, late, trusted].map((s) => s.destroyed),
+    [true, false, false, true],
+    'silent since it was accepted, at 0',
+  );
+  at(155);
+  assert.is(late.destroyed, false, 'its traffic was seen at 60 s');
+  at(160);
+  assert.is(late.destroyed, true, 'silent since 60 s');
+  assert.is(busy.destroyed, false, 'written to before every look');
+  assert.equal(shed, ['no traffic', 'no traffic', 'no traffic']);
+  assert.equal(budget.counts(), { open: 1, unauthenticated: 1 });
 });
 
 test('defaults: every descriptor but a reserve for connections, a quarter of them (at most 4096) for callers without credentials', () => {
