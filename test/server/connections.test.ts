@@ -174,7 +174,7 @@ test('a socket with no traffic for the silent time is closed, whether authentica
     (r) => shed.push(r),
     () => now,
   );
-  const [silent, busy, late, trusted] = [0, 1, 2, 3].map(() => new FakeSocket());
+  const [silent, busy, late, trusted] = [new FakeSocket(), new FakeSocket(), new FakeSocket(), new FakeSocket()];
   for (const s of [silent, busy, late, trusted]) budget.accept(s as unknown as net.Socket);
   budget.trust(trusted as unknown as net.Socket);
   const at = (seconds: number) => {
