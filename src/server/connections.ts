@@ -6,7 +6,8 @@
  * descriptors the sidecars' long polls need: when the budget is full, the oldest unauthenticated
  * socket is closed to admit the new one (a sidecar sends its request at once and authenticates
  * in the same turn, so it is not the one that waits longest). A response to an unauthenticated
- * or refused request closes its connection. Accounting is O(1) per connection and per request.
+ * or refused request closes its connection. Any socket silent for too long is closed by a sweep.
+ * Accounting is O(1) per connection and per request, and O(open sockets) per sweep.
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -25,7 +26,7 @@ export function descriptorLimit(limits = '/proc/self/limits'): number | undefine
   }
 }
 
-/** Why a connection was closed to keep a bound (the label of the shed-connections metric). */
+/** Why the budget closed a connection (its label on the shed-connections metric). */
 export type ShedReason = 'unauthenticated budget' | 'no traffic';
 
 /** A socket's bytes read and written when last looked at, and since when they have not changed. */
@@ -84,7 +85,7 @@ export class ConnectionBudget {
         t.bytes = bytes;
         t.since = now;
       } else if (now - t.since >= this.silentMs) {
-        this.traffic.delete(socket);
+        // Forgotten by its 'close' listener, as every socket is.
         socket.destroy();
         this.onShed('no traffic');
       }
