@@ -12,12 +12,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { connect, loadKubeConfig, type ClusterClient, type KubeObject } from '../../src/cluster/client.js';
+import { freePort } from '../../src/verify/index.js';
 import { repoPath } from './paths.js';
 
 const run = promisify(execFile);
@@ -44,17 +44,6 @@ export function toolBinary(name: string): string {
 }
 
 export const CRD_DIR = repoPath('.tools', 'crds');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function openssl(dir: string, args: string[]): Promise<void> {
   await run('openssl', args, { cwd: dir });
@@ -183,8 +172,8 @@ export async function startControlPlane(options: { context?: string; crds?: bool
   const dir = mkdtempSync(path.join(tmpdir(), 'custody-kube-'));
   const children: ChildProcess[] = [];
   let log = '';
-  const stop = async () => {
-    await Promise.all(
+  const killAll = () =>
+    Promise.all(
       children.map(
         (c) =>
           new Promise<void>((resolve) => {
@@ -198,6 +187,8 @@ export async function startControlPlane(options: { context?: string; crds?: bool
           }),
       ),
     );
+  const stop = async () => {
+    await killAll();
     rmSync(dir, { recursive: true, force: true });
   };
   // A test runner that dies mid-suite must not leave API servers behind.
@@ -213,48 +204,66 @@ export async function startControlPlane(options: { context?: string; crds?: bool
   };
   try {
     await makePki(dir);
-    const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-    spawnLogged(etcdBin, [
-      '--name=custody',
-      `--data-dir=${path.join(dir, 'etcd')}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
-      `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
-      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-cluster=custody=http://127.0.0.1:${peerPort}`,
-      // A throwaway store: durability costs seconds of fsync on a busy disk and buys nothing here.
-      '--unsafe-no-fsync',
-      '--log-level=error',
-    ]);
-    const server = `https://127.0.0.1:${apiPort}`;
-    spawnLogged(apiserverBin, [
-      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${apiPort}`,
-      `--cert-dir=${dir}`,
-      '--tls-cert-file=server.crt',
-      '--tls-private-key-file=server.key',
-      '--client-ca-file=ca.crt',
-      '--service-account-key-file=sa.pub',
-      '--service-account-signing-key-file=sa.key',
-      `--service-account-issuer=${server}`,
-      '--authorization-mode=RBAC',
-      '--service-cluster-ip-range=10.96.0.0/24',
-      // Loopback is not an address the default reconciler may publish for the kubernetes Service.
-      '--endpoint-reconciler-type=none',
-      '--profiling=false',
-      '--v=0',
-    ]);
-    const alive = () =>
-      children
-        .map((c) =>
-          c.exitCode !== null || c.signalCode !== null
-            ? `${path.basename(c.spawnfile)} exited (${c.exitCode ?? c.signalCode}): ${log.slice(-2000)}`
-            : undefined,
-        )
-        .find(Boolean);
-    await waitReady(server, dir, Date.now() + 90_000, alive);
+    // A free port can be taken by another process (an outgoing connection's ephemeral port, say)
+    // between our check and the bind; a start that fails for that reason is tried again on others.
+    const launch = async (): Promise<string> => {
+      const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+      spawnLogged(etcdBin, [
+        '--name=custody',
+        `--data-dir=${path.join(dir, 'etcd')}`,
+        `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-cluster=custody=http://127.0.0.1:${peerPort}`,
+        // A throwaway store: durability costs seconds of fsync on a busy disk and buys nothing here.
+        '--unsafe-no-fsync',
+        '--log-level=error',
+      ]);
+      const server = `https://127.0.0.1:${apiPort}`;
+      spawnLogged(apiserverBin, [
+        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${apiPort}`,
+        `--cert-dir=${dir}`,
+        '--tls-cert-file=server.crt',
+        '--tls-private-key-file=server.key',
+        '--client-ca-file=ca.crt',
+        '--service-account-key-file=sa.pub',
+        '--service-account-signing-key-file=sa.key',
+        `--service-account-issuer=${server}`,
+        '--authorization-mode=RBAC',
+        '--service-cluster-ip-range=10.96.0.0/24',
+        // Loopback is not an address the default reconciler may publish for the kubernetes Service.
+        '--endpoint-reconciler-type=none',
+        '--profiling=false',
+        '--v=0',
+      ]);
+      const alive = () =>
+        children
+          .map((c) =>
+            c.exitCode !== null || c.signalCode !== null
+              ? `${path.basename(c.spawnfile)} exited (${c.exitCode ?? c.signalCode}): ${log.slice(-2000)}`
+              : undefined,
+          )
+          .find(Boolean);
+      await waitReady(server, dir, Date.now() + 90_000, alive);
+      return server;
+    };
+    let server: string;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        server = await launch();
+        break;
+      } catch (err) {
+        if (attempt >= 5 || !/address already in use/.test(log)) throw err;
+        await killAll();
+        children.length = 0;
+        rmSync(path.join(dir, 'etcd'), { recursive: true, force: true });
+        log = '';
+      }
+    }
     const context = options.context ?? 'custody-test';
     const kubeconfig = path.join(dir, 'kubeconfig');
     writeFileSync(
