@@ -106,21 +106,47 @@ export async function settleLoad(seconds: number): Promise<void> {
 }
 
 /**
- * Writes docs/bench/<name>.json and .svg from a quiet run only; a loaded run's results are printed
- * and kept in a temporary file, the committed ones stay, and the process exits 3.
+ * Writes docs/bench/<name>.json and .svg from a quiet run only, and, for a benchmark that measures
+ * its peers over rounds, a steady one; other results are printed and kept in a temporary file,
+ * the committed ones stay, and the process exits 3.
  */
-export function publishIfQuiet(name: string, results: { readonly quiet: boolean; readonly load: { readonly highest: number } }, chart: () => string): void {
-  if (!results.quiet) {
-    const kept = path.join(mkdtempSync(path.join(tmpdir(), `custody-${name}-`)), `${name}.loaded.json`);
+export function publishIfQuiet(
+  name: string,
+  results: { readonly quiet: boolean; readonly load: { readonly highest: number }; readonly steadiness?: Steadiness },
+  chart: () => string,
+): void {
+  const { steadiness } = results;
+  const refusal = !results.quiet
+    ? {
+        kept: 'loaded',
+        why: `the 1-minute load average reached ${results.load.highest} (above ${MAX_LOAD_PER_CORE} per core): other work shared the machine`,
+        rerun: 'on a quiet machine',
+      }
+    : steadiness && !steadiness.steady
+      ? {
+          kept: 'unsteady',
+          why: `a peer's rate moved by a factor of ${steadiness.widest} between rounds (above ${steadiness.maxSpread}): the machine's speed changed during the run, whatever the load average said`,
+          rerun: 'when the machine is steady',
+        }
+      : undefined;
+  if (refusal) {
+    const kept = path.join(mkdtempSync(path.join(tmpdir(), `custody-${name}-`)), `${name}.${refusal.kept}.json`);
     writeFileSync(kept, `${JSON.stringify(results, null, 2)}\n`);
-    console.error(
-      `NOT PUBLISHED: the 1-minute load average reached ${results.load.highest} (above ${MAX_LOAD_PER_CORE} per core): other work shared the machine. docs/bench/${name}.json and .svg are unchanged; these results are in ${kept}. Rerun on a quiet machine.`,
-    );
+    console.error(`NOT PUBLISHED: ${refusal.why}. docs/bench/${name}.json and .svg are unchanged; these results are in ${kept}. Rerun ${refusal.rerun}.`);
     process.exitCode = 3;
     return;
   }
   writeResults(name, results);
   writeChart(name, chart());
+}
+
+/** How far one peer's rate moved between rounds of the same run: the fastest round over the slowest. */
+export interface Steadiness {
+  readonly rule: string;
+  readonly maxSpread: number;
+  readonly steady: boolean;
+  readonly widest: number;
+  readonly spread: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 export interface BarGroup {

@@ -25,13 +25,12 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { buildBundle, createSigner } from '../src/bundle/index.js';
 import { sha256Hex } from '../src/server/index.js';
 import { RawClient } from './raw-client.js';
-import { barChart, bundlesRepository, git, LoadLog, machine, MAX_LOAD_PER_CORE, percentile, requireTools, ROOT, writeChart, writeResults } from './lib.js';
+import { barChart, bundlesRepository, git, LoadLog, machine, percentile, publishIfQuiet, requireTools, ROOT, type Steadiness } from './lib.js';
 
 const LONG_POLLS = Number(process.env.BENCH_LONG_POLLS ?? 10_000);
 /** Held long polls measured in turn, for the most one process answers within the goal; LONG_POLLS among them. */
@@ -75,8 +74,6 @@ const median = (xs: readonly number[]) => {
 
 async function main() {
   if (ONLY !== 'long-polls') requireTools(['wrk', 'nginx']);
-  const cores = os.cpus().length;
-  const maxLoad = MAX_LOAD_PER_CORE * cores;
   const log = new LoadLog();
   const { work, repo } = bundlesRepository('custody-bench-');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -244,7 +241,8 @@ async function main() {
     bare.kill('SIGTERM');
     bareJwt.kill('SIGTERM');
     bareTwo.kill('SIGTERM');
-    const rate = (kind: Kind, peer: Peer) => median(runs.filter((r) => r.kind === kind && r.peer === peer).map((r) => r.requestsPerSecond));
+    const ratesOf = (kind: Kind, peer: Peer) => runs.filter((r) => r.kind === kind && r.peer === peer).map((r) => r.requestsPerSecond);
+    const rate = (kind: Kind, peer: Peer) => median(ratesOf(kind, peer));
     // Ratios within a round (runs minutes apart share less), then their median.
     const ratio = (kind: Kind, peer: Peer, to: Peer) =>
       +median(
@@ -259,14 +257,20 @@ async function main() {
         kind,
         Object.fromEntries(
           PEERS.map((p) => {
-            const rates = runs.filter((r) => r.kind === kind && r.peer === p).map((r) => r.requestsPerSecond);
+            const rates = ratesOf(kind, p);
             return [p, +(Math.max(...rates) / Math.min(...rates)).toFixed(2)];
           }),
         ),
       ]),
     ) as Record<Kind, Record<Peer, number>>;
     const widest = Math.max(...Object.values(spread).flatMap((byPeer) => Object.values(byPeer)));
-    const steady = widest <= MAX_SPREAD;
+    const steadiness: Steadiness = {
+      rule: `steady when no peer's fastest round was more than ${MAX_SPREAD} times its slowest`,
+      maxSpread: MAX_SPREAD,
+      steady: widest <= MAX_SPREAD,
+      widest,
+      spread,
+    };
     const summary = Object.fromEntries(
       (['304', '200'] as const).map((kind) => [
         kind,
@@ -296,7 +300,7 @@ async function main() {
     >;
 
     if (ONLY === 'throughput') {
-      console.log(JSON.stringify({ ...summary, spread, steady, load1: log.runs }, null, 2));
+      console.log(JSON.stringify({ ...summary, steadiness, load1: log.runs }, null, 2));
       return;
     }
     const longPoll = await longPollLevels(base, repo, agents, tokens, admin, log);
@@ -308,7 +312,7 @@ async function main() {
       benchmark: 'bundle server',
       quiet,
       load,
-      steadiness: { rule: `steady when no peer's fastest round was more than ${MAX_SPREAD} times its slowest`, steady, widest, spread },
+      steadiness,
       machine: machine(),
       peers: {
         nginx: spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim(),
@@ -327,25 +331,6 @@ async function main() {
       build,
     };
     console.log(JSON.stringify(results, null, 2));
-    if (!quiet) {
-      const kept = path.join(work, 'server.loaded.json');
-      writeFileSync(kept, `${JSON.stringify(results, null, 2)}\n`);
-      console.error(
-        `\nNOT PUBLISHED: the 1-minute load average reached ${highest} (above ${maxLoad}, ${MAX_LOAD_PER_CORE} per core on ${cores} cores): other work shared the machine. docs/bench/server.json and .svg are unchanged; these results are in ${kept}. Rerun on a quiet machine.`,
-      );
-      process.exitCode = 3;
-      return;
-    }
-    if (!steady) {
-      const kept = path.join(work, 'server.unsteady.json');
-      writeFileSync(kept, `${JSON.stringify(results, null, 2)}\n`);
-      console.error(
-        `\nNOT PUBLISHED: a peer's rate moved by a factor of ${widest} between rounds (above ${MAX_SPREAD}): the machine's speed changed during the run, whatever the load average said. docs/bench/server.json and .svg are unchanged; these results are in ${kept}. Rerun when the machine is steady.`,
-      );
-      process.exitCode = 3;
-      return;
-    }
-    writeResults('server', results);
     const bars = (kind: Kind) =>
       PEERS.map((p) => ({
         label: {
@@ -358,8 +343,7 @@ async function main() {
         }[p],
         value: summary[kind].requestsPerSecond[p],
       }));
-    writeChart(
-      'server',
+    publishIfQuiet('server', results, () =>
       barChart(
         'Bundle server, measured with its peers in one quiet run',
         '',
