@@ -8,7 +8,8 @@
  * docs/bench/generate.svg, only when the 1-minute load average was at or below
  * BENCH_MAX_LOAD_PER_CORE (default 1) per core before every run, after a pause that lets the
  * previous run's writeback settle (a loaded machine's disk writeback swung the floor 20-fold
- * within one run); otherwise it prints the results, keeps the files as they are and exits 3.
+ * within one run); otherwise the committed files stay and the results are kept in a temporary
+ * file (lib.ts's publishIfQuiet, as every benchmark does), and it exits 3.
  *
  * Targets (the issue): generate within 5× the floor, peak memory under 1 GB.
  */
@@ -16,11 +17,10 @@ import { execFile, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { load1, MAX_LOAD_PER_CORE, settleLoad } from './lib.js';
+import { load1, MAX_LOAD_PER_CORE, publishIfQuiet, ROOT, settleLoad } from './lib.js';
 
-const REPO = fileURLToPath(new URL('../', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PAUSE_SECONDS = Number(process.env.BENCH_PAUSE_SECONDS ?? 20);
 const SIZE = { agents: 1000, flows: 10_000, clusters: 50 };
@@ -151,14 +151,14 @@ ${bar(104, r.copy, 'write from memory', '#999999')}
 
 async function main() {
   const loadAtStart = os.loadavg()[0];
-  await promisify(execFile)('npm', ['run', 'build'], { cwd: REPO });
+  await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT });
   const work = mkdtempSync(path.join(os.tmpdir(), 'custody-bench-'));
   mkdirSync(path.join(work, 'workflows'));
   writeFileSync(path.join(work, 'workflows', 'synthetic.yaml'), syntheticWorkflow());
-  cpSync(path.join(REPO, 'keys'), path.join(work, 'keys'), { recursive: true });
+  cpSync(path.join(ROOT, 'keys'), path.join(work, 'keys'), { recursive: true });
   const node = process.execPath;
-  const cli = path.join(REPO, 'bin', 'custody.js');
-  const preload = path.join(REPO, 'bench', 'peak-rss.mjs');
+  const cli = path.join(ROOT, 'bin', 'custody.js');
+  const preload = path.join(ROOT, 'bench', 'peak-rss.mjs');
   const generate: Run[] = [];
   const copy: number[] = [];
   const loads: { run: number; before: number; after: number }[] = [];
@@ -182,7 +182,7 @@ async function main() {
     const floor = await new Promise<{ seconds: number; files: number; bytes: number }>((resolve, reject) =>
       execFile(
         node,
-        [path.join(REPO, 'bench', 'write-floor.mjs'), dest, path.join(out, 'bundles'), path.join(out, 'generated')],
+        [path.join(ROOT, 'bench', 'write-floor.mjs'), dest, path.join(out, 'bundles'), path.join(out, 'generated')],
         { cwd: work },
         (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as { seconds: number; files: number; bytes: number })),
       ),
@@ -234,20 +234,11 @@ async function main() {
     loadAverageAtStart: loadAtStart,
     targets: { ratioAtMost: 5, ratioMet: ratio <= 5, peakMemoryUnderMb: 1024, memoryMet: peak < 1024 },
   };
-  if (!quiet) {
-    process.stdout.write(
-      `${JSON.stringify(result, null, 2)}\nNOT PUBLISHED: the 1-minute load average reached ${highest} (above ${maxLoad}): other work shared the machine; docs/bench/generate.json and .svg are unchanged. Rerun on a quiet machine.\n`,
-    );
-    process.exitCode = 3;
-    return;
-  }
-  mkdirSync(path.join(REPO, 'docs', 'bench'), { recursive: true });
-  writeFileSync(path.join(REPO, 'docs', 'bench', 'generate.json'), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(path.join(REPO, 'docs', 'bench', 'generate.svg'), svg({ generate: g, copy: c, ratio, peakMb: peak, machine, files: size.files }));
   process.stdout.write(
     `generate ${g.toFixed(2)} s vs the floor ${c.toFixed(2)} s: ${ratio.toFixed(2)}× (median of the runs' ratios; target ≤ 5×: ${result.targets.ratioMet ? 'met' : 'NOT met'}); peak ${peak.toFixed(0)} MB (target < 1024 MB: ${result.targets.memoryMet ? 'met' : 'NOT met'})\n`,
   );
-  process.stdout.write('wrote docs/bench/generate.json and docs/bench/generate.svg\n');
+  publishIfQuiet('generate', result, () => svg({ generate: g, copy: c, ratio, peakMb: peak, machine, files: size.files }));
+  if (quiet) process.stdout.write('wrote docs/bench/generate.json and docs/bench/generate.svg\n');
 }
 
 // Run when executed (npm run bench), not when imported for its workload.
