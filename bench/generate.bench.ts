@@ -19,10 +19,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { load1, MAX_LOAD_PER_CORE, publishIfQuiet, ROOT, settleLoad } from './lib.js';
+import { LoadLog, publishIfQuiet, ROOT } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const PAUSE_SECONDS = Number(process.env.BENCH_PAUSE_SECONDS ?? 20);
 const SIZE = { agents: 1000, flows: 10_000, clusters: 50 };
 const ACTORS_PER_CLUSTER = 2;
 
@@ -161,41 +160,42 @@ async function main() {
   const preload = path.join(ROOT, 'bench', 'peak-rss.mjs');
   const generate: Run[] = [];
   const copy: number[] = [];
-  const loads: { run: number; before: number; after: number }[] = [];
+  // Judged before each run only: generate's own writes and the kernel's writeback of them raise
+  // the average during a run (to about 3 on 2 cores here with nothing else running).
+  const log = new LoadLog(true);
   let size = { files: 0, bytes: 0 };
   for (let i = 0; i < RUNS; i++) {
     const out = path.join(work, `out-${i}`);
+    const dest = path.join(work, `copy-${i}`);
     // Each measurement starts with no dirty pages of the previous one waiting to be written back.
     await timeChild('sync', [], work);
-    await settleLoad(PAUSE_SECONDS);
-    const before = load1();
-    const run = await timeChild(node, ['--import', preload, cli, 'generate', '--workflows', 'workflows', '--keys', 'keys', '--out', out], work);
-    generate.push({ seconds: run.seconds, maxRssMb: run.maxRssMb });
-    size = {
-      files: treeSize(path.join(out, 'bundles')).files + treeSize(path.join(out, 'generated')).files,
-      bytes: treeSize(path.join(out, 'bundles')).bytes + treeSize(path.join(out, 'generated')).bytes,
-    };
-    // The floor: the same files written from memory, on the same disk, in the same run.
-    const dest = path.join(work, `copy-${i}`);
-    mkdirSync(dest);
-    await timeChild('sync', [], work);
-    const floor = await new Promise<{ seconds: number; files: number; bytes: number }>((resolve, reject) =>
-      execFile(
-        node,
-        [path.join(ROOT, 'bench', 'write-floor.mjs'), dest, path.join(out, 'bundles'), path.join(out, 'generated')],
-        { cwd: work },
-        (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as { seconds: number; files: number; bytes: number })),
-      ),
-    );
+    const { run, floor } = await log.measure(`run ${i + 1}`, async () => {
+      const run = await timeChild(node, ['--import', preload, cli, 'generate', '--workflows', 'workflows', '--keys', 'keys', '--out', out], work);
+      const bundles = treeSize(path.join(out, 'bundles'));
+      const generated = treeSize(path.join(out, 'generated'));
+      size = { files: bundles.files + generated.files, bytes: bundles.bytes + generated.bytes };
+      // The floor: the same files written from memory, on the same disk, in the same run.
+      mkdirSync(dest);
+      await timeChild('sync', [], work);
+      const floor = await new Promise<{ seconds: number; files: number; bytes: number }>((resolve, reject) =>
+        execFile(
+          node,
+          [path.join(ROOT, 'bench', 'write-floor.mjs'), dest, path.join(out, 'bundles'), path.join(out, 'generated')],
+          { cwd: work },
+          (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as { seconds: number; files: number; bytes: number })),
+        ),
+      );
+      return { run, floor };
+    });
     if (floor.files !== size.files || floor.bytes !== size.bytes)
       throw new Error(`the floor wrote ${floor.files} files (${floor.bytes} bytes), generate ${size.files} (${size.bytes})`);
-    const c = { seconds: floor.seconds };
-    copy.push(c.seconds);
-    loads.push({ run: i + 1, before, after: load1() });
+    generate.push({ seconds: run.seconds, maxRssMb: run.maxRssMb });
+    copy.push(floor.seconds);
     rmSync(dest, { recursive: true, force: true });
     rmSync(out, { recursive: true, force: true });
+    const load = log.runs.at(-1)!;
     process.stdout.write(
-      `run ${i + 1}/${RUNS}: generate ${run.seconds.toFixed(2)} s (peak ${run.maxRssMb.toFixed(0)} MB), floor ${c.seconds.toFixed(2)} s, load ${loads.at(-1)!.before} -> ${loads.at(-1)!.after}\n`,
+      `run ${i + 1}/${RUNS}: generate ${run.seconds.toFixed(2)} s (peak ${run.maxRssMb.toFixed(0)} MB), floor ${floor.seconds.toFixed(2)} s, load ${load.before} -> ${load.after}\n`,
     );
   }
   rmSync(work, { recursive: true, force: true });
@@ -206,11 +206,7 @@ async function main() {
   // The ratio of each run (same moment, same disk state), then their median: robust to a busy machine.
   const ratio = median(generate.map((r, i) => r.seconds / copy[i]!));
   const peak = Math.max(...generate.map((r) => r.maxRssMb));
-  const maxLoad = MAX_LOAD_PER_CORE * cpus.length;
-  // Judged before each run only: generate's own writes and the kernel's writeback of them raise
-  // the average during a run (to about 3 on 2 cores here with nothing else running).
-  const highest = Math.max(...loads.map((l) => l.before));
-  const quiet = highest <= maxLoad;
+  const { quiet, load } = log.verdict();
   const result = {
     benchmark: 'custody generate (check + render + write bundles/ and generated/), fresh process per run',
     workload: { ...SIZE, actors: SIZE.clusters * ACTORS_PER_CLUSTER, filesWritten: size.files, bytesWritten: size.bytes },
@@ -223,11 +219,7 @@ async function main() {
     },
     peer: 'the same files (count and bytes) written from memory by one Node process, every folder once then 32 files at a time as generate writes them (bench/write-floor.mjs); same machine, same run',
     quiet,
-    load: {
-      rule: `quiet when the 1-minute load average was at or below ${MAX_LOAD_PER_CORE} per core (${maxLoad} on ${cpus.length} cores) before every run, after a pause of at least ${PAUSE_SECONDS} s (the runs load the machine themselves: after is recorded, not judged)`,
-      highest,
-      runs: loads,
-    },
+    load,
     runs: generate.map((r, i) => ({ generateSeconds: +r.seconds.toFixed(3), peakRssMb: +r.maxRssMb.toFixed(1), floorSeconds: +copy[i]!.toFixed(3) })),
     median: { generateSeconds: +g.toFixed(3), floorSeconds: +c.toFixed(3), ratioOfRuns: +ratio.toFixed(2) },
     peakRssMb: +peak.toFixed(1),
@@ -238,7 +230,6 @@ async function main() {
     `generate ${g.toFixed(2)} s vs the floor ${c.toFixed(2)} s: ${ratio.toFixed(2)}× (median of the runs' ratios; target ≤ 5×: ${result.targets.ratioMet ? 'met' : 'NOT met'}); peak ${peak.toFixed(0)} MB (target < 1024 MB: ${result.targets.memoryMet ? 'met' : 'NOT met'})\n`,
   );
   publishIfQuiet('generate', result, () => svg({ generate: g, copy: c, ratio, peakMb: peak, machine, files: size.files }));
-  if (quiet) process.stdout.write('wrote docs/bench/generate.json and docs/bench/generate.svg\n');
 }
 
 // Run when executed (npm run bench), not when imported for its workload.

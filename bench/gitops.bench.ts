@@ -385,7 +385,6 @@ async function main() {
     `cold run (not counted): incremental ${ms(cold.custody).toFixed(0)} ms vs native ${ms(cold.native).toFixed(0)} ms = ${(cold.custody / cold.native).toFixed(2)}×\n`,
   );
   process.stdout.write(`isomorphic-git add('.') + commit: ${isoAdd.toFixed(2)} s = ${out.isomorphicGitAddRatio}× native\n`);
-  process.stdout.write('wrote docs/bench/gitops.json and docs/bench/gitops.svg\n');
   if (!out.targets.incrementalMet || !out.targets.firstMet) process.exitCode = 1;
 }
 

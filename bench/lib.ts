@@ -136,8 +136,8 @@ export function publishIfQuiet(
     process.exitCode = 3;
     return;
   }
-  writeResults(name, results);
-  writeChart(name, chart());
+  const files = [writeResults(name, results), writeChart(name, chart())];
+  console.log(`wrote ${files.map((f) => path.relative(ROOT, f)).join(' and ')}`);
 }
 
 /** How far one peer's rate moved between rounds of the same run: the fastest round over the slowest. */

@@ -14,9 +14,9 @@
  * Quiet or not: the 1-minute load average (and the CPU time the host gave to other machines, where
  * /proc/stat tells) is recorded before and after every run. If it went
  * above BENCH_MAX_LOAD_PER_CORE (default 1) times the number of cores, other work shared the
- * machine and the figures say nothing about custody: the results are printed and kept in the
- * work folder, marked `"quiet": false`, and docs/bench/server.json and .svg are left as they are
- * (exit code 3). The benchmark's own two busy processes (wrk and a server) would push the
+ * machine and the figures say nothing about custody: the results are printed and kept in a
+ * temporary file, marked `"quiet": false`, and docs/bench/server.json and .svg are left as they are
+ * (exit code 3; lib.ts's publishIfQuiet, which refuses an unsteady run the same way). The benchmark's own two busy processes (wrk and a server) would push the
  * average to about 2 on their own, so it pauses BENCH_PAUSE_SECONDS (default 10) between runs.
  *
  * Over 300 lines: the three measurements share one server, one repository and one publication

@@ -67,18 +67,21 @@ test('chromium shows every agent in its state, the picture coloured, and the den
     assert.match(dom, '<main id="main">');
     // Each row whole, so a failure shows the row the page drew.
     const row = (agent: string) => dom.match(new RegExp(`<tr class="[^"]*" data-agent="${WORKFLOW}/${agent}"[\\s\\S]*?</tr>`))?.[0] ?? `(no row for ${agent})`;
-    for (const agent of RUNNING)
+    for (const agent of RUNNING) {
+      const drawn = row(agent);
       assert.ok(
-        row(agent).startsWith(
+        drawn.startsWith(
           `<tr class="agent state-in-sync" data-agent="${WORKFLOW}/${agent}" data-state="in-sync"><td class="agent-name">${agent}</td><td class="state">in sync</td><td>${short}</td><td>${short}</td>`,
         ),
-        row(agent),
+        drawn,
       );
+    }
+    const sound = row('sound');
     assert.ok(
-      row('sound').startsWith(
+      sound.startsWith(
         `<tr class="agent state-never" data-agent="${WORKFLOW}/sound" data-state="never"><td class="agent-name">sound</td><td class="state">never reported</td><td>${short}</td><td>–</td>`,
       ),
-      row('sound'),
+      sound,
     );
     // The clinical workflow has no sidecar running: each of its six agents never reported.
     assert.is((dom.match(/data-agent="clinical-trial-analysis\/[^"]+" data-state="never"/g) ?? []).length, 6);
