@@ -125,7 +125,7 @@ export function publishIfQuiet(
     : steadiness && !steadiness.steady
       ? {
           kept: 'unsteady',
-          why: `a peer's rate moved by a factor of ${steadiness.widest} between rounds (above ${steadiness.maxSpread}): the machine's speed changed during the run, whatever the load average said`,
+          why: `${steadiness.widestAt}'s rate moved by a factor of ${steadiness.widest} between rounds (above ${steadiness.maxSpread}; every peer's spread is in the results): figures that move that much within one run say nothing, whatever the load average said`,
           rerun: 'when the machine is steady',
         }
       : undefined;
@@ -146,6 +146,8 @@ export interface Steadiness {
   readonly maxSpread: number;
   readonly steady: boolean;
   readonly widest: number;
+  /** Which measurement moved that much (e.g. "304 custodyStatic"): the machine, or only some peers. */
+  readonly widestAt: string;
   readonly spread: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
