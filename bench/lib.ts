@@ -106,14 +106,15 @@ export async function settleLoad(seconds: number): Promise<void> {
 }
 
 /**
- * Writes docs/bench/<name>.json and .svg from a quiet run only, and, for a benchmark that measures
+ * Writes docs/bench/<name>.json (and .svg, given a chart) from a quiet run only, and, for a benchmark that measures
  * its peers over rounds, a steady one; other results are printed and kept in a temporary file,
  * the committed ones stay, and the process exits 3.
  */
 export function publishIfQuiet(
   name: string,
   results: { readonly quiet: boolean; readonly load: { readonly highest: number }; readonly steadiness?: Steadiness },
-  chart: () => string,
+  /** Absent for results without a chart (a capacity count): only the JSON is written. */
+  chart?: () => string,
 ): void {
   const { steadiness } = results;
   const refusal = !results.quiet
@@ -132,11 +133,13 @@ export function publishIfQuiet(
   if (refusal) {
     const kept = path.join(mkdtempSync(path.join(tmpdir(), `custody-${name}-`)), `${name}.${refusal.kept}.json`);
     writeFileSync(kept, `${JSON.stringify(results, null, 2)}\n`);
-    console.error(`NOT PUBLISHED: ${refusal.why}. docs/bench/${name}.json and .svg are unchanged; these results are in ${kept}. Rerun ${refusal.rerun}.`);
+    console.error(
+      `NOT PUBLISHED: ${refusal.why}. docs/bench/${name}.json${chart ? ' and .svg are' : ' is'} unchanged; these results are in ${kept}. Rerun ${refusal.rerun}.`,
+    );
     process.exitCode = 3;
     return;
   }
-  const files = [writeResults(name, results), writeChart(name, chart())];
+  const files = [writeResults(name, results), ...(chart ? [writeChart(name, chart())] : [])];
   console.log(`wrote ${files.map((f) => path.relative(ROOT, f)).join(' and ')}`);
 }
 
