@@ -162,6 +162,7 @@ test('the docs quote the committed policy size, propagation, Git commit and long
   ];
 
   const capacity = results('long-poll-capacity');
+  assert.ok(capacity.quiet, 'the committed capacity results are from a quiet run');
   const limit = grouped(capacity.serverOpenFileLimit);
   const server = [
     `With an open-file limit of ${limit} descriptors (so \`maxConnections\` ${grouped(capacity.maxConnections)} by default), ` +
@@ -172,6 +173,7 @@ test('the docs quote the committed policy size, propagation, Git commit and long
     `Its resident memory grew from ${Math.round(capacity.serverRssBytes.before / 1e6)} MB to ${Math.round(capacity.serverRssBytes.held / 1e6)} MB, ` +
       `about ${Math.round(capacity.serverRssBytes.perHeldPoll / 1000)} KB per held poll`,
     `(${grouped(capacity.heldAtOnce)} held within ${limit}, below)`,
+    `written only from a quiet run (load average at most ${capacity.load.highest} before it, here)`,
   ];
   assert.equal([...missing('docs/evaluation.md', evaluation), ...missing('docs/pull-requests.md', pullRequests), ...missing('docs/server.md', server)], []);
 });
