@@ -171,9 +171,6 @@ async function main() {
     await timeChild('sync', [], work);
     const { run, floor } = await log.measure(`run ${i + 1}`, async () => {
       const run = await timeChild(node, ['--import', preload, cli, 'generate', '--workflows', 'workflows', '--keys', 'keys', '--out', out], work);
-      const bundles = treeSize(path.join(out, 'bundles'));
-      const generated = treeSize(path.join(out, 'generated'));
-      size = { files: bundles.files + generated.files, bytes: bundles.bytes + generated.bytes };
       // The floor: the same files written from memory, on the same disk, in the same run.
       mkdirSync(dest);
       await timeChild('sync', [], work);
@@ -187,6 +184,9 @@ async function main() {
       );
       return { run, floor };
     });
+    const bundles = treeSize(path.join(out, 'bundles'));
+    const generated = treeSize(path.join(out, 'generated'));
+    size = { files: bundles.files + generated.files, bytes: bundles.bytes + generated.bytes };
     if (floor.files !== size.files || floor.bytes !== size.bytes)
       throw new Error(`the floor wrote ${floor.files} files (${floor.bytes} bytes), generate ${size.files} (${size.bytes})`);
     generate.push({ seconds: run.seconds, maxRssMb: run.maxRssMb });

@@ -106,9 +106,9 @@ export async function settleLoad(seconds: number): Promise<void> {
 }
 
 /**
- * Writes docs/bench/<name>.json (and .svg, given a chart) from a quiet run only, and, for a benchmark that measures
- * its peers over rounds, a steady one; other results are printed and kept in a temporary file,
- * the committed ones stay, and the process exits 3.
+ * Writes docs/bench/<name>.json (and .svg, given a chart) from a quiet run only, and, for a
+ * benchmark that measures its peers over rounds, a steady one; other results are kept in a
+ * temporary file, the committed ones stay, and the process exits 3.
  */
 export function publishIfQuiet(
   name: string,

@@ -15,9 +15,10 @@
  * /proc/stat tells) is recorded before and after every run. If it went
  * above BENCH_MAX_LOAD_PER_CORE (default 1) times the number of cores, other work shared the
  * machine and the figures say nothing about custody: the results are printed and kept in a
- * temporary file, marked `"quiet": false`, and docs/bench/server.json and .svg are left as they are
- * (exit code 3; lib.ts's publishIfQuiet, which refuses an unsteady run the same way). The benchmark's own two busy processes (wrk and a server) would push the
- * average to about 2 on their own, so it pauses BENCH_PAUSE_SECONDS (default 10) between runs.
+ * temporary file, marked `"quiet": false`, and docs/bench/server.json and .svg are left as they
+ * are (exit code 3; lib.ts's publishIfQuiet, which refuses an unsteady run the same way). The
+ * benchmark's own two busy processes (wrk and a server) would push the average to about 2 on their
+ * own, so it pauses BENCH_PAUSE_SECONDS (default 10) between runs.
  *
  * Over 300 lines: the three measurements share one server, one repository and one publication
  * rule, and one run writes one results file.
@@ -251,9 +252,9 @@ async function main() {
           return of(peer) / of(to);
         }),
       ).toFixed(3);
-    // Per kind and peer, fastest round over slowest. In a quiet run nginx's moved by 1.09 while
-    // Node processes' (custody's and the bare ones alike) moved by 1.5 to 2.2: not only the
-    // machine moves, and the spread of each peer is kept to tell which.
+    // Per kind and peer, fastest round over slowest. nginx can hold steady while the Node
+    // processes move (custody's and the bare ones alike): each peer's spread is kept to tell a
+    // machine that moved from processes that did.
     const spread = Object.fromEntries(
       (['304', '200'] as const).map((kind) => [
         kind,

@@ -1,8 +1,9 @@
 /**
  * The documentation quotes only the committed benchmark results: each figure the docs give from a
  * benchmark (the bundle server, held long polls, generate, Git commits, policy size, propagation)
- * is read here from docs/bench/*.json and must appear in the docs as written. A rerun that publishes new results fails this test until the docs say what the
- * new run measured; figures from a run that was never committed cannot pass it.
+ * is read here from docs/bench/*.json and must appear in the docs as written. A rerun that
+ * publishes new results fails this test until the docs say what the new run measured; figures from
+ * a run that was never committed cannot pass it.
  *
  * The phrases are the docs' own wording; only the numbers come from the results, formatted as the
  * docs write them (thousands separated in prose, ratios to two places).
@@ -45,15 +46,19 @@ test('docs/evaluation.md and docs/server.md quote the committed bundle server re
   const [r304, r200] = [t304.requestsPerSecond, t200.requestsPerSecond];
   const levels: Level[] = server.longPoll.levels;
   const most = levels.find((l) => l.clients === server.longPoll.mostWithinGoal)!;
+  /** A throughput row of the table; `jwtHeader` is how that row names the bare peer with the JWT. */
+  const throughputRow = (t: Throughput, jwtHeader: string) => {
+    const r = t.requestsPerSecond;
+    return (
+      `| ${r.custodyStatic} / ${r.custodyJwt} | nginx ${r.nginx} (${times(t.staticToken.toNginx)} / ${times(t.serviceAccountJwt.toNginx)}); ` +
+      `bare \`node:http\` ${r.bareNode}, ${jwtHeader} ${r.bareNodeJwtHeader} ` +
+      `(${times(t.staticToken.toBareNode)} / ${times(t.serviceAccountJwt.toBareNodeSameHeader)}); ` +
+      `two bare processes ${r.bareNodeTwoProcesses} (${times(t.bareNodeTwoProcessesToNginx)} nginx)`
+    );
+  };
   const evaluation = [
-    `| ${r304.custodyStatic} / ${r304.custodyJwt} | nginx ${r304.nginx} (${times(t304.staticToken.toNginx)} / ${times(t304.serviceAccountJwt.toNginx)}); ` +
-      `bare \`node:http\` ${r304.bareNode}, with the JWT as its header ${r304.bareNodeJwtHeader} ` +
-      `(${times(t304.staticToken.toBareNode)} / ${times(t304.serviceAccountJwt.toBareNodeSameHeader)}); ` +
-      `two bare processes ${r304.bareNodeTwoProcesses} (${times(t304.bareNodeTwoProcessesToNginx)} nginx)`,
-    `| ${r200.custodyStatic} / ${r200.custodyJwt} | nginx ${r200.nginx} (${times(t200.staticToken.toNginx)} / ${times(t200.serviceAccountJwt.toNginx)}); ` +
-      `bare \`node:http\` ${r200.bareNode}, with the JWT header ${r200.bareNodeJwtHeader} ` +
-      `(${times(t200.staticToken.toBareNode)} / ${times(t200.serviceAccountJwt.toBareNodeSameHeader)}); ` +
-      `two bare processes ${r200.bareNodeTwoProcesses} (${times(t200.bareNodeTwoProcessesToNginx)} nginx)`,
+    throughputRow(t304, 'with the JWT as its header'),
+    throughputRow(t200, 'with the JWT header'),
     `| ${Math.round(server.longPoll.longPolling.p99Ms)} ms, about ${Math.round(server.longPoll.longPolling.bytesPerWaitingPoll / 1000)} KB per held poll | ` +
       `short polling every 1–2 s: ${Math.round(server.longPoll.shortPolling.p99Ms)} ms at ${server.longPoll.shortPolling.requestsPerSecond} requests/s`,
     `| ${grouped(most.clients)} (p99 ${Math.round(most.p99Ms)} ms, server ${Math.round(most.serverRssHeldBytes / 1e6)} MB)`,
