@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the pinned external tools the tests run for real into .tools/bin (ignored by Git).
 # Each tool is built from its Go module at a pinned version; a tool already built at that
-# version is kept, so only the first run pays for the build.
+# version is kept, so only the first run pays for the build. With names (`install-tools.sh opa`),
+# only those tools of the TOOLS list below: what the demo needs, without the minutes the control
+# plane takes to build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="$PWD/.tools/bin"
@@ -20,6 +22,10 @@ TOOLS=(
   "actionlint|github.com/rhysd/actionlint/cmd/actionlint|v1.7.12|-version|v1.7.12"
 )
 
+for wanted in "$@"; do
+  printf '%s\n' "${TOOLS[@]}" | grep -q "^${wanted}|" || { echo "install-tools: no tool named '$wanted' (one of: opa, kustomize, kube-score, actionlint)" >&2; exit 2; }
+done
+
 tool_version() { # name vcmd
   if [ "$2" = "-" ]; then
     command -v go >/dev/null 2>&1 && go version -m "$BIN/$1" 2>/dev/null | awk '$1 == "mod" { print $3 }'
@@ -30,6 +36,9 @@ tool_version() { # name vcmd
 
 for entry in "${TOOLS[@]}"; do
   IFS='|' read -r name pkg version vcmd expect <<<"$entry"
+  if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then
+    continue
+  fi
   if [ -x "$BIN/$name" ] && [[ "$(tool_version "$name" "$vcmd" || true)" == *"$expect"* ]]; then
     continue
   fi
@@ -41,6 +50,7 @@ for entry in "${TOOLS[@]}"; do
   GOBIN="$BIN" GOFLAGS="-trimpath" go install "$pkg@$version"
   [[ "$(tool_version "$name" "$vcmd" || true)" == *"$expect"* ]] || { echo "install-tools: $name is not $version after install" >&2; exit 1; }
 done
+[ $# -eq 0 ] || exit 0
 
 # OPA with the Envoy ext_authz plugin, for the tests and `custody verify` that go through Envoy's
 # gRPC call. `go install mod@version` is refused here: it asks the module proxy for the module's

@@ -83,7 +83,7 @@ not report in time, 2 usage error or the workflow not committed, 3 failure.
     if (!values.keep) {
       report(result);
       io.stdout.write(
-        '\nthe rollout page: custody demo --keep keeps all this running and prints its URL; or custody serve, then open http://127.0.0.1:8800/\n',
+        "\nthe rollout page and custody status: custody demo --keep keeps the server and the sidecars running and prints the page's URL (custody serve alone starts no sidecar)\n",
       );
       if (result.inSync) io.stdout.write(nextSteps(workflow.file));
     }
@@ -91,11 +91,7 @@ not report in time, 2 usage error or the workflow not committed, 3 failure.
 
     function report(r: DemoResult): void {
       io.stdout.write(`\n${formatRollout(r.view)}`);
-      io.stdout.write(
-        r.inSync
-          ? `\nevery sidecar of ${workflow!.name} enforces the served revision; the same view: custody serve, then custody status\n`
-          : '\nnot every sidecar reported in time\n',
-      );
+      io.stdout.write(r.inSync ? `\nevery sidecar of ${workflow!.name} enforces the served revision\n` : '\nnot every sidecar reported in time\n');
     }
   },
 };

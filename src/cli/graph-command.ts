@@ -89,7 +89,7 @@ async function writePictures(io: Io, check: boolean): Promise<number> {
   }
   const dir = path.join(root, PICTURES_DIR);
   const wanted = await pictures(checked.workflows);
-  const present = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
+  const present: string[] = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
   const stale: string[] = [];
   for (const [name, svg] of wanted) {
     const current = await fs.readFile(path.join(dir, name), 'utf8').catch(() => undefined);
@@ -99,7 +99,7 @@ async function writePictures(io: Io, check: boolean): Promise<number> {
   const orphans = present.filter((n) => n.endsWith('.svg') && !wanted.has(n)).sort();
   for (const name of [...stale, ...orphans]) {
     const rel = `${PICTURES_DIR}/${name}`;
-    if (check) io.stdout.write(`stale: ${rel} (${wanted.has(name) ? 'changed' : 'no such workflow'})\n`);
+    if (check) io.stdout.write(`stale: ${rel} (${!wanted.has(name) ? 'no such workflow' : present.includes(name) ? 'changed' : 'missing'})\n`);
     else if (wanted.has(name)) await write(path.join(dir, name), wanted.get(name)!);
     else await fs.rm(path.join(dir, name)).catch((err: Error) => Promise.reject(new OperationalError(`cannot remove ${rel}: ${err.message}`)));
   }

@@ -31,12 +31,25 @@ spec:
     - { from: audit-review, to: ledger, methods: [GET], path: /api/evidence/*, when: [{ days: [Mon, Tue, Wed, Thu, Fri], hours: { from: "09:00", to: "17:00" } }] }
 `;
 
+/** The warnings docs/first-hour.md says `check` gives about its workflow, by code. */
+const OWN_WARNINGS = [
+  'default-repository',
+  'missing-peer-root',
+  'missing-peer-root',
+  'no-east-west-gateway',
+  'no-return-to-owner',
+  'no-sidecar-auth',
+  'no-sidecar-auth',
+];
+
 const OPA = { OPA_ENVOY_BIN: process.env.OPA_ENVOY_BIN ?? repoPath('.tools', 'bin', 'opa-envoy-plugin') };
 
 test('the walk-through shows the workflow this test writes, and the README quick start links it', () => {
   const doc = readFileSync(repoPath('docs', 'first-hour.md'), 'utf8');
   assert.ok(doc.includes(`\`\`\`yaml\n${SPEC}\`\`\``), 'docs/first-hour.md shows the spec of this test');
   assert.match(readFileSync(repoPath('README.md'), 'utf8'), '(docs/first-hour.md)');
+  assert.match(doc.replace(/\s+/g, ' '), 'Seven of the warnings on standard error are about your workflow.');
+  for (const code of new Set(OWN_WARNINGS)) assert.match(doc, code, `docs/first-hour.md explains ${code}`);
 });
 
 test('first hour: check, generate, commit, then verify --workflow bank-audit passes against real OPA', async () => {
@@ -50,6 +63,11 @@ test('first hour: check, generate, commit, then verify --workflow bank-audit pas
     check.stderr,
     'custody check: warning[no-return-to-owner]: workflows/bank-audit.yaml:17:9: spec.actors.auditor.agents.audit-review: data at agent "audit-review" never returns to the owner "bank": ',
   );
+  const own = check.stderr
+    .split('\n')
+    .filter((line) => line.includes(' workflows/bank-audit.yaml:'))
+    .map((line) => /warning\[([a-z-]+)\]/.exec(line)?.[1]);
+  assert.equal(own.sort(), OWN_WARNINGS);
 
   const generate = await custody(['generate'], dir);
   assert.is(generate.code, 0, generate.stderr);

@@ -1,7 +1,7 @@
 /** `custody graph` as a user runs it: the package's bin, in a child process (run `npm run build` first). */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { custody } from '../helpers/cli.js';
@@ -61,7 +61,7 @@ test('usage errors exit 2; a spec with errors exits 1 and draws nothing', async 
   assert.match((await custody(['graph', '--help'])).stdout, /^Usage: custody graph FILE/);
 });
 
-test('graph --pictures --check passes on the committed pictures, fails on a stale or orphan one, and --pictures repairs them', async () => {
+test('graph --pictures --check passes on the committed pictures, fails on a stale, missing or orphan one, and --pictures repairs them', async () => {
   const ok = await custody(['graph', '--pictures', '--check']);
   assert.is(ok.code, 0, ok.stdout + ok.stderr);
   assert.is(ok.stdout, 'up to date: 2 pictures in docs/pictures/\n');
@@ -70,20 +70,22 @@ test('graph --pictures --check passes on the committed pictures, fails on a stal
   const movie = path.join(dir, MOVIE);
   writeFileSync(movie, readFileSync(movie, 'utf8').replace('path: /api/hdr', 'path: /api/hdr2'));
   writeFileSync(path.join(dir, 'docs', 'pictures', 'gone.svg'), '<svg/>');
+  rmSync(path.join(dir, 'docs', 'pictures', 'clinical-trial-analysis.svg'));
   const stale = await custody(['graph', '--pictures', '--check'], dir);
   assert.is(stale.code, 1);
   assert.is(
     stale.stdout,
     [
+      'stale: docs/pictures/clinical-trial-analysis.svg (missing)',
       'stale: docs/pictures/movie-post-production.svg (changed)',
       'stale: docs/pictures/gone.svg (no such workflow)',
-      '2 stale pictures: run custody graph --pictures and commit the result',
+      '3 stale pictures: run custody graph --pictures and commit the result',
       '',
     ].join('\n'),
   );
   const written = await custody(['graph', '--pictures'], dir);
   assert.is(written.code, 0, written.stderr);
-  assert.is(written.stdout, 'wrote docs/pictures/: 2 pictures changed\n');
+  assert.is(written.stdout, 'wrote docs/pictures/: 3 pictures changed\n');
   assert.match(readFileSync(path.join(dir, 'docs', 'pictures', 'movie-post-production.svg'), 'utf8'), 'POST /api/hdr2');
   assert.not.ok(existsSync(path.join(dir, 'docs', 'pictures', 'gone.svg')));
   assert.is((await custody(['graph', '--pictures', '--check'], dir)).code, 0);

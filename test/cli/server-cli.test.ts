@@ -114,7 +114,7 @@ test('demo: real OPA sidecars for every agent of the movie workflow, all in sync
   assert.match(r.stdout, /Recent denials:\n  movie-post-production\//);
   assert.match(
     r.stdout,
-    '\nthe rollout page: custody demo --keep keeps all this running and prints its URL; or custody serve, then open http://127.0.0.1:8800/\n',
+    "\nthe rollout page and custody status: custody demo --keep keeps the server and the sidecars running and prints the page's URL (custody serve alone starts no sidecar)\n",
   );
   // It ends by pointing at the specs and the generated trees: the newcomer's next step.
   assert.match(r.stdout, '\nNow write your own:\n  workflows/        the specs; the one just enforced is workflows/movie-post-production.yaml.\n');
