@@ -106,52 +106,27 @@ export async function settleLoad(seconds: number): Promise<void> {
 }
 
 /**
- * Writes docs/bench/<name>.json (and .svg, given a chart) from a quiet run only, and, for a
- * benchmark that measures its peers over rounds, a steady one; other results are kept in a
- * temporary file, the committed ones stay, and the process exits 3.
+ * Writes docs/bench/<name>.json (and .svg, given a chart) from a quiet run only; other results
+ * are kept in a temporary file, the committed ones stay, and the process exits 3.
  */
 export function publishIfQuiet(
   name: string,
-  results: { readonly quiet: boolean; readonly load: { readonly highest: number }; readonly steadiness?: Steadiness },
+  results: { readonly quiet: boolean; readonly load: { readonly highest: number } },
   /** Absent for results without a chart (a capacity count): only the JSON is written. */
   chart?: () => string,
 ): void {
-  const { steadiness } = results;
-  const refusal = !results.quiet
-    ? {
-        kept: 'loaded',
-        why: `the 1-minute load average reached ${results.load.highest} (above ${MAX_LOAD_PER_CORE} per core): other work shared the machine`,
-        rerun: 'on a quiet machine',
-      }
-    : steadiness && !steadiness.steady
-      ? {
-          kept: 'unsteady',
-          why: `${steadiness.widestAt}'s rate moved by a factor of ${steadiness.widest} between rounds (above ${steadiness.maxSpread}; every peer's spread is in the results): figures that move that much within one run say nothing, whatever the load average said`,
-          rerun: 'when the machine is steady',
-        }
-      : undefined;
-  if (refusal) {
-    const kept = path.join(mkdtempSync(path.join(tmpdir(), `custody-${name}-`)), `${name}.${refusal.kept}.json`);
+  if (!results.quiet) {
+    const kept = path.join(mkdtempSync(path.join(tmpdir(), `custody-${name}-`)), `${name}.loaded.json`);
     writeFileSync(kept, `${JSON.stringify(results, null, 2)}\n`);
     console.error(
-      `NOT PUBLISHED: ${refusal.why}. docs/bench/${name}.json${chart ? ' and .svg are' : ' is'} unchanged; these results are in ${kept}. Rerun ${refusal.rerun}.`,
+      `NOT PUBLISHED: the 1-minute load average reached ${results.load.highest} (above ${MAX_LOAD_PER_CORE} per core): other work shared the machine. ` +
+        `docs/bench/${name}.json${chart ? ' and .svg are' : ' is'} unchanged; these results are in ${kept}. Rerun on a quiet machine.`,
     );
     process.exitCode = 3;
     return;
   }
   const files = [writeResults(name, results), ...(chart ? [writeChart(name, chart())] : [])];
   console.log(`wrote ${files.map((f) => path.relative(ROOT, f)).join(' and ')}`);
-}
-
-/** How far one peer's rate moved between rounds of the same run: the fastest round over the slowest. */
-export interface Steadiness {
-  readonly rule: string;
-  readonly maxSpread: number;
-  readonly steady: boolean;
-  readonly widest: number;
-  /** Which measurement moved that much (e.g. "304 custodyStatic"): the machine, or only some peers. */
-  readonly widestAt: string;
-  readonly spread: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 export interface BarGroup {

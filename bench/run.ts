@@ -9,8 +9,8 @@ const only = process.argv.slice(2);
 const benches = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts') && (only.length === 0 || only.some((o) => f.startsWith(o))))
   .sort();
-// A benchmark exits 3 when it ran but kept its results unpublished (the machine was loaded or
-// unsteady): not a failure of the benchmark, and not a result either, so it is counted apart.
+// A benchmark exits 3 when it ran but kept its results unpublished (the machine was loaded): not
+// a failure of the benchmark, and not a result either, so it is counted apart.
 let failed = 0;
 let unpublished = 0;
 for (const file of benches) {
@@ -22,7 +22,7 @@ for (const file of benches) {
 const published = benches.length - failed - unpublished;
 console.log(
   `\n${published} of ${benches.length} benchmarks published their results in docs/bench/` +
-    (unpublished ? `; ${unpublished} ran but published nothing (the machine was not quiet or steady: see above)` : '') +
+    (unpublished ? `; ${unpublished} ran but published nothing (the machine was not quiet: see above)` : '') +
     (failed ? `; ${failed} failed` : ''),
 );
 process.exitCode = failed ? 1 : unpublished ? 3 : 0;
