@@ -44,9 +44,11 @@ async function main() {
   const tokens = Object.fromEntries(agents.map((a) => [a, randomBytes(24).toString('base64url')]));
   writeFileSync(path.join(work, 'tokens.json'), JSON.stringify({ agents: Object.fromEntries(agents.map((a) => [a, sha256Hex(tokens[a]!)])), admins: [] }));
   const port = 19300 + Math.floor(Math.random() * 500);
+  // The clients stand in for the sidecars of a whole fleet but hold the tokens of the example's
+  // agents only: each agent's own bound on connections (default 256) is lifted for them.
   writeFileSync(
     path.join(work, 'server.yaml'),
-    `repository: ${repo}\nport: ${port}\npollSeconds: 3600\nsigningKeys: [{ id: bench, file: ${keyFile} }]\ntokensFile: ${path.join(work, 'tokens.json')}\ndecisionLogFile: ${path.join(work, 'd.jsonl')}\nlongPollMaxSeconds: 300\n`,
+    `repository: ${repo}\nport: ${port}\npollSeconds: 3600\nsigningKeys: [{ id: bench, file: ${keyFile} }]\ntokensFile: ${path.join(work, 'tokens.json')}\ndecisionLogFile: ${path.join(work, 'd.jsonl')}\nlongPollMaxSeconds: 300\nmaxConnectionsPerAgent: 1000000\n`,
   );
   const serve = [process.execPath, path.join(ROOT, 'bin', 'custody.js'), 'serve', '--config', path.join(work, 'server.yaml')];
   const nofile = process.env.CAPACITY_NOFILE;

@@ -99,9 +99,11 @@ async function main() {
     .setExpirationTime(iat + 4 * 3600)
     .sign(saKeys.privateKey);
   const port = 18800 + Math.floor(Math.random() * 500);
+  // The clients stand in for the sidecars of a whole fleet but hold the tokens of the example's
+  // agents only: each agent's own bound on connections (default 256) is lifted for them.
   writeFileSync(
     path.join(work, 'server.yaml'),
-    `repository: ${repo}\nport: ${port}\npollSeconds: 3600\nsigningKeys: [{ id: bench, file: ${keyFile} }]\ntokensFile: ${path.join(work, 'tokens.json')}\nclusters: [{ cluster: color-central, issuer: "${issuer}", jwksFile: ${jwksFile} }]\ndecisionLogFile: ${path.join(work, 'd.jsonl')}\nlongPollMaxSeconds: 300\n`,
+    `repository: ${repo}\nport: ${port}\npollSeconds: 3600\nsigningKeys: [{ id: bench, file: ${keyFile} }]\ntokensFile: ${path.join(work, 'tokens.json')}\nclusters: [{ cluster: color-central, issuer: "${issuer}", jwksFile: ${jwksFile} }]\ndecisionLogFile: ${path.join(work, 'd.jsonl')}\nlongPollMaxSeconds: 300\nmaxConnectionsPerAgent: 1000000\n`,
   );
   const server = spawn(process.execPath, [path.join(ROOT, 'bin', 'custody.js'), 'serve', '--config', path.join(work, 'server.yaml')], {
     stdio: ['ignore', 'pipe', 'inherit'],

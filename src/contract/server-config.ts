@@ -66,6 +66,8 @@ export interface ServerConfigFile {
   readonly maxConnections?: number;
   /** Connections whose caller has not authenticated yet; the oldest is closed to admit a new one. */
   readonly maxUnauthenticatedConnections?: number;
+  /** Connections one agent's sidecars hold; beyond it the agent's oldest is closed. */
+  readonly maxConnectionsPerAgent?: number;
   /** Who may read /metrics: `local` (loopback, or an admin token; default), `admin`, or `open`. */
   readonly metricsAccess?: 'local' | 'admin' | 'open';
   /** A built bundle above this is not served (the last good one stays). */
@@ -93,6 +95,7 @@ export const SERVER_CONFIG_FIELDS: Readonly<Record<keyof ServerConfigFile, true>
   maxTokenLifetimeSeconds: true,
   maxConnections: true,
   maxUnauthenticatedConnections: true,
+  maxConnectionsPerAgent: true,
   metricsAccess: true,
   maxBundleBytes: true,
 };

@@ -4,8 +4,11 @@
  * bidi character raw; and the count-and-noun every message uses.
  */
 
-/** Controls (C0, DEL, C1) and bidi overrides: no reader should get them raw. */
-const UNSAFE = '\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069';
+/**
+ * Controls (C0, DEL, C1), bidi overrides and marks, and the Unicode line and paragraph separators
+ * (which some viewers break lines at): no reader should get them raw.
+ */
+const UNSAFE = '\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
 const UNSAFE_CHARS = new RegExp(`[${UNSAFE}]`, 'g');
 /** What a code span can neither escape nor keep from an HTML comment or a table row. */
 const NOT_IN_CODE_SPAN = new RegExp(`[<|${UNSAFE}]`);
@@ -56,6 +59,15 @@ export function markdownCode(s: string): string {
   const fence = '`'.repeat(longest + 1);
   const pad = /^`|`$/.test(s) || (/^ /.test(s) && / $/.test(s) && s.trim() !== '') ? ' ' : '';
   return `${fence}${pad}${s}${pad}${fence}`;
+}
+
+/**
+ * At most `max` characters of `s`, as a string of their own: a slice of a long string can keep the
+ * whole of it alive (V8 makes slices that point into their parent), so text cut from what a
+ * caller sent and then kept would hold on to everything the caller sent.
+ */
+export function cut(s: string, max: number): string {
+  return s.length <= max ? s : Buffer.from(s.slice(0, max), 'utf16le').toString('utf16le');
 }
 
 /** "1 file", "2 files": the count and its noun, for nouns with a regular plural. */

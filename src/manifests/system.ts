@@ -70,6 +70,9 @@ export function serverConfig(s: ServerInputs): ServerConfigFile {
   return {
     cacheDir: '/var/cache/custody',
     decisionLogFile: '/var/lib/custody/decisions.jsonl',
+    // The server's pod has an Envoy sidecar, which connects to the server from a loopback address
+    // (127.0.0.6) for every caller: `local` would answer the whole mesh. Prometheus brings a token.
+    metricsAccess: 'admin',
     clusters: [...clusters.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1)),
   };
 }

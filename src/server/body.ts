@@ -13,6 +13,45 @@ export interface BodyRules {
   readonly limit: number;
   /** Whether `Content-Encoding: gzip` is accepted (OPA compresses decision logs). */
   readonly gzip: boolean;
+  /** Bytes held for bodies being read (the caller's share of the server's memory for them). */
+  readonly budget?: { take(bytes: number): boolean; give(bytes: number): void };
+}
+
+/**
+ * Bytes of request bodies held at once, per caller and in all: a caller that starts many uploads
+ * and never finishes them would otherwise hold up to `limit` bytes each until the request times
+ * out. A chunk beyond either bound fails its request (503: OPA sends the upload again later).
+ */
+export class BodyBudget {
+  private total = 0;
+  private readonly byKey = new Map<string, number>();
+
+  constructor(
+    private readonly perKey: number,
+    private readonly all: number,
+  ) {}
+
+  for(key: string): NonNullable<BodyRules['budget']> {
+    return {
+      take: (bytes) => {
+        const mine = this.byKey.get(key) ?? 0;
+        if (mine + bytes > this.perKey || this.total + bytes > this.all) return false;
+        this.byKey.set(key, mine + bytes);
+        this.total += bytes;
+        return true;
+      },
+      give: (bytes) => {
+        const mine = (this.byKey.get(key) ?? 0) - bytes;
+        if (mine > 0) this.byKey.set(key, mine);
+        else this.byKey.delete(key);
+        this.total -= bytes;
+      },
+    };
+  }
+
+  held(): number {
+    return this.total;
+  }
 }
 
 /** What the headers alone decide: encoding, character set, declared length. */
@@ -29,42 +68,53 @@ export function checkBodyHeaders(req: IncomingMessage, rules: BodyRules): void {
     throw new ServerError('tooLarge', `the body declares ${declared} bytes, above the bound of ${rules.limit}`);
 }
 
-/** The body's bytes, inflated if gzip; stops reading at the bound. */
+/** The body's bytes, inflated if gzip; stops reading at the bound, or when the budget is spent. */
 export async function readBody(req: IncomingMessage, rules: BodyRules): Promise<Buffer> {
   checkBodyHeaders(req, rules);
-  const raw = await new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = (err?: ServerError) => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('close', onClose);
-      if (err) {
-        // Nothing more is read: the refusal closes the connection.
-        req.pause();
-        reject(err);
-      } else resolve(Buffer.concat(chunks, size));
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > rules.limit) return done(new ServerError('tooLarge', `the body exceeds the bound of ${rules.limit} bytes`));
-      chunks.push(chunk);
-    };
-    const onEnd = () => done();
-    const onClose = () => done(new ServerError('badRequest', 'the body was cut short'));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('close', onClose);
-  });
-  if ((req.headers['content-encoding'] ?? '').trim().toLowerCase() !== 'gzip') return raw;
-  return new Promise((resolve, reject) => {
-    gunzip(raw, { maxOutputLength: rules.limit }, (err, inflated) => {
-      if (!err) return resolve(inflated);
-      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
-        reject(new ServerError('tooLarge', `the body inflates beyond the bound of ${rules.limit} bytes`));
-      else reject(new ServerError('badRequest', `the body is not valid gzip: ${err.message}`));
+  let held = 0;
+  try {
+    const raw = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = (err?: ServerError) => {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        req.off('close', onClose);
+        if (err) {
+          // Nothing more is read: the refusal closes the connection.
+          req.pause();
+          reject(err);
+        } else resolve(Buffer.concat(chunks, size));
+      };
+      const onData = (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > rules.limit) return done(new ServerError('tooLarge', `the body exceeds the bound of ${rules.limit} bytes`));
+        if (rules.budget) {
+          if (!rules.budget.take(chunk.length))
+            return done(new ServerError('unavailable', 'too many bytes of uploads are in flight for this caller or the server; retry later'));
+          held += chunk.length;
+        }
+        chunks.push(chunk);
+      };
+      const onEnd = () => done();
+      const onClose = () => done(new ServerError('badRequest', 'the body was cut short'));
+      req.on('data', onData);
+      req.on('end', onEnd);
+      req.on('close', onClose);
     });
-  });
+    if ((req.headers['content-encoding'] ?? '').trim().toLowerCase() !== 'gzip') return raw;
+    return await new Promise((resolve, reject) => {
+      gunzip(raw, { maxOutputLength: rules.limit }, (err, inflated) => {
+        if (!err) return resolve(inflated);
+        if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+          reject(new ServerError('tooLarge', `the body inflates beyond the bound of ${rules.limit} bytes`));
+        else reject(new ServerError('badRequest', `the body is not valid gzip: ${err.message}`));
+      });
+    });
+  } finally {
+    // The caller parses what it gets at once and keeps only what it needs of it.
+    rules.budget?.give(held);
+  }
 }
 
 export function parseJson(bytes: Buffer): unknown {

@@ -123,14 +123,15 @@ export function createBundleRoute(deps: {
   };
 
   function answer(req: IncomingMessage, res: ServerResponse, named: Named, identity: Identity): Promise<void> | undefined {
-    let entry;
+    let caller;
     try {
       // An agent gets only its own bundle: least privilege across the owner's workflow.
-      entry = authorizeSidecar(identity, named).entry;
+      caller = authorizeSidecar(identity, named);
     } catch (err) {
       return fail(req, res, err);
     }
-    connections.trust(req.socket);
+    const { entry } = caller;
+    connections.trust(req.socket, caller.key);
     const keyId = headerValue(req.headers[KEY_ID]) ?? deps.activeKeyId;
     const bundle = entry.bundles.get(keyId);
     if (!bundle) {

@@ -121,6 +121,10 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
   const maxUnauthenticatedConnections = num('maxUnauthenticatedConnections', 1, 10_000_000, Math.min(4096, Math.floor(maxConnections / 4)));
   if (maxUnauthenticatedConnections >= maxConnections)
     throw new ConfigError('maxUnauthenticatedConnections must be below maxConnections: the rest is kept for authenticated sidecars');
+  // 64 replicas of an agent (the instances the rollout view keeps) with a long poll, a status
+  // report and a decision-log upload in flight each take about 192; one agent's token may not hold
+  // the connections every other organisation's sidecars need.
+  const maxConnectionsPerAgent = num('maxConnectionsPerAgent', 1, 10_000_000, Math.min(256, maxConnections - maxUnauthenticatedConnections));
   return {
     host: c.host === undefined ? DEFAULTS.host : str('host'),
     port: num('port', 0, 65535, DEFAULTS.port),
@@ -142,6 +146,7 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
     maxBodyBytes: num('maxBodyBytes', 1024, 2 ** 30, DEFAULTS.maxBodyBytes),
     maxConnections,
     maxUnauthenticatedConnections,
+    maxConnectionsPerAgent,
     metricsAccess: oneOf('metricsAccess', METRICS_ACCESS, 'local'),
     maxBundleBytes: num('maxBundleBytes', 1024, 2 ** 32, DEFAULTS.maxBundleBytes),
   };

@@ -27,7 +27,7 @@ export function descriptorLimit(limits = '/proc/self/limits'): number | undefine
 }
 
 /** Why the budget closed a connection (its label on the shed-connections metric). */
-export type ShedReason = 'unauthenticated budget' | 'no traffic';
+export type ShedReason = 'unauthenticated budget' | 'agent connection budget' | 'no traffic';
 
 /** A socket's bytes read and written when last looked at, and since when they have not changed. */
 interface Traffic {
@@ -40,6 +40,10 @@ export class ConnectionBudget {
   private readonly unauthenticated = new Set<Socket>();
   /** Every open socket. */
   private readonly traffic = new Map<Socket, Traffic>();
+  /** Per agent (`<workflow>/<agent>`), its authenticated sockets; insertion order is age. */
+  private readonly byOwner = new Map<string, Set<Socket>>();
+  /** The agent a socket's last authenticated request came from. */
+  private readonly ownerOf = new Map<Socket, string>();
 
   /**
    * @param silentMs a socket that has read and written nothing for this long is closed (by
@@ -50,6 +54,8 @@ export class ConnectionBudget {
     private readonly silentMs: number,
     private readonly onShed: (reason: ShedReason) => void = () => undefined,
     private readonly clock: () => number = Date.now,
+    /** Authenticated sockets one agent may hold: beyond, its oldest is closed. */
+    private readonly maxPerOwner = Infinity,
   ) {}
 
   /** For the server's `connection` event. */
@@ -68,6 +74,7 @@ export class ConnectionBudget {
     socket.once('close', () => {
       this.traffic.delete(socket);
       this.unauthenticated.delete(socket);
+      this.disown(socket);
     });
   }
 
@@ -92,9 +99,38 @@ export class ConnectionBudget {
     }
   }
 
-  /** The request on this socket passed authentication: the socket leaves the unauthenticated budget. */
-  trust(socket: Socket): void {
+  /**
+   * The request on this socket passed authentication: the socket leaves the unauthenticated budget,
+   * and, for an agent's request (`owner`), counts against that agent's budget. An agent at its
+   * budget loses its oldest connection to the new one, as the unauthenticated budget does: its
+   * token can hold a bounded share of the server, whatever it opens.
+   */
+  trust(socket: Socket, owner?: string): void {
     this.unauthenticated.delete(socket);
+    if (owner === undefined) return;
+    // Every request of a sidecar's connection comes here: one lookup when nothing changes.
+    const before = this.ownerOf.get(socket);
+    if (before === owner) return;
+    if (before !== undefined) this.disown(socket);
+    let sockets = this.byOwner.get(owner);
+    if (!sockets) this.byOwner.set(owner, (sockets = new Set()));
+    if (sockets.size >= this.maxPerOwner) {
+      const oldest = sockets.values().next().value as Socket;
+      this.disown(oldest);
+      oldest.destroy();
+      this.onShed('agent connection budget');
+    }
+    sockets.add(socket);
+    this.ownerOf.set(socket, owner);
+  }
+
+  private disown(socket: Socket): void {
+    const owner = this.ownerOf.get(socket);
+    if (owner === undefined) return;
+    this.ownerOf.delete(socket);
+    const sockets = this.byOwner.get(owner)!;
+    sockets.delete(socket);
+    if (sockets.size === 0) this.byOwner.delete(owner);
   }
 
   trusted(socket: Socket): boolean {

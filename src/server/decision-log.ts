@@ -3,8 +3,8 @@
  * after it (`decisions.jsonl` gives `decisions.<workflow>.<agent>.jsonl`; names are DNS labels,
  * so the dots cannot be ambiguous), each rotated past the size bound with one previous file
  * (`.1`) kept. Per agent, so that one agent's flood never pushes another's records out. Appends
- * of one agent are serialised (an append and a rotation never interleave); a failed append fails
- * only that upload, and the next one tries again.
+ * of one agent are serialised (an append and a rotation never interleave); a failed append leaves
+ * the file as it was and fails only that upload, and the next one tries again.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -39,6 +39,20 @@ export class DecisionLog {
       },
     );
     if (size > 0 && size + Buffer.byteLength(text) > this.maxBytes) await fs.rename(file, `${file}.1`);
-    await fs.appendFile(file, text, { mode: 0o600 });
+    const handle = await fs.open(file, 'a', 0o600);
+    try {
+      const before = (await handle.stat()).size;
+      try {
+        await handle.appendFile(text);
+      } catch (err) {
+        // A write that failed part-way (a full disk) left some of the lines, the last one cut: the
+        // upload is refused and OPA sends it again, so what was written is taken back, or the retry
+        // would store those decisions twice and a torn line between them.
+        await handle.truncate(before).catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      await handle.close();
+    }
   }
 }

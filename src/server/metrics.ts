@@ -75,7 +75,7 @@ export function createMetrics(now: {
     }),
     connectionsShed: new Counter({
       name: 'custody_connections_shed_total',
-      help: 'Connections closed or dropped to keep a bound: the oldest unauthenticated one for a new one, one without traffic for longer than a long poll and a keep-alive, or a new one beyond maxConnections.',
+      help: 'Connections closed or dropped to keep a bound: the oldest unauthenticated one for a new one, the oldest of an agent beyond maxConnectionsPerAgent, one without traffic for longer than a long poll and a keep-alive, or a new one beyond maxConnections.',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),

@@ -6,6 +6,7 @@
  * view (their decisions are still logged): a check must not read as the deployed agent's state.
  */
 import { cmp } from '../core/order.js';
+import { cut } from '../core/text.js';
 import { DecisionLog } from './decision-log.js';
 import { sidecarStatus, type SidecarStatus } from './sidecar-status.js';
 import { VERIFY_LABEL } from '../contract/index.js';
@@ -199,13 +200,13 @@ function logLine(custody: { workflow: string; agent: string; receivedAt: string 
 function denial(ev: Record<string, unknown>, id: string | undefined): DeniedDecision {
   const input = (ev.input ?? {}) as { attributes?: { source?: { principal?: unknown }; request?: { http?: { method?: unknown; path?: unknown } } } };
   const bundles = ev.bundles as Record<string, { revision?: unknown }> | undefined;
-  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v.slice(0, 1024) : undefined);
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? cut(v, 1024) : undefined);
   const source = text(input.attributes?.source?.principal);
   const method = text(input.attributes?.request?.http?.method);
   const p = text(input.attributes?.request?.http?.path);
   const revision = text(bundles?.custody?.revision);
   return {
-    ...(id !== undefined ? { decisionId: id.slice(0, 128) } : {}),
+    ...(id !== undefined ? { decisionId: cut(id, 128) } : {}),
     ...(text(ev.timestamp) ? { timestamp: text(ev.timestamp)! } : {}),
     ...(source ? { source } : {}),
     ...(method ? { method } : {}),

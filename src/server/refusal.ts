@@ -26,7 +26,8 @@ export function sendError(
     res.destroy();
     return e;
   }
-  if (e.status >= 400 && e.status < 500) closeAfter(req, res);
+  // A body left unread (a refused upload) is not read: the connection ends with the answer.
+  if ((e.status >= 400 && e.status < 500) || !req.complete) closeAfter(req, res);
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
   if (e.status === 401) headers['www-authenticate'] = 'Bearer';
   res.writeHead(e.status, headers);

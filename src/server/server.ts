@@ -7,10 +7,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { SERVER_ENV } from '../contract/index.js';
+import { excerpt } from '../core/text.js';
 import { createSigner, type Signer } from '../bundle/index.js';
 import { createAuthenticator, readStaticTokens, type Authenticator, type Identity } from './auth.js';
 import { checkLabels, createSidecarAuthorizer, type SidecarCaller } from './authorize.js';
-import { checkDepth, parseJson, readBody } from './body.js';
+import { BodyBudget, checkDepth, parseJson, readBody } from './body.js';
 import { createBundleRoute, isBundleRequest } from './bundles-route.js';
 import { Catalog } from './catalog.js';
 import type { ServerConfig } from './config.js';
@@ -39,6 +40,18 @@ const STATUS_MAX_DEPTH = 32;
 const KEEP_ALIVE_MS = 95_000;
 /** How often sockets are looked at for traffic (ConnectionBudget.sweep). */
 const SWEEP_MS = 5_000;
+/**
+ * OPA's decision ids are UUIDs. Each agent's recent ids are kept to store every decision once
+ * (observe.ts), so an id is bounded like any other kept string.
+ */
+const DECISION_ID_MAX = 128;
+function checkDecisionId(id: unknown): void {
+  if (id === undefined) return;
+  if (typeof id !== 'string') throw new ServerError('badRequest', 'decision_id must be a string');
+  if (id.length > DECISION_ID_MAX) throw new ServerError('badRequest', `decision_id is longer than ${DECISION_ID_MAX} characters`);
+}
+/** The longest message the server logs: callers' text (labels, paths, issuers) reaches messages. */
+const LOG_MESSAGE_MAX = 2_000;
 
 export interface Logger {
   info(message: string): void;
@@ -66,8 +79,17 @@ export function loadSigners(config: ServerConfig): Signer[] {
   });
 }
 
+/**
+ * Every message on one line, with no control or bidi character raw, and bounded: what sidecars
+ * and unauthenticated callers send (labels, paths, token issuers, headers) is quoted in messages,
+ * and must neither forge a line of the log nor drive the terminal of whoever reads it.
+ */
+function lineLogger(logger: Logger): Logger {
+  return { info: (m) => logger.info(excerpt(m, LOG_MESSAGE_MAX)), error: (m) => logger.error(excerpt(m, LOG_MESSAGE_MAX)) };
+}
+
 export async function startServer(config: ServerConfig, options: { logger: Logger; env?: NodeJS.ProcessEnv; auth?: Authenticator }): Promise<RunningServer> {
-  const { logger } = options;
+  const logger = lineLogger(options.logger);
   const refusals = new RateLimitedLog((m) => logger.info(m));
   const signers = loadSigners(config);
   // Allowed, so that a freshly generated deployment starts and reports ready: it fails closed,
@@ -98,7 +120,13 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   // Silent for longer than the longest long poll (plus time to answer it) and than a keep-alive
   // connection may idle: nothing can still be in progress on the socket.
   const silentMs = Math.max((config.longPollMaxSeconds + 30) * 1000, KEEP_ALIVE_MS + SWEEP_MS);
-  connections = new ConnectionBudget(config.maxUnauthenticatedConnections, silentMs, (reason) => metrics.connectionsShed.inc({ reason }));
+  connections = new ConnectionBudget(
+    config.maxUnauthenticatedConnections,
+    silentMs,
+    (reason) => metrics.connectionsShed.inc({ reason }),
+    Date.now,
+    config.maxConnectionsPerAgent,
+  );
   catalog = new Catalog(source, signers, { timings: metrics.buildSeconds, maxBundleBytes: config.maxBundleBytes });
   const changes = new ChangeLog((m) => logger.error(m));
   const observations = new Observations({
@@ -116,6 +144,9 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
     },
   });
   const authorizeSidecar = createSidecarAuthorizer(catalog, (m) => logger.error(m));
+  // Four bodies of the largest size per agent (OPA sends one upload at a time per instance and
+  // retries a refused one), 32 in all: what uploads in flight can hold of the server's memory.
+  const bodies = new BodyBudget(4 * config.maxBodyBytes, 32 * config.maxBodyBytes);
   const log = { refusals, error: (m: string) => logger.error(m) };
   const serveBundle = createBundleRoute({
     catalog,
@@ -150,7 +181,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
       // With the connection: a sidecar reporting on a keep-alive connection is not hashed again (auth.ts).
       const caller = authorizeSidecar(await auth.authenticate(req.headers.authorization, req.socket));
       res.locals.caller = caller;
-      connections.trust(req.socket);
+      connections.trust(req.socket, caller.key);
       res.removeHeader('connection');
       next();
     } catch (err) {
@@ -182,7 +213,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   app.post('/status', count('status'), requireSidecar, async (req, res, next) => {
     try {
       const caller = callerOf(res);
-      const bytes = await readBody(req, { limit: Math.min(config.maxBodyBytes, STATUS_MAX_BYTES), gzip: true });
+      const bytes = await readBody(req, { limit: Math.min(config.maxBodyBytes, STATUS_MAX_BYTES), gzip: true, budget: bodies.for(caller.key) });
       checkDepth(bytes, STATUS_MAX_DEPTH);
       const body = parseJson(bytes) as { labels?: unknown } | null;
       checkLabels(caller, body?.labels);
@@ -196,9 +227,12 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   app.post('/logs', count('logs'), requireSidecar, async (req, res, next) => {
     try {
       const caller = callerOf(res);
-      const body = parseJson(await readBody(req, { limit: config.maxBodyBytes, gzip: true }));
+      const body = parseJson(await readBody(req, { limit: config.maxBodyBytes, gzip: true, budget: bodies.for(caller.key) }));
       if (!Array.isArray(body)) throw new ServerError('badRequest', 'decision logs are a JSON array of events');
-      for (const event of body) checkLabels(caller, (event as { labels?: unknown } | null)?.labels);
+      for (const event of body) {
+        checkLabels(caller, (event as { labels?: unknown } | null)?.labels);
+        checkDecisionId((event as { decision_id?: unknown } | null)?.decision_id);
+      }
       const written = await observations.recordDecisions(caller.key, caller.identity.workflow, caller.identity.agent, body as unknown[]).catch(() => {
         throw new ServerError('unavailable', 'the decision log cannot be written now; retry later');
       });

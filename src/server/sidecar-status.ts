@@ -4,6 +4,7 @@
  * flattened to code and message. Nothing else of the body is kept, so neither its depth nor its
  * size reaches the view or the server's memory.
  */
+import { cut } from '../core/text.js';
 import { ServerError } from './errors.js';
 
 export interface SidecarError {
@@ -62,7 +63,7 @@ export function sidecarStatus(body: unknown, receivedAt: string): SidecarStatus 
 }
 
 function flatError(e: unknown): SidecarError {
-  if (typeof e === 'string') return { message: e.slice(0, TEXT) };
+  if (typeof e === 'string') return { message: cut(e, TEXT) };
   if (!isObject(e)) return {};
   const code = text(e.code, SHORT);
   const message = text(e.message, TEXT);
@@ -70,7 +71,7 @@ function flatError(e: unknown): SidecarError {
 }
 
 function text(v: unknown, max: number): string | undefined {
-  return typeof v === 'string' && v !== '' ? v.slice(0, max) : undefined;
+  return typeof v === 'string' && v !== '' ? cut(v, max) : undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

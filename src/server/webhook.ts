@@ -1,16 +1,16 @@
 /**
  * The GitHub push webhook. Anyone who can reach the server can call it, so it spends nothing on a
  * caller before the signature proves the caller holds the secret: what the headers alone decide
- * (no secret configured, a compressed body (GitHub never compresses webhooks), a malformed
- * signature, a missing delivery id, a declared length above the bound) is refused before a byte
- * of the body is read; the HMAC-SHA256 is compared in constant time over the raw body, read with
+ * (a compressed body (GitHub never compresses webhooks), a malformed
+ * signature, a missing delivery id, a declared length above the bound, then no secret configured)
+ * is refused before a byte of the body is read; the HMAC-SHA256 is compared in constant time over the raw body, read with
  * its size bound and only a few at a time; the body is parsed only after. Accepted deliveries are
  * remembered by id and by signature for GitHub's redelivery window: the signature covers the
  * body, not the delivery id, so a captured delivery under a new id is a replay too.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { parseJson, readBody } from './body.js';
+import { checkBodyHeaders, parseJson, readBody } from './body.js';
 import { ServerError } from './errors.js';
 
 const SIGNATURE = /^sha256=([0-9a-f]{64})$/;
@@ -51,20 +51,25 @@ export function createWebhook(options: WebhookOptions): (req: IncomingMessage) =
   };
 
   return async function receive(req) {
-    if (!options.secret) throw new ServerError('notFound', 'no webhook secret is configured');
     const signature = SIGNATURE.exec(header(req, 'x-hub-signature-256') ?? '')?.[1];
     if (!signature) throw new ServerError('unauthenticated', 'no well-formed X-Hub-Signature-256 header');
     const delivery = header(req, 'x-github-delivery');
     if (!delivery || !DELIVERY.test(delivery)) throw new ServerError('badRequest', 'no well-formed X-GitHub-Delivery header');
+    const rules = { limit: options.maxBodyBytes, gzip: false };
+    checkBodyHeaders(req, rules);
+    // Judged by the same headers first, then refused as a wrong signature is (401), with no byte
+    // of the body read: a caller cannot tell from the answers whether a secret is set.
+    const secret = options.secret;
+    if (!secret) throw new ServerError('unauthenticated', 'no webhook secret is configured: every delivery is refused');
     if (reading >= CONCURRENT_BODIES) throw new ServerError('unavailable', 'too many webhook deliveries at once; polling picks the change up');
     let body: Buffer;
     reading++;
     try {
-      body = await readBody(req, { limit: options.maxBodyBytes, gzip: false });
+      body = await readBody(req, rules);
     } finally {
       reading--;
     }
-    const expected = createHmac('sha256', options.secret).update(body).digest();
+    const expected = createHmac('sha256', secret).update(body).digest();
     if (!timingSafeEqual(Buffer.from(signature, 'hex'), expected)) throw new ServerError('unauthenticated', 'the signature does not match the body');
     if (remembered(`delivery ${delivery}`) || remembered(`signature ${signature}`))
       throw new ServerError('conflict', `delivery ${delivery} (or its body) was already received`);

@@ -359,6 +359,8 @@ test('the invariants hold on the variant; its settings are applied', async () =>
     { cluster: 'lab-main', issuer: 'https://issuer.lab.variant.example', jwksUrl: 'https://issuer.lab.variant.example/openid/v1/jwks' },
     { cluster: 'remote-east', issuer: 'https://issuer.remote.variant.example', jwksUrl: 'https://keys.remote.variant.example/jwks.json' },
   ]);
+  // In the mesh, every caller reaches the server through the pod's own Envoy and looks local.
+  assert.is(config.metricsAccess, 'admin');
   const app = t.files.get('argocd/lab-main/application-variant.yaml')!;
   assert.equal(
     [app.spec.destination, app.spec.source.repoURL, app.spec.source.targetRevision],

@@ -136,7 +136,8 @@ test('callers without credentials have a budget of their own; a sidecar is serve
 });
 
 test('the bound on all connections: beyond it new connections are dropped, held ones kept', async () => {
-  const t = await startTestServer({ maxConnections: 40, maxUnauthenticatedConnections: 10 });
+  // One agent's polls: its own budget (below) set above the bound tested here.
+  const t = await startTestServer({ maxConnections: 40, maxUnauthenticatedConnections: 10, maxConnectionsPerAgent: 100 });
   try {
     const color = { authorization: `Bearer ${t.tokens['movie-post-production/color']}` };
     const etag = (await request(t.server.url, BUNDLE, { headers: color })).headers.etag!;

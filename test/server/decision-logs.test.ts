@@ -6,8 +6,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { repoPath } from '../helpers/paths.js';
 import { gzipSync } from 'node:zlib';
 import { startTestServer } from '../helpers/server.js';
 
@@ -69,6 +73,37 @@ test('an upload that cannot be written is refused, then stored exactly once when
   } finally {
     await t.server.close();
   }
+});
+
+test('an append that fails part-way (the disk full) leaves the file as it was: a retry stores every line once, none cut', () => {
+  // The file-size limit of a child process (ulimit -f, in KiB) stands in for a full disk: a write
+  // past it fails with EFBIG (Node ignores SIGXFSZ) after the bytes that fit were written.
+  const dir = mkdtempSync(path.join(tmpdir(), 'custody-partial-'));
+  const script = path.join(dir, 'append.mts');
+  writeFileSync(
+    script,
+    `import { statSync, readFileSync } from 'node:fs';
+import { DecisionLog } from ${JSON.stringify(pathToFileURL(repoPath('src', 'server', 'decision-log.ts')).href)};
+const log = new DecisionLog(${JSON.stringify(path.join(dir, 'd.jsonl'))}, 1e9);
+const lines = (n, tag) => Array.from({ length: n }, (_, i) => JSON.stringify({ tag, i, pad: 'x'.repeat(90) })).join('\\n') + '\\n';
+await log.append('w', 'a', lines(100, 'first'));
+const file = log.fileOf('w', 'a');
+const before = statSync(file).size;
+const failed = await log.append('w', 'a', lines(1000, 'big')).then(() => 'written', (err) => err.code);
+const after = statSync(file).size;
+await log.append('w', 'a', lines(10, 'retry'));
+console.log(JSON.stringify({ before, failed, after, text: readFileSync(file, 'utf8') }));
+`,
+  );
+  const out = JSON.parse(
+    execFileSync('bash', ['-c', `ulimit -f 40 && exec "${process.execPath}" --import tsx "${script}"`], { cwd: repoPath(), encoding: 'utf8' }),
+  ) as { before: number; failed: string; after: number; text: string };
+  assert.is(out.failed, 'EFBIG', 'the big append fails part-way');
+  assert.is(out.after, out.before, 'nothing of the failed append is left');
+  const lines = out.text.trimEnd().split('\n');
+  assert.is(lines.length, 110);
+  for (const l of lines) assert.ok(['first', 'retry'].includes((JSON.parse(l) as { tag: string }).tag), l.slice(0, 40));
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('each agent has its own file, bound and de-duplication', async () => {

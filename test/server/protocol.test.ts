@@ -82,7 +82,8 @@ test('long polling: held until the bundle changes (exact OPA content type), 304 
 });
 
 test('long polling: more polls of one agent than one wake-up batch are all answered with the new bundle', async () => {
-  const t = await startTestServer();
+  // 600 connections of one agent: above its default bound on connections (256).
+  const t = await startTestServer({ maxConnectionsPerAgent: 1000 });
   try {
     const auth = bearer(t.tokens['movie-post-production/color']!);
     const etag = (await fetch(bundleUrl(t.server.url), { headers: auth })).headers.get('etag')!;

@@ -80,7 +80,7 @@ test('callers are told a plain 401 or 403; the reasons are in the server log onl
     const status = await fetch(`${t.server.url}/status`, { method: 'POST', body: '{}', headers: { authorization: 'Bearer nope' } });
     assert.equal([status.status, await status.json()], [401, PLAIN_401]);
     const nowhere = await fetch(`${t.server.url}/hooks/github`, { method: 'POST', body: '{}' });
-    assert.equal([nowhere.status, await nowhere.json()], [404, { code: 'notFound', message: 'no such resource' }], 'not even whether a webhook secret is set');
+    assert.equal([nowhere.status, await nowhere.json()], [401, PLAIN_401], 'not even whether a webhook secret is set');
 
     const log = t.logs.join('\n');
     assert.match(log, /ERR_JWT_EXPIRED/);

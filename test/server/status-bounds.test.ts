@@ -8,6 +8,8 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Observations } from '../../src/server/observe.js';
 import { rolloutView } from '../../src/server/index.js';
 import { startTestServer } from '../helpers/server.js';
@@ -172,6 +174,27 @@ test('an agent whose reports cannot be shown does not fail the view', async () =
   } finally {
     await t.server.close();
   }
+});
+
+test("what is kept of a long string is a copy: the sender's megabytes are not kept alive behind it", () => {
+  // A slice of a long string can keep the whole string alive (V8's sliced strings): twenty statuses,
+  // each cut from a 4 MiB message and a 4 MiB error, would hold 160 MiB.
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const observations = new Observations({ logFile: path.join(mkdtempSync(path.join(tmpdir(), 'custody-own-')), 'd.jsonl'), maxBytes: 1e9 });
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 20; i++) {
+    // Parsed, as a request body is: each string its own 4 MiB.
+    const body = JSON.parse(
+      `{"labels":{"id":"i${i}"},"bundles":{"custody":{"code":"c","message":"${'m'.repeat(4 << 20)}","errors":["${'e'.repeat(4 << 20)}"]}}}`,
+    );
+    observations.recordStatus(COLOR, body);
+  }
+  gc();
+  const grown = process.memoryUsage().heapUsed - before;
+  assert.is(observations.statusOf(COLOR).length, 20);
+  assert.ok(grown < 16 * 2 ** 20, `the statuses keep ${Math.round(grown / 2 ** 20)} MiB`);
 });
 
 test.run();
