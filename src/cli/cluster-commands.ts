@@ -45,7 +45,7 @@ Exit codes: 0 every check passes, 1 a check failed, 2 usage error, 3 the cluster
       return EXIT.ok;
     }
     const root = repositoryRoot(io.cwd);
-    const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows')), io.cwd));
+    const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows'), io.cwd), io.cwd));
     if (checked.errors > 0) {
       printDiagnostics(io.stderr, 'doctor', checked.diagnostics);
       return EXIT.invalid;
@@ -110,7 +110,7 @@ Exit codes with --kube: 0 every agent runs what Git says, 1 an agent is not read
     if ((values.server === undefined) !== (values['token-file'] === undefined)) throw new UsageError('--server and --token-file go together');
     const client = clientFor(values, io);
     const root = repositoryRoot(io.cwd);
-    const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows')), io.cwd));
+    const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows'), io.cwd), io.cwd));
     const report = await kubeStatus(
       client,
       checked.workflows,

@@ -73,6 +73,9 @@ its *.yaml files) against the
 custody.dev/v1alpha1 format and its rules, and reports the analysis warnings (agents the owner's
 data cannot reach or that never return it, cycles among contractors, business-intelligence
 exposure). Several files are checked together: workflow names must be unique across them.
+A spec, or a folder of the repository read for specs or keys (workflows/, keys/), that is a
+symbolic link is refused, never followed; a folder outside the repository, named by its own
+path, is read as named.
 
 Problems are printed one per line, as every error of custody is:
   custody check: severity[CODE]: FILE:LINE:COL: field: message (hint)
@@ -89,7 +92,7 @@ Exit codes: 0 no errors (warnings allowed), 1 errors in the specs, 2 usage error
     const { values, positionals } = parse(args, { json: { type: 'boolean' } }, true);
     if (values.help) return help(io, this);
     const root = repositoryRoot(io.cwd);
-    const files = positionals.length ? await specFiles(positionals, io.cwd) : await workflowFiles(path.join(root, WORKFLOWS_DIR));
+    const files = positionals.length ? await specFiles(positionals, io.cwd) : await workflowFiles(path.join(root, WORKFLOWS_DIR), io.cwd);
     if (files.length === 0) throw new UsageError(`no workflow files (*.yaml) in ${path.join(root, WORKFLOWS_DIR)}`);
     const deployment = await readDeployment(root, path.join(root, KEYS_DIR), io);
     const checked = checkInputs(await readInputs(files, io.cwd), deployment.roots, deployment.jwks, deployment.facts);
@@ -194,7 +197,7 @@ export async function oneWorkflow(
     return { ...(checked.workflows[0] ? { workflow: checked.workflows[0] } : {}), checked };
   }
   const root = repositoryRoot(io.cwd);
-  const all = checkInputs(await readInputs(await workflowFiles(path.join(root, WORKFLOWS_DIR)), io.cwd));
+  const all = checkInputs(await readInputs(await workflowFiles(path.join(root, WORKFLOWS_DIR), io.cwd), io.cwd));
   const workflow = all.workflows.find((w) => w.name === name);
   if (!workflow) {
     const broken = [...new Set(all.diagnostics.filter((d) => d.severity === 'error').map((d) => d.file))];
@@ -241,6 +244,9 @@ the first by name unless keys/active names another); without any key nothing is 
 Custody owns these folders: each is replaced whole, in one rename, so a failure leaves the
 previous tree as it was. Nothing is written if any workflow has errors. The same workflows
 and keys always give the same bytes.
+The workflows and keys folders, inside the repository, must be real folders: a symbolic link
+(there, or on the way to them) is refused, never followed; a folder outside the repository is
+read as named.
 
 Options:
   --workflows DIR   the workflow specs (default: workflows/ of the repository)
@@ -259,7 +265,7 @@ Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 us
     const dir = values.workflows ? path.resolve(io.cwd, values.workflows) : path.join(root, WORKFLOWS_DIR);
     const keysDir = values.keys ? path.resolve(io.cwd, values.keys) : path.join(root, KEYS_DIR);
     const out = values.out ? path.resolve(io.cwd, values.out) : root;
-    const files = await workflowFiles(dir);
+    const files = await workflowFiles(dir, io.cwd);
     const { facts, roots, jwks, keys } = await readDeployment(root, keysDir, io);
     const checked = checkInputs(await readInputs(files, io.cwd), roots, jwks, facts);
     printDiagnostics(io.stderr, 'generate', checked.diagnostics);

@@ -1,7 +1,7 @@
 /** What `check`, `generate`, `commit` and `pr` know of the deployment besides the specs, read at the edge. */
 import path from 'node:path';
 import { jwksClusters, readKeys, rootClusters, type KeySet } from '../keys/index.js';
-import { displayPath, type Io } from './io.js';
+import { assertRepositoryFolder, displayPath, type Io } from './io.js';
 import { originForTrees } from './origin.js';
 import type { DeploymentFacts } from './workflows.js';
 
@@ -18,9 +18,12 @@ export interface Deployment {
 /**
  * keys/ read once for everything the commands ask of it, and the clone's origin (https or ssh
  * only; one with credentials is refused). When keys/ does not read, the committed clusters are
- * still listed by file name, so that `check` warns about missing roots all the same.
+ * still listed by file name, so that `check` warns about missing roots all the same; a keys folder
+ * that is a link in the repository is refused outright, for `check` too, as workflows/ is: its
+ * files (`active` is quoted in errors) would come from wherever it points.
  */
 export async function readDeployment(root: string, keysDir: string, io: Io): Promise<Deployment> {
+  await assertRepositoryFolder(keysDir, io.cwd, root);
   let keys: KeySet | Error;
   try {
     keys = await readKeys(keysDir, displayPath(keysDir, io.cwd));

@@ -81,7 +81,7 @@ function formatOf(given: string | undefined, output: string | undefined): GraphF
 
 async function writePictures(io: Io, check: boolean): Promise<number> {
   const root = repositoryRoot(io.cwd);
-  const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows')), io.cwd));
+  const checked = checkInputs(await readInputs(await workflowFiles(path.join(root, 'workflows'), io.cwd), io.cwd));
   printDiagnostics(io.stderr, 'graph', checked.diagnostics);
   if (checked.errors > 0) {
     io.stdout.write(`${plural(checked.errors, 'error')}: nothing written\n`);

@@ -22,8 +22,56 @@ export function repositoryRoot(cwd: string): string {
   }
 }
 
-/** The workflow files of a folder (`*.yaml`, `*.yml`), sorted. */
-export async function workflowFiles(dir: string): Promise<string[]> {
+/**
+ * Refuses a folder custody reads inputs from (workflows/, keys/) when, inside the repository, it
+ * is a symbolic link or lies under one. The CI recipe runs `check` and `generate --check` on
+ * pull-request checkouts: a committed link (`ln -s /some/secret/dir workflows`) would have them
+ * read files anywhere on the runner and echo their values in errors. Git commits such a link as a
+ * link, so the bundle server never sees through it anyway. A folder outside the repository, named
+ * on the command line by its own path, is the user's choice and is followed as named; the same
+ * folder named through a link inside the repository is not. Nothing of the target is printed,
+ * not even where the link points.
+ */
+export async function assertRepositoryFolder(dir: string, cwd: string, root = repositoryRoot(cwd)): Promise<void> {
+  const rel = path.relative(root, path.resolve(cwd, dir));
+  if (outside(rel)) return;
+  let at = root;
+  for (const part of rel === '' ? [] : rel.split(path.sep)) {
+    at = path.join(at, part);
+    let stat;
+    try {
+      stat = await fs.lstat(at);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // Missing: reading it says so, with the path as given.
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      throw new OperationalError(`cannot read ${displayPath(at, cwd)}: ${(err as Error).message}`);
+    }
+    if (stat.isSymbolicLink()) throw linkedFolder(displayPath(at, cwd), 'is a symbolic link');
+  }
+  // The rule itself, after the walk that names the link: the folder as the system resolves it is
+  // in the repository (with no link on the way it is; a kind of link lstat does not report is not).
+  const [real, realRoot] = await Promise.all([fs.realpath(path.resolve(cwd, dir)).catch(() => undefined), fs.realpath(root)]);
+  if (real !== undefined && outside(path.relative(realRoot, real))) throw linkedFolder(displayPath(dir, cwd), 'resolves to a folder outside the repository');
+}
+
+/** Whether a path relative to the repository root leaves it (`..`, `../x`, another drive), not `..x` inside it. */
+const outside = (rel: string) => rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
+
+function linkedFolder(shown: string, what: string): CustodyError {
+  return new CustodyError(
+    'unsupported-input',
+    'usage',
+    `${shown} ${what}: a folder custody reads specs or keys from must be a real folder in the repository (Git commits a link as a link, and nothing it points at is read)`,
+    {
+      hint: `replace the link with the folder itself; a folder outside the repository can be named by its own path (custody check DIR, generate --workflows DIR --keys DIR)`,
+    },
+  );
+}
+
+/** The workflow files of a folder (`*.yaml`, `*.yml`), sorted; the folder checked as {@link assertRepositoryFolder} says. */
+export async function workflowFiles(dir: string, cwd: string): Promise<string[]> {
+  await assertRepositoryFolder(dir, cwd);
   let names: string[];
   try {
     names = await fs.readdir(dir);
@@ -50,7 +98,7 @@ export async function specFiles(paths: readonly string[], cwd: string): Promise<
     }
     if (!isDir) out.push(file);
     else {
-      const files = await workflowFiles(file);
+      const files = await workflowFiles(file, cwd);
       if (files.length === 0) throw new UsageError(`no workflow files (*.yaml) in ${displayPath(file, cwd)}`);
       out.push(...files);
     }
@@ -59,12 +107,16 @@ export async function specFiles(paths: readonly string[], cwd: string): Promise<
 }
 
 /**
- * Reads the spec files. A symbolic link is refused, never followed: the CI recipe runs this on
+ * Reads the spec files. A symbolic link is refused, never followed (so is a linked folder of the
+ * repository on the way, see {@link assertRepositoryFolder}): the CI recipe runs this on
  * pull-request checkouts, where a link could point at any file of the runner (`/proc/self/environ`)
  * and its content would be echoed in error messages. A file over the size limit is refused
  * before it is read.
  */
 export async function readInputs(files: readonly string[], cwd: string): Promise<InputFile[]> {
+  // The folders first (a file named under a linked folder is read through the link), each once.
+  const root = repositoryRoot(cwd);
+  for (const dir of new Set(files.map((f) => path.dirname(path.resolve(cwd, f))))) await assertRepositoryFolder(dir, cwd, root);
   return Promise.all(files.map((file) => readInput(file, cwd)));
 }
 

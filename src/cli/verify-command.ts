@@ -66,7 +66,7 @@ committed, 3 the bundle server unreachable or refusing, or another failure.
     const atNs = parseAt(values.at)?.ns;
     const wait = values.wait === undefined ? 20 : Number(values.wait);
     if (!Number.isFinite(wait) || wait <= 0) throw new UsageError(`--wait ${values.wait} is not a number of seconds`);
-    const files = positionals.length ? await specFiles(positionals, io.cwd) : await workflowFiles(path.join(root, WORKFLOWS_DIR));
+    const files = positionals.length ? await specFiles(positionals, io.cwd) : await workflowFiles(path.join(root, WORKFLOWS_DIR), io.cwd);
     const checked = checkInputs(await readInputs(files, io.cwd));
     printDiagnostics(
       io.stderr,

@@ -31,11 +31,12 @@ async function selectedFiles(dir: string, s: InputSelection, sub: string): Promi
   const rel = (name: string) => (sub ? `${sub}/${name}` : name);
   let entries;
   try {
-    // A linked subfolder would be committed as a link while generate reads through it.
-    if (sub && (await fsp.lstat(path.join(dir, s.root, sub))).isSymbolicLink()) {
+    // A linked folder (the input folder itself or a subfolder) would be committed as a link while
+    // generate reads through it, from wherever it points.
+    if ((await fsp.lstat(path.join(dir, s.root, sub))).isSymbolicLink()) {
       throw new GitopsError(
         'unsupported-input',
-        `${s.root}/${sub} is a symbolic link: custody commits inputs as files in a folder`,
+        `${sub ? `${s.root}/${sub}` : s.root} is a symbolic link: custody commits inputs as files in a folder`,
         `replace the link with a folder holding the files themselves, then run the command again`,
       );
     }

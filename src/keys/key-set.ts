@@ -119,6 +119,11 @@ export async function readKeys(dir: string, where = path.basename(dir)): Promise
   for (const sub of KEY_SUBFOLDERS) {
     let names: string[] = [];
     try {
+      // A linked subfolder would bring in trust material from wherever it points, unreviewed (and Git commits the link).
+      if ((await fs.lstat(path.join(dir, sub))).isSymbolicLink())
+        throw new KeysError(
+          `${where}/${sub} is a symbolic link: trusted material must be in a folder under ${where}/, reviewed where it changes; replace the link with the folder itself`,
+        );
       names = (await fs.readdir(path.join(dir, sub))).filter((n) => isKeyInput(`${sub}/${n}`)).sort();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

@@ -1,14 +1,15 @@
 /**
- * Inputs an attacker controls in a pull request: a link in workflows/, a file too large to parse,
- * a binary. The CI recipe runs `custody check` on such checkouts, so none of them may echo a
+ * Inputs an attacker controls in a pull request: a link in workflows/ or in place of workflows/ or
+ * keys/, a file too large to parse, a binary. The CI recipe runs `custody check` on such checkouts, so none of them may echo a
  * file's content, exhaust memory, or write raw control characters to the terminal.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { custody } from '../helpers/cli.js';
+import { repoPath } from '../helpers/paths.js';
 
 function workspace(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'custody-input-'));
@@ -27,6 +28,84 @@ test('a workflow file that is a symbolic link is refused, and what it points at 
     assert.match(r.stderr, 'error[unsupported-input]: workflows/x.yaml is a symbolic link');
     assert.not.match(r.stderr + r.stdout, 'ghp_thisMustNeverBePrinted');
   }
+});
+
+/** A folder outside the workspace holding what a link committed in a pull request could point at. */
+function secretFolder(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'custody-secret-'));
+  writeFileSync(path.join(dir, 'x.yaml'), 'apiVersion: custody.dev/v1alpha1\nkind: Workflow\nmetadata:\n  name: "SECRET_TOKEN_mustNeverBePrinted"\n');
+  return dir;
+}
+
+test('a workflows folder that is a symbolic link is refused, named or not, and nothing of what it points at is printed', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'custody-input-'));
+  const secret = secretFolder();
+  symlinkSync(secret, path.join(dir, 'workflows'));
+  for (const args of [
+    ['check'],
+    ['generate', '--check'],
+    ['check', 'workflows'],
+    ['check', 'workflows/x.yaml'],
+    ['generate', '--check', '--workflows', 'workflows'],
+    ['matrix', 'workflows/x.yaml'],
+    ['matrix', '--workflow', 'x'],
+    ['graph', 'workflows/x.yaml'],
+    // What the CI recipe's verify step runs: the changed specs, named.
+    ['verify', '--json', 'workflows/x.yaml'],
+  ]) {
+    const r = await custody(args, dir);
+    assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(
+      r.stderr,
+      'error[unsupported-input]: workflows is a symbolic link: a folder custody reads specs or keys from must be a real folder in the repository',
+      args.join(' '),
+    );
+    assert.not.match(r.stderr + r.stdout, 'SECRET_TOKEN', args.join(' '));
+    assert.not.match(r.stderr + r.stdout, secret, 'not even where it points');
+  }
+  // A folder under a linked one is refused too: the link is on the way.
+  const nested = mkdtempSync(path.join(tmpdir(), 'custody-input-'));
+  mkdirSync(path.join(secret, 'specs'));
+  copyFileSync(path.join(secret, 'x.yaml'), path.join(secret, 'specs', 'x.yaml'));
+  symlinkSync(secret, path.join(nested, 'inputs'));
+  const r = await custody(['check', 'inputs/specs'], nested);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, 'error[unsupported-input]: inputs is a symbolic link');
+  assert.not.match(r.stderr + r.stdout, 'SECRET_TOKEN');
+  // A folder outside the repository, named by its own path, is the user's choice: read as named.
+  const named = await custody(['check', secret], dir);
+  assert.is(named.code, 1, named.stderr);
+  assert.match(named.stderr, 'error[invalid-name]');
+});
+
+test('a keys folder (or a subfolder of it) that is a symbolic link is refused, and nothing of what it points at is printed', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'custody-input-'));
+  cpSync(repoPath('workflows'), path.join(dir, 'workflows'), { recursive: true });
+  const secret = mkdtempSync(path.join(tmpdir(), 'custody-secret-'));
+  copyFileSync(repoPath('keys', 'custody-example.pem'), path.join(secret, 'custody-example.pem'));
+  writeFileSync(path.join(secret, 'active'), 'SECRET_TOKEN_mustNeverBePrinted\n');
+  symlinkSync(secret, path.join(dir, 'keys'));
+  for (const args of [['check'], ['generate', '--check'], ['generate', '--check', '--keys', 'keys']]) {
+    const r = await custody(args, dir);
+    assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(
+      r.stderr,
+      'error[unsupported-input]: keys is a symbolic link: a folder custody reads specs or keys from must be a real folder',
+      args.join(' '),
+    );
+    assert.not.match(r.stderr + r.stdout, 'SECRET_TOKEN', args.join(' '));
+  }
+  // keys/roots and keys/jwks as links: refused like a linked key file, wherever keys/ is.
+  const roots = mkdtempSync(path.join(tmpdir(), 'custody-input-'));
+  cpSync(repoPath('workflows'), path.join(roots, 'workflows'), { recursive: true });
+  mkdirSync(path.join(roots, 'keys'));
+  copyFileSync(repoPath('keys', 'custody-example.pem'), path.join(roots, 'keys', 'custody-example.pem'));
+  const elsewhere = mkdtempSync(path.join(tmpdir(), 'custody-secret-'));
+  copyFileSync(repoPath('test', 'fixtures', 'roots', 'vfx-central.pem'), path.join(elsewhere, 'vfx-central.pem'));
+  symlinkSync(elsewhere, path.join(roots, 'keys', 'roots'));
+  const r = await custody(['generate', '--check'], roots);
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, 'error[keys-invalid]: keys/roots is a symbolic link: trusted material must be in a folder under keys/');
 });
 
 test('a spec over the size limit is refused before it is parsed, with its size and the limit', async () => {

@@ -1,8 +1,8 @@
 /**
  * What custody commit refuses rather than commit something wrong: a linked worktree (its objects
- * would land where Git never looks), a spec that is a symbolic link (it would be committed as a
- * deleted spec with its whole policy), a key file carrying a private key. Each: a clear error,
- * exit 2, nothing committed, the repository as it was.
+ * would land where Git never looks), a spec or the workflows folder that is a symbolic link (it
+ * would be committed as a link, a deleted spec with its whole policy), a key file carrying a
+ * private key. Each: a clear error, exit 2, nothing committed, the repository as it was.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -43,6 +43,20 @@ test('a spec that is a symbolic link: refused, the committed spec and its bundle
   assert.is(git(dir, 'rev-parse', 'HEAD'), head);
   assert.ok(git(dir, 'ls-tree', '-r', '--name-only', 'HEAD', 'bundles/clinical-trial-analysis/').split('\n').length > 6);
   assert.is(git(dir, 'status', '--porcelain', 'bundles/'), '');
+});
+
+test('the workflows folder as a symbolic link: refused before any spec is read, nothing committed', async () => {
+  const dir = await fixtureRepository();
+  const elsewhere = path.join(tempDir('specs'), 'workflows');
+  renameSync(path.join(dir, 'workflows'), elsewhere);
+  symlinkSync(elsewhere, path.join(dir, 'workflows'));
+  edit(dir, MOVIE, '- { from: hdr, to: owner, methods: [POST], path: /api/owner }', NEW_FLOW);
+  const head = git(dir, 'rev-parse', 'HEAD');
+  const r = await custody(['commit', ...AUTHOR], dir);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, 'error[unsupported-input]: workflows is a symbolic link: custody commits inputs as files in a folder');
+  assert.not.match(r.stdout + r.stderr, 'warning[', 'nothing read through the link');
+  assert.is(git(dir, 'rev-parse', 'HEAD'), head);
 });
 
 test('a key file with a private key appended: refused by the key check, nothing committed or pushed', async () => {
