@@ -32,21 +32,26 @@ export interface Remote {
   readonly name?: string;
 }
 
-/** A remote by name (`origin`) or URL; only http(s), and never with credentials in it. */
+/**
+ * A remote by name (`origin`) or URL; only http(s), and never with credentials in it. Anything
+ * with a scheme or an "@" is taken for a URL, never looked up as a name: a name is quoted in the
+ * message that it is no remote, and `https:/user:token@host` (one slash) is no remote name.
+ */
 export async function resolveRemote(repo: Repository, remote = 'origin'): Promise<Remote> {
   let url: string | undefined;
   let name: string | undefined;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(remote) || /^[^/\s]+@[^:\s]+:/.test(remote)) {
-    url = remote;
+  const given = remote.trim();
+  if (isUrlLike(given) || given.includes('@')) {
+    url = given;
   } else {
-    name = remote;
+    name = given;
     const config = (key: string) => git.getConfig({ fs: repo.fs, dir: repo.dir, gitdir: repo.gitdir, path: key }) as Promise<string | undefined>;
-    url = (await config(`remote.${remote}.pushurl`)) ?? (await config(`remote.${remote}.url`));
+    url = ((await config(`remote.${given}.pushurl`)) ?? (await config(`remote.${given}.url`)))?.trim();
     if (!url) {
       const names = await git.listRemotes({ fs: repo.fs, dir: repo.dir, gitdir: repo.gitdir });
       throw new GitopsError(
         'no-remote',
-        `no remote "${remote}" in this repository${names.length ? ` (remotes: ${names.map((r) => r.remote).join(', ')})` : ''}`,
+        `no remote "${given}" in this repository${names.length ? ` (remotes: ${names.map((r) => r.remote).join(', ')})` : ''}`,
         'pass --remote with a remote name or an https URL, or add one: git remote add origin https://github.com/OWNER/REPO.git',
       );
     }
@@ -58,7 +63,7 @@ export async function resolveRemote(repo: Repository, remote = 'origin'): Promis
     parsed = undefined;
   }
   // Credentials first, whatever the scheme: the URL is quoted in the messages below.
-  if (parsed && (parsed.username || parsed.password) && !/^(?:ssh:\/\/)?git@[^:/@]+[:/]/.test(url)) {
+  if (hasCredentials(url)) {
     const clean = redactUrl(url);
     throw new GitopsError(
       'credentials-in-url',
@@ -77,19 +82,55 @@ export async function resolveRemote(repo: Repository, remote = 'origin'): Promis
   return { url: `${parsed.protocol}//${parsed.host}${parsed.pathname}`, ...(name ? { name } : {}) };
 }
 
-/** A URL as it may be printed: any user name and password taken out (also from forms `new URL` refuses). */
-export function redactUrl(url: string): string {
+/**
+ * Whether a repository or remote is meant as a URL rather than a local path or a remote's name:
+ * a scheme in any case (`https:`, `HTTPS:`, `git+https:`, `ssh:`; two letters at least, so that a
+ * Windows drive stays a path), or the scp form `user@host:path`. Spaces around do not count.
+ */
+export function isUrlLike(value: string): boolean {
+  const v = value.trim();
+  return /^[a-z][a-z0-9+.-]+:/i.test(v) || /^[^/\s]+@[^/\s]*:/.test(v);
+}
+
+/** The schemes for which a URL parser knows where the host is: an "@" it leaves is in the path. */
+const SPECIAL_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:', 'file:']);
+
+/**
+ * Whether a URL may carry credentials, however it is spelt: a user name or password where a URL
+ * parser finds one (a scheme in any case, one slash or none, spaces around), or an "@" a parser
+ * cannot place (a scheme it does not know, such as `git+https:/user:token@host`, or a password
+ * holding "/"), which could be one. ssh's user `git@` is everyone's, not a secret.
+ */
+export function hasCredentials(url: string): boolean {
+  const v = url.trim();
+  if (/^(?:ssh:\/\/)?git@[^:/@\s]+[:/][^@]*$/i.test(v)) return false;
   try {
-    const u = new URL(url.trim());
-    if (u.username || u.password) {
-      u.username = '';
-      u.password = '';
-    }
-    return u.href;
+    const u = new URL(v);
+    if (u.username || u.password) return true;
+    if (SPECIAL_SCHEMES.has(u.protocol)) return false;
   } catch {
-    // Not a URL: everything up to the last "@" could be credentials (a password may hold "/" or "@").
-    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/i, '$1…@');
+    // Not a URL: the "@" below decides.
   }
+  return v.includes('@');
+}
+
+/** A URL as it may be printed: any user name and password taken out (also from forms `new URL` refuses or misreads). */
+export function redactUrl(url: string): string {
+  let shown = url.trim();
+  let special = false;
+  try {
+    const u = new URL(shown);
+    u.username = '';
+    u.password = '';
+    shown = u.href;
+    special = SPECIAL_SCHEMES.has(u.protocol);
+  } catch {
+    // Not a URL: shown as given, less what could be credentials.
+  }
+  if (special || !shown.includes('@')) return shown;
+  // Everything up to the last "@" could be credentials (a password may hold "/" or "@"); the
+  // scheme is kept only when slashes follow it, else it could be the user name of `user:token@`.
+  return shown.replace(/^([a-z][a-z0-9+.-]*:[/\\]+)?.*@/i, (_all, scheme: string | undefined) => `${scheme ?? ''}…@`);
 }
 
 /** Loopback: the only place a token may travel over plain HTTP (a test server, a local proxy). */

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { isKeyId, KEY_ID_RULE, SERVER_CONFIG_FIELDS, SERVER_ENV, TOKEN_AUDIENCE, type ServerConfigFile } from '../contract/index.js';
+import { hasCredentials, isUrlLike, redactUrl } from '../git/index.js';
 import { descriptorLimit, RESERVED_DESCRIPTORS } from './connections.js';
 import { ConfigError } from './errors.js';
 import { METRICS_ACCESS, type MetricsAccess } from './metrics-access.js';
@@ -86,9 +87,10 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
     if (!allowed.includes(v as T)) throw new ConfigError(`${k} must be one of ${allowed.join(', ')}`);
     return v as T;
   };
-  const repository = str('repository');
-  const isUrl = /^https?:\/\//.test(repository);
-  if (isUrl) refuseCredentials(repository);
+  // Spaces around a URL or a path are a slip of copy and paste, never meant.
+  const given = str('repository', typeof c.repository === 'string' ? c.repository.trim() : c.repository);
+  const isUrl = isUrlLike(given);
+  const repository = isUrl ? remoteUrl(given) : given;
   const signingKeys = (Array.isArray(c.signingKeys) ? c.signingKeys : []).map((k: unknown, i) => {
     const o = k as Record<string, unknown>;
     const id = str(`signingKeys[${i}].id`, o?.id);
@@ -117,6 +119,7 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
     }
     return entry;
   });
+  refuseSharedIssuers(clusters);
   const maxConnections = num('maxConnections', 16, 10_000_000, Math.max(64, (descriptorLimit() ?? 1024) - RESERVED_DESCRIPTORS));
   const maxUnauthenticatedConnections = num('maxUnauthenticatedConnections', 1, 10_000_000, Math.min(4096, Math.floor(maxConnections / 4)));
   if (maxUnauthenticatedConnections >= maxConnections)
@@ -152,23 +155,49 @@ function validate(c: Record<string, unknown>, base: string): ServerConfig {
   };
 }
 
-/** As `custody push` does: a token belongs in CUSTODY_GIT_TOKEN, where it is never printed or stored in the clone's config. */
-function refuseCredentials(url: string): void {
+/**
+ * A repository given as a URL, as a URL parser reads it (scheme in lower case, however it was
+ * typed: the source fetches only what starts `http://` or `https://`). Refused with credentials
+ * in any spelling, as `custody push` refuses them: a token belongs in CUSTODY_GIT_TOKEN, where it
+ * is never printed, logged or stored in the clone's config. The URL quoted has them removed.
+ */
+function remoteUrl(url: string): string {
+  if (hasCredentials(url))
+    throw new ConfigError(
+      `the repository URL ${redactUrl(url)} carries credentials (removed here): give the URL without them and the token in CUSTODY_GIT_TOKEN`,
+    );
   let parsed: URL | undefined;
   try {
     parsed = new URL(url);
   } catch {
     parsed = undefined;
   }
-  if (parsed ? !parsed.username && !parsed.password : !url.includes('@')) return;
-  let shown: string;
-  if (parsed) {
-    parsed.username = '';
-    parsed.password = '';
-    shown = parsed.href;
-  } else {
-    // Not a URL: everything up to the last "@" could be credentials (a password may hold "/" or "@").
-    shown = `${/^https?:\/\//.exec(url)![0]}${url.slice(url.lastIndexOf('@') + 1)}`;
+  if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+    throw new ConfigError(
+      `the repository URL ${redactUrl(url)} is not an http(s) URL: the server fetches over http(s) only; give the https:// URL (a token in CUSTODY_GIT_TOKEN) or a local path`,
+    );
   }
-  throw new ConfigError(`the repository URL ${shown} carries credentials (removed here): give the URL without them and the token in CUSTODY_GIT_TOKEN`);
+  return parsed.href;
+}
+
+/**
+ * The server tells clusters' ServiceAccount tokens apart by their issuer (`iss`): a second entry
+ * with the same issuer would silently replace the first, its tokens taken for the other cluster's.
+ * Two entries for one cluster would let a second issuer's tokens (another cluster's, copied and
+ * left unrenamed) fetch the first cluster's bundles.
+ */
+function refuseSharedIssuers(clusters: ServerConfig['clusters']): void {
+  clusters.forEach((entry, i) => {
+    const named = clusters.findIndex((e) => e.cluster === entry.cluster);
+    if (named < i)
+      throw new ConfigError(
+        `clusters[${named}] and clusters[${i}] both name cluster ${entry.cluster}: give each cluster one entry, with the issuer of its ServiceAccount tokens`,
+      );
+    const same = clusters.findIndex((e) => e.issuer === entry.issuer);
+    if (same < i) {
+      throw new ConfigError(
+        `clusters[${same}] (${clusters[same]!.cluster}) and clusters[${i}] (${entry.cluster}) have the same issuer ${entry.issuer}: the server tells clusters' tokens apart by their issuer, so each cluster needs its own (kubeadm's default is the same in every cluster: set --service-account-issuer of each cluster's API server to a URL of its own, and tokenIssuer in the spec to match)`,
+      );
+    }
+  });
 }

@@ -196,7 +196,7 @@ test('remotes Custody will not use: SSH, credentials in the URL, a token over pl
     [
       ['push', '--remote', 'https://user:pa/secret@github.example/acme/custody.git'],
       2,
-      /error\[unsupported-remote\]: https:\/\/…@github.example\/acme\/custody.git is not/,
+      /error\[credentials-in-url\]: the URL of the remote \(https:\/\/…@github.example\/acme\/custody.git\) carries credentials/,
     ],
   ];
   for (const [args, code, pattern] of cases) {
@@ -204,6 +204,25 @@ test('remotes Custody will not use: SSH, credentials in the URL, a token over pl
     assert.is(r.code, code, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, pattern);
     assert.not.match(r.stderr, 'secret');
+  }
+});
+
+test('a remote URL with credentials in any spelling is refused as one, and nothing of them is printed', async () => {
+  const dir = await fixtureRepository();
+  for (const remote of [
+    'HTTPS://user:s3cretTOKEN@github.example/acme/custody.git',
+    'https:/user:s3cretTOKEN@github.example/acme/custody.git',
+    'git+https://user:s3cretTOKEN@github.example/acme/custody.git',
+    ' https://user:s3cretTOKEN@github.example/acme/custody.git',
+    'git+https:/user:s3cretTOKEN@github.example/acme/custody.git',
+    's3cretTOKEN@github.example/acme/custody.git',
+  ]) {
+    for (const command of ['push', 'pr']) {
+      const r = await custody([command, '--remote', remote], dir, { CUSTODY_GIT_TOKEN: 'secret' });
+      assert.is(r.code, 2, `${command} ${JSON.stringify(remote)}: ${r.stderr}`);
+      assert.match(r.stderr, /error\[credentials-in-url\]: the URL of the remote \([^)]*github\.example\/acme\/custody\.git\) carries credentials/, remote);
+      assert.not.match(r.stdout + r.stderr, /s3cret|user:/, `${command} ${JSON.stringify(remote)}: printed`);
+    }
   }
 });
 
