@@ -10,6 +10,7 @@ import { cut } from '../core/text.js';
 import { DecisionLog } from './decision-log.js';
 import { sidecarStatus, type SidecarStatus } from './sidecar-status.js';
 import { VERIFY_LABEL } from '../contract/index.js';
+import { ServerError } from './errors.js';
 
 /** A sidecar `custody verify` started (its label): a check, not a deployed agent. */
 const isVerifyRun = (labels: unknown) => (labels as Record<string, unknown> | undefined)?.[VERIFY_LABEL] === 'true';
@@ -25,6 +26,16 @@ export interface DeniedDecision {
   readonly revision?: string;
 }
 
+/**
+ * OPA's decision ids are UUIDs. Each agent's recent ids are kept to store every decision once,
+ * so an id is bounded like any other kept string.
+ */
+const DECISION_ID_MAX = 128;
+export function checkDecisionId(id: unknown): void {
+  if (id === undefined) return;
+  if (typeof id !== 'string') throw new ServerError('badRequest', 'decision_id must be a string');
+  if (id.length > DECISION_ID_MAX) throw new ServerError('badRequest', `decision_id is longer than ${DECISION_ID_MAX} characters`);
+}
 const RECENT_DENIALS = 20;
 const SEEN_IDS = 10_000;
 /** OPA reports after every bundle request (at least once per long poll): an instance silent this long is gone. */

@@ -4,6 +4,19 @@
  * few per window, then how many were left out; conditions that persist across polls (a build
  * error, an unreadable repository) are logged when they change, not on every poll.
  */
+import { excerpt } from '../core/text.js';
+
+/** The longest message the server logs: callers' text (labels, paths, issuers) reaches messages. */
+const LOG_MESSAGE_MAX = 2_000;
+
+/**
+ * Every message on one line, with no control or bidi character raw, and bounded: what sidecars
+ * and unauthenticated callers send (labels, paths, token issuers, headers) is quoted in messages,
+ * and must neither forge a line of the log nor drive the terminal of whoever reads it.
+ */
+export function lineLogger(logger: { info(m: string): void; error(m: string): void }): { info(m: string): void; error(m: string): void } {
+  return { info: (m) => logger.info(excerpt(m, LOG_MESSAGE_MAX)), error: (m) => logger.error(excerpt(m, LOG_MESSAGE_MAX)) };
+}
 
 export class RateLimitedLog {
   private windowStart = -Infinity;

@@ -1,13 +1,16 @@
 /**
  * The bundle server: the bundle hot path on node:http, and express for everything else (status,
  * decision logs, the rollout view, the GitHub webhook, health and metrics).
+ *
+ * One cohesive composition: every route shares the one authenticator, catalog, connection budget
+ * and log made here, and each route's order of checks (authenticate, authorize, then read the
+ * body) is read in one place.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { SERVER_ENV } from '../contract/index.js';
-import { excerpt } from '../core/text.js';
 import { createSigner, type Signer } from '../bundle/index.js';
 import { createAuthenticator, readStaticTokens, type Authenticator, type Identity } from './auth.js';
 import { checkLabels, createSidecarAuthorizer, type SidecarCaller } from './authorize.js';
@@ -19,12 +22,12 @@ import { ConnectionBudget } from './connections.js';
 import { ConfigError, ServerError } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { isLoopback } from './metrics-access.js';
-import { Observations } from './observe.js';
+import { checkDecisionId, Observations } from './observe.js';
 import { createRefresher } from './refresher.js';
 import { sendError } from './refusal.js';
 import { registerRolloutPage } from './page/route.js';
 import { rolloutView } from './rollout.js';
-import { ChangeLog, RateLimitedLog } from './server-log.js';
+import { ChangeLog, lineLogger, RateLimitedLog } from './server-log.js';
 import { GitSource } from './source.js';
 import { createWebhook } from './webhook.js';
 
@@ -40,18 +43,6 @@ const STATUS_MAX_DEPTH = 32;
 const KEEP_ALIVE_MS = 95_000;
 /** How often sockets are looked at for traffic (ConnectionBudget.sweep). */
 const SWEEP_MS = 5_000;
-/**
- * OPA's decision ids are UUIDs. Each agent's recent ids are kept to store every decision once
- * (observe.ts), so an id is bounded like any other kept string.
- */
-const DECISION_ID_MAX = 128;
-function checkDecisionId(id: unknown): void {
-  if (id === undefined) return;
-  if (typeof id !== 'string') throw new ServerError('badRequest', 'decision_id must be a string');
-  if (id.length > DECISION_ID_MAX) throw new ServerError('badRequest', `decision_id is longer than ${DECISION_ID_MAX} characters`);
-}
-/** The longest message the server logs: callers' text (labels, paths, issuers) reaches messages. */
-const LOG_MESSAGE_MAX = 2_000;
 
 export interface Logger {
   info(message: string): void;
@@ -77,15 +68,6 @@ export function loadSigners(config: ServerConfig): Signer[] {
       throw new ConfigError(`signing key "${k.id}" (${k.file}): ${(err as Error).message}`);
     }
   });
-}
-
-/**
- * Every message on one line, with no control or bidi character raw, and bounded: what sidecars
- * and unauthenticated callers send (labels, paths, token issuers, headers) is quoted in messages,
- * and must neither forge a line of the log nor drive the terminal of whoever reads it.
- */
-function lineLogger(logger: Logger): Logger {
-  return { info: (m) => logger.info(excerpt(m, LOG_MESSAGE_MAX)), error: (m) => logger.error(excerpt(m, LOG_MESSAGE_MAX)) };
 }
 
 export async function startServer(config: ServerConfig, options: { logger: Logger; env?: NodeJS.ProcessEnv; auth?: Authenticator }): Promise<RunningServer> {
