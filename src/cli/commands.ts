@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
-import { desiredTrees, staleEntries, writeTree } from '../generate/index.js';
+import { desiredTrees, leftoverFolders, recoverTrees, staleEntries, writeTrees, type Tree } from '../generate/index.js';
 import { KeysError } from '../keys/index.js';
 import { accessMatrix, formatMatrix, matrixAt, matrixSize, type AccessMatrix, type MatrixCell } from '../policy/index.js';
 import { didYouMean, parseInstant, type Workflow } from '../workflow/index.js';
@@ -241,9 +241,10 @@ Checks every workflow in DIR and writes, under the output folder:
   generated/flux/<cluster>/     GitRepository and Kustomization for Flux.
 Every sidecar verifies its bundle with the public keys in keys/ (<key-id>.pem; the active one is
 the first by name unless keys/active names another); without any key nothing is written.
-Custody owns these folders: each is replaced whole, in one rename, so a failure leaves the
-previous tree as it was. Nothing is written if any workflow has errors. The same workflows
-and keys always give the same bytes.
+Custody owns these folders: the stale ones are rebuilt whole beside them and swapped in
+together, so a failure leaves both as they were. A run first rolls back what a killed run left
+(.custody-new-*, .custody-ready-*, .custody-old-* folders): never forward. Nothing is written
+if any workflow has errors. The same workflows and keys always give the same bytes.
 The workflows and keys folders, inside the repository, must be real folders: a symbolic link
 (there, or on the way to them) is refused, never followed; a folder outside the repository is
 read as named.
@@ -252,7 +253,8 @@ Options:
   --workflows DIR   the workflow specs (default: workflows/ of the repository)
   --keys DIR        the bundle verification keys (default: keys/ of the repository)
   --out DIR         where to write (default: the repository root)
-  --check           write nothing; list what is stale and exit 1 if anything is
+  --check           write nothing; list what is stale (and what a killed run left) and exit 1
+                    if anything is
   -h, --help        this help
 
 Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 usage error,
@@ -280,32 +282,55 @@ Exit codes: 0 written (or up to date), 1 spec or key errors or stale trees, 2 us
       return EXIT.invalid;
     }
     const trees = desiredTrees(checked.workflows, keys, facts.repository);
-    let staleCount = 0;
-    for (const tree of trees) {
-      const stale = await staleEntries(out, tree);
-      staleCount += stale.length;
-      if (values.check) {
-        for (const s of stale) io.stdout.write(`stale: ${s.path} (${s.kind})\n`);
-        continue;
-      }
-      if (stale.length === 0) continue;
-      try {
-        await writeTree(out, tree);
-      } catch (err) {
-        throw new OperationalError(`cannot write ${path.join(out, tree.root)}: ${(err as Error).message}; the previous tree is unchanged`);
-      }
-      io.stdout.write(`wrote ${tree.root}/: ${plural(tree.files.size, 'file')}, ${stale.length} changed\n`);
-    }
     const total = trees.reduce((n, t) => n + t.files.size, 0);
+    const upToDate = `up to date: ${plural(total, 'file')} from ${plural(checked.workflows.length, 'workflow')}\n`;
     if (values.check) {
-      if (staleCount > 0) {
-        io.stdout.write(`${plural(staleCount, 'stale file')}: run custody generate and commit the result\n`);
-        return EXIT.invalid;
+      // What an interrupted run left is reported, not removed: --check writes nothing, and the
+      // next writing run undoes it (a ready folder would otherwise hide behind "up to date").
+      const leftovers = await leftoverFolders(out);
+      for (const name of leftovers) io.stdout.write(`stale: ${name}/ (left by an interrupted generate)\n`);
+      let staleCount = 0;
+      for (const tree of trees) {
+        const stale = await staleEntries(out, tree);
+        staleCount += stale.length;
+        for (const s of stale) io.stdout.write(`stale: ${s.path} (${s.kind})\n`);
       }
-      io.stdout.write(`up to date: ${plural(total, 'file')} from ${plural(checked.workflows.length, 'workflow')}\n`);
-    } else if (staleCount === 0) {
-      io.stdout.write(`up to date: ${plural(total, 'file')} from ${plural(checked.workflows.length, 'workflow')}\n`);
+      if (staleCount + leftovers.length === 0) {
+        io.stdout.write(upToDate);
+        return EXIT.ok;
+      }
+      const what = [staleCount ? plural(staleCount, 'stale file') : '', leftovers.length ? plural(leftovers.length, 'leftover folder') : ''];
+      io.stdout.write(`${what.filter(Boolean).join(' and ')}: run custody generate${staleCount ? ' and commit the result' : ''}\n`);
+      return EXIT.invalid;
     }
+    // First undo what an interrupted run left (rolled back, never completed), then compare.
+    let recovered: string[];
+    try {
+      recovered = await recoverTrees(out);
+    } catch (err) {
+      throw new OperationalError(`cannot undo an interrupted generate in ${out}: ${(err as Error).message}`);
+    }
+    if (recovered.length) io.stdout.write(`undid an interrupted generate: removed ${recovered.map((n) => `${n}/`).join(', ')}\n`);
+    const changed: { tree: Tree; stale: number }[] = [];
+    for (const tree of trees) {
+      const stale = (await staleEntries(out, tree)).length;
+      if (stale) changed.push({ tree, stale });
+    }
+    if (changed.length === 0) {
+      io.stdout.write(upToDate);
+      return EXIT.ok;
+    }
+    // The stale trees in one swap: a failure or a kill cannot leave one of them new, one old.
+    try {
+      await writeTrees(
+        out,
+        changed.map((c) => c.tree),
+      );
+    } catch (err) {
+      const where = changed.map((c) => path.join(out, c.tree.root)).join(', ');
+      throw new OperationalError(`cannot write ${where}: ${(err as Error).message}; the previous tree${changed.length > 1 ? 's are' : ' is'} unchanged`);
+    }
+    for (const { tree, stale } of changed) io.stdout.write(`wrote ${tree.root}/: ${plural(tree.files.size, 'file')}, ${stale} changed\n`);
     return EXIT.ok;
   },
 };

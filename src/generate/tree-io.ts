@@ -1,7 +1,7 @@
 /**
- * Writing and comparing whole trees on disk. A tree is replaced in one rename: it is built in a
- * temporary folder beside its final place, so a failure at any point leaves the previous tree as
- * it was, and a reader never sees half of one.
+ * Writing and comparing whole trees on disk. Trees are built in a staging folder beside their
+ * final place and swapped in together (see `writeTrees`), so a reader never sees half of one, and
+ * a failure, or a kill followed by `recoverTrees`, leaves every tree as it was.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs, type Dirent } from 'node:fs';
@@ -109,62 +109,68 @@ export async function writeTree(outDir: string, tree: Tree, io: TreeFs = fs as u
   await writeTrees(outDir, [tree], io);
 }
 
-// Staging folders beside the trees. `new` is being written; its rename to `ready` is the commit
-// point (a folder rename is atomic); `old` holds the trees being replaced until the swap is over.
+// How several trees are replaced together, and why so. `bundles/` and `generated/` must never end
+// at different revisions, but no one rename replaces two folders: they sit side by side at the top
+// of the repository, where Git and the reconcilers read them, and Node offers no atomic exchange
+// (renameat2 RENAME_EXCHANGE). So each tree takes two renames, and the staging folder records the
+// swap so that a run killed between any two steps can be undone. For one swap, `<id>` random:
+//
+//   1. `.custody-new-<id>/` receives every tree and MARKER, the list of the trees being swapped.
+//   2. It is renamed `.custody-ready-<id>/`: complete; the swap begins.
+//   3. For each tree: the current one moves to `.custody-old-<id>/<root>`, the new one into place.
+//   4. The commit point: MARKER is deleted (one unlink). Then the ready and old folders are.
+//
+// `recoverTrees` rolls back, never forward: a later run must not swap in a revision abandoned
+// with its run (its specs may have been reverted since). While MARKER exists the swap is not
+// committed: each tree it lists (or that was moved to the old folder) that is in place but no
+// longer in the ready folder is the new one, and goes back into it. Then MARKER (first, so that a
+// recovery killed half-way is not misled by a half-deleted ready folder), the ready folder and
+// any new folder are deleted; every tree missing from its place is restored from an old folder,
+// and the old folders are deleted. A ready folder without MARKER is either empty (committed: the
+// trees in place stay) or an earlier writer's, which wrote none: its trees are deleted, never
+// swapped in, and those it moved aside are taken as its swap's. A killed write thus ends, after
+// recovery, with every tree as it was or, only if it got past step 4's unlink, every tree new;
+// never with a tree half written, missing, or from an abandoned run.
+// (One writer at a time in `outDir`: a run rolls back any swap it finds, another's included.)
 const STAGING = /^\.custody-(new|ready|old)-[0-9a-f]+$/;
 // The names an earlier version of this writer used, one pair per tree.
 const LEGACY = /^\.(.+)\.custody-(new|old)-[0-9a-f]+$/;
+const MARKER = '.custody-trees';
 
 /**
- * Replaces several trees together (`bundles/` and `generated/` must never end at different
- * revisions). All are written to one staging folder first; renaming it to `ready` commits the
- * change; then each tree is swapped by two renames. A failure reported to this process puts every
- * tree back as it was; a process killed after the commit point leaves a `ready` folder that the
- * next run (or `recoverTrees`) completes, so the trees end either all old or all new, and nothing
- * half-written is ever left in place.
+ * Replaces several trees together, as described above: a failure reported to this process, or a
+ * kill followed by `recoverTrees`, leaves every tree as it was; only a completed call changes them.
  */
 export async function writeTrees(outDir: string, trees: readonly Tree[], io: TreeFs = fs as unknown as TreeFs): Promise<void> {
   await io.mkdir(outDir, { recursive: true });
   await recoverTrees(outDir, io);
   if (trees.length === 0) return;
-  const suffix = randomBytes(6).toString('hex');
-  const staging = path.join(outDir, `.custody-new-${suffix}`);
-  const ready = path.join(outDir, `.custody-ready-${suffix}`);
-  const previous = path.join(outDir, `.custody-old-${suffix}`);
+  const id = randomBytes(6).toString('hex');
+  const staging = path.join(outDir, `.custody-new-${id}`);
+  const ready = path.join(outDir, `.custody-ready-${id}`);
+  const previous = path.join(outDir, `.custody-old-${id}`);
   try {
     for (const tree of trees) await stage(path.join(staging, tree.root), tree, io);
+    await io.writeFile(path.join(staging, MARKER), `${JSON.stringify(trees.map((t) => t.root))}\n`);
     await io.rename(staging, ready);
-  } catch (err) {
-    await io.rm(staging, { recursive: true, force: true }).catch(() => undefined);
-    throw err;
-  }
-  const swapped: { root: string; hadPrevious: boolean; placed: boolean }[] = [];
-  try {
     await io.mkdir(previous, { recursive: true });
     for (const tree of trees) {
-      const step = { root: tree.root, hadPrevious: false, placed: false };
-      swapped.push(step);
       try {
         await io.rename(path.join(outDir, tree.root), path.join(previous, tree.root));
-        step.hadPrevious = true;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
       await io.rename(path.join(ready, tree.root), path.join(outDir, tree.root));
-      step.placed = true;
     }
+    await io.rm(path.join(ready, MARKER), { recursive: true, force: true });
   } catch (err) {
-    // Undo in reverse: the new tree goes back to staging, the previous one to its place.
-    for (const step of swapped.reverse()) {
-      if (step.placed) await io.rename(path.join(outDir, step.root), path.join(ready, step.root)).catch(() => undefined);
-      if (step.hadPrevious) await io.rename(path.join(previous, step.root), path.join(outDir, step.root)).catch(() => undefined);
-    }
-    await io.rm(ready, { recursive: true, force: true }).catch(() => undefined);
-    await io.rm(previous, { recursive: true, force: true }).catch(() => undefined);
+    // Undone as after a kill; should that fail too, the next run's recovery finishes it.
+    await rollBack(outDir, id, io).catch(() => undefined);
     throw err;
   }
-  await io.rm(ready, { recursive: true, force: true });
-  await io.rm(previous, { recursive: true, force: true });
+  // Committed: what is left is only the replaced trees, which the next run removes if this fails.
+  await io.rm(ready, { recursive: true, force: true }).catch(() => undefined);
+  await io.rm(previous, { recursive: true, force: true }).catch(() => undefined);
 }
 
 async function stage(dir: string, tree: Tree, io: TreeFs): Promise<void> {
@@ -177,46 +183,80 @@ async function stage(dir: string, tree: Tree, io: TreeFs): Promise<void> {
   await inParallel(rels, 32, (rel) => io.writeFile(path.join(dir, ...rel.split('/')), tree.files.get(rel)!));
 }
 
-/**
- * Finishes what a killed writer left in `outDir`: a `ready` folder (committed) is swapped in;
- * unfinished staging and replaced trees are removed. Returns the names it removed or completed.
- */
-export async function recoverTrees(outDir: string, io: TreeFs = fs as unknown as TreeFs): Promise<string[]> {
-  let names: string[];
+/** The staging folders in `outDir` that a writer killed (or failing to clean up) left, sorted. */
+export async function leftoverFolders(outDir: string): Promise<string[]> {
   try {
-    names = (await fs.readdir(outDir)).sort();
+    return (await fs.readdir(outDir)).filter((n) => STAGING.test(n) || LEGACY.test(n)).sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  const done: string[] = [];
-  for (const name of names.filter((n) => n.startsWith('.custody-ready-') && STAGING.test(n))) {
-    const ready = path.join(outDir, name);
-    const previous = path.join(outDir, name.replace('-ready-', '-old-'));
-    await io.mkdir(previous, { recursive: true });
-    for (const root of (await fs.readdir(ready)).sort()) {
-      const target = path.join(outDir, root);
-      if (await exists(target)) await io.rename(target, path.join(previous, root));
-      await io.rename(path.join(ready, root), target);
-    }
-    await io.rm(ready, { recursive: true, force: true });
-    await io.rm(previous, { recursive: true, force: true });
-    done.push(name);
+}
+
+/**
+ * Undoes what killed writers left in `outDir`, rolling back (see above): afterwards each tree is
+ * as it was before the interrupted swap and no staging folder is left. Returns the folders it
+ * removed.
+ */
+export async function recoverTrees(outDir: string, io: TreeFs = fs as unknown as TreeFs): Promise<string[]> {
+  const names = await leftoverFolders(outDir);
+  for (const name of names) {
+    const kind = STAGING.exec(name)?.[1];
+    if (kind === 'ready' || kind === 'new') await rollBack(outDir, name.slice(name.lastIndexOf('-') + 1), io);
   }
   for (const name of names) {
     const legacy = LEGACY.exec(name);
+    if (STAGING.exec(name)?.[1] === 'old') await restore(outDir, name, io);
     // An earlier writer killed between its two renames left the tree only in its `old` folder.
-    if (legacy && legacy[2] === 'old' && !(await exists(path.join(outDir, legacy[1]!)))) {
-      await io.rename(path.join(outDir, name), path.join(outDir, legacy[1]!));
-      done.push(name);
-      continue;
-    }
-    if (STAGING.test(name) || legacy) {
-      await io.rm(path.join(outDir, name), { recursive: true, force: true });
-      if (!done.includes(name)) done.push(name);
-    }
+    else if (legacy?.[2] === 'old' && !(await exists(path.join(outDir, legacy[1]!)))) await io.rename(path.join(outDir, name), path.join(outDir, legacy[1]!));
+    else if (legacy) await io.rm(path.join(outDir, name), { recursive: true, force: true });
   }
-  return done;
+  return names;
+}
+
+/** Undoes swap `id` up to the restoring of the trees it moved aside (which `restore` does). */
+async function rollBack(outDir: string, id: string, io: TreeFs): Promise<void> {
+  const ready = path.join(outDir, `.custody-ready-${id}`);
+  for (const root of await swapped(ready, path.join(outDir, `.custody-old-${id}`))) {
+    // In place, and no longer in the ready folder: the new tree; it goes back.
+    if (!(await exists(path.join(ready, root))) && (await exists(path.join(outDir, root)))) await io.rename(path.join(outDir, root), path.join(ready, root));
+  }
+  await io.rm(path.join(ready, MARKER), { recursive: true, force: true });
+  await io.rm(ready, { recursive: true, force: true });
+  await io.rm(path.join(outDir, `.custody-new-${id}`), { recursive: true, force: true });
+  await restore(outDir, `.custody-old-${id}`, io);
+}
+
+/**
+ * The trees of an uncommitted swap, which `rollBack` undoes: those MARKER lists (if it can be
+ * read) and those moved to the old folder. None once MARKER is gone from an empty ready folder:
+ * the swap committed. A ready folder with trees but no MARKER is an earlier writer's (it wrote
+ * none) or a recovery's killed half-way: the trees moved aside are the swap's.
+ */
+async function swapped(ready: string, old: string): Promise<string[]> {
+  const list = async (dir: string) => (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n !== MARKER);
+  let listed: unknown = [];
+  try {
+    listed = JSON.parse(await fs.readFile(path.join(ready, MARKER), 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (await list(ready)).length === 0) return [];
+  }
+  const name = (r: unknown): r is string => typeof r === 'string' && /^[^/\\]+$/.test(r) && r !== '.' && r !== '..';
+  return [...new Set([...(Array.isArray(listed) ? listed.filter(name) : []), ...(await list(old))])].sort();
+}
+
+/** Puts back each tree of the old folder `name` whose place is empty, then deletes the folder. */
+async function restore(outDir: string, name: string, io: TreeFs): Promise<void> {
+  const old = path.join(outDir, name);
+  let roots: string[];
+  try {
+    roots = (await fs.readdir(old)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const root of roots) if (!(await exists(path.join(outDir, root)))) await io.rename(path.join(old, root), path.join(outDir, root));
+  await io.rm(old, { recursive: true, force: true });
 }
 
 async function exists(p: string): Promise<boolean> {

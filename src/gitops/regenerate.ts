@@ -4,7 +4,7 @@
  * from), with the access-change summary in the message.
  */
 import path from 'node:path';
-import { staleEntries, writeTree, type Tree } from '../generate/index.js';
+import { recoverTrees, staleEntries, writeTrees, type Tree } from '../generate/index.js';
 import type { InputFile, Workflow } from '../workflow/index.js';
 import { GENERATED_ROOTS, isKeyInput, isWorkflowFile, KEYS_DIR, WORKFLOWS_DIR } from '../contract/index.js';
 import {
@@ -72,18 +72,23 @@ export async function commitRegenerated(options: RegenerateOptions): Promise<Reg
     }
   }
   const written: string[] = [];
-  for (const tree of options.write === false ? [] : options.trees) {
-    if ((await staleEntries(repo.dir, tree)).length === 0) continue;
+  if (options.write !== false) {
+    // As `custody generate`: what an interrupted run left is undone first, then the stale trees
+    // are replaced in one swap, so that they never end at different revisions.
+    let stale: Tree[] = [...options.trees];
     try {
-      await writeTree(repo.dir, tree);
+      await recoverTrees(repo.dir);
+      stale = [];
+      for (const tree of options.trees) if ((await staleEntries(repo.dir, tree)).length) stale.push(tree);
+      await writeTrees(repo.dir, stale);
+      written.push(...stale.map((t) => t.root));
     } catch (err) {
       throw new GitopsError(
         'write-failed',
-        `cannot write ${tree.root}/: ${(err as Error).message}; the previous tree is unchanged and nothing was committed`,
+        `cannot write ${stale.map((t) => `${t.root}/`).join(', ')}: ${(err as Error).message}; the previous tree${stale.length === 1 ? ' is' : 's are'} unchanged and nothing was committed`,
         "check the folder's permissions and free space, then run the command again",
       );
     }
-    written.push(tree.root);
   }
   if (plan.changes.length === 0) return { summary: summarize({ workflows: [], files: new Map() }, { workflows: [], files: new Map() }), changes: [], written };
   const people = await resolvePeople(repo, options.author);

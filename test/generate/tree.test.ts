@@ -50,30 +50,113 @@ const contents = async (dir: string) => {
   return t && Object.fromEntries([...t].map(([k, v]) => [k, v.toString()]));
 };
 
-test('a writer killed at any step leaves bundles/ and generated/ both old or, after recovery, both new; never missing', async () => {
-  // A rename that never returns freezes the writer where a kill -9 would stop it.
-  for (let stopAt = 1; stopAt <= 5; stopAt++) {
+/**
+ * File operations that stop for good at the `stopAt`-th rename or rm (counted together): a call
+ * that never returns freezes the writer where a kill -9 would stop it.
+ */
+function freezing(stopAt: number) {
+  const seen = { ops: 0 };
+  const step = <T>(run: () => Promise<T>): Promise<T> => (++seen.ops === stopAt ? new Promise<T>(() => undefined) : run());
+  const io: TreeFs = {
+    mkdir: (p, o) => fs.mkdir(p, o),
+    writeFile: (p, d) => fs.writeFile(p, d),
+    rename: (a, b) => step(() => fs.rename(a, b)),
+    rm: (p, o) => step(() => fs.rm(p, o)),
+  };
+  return { io, seen };
+}
+const settle = () => new Promise((r) => setTimeout(r, 50));
+const both = (b: string, g: string) => [named('bundles', { 'b.json': b }), named('generated', { 'g.yaml': g })];
+const state = async (out: string) => ({
+  bundles: await contents(path.join(out, 'bundles')),
+  generated: await contents(path.join(out, 'generated')),
+  left: readdirSync(out).filter((n) => n !== 'bundles' && n !== 'generated'),
+});
+
+test('a writer killed at any step, then recovery: bundles/ and generated/ both as before (never completed, never half)', async () => {
+  for (const before of ['old', undefined]) {
+    // The renames and rms of one uninterrupted two-tree write: every one of them is a stop.
+    const count = fresh();
+    if (before) await writeTrees(count, both(before, before));
+    const counted = freezing(0);
+    await writeTrees(count, both('new', 'new'), counted.io);
+    assert.ok(counted.seen.ops >= 5, `${counted.seen.ops} operations`);
+    for (let stopAt = 1; stopAt <= counted.seen.ops; stopAt++) {
+      const what = `before ${before}, stop ${stopAt}`;
+      const out = fresh();
+      if (before) await writeTrees(out, both(before, before));
+      const { io, seen } = freezing(stopAt);
+      void writeTrees(out, both('new', 'new'), io);
+      await settle();
+      assert.is(seen.ops, stopAt, `${what}: the writer reached the stop`);
+      await recoverTrees(out);
+      const after = await state(out);
+      assert.equal(after.left, [], `${what}: no staging folder left`);
+      // Until the last tree is in place the write is undone; past it, it may have committed.
+      const expected = before ? { 'b.json': before } : undefined;
+      if (stopAt <= 5) assert.equal([after.bundles, after.generated], [expected, before ? { 'g.yaml': before } : undefined], what);
+      else assert.ok(after.bundles?.['b.json'] === after.generated?.['g.yaml'], `${what}: ${JSON.stringify(after)}`);
+    }
+  }
+});
+
+test('a recovery killed at any step is finished by the next one', async () => {
+  for (let stopAt = 1; stopAt <= 8; stopAt++) {
     const out = fresh();
-    await writeTrees(out, [named('bundles', { 'b.json': 'old' }), named('generated', { 'g.yaml': 'old' })]);
-    let renames = 0;
+    await writeTrees(out, both('old', 'old'));
+    // The writer stopped with the new bundles/ in place, generated/ moved aside.
+    void writeTrees(out, both('new', 'new'), freezing(5).io);
+    await settle();
+    void recoverTrees(out, freezing(stopAt).io);
+    await settle();
+    await recoverTrees(out);
+    assert.equal(await state(out), { bundles: { 'b.json': 'old' }, generated: { 'g.yaml': 'old' }, left: [] }, `stop ${stopAt}`);
+  }
+});
+
+test('a failure at any step of a two-tree write leaves both trees as they were, and no staging', async () => {
+  for (let failAt = 1; failAt <= 6; failAt++) {
+    const out = fresh();
+    await writeTrees(out, both('old', 'old'));
+    let ops = 0;
+    const fail = <T>(run: () => Promise<T>): Promise<T> => (++ops === failAt ? Promise.reject(new Error('EIO')) : run());
     const io: TreeFs = {
       mkdir: (p, o) => fs.mkdir(p, o),
       writeFile: (p, d) => fs.writeFile(p, d),
-      rename: (a, b) => (++renames === stopAt ? new Promise<void>(() => undefined) : fs.rename(a, b)),
-      rm: (p, o) => fs.rm(p, o),
+      rename: (a, b) => fail(() => fs.rename(a, b)),
+      rm: (p, o) => fail(() => fs.rm(p, o)),
     };
-    void writeTrees(out, [named('bundles', { 'b.json': 'new' }), named('generated', { 'g.yaml': 'new' })], io);
-    await new Promise((r) => setTimeout(r, 50));
-    assert.ok(renames >= stopAt, `stop ${stopAt}: the writer reached the frozen rename`);
-    await recoverTrees(out);
-    const bundles = await contents(path.join(out, 'bundles'));
-    const generated = await contents(path.join(out, 'generated'));
-    // Before the staging folder is committed (rename 1) the old trees stay; after it, the new ones.
-    const expected = stopAt === 1 ? 'old' : 'new';
-    assert.equal(bundles, { 'b.json': expected }, `stop ${stopAt}: bundles`);
-    assert.equal(generated, { 'g.yaml': expected }, `stop ${stopAt}: generated`);
-    assert.equal(readdirSync(out).sort(), ['bundles', 'generated'], `stop ${stopAt}: no staging folder left`);
+    const err = await writeTrees(out, both('new', 'new'), io).catch((e: Error) => e);
+    assert.instance(err, Error, `fail ${failAt}`);
+    assert.equal(await state(out), { bundles: { 'b.json': 'old' }, generated: { 'g.yaml': 'old' }, left: [] }, `fail ${failAt}`);
   }
+});
+
+test('a ready folder is never swapped in by a later write, even without a marker (an earlier writer left it)', async () => {
+  const out = fresh();
+  await writeTrees(out, both('old', 'old'));
+  // As the previous writer left it when killed after staging: no marker, nothing moved yet.
+  await fs.mkdir(path.join(out, '.custody-ready-0a1b2c', 'bundles'), { recursive: true });
+  await fs.writeFile(path.join(out, '.custody-ready-0a1b2c', 'bundles', 'b.json'), 'abandoned');
+  await fs.mkdir(path.join(out, '.custody-ready-0a1b2c', 'generated'), { recursive: true });
+  await fs.writeFile(path.join(out, '.custody-ready-0a1b2c', 'generated', 'g.yaml'), 'abandoned');
+  await writeTree(out, named('generated', { 'g.yaml': 'unrelated' }));
+  assert.equal(await state(out), { bundles: { 'b.json': 'old' }, generated: { 'g.yaml': 'unrelated' }, left: [] });
+});
+
+test('an earlier writer killed between swaps: the tree it put in place is taken back, the one it moved aside restored', async () => {
+  const out = fresh();
+  await writeTrees(out, both('old', 'old'));
+  // bundles/ swapped (the old one in the old folder), generated/ moved aside, its new one not placed.
+  await fs.mkdir(path.join(out, '.custody-old-0a1b2c'));
+  await fs.rename(path.join(out, 'bundles'), path.join(out, '.custody-old-0a1b2c', 'bundles'));
+  await fs.rename(path.join(out, 'generated'), path.join(out, '.custody-old-0a1b2c', 'generated'));
+  await fs.mkdir(path.join(out, 'bundles'));
+  await fs.writeFile(path.join(out, 'bundles', 'b.json'), 'abandoned');
+  await fs.mkdir(path.join(out, '.custody-ready-0a1b2c', 'generated'), { recursive: true });
+  await fs.writeFile(path.join(out, '.custody-ready-0a1b2c', 'generated', 'g.yaml'), 'abandoned');
+  assert.equal((await recoverTrees(out)).sort(), ['.custody-old-0a1b2c', '.custody-ready-0a1b2c']);
+  assert.equal(await state(out), { bundles: { 'b.json': 'old' }, generated: { 'g.yaml': 'old' }, left: [] });
 });
 
 test('recovery puts back a tree that an earlier writer left only in its old folder, and removes its staging', async () => {
