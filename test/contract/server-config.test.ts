@@ -42,11 +42,15 @@ const plainEnv = (env: EnvVar[]) => Object.fromEntries(env.filter((e) => e.value
 
 test("the owner cluster's server configuration loads into the settings the deployment means", async () => {
   const { file, env } = await deployed(MOVIE);
-  assert.is(readFileSync(file, 'utf8'), 'cacheDir: /var/cache/custody\nclusters: []\ndecisionLogFile: /var/lib/custody/decisions.jsonl\n');
+  assert.is(
+    readFileSync(file, 'utf8'),
+    'cacheDir: /var/cache/custody\nclusters: []\ndecisionLogFile: /var/lib/custody/decisions.jsonl\nmetricsAccess: admin\n',
+  );
   // The connection bound follows this machine's descriptor limit: checked for its floor, the rest literally.
-  const { maxConnections, maxUnauthenticatedConnections, ...config } = loadConfig({ file, env: plainEnv(env), cwd: '/nowhere' });
+  const { maxConnections, maxUnauthenticatedConnections, maxConnectionsPerAgent, ...config } = loadConfig({ file, env: plainEnv(env), cwd: '/nowhere' });
   assert.ok(maxConnections >= 64, `maxConnections ${maxConnections}`);
   assert.ok(maxUnauthenticatedConnections >= 1 && maxUnauthenticatedConnections < maxConnections, 'room kept for authenticated sidecars');
+  assert.is(maxConnectionsPerAgent, Math.min(256, maxConnections - maxUnauthenticatedConnections));
   assert.equal(config, {
     host: '0.0.0.0',
     port: 8080,
@@ -64,7 +68,7 @@ test("the owner cluster's server configuration loads into the settings the deplo
     maxBodyBytes: 8388608,
     maxTokenLifetimeSeconds: 172800,
     webhookMaxBodyBytes: 1048576,
-    metricsAccess: 'local',
+    metricsAccess: 'admin',
     maxBundleBytes: 67108864,
   });
 });
