@@ -48,10 +48,6 @@ export class BodyBudget {
       },
     };
   }
-
-  held(): number {
-    return this.total;
-  }
 }
 
 /** What the headers alone decide: encoding, character set, declared length. */

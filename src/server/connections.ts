@@ -33,6 +33,8 @@ export type ShedReason = 'unauthenticated budget' | 'agent connection budget' | 
 interface Traffic {
   bytes: number;
   since: number;
+  /** The agent (`<workflow>/<agent>`) its last authenticated request came from. */
+  owner?: string;
 }
 
 export class ConnectionBudget {
@@ -42,8 +44,6 @@ export class ConnectionBudget {
   private readonly traffic = new Map<Socket, Traffic>();
   /** Per agent (`<workflow>/<agent>`), its authenticated sockets; insertion order is age. */
   private readonly byOwner = new Map<string, Set<Socket>>();
-  /** The agent a socket's last authenticated request came from. */
-  private readonly ownerOf = new Map<Socket, string>();
 
   /**
    * @param silentMs a socket that has read and written nothing for this long is closed (by
@@ -72,9 +72,9 @@ export class ConnectionBudget {
     this.traffic.set(socket, { bytes: 0, since: this.clock() });
     this.unauthenticated.add(socket);
     socket.once('close', () => {
+      this.disown(socket);
       this.traffic.delete(socket);
       this.unauthenticated.delete(socket);
-      this.disown(socket);
     });
   }
 
@@ -109,9 +109,9 @@ export class ConnectionBudget {
     this.unauthenticated.delete(socket);
     if (owner === undefined) return;
     // Every request of a sidecar's connection comes here: one lookup when nothing changes.
-    const before = this.ownerOf.get(socket);
-    if (before === owner) return;
-    if (before !== undefined) this.disown(socket);
+    const t = this.traffic.get(socket);
+    if (!t || t.owner === owner) return;
+    this.disown(socket, t);
     let sockets = this.byOwner.get(owner);
     if (!sockets) this.byOwner.set(owner, (sockets = new Set()));
     if (sockets.size >= this.maxPerOwner) {
@@ -121,13 +121,13 @@ export class ConnectionBudget {
       this.onShed('agent connection budget');
     }
     sockets.add(socket);
-    this.ownerOf.set(socket, owner);
+    t.owner = owner;
   }
 
-  private disown(socket: Socket): void {
-    const owner = this.ownerOf.get(socket);
+  private disown(socket: Socket, t = this.traffic.get(socket)): void {
+    const owner = t?.owner;
     if (owner === undefined) return;
-    this.ownerOf.delete(socket);
+    t!.owner = undefined;
     const sockets = this.byOwner.get(owner)!;
     sockets.delete(socket);
     if (sockets.size === 0) this.byOwner.delete(owner);
