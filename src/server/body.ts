@@ -15,6 +15,8 @@ export interface BodyRules {
   readonly gzip: boolean;
   /** Bytes held for bodies being read (the caller's share of the server's memory for them). */
   readonly budget?: { take(bytes: number): boolean; give(bytes: number): void };
+  /** Ends the read with its reason (a ServerError) when aborted: a deadline, or a newer caller's turn. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -76,6 +78,7 @@ export async function readBody(req: IncomingMessage, rules: BodyRules): Promise<
         req.off('data', onData);
         req.off('end', onEnd);
         req.off('close', onClose);
+        rules.signal?.removeEventListener('abort', onAbort);
         if (err) {
           // Nothing more is read: the refusal closes the connection.
           req.pause();
@@ -94,6 +97,12 @@ export async function readBody(req: IncomingMessage, rules: BodyRules): Promise<
       };
       const onEnd = () => done();
       const onClose = () => done(new ServerError('badRequest', 'the body was cut short'));
+      const onAbort = () => {
+        const reason: unknown = rules.signal?.reason;
+        done(reason instanceof ServerError ? reason : new ServerError('unavailable', 'the body was not read to its end; retry later'));
+      };
+      if (rules.signal?.aborted) return onAbort();
+      rules.signal?.addEventListener('abort', onAbort);
       req.on('data', onData);
       req.on('end', onEnd);
       req.on('close', onClose);

@@ -10,6 +10,7 @@ export const ServerErrors = {
   forbidden: { status: 403, kind: 'usage', message: 'these credentials do not allow this' },
   notFound: { status: 404, kind: 'invalid', message: 'no such resource' },
   badRequest: { status: 400, kind: 'invalid', message: 'the request is not valid' },
+  timeout: { status: 408, kind: 'invalid', message: 'the request did not arrive in time' },
   conflict: { status: 409, kind: 'invalid', message: 'already received' },
   tooLarge: { status: 413, kind: 'invalid', message: 'the request body is too large' },
   unsupportedMediaType: { status: 415, kind: 'invalid', message: 'this content encoding or character set is not accepted' },

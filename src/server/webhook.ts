@@ -7,6 +7,11 @@
  * its size bound and only a few at a time; the body is parsed only after. Accepted deliveries are
  * remembered by id and by signature for GitHub's redelivery window: the signature covers the
  * body, not the delivery id, so a captured delivery under a new id is a replay too.
+ *
+ * Anyone can send a well-formed signature header, so the few bodies read at once must not be
+ * held by callers who send them slowly: a body must arrive within GitHub's own answer deadline,
+ * and when every slot is taken the oldest read gives way to the newest. GitHub sends a delivery's
+ * body at once, so to keep it out an attacker must open new deliveries faster than it arrives.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -19,6 +24,8 @@ const REMEMBER_MS = 72 * 3600 * 1000;
 const REMEMBER_MAX = 10_000;
 /** Bodies read at once: what unauthenticated callers can make the server hold is this times the bound. */
 const CONCURRENT_BODIES = 4;
+/** GitHub counts a delivery failed when the answer takes over 10 s: a slower body is not GitHub's. */
+const READ_MS = 10_000;
 
 export interface WebhookOptions {
   readonly secret: string | undefined;
@@ -27,6 +34,8 @@ export interface WebhookOptions {
   readonly branch: () => string | undefined;
   readonly onPush: () => void;
   readonly now?: () => number;
+  /** How long a body may take to arrive (tests shorten it). */
+  readonly readMs?: number;
 }
 
 export interface WebhookResult {
@@ -37,7 +46,9 @@ export interface WebhookResult {
 export function createWebhook(options: WebhookOptions): (req: IncomingMessage) => Promise<WebhookResult> {
   const now = options.now ?? Date.now;
   const seen = new Map<string, number>();
-  let reading = 0;
+  const readMs = options.readMs ?? READ_MS;
+  /** The bodies being read, oldest first. */
+  const reading: AbortController[] = [];
 
   const remembered = (key: string) => (seen.get(key) ?? 0) > now();
   const remember = (key: string) => {
@@ -61,13 +72,20 @@ export function createWebhook(options: WebhookOptions): (req: IncomingMessage) =
     // of the body read: a caller cannot tell from the answers whether a secret is set.
     const secret = options.secret;
     if (!secret) throw new ServerError('unauthenticated', 'no webhook secret is configured: every delivery is refused');
-    if (reading >= CONCURRENT_BODIES) throw new ServerError('unavailable', 'too many webhook deliveries at once; polling picks the change up');
+    if (reading.length >= CONCURRENT_BODIES)
+      reading
+        .shift()!
+        .abort(new ServerError('unavailable', "a newer webhook delivery took this one's place before its body arrived; polling picks the change up"));
+    const turn = new AbortController();
+    reading.push(turn);
+    const deadline = setTimeout(() => turn.abort(new ServerError('timeout', `the body did not arrive within ${readMs / 1000} s`)), readMs);
     let body: Buffer;
-    reading++;
     try {
-      body = await readBody(req, rules);
+      body = await readBody(req, { ...rules, signal: turn.signal });
     } finally {
-      reading--;
+      clearTimeout(deadline);
+      const at = reading.indexOf(turn);
+      if (at >= 0) reading.splice(at, 1);
     }
     const expected = createHmac('sha256', secret).update(body).digest();
     if (!timingSafeEqual(Buffer.from(signature, 'hex'), expected)) throw new ServerError('unauthenticated', 'the signature does not match the body');

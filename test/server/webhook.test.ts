@@ -12,6 +12,10 @@ import path from 'node:path';
 import { commitAll } from '../helpers/git-repo.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { startTestServer } from '../helpers/server.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ServerError } from '../../src/server/errors.js';
+import { createWebhook } from '../../src/server/webhook.js';
 
 const SECRET = 'webhook-test-secret';
 const sign = (body: string | Buffer, secret = SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -127,6 +131,56 @@ test('a body sent without a length is cut at the bound', async () => {
     assert.ok(r.closed);
   } finally {
     await t.server.close();
+  }
+});
+
+test('slow bodies cannot keep a genuine delivery out: the oldest read gives way to the newest', async () => {
+  const t = await startTestServer({ webhookSecret: SECRET, pollSeconds: 3600 });
+  try {
+    // Anyone can send a well-formed signature and promise a body it never sends: four fill every slot.
+    const slow = Array.from({ length: 4 }, () => rawRequest(`${t.server.url}/`, promised([`X-Hub-Signature-256: ${sign('x')}`], 500), { waitMs: 4000 }));
+    await new Promise((r) => setTimeout(r, 300));
+    const body = JSON.stringify({ ref: 'refs/heads/main', after: 'z' });
+    const genuine = await fetch(`${t.server.url}/hooks/github`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': sign(body), 'x-github-delivery': randomUUID() },
+    });
+    assert.is(genuine.status, 202, 'the genuine delivery is read');
+    const first = await slow[0]!;
+    assert.is(first.status, 503, 'the oldest slow read gave way');
+    assert.ok(first.closed, 'and its connection is closed');
+  } finally {
+    await t.server.close();
+  }
+});
+
+test('a body must arrive within the read deadline (408), and its slot is free again', async () => {
+  let refreshed = 0;
+  const webhook = createWebhook({ secret: SECRET, maxBodyBytes: 1024 * 1024, branch: () => 'main', onPush: () => refreshed++, readMs: 300 });
+  const server = http.createServer((req, res) => {
+    webhook(req).then(
+      (r) => res.writeHead(202).end(JSON.stringify(r)),
+      (err: unknown) => res.writeHead(err instanceof ServerError ? err.status : 500, { connection: 'close' }).end(),
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  try {
+    const r = await rawRequest(url, promised([`X-Hub-Signature-256: ${sign('x')}`], 500), { waitMs: 3000 });
+    assert.is(r.status, 408);
+    assert.ok(r.answeredAfterMs >= 250 && r.answeredAfterMs < 2000, `answered after ${r.answeredAfterMs} ms`);
+    const body = JSON.stringify({ ref: 'refs/heads/main' });
+    const ok = await fetch(url, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': sign(body), 'x-github-delivery': randomUUID() },
+    });
+    assert.is(ok.status, 202);
+    assert.is(refreshed, 1);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
   }
 });
 
