@@ -10,10 +10,8 @@ export { parseGitDate, resolvePeople, type AuthorOptions, type Person } from './
 export { baseCommit, mergeBaseOf, switchBack, switchTo } from './branch.js';
 export {
   assertSecureTransport,
-  hasCredentials,
   isUrlLike,
   originRepositoryUrl,
-  redactUrl,
   resolveRemote,
   tokenFromEnv,
   TOKEN_VARIABLES,

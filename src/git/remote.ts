@@ -5,6 +5,7 @@
  * and by the pull request's API calls alike.
  */
 import git from 'isomorphic-git';
+import { carriesSecret, hasCredentials, redactUrl } from '../core/url.js';
 import { GitopsError } from './errors.js';
 import type { Repository } from './repository.js';
 
@@ -92,47 +93,6 @@ export function isUrlLike(value: string): boolean {
   return /^[a-z][a-z0-9+.-]+:/i.test(v) || /^[^/\s]+@[^/\s]*:/.test(v);
 }
 
-/** The schemes for which a URL parser knows where the host is: an "@" it leaves is in the path. */
-const SPECIAL_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:', 'file:']);
-
-/**
- * Whether a URL may carry credentials, however it is spelt: a user name or password where a URL
- * parser finds one (a scheme in any case, one slash or none, spaces around), or an "@" a parser
- * cannot place (a scheme it does not know, such as `git+https:/user:token@host`, or a password
- * holding "/"), which could be one. ssh's user `git@` is everyone's, not a secret.
- */
-export function hasCredentials(url: string): boolean {
-  const v = url.trim();
-  if (/^(?:ssh:\/\/)?git@[^:/@\s]+[:/][^@]*$/i.test(v)) return false;
-  try {
-    const u = new URL(v);
-    if (u.username || u.password) return true;
-    if (SPECIAL_SCHEMES.has(u.protocol)) return false;
-  } catch {
-    // Not a URL: the "@" below decides.
-  }
-  return v.includes('@');
-}
-
-/** A URL as it may be printed: any user name and password taken out (also from forms `new URL` refuses or misreads). */
-export function redactUrl(url: string): string {
-  let shown = url.trim();
-  let special = false;
-  try {
-    const u = new URL(shown);
-    u.username = '';
-    u.password = '';
-    shown = u.href;
-    special = SPECIAL_SCHEMES.has(u.protocol);
-  } catch {
-    // Not a URL: shown as given, less what could be credentials.
-  }
-  if (special || !shown.includes('@')) return shown;
-  // Everything up to the last "@" could be credentials (a password may hold "/" or "@"); the
-  // scheme is kept only when slashes follow it, else it could be the user name of `user:token@`.
-  return shown.replace(/^([a-z][a-z0-9+.-]*:[/\\]+)?.*@/i, (_all, scheme: string | undefined) => `${scheme ?? ''}…@`);
-}
-
 /** Loopback: the only place a token may travel over plain HTTP (a test server, a local proxy). */
 export function isLoopback(url: string): boolean {
   try {
@@ -168,8 +128,8 @@ export function assertSecureTransport(url: string, token: Token | undefined, wha
  * reconciler fetches over, while a local path or plain http is a test fixture or a mirror on this
  * machine, which no cluster can reach (so a fresh local clone, as the tests make, keeps the
  * default). The scp form `git@host:path` is written `ssh://git@host/path`, the form Flux accepts.
- * Credentials are refused, never copied: any user part of an https URL (a token often stands there
- * alone) and a password anywhere; ssh keeps its user name (`git@`), which is not a secret.
+ * Credentials are refused, never copied, by the rule the spec's own URLs are checked with
+ * ({@link carriesSecret}): any user part of an https URL and a password anywhere.
  */
 export function treeRepositoryUrl(url: string): string | undefined {
   const trimmed = url.trim();
@@ -182,8 +142,7 @@ export function treeRepositoryUrl(url: string): string | undefined {
     return undefined;
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'ssh:') return undefined;
-  // Over https a user name alone is often a token (https://<token>@host/...): refused like a password.
-  if (parsed.password || (parsed.protocol === 'https:' && parsed.username)) {
+  if (carriesSecret(candidate)) {
     throw new GitopsError(
       'credentials-in-url',
       `the origin remote (${redactUrl(candidate)}) carries credentials; Custody does not write them into the generated trees`,
