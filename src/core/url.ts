@@ -63,3 +63,12 @@ export function carriesSecret(url: string): boolean {
   }
   return parsed.password !== '' || (parsed.protocol !== 'ssh:' && parsed.username !== '');
 }
+
+/**
+ * A value as a message may quote it: a URL (text that starts with a scheme) without the
+ * credentials {@link carriesSecret} finds in it, any other text as it is (an image digest's "@"
+ * is no user name).
+ */
+export function quotable(value: string): string {
+  return /^\s*[a-z][a-z0-9+.-]+:/i.test(value) && carriesSecret(value) ? redactUrl(value) : value;
+}

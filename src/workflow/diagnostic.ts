@@ -42,6 +42,7 @@ export const DiagnosticCodes = {
   noSidecarAuth: 'no-sidecar-auth',
   noEastWestGateway: 'no-east-west-gateway',
   defaultRepository: 'default-repository',
+  credentialsInUrl: 'credentials-in-url',
   exampleSigningKey: 'example-signing-key',
   duplicateFlow: 'duplicate-flow',
   conditionAlternativeNeverHolds: 'alternative-never-holds',

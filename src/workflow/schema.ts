@@ -4,6 +4,7 @@
  * Ajv's terse errors are turned into diagnostics that name the field and say what to do.
  */
 import { excerpt } from '../core/text.js';
+import { quotable } from '../core/url.js';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import schema from './workflow.schema.json' with { type: 'json' };
 import { DiagnosticCodes, didYouMean, type Diagnostic, type DiagnosticCode } from './diagnostic.js';
@@ -182,7 +183,8 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `"${excerpt(value)}"`;
+  // A URL the schema refuses may still hold a token (`HTTPS://user:token@…`): quoted without it.
+  if (typeof value === 'string') return `"${excerpt(quotable(value))}"`;
   return `${typeof value} ${String(value)}`;
 }
 

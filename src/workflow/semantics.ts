@@ -5,7 +5,8 @@
  * the raw document even when the schema found problems, skipping values of the wrong type (the
  * schema has reported those), so that one run reports everything.
  */
-import { MESH_SERVER_URL, SERVER_HOST, SYSTEM_NAMESPACE } from '../contract/index.js';
+import { MESH_SERVER_URL, SERVER_ENV, SERVER_HOST, SYSTEM_NAMESPACE } from '../contract/index.js';
+import { carriesSecret, quotable, redactUrl } from '../core/url.js';
 import { DiagnosticCodes, didYouMean, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostic.js';
 import { addressKind } from './address.js';
 import { compareAttribute, COMPARATORS, type AttributeValue } from './condition.js';
@@ -36,6 +37,8 @@ export const RESERVED_PORTS: ReadonlyMap<number, string> = new Map([
 type Raw = Record<string, unknown>;
 const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
+/** A setting as a message quotes it: a URL's credentials are never repeated. */
+const quoted = (v: unknown) => JSON.stringify(isStr(v) ? quotable(v) : v);
 
 const MESH_SERVER = new URL(MESH_SERVER_URL);
 
@@ -58,6 +61,18 @@ function meshServerUrlProblem(value: string): string | undefined {
   if (url.pathname !== '/' || url.username || url.password || url.hash) return 'which serves its bundles at the root of that URL';
   return undefined;
 }
+
+/**
+ * The spec's URLs that may hold a user name or password, each with where its credentials belong
+ * instead: a spec is committed to Git and these URLs are copied into the generated manifests, so
+ * a token in one would be readable in the repository's history.
+ */
+const URL_FIELDS = {
+  repository: `for a private repository the bundle server takes its token from ${SERVER_ENV.gitToken} (the generated Deployment reads it from a Secret, see docs/gitops.md), Argo CD and Flux from their own repository credentials`,
+  server: "Argo CD reaches the cluster's API server with the credentials of its own cluster Secret",
+  tokenIssuer: "the issuer is compared with the tokens' iss as written: copy it from kubectl get --raw /.well-known/openid-configuration",
+  tokenJwksUrl: 'the bundle server fetches the key set without credentials: give a URL that needs none, or commit the key set as keys/jwks/<cluster>.json',
+} as const;
 
 export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -83,6 +98,17 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
   }
   const spec = isObj(doc.spec) ? doc.spec : undefined;
   if (!spec) return out;
+
+  const credentials = (path: FieldPath, field: keyof typeof URL_FIELDS, value: unknown) => {
+    if (!isStr(value) || !carriesSecret(value)) return;
+    error(
+      DiagnosticCodes.credentialsInUrl,
+      path,
+      `the URL ${redactUrl(value)} carries credentials (removed here): a spec is committed to Git and this URL is copied into the generated manifests, so they would be in the repository for everyone who can read it`,
+      `write the URL without them (and revoke the token if this file was ever committed); ${URL_FIELDS[field]}`,
+    );
+  };
+  credentials(['spec', 'repository'], 'repository', spec.repository);
 
   if (isStr(spec.timezone) && spec.timezone !== '' && !isTimezone(spec.timezone)) {
     const guess = didYouMean(spec.timezone, Intl.supportedValuesOf('timeZone'));
@@ -112,13 +138,16 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
             error(
               DiagnosticCodes.clusterConflict,
               ['spec', 'actors', actorName, 'cluster', field],
-              `cluster "${cluster.name}" has ${field} ${JSON.stringify(mine)} here but ${JSON.stringify(theirs)} for actor "${prior.actor}"`,
+              `cluster "${cluster.name}" has ${field} ${quoted(mine)} here but ${quoted(theirs)} for actor "${prior.actor}"`,
               `a cluster is one place: give both actors the same ${field}, or different cluster names`,
             );
           }
         }
       }
     }
+    if (cluster)
+      for (const field of Object.keys(URL_FIELDS) as (keyof typeof URL_FIELDS)[])
+        credentials(['spec', 'actors', actorName, 'cluster', field], field, cluster[field]);
     const gateway = cluster && isObj(cluster.eastWestGateway) ? cluster.eastWestGateway : undefined;
     if (gateway && isStr(gateway.address) && /^[0-9A-Za-z.:-]+$/.test(gateway.address) && !addressKind(gateway.address)) {
       error(

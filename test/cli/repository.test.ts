@@ -110,6 +110,24 @@ test('an origin with credentials is refused: nothing written, the token printed 
   assert.throws(() => read(dir, 'flux/bank-core/gitrepository.yaml'));
 });
 
+test('a spec repository with credentials is refused by check and generate: nothing written, the token printed nowhere', async () => {
+  const dir = clone('https://git.bank.example/platform/custody.git');
+  writeFileSync(
+    path.join(dir, 'workflows', 'bank-audit.yaml'),
+    SPEC.replace('  owner: bank\n', '  owner: bank\n  repository: "https://ci-bot:tok_0123456789@git.bank.example/platform/custody.git"\n'),
+  );
+  for (const command of ['check', 'generate']) {
+    const r = await custody([command], dir);
+    assert.is(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      `custody ${command}: error[credentials-in-url]: workflows/bank-audit.yaml:7:15: spec.repository: the URL https://git.bank.example/platform/custody.git carries credentials (removed here)`,
+    );
+    assert.not.match(r.stdout + r.stderr, 'tok_0123456789');
+  }
+  assert.throws(() => read(dir, 'flux/bank-core/gitrepository.yaml'));
+});
+
 test('check and generate warn while the active signing key is the examples’ key, and not once it is replaced', async () => {
   const dir = clone('https://git.bank.example/platform/custody.git');
   const r = await custody(['check'], dir);

@@ -509,6 +509,52 @@ for (const row of rows) {
   });
 }
 
+test('a URL with credentials in it is refused at its field and shown without them; an ssh user is no credential', () => {
+  const token = 'ghp_0123456789abcdefSECRET';
+  const cluster = (extra: string) => edit([['cluster: { name: studio-central }', `cluster: { name: studio-central, ${extra} }`]]);
+  for (const [text, where] of [
+    [edit([['  owner: studio\n', `  owner: studio\n  repository: "https://bob:${token}@github.com/org/repo.git"\n`]]), 'test.yaml:7:15: spec.repository'],
+    // A token alone in the user part is how GitHub and GitLab tokens are often written.
+    [cluster(`repository: "https://${token}@github.com/org/repo.git"`), 'test.yaml:10:52: spec.actors.studio.cluster.repository'],
+    [cluster(`repository: "https://x-access-token:${token}@github.com/org/repo.git"`), 'test.yaml:10:52: spec.actors.studio.cluster.repository'],
+    // The schema refuses the scheme's case as well, and neither error quotes the token.
+    [cluster(`repository: "HTTPS://x-access-token:${token}@github.com/org/repo.git"`), 'test.yaml:10:52: spec.actors.studio.cluster.repository'],
+    [cluster(`repository: "ssh://git:${token}@github.com/org/repo.git"`), 'test.yaml:10:52: spec.actors.studio.cluster.repository'],
+    [
+      cluster(`tokenIssuer: "https://issuer.example", tokenJwksUrl: "https://reader:${token}@issuer.example/jwks"`),
+      'test.yaml:10:93: spec.actors.studio.cluster.tokenJwksUrl',
+    ],
+    [cluster(`server: "https://admin:${token}@k8s.studio.example"`), 'test.yaml:10:48: spec.actors.studio.cluster.server'],
+    // The other actor on the same cluster with another repository: the conflict quotes both URLs, neither with the token.
+    [
+      edit([
+        ['cluster: { name: studio-central }', `cluster: { name: studio-central, repository: "https://${token}@github.com/org/repo.git" }`],
+        ['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: studio-central, repository: "https://github.com/org/other.git" }'],
+      ]),
+      'test.yaml:10:52: spec.actors.studio.cluster.repository',
+    ],
+  ] as const) {
+    const r = loadOne(text);
+    const lines = r.diagnostics.map(formatDiagnostic);
+    const refusals = lines.filter((l) => l.startsWith('error[credentials-in-url]'));
+    assert.is(refusals.length, 1, lines.join('\n'));
+    assert.ok(refusals[0]!.startsWith(`error[credentials-in-url]: ${where}: `), refusals[0]);
+    assert.not.match(lines.join('\n'), token);
+    assert.is(r.workflows.length, 0);
+  }
+  const line = formatDiagnostic(loadOne(cluster(`repository: "https://bob:${token}@github.com/org/repo.git"`)).diagnostics[0]!);
+  assert.is(
+    line,
+    'error[credentials-in-url]: test.yaml:10:52: spec.actors.studio.cluster.repository: the URL https://github.com/org/repo.git carries credentials (removed here): a spec is committed to Git and this URL is copied into the generated manifests, so they would be in the repository for everyone who can read it (write the URL without them (and revoke the token if this file was ever committed); for a private repository the bundle server takes its token from CUSTODY_GIT_TOKEN (the generated Deployment reads it from a Secret, see docs/gitops.md), Argo CD and Flux from their own repository credentials)',
+  );
+  // ssh names the account whose key authenticates: git@ (or any user) stays, as do plain https URLs.
+  for (const url of ['ssh://git@github.com/org/repo.git', 'ssh://deploy@git.studio.example:2222/org/repo.git', 'https://github.com/org/repo.git']) {
+    const ok = loadOne(edit([['  owner: studio\n', `  owner: studio\n  repository: "${url}"\n`]]));
+    assert.equal(ok.diagnostics.map(formatDiagnostic), [], url);
+    assert.is(ok.workflows[0]!.actors[0]!.cluster.repository, url);
+  }
+});
+
 test('all errors of a file are reported at once', () => {
   const text = edit([
     ['owner: studio', 'owner: studios'],
