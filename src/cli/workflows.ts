@@ -1,6 +1,7 @@
 /** Loading and checking workflows for a command: validation, then the reviewer's warnings. */
 import { missingEastWestGateways, missingPeerRoots, missingSidecarAuth, topology } from '../manifests/index.js';
 import { analyseWorkflow } from '../policy/index.js';
+import { cmp } from '../core/order.js';
 import { isExampleKey } from '../keys/index.js';
 import {
   CLUSTER_DEFAULTS,
@@ -78,6 +79,7 @@ export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<st
       });
     }
   }
+  diagnostics.push(...sharedIssuerErrors(result.workflows, result.sources));
   if (result.workflows.length) {
     for (const gap of missingEastWestGateways(topology(result.workflows), result.workflows)) {
       const actor = gap.workflow.actors.find((a) => a.cluster.name === gap.cluster)!;
@@ -130,15 +132,52 @@ export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<st
 
 export { plural } from '../core/text.js';
 
+type Sources = ReadonlyMap<string, { position(at: (string | number)[], key?: boolean): { line: number; column: number } }>;
+
+/**
+ * Two clusters, in any workflows, giving one tokenIssuer. The bundle server tells clusters'
+ * ServiceAccount tokens apart by their issuer alone (src/server/config.ts refuses such a
+ * configuration at start), so the deployment would not come up, and were it to, either cluster's
+ * tokens would be taken for the other's. An error, reported at the later place in reading order
+ * (file, then position), once per pair of clusters.
+ */
+function sharedIssuerErrors(workflows: readonly Workflow[], sources: Sources): Diagnostic[] {
+  const places = workflows.flatMap((w) =>
+    w.actors.flatMap((a) => {
+      if (a.cluster.tokenIssuer === undefined) return [];
+      const at = ['spec', 'actors', a.name, 'cluster', 'tokenIssuer'];
+      const pos = sources.get(w.file)?.position(at) ?? { line: 1, column: 1 };
+      return [{ issuer: a.cluster.tokenIssuer, cluster: a.cluster.name, actor: a.name, file: w.file, at, ...pos }];
+    }),
+  );
+  places.sort((x, y) => cmp(x.file, y.file) || x.line - y.line || x.column - y.column);
+  const first = new Map<string, (typeof places)[number]>();
+  const reported = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const p of places) {
+    const prior = first.get(p.issuer);
+    if (!prior) first.set(p.issuer, p);
+    if (!prior || prior.cluster === p.cluster || reported.has(`${prior.cluster}\n${p.cluster}`)) continue;
+    reported.add(`${prior.cluster}\n${p.cluster}`);
+    out.push({
+      severity: 'error',
+      code: DiagnosticCodes.sharedTokenIssuer,
+      file: p.file,
+      line: p.line,
+      column: p.column,
+      field: fieldName(p.at),
+      message: `clusters "${prior.cluster}" (actor "${prior.actor}", ${prior.file}) and "${p.cluster}" (actor "${p.actor}", ${p.file}) have the same tokenIssuer ${p.issuer}: the bundle server tells clusters' ServiceAccount tokens apart by their issuer, so one that serves both refuses to start, and a token of either cluster would be taken for the other's`,
+      hint: "each cluster's API server needs an issuer of its own: set its --service-account-issuer to a URL of its own (kubeadm gives every cluster the same default) and tokenIssuer of the cluster in the spec to match",
+    });
+  }
+  return out;
+}
+
 /**
  * While a deployment would still run on the examples' stand-ins: clusters syncing Custody's own
  * repository (no repository in the spec, no https or ssh origin), and the example signing key.
  */
-function deploymentWarnings(
-  workflows: readonly Workflow[],
-  sources: ReadonlyMap<string, { position(at: (string | number)[], key?: boolean): { line: number; column: number } }>,
-  facts: DeploymentFacts,
-): Diagnostic[] {
+function deploymentWarnings(workflows: readonly Workflow[], sources: Sources, facts: DeploymentFacts): Diagnostic[] {
   const out: Diagnostic[] = [];
   if (facts.repository === undefined) {
     // A cluster named in several workflows takes the repository any of them gives.

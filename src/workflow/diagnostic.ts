@@ -40,6 +40,7 @@ export const DiagnosticCodes = {
   sharedCluster: 'shared-cluster',
   missingPeerRoot: 'missing-peer-root',
   noSidecarAuth: 'no-sidecar-auth',
+  sharedTokenIssuer: 'shared-token-issuer',
   noEastWestGateway: 'no-east-west-gateway',
   defaultRepository: 'default-repository',
   credentialsInUrl: 'credentials-in-url',
