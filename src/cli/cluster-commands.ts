@@ -1,9 +1,11 @@
 /** Commands against a live cluster (through a kubeconfig context): doctor, drift, status --kube. */
 import path from 'node:path';
 import { connect, doctor, drift, kubeStatus, loadKubeConfig, renderDoctor, renderDrift, renderKubeStatus, type ClusterClient } from '../cluster/index.js';
+import { KEYS_DIR } from '../contract/index.js';
+import { readKeys } from '../keys/index.js';
 import { parse, type Command } from './commands.js';
 import { printDiagnostics, UsageError } from './errors.js';
-import { EXIT, readInputs, repositoryRoot, workflowFiles, type Io } from './io.js';
+import { assertRepositoryFolder, displayPath, EXIT, readInputs, repositoryRoot, workflowFiles, type Io } from './io.js';
 import { SERVER_COMMANDS } from './server-commands.js';
 import { checkInputs } from './workflows.js';
 
@@ -50,8 +52,13 @@ Exit codes: 0 every check passes, 1 a check failed, 2 usage error, 3 the cluster
       printDiagnostics(io.stderr, 'doctor', checked.diagnostics);
       return EXIT.invalid;
     }
+    // keys/ as check and generate read it: a link in its place (or on its way) is refused, never
+    // followed, before any cluster is asked.
+    const keysDir = path.join(root, KEYS_DIR);
+    await assertRepositoryFolder(keysDir, io.cwd, root);
+    const keys = await readKeys(keysDir, displayPath(keysDir, io.cwd));
     const client = clientFor(values, io);
-    const report = await doctor(client, root, checked.workflows, values.cluster ?? client.context);
+    const report = await doctor(client, root, checked.workflows, values.cluster ?? client.context, keys);
     io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
     return report.ok ? EXIT.ok : EXIT.invalid;
   },

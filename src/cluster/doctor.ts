@@ -3,9 +3,8 @@
  * check reads the cluster, says pass or fail, and on a failure the fix. A check that does not
  * apply to this cluster (the signing key where no bundle server runs) is skipped, and says why.
  */
-import path from 'node:path';
-import { GENERATED_DIR, KEYS_DIR, SERVER_NAME, SYSTEM_NAMESPACE } from '../contract/index.js';
-import { readKeys } from '../keys/index.js';
+import { GENERATED_DIR, SERVER_NAME, SYSTEM_NAMESPACE } from '../contract/index.js';
+import type { KeySet } from '../keys/index.js';
 import { clusterIssuer, meshPeers, names, receivesAcrossClusters, topology, type ClusterPlan } from '../manifests/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { applyObjects } from './apply.js';
@@ -41,7 +40,11 @@ const GATEWAY_CRD = 'gateways.networking.istio.io';
 const ARGO_CRDS = ['applications.argoproj.io', 'appprojects.argoproj.io'];
 const FLUX_CRDS = ['gitrepositories.source.toolkit.fluxcd.io', 'kustomizations.kustomize.toolkit.fluxcd.io'];
 
-export async function doctor(client: ClusterClient, root: string, workflows: readonly Workflow[], cluster: string): Promise<DoctorReport> {
+/**
+ * `keys` comes read, not from `root`: the command reads keys/ under the rule every command reads
+ * it by (a keys/ that is a link, or lies under one, is refused, never followed).
+ */
+export async function doctor(client: ClusterClient, root: string, workflows: readonly Workflow[], cluster: string, keys: KeySet): Promise<DoctorReport> {
   const topo = topology(workflows);
   const plan = topo.clusters.find((c) => c.name === cluster);
   if (!plan)
@@ -50,7 +53,6 @@ export async function doctor(client: ClusterClient, root: string, workflows: rea
         .clusters.map((c) => c.name)
         .join(', ')}; pass --cluster`,
     });
-  const keys = await readKeys(path.join(root, KEYS_DIR));
   const valuesFile = `${GENERATED_DIR}/clusters/${cluster}/${names.ISTIOD_VALUES_FILE}`;
   const crds = new Set((await client.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition')).map((c) => c.metadata.name));
   const missing = (list: readonly string[]) => list.filter((n) => !crds.has(n));

@@ -1,6 +1,6 @@
 /**
  * Inputs an attacker controls in a pull request: a link in workflows/ or in place of workflows/ or
- * keys/, a file too large to parse, a binary. The CI recipe runs `custody check` on such checkouts, so none of them may echo a
+ * keys/ (for every command that reads them, doctor included), a file too large to parse, a binary. The CI recipe runs `custody check` on such checkouts, so none of them may echo a
  * file's content, exhaust memory, or write raw control characters to the terminal.
  */
 import { test } from 'uvu';
@@ -85,7 +85,21 @@ test('a keys folder (or a subfolder of it) that is a symbolic link is refused, a
   copyFileSync(repoPath('keys', 'custody-example.pem'), path.join(secret, 'custody-example.pem'));
   writeFileSync(path.join(secret, 'active'), 'SECRET_TOKEN_mustNeverBePrinted\n');
   symlinkSync(secret, path.join(dir, 'keys'));
-  for (const args of [['check'], ['generate', '--check'], ['generate', '--check', '--keys', 'keys']]) {
+  // doctor reads keys/ too (the peers' roots): refused before any cluster is asked, so the address here is never dialled.
+  const kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'custody-kube-')), 'config');
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters: [{ name: studio-central, cluster: { server: "https://127.0.0.1:9" } }]',
+      'users: [{ name: operator, user: { token: unused } }]',
+      'contexts: [{ name: studio-central, context: { cluster: studio-central, user: operator } }]',
+      'current-context: studio-central',
+      '',
+    ].join('\n'),
+  );
+  for (const args of [['check'], ['generate', '--check'], ['generate', '--check', '--keys', 'keys'], ['doctor', '--kubeconfig', kubeconfig]]) {
     const r = await custody(args, dir);
     assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(
