@@ -12,6 +12,7 @@ import { addressKind } from './address.js';
 import { compareAttribute, COMPARATORS, type AttributeValue } from './condition.js';
 import { CLUSTER_SETTINGS, DEFAULTS, sameSetting } from './model.js';
 import { pathProblem } from './paths.js';
+import { workflowSchema } from './schema.js';
 import { fieldName, type FieldPath, type SourceFile } from './source.js';
 import { isTimezone, parseClock, parseInstant } from './time.js';
 
@@ -52,7 +53,7 @@ function meshServerUrlProblem(value: string): string | undefined {
   try {
     url = new URL(value);
   } catch {
-    return undefined; // the schema reports a malformed URL
+    return undefined; // reported as an unreadable URL
   }
   if (url.hostname !== SERVER_HOST) return undefined;
   if (url.protocol !== MESH_SERVER.protocol)
@@ -73,6 +74,57 @@ const URL_FIELDS = {
   tokenIssuer: "the issuer is compared with the tokens' iss as written: copy it from kubectl get --raw /.well-known/openid-configuration",
   tokenJwksUrl: 'the bundle server fetches the key set without credentials: give a URL that needs none, or commit the key set as keys/jwks/<cluster>.json',
 } as const;
+
+/**
+ * The spec's URL-valued settings, each with a URL of its kind for the hint. Their schema patterns
+ * check little more than the scheme, while everything downstream reads them with a URL parser: the
+ * generator (the hosts and ports of the bundle server's egress and routes), the bundle server,
+ * Argo CD and Flux. So each must be a URL a parser reads, or it would pass check and fail later,
+ * in generate or in a cluster.
+ */
+const URL_SETTINGS = {
+  repository: 'https://git.example/org/repo.git',
+  server: 'https://k8s.studio.example:6443',
+  tokenIssuer: 'https://oidc.studio.example',
+  tokenJwksUrl: 'https://oidc.studio.example/openid/v1/jwks',
+  bundleServer: 'https://bundles.studio.example',
+} as const;
+type UrlSetting = keyof typeof URL_SETTINGS;
+
+/** The schema's patterns of the URL settings: what one refuses, the schema reports, and only it. */
+const clusterFields = workflowSchema.$defs.actor.properties.cluster.properties;
+const patterns = Object.fromEntries(Object.keys(URL_SETTINGS).map((f) => [f, new RegExp(clusterFields[f as UrlSetting].pattern, 'u')])) as Record<
+  UrlSetting,
+  RegExp
+>;
+const SPEC_REPOSITORY_PATTERN = new RegExp(workflowSchema.properties.spec.properties.repository.pattern, 'u');
+
+/**
+ * Why a URL that passed its pattern cannot be used, if it cannot: no parser reads it, or it names
+ * no host or port 0, which nothing can connect to. The reason names the part to fix without
+ * quoting it: text before an "@" the parser could not place may be a password.
+ */
+function urlProblem(value: string): string | undefined {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url) {
+    if (url.hostname === '') return 'it names no host';
+    if (url.port === '0') return 'its port is 0';
+    return undefined;
+  }
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)/i.exec(value)?.[1] ?? '';
+  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
+  if (hostPort.startsWith('[') && !hostPort.includes(']')) return 'its IPv6 address has no closing "]"';
+  const [, host, port] = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPort) ?? [];
+  if (host === '') return 'it names no host';
+  if (port !== undefined && !/^[0-9]*$/.test(port)) return 'its port is not a number';
+  if (port !== undefined && Number(port) > 65535) return 'its port is above 65535';
+  return 'its host is not a valid host name or IP address';
+}
 
 export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -109,6 +161,18 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
     );
   };
   credentials(['spec', 'repository'], 'repository', spec.repository);
+  const readable = (path: FieldPath, field: UrlSetting, value: unknown, pattern = patterns[field]) => {
+    if (!isStr(value) || !pattern.test(value)) return;
+    const problem = urlProblem(value);
+    if (!problem) return;
+    error(
+      DiagnosticCodes.invalidValue,
+      path,
+      `${quoted(value)} is not a valid URL: ${problem}`,
+      `write the host as a name or an [IPv6 address] and any port as a number from 1 to 65535, e.g. ${URL_SETTINGS[field]}`,
+    );
+  };
+  readable(['spec', 'repository'], 'repository', spec.repository, SPEC_REPOSITORY_PATTERN);
 
   if (isStr(spec.timezone) && spec.timezone !== '' && !isTimezone(spec.timezone)) {
     const guess = didYouMean(spec.timezone, Intl.supportedValuesOf('timeZone'));
@@ -145,9 +209,11 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
         }
       }
     }
-    if (cluster)
+    if (cluster) {
       for (const field of Object.keys(URL_FIELDS) as (keyof typeof URL_FIELDS)[])
         credentials(['spec', 'actors', actorName, 'cluster', field], field, cluster[field]);
+      for (const field of Object.keys(URL_SETTINGS) as UrlSetting[]) readable(['spec', 'actors', actorName, 'cluster', field], field, cluster[field]);
+    }
     const gateway = cluster && isObj(cluster.eastWestGateway) ? cluster.eastWestGateway : undefined;
     if (gateway && isStr(gateway.address) && /^[0-9A-Za-z.:-]+$/.test(gateway.address) && !addressKind(gateway.address)) {
       error(

@@ -128,6 +128,24 @@ test('a spec repository with credentials is refused by check and generate: nothi
   assert.throws(() => read(dir, 'flux/bank-core/gitrepository.yaml'));
 });
 
+test('a repository no URL parser reads is refused by check and generate at its field, not met by generate as a crash', async () => {
+  const dir = clone('https://git.bank.example/platform/custody.git');
+  for (const url of [
+    'https://git.bank.example:notaport/platform/custody.git',
+    'https://[::1/platform/custody.git',
+    'ssh://git@git.bank.example:99999/custody.git',
+  ]) {
+    writeFileSync(path.join(dir, 'workflows', 'bank-audit.yaml'), SPEC.replace('  owner: bank\n', `  owner: bank\n  repository: "${url}"\n`));
+    for (const command of ['check', 'generate']) {
+      const r = await custody([command], dir);
+      assert.is(r.code, 1, r.stderr);
+      assert.match(r.stderr, `custody ${command}: error[invalid-value]: workflows/bank-audit.yaml:7:15: spec.repository: "${url}" is not a valid URL: `);
+      assert.not.match(r.stderr, 'unexpected');
+    }
+  }
+  assert.throws(() => read(dir, 'flux/bank-core/gitrepository.yaml'));
+});
+
 test('check and generate warn while the active signing key is the examples’ key, and not once it is replaced', async () => {
   const dir = clone('https://git.bank.example/platform/custody.git');
   const r = await custody(['check'], dir);

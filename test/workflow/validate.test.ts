@@ -509,6 +509,104 @@ for (const row of rows) {
   });
 }
 
+test('a URL that matches its pattern but that no URL parser reads is an error at its field, quoted without credentials', () => {
+  const cluster = (extra: string) => edit([['cluster: { name: studio-central }', `cluster: { name: studio-central, ${extra} }`]]);
+  const repository = (url: string) => edit([['  owner: studio\n', `  owner: studio\n  repository: "${url}"\n`]]);
+  const hint = (example: string) => `write the host as a name or an [IPv6 address] and any port as a number from 1 to 65535, e.g. ${example}`;
+  for (const [text, where, message, example] of [
+    [
+      repository('https://h:notaport/x'),
+      'test.yaml:7:15: spec.repository',
+      '"https://h:notaport/x" is not a valid URL: its port is not a number',
+      'https://git.example/org/repo.git',
+    ],
+    [
+      repository('https://[::1/x'),
+      'test.yaml:7:15: spec.repository',
+      '"https://[::1/x" is not a valid URL: its IPv6 address has no closing "]"',
+      'https://git.example/org/repo.git',
+    ],
+    [
+      repository('ssh://host:99999/x'),
+      'test.yaml:7:15: spec.repository',
+      '"ssh://host:99999/x" is not a valid URL: its port is above 65535',
+      'https://git.example/org/repo.git',
+    ],
+    [
+      repository('ssh:///org/repo.git'),
+      'test.yaml:7:15: spec.repository',
+      '"ssh:///org/repo.git" is not a valid URL: it names no host',
+      'https://git.example/org/repo.git',
+    ],
+    [
+      cluster('repository: "https://git.example:0/x"'),
+      'test.yaml:10:52: spec.actors.studio.cluster.repository',
+      '"https://git.example:0/x" is not a valid URL: its port is 0',
+      'https://git.example/org/repo.git',
+    ],
+    [
+      cluster('server: "https://k8s.studio.example:6443x"'),
+      'test.yaml:10:48: spec.actors.studio.cluster.server',
+      '"https://k8s.studio.example:6443x" is not a valid URL: its port is not a number',
+      'https://k8s.studio.example:6443',
+    ],
+    [
+      cluster('tokenIssuer: "https://203.0.113.256"'),
+      'test.yaml:10:53: spec.actors.studio.cluster.tokenIssuer',
+      '"https://203.0.113.256" is not a valid URL: its host is not a valid host name or IP address',
+      'https://oidc.studio.example',
+    ],
+    [
+      cluster('tokenIssuer: "https://oidc.studio.example", tokenJwksUrl: "https://[fe80::1%eth0]/keys"'),
+      'test.yaml:10:98: spec.actors.studio.cluster.tokenJwksUrl',
+      '"https://[fe80::1%eth0]/keys" is not a valid URL: its host is not a valid host name or IP address',
+      'https://oidc.studio.example/openid/v1/jwks',
+    ],
+    [
+      cluster('bundleServer: "https://bundles.studio.example:99999"'),
+      'test.yaml:10:54: spec.actors.studio.cluster.bundleServer',
+      '"https://bundles.studio.example:99999" is not a valid URL: its port is above 65535',
+      'https://bundles.studio.example',
+    ],
+  ] as const) {
+    const r = loadOne(text);
+    const lines = r.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+    assert.equal(lines, [`error[invalid-value]: ${where}: ${message} (${hint(example)})`]);
+    assert.is(r.workflows.length, 0);
+  }
+});
+
+test('an unreadable URL is quoted without its credentials, and a value the pattern refuses is reported once', () => {
+  const token = 'ghp_0123456789abcdefSECRET';
+  const r = loadOne(edit([['  owner: studio\n', `  owner: studio\n  repository: "https://bob:${token}@git.example:notaport/x"\n`]]));
+  const lines = r.diagnostics.map(formatDiagnostic);
+  assert.equal(
+    lines.map((l) => l.slice(0, l.indexOf(':', l.indexOf('spec.repository')) + 1)),
+    ['error[credentials-in-url]: test.yaml:7:15: spec.repository:', 'error[invalid-value]: test.yaml:7:15: spec.repository:'],
+  );
+  assert.match(lines[1]!, '"https://…@git.example:notaport/x" is not a valid URL');
+  assert.not.match(lines.join('\n'), token);
+  // The bundleServer pattern refuses a port that is no number: the schema says so, and only it.
+  const pattern = loadOne(edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, bundleServer: "https://b.example:x" }']]));
+  assert.equal(pattern.diagnostics.map(formatDiagnostic), [
+    'error[invalid-value]: test.yaml:10:54: spec.actors.studio.cluster.bundleServer: "https://b.example:x" is not valid here (write an http:// or https:// URL without query, e.g. https://bundles.studio.example)',
+  ]);
+});
+
+test('URLs a parser reads, with IPv6 hosts, ports and ssh users, are accepted', () => {
+  for (const extra of [
+    'repository: "ssh://git@[2001:db8::1]:2222/org/repo.git"',
+    'repository: "https://git.example:8443/org/repo.git"',
+    'server: "https://[2001:db8::2]:6443"',
+    'tokenIssuer: "https://oidc.studio.example", tokenJwksUrl: "https://203.0.113.5:8443/keys"',
+    'bundleServer: "https://bundles.studio.example:65535/opa"',
+  ]) {
+    const r = loadOne(edit([['cluster: { name: studio-central }', `cluster: { name: studio-central, ${extra} }`]]));
+    assert.equal(r.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic), [], extra);
+    assert.is(r.workflows.length, 1, extra);
+  }
+});
+
 test('a URL with credentials in it is refused at its field and shown without them; an ssh user is no credential', () => {
   const token = 'ghp_0123456789abcdefSECRET';
   const cluster = (extra: string) => edit([['cluster: { name: studio-central }', `cluster: { name: studio-central, ${extra} }`]]);
