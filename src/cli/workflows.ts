@@ -1,5 +1,7 @@
 /** Loading and checking workflows for a command: validation, then the reviewer's warnings. */
-import { missingEastWestGateways, missingPeerRoots, missingSidecarAuth, topology } from '../manifests/index.js';
+import { SERVER_ENV } from '../contract/index.js';
+import { quotable } from '../core/url.js';
+import { missingEastWestGateways, missingPeerRoots, missingSidecarAuth, names, serverRepositoryGaps, topology } from '../manifests/index.js';
 import { analyseWorkflow } from '../policy/index.js';
 import { cmp } from '../core/order.js';
 import { isExampleKey } from '../keys/index.js';
@@ -11,6 +13,7 @@ import {
   loadWorkflows,
   type Diagnostic,
   type InputFile,
+  type SourceFile,
   type Workflow,
 } from '../workflow/index.js';
 
@@ -80,6 +83,7 @@ export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<st
     }
   }
   diagnostics.push(...sharedIssuerErrors(result.workflows, result.sources));
+  if (result.workflows.length) diagnostics.push(...serverRepositoryErrors(result.workflows, result.sources, deployment?.repository));
   if (result.workflows.length) {
     for (const gap of missingEastWestGateways(topology(result.workflows), result.workflows)) {
       const actor = gap.workflow.actors.find((a) => a.cluster.name === gap.cluster)!;
@@ -171,6 +175,72 @@ function sharedIssuerErrors(workflows: readonly Workflow[], sources: Sources): D
     });
   }
   return out;
+}
+
+/**
+ * The cluster that runs a workflow's bundle server (its owner's) with an ssh:// repository, which
+ * the server cannot fetch: it would refuse its configuration at start and the deployment would
+ * never come up (serverRepositoryGaps). Reported where the user edits: at every place that gives
+ * the URL, a cluster's own repository or the spec.repository it inherits (a cluster's repository
+ * must agree wherever it is given, so each must change), or, when it is the clone's origin, at
+ * spec.repository of the first workflow the server serves.
+ */
+function serverRepositoryErrors(workflows: readonly Workflow[], sources: ReadonlyMap<string, SourceFile>, origin: string | undefined): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const gap of serverRepositoryGaps(topology(workflows, origin ? { repository: origin } : {}))) {
+    const repository = gap.settings.repository;
+    const owners = gap.served.map((w) => `"${w.name}"`).join(', ');
+    const parsed = new URL(repository);
+    const https = `https://${parsed.hostname}${parsed.pathname}`;
+    const token = `for a private repository the server reads a token from ${SERVER_ENV.gitToken}, which the generated Deployment takes from the Secret ${names.GIT_CREDENTIALS_SECRET} (key token, see docs/gitops.md)`;
+    const places = new Map<string, { workflow: Workflow; at: (string | number)[]; source: string; hint: string }>();
+    for (const workflow of [...workflows].sort((a, b) => cmp(a.name, b.name))) {
+      for (const actor of workflow.actors) {
+        if (actor.cluster.name !== gap.name || actor.cluster.repository !== repository) continue;
+        const own = givenRepository(sources.get(workflow.file)?.value, actor.name) !== undefined;
+        const at = own ? ['spec', 'actors', actor.name, 'cluster', 'repository'] : ['spec', 'repository'];
+        places.set(`${workflow.file}\n${fieldName(at)}`, {
+          workflow,
+          at,
+          source: own ? 'its repository here' : 'spec.repository, which it inherits',
+          hint: own
+            ? `give cluster "${gap.name}" the https:// URL of the repository here, e.g. ${https} (clusters that only run Argo CD or Flux may keep ssh://); ${token}`
+            : `set spec.repository to the https:// URL of the repository, e.g. ${https}, or give cluster "${gap.name}" its own (${fieldName(['spec', 'actors', actor.name, 'cluster', 'repository'])}) and let the other clusters keep ssh://; ${token}`,
+        });
+      }
+    }
+    if (places.size === 0) {
+      const workflow = gap.served[0]!;
+      const owner = workflow.actors.find((a) => a.name === workflow.owner)!;
+      places.set('origin', {
+        workflow,
+        at: ['spec', 'repository'],
+        source: "the clone's origin remote, which it takes since no spec gives it a repository",
+        hint: `set spec.repository (or ${fieldName(['spec', 'actors', owner.name, 'cluster', 'repository'])}) to the https:// URL of the repository, e.g. ${https}; ${token}`,
+      });
+    }
+    for (const place of places.values()) {
+      // From the origin, spec.repository is absent: the position falls back to spec, where it goes.
+      const pos = sources.get(place.workflow.file)?.position(place.at) ?? { line: 1, column: 1 };
+      out.push({
+        severity: 'error',
+        code: DiagnosticCodes.sshServerRepository,
+        file: place.workflow.file,
+        line: pos.line,
+        column: pos.column,
+        field: fieldName(place.at),
+        message: `cluster "${gap.name}" runs the bundle server of ${gap.served.length === 1 ? 'workflow' : 'workflows'} ${owners} (the owner's cluster), and its repository, ${quotable(repository)} (${place.source}), is not https: the server fetches over https only and would refuse this configuration at start, so no sidecar would get a bundle and no agent would become Ready`,
+        hint: place.hint,
+      });
+    }
+  }
+  return out;
+}
+
+/** The repository an actor's cluster gives itself in the raw spec, if any. */
+function givenRepository(doc: unknown, actor: string): unknown {
+  const at = (v: unknown, key: string) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined);
+  return at(at(at(at(at(doc, 'spec'), 'actors'), actor), 'cluster'), 'repository');
 }
 
 /**

@@ -2,7 +2,7 @@ export { manifestFiles, renderManifests, type KustomizationFile, type ManifestFi
 export { topology, route, type BundleServerRoute, type ClusterPlan, type ClusterSettings, type Topology } from './topology.js';
 export { podSecurityLevel } from './namespace.js';
 export { istioPaths } from './mesh.js';
-export { serverConfig } from './system.js';
+export { serverConfig, serverRepositoryGaps } from './system.js';
 export * as names from './constants.js';
 export type { KubeObject } from './objects.js';
 export { toYaml } from './yaml.js';

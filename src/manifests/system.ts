@@ -48,6 +48,16 @@ export function externalHost(url: string): ExternalHost {
   return { host: u.hostname, port: u.port ? Number(u.port) : tls ? 443 : 22, tls };
 }
 
+/**
+ * The clusters whose bundle server would be handed a repository it cannot fetch. The server clones
+ * over https (src/server/config.ts refuses any other URL when it starts), while a spec or the
+ * clone's origin may give ssh://, which Argo CD and Flux fetch over: so only the clusters that run
+ * the server are concerned, and there the deployment would never come up.
+ */
+export function serverRepositoryGaps(t: Topology): ClusterPlan[] {
+  return t.clusters.filter((c) => c.served.length > 0 && new URL(c.settings.repository).protocol !== 'https:');
+}
+
 export interface ServerInputs {
   readonly cluster: ClusterPlan;
   readonly topology: Topology;

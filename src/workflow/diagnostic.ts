@@ -44,6 +44,7 @@ export const DiagnosticCodes = {
   noEastWestGateway: 'no-east-west-gateway',
   defaultRepository: 'default-repository',
   credentialsInUrl: 'credentials-in-url',
+  sshServerRepository: 'ssh-server-repository',
   exampleSigningKey: 'example-signing-key',
   duplicateFlow: 'duplicate-flow',
   conditionAlternativeNeverHolds: 'alternative-never-holds',

@@ -73,13 +73,19 @@ test('without a repository in the spec, generate takes the https origin and does
   const server = read(dir, 'clusters/bank-core/custody-system/deployment.yaml');
   assert.match(server, '            - name: CUSTODY_REPOSITORY\n              value: https://git.bank.example/platform/custody.git\n');
   assert.match(read(dir, 'clusters/bank-core/custody-system/serviceentry-git.bank.example-443.yaml'), '    - git.bank.example\n');
-  // The spec's own setting wins over the origin.
+  // The spec's own setting wins over the origin (ssh for the auditor's cluster; the owner's, where
+  // the bundle server runs, needs https and gives its own).
   writeFileSync(
     path.join(dir, 'workflows', 'bank-audit.yaml'),
-    SPEC.replace('  owner: bank\n', '  owner: bank\n  repository: "ssh://git@git.bank.example/platform/trees.git"\n'),
+    SPEC.replace('  owner: bank\n', '  owner: bank\n  repository: "ssh://git@git.bank.example/platform/trees.git"\n').replace(
+      'name: bank-core,',
+      'name: bank-core, repository: "https://git.bank.example/platform/trees.git",',
+    ),
   );
-  assert.is((await custody(['generate'], dir)).code, 0);
+  const spec = await custody(['generate'], dir);
+  assert.is(spec.code, 0, spec.stderr);
   assert.match(read(dir, 'flux/audit-eu/gitrepository.yaml'), '  url: ssh://git@git.bank.example/platform/trees.git\n');
+  assert.match(read(dir, 'flux/bank-core/gitrepository.yaml'), '  url: https://git.bank.example/platform/trees.git\n');
 });
 
 test('with no origin that counts, check and generate keep the default and say where it is used and what to do', async () => {
