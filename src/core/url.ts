@@ -65,6 +65,25 @@ export function carriesSecret(url: string): boolean {
 }
 
 /**
+ * A URL with what {@link carriesSecret} finds taken out, and no more: an ssh URL loses only its
+ * password and keeps its user, the account whose key authenticates, so that a command suggested
+ * with it (`git remote set-url`) still reaches that account and passes the rule it came from.
+ * Any other URL as {@link redactUrl} gives it.
+ */
+export function withoutSecret(url: string): string {
+  try {
+    const u = new URL(url.trim());
+    if (u.protocol === 'ssh:') {
+      u.password = '';
+      return u.href;
+    }
+  } catch {
+    // Not a URL: redactUrl takes out whatever could be credentials.
+  }
+  return redactUrl(url);
+}
+
+/**
  * A value as a message may quote it: a URL (text that starts with a scheme) without the
  * credentials {@link carriesSecret} finds in it, any other text as it is (an image digest's "@"
  * is no user name).

@@ -5,7 +5,7 @@
  * and by the pull request's API calls alike.
  */
 import git from 'isomorphic-git';
-import { carriesSecret, hasCredentials, redactUrl } from '../core/url.js';
+import { carriesSecret, hasCredentials, redactUrl, withoutSecret } from '../core/url.js';
 import { GitopsError } from './errors.js';
 import type { Repository } from './repository.js';
 
@@ -143,10 +143,11 @@ export function treeRepositoryUrl(url: string): string | undefined {
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'ssh:') return undefined;
   if (carriesSecret(candidate)) {
+    const clean = withoutSecret(candidate);
     throw new GitopsError(
       'credentials-in-url',
-      `the origin remote (${redactUrl(candidate)}) carries credentials; Custody does not write them into the generated trees`,
-      `remove them (git remote set-url origin ${redactUrl(candidate)}), or set spec.repository in the workflow`,
+      `the origin remote (${clean}) carries credentials; Custody does not write them into the generated trees`,
+      `remove them (git remote set-url origin ${clean}), or set spec.repository in the workflow`,
     );
   }
   if (parsed.protocol === 'https:') return `https://${parsed.host}${parsed.pathname}`;

@@ -63,6 +63,25 @@ test('the origin URL as the trees name it: https and ssh only, never with creden
   }
 });
 
+test('an ssh origin with a password: the set-url suggestion drops the password and keeps the ssh user', () => {
+  for (const [bad, clean] of [
+    ['ssh://deploy:s3cret@git.bank.example:2222/platform/custody.git', 'ssh://deploy@git.bank.example:2222/platform/custody.git'],
+    ['ssh://git:s3cret@github.com/bank/custody.git', 'ssh://git@github.com/bank/custody.git'],
+  ] as const) {
+    let refused: { code?: string; message: string; hint?: string } | undefined;
+    try {
+      treeRepositoryUrl(bad);
+    } catch (err) {
+      refused = err as typeof refused;
+    }
+    assert.is(refused?.code, 'credentials-in-url', bad);
+    assert.is(refused!.hint, `remove them (git remote set-url origin ${clean}), or set spec.repository in the workflow`);
+    assert.not.match(`${refused!.message} ${refused!.hint}`, 's3cret');
+    // What it suggests is an origin the trees take as it is.
+    assert.is(treeRepositoryUrl(clean), clean);
+  }
+});
+
 test('without a repository in the spec, generate takes the https origin and does not warn', async () => {
   const dir = clone('https://git.bank.example/platform/custody.git');
   const r = await custody(['generate'], dir);
