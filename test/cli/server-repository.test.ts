@@ -14,7 +14,7 @@ import { formatDiagnostic } from '../../src/workflow/index.js';
 import { custody } from '../helpers/cli.js';
 import { git, tempDir } from '../helpers/fixture-repository.js';
 import { repoPath } from '../helpers/paths.js';
-import { loadOne } from '../helpers/workflows.js';
+import { bankAuditSpec, loadOne } from '../helpers/workflows.js';
 
 const SSH = 'ssh://git@git.bank.example/platform/trees.git';
 const HTTPS = 'https://git.bank.example/platform/trees.git';
@@ -22,25 +22,12 @@ const HTTPS = 'https://git.bank.example/platform/trees.git';
 /** A workflow owned by bank (cluster bank-core) with a partner in audit-eu; each `repository` given only when set. */
 function spec(o: { name?: string; repository?: string; owner?: string; partner?: string; ownerCluster?: string; partnerCluster?: string } = {}): string {
   const repo = (url: string | undefined) => (url ? `, repository: "${url}"` : '');
-  const name = o.name ?? 'audit';
-  return `apiVersion: custody.dev/v1alpha1
-kind: Workflow
-metadata:
-  name: ${name}
-spec:
-  owner: bank
-${o.repository ? `  repository: "${o.repository}"\n` : ''}  actors:
-    bank:
-      cluster: { name: ${o.ownerCluster ?? 'bank-core'}, trustDomain: mesh.${o.ownerCluster ?? 'bank-core'}.example${repo(o.owner)} }
-      agents:
-        ${name}-ledger: { image: registry.example/ledger:1.0 }
-    auditor:
-      cluster: { name: ${o.partnerCluster ?? 'audit-eu'}, trustDomain: mesh.${o.partnerCluster ?? 'audit-eu'}.example${repo(o.partner)} }
-      agents:
-        ${name}-review: { image: registry.example/review:1.0 }
-  flows:
-    - { from: ${name}-review, to: ${name}-ledger, methods: [GET], path: /api/evidence }
-`;
+  return bankAuditSpec({
+    name: o.name ?? 'audit',
+    ...(o.repository ? { spec: `  repository: "${o.repository}"\n` } : {}),
+    owner: { cluster: o.ownerCluster ?? 'bank-core', settings: repo(o.owner) },
+    auditor: { cluster: o.partnerCluster ?? 'audit-eu', settings: repo(o.partner) },
+  });
 }
 
 const TOKEN =

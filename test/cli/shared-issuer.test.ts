@@ -15,31 +15,17 @@ import { formatDiagnostic } from '../../src/workflow/index.js';
 import { custody } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixture-repository.js';
 import { repoPath } from '../helpers/paths.js';
+import { bankAuditSpec } from '../helpers/workflows.js';
 
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
 /** A workflow whose owner runs in `owner` and whose partner runs in `partner`, each cluster with the issuer given. */
 function spec(name: string, owner: [string, string | undefined], partner: [string, string | undefined]): string {
-  const cluster = ([cluster, issuer]: [string, string | undefined], domain: string) =>
-    `{ name: ${cluster}, trustDomain: ${domain}${issuer ? `, tokenIssuer: "${issuer}", tokenJwksUrl: "${issuer}/openid/v1/jwks"` : ''} }`;
-  return `apiVersion: custody.dev/v1alpha1
-kind: Workflow
-metadata:
-  name: ${name}
-spec:
-  owner: bank
-  actors:
-    bank:
-      cluster: ${cluster(owner, `mesh.${owner[0]}.example`)}
-      agents:
-        ${name}-ledger: { image: registry.example/ledger:1.0 }
-    auditor:
-      cluster: ${cluster(partner, `mesh.${partner[0]}.example`)}
-      agents:
-        ${name}-review: { image: registry.example/review:1.0 }
-  flows:
-    - { from: ${name}-review, to: ${name}-ledger, methods: [GET], path: /api/evidence }
-`;
+  const side = ([cluster, issuer]: [string, string | undefined]) => ({
+    cluster,
+    settings: issuer ? `, tokenIssuer: "${issuer}", tokenJwksUrl: "${issuer}/openid/v1/jwks"` : '',
+  });
+  return bankAuditSpec({ name, owner: side(owner), auditor: side(partner) });
 }
 
 const errors = (inputs: { file: string; text: string }[]) => checkInputs(inputs).diagnostics.filter((d) => d.severity === 'error');
