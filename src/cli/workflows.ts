@@ -1,7 +1,7 @@
 /** Loading and checking workflows for a command: validation, then the reviewer's warnings. */
 import { SERVER_ENV } from '../contract/index.js';
 import { quotable } from '../core/url.js';
-import { missingEastWestGateways, missingPeerRoots, missingSidecarAuth, names, serverRepositoryGaps, topology } from '../manifests/index.js';
+import { missingEastWestGateways, missingPeerRoots, missingSidecarAuth, names, serverRepositoryGaps, topology, type Topology } from '../manifests/index.js';
 import { analyseWorkflow } from '../policy/index.js';
 import { cmp } from '../core/order.js';
 import { isExampleKey } from '../keys/index.js';
@@ -41,9 +41,11 @@ export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<st
   const result = loadWorkflows(inputs);
   const diagnostics = [...result.diagnostics];
   if (deployment) diagnostics.push(...deploymentWarnings(result.workflows, result.sources, deployment));
+  // One plan of the clusters for every check below, with the repository the trees would name.
+  const topo = topology(result.workflows, deployment?.repository ? { repository: deployment.repository } : {});
+  const byName = new Map(result.workflows.map((w) => [w.name, w]));
   if (roots && result.workflows.length) {
-    const byName = new Map(result.workflows.map((w) => [w.name, w]));
-    for (const gap of missingPeerRoots(topology(result.workflows), roots)) {
+    for (const gap of missingPeerRoots(topo, roots)) {
       const workflow = byName.get(gap.workflow)!;
       const actor = workflow.actors.find((a) => a.cluster.name === gap.cluster)!;
       const at = ['spec', 'actors', actor.name, 'cluster', 'name'];
@@ -61,8 +63,7 @@ export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<st
     }
   }
   if (jwks && result.workflows.length) {
-    const byName = new Map(result.workflows.map((w) => [w.name, w]));
-    for (const gap of missingSidecarAuth(topology(result.workflows), jwks)) {
+    for (const gap of missingSidecarAuth(topo, jwks)) {
       const workflow = byName.get(gap.workflow)!;
       const actor = workflow.actors.find((a) => a.cluster.name === gap.cluster)!;
       const at = ['spec', 'actors', actor.name, 'cluster', gap.missing === 'issuer' ? 'name' : 'tokenIssuer'];
@@ -83,9 +84,9 @@ export function checkInputs(inputs: readonly InputFile[], roots?: ReadonlySet<st
     }
   }
   diagnostics.push(...sharedIssuerErrors(result.workflows, result.sources));
-  if (result.workflows.length) diagnostics.push(...serverRepositoryErrors(result.workflows, result.sources, deployment?.repository));
   if (result.workflows.length) {
-    for (const gap of missingEastWestGateways(topology(result.workflows), result.workflows)) {
+    diagnostics.push(...serverRepositoryErrors(topo, result.workflows, result.sources));
+    for (const gap of missingEastWestGateways(topo, result.workflows)) {
       const actor = gap.workflow.actors.find((a) => a.cluster.name === gap.cluster)!;
       const at = ['spec', 'actors', actor.name, 'cluster', 'name'];
       const pos = result.sources.get(gap.workflow.file)?.position(at) ?? { line: 1, column: 1 };
@@ -185,9 +186,9 @@ function sharedIssuerErrors(workflows: readonly Workflow[], sources: Sources): D
  * must agree wherever it is given, so each must change), or, when it is the clone's origin, at
  * spec.repository of the first workflow the server serves.
  */
-function serverRepositoryErrors(workflows: readonly Workflow[], sources: ReadonlyMap<string, SourceFile>, origin: string | undefined): Diagnostic[] {
+function serverRepositoryErrors(topo: Topology, workflows: readonly Workflow[], sources: ReadonlyMap<string, SourceFile>): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const gap of serverRepositoryGaps(topology(workflows, origin ? { repository: origin } : {}))) {
+  for (const gap of serverRepositoryGaps(topo)) {
     const repository = gap.settings.repository;
     const owners = gap.served.map((w) => `"${w.name}"`).join(', ');
     const parsed = new URL(repository);

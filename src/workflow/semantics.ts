@@ -64,31 +64,33 @@ function meshServerUrlProblem(value: string): string | undefined {
 }
 
 /**
- * The spec's URLs that may hold a user name or password, each with where its credentials belong
- * instead: a spec is committed to Git and these URLs are copied into the generated manifests, so
- * a token in one would be readable in the repository's history.
+ * The spec's URL-valued settings: a URL of each kind for the hints, and where credentials belong
+ * instead of in the URL, for those whose URL could hold them. Their schema patterns check little
+ * more than the scheme, while everything downstream reads them with a URL parser: the generator
+ * (the hosts and ports of the bundle server's egress and routes), the bundle server, Argo CD and
+ * Flux. So each must be a URL a parser reads, or it would pass check and fail later, in generate
+ * or in a cluster. And a spec is committed to Git and these URLs are copied into the generated
+ * manifests, so a token in one would be readable in the repository's history.
  */
-const URL_FIELDS = {
-  repository: `for a private repository the bundle server takes its token from ${SERVER_ENV.gitToken} (the generated Deployment reads it from a Secret, see docs/gitops.md), Argo CD and Flux from their own repository credentials`,
-  server: "Argo CD reaches the cluster's API server with the credentials of its own cluster Secret",
-  tokenIssuer: "the issuer is compared with the tokens' iss as written: copy it from kubectl get --raw /.well-known/openid-configuration",
-  tokenJwksUrl: 'the bundle server fetches the key set without credentials: give a URL that needs none, or commit the key set as keys/jwks/<cluster>.json',
-} as const;
-
-/**
- * The spec's URL-valued settings, each with a URL of its kind for the hint. Their schema patterns
- * check little more than the scheme, while everything downstream reads them with a URL parser: the
- * generator (the hosts and ports of the bundle server's egress and routes), the bundle server,
- * Argo CD and Flux. So each must be a URL a parser reads, or it would pass check and fail later,
- * in generate or in a cluster.
- */
-const URL_SETTINGS = {
-  repository: 'https://git.example/org/repo.git',
-  server: 'https://k8s.studio.example:6443',
-  tokenIssuer: 'https://oidc.studio.example',
-  tokenJwksUrl: 'https://oidc.studio.example/openid/v1/jwks',
-  bundleServer: 'https://bundles.studio.example',
-} as const;
+const URL_SETTINGS: Readonly<Record<'repository' | 'server' | 'tokenIssuer' | 'tokenJwksUrl' | 'bundleServer', { example: string; credentials?: string }>> = {
+  repository: {
+    example: 'https://git.example/org/repo.git',
+    credentials: `for a private repository the bundle server takes its token from ${SERVER_ENV.gitToken} (the generated Deployment reads it from a Secret, see docs/gitops.md), Argo CD and Flux from their own repository credentials`,
+  },
+  server: {
+    example: 'https://k8s.studio.example:6443',
+    credentials: "Argo CD reaches the cluster's API server with the credentials of its own cluster Secret",
+  },
+  tokenIssuer: {
+    example: 'https://oidc.studio.example',
+    credentials: "the issuer is compared with the tokens' iss as written: copy it from kubectl get --raw /.well-known/openid-configuration",
+  },
+  tokenJwksUrl: {
+    example: 'https://oidc.studio.example/openid/v1/jwks',
+    credentials: 'the bundle server fetches the key set without credentials: give a URL that needs none, or commit the key set as keys/jwks/<cluster>.json',
+  },
+  bundleServer: { example: 'https://bundles.studio.example' },
+};
 type UrlSetting = keyof typeof URL_SETTINGS;
 
 /** The schema's patterns of the URL settings: what one refuses, the schema reports, and only it. */
@@ -151,13 +153,14 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
   const spec = isObj(doc.spec) ? doc.spec : undefined;
   if (!spec) return out;
 
-  const credentials = (path: FieldPath, field: keyof typeof URL_FIELDS, value: unknown) => {
-    if (!isStr(value) || !carriesSecret(value)) return;
+  const credentials = (path: FieldPath, field: UrlSetting, value: unknown) => {
+    const instead = URL_SETTINGS[field].credentials;
+    if (instead === undefined || !isStr(value) || !carriesSecret(value)) return;
     error(
       DiagnosticCodes.credentialsInUrl,
       path,
       `the URL ${redactUrl(value)} carries credentials (removed here): a spec is committed to Git and this URL is copied into the generated manifests, so they would be in the repository for everyone who can read it`,
-      `write the URL without them (and revoke the token if this file was ever committed); ${URL_FIELDS[field]}`,
+      `write the URL without them (and revoke the token if this file was ever committed); ${instead}`,
     );
   };
   credentials(['spec', 'repository'], 'repository', spec.repository);
@@ -169,7 +172,7 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
       DiagnosticCodes.invalidValue,
       path,
       `${quoted(value)} is not a valid URL: ${problem}`,
-      `write the host as a name or an [IPv6 address] and any port as a number from 1 to 65535, e.g. ${URL_SETTINGS[field]}`,
+      `write the host as a name or an [IPv6 address] and any port as a number from 1 to 65535, e.g. ${URL_SETTINGS[field].example}`,
     );
   };
   readable(['spec', 'repository'], 'repository', spec.repository, SPEC_REPOSITORY_PATTERN);
@@ -210,9 +213,10 @@ export function semanticDiagnostics(source: SourceFile): Diagnostic[] {
       }
     }
     if (cluster) {
-      for (const field of Object.keys(URL_FIELDS) as (keyof typeof URL_FIELDS)[])
+      for (const field of Object.keys(URL_SETTINGS) as UrlSetting[]) {
         credentials(['spec', 'actors', actorName, 'cluster', field], field, cluster[field]);
-      for (const field of Object.keys(URL_SETTINGS) as UrlSetting[]) readable(['spec', 'actors', actorName, 'cluster', field], field, cluster[field]);
+        readable(['spec', 'actors', actorName, 'cluster', field], field, cluster[field]);
+      }
     }
     const gateway = cluster && isObj(cluster.eastWestGateway) ? cluster.eastWestGateway : undefined;
     if (gateway && isStr(gateway.address) && /^[0-9A-Za-z.:-]+$/.test(gateway.address) && !addressKind(gateway.address)) {
