@@ -4,12 +4,10 @@
  * in all of them and in a Kubernetes name, so `keygen`, `generate`, the server's configuration
  * and the signer accept exactly the same ids.
  */
-
-/** Lowercase letters, digits and `-`, starting and ending with a letter or digit, at most 63. */
-const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+import { isDnsLabel } from '../core/names.js';
 
 export const KEY_ID_RULE = 'a DNS-1123 label (at most 63 of a-z, 0-9 and -, starting and ending with a letter or digit)';
 
 export function isKeyId(id: string): boolean {
-  return id.length <= 63 && LABEL.test(id);
+  return isDnsLabel(id);
 }

@@ -7,6 +7,7 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import { KEY_JWKS_DIR } from '../contract/index.js';
 import { stableJson } from '../core/json.js';
+import { isDnsLabel } from '../core/names.js';
 import { KeysError } from './errors.js';
 
 export interface ClusterJwks {
@@ -20,7 +21,6 @@ export interface ClusterJwks {
 /** `keys/jwks/`: the name is the contract's, shared with every reader of `keys/`. */
 export const JWKS_DIR = KEY_JWKS_DIR;
 
-const CLUSTER = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** JWK members that only a private or symmetric key has (RFC 7518 section 6). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
@@ -32,7 +32,7 @@ export function parseJwksFiles(files: ReadonlyMap<string, string>, where = `keys
     const bad = (why: string): never => {
       throw new KeysError(`${where}/${name}: ${why}`);
     };
-    if (!name.endsWith('.json') || !CLUSTER.test(cluster) || cluster.length > 63) {
+    if (!name.endsWith('.json') || !isDnsLabel(cluster)) {
       bad("a key set's file is named after its cluster, <cluster>.json (a DNS-1123 label); rename it");
     }
     let parsed: unknown;

@@ -9,6 +9,7 @@ import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isKeyFile, isKeyId, isKeyInput, KEY_ID_RULE, KEY_ROOTS_DIR, KEY_SUBFOLDERS, KEYS_DIR } from '../contract/index.js';
+import { isDnsLabel } from '../core/names.js';
 import { cmp } from '../core/order.js';
 import { algorithmOf } from './algorithm.js';
 import { KeysError } from './errors.js';
@@ -156,7 +157,6 @@ export interface RootCertificate {
   readonly notAfter: string;
 }
 
-const CLUSTER = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const BLOCK = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----/g;
 
 /** `files`: by name relative to `keys/roots/` (`<cluster>.pem`); other names are refused. */
@@ -164,7 +164,7 @@ export function parseRoots(files: ReadonlyMap<string, string>, where = 'keys/roo
   const out = new Map<string, RootCertificate>();
   for (const [name, text] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const cluster = name.replace(/\.pem$/, '');
-    if (!name.endsWith('.pem') || !CLUSTER.test(cluster) || cluster.length > 63) {
+    if (!name.endsWith('.pem') || !isDnsLabel(cluster)) {
       throw new KeysError(`${where}/${name}: a root certificate's file is named after its cluster, <cluster>.pem (a DNS-1123 label); rename it`);
     }
     // The private key of a mesh's certificate authority signs every identity of its organisation:

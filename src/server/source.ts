@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
 import { BUNDLES_DIR } from '../contract/index.js';
+import { isDnsLabel } from '../core/names.js';
 import { gitHttp as http } from '../git/index.js';
 
 export interface AgentSource {
@@ -40,8 +41,6 @@ export interface GitSourceOptions {
   /** For private remotes; read from the environment, never logged. */
   readonly token?: string;
 }
-
-const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export class GitSource {
   private readonly dir: string;
@@ -149,6 +148,6 @@ export class GitSource {
 function skipReason(entry: { type: string; mode: string; path: string }, kind: 'workflow' | 'agent'): string | undefined {
   if (entry.mode === '120000') return `is a symbolic link; an ${kind} folder must be a folder (links are not followed): not served`;
   if (entry.type === 'commit') return `is a submodule; an ${kind} folder must be a folder: not served`;
-  if (entry.type === 'tree' && !NAME.test(entry.path)) return `is not a DNS-1123 name (lower-case letters, digits, "-"): not served`;
+  if (entry.type === 'tree' && !isDnsLabel(entry.path)) return `is not a DNS-1123 name (lower-case letters, digits, "-"): not served`;
   return undefined;
 }
