@@ -1,6 +1,18 @@
 /** Commands against a live cluster (through a kubeconfig context): doctor, drift, status --kube. */
 import path from 'node:path';
-import { connect, doctor, drift, kubeStatus, loadKubeConfig, renderDoctor, renderDrift, renderKubeStatus, type ClusterClient } from '../cluster/index.js';
+import {
+  clusterTree,
+  connect,
+  doctor,
+  drift,
+  kubeStatus,
+  loadKubeConfig,
+  renderDoctor,
+  renderDrift,
+  renderKubeStatus,
+  wiringTree,
+  type ClusterClient,
+} from '../cluster/index.js';
 import { KEYS_DIR } from '../contract/index.js';
 import { readKeys } from '../keys/index.js';
 import { parse, type Command } from './commands.js';
@@ -21,6 +33,15 @@ function clientFor(values: { kubeconfig?: string; context?: string }, io: Io): C
   return connect(
     loadKubeConfig({ ...(values.kubeconfig ? { file: path.resolve(io.cwd, values.kubeconfig) } : {}), ...(values.context ? { context: values.context } : {}) }),
   );
+}
+
+/**
+ * The generated trees doctor and drift read, under the rule workflows/ and keys/ are read by: a
+ * link in their place or on their way is refused before any cluster is asked (a resource inside
+ * a tree that is a link or leaves it is refused as it is read, src/cluster/tree.ts).
+ */
+async function assertTrees(root: string, cluster: string, cwd: string): Promise<void> {
+  for (const dir of [clusterTree(root, cluster), wiringTree(root, 'argocd', cluster)]) await assertRepositoryFolder(dir, cwd, root);
 }
 
 /** A cluster failure is printed in the one error format, with its kind's exit code. */
@@ -58,7 +79,9 @@ Exit codes: 0 every check passes, 1 a check failed, 2 usage error, 3 the cluster
     await assertRepositoryFolder(keysDir, io.cwd, root);
     const keys = await readKeys(keysDir, displayPath(keysDir, io.cwd));
     const client = clientFor(values, io);
-    const report = await doctor(client, root, checked.workflows, values.cluster ?? client.context, keys);
+    const cluster = values.cluster ?? client.context;
+    await assertTrees(root, cluster, io.cwd);
+    const report = await doctor(client, root, checked.workflows, cluster, keys);
     io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
     return report.ok ? EXIT.ok : EXIT.invalid;
   },
@@ -85,7 +108,10 @@ Exit codes: 0 nothing widens access, 1 a live object allows more than Git, 2 usa
       return EXIT.ok;
     }
     const client = clientFor(values, io);
-    const report = await drift(client, repositoryRoot(io.cwd), values.cluster ?? client.context);
+    const root = repositoryRoot(io.cwd);
+    const cluster = values.cluster ?? client.context;
+    await assertTrees(root, cluster, io.cwd);
+    const report = await drift(client, root, cluster);
     io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderDrift(report));
     return report.widening ? EXIT.invalid : EXIT.ok;
   },

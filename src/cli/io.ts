@@ -23,7 +23,7 @@ export function repositoryRoot(cwd: string): string {
 }
 
 /**
- * Refuses a folder custody reads inputs from (workflows/, keys/) when, inside the repository, it
+ * Refuses a folder custody reads inputs from (workflows/, keys/, the generated trees) when, inside the repository, it
  * is a symbolic link or lies under one. The CI recipe runs `check` and `generate --check` on
  * pull-request checkouts: a committed link (`ln -s /some/secret/dir workflows`) would have them
  * read files anywhere on the runner and echo their values in errors. Git commits such a link as a
@@ -62,7 +62,7 @@ function linkedFolder(shown: string, what: string): CustodyError {
   return new CustodyError(
     'unsupported-input',
     'usage',
-    `${shown} ${what}: a folder custody reads specs or keys from must be a real folder in the repository (Git commits a link as a link, and nothing it points at is read)`,
+    `${shown} ${what}: a folder custody reads specs, keys or generated trees from must be a real folder in the repository (Git commits a link as a link, and nothing it points at is read)`,
     {
       hint: `replace the link with the folder itself; a folder outside the repository can be named by its own path (custody check DIR, generate --workflows DIR --keys DIR)`,
     },

@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { custody } from '../helpers/cli.js';
@@ -57,7 +57,7 @@ test('a workflows folder that is a symbolic link is refused, named or not, and n
     assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(
       r.stderr,
-      'error[unsupported-input]: workflows is a symbolic link: a folder custody reads specs or keys from must be a real folder in the repository',
+      'error[unsupported-input]: workflows is a symbolic link: a folder custody reads specs, keys or generated trees from must be a real folder in the repository',
       args.join(' '),
     );
     assert.not.match(r.stderr + r.stdout, 'SECRET_TOKEN', args.join(' '));
@@ -104,7 +104,7 @@ test('a keys folder (or a subfolder of it) that is a symbolic link is refused, a
     assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(
       r.stderr,
-      'error[unsupported-input]: keys is a symbolic link: a folder custody reads specs or keys from must be a real folder',
+      'error[unsupported-input]: keys is a symbolic link: a folder custody reads specs, keys or generated trees from must be a real folder',
       args.join(' '),
     );
     assert.not.match(r.stderr + r.stdout, 'SECRET_TOKEN', args.join(' '));
@@ -120,6 +120,64 @@ test('a keys folder (or a subfolder of it) that is a symbolic link is refused, a
   const r = await custody(['generate', '--check'], roots);
   assert.is(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stderr, 'error[keys-invalid]: keys/roots is a symbolic link: trusted material must be in a folder under keys/');
+});
+
+test('the generated trees doctor and drift read: a linked tree, a resource that is a link or leaves the tree, a context that names no cluster are refused, and nothing of what they point at is printed', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'custody-input-'));
+  for (const folder of ['workflows', 'keys', 'generated']) cpSync(repoPath(folder), path.join(dir, folder), { recursive: true });
+  // Were it read, its parse error would quote it.
+  const secret = path.join(mkdtempSync(path.join(tmpdir(), 'custody-secret-')), 'secret.yaml');
+  writeFileSync(secret, 'token: SECRET_TOKEN_mustNeverBePrinted: [\n');
+  // No cluster answers here: every refusal below comes before one is asked.
+  const kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'custody-kube-')), 'config');
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters: [{ name: c, cluster: { server: "https://127.0.0.1:9" } }]',
+      'users: [{ name: operator, user: { token: unused } }]',
+      'contexts: [{ name: hdr-west, context: { cluster: c, user: operator } }, { name: "arn:aws:eks:eu-west-1:1:cluster/x", context: { cluster: c, user: operator } }]',
+      'current-context: hdr-west',
+      '',
+    ].join('\n'),
+  );
+  const tree = path.join(dir, 'generated', 'clusters', 'hdr-west');
+  const refused = async (args: string[], code: number, message: string | RegExp) => {
+    const r = await custody([...args, '--kubeconfig', kubeconfig], dir);
+    assert.is(r.code, code, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+    assert.not.match(r.stderr + r.stdout, 'SECRET_TOKEN', args.join(' '));
+  };
+  // A resource that leaves the tree, and one that is a link.
+  appendFileSync(path.join(tree, 'kustomization.yaml'), `  - ${path.relative(tree, secret)}\n`);
+  await refused(['drift'], 1, /error\[tree-unreadable\]: .*kustomization\.yaml: the resource \.\.\/.* is outside the tree/);
+  cpSync(repoPath('generated', 'clusters', 'hdr-west', 'kustomization.yaml'), path.join(tree, 'kustomization.yaml'));
+  symlinkSync(secret, path.join(tree, 'leak.yaml'));
+  appendFileSync(path.join(tree, 'kustomization.yaml'), '  - leak.yaml\n');
+  await refused(
+    ['drift'],
+    1,
+    'error[tree-unreadable]: ' + path.join(tree, 'kustomization.yaml') + ': the resource leak.yaml is a symbolic link, which is not read',
+  );
+  // The whole tree a link.
+  renameSync(tree, path.join(dir, 'elsewhere'));
+  symlinkSync(path.join(dir, 'elsewhere'), tree);
+  for (const command of ['drift', 'doctor'])
+    await refused(
+      [command],
+      2,
+      'error[unsupported-input]: generated/clusters/hdr-west is a symbolic link: a folder custody reads specs, keys or generated trees from must be a real folder',
+    );
+  // A context name is no path.
+  for (const command of ['drift', 'doctor']) {
+    await refused([command, '--cluster', '../../keys'], 2, 'error[unknown-cluster]: ../../keys is not a cluster name of a workflow');
+    await refused(
+      [command, '--context', 'arn:aws:eks:eu-west-1:1:cluster/x'],
+      2,
+      'error[unknown-cluster]: arn:aws:eks:eu-west-1:1:cluster/x is not a cluster name',
+    );
+  }
 });
 
 test('a spec over the size limit is refused before it is parsed, with its size and the limit', async () => {
