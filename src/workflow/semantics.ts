@@ -116,7 +116,7 @@ function urlProblem(value: string): string | undefined {
   if (url) {
     if (url.hostname === '') return 'it names no host';
     if (url.port === '0') return 'its port is 0';
-    return undefined;
+    return url.hostname.startsWith('[') ? undefined : hostNameProblem(url.hostname);
   }
   const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)/i.exec(value)?.[1] ?? '';
   const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
@@ -126,6 +126,19 @@ function urlProblem(value: string): string | undefined {
   if (port !== undefined && !/^[0-9]*$/.test(port)) return 'its port is not a number';
   if (port !== undefined && Number(port) > 65535) return 'its port is above 65535';
   return 'its host is not a valid host name or IP address';
+}
+
+/**
+ * A URL parser takes `git..example` or a 70-character label as a host name; DNS has no such
+ * name, so the URL would only fail where it is used (a reconciler, the bundle server's fetch).
+ * One trailing dot (an absolute name) is a name.
+ */
+function hostNameProblem(host: string): string | undefined {
+  const labels = (host.endsWith('.') ? host.slice(0, -1) : host).split('.');
+  if (labels.some((l) => l === '')) return 'its host name has an empty label (two dots in a row, or a leading dot)';
+  if (labels.some((l) => l.length > 63)) return 'its host name has a label longer than 63 characters';
+  if (host.length > 253) return 'its host name is longer than 253 characters';
+  return undefined;
 }
 
 export function semanticDiagnostics(source: SourceFile): Diagnostic[] {

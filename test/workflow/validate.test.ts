@@ -563,6 +563,18 @@ test('a URL that matches its pattern but that no URL parser reads is an error at
       'https://oidc.studio.example/openid/v1/jwks',
     ],
     [
+      cluster('server: "https://k8s..studio.example"'),
+      'test.yaml:10:48: spec.actors.studio.cluster.server',
+      '"https://k8s..studio.example" is not a valid URL: its host name has an empty label (two dots in a row, or a leading dot)',
+      'https://k8s.studio.example:6443',
+    ],
+    [
+      repository(`ssh://git@${'a'.repeat(64)}.example/org/repo.git`),
+      'test.yaml:7:15: spec.repository',
+      `"ssh://git@${'a'.repeat(64)}.example/org/repo.git" is not a valid URL: its host name has a label longer than 63 characters`,
+      'https://git.example/org/repo.git',
+    ],
+    [
       cluster('bundleServer: "https://bundles.studio.example:99999"'),
       'test.yaml:10:54: spec.actors.studio.cluster.bundleServer',
       '"https://bundles.studio.example:99999" is not a valid URL: its port is above 65535',
@@ -600,6 +612,9 @@ test('URLs a parser reads, with IPv6 hosts, ports and ssh users, are accepted', 
     'server: "https://[2001:db8::2]:6443"',
     'tokenIssuer: "https://oidc.studio.example", tokenJwksUrl: "https://203.0.113.5:8443/keys"',
     'bundleServer: "https://bundles.studio.example:65535/opa"',
+    // An absolute name (one trailing dot) and a label of 63 characters.
+    'server: "https://k8s.studio.example.:6443"',
+    `repository: "https://${'a'.repeat(63)}.example/org/repo.git"`,
   ]) {
     const r = loadOne(edit([['cluster: { name: studio-central }', `cluster: { name: studio-central, ${extra} }`]]));
     assert.equal(r.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic), [], extra);
