@@ -198,8 +198,11 @@ function serverRepositoryErrors(topo: Topology, workflows: readonly Workflow[], 
     for (const workflow of [...workflows].sort((a, b) => cmp(a.name, b.name))) {
       for (const actor of workflow.actors) {
         if (actor.cluster.name !== gap.name || actor.cluster.repository !== repository) continue;
-        const own = givenRepository(sources.get(workflow.file)?.value, actor.name) !== undefined;
-        const at = own ? ['spec', 'actors', actor.name, 'cluster', 'repository'] : ['spec', 'repository'];
+        // The cluster's repository is the one any of its actors gives, else spec.repository (load.ts).
+        const raw = sources.get(workflow.file)?.value;
+        const giver = [actor, ...workflow.actors].find((a) => a.cluster.name === gap.name && givenRepository(raw, a.name) !== undefined);
+        const own = giver !== undefined;
+        const at = giver ? ['spec', 'actors', giver.name, 'cluster', 'repository'] : ['spec', 'repository'];
         places.set(`${workflow.file}\n${fieldName(at)}`, {
           workflow,
           at,

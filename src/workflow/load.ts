@@ -127,12 +127,17 @@ export function loadWorkflows(inputs: readonly InputFile[]): LoadResult {
         const seen = known.get(field);
         if (!seen) known.set(field, { value, workflow: workflow.name });
         else if (!sameSetting(seen.value, value) && seen.workflow !== workflow.name) {
-          // A defaulted trust domain is reported where it comes from, once per place.
+          // A trust domain or repository an actor shares is reported where it comes from (another
+          // actor on the cluster, the workflow's default), once per place.
+          const shared = field === 'trustDomain' || field === 'repository' ? field : undefined;
+          const giver = shared
+            ? Object.keys(raw.spec.actors).find((a) => raw.spec.actors[a]!.cluster.name === name && raw.spec.actors[a]!.cluster[shared] !== undefined)
+            : actor.name;
           const at =
-            (field !== 'trustDomain' && field !== 'repository') || raw.spec.actors[actor.name]?.cluster[field] !== undefined
-              ? ['spec', 'actors', actor.name, 'cluster', field]
-              : raw.spec[field] !== undefined
-                ? ['spec', field]
+            giver !== undefined
+              ? ['spec', 'actors', giver, 'cluster', field]
+              : shared && raw.spec[shared] !== undefined
+                ? ['spec', shared]
                 : ['spec', 'actors', actor.name, 'cluster', 'name'];
           if (reported.has(at.join('.'))) continue;
           reported.add(at.join('.'));
@@ -190,19 +195,24 @@ const byKey = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 
 function build(raw: RawWorkflow, file: string): Workflow {
   const name = raw.metadata.name;
   const trustDomain = raw.spec.trustDomain ?? DEFAULTS.trustDomain;
-  // A cluster's trust domain is the one any of its actors gives (the checker made them agree),
-  // else the workflow's: every agent there gets an identity of that domain.
+  // A cluster's trust domain and repository are the ones any of its actors gives (the checker
+  // made them agree), else the workflow's: a cluster is one place, so an actor that names neither
+  // shares its cluster's (every agent there gets an identity of that domain; one reconciler syncs
+  // one repository).
   const clusterDomain = new Map<string, string>();
+  const clusterRepository = new Map<string, string>();
   for (const actor of Object.values(raw.spec.actors)) {
     if (actor.cluster.trustDomain !== undefined && !clusterDomain.has(actor.cluster.name)) clusterDomain.set(actor.cluster.name, actor.cluster.trustDomain);
+    if (actor.cluster.repository !== undefined && !clusterRepository.has(actor.cluster.name))
+      clusterRepository.set(actor.cluster.name, actor.cluster.repository);
   }
   const actors: Actor[] = [];
   const agents: Agent[] = [];
   for (const [actorName, actor] of Object.entries(raw.spec.actors)) {
     const cluster: Record<string, unknown> = { name: actor.cluster.name };
     for (const field of CLUSTER_SETTINGS) if (actor.cluster[field] !== undefined) cluster[field] = actor.cluster[field];
-    // The workflow's repository is its clusters' unless one names its own.
-    if (cluster.repository === undefined && raw.spec.repository !== undefined) cluster.repository = raw.spec.repository;
+    const repository = clusterRepository.get(actor.cluster.name) ?? raw.spec.repository;
+    if (repository !== undefined) cluster.repository = repository;
     const domain = clusterDomain.get(actor.cluster.name) ?? trustDomain;
     cluster.trustDomain = domain;
     actors.push({

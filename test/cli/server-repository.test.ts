@@ -53,6 +53,18 @@ test('an ssh repository of the owner’s cluster itself: an error at that field;
   assert.equal(errors([{ file: 'workflows/audit.yaml', text: spec({ partner: SSH }) }]), []);
 });
 
+test('an actor sharing the owner’s cluster takes the repository another actor gives it there: one error, at the field given', () => {
+  // The auditor moves onto bank-core and names no repository: bank-core's is bank's ssh one, not spec.repository.
+  const found = errors([{ file: 'workflows/audit.yaml', text: spec({ repository: HTTPS, owner: SSH, partnerCluster: 'bank-core' }) }]);
+  assert.is(found.length, 1, found.join('\n'));
+  assert.ok(
+    found[0]!.startsWith(
+      `error[ssh-server-repository]: workflows/audit.yaml:10:84: spec.actors.bank.cluster.repository: cluster "bank-core" runs the bundle server of workflow "audit" (the owner's cluster), and its repository, ${SSH} (its repository here)`,
+    ),
+    found[0],
+  );
+});
+
 test('the owner’s cluster given ssh in another workflow, where it is a contractor’s: the error is in that workflow', () => {
   const owning = { file: 'workflows/a.yaml', text: spec({ name: 'a' }) };
   // In b, bank-core is the auditor's cluster and b's own owner is elsewhere.

@@ -1,7 +1,7 @@
 /** One row per kind of bad input of the spec format: the code, where it is reported, and that nothing is accepted. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DiagnosticCodes, formatDiagnostic } from '../../src/workflow/index.js';
+import { DiagnosticCodes, formatDiagnostic, loadWorkflows } from '../../src/workflow/index.js';
 import { loadOne } from '../helpers/workflows.js';
 
 // Line numbers below refer to this text (line 1 is "apiVersion").
@@ -666,6 +666,70 @@ test('a URL with credentials in it is refused at its field and shown without the
     assert.equal(ok.diagnostics.map(formatDiagnostic), [], url);
     assert.is(ok.workflows[0]!.actors[0]!.cluster.repository, url);
   }
+});
+
+test("a cluster's own repository is every actor's there, not only the actor that names it", () => {
+  // The vfx actor moves to the owner's cluster without naming a repository; spec.repository says another.
+  const r = loadOne(
+    edit([
+      ['  owner: studio\n', '  owner: studio\n  repository: "https://github.com/org/workflow.git"\n'],
+      ['cluster: { name: studio-central }', 'cluster: { name: studio-central, repository: "https://github.com/org/studio.git" }'],
+      ['cluster: { name: vfx-central, trustDomain: vfx.example }', 'cluster: { name: studio-central }'],
+    ]),
+  );
+  assert.equal(r.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic), []);
+  const actors = r.workflows[0]!.actors;
+  assert.equal(
+    actors.map((a) => [a.name, a.cluster.name, a.cluster.repository]),
+    [
+      ['studio', 'studio-central', 'https://github.com/org/studio.git'],
+      ['vfx', 'studio-central', 'https://github.com/org/studio.git'],
+    ],
+  );
+  // A cluster no actor gives a repository still takes the workflow's.
+  const other = loadOne(edit([['  owner: studio\n', '  owner: studio\n  repository: "https://github.com/org/workflow.git"\n']]));
+  assert.equal(
+    other.workflows[0]!.actors.map((a) => a.cluster.repository),
+    ['https://github.com/org/workflow.git', 'https://github.com/org/workflow.git'],
+  );
+});
+
+test("a repository that disagrees with another workflow's for the cluster is reported where it is given, also when another actor gives it", () => {
+  const a = edit([['cluster: { name: studio-central }', 'cluster: { name: studio-central, repository: "https://github.com/org/studio.git" }']]);
+  const b = [
+    'apiVersion: custody.dev/v1alpha1',
+    'kind: Workflow',
+    'metadata:',
+    '  name: other',
+    'spec:',
+    '  owner: p',
+    '  repository: "https://github.com/org/default.git"',
+    '  actors:',
+    '    p:',
+    '      cluster: { name: studio-central }',
+    '      agents:',
+    '        a: { image: registry.example/a:1 }',
+    '    q:',
+    '      cluster: { name: studio-central, repository: "https://github.com/org/q.git" }',
+    '      agents:',
+    '        b: { image: registry.example/b:1 }',
+    '  flows:',
+    '    - { from: a, to: b, methods: [GET], path: /x }',
+    '',
+  ].join('\n');
+  const r = loadWorkflows([
+    { file: 'a.yaml', text: a },
+    { file: 'b.yaml', text: b },
+  ]);
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  assert.equal(
+    errors.map((d) => [d.code, d.file, d.line, d.field]),
+    [['cluster-conflict', 'b.yaml', 14, 'spec.actors.q.cluster.repository']],
+  );
+  assert.match(
+    errors[0]!.message,
+    'cluster "studio-central" has repository "https://github.com/org/q.git" here but "https://github.com/org/studio.git" in workflow "demo"',
+  );
 });
 
 test('all errors of a file are reported at once', () => {
