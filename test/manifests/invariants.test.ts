@@ -364,13 +364,15 @@ test('the invariants hold on the variant; its settings are applied', async () =>
   const app = t.files.get('argocd/lab-main/application-variant.yaml')!;
   assert.equal(
     [app.spec.destination, app.spec.source.repoURL, app.spec.source.targetRevision],
-    [{ server: 'https://lab-main.k8s.variant.example', namespace: 'variant' }, 'ssh://git@git.variant.example/lab/custody.git', 'release'],
+    [{ server: 'https://lab-main.k8s.variant.example', namespace: 'variant' }, 'https://git.variant.example:8443/lab/custody.git', 'release'],
   );
+  // A contractor's reconciler may fetch over ssh (the bundle server, which fetches over https only, runs in lab-main).
+  assert.is(t.files.get('argocd/remote-east/application-variant.yaml')!.spec.source.repoURL, 'ssh://git@git.variant.example/lab/custody.git');
   const entries = inCluster(t, 'lab-main', SYSTEM_NAMESPACE)
     .filter((o) => o.kind === 'ServiceEntry')
     .map((o) => [o.spec.hosts[0], o.spec.ports[0].number]);
   assert.equal(entries, [
-    ['git.variant.example', 22],
+    ['git.variant.example', 8443],
     ['issuer.lab.variant.example', 443],
     ['keys.remote.variant.example', 443],
   ]);

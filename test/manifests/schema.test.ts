@@ -4,6 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { checkInputs } from '../../src/cli/workflows.js';
 import { exampleWorkflows, loadOne } from '../helpers/workflows.js';
 import { exampleInputs, renderedObjects, validateObject, VALIDATED_KINDS } from './helpers.js';
 import { VARIANT } from './variant.js';
@@ -26,8 +27,10 @@ test('every object of the example trees validates against its schema', async () 
 
 test('the variants (no Istio CNI, an external bundle server, token issuers, settings) validate too', async () => {
   const r = loadOne(VARIANT);
+  // With the deployment-wide checks too (a repository the bundle server can fetch, issuers of their own, ...).
+  const checked = checkInputs([{ file: 'variant.yaml', text: VARIANT }], undefined, undefined, {});
   assert.equal(
-    r.diagnostics.filter((d) => d.severity === 'error'),
+    checked.diagnostics.filter((d) => d.severity === 'error'),
     [],
   );
   for (const [file, o] of renderedObjects(r.workflows, await exampleInputs())) {

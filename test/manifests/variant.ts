@@ -1,7 +1,9 @@
 /**
  * A workflow that takes the other branches of the renderer: no Istio CNI, a bundle server outside
- * the mesh, token issuers, a StorageClass, an ssh repository, an API server or a destination name for Argo CD, Flux's ServiceAccount and dependencies, an east-west gateway on one side only, two actors
- * on one cluster (flows inside a cluster) and flows across clusters.
+ * the mesh, token issuers, a StorageClass, repositories of their own (https on another port where the
+ * bundle server runs, ssh in a contractor's cluster), an API server or a destination name for Argo
+ * CD, Flux's ServiceAccount and dependencies, an east-west gateway on one side only, two actors on
+ * one cluster (flows inside a cluster) and flows across clusters. It passes every check.
  */
 export const VARIANT = `apiVersion: custody.dev/v1alpha1
 kind: Workflow
@@ -16,7 +18,7 @@ spec:
         name: lab-main
         storageClass: gp3-encrypted
         istioCni: false
-        repository: "ssh://git@git.variant.example/lab/custody.git"
+        repository: "https://git.variant.example:8443/lab/custody.git"
         branch: release
         server: "https://lab-main.k8s.variant.example"
         tokenIssuer: "https://issuer.lab.variant.example"
@@ -31,6 +33,7 @@ spec:
     remote:
       cluster:
         name: remote-east
+        repository: "ssh://git@git.variant.example/lab/custody.git"
         bundleServer: "https://bundles.variant.example"
         tokenIssuer: "https://issuer.remote.variant.example"
         tokenJwksUrl: "https://keys.remote.variant.example/jwks.json"
