@@ -4,7 +4,7 @@
  * inflate to, a declared length above it is refused before a byte is read, and every malformed
  * body (encoding, character set, gzip, JSON) is the caller's error (4xx), never the server's.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip } from 'node:zlib';
 import { ServerError } from './errors.js';
 
@@ -17,6 +17,8 @@ export interface BodyRules {
   readonly budget?: { take(bytes: number): boolean; give(bytes: number): void };
   /** Ends the read with its reason (a ServerError) when aborted: a deadline, or a newer caller's turn. */
   readonly signal?: AbortSignal;
+  /** Where a client that waits for leave to send its body (`Expect: 100-continue`) is given it. */
+  readonly response?: ServerResponse;
 }
 
 /**
@@ -69,6 +71,9 @@ export function checkBodyHeaders(req: IncomingMessage, rules: BodyRules): void {
 /** The body's bytes, inflated if gzip; stops reading at the bound, or when the budget is spent. */
 export async function readBody(req: IncomingMessage, rules: BodyRules): Promise<Buffer> {
   checkBodyHeaders(req, rules);
+  // Only now, after the route's checks of the caller and of these headers: the server does not
+  // answer the expectation itself (server.ts), so a refused caller is never asked for its body.
+  if (/^\s*100-continue\s*$/i.test(req.headers.expect ?? '')) rules.response?.writeContinue();
   let held = 0;
   try {
     const raw = await new Promise<Buffer>((resolve, reject) => {

@@ -195,7 +195,12 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   app.post('/status', count('status'), requireSidecar, async (req, res, next) => {
     try {
       const caller = callerOf(res);
-      const bytes = await readBody(req, { limit: Math.min(config.maxBodyBytes, STATUS_MAX_BYTES), gzip: true, budget: bodies.for(caller.key) });
+      const bytes = await readBody(req, {
+        limit: Math.min(config.maxBodyBytes, STATUS_MAX_BYTES),
+        gzip: true,
+        budget: bodies.for(caller.key),
+        response: res,
+      });
       checkDepth(bytes, STATUS_MAX_DEPTH);
       const body = parseJson(bytes) as { labels?: unknown } | null;
       checkLabels(caller, body?.labels);
@@ -209,7 +214,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   app.post('/logs', count('logs'), requireSidecar, async (req, res, next) => {
     try {
       const caller = callerOf(res);
-      const body = parseJson(await readBody(req, { limit: config.maxBodyBytes, gzip: true, budget: bodies.for(caller.key) }));
+      const body = parseJson(await readBody(req, { limit: config.maxBodyBytes, gzip: true, budget: bodies.for(caller.key), response: res }));
       if (!Array.isArray(body)) throw new ServerError('badRequest', 'decision logs are a JSON array of events');
       for (const event of body) {
         checkLabels(caller, (event as { labels?: unknown } | null)?.labels);
@@ -238,7 +243,7 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
   });
   app.post('/hooks/github', count('github'), async (req, res, next) => {
     try {
-      res.status(202).json(await webhook(req));
+      res.status(202).json(await webhook(req, res));
     } catch (err) {
       next(err instanceof ServerError ? new ServerError(err.code, `webhook refused: ${err.message}`) : err);
     }
@@ -277,6 +282,10 @@ export async function startServer(config: ServerConfig, options: { logger: Logge
       }
     },
   );
+  // A client that sends `Expect: 100-continue` waits for leave to send its body. Node gives it at
+  // once unless this event is handled: handled like any request, leave is given by readBody once
+  // the caller passed the route's checks (body.ts), and a refused caller never sends its body.
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => server.emit('request', req, res));
   server.maxConnections = config.maxConnections;
   server.on('connection', (socket) => connections.accept(socket));
   server.on('drop', () => metrics.connectionsShed.inc({ reason: 'connection limit' }));

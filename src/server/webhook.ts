@@ -14,7 +14,7 @@
  * body at once, so to keep it out an attacker must open new deliveries faster than it arrives.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkBodyHeaders, parseJson, readBody } from './body.js';
 import { ServerError } from './errors.js';
 
@@ -43,7 +43,7 @@ export interface WebhookResult {
   readonly refreshed: boolean;
 }
 
-export function createWebhook(options: WebhookOptions): (req: IncomingMessage) => Promise<WebhookResult> {
+export function createWebhook(options: WebhookOptions): (req: IncomingMessage, res?: ServerResponse) => Promise<WebhookResult> {
   const now = options.now ?? Date.now;
   const seen = new Map<string, number>();
   const readMs = options.readMs ?? READ_MS;
@@ -61,7 +61,7 @@ export function createWebhook(options: WebhookOptions): (req: IncomingMessage) =
     seen.set(key, t + REMEMBER_MS);
   };
 
-  return async function receive(req) {
+  return async function receive(req, res) {
     const signature = SIGNATURE.exec(header(req, 'x-hub-signature-256') ?? '')?.[1];
     if (!signature) throw new ServerError('unauthenticated', 'no well-formed X-Hub-Signature-256 header');
     const delivery = header(req, 'x-github-delivery');
@@ -81,7 +81,7 @@ export function createWebhook(options: WebhookOptions): (req: IncomingMessage) =
     const deadline = setTimeout(() => turn.abort(new ServerError('timeout', `the body did not arrive within ${readMs / 1000} s`)), readMs);
     let body: Buffer;
     try {
-      body = await readBody(req, { ...rules, signal: turn.signal });
+      body = await readBody(req, { ...rules, signal: turn.signal, ...(res ? { response: res } : {}) });
     } finally {
       clearTimeout(deadline);
       const at = reading.indexOf(turn);

@@ -3,11 +3,13 @@
  * (4xx, logged), not the server's; callers are told little about why (a plain 401 or 403; the
  * details, such as a JWT's error code or an agent's cluster, only in the server's log); /metrics
  * is not open to everyone; ServiceAccount tokens may not live longer than Kubernetes lets
- * projected tokens live.
+ * projected tokens live; a client that waits to send its body (Expect: 100-continue) is asked for
+ * it only once it passed the checks.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { isLoopback } from '../../src/server/metrics-access.js';
 import { exampleRepository } from '../helpers/git-repo.js';
@@ -138,6 +140,64 @@ test('ServiceAccount tokens living longer than 48 hours are refused (configurabl
     assert.match(strict.logs.join('\n'), /lifetime/);
   } finally {
     await strict.server.close();
+  }
+});
+
+/**
+ * Sends a request's head with `Expect: 100-continue`, and its body only once the server says 100;
+ * resolves with the first status line and all that came back, once a final answer (JSON) is in.
+ */
+function expectContinue(url: string, head: string, body: string): Promise<{ first: string; all: string }> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(u.port), u.hostname);
+    let text = '';
+    let sent = false;
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ first: text.split('\r\n')[0]!, all: text });
+    };
+    const timer = setTimeout(done, 3000);
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      const interim = /^HTTP\/1\.1 100 [^\r]*\r\n\r\n/.exec(text)?.[0];
+      if (interim && !sent) {
+        sent = true;
+        socket.write(body);
+      }
+      if (/^HTTP\/1\.1 [2-5]\d\d [^]*\r\n\r\n[^]*\}$/.test(text.slice(interim?.length ?? 0))) done();
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', done);
+    socket.write(`${head.replace(/\n/g, '\r\n')}\r\nExpect: 100-continue\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+  });
+}
+
+test('a client waiting to send its body (Expect: 100-continue) is asked for it only after the checks: never when refused', async () => {
+  const t = await startTestServer({ webhookSecret: 'secret' });
+  try {
+    const host = `Host: ${new URL(t.server.url).host}`;
+    // Refused callers: the answer is the refusal, with no 100 before it, and the body is never asked for.
+    for (const head of [
+      `POST /logs HTTP/1.1\n${host}\nAuthorization: Bearer not-a-token`,
+      `POST /status HTTP/1.1\n${host}`,
+      `POST /hooks/github HTTP/1.1\n${host}\nX-GitHub-Delivery: ${randomUUID()}`,
+    ]) {
+      const r = await expectContinue(t.server.url, head, '[]');
+      assert.is(r.first, 'HTTP/1.1 401 Unauthorized', head);
+      assert.not.match(r.all, 'HTTP/1.1 100', head);
+    }
+    // A sidecar: asked for its body, which is then read and stored.
+    const ok = await expectContinue(
+      t.server.url,
+      `POST /logs HTTP/1.1\n${host}\nAuthorization: Bearer ${t.tokens[`${W}/color`]}\nContent-Type: application/json`,
+      '[]',
+    );
+    assert.is(ok.first, 'HTTP/1.1 100 Continue');
+    assert.match(ok.all, /HTTP\/1\.1 200 OK[^]*\{"written":0\}/);
+  } finally {
+    await t.server.close();
   }
 });
 
