@@ -20,6 +20,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { LoadLog, publishIfQuiet, ROOT } from './lib.js';
+import { median } from './statistics.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SIZE = { agents: 1000, flows: 10_000, clusters: 50 };
@@ -117,8 +118,6 @@ function treeSize(dir: string): { files: number; bytes: number } {
   }
   return { files, bytes };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function svg(r: { generate: number; copy: number; ratio: number; peakMb: number; machine: string; files: number }): string {
   const W = 640;

@@ -36,6 +36,7 @@ import { commitRegenerated } from '../src/gitops/index.js';
 import { loadWorkflows, type Workflow } from '../src/workflow/index.js';
 import { syntheticWorkflow } from './generate.bench.js';
 import { barChart, LoadLog, machine, publishIfQuiet, ROOT } from './lib.js';
+import { median } from './statistics.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 export const WORKFLOWS = 15;
@@ -139,8 +140,6 @@ async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
   await fn();
   return (performance.now() - start) / 1000;
 }
-
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export interface Setup {
   readonly work: string;

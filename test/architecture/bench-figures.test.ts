@@ -6,7 +6,8 @@
  * a run that was never committed cannot pass it.
  *
  * The phrases are the docs' own wording; only the numbers come from the results, formatted as the
- * docs write them (thousands separated in prose, ratios to two places).
+ * docs write them (thousands separated in prose, ratios to two places). The charts beside the
+ * results (docs/bench/*.svg) must be of the same run: their labels and values are read as text.
  */
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
@@ -199,6 +200,50 @@ test('the docs quote the committed policy size, propagation, Git commit and long
     `written only from a quiet run (load average at most ${capacity.load.highest} before it, here)`,
   ];
   assert.equal([...missing('docs/evaluation.md', evaluation), ...missing('docs/pull-requests.md', pullRequests), ...missing('docs/server.md', server)], []);
+});
+
+/** The text of a chart's labels, in drawing order, entities decoded. */
+function chartText(name: string): string[] {
+  const svg = readFileSync(repoPath('docs', 'bench', `${name}.svg`), 'utf8');
+  return [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').trim());
+}
+
+test('each committed chart shows the committed run it sits beside', () => {
+  // Every chart's subtitle names the run's highest load average (generate's names its runs instead).
+  for (const name of ['server', 'gitops', 'policy-size', 'propagation']) {
+    const highest = results(name).load.highest;
+    assert.ok(
+      chartText(name).some((t) => t.endsWith(`highest 1-minute load ${highest}`) || t.endsWith(`highest 1-minute load before a run ${highest}`)),
+      `docs/bench/${name}.svg does not give the highest load of docs/bench/${name}.json (${highest})`,
+    );
+  }
+  // The bundle server's throughput bars (a label, then its value, per peer): the rates of the JSON, no other.
+  const server = results('server');
+  const text = chartText('server');
+  for (const [kind, heading] of [
+    ['304', '304 revalidations per second (higher is better)'],
+    ['200', '200 downloads per second (higher is better)'],
+  ] as const) {
+    const at = text.indexOf(heading);
+    assert.ok(at >= 0, `server.svg has no group "${heading}"`);
+    const rates: number[] = Object.values(server.throughput[kind].requestsPerSecond);
+    const shown = text.slice(at + 1, at + 1 + 2 * rates.length).filter((_, i) => i % 2 === 1);
+    assert.equal(shown.sort(), rates.map(grouped).sort(), `server.svg, ${heading}`);
+  }
+  // generate's chart: its run count, medians and peak memory.
+  const generate = results('generate');
+  const g = chartText('generate');
+  for (const phrase of [
+    `median of ${generate.runs.length} runs`,
+    `${generate.median.generateSeconds.toFixed(2)} s`,
+    `${generate.median.floorSeconds.toFixed(2)} s`,
+    `${generate.median.ratioOfRuns.toFixed(2)} × the floor (median of the runs' ratios)`,
+    `${Math.round(generate.peakRssMb)} MB`,
+  ])
+    assert.ok(
+      g.some((t) => t.includes(phrase)),
+      `generate.svg does not say: ${phrase}`,
+    );
 });
 
 test.run();
