@@ -50,7 +50,7 @@ const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 5);
  * 2nd smallest and 2nd largest ratio, 96 %). With five, a 94 % interval is the whole range; one
  * Node process's rate moves by about ±15 % from run to run here, so the rounds are many and short.
  */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const PAUSE_SECONDS = Number(process.env.BENCH_PAUSE_SECONDS ?? 8);
 /** `long-polls` or `throughput`: only that measurement, printed and never published (to work on it alone). */
 const ONLY = process.env.BENCH_ONLY;
