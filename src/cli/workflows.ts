@@ -10,7 +10,9 @@ import {
   compareDiagnostics,
   DiagnosticCodes,
   fieldName,
+  givenSetting,
   loadWorkflows,
+  settingGiver,
   type Diagnostic,
   type InputFile,
   type SourceFile,
@@ -198,11 +200,11 @@ function serverRepositoryErrors(topo: Topology, workflows: readonly Workflow[], 
     for (const workflow of [...workflows].sort((a, b) => cmp(a.name, b.name))) {
       for (const actor of workflow.actors) {
         if (actor.cluster.name !== gap.name || actor.cluster.repository !== repository) continue;
-        // The cluster's repository is the one any of its actors gives, else spec.repository (load.ts).
+        // Every place that gives the URL: the actor's own, else the actor that gives it the cluster's, else spec.repository.
         const raw = sources.get(workflow.file)?.value;
-        const giver = [actor, ...workflow.actors].find((a) => a.cluster.name === gap.name && givenRepository(raw, a.name) !== undefined);
+        const giver = givenSetting(raw, actor.name, 'repository') !== undefined ? actor.name : settingGiver(raw, gap.name, 'repository');
         const own = giver !== undefined;
-        const at = giver ? ['spec', 'actors', giver.name, 'cluster', 'repository'] : ['spec', 'repository'];
+        const at = giver ? ['spec', 'actors', giver, 'cluster', 'repository'] : ['spec', 'repository'];
         places.set(`${workflow.file}\n${fieldName(at)}`, {
           workflow,
           at,
@@ -239,12 +241,6 @@ function serverRepositoryErrors(topo: Topology, workflows: readonly Workflow[], 
     }
   }
   return out;
-}
-
-/** The repository an actor's cluster gives itself in the raw spec, if any. */
-function givenRepository(doc: unknown, actor: string): unknown {
-  const at = (v: unknown, key: string) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined);
-  return at(at(at(at(at(doc, 'spec'), 'actors'), actor), 'cluster'), 'repository');
 }
 
 /**

@@ -1,4 +1,4 @@
-export { loadWorkflow, loadWorkflows, MAX_SPEC_BYTES, type InputFile, type LoadResult } from './load.js';
+export { loadWorkflow, loadWorkflows, MAX_SPEC_BYTES, givenSetting, settingGiver, type InputFile, type LoadResult, type SharedClusterSetting } from './load.js';
 export { compareDiagnostics, DiagnosticCodes, didYouMean, formatDiagnostic, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostic.js';
 export * from './model.js';
 export * from './condition.js';

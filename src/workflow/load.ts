@@ -40,6 +40,31 @@ export interface LoadResult {
  */
 export const MAX_SPEC_BYTES = 8 * 1024 * 1024;
 
+/**
+ * The settings a cluster's actors share within a workflow: the one any of its actors gives, else
+ * the workflow's own (a cluster is one place: every agent there gets an identity of one trust
+ * domain, and one reconciler syncs one repository).
+ */
+export type SharedClusterSetting = 'trustDomain' | 'repository';
+
+const member = (v: unknown, key: string) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined);
+
+/** What an actor's own cluster block gives for `field` in a spec document (as parsed, validated or not). */
+export function givenSetting(doc: unknown, actor: string, field: SharedClusterSetting | 'name'): unknown {
+  return member(member(member(member(member(doc, 'spec'), 'actors'), actor), 'cluster'), field);
+}
+
+/**
+ * The actor whose cluster block gives `field` for `cluster`: the first in the spec's order, whose
+ * value the loaded workflow's actors there all take.
+ */
+export function settingGiver(doc: unknown, cluster: string, field: SharedClusterSetting): string | undefined {
+  const actors = member(member(doc, 'spec'), 'actors');
+  return Object.keys(typeof actors === 'object' && actors !== null ? actors : {}).find(
+    (name) => givenSetting(doc, name, 'name') === cluster && givenSetting(doc, name, field) !== undefined,
+  );
+}
+
 export function loadWorkflow(input: InputFile): { workflow?: Workflow; source?: SourceFile; diagnostics: Diagnostic[] } {
   const size = Buffer.byteLength(input.text, 'utf8');
   if (size > MAX_SPEC_BYTES) {
@@ -130,9 +155,7 @@ export function loadWorkflows(inputs: readonly InputFile[]): LoadResult {
           // A trust domain or repository an actor shares is reported where it comes from (another
           // actor on the cluster, the workflow's default), once per place.
           const shared = field === 'trustDomain' || field === 'repository' ? field : undefined;
-          const giver = shared
-            ? Object.keys(raw.spec.actors).find((a) => raw.spec.actors[a]!.cluster.name === name && raw.spec.actors[a]!.cluster[shared] !== undefined)
-            : actor.name;
+          const giver = shared ? settingGiver(raw, name, shared) : actor.name;
           const at =
             giver !== undefined
               ? ['spec', 'actors', giver, 'cluster', field]
@@ -195,25 +218,19 @@ const byKey = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 
 function build(raw: RawWorkflow, file: string): Workflow {
   const name = raw.metadata.name;
   const trustDomain = raw.spec.trustDomain ?? DEFAULTS.trustDomain;
-  // A cluster's trust domain and repository are the ones any of its actors gives (the checker
-  // made them agree), else the workflow's: a cluster is one place, so an actor that names neither
-  // shares its cluster's (every agent there gets an identity of that domain; one reconciler syncs
-  // one repository).
-  const clusterDomain = new Map<string, string>();
-  const clusterRepository = new Map<string, string>();
-  for (const actor of Object.values(raw.spec.actors)) {
-    if (actor.cluster.trustDomain !== undefined && !clusterDomain.has(actor.cluster.name)) clusterDomain.set(actor.cluster.name, actor.cluster.trustDomain);
-    if (actor.cluster.repository !== undefined && !clusterRepository.has(actor.cluster.name))
-      clusterRepository.set(actor.cluster.name, actor.cluster.repository);
-  }
+  // What the cluster's actors share (SharedClusterSetting; the checker made the givers agree).
+  const shared = (cluster: string, field: SharedClusterSetting): string | undefined => {
+    const giver = settingGiver(raw, cluster, field);
+    return giver === undefined ? undefined : raw.spec.actors[giver]!.cluster[field];
+  };
   const actors: Actor[] = [];
   const agents: Agent[] = [];
   for (const [actorName, actor] of Object.entries(raw.spec.actors)) {
     const cluster: Record<string, unknown> = { name: actor.cluster.name };
     for (const field of CLUSTER_SETTINGS) if (actor.cluster[field] !== undefined) cluster[field] = actor.cluster[field];
-    const repository = clusterRepository.get(actor.cluster.name) ?? raw.spec.repository;
+    const repository = shared(actor.cluster.name, 'repository') ?? raw.spec.repository;
     if (repository !== undefined) cluster.repository = repository;
-    const domain = clusterDomain.get(actor.cluster.name) ?? trustDomain;
+    const domain = shared(actor.cluster.name, 'trustDomain') ?? trustDomain;
     cluster.trustDomain = domain;
     actors.push({
       name: actorName,
