@@ -1,6 +1,7 @@
 /** The CLI's edge: reading workflow files, finding the repository, and the exit codes. */
 import { constants, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { isOutside } from '../core/folders.js';
 import { CustodyError, EXIT_CODES } from '../core/errors.js';
 import { MAX_SPEC_BYTES, type InputFile } from '../workflow/index.js';
 import { OperationalError, UsageError } from './errors.js';
@@ -33,8 +34,9 @@ export function repositoryRoot(cwd: string): string {
  * not even where the link points.
  */
 export async function assertRepositoryFolder(dir: string, cwd: string, root = repositoryRoot(cwd)): Promise<void> {
-  const rel = path.relative(root, path.resolve(cwd, dir));
-  if (outside(rel)) return;
+  const target = path.resolve(cwd, dir);
+  if (isOutside(root, target)) return;
+  const rel = path.relative(root, target);
   let at = root;
   for (const part of rel === '' ? [] : rel.split(path.sep)) {
     at = path.join(at, part);
@@ -51,12 +53,9 @@ export async function assertRepositoryFolder(dir: string, cwd: string, root = re
   }
   // The rule itself, after the walk that names the link: the folder as the system resolves it is
   // in the repository (with no link on the way it is; a kind of link lstat does not report is not).
-  const [real, realRoot] = await Promise.all([fs.realpath(path.resolve(cwd, dir)).catch(() => undefined), fs.realpath(root)]);
-  if (real !== undefined && outside(path.relative(realRoot, real))) throw linkedFolder(displayPath(dir, cwd), 'resolves to a folder outside the repository');
+  const [real, realRoot] = await Promise.all([fs.realpath(target).catch(() => undefined), fs.realpath(root)]);
+  if (real !== undefined && isOutside(realRoot, real)) throw linkedFolder(displayPath(dir, cwd), 'resolves to a folder outside the repository');
 }
-
-/** Whether a path relative to the repository root leaves it (`..`, `../x`, another drive), not `..x` inside it. */
-const outside = (rel: string) => rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
 
 function linkedFolder(shown: string, what: string): CustodyError {
   return new CustodyError(

@@ -13,6 +13,7 @@
 import { closeSync, constants, lstatSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { isOutside } from '../core/folders.js';
 import { isDnsLabel } from '../core/names.js';
 import { excerpt } from '../core/text.js';
 import type { KubeObject } from './client.js';
@@ -32,8 +33,7 @@ export function treeObjects(dir: string, top = dir): KubeObject[] {
   const out: KubeObject[] = [];
   for (const entry of k.resources as unknown[]) {
     const target = path.resolve(dir, String(entry));
-    const rel = path.relative(top, target);
-    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel))
+    if (isOutside(top, target))
       throw new ClusterError('tree-unreadable', 'invalid', `${file}: the resource ${excerpt(String(entry))} is outside the tree ${top}`, {
         hint: 'a generated tree lists only its own files and folders: run custody generate',
       });
